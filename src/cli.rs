@@ -1,0 +1,1 @@
+//! go-task's command-line flags.

@@ -1,0 +1,1 @@
+//! Variables, env and precedence: turns AST tasks into concrete commands.

@@ -1,0 +1,11 @@
+//! oxtask: a Taskfile v3 runner (drop-in for go-task's `task`) with native helm/OCI/cosign.
+//!
+//! Data flows one way: `taskfile` (YAML → AST) → `compile` (vars, templates) → `run`
+//! (DAG, shell, output). `native` holds the multi-call tools reached through `helm`/`cosign`.
+
+pub mod cli;
+pub mod compile;
+pub mod native;
+pub mod run;
+pub mod taskfile;
+pub mod template;

@@ -1,0 +1,1 @@
+//! Native tools reached as `helm …` / `cosign …` (multi-call on argv[0]).

@@ -1,0 +1,1 @@
+//! Execution: DAG scheduling, shell, fingerprints, output modes, watch.

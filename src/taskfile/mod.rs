@@ -1,0 +1,1 @@
+//! Taskfile loading: lookup, YAML with positions, typed AST, includes, dotenv.

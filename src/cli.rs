@@ -1,1 +1,131 @@
-//! go-task's command-line flags.
+//! go-task's command-line flags (3.54).
+
+use clap::{ArgAction, Parser};
+use std::path::PathBuf;
+
+/// The go-task version whose behaviour we follow (reported by `{{.TASK_VERSION}}`).
+pub const TASK_VERSION: &str = "3.54.0";
+
+#[derive(Parser, Debug, Default, Clone)]
+#[command(
+    name = "task",
+    disable_version_flag = true,
+    disable_help_flag = true,
+    about = "Runs the specified task(s). Falls back to the \"default\" task if no task name was specified, or lists all tasks if an unknown task name was specified.",
+    override_usage = "task [flags...] [task...]"
+)]
+pub struct Cli {
+    /// Task names and VAR=value assignments; everything after `--` is CLI_ARGS.
+    #[arg(value_name = "TASK", num_args = 0.., trailing_var_arg = false)]
+    pub args: Vec<String>,
+    #[arg(last = true, hide = true)]
+    pub cli_args: Vec<String>,
+
+    #[arg(short = 'c', long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true", help = "Colored output. Enabled by default. Set flag to false or use NO_COLOR=1 to disable.")]
+    pub color: bool,
+    #[arg(long, value_name = "SHELL", help = "Generates shell completion script.")]
+    pub completion: Option<String>,
+    #[arg(short = 'C', long, default_value_t = 0, help = "Limit number of tasks to run concurrently.")]
+    pub concurrency: usize,
+    #[arg(short = 'd', long, help = "Sets the directory in which Task will execute and look for a Taskfile.")]
+    pub dir: Option<PathBuf>,
+    #[arg(long, help = "Disables fuzzy matching for task names.")]
+    pub disable_fuzzy: bool,
+    #[arg(long, help = "Downloads a cached version of a remote Taskfile.")]
+    pub download: bool,
+    #[arg(short = 'n', long, help = "Compiles and prints tasks in the order that they would be run, without executing them.")]
+    pub dry: bool,
+    #[arg(short = 'x', long, help = "Pass-through the exit code of the task command.")]
+    pub exit_code: bool,
+    #[arg(long, help = "Lists all the available experiments and whether or not they are enabled.")]
+    pub experiments: bool,
+    #[arg(long, value_name = "DURATION", help = "Expiry duration for cached remote Taskfiles.")]
+    pub expiry: Option<String>,
+    #[arg(short = 'F', long, help = "When running tasks in parallel, stop all tasks if one fails.")]
+    pub failfast: bool,
+    #[arg(short = 'f', long, help = "Forces execution even when the task is up-to-date.")]
+    pub force: bool,
+    #[arg(long, help = "Forces execution of the called task and all its dependant tasks (with TASK_X_GENTLE_FORCE).")]
+    pub force_all: bool,
+    #[arg(short = 'g', long, help = "Runs global Taskfile, from $HOME/{T,t}askfile.{yml,yaml}.")]
+    pub global: bool,
+    #[arg(short = 'h', long, help = "Shows Task usage.")]
+    pub help: bool,
+    #[arg(short = 'i', long, help = "Creates a new Taskfile.yml in the current folder.")]
+    pub init: bool,
+    #[arg(long, help = "Forces Task to download Taskfiles over insecure connections.")]
+    pub insecure: bool,
+    #[arg(long, help = "Prompt for missing required variables.")]
+    pub interactive: bool,
+    #[arg(short = 'I', long, value_name = "DURATION", help = "Interval to watch for changes.")]
+    pub interval: Option<String>,
+    #[arg(short = 'j', long, help = "Formats task list as JSON.")]
+    pub json: bool,
+    #[arg(short = 'l', long, help = "Lists tasks with description of current Taskfile.")]
+    pub list: bool,
+    #[arg(short = 'a', long, help = "Lists tasks with or without a description.")]
+    pub list_all: bool,
+    #[arg(long, help = "Nest namespaces when listing tasks as JSON")]
+    pub nested: bool,
+    #[arg(long, help = "Ignore status when listing tasks as JSON")]
+    pub no_status: bool,
+    #[arg(long, help = "Forces Task to only use local or cached Taskfiles.")]
+    pub offline: bool,
+    #[arg(short = 'o', long, value_name = "STYLE", help = "Sets output style: [interleaved|group|prefixed].")]
+    pub output: Option<String>,
+    #[arg(long, help = "Message template to print before a task's grouped output.")]
+    pub output_group_begin: Option<String>,
+    #[arg(long, help = "Message template to print after a task's grouped output.")]
+    pub output_group_end: Option<String>,
+    #[arg(long, help = "Swallow output from successful tasks.")]
+    pub output_group_error_only: bool,
+    #[arg(short = 'p', long, help = "Executes tasks provided on command line in parallel.")]
+    pub parallel: bool,
+    #[arg(long, help = "Directory to cache remote Taskfiles.")]
+    pub remote_cache_dir: Option<PathBuf>,
+    #[arg(short = 's', long, help = "Disables echoing.")]
+    pub silent: bool,
+    #[arg(long, value_name = "SORT", help = "Changes the order of the tasks when listed. [default|alphanumeric|none].")]
+    pub sort: Option<String>,
+    #[arg(long, help = "Exits with non-zero exit code if any of the given tasks is not up-to-date.")]
+    pub status: bool,
+    #[arg(long, help = "Show summary about a task.")]
+    pub summary: bool,
+    #[arg(short = 't', long, help = "Choose which Taskfile to run. Defaults to \"Taskfile.yml\".")]
+    pub taskfile: Option<PathBuf>,
+    #[arg(long, help = "Directory for temporary files (default: .task next to the root Taskfile).")]
+    pub temp_dir: Option<PathBuf>,
+    #[arg(long, value_name = "DURATION", help = "Timeout for downloading remote Taskfiles.")]
+    pub timeout: Option<String>,
+    #[arg(long, value_delimiter = ',', help = "List of trusted hosts for remote Taskfiles (comma-separated).")]
+    pub trusted_hosts: Vec<String>,
+    #[arg(long, help = "Custom CA certificate for TLS connections.")]
+    pub cacert: Option<PathBuf>,
+    #[arg(long, help = "Client certificate for mTLS.")]
+    pub cert: Option<PathBuf>,
+    #[arg(long, help = "Client certificate private key.")]
+    pub cert_key: Option<PathBuf>,
+    #[arg(short = 'v', long, help = "Enables verbose mode.")]
+    pub verbose: bool,
+    #[arg(long, help = "Show Task version.")]
+    pub version: bool,
+    #[arg(short = 'w', long, help = "Enables watch of the given task.")]
+    pub watch: bool,
+    #[arg(short = 'y', long, help = "Assume \"yes\" as answer to all prompts.")]
+    pub yes: bool,
+}
+
+impl Cli {
+    /// Splits positional args into task names and `VAR=value` assignments.
+    pub fn tasks_and_vars(&self) -> (Vec<String>, Vec<(String, String)>) {
+        let mut tasks = vec![];
+        let mut vars = vec![];
+        for a in &self.args {
+            match a.split_once('=') {
+                Some((k, v)) if !k.is_empty() && !k.contains(':') => vars.push((k.to_string(), v.to_string())),
+                _ => tasks.push(a.clone()),
+            }
+        }
+        (tasks, vars)
+    }
+}

@@ -3,6 +3,7 @@
 //! Data flows one way: `taskfile` (YAML → AST) → `compile` (vars, templates) → `run`
 //! (DAG, shell, output). `native` holds the multi-call tools reached through `helm`/`cosign`.
 
+pub mod app;
 pub mod cli;
 pub mod compile;
 pub mod native;

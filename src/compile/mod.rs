@@ -1,1 +1,698 @@
 //! Variables, env and precedence: turns AST tasks into concrete commands.
+//!
+//! Precedence follows go-task's `getVariables`: OS env < special vars < Taskfile env <
+//! Taskfile vars < include vars < included Taskfile vars < call vars < task vars, each
+//! evaluated in order with everything before it visible to its templates.
+
+use indexmap::IndexMap;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use thiserror::Error;
+
+use crate::taskfile::ast::{Cmd, Dep, For, MatrixRow, Task, Var, VarValue, Vars};
+use crate::taskfile::{Project, TaskEntry};
+use crate::template::{self, Map, Value};
+
+#[derive(Debug, Error, Clone)]
+pub enum CompileError {
+    #[error("{0}")]
+    Template(#[from] template::TemplateError),
+    #[error("task: Command \"{cmd}\" failed: {err}")]
+    DynamicVar { cmd: String, err: String },
+    #[error("task: Failed to parse {file}:\n{msg}")]
+    Matrix { file: String, msg: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+impl CompileError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CompileError::Matrix { .. } => 109,
+            _ => 1,
+        }
+    }
+}
+
+/// Runs a `sh:` command and returns its stdout; injected by the runner so that this
+/// stage does not depend on how commands are executed.
+pub type ShellFn = dyn Fn(&str, &Path, &[(String, String)]) -> Result<String, String> + Send + Sync;
+
+/// Run-wide facts behind the special variables.
+#[derive(Clone, Default)]
+pub struct Context {
+    pub user_working_dir: String,
+    pub task_exe: String,
+    pub cli_args: String,
+    pub cli_args_list: Vec<String>,
+    pub force: bool,
+    pub silent: bool,
+    pub verbose: bool,
+    pub offline: bool,
+    pub assume_yes: bool,
+    pub env_precedence: bool,
+    pub os_env: IndexMap<String, String>,
+}
+
+pub struct Compiler {
+    pub project: Arc<Project>,
+    pub ctx: Context,
+    shell: Box<ShellFn>,
+    sh_cache: Mutex<HashMap<(String, String), String>>,
+    /// Global env after dotenv, templated once.
+    globals: Mutex<Option<Map>>,
+}
+
+/// A resolved call: which task, under which name it was called, and its call vars.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub task: String,
+    pub alias: String,
+    pub vars: Vars,
+    pub matches: Vec<String>,
+    pub silent: bool,
+    pub indirect: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledTask {
+    pub name: String,
+    pub label: Option<String>,
+    pub entry: TaskEntry,
+    pub vars: Map,
+    pub secrets: Vec<String>,
+    pub dir: PathBuf,
+    /// Env to add to commands (OS env precedence already applied).
+    pub env: Vec<(String, String)>,
+    pub cmds: Vec<CompiledCmd>,
+    pub deps: Vec<CompiledDep>,
+    pub desc: String,
+    pub summary: String,
+    pub prompt: Vec<String>,
+    pub status: Vec<String>,
+    pub preconditions: Vec<(String, Option<String>)>,
+    pub sources: Vec<crate::taskfile::ast::Glob>,
+    pub generates: Vec<crate::taskfile::ast::Glob>,
+    pub prefix: String,
+}
+
+impl CompiledTask {
+    /// The name shown in logs: the label when set.
+    pub fn display(&self) -> &str {
+        self.label.as_deref().unwrap_or(&self.name)
+    }
+    pub fn task(&self) -> &Task {
+        &self.entry.task
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum CompiledCmd {
+    Shell {
+        cmd: String,
+        /// The command with secret values masked, for the echo line.
+        shown: String,
+        silent: bool,
+        ignore_error: bool,
+        defer: bool,
+        set: Vec<String>,
+        shopt: Vec<String>,
+        platforms: Vec<String>,
+        if_: Option<String>,
+        timeout: Option<String>,
+        /// Raw command, re-templated for deferred commands (EXIT_CODE).
+        raw: Cmd,
+        item_vars: Map,
+    },
+    Task {
+        call: Call,
+        defer: bool,
+        if_: Option<String>,
+        timeout: Option<String>,
+        platforms: Vec<String>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledDep {
+    pub call: Call,
+    pub if_: Option<String>,
+    pub timeout: Option<String>,
+}
+
+pub fn to_env_string(v: &Value) -> Option<String> {
+    match v {
+        Value::Str(s) => Some(s.clone()),
+        Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_) => Some(template::go_format(v)),
+        _ => None,
+    }
+}
+
+fn slash(p: &Path) -> String {
+    p.display().to_string().replace('\\', "/")
+}
+
+impl Compiler {
+    pub fn new(project: Arc<Project>, ctx: Context, shell: Box<ShellFn>) -> Self {
+        Compiler { project, ctx, shell, sh_cache: Mutex::new(HashMap::new()), globals: Mutex::new(None) }
+    }
+
+    fn render(&self, s: &str, data: &Map) -> Result<String, CompileError> {
+        Ok(template::render(s, data)?)
+    }
+
+    /// Runs a dynamic variable once per (command, dir).
+    fn dynamic(&self, cmd: &str, dir: &Path, env: &[(String, String)]) -> Result<String, CompileError> {
+        let key = (cmd.to_string(), slash(dir));
+        if let Some(v) = self.sh_cache.lock().unwrap().get(&key) {
+            return Ok(v.clone());
+        }
+        let out = (self.shell)(cmd, dir, env).map_err(|err| CompileError::DynamicVar { cmd: cmd.to_string(), err })?;
+        let out = out.strip_suffix("\r\n").or_else(|| out.strip_suffix('\n')).unwrap_or(&out).to_string();
+        self.sh_cache.lock().unwrap().insert(key, out.clone());
+        Ok(out)
+    }
+
+    /// Templates a var definition with `data` and, when `eval_sh`, runs `sh:`.
+    fn eval_var(&self, var: &Var, data: &Map, dir: &Path, eval_sh: bool) -> Result<Value, CompileError> {
+        match &var.value {
+            VarValue::Static(v) => self.render_value(v, data),
+            VarValue::Ref(r) => Ok(resolve_ref(r, data)?),
+            VarValue::Sh(cmd) => {
+                let cmd = self.render(cmd, data)?;
+                if !eval_sh {
+                    return Ok(Value::str(""));
+                }
+                let env = env_from_vars(data);
+                Ok(Value::Str(self.dynamic(&cmd, dir, &env)?))
+            }
+        }
+    }
+
+    /// Strings inside values are templates too (recursively).
+    fn render_value(&self, v: &Value, data: &Map) -> Result<Value, CompileError> {
+        Ok(match v {
+            Value::Str(s) => Value::Str(self.render(s, data)?),
+            Value::List(items) => Value::List(items.iter().map(|i| self.render_value(i, data)).collect::<Result<_, _>>()?),
+            Value::Map(m) => {
+                let mut out = Map::new();
+                for (k, val) in m {
+                    out.insert(k.clone(), self.render_value(val, data)?);
+                }
+                Value::Map(out)
+            }
+            Value::Nil => Value::Nil,
+            other => other.clone(),
+        })
+    }
+
+    fn apply(&self, vars: &Vars, result: &mut Map, dir: &Path, eval_sh: bool, secrets: &mut Vec<String>) -> Result<(), CompileError> {
+        for (k, v) in vars {
+            let mut val = self.eval_var(v, result, dir, eval_sh)?;
+            if !eval_sh && val == Value::Nil {
+                val = Value::str("");
+            }
+            if v.secret {
+                secrets.push(k.clone());
+            }
+            result.insert(k.clone(), val);
+        }
+        Ok(())
+    }
+
+    pub fn special_vars(&self, entry: Option<&TaskEntry>, call: Option<&Call>) -> Map {
+        let p = &self.project;
+        let mut m = Map::new();
+        if let (Some(e), Some(c)) = (entry, call) {
+            m.insert("TASK".into(), Value::str(&e.name));
+            m.insert("ALIAS".into(), Value::str(if c.alias.is_empty() { &e.name } else { &c.alias }));
+            let tf = &e.origin.taskfile;
+            m.insert("TASKFILE".into(), Value::str(slash(tf)));
+            m.insert("TASKFILE_DIR".into(), Value::str(slash(tf.parent().unwrap_or(Path::new("/")))));
+            m.insert("TASK_DIR".into(), Value::str(slash(&self.raw_task_dir(e))));
+            m.insert("MATCH".into(), Value::List(c.matches.iter().map(Value::str).collect()));
+        } else {
+            m.insert("TASKFILE".into(), Value::str(slash(&p.entrypoint)));
+            m.insert("TASKFILE_DIR".into(), Value::str(slash(&p.root_dir)));
+        }
+        m.insert("ROOT_TASKFILE".into(), Value::str(slash(&p.entrypoint)));
+        m.insert("ROOT_DIR".into(), Value::str(slash(&p.root_dir)));
+        m.insert("USER_WORKING_DIR".into(), Value::str(&self.ctx.user_working_dir));
+        m.insert("TASK_EXE".into(), Value::str(&self.ctx.task_exe));
+        m.insert("TASK_VERSION".into(), Value::str(crate::cli::TASK_VERSION));
+        m.insert("CLI_ARGS".into(), Value::str(&self.ctx.cli_args));
+        m.insert("CLI_ARGS_LIST".into(), Value::List(self.ctx.cli_args_list.iter().map(Value::str).collect()));
+        m.insert("CLI_FORCE".into(), Value::Bool(self.ctx.force));
+        m.insert("CLI_SILENT".into(), Value::Bool(self.ctx.silent));
+        m.insert("CLI_VERBOSE".into(), Value::Bool(self.ctx.verbose));
+        m.insert("CLI_OFFLINE".into(), Value::Bool(self.ctx.offline));
+        m.insert("CLI_ASSUME_YES".into(), Value::Bool(self.ctx.assume_yes));
+        m.insert("PATH_LIST_SEPARATOR".into(), Value::str(":"));
+        m.insert("FILE_PATH_SEPARATOR".into(), Value::str("/"));
+        m
+    }
+
+    /// The task's dir before templating (used for TASK_DIR, as go-task does).
+    fn raw_task_dir(&self, e: &TaskEntry) -> PathBuf {
+        let base = match &e.origin.dir {
+            Some(d) => PathBuf::from(d),
+            None => self.project.root_dir.clone(),
+        };
+        match &e.task.dir {
+            Some(d) => smart_join(&base, d),
+            None => base,
+        }
+    }
+
+    /// Global vars (OS env, specials, Taskfile env and vars) for templates outside a task.
+    pub fn global_vars(&self, eval_sh: bool) -> Result<Map, CompileError> {
+        self.vars(None, None, eval_sh).map(|(m, _)| m)
+    }
+
+    /// All vars for a task call, in go-task's precedence order.
+    pub fn vars(&self, entry: Option<&TaskEntry>, call: Option<&Call>, eval_sh: bool) -> Result<(Map, Vec<String>), CompileError> {
+        let mut result = Map::new();
+        for (k, v) in &self.ctx.os_env {
+            result.insert(k.clone(), Value::str(v));
+        }
+        for (k, v) in self.special_vars(entry, call) {
+            result.insert(k, v);
+        }
+        let root_dir = self.project.root_dir.clone();
+        let mut secrets = vec![];
+        self.apply(&self.project.root.env, &mut result, &root_dir, eval_sh, &mut secrets)?;
+        self.apply(&self.project.root.vars, &mut result, &root_dir, eval_sh, &mut secrets)?;
+        let (Some(e), Some(call)) = (entry, call) else { return Ok((result, secrets)) };
+        let task_dir = self.task_dir(e, &result)?;
+        for v in &e.origin.include_vars {
+            self.apply(v, &mut result, &root_dir, eval_sh, &mut secrets)?;
+        }
+        for v in &e.origin.taskfile_vars {
+            self.apply(v, &mut result, &task_dir, eval_sh, &mut secrets)?;
+        }
+        self.apply(&call.vars, &mut result, &root_dir, eval_sh, &mut secrets)?;
+        self.apply(&e.task.vars, &mut result, &task_dir, eval_sh, &mut secrets)?;
+        Ok((result, secrets))
+    }
+
+    fn task_dir(&self, e: &TaskEntry, data: &Map) -> Result<PathBuf, CompileError> {
+        let base = match &e.origin.dir {
+            Some(d) => PathBuf::from(self.render(d, data)?),
+            None => self.project.root_dir.clone(),
+        };
+        Ok(match &e.task.dir {
+            Some(d) => smart_join(&base, &expand_home(&self.render(d, data)?)),
+            None => base,
+        })
+    }
+
+    /// Only what `--list`/`--summary` need: no `sh:` evaluation, no commands.
+    pub fn fast_vars(&self, entry: &TaskEntry) -> Result<Map, CompileError> {
+        let call = Call { task: entry.name.clone(), alias: String::new(), vars: Vars::new(), matches: vec![], silent: false, indirect: false };
+        self.vars(Some(entry), Some(&call), false).map(|(m, _)| m)
+    }
+
+    pub fn compile(&self, entry: &TaskEntry, call: &Call) -> Result<CompiledTask, CompileError> {
+        let (vars, secrets) = self.vars(Some(entry), Some(call), true)?;
+        let t = &entry.task;
+        let dir = self.task_dir(entry, &vars)?;
+        let masked = mask(&vars, &secrets);
+        let r = |s: &str| self.render(s, &vars);
+
+        let mut env_map = Map::new();
+        // Global env (templated with the task's vars), task dotenv, task env.
+        let global_env = self.project.root.env.clone();
+        let mut dummy = vec![];
+        for (k, v) in &global_env {
+            let val = match &v.value {
+                VarValue::Sh(_) => self.eval_var(v, &vars, &self.project.root_dir, true)?,
+                _ => self.eval_var(v, &vars, &dir, true)?,
+            };
+            env_map.insert(k.clone(), val);
+        }
+        for layer in &entry.origin.taskfile_env {
+            self.apply(layer, &mut env_map, &dir, true, &mut dummy)?;
+            for (k, _) in layer {
+                let v = env_map[k].clone();
+                env_map.insert(k.clone(), v);
+            }
+        }
+        for f in &t.dotenv {
+            let path = smart_join(&dir, &r(f)?);
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                for (k, v) in parse_dotenv_lenient(&text) {
+                    if !env_map.contains_key(&k) {
+                        env_map.insert(k, Value::Str(v));
+                    }
+                }
+            }
+        }
+        for (k, v) in &t.env {
+            let mut data = vars.clone();
+            for (ek, ev) in &env_map {
+                data.entry(ek.clone()).or_insert_with(|| ev.clone());
+            }
+            let val = self.eval_var(v, &vars, &dir, true)?;
+            env_map.insert(k.clone(), val);
+        }
+        let mut env = vec![];
+        for (k, v) in &env_map {
+            let Some(s) = to_env_string(v) else { continue };
+            if !self.ctx.env_precedence && self.ctx.os_env.contains_key(k) {
+                continue;
+            }
+            env.push((k.clone(), s));
+        }
+
+        let mut cmds = vec![];
+        for c in &t.cmds {
+            self.compile_cmd(c, &vars, &masked, entry, &mut cmds)?;
+        }
+        let mut deps = vec![];
+        for d in &t.deps {
+            self.compile_dep(d, &vars, entry, &mut deps)?;
+        }
+        let prefix = match &t.prefix {
+            Some(p) => r(p)?,
+            None => entry.name.clone(),
+        };
+        Ok(CompiledTask {
+            name: entry.name.clone(),
+            label: t.label.as_ref().map(|l| r(l)).transpose()?,
+            entry: entry.clone(),
+            desc: r(&t.desc)?,
+            summary: r(&t.summary)?,
+            prompt: t.prompt.iter().map(|p| r(p)).collect::<Result<_, _>>()?,
+            status: t.status.iter().map(|p| r(p)).collect::<Result<_, _>>()?,
+            preconditions: t
+                .preconditions
+                .iter()
+                .map(|p| Ok((r(&p.sh)?, p.msg.as_ref().map(|m| r(m)).transpose()?)))
+                .collect::<Result<_, CompileError>>()?,
+            sources: t.sources.iter().map(|g| Ok(crate::taskfile::ast::Glob { pattern: r(&g.pattern)?, exclude: g.exclude })).collect::<Result<_, CompileError>>()?,
+            generates: t.generates.iter().map(|g| Ok(crate::taskfile::ast::Glob { pattern: r(&g.pattern)?, exclude: g.exclude })).collect::<Result<_, CompileError>>()?,
+            vars,
+            secrets,
+            dir,
+            env,
+            cmds,
+            deps,
+            prefix,
+        })
+    }
+
+    /// Expands a `for:` into (item vars) per iteration.
+    fn iterations(&self, f: &For, vars: &Map, entry: &TaskEntry, as_: Option<&str>) -> Result<Vec<Map>, CompileError> {
+        let name = as_.unwrap_or("ITEM").to_string();
+        let items: Vec<(Value, Option<Value>)> = match f {
+            For::List(items) => items.iter().map(|v| Ok((self.render_value(v, vars)?, None))).collect::<Result<_, CompileError>>()?,
+            For::Var { var, split, .. } => {
+                let v = vars.get(var).cloned().unwrap_or(Value::Nil);
+                match v {
+                    Value::Str(s) => {
+                        let parts: Vec<String> = match split {
+                            Some(sep) => s.split(sep.as_str()).map(str::to_string).collect(),
+                            None => s.split_whitespace().map(str::to_string).collect(),
+                        };
+                        parts.into_iter().map(|p| (Value::Str(p), None)).collect()
+                    }
+                    Value::List(items) => items.into_iter().map(|i| (i, None)).collect(),
+                    Value::Map(m) => m.into_iter().map(|(k, v)| (v, Some(Value::Str(k)))).collect(),
+                    Value::Nil => vec![],
+                    other => return Err(CompileError::Other(format!("task: loop var must be a delimiter-separated string, list or map, got {}", template::go_format(&other)))),
+                }
+            }
+            For::Sources | For::Generates => {
+                let globs = if matches!(f, For::Sources) { &entry.task.sources } else { &entry.task.generates };
+                let dir = self.task_dir(entry, vars)?;
+                let mut files = vec![];
+                for g in globs {
+                    if g.exclude {
+                        continue;
+                    }
+                    let pat = self.render(&g.pattern, vars)?;
+                    for p in glob_files(&dir, &pat) {
+                        let rel = p.strip_prefix(&dir).map(|r| r.to_path_buf()).unwrap_or(p);
+                        files.push(slash(&rel));
+                    }
+                }
+                let excl: Vec<String> = globs
+                    .iter()
+                    .filter(|g| g.exclude)
+                    .flat_map(|g| glob_files(&dir, &self.render(&g.pattern, vars).unwrap_or_default()))
+                    .map(|p| slash(p.strip_prefix(&dir).unwrap_or(&p)))
+                    .collect();
+                files.retain(|f| !excl.contains(f));
+                files.sort();
+                files.dedup();
+                files.into_iter().map(|f| (Value::Str(f), None)).collect()
+            }
+            For::Matrix(rows) => {
+                let mut combos: Vec<Map> = vec![Map::new()];
+                for (k, row) in rows {
+                    let vals = match row {
+                        MatrixRow::List(l) => l.clone(),
+                        MatrixRow::Ref(r) => match resolve_ref(r, vars)? {
+                            Value::List(l) => l,
+                            _ => {
+                                return Err(CompileError::Matrix {
+                                    file: slash(&entry.origin.taskfile),
+                                    msg: format!("matrix reference \"{r}\" must resolve to a list"),
+                                })
+                            }
+                        },
+                    };
+                    let mut next = vec![];
+                    for c in &combos {
+                        for v in &vals {
+                            let mut c2 = c.clone();
+                            c2.insert(k.clone(), v.clone());
+                            next.push(c2);
+                        }
+                    }
+                    combos = next;
+                }
+                combos.into_iter().map(|m| (Value::Map(m), None)).collect()
+            }
+        };
+        Ok(items
+            .into_iter()
+            .map(|(item, key)| {
+                let mut m = Map::new();
+                m.insert(name.clone(), item);
+                if let Some(k) = key {
+                    m.insert("KEY".into(), k);
+                }
+                m
+            })
+            .collect())
+    }
+
+    fn compile_cmd(&self, c: &Cmd, vars: &Map, masked: &Map, entry: &TaskEntry, out: &mut Vec<CompiledCmd>) -> Result<(), CompileError> {
+        let iters = match &c.for_ {
+            Some(f) => {
+                let as_ = match f {
+                    For::Var { as_, .. } => as_.as_deref(),
+                    _ => None,
+                };
+                self.iterations(f, vars, entry, as_)?
+            }
+            None => vec![Map::new()],
+        };
+        for item in iters {
+            let (v, mv) = if item.is_empty() {
+                (vars.clone(), masked.clone())
+            } else {
+                let mut v = vars.clone();
+                let mut mv = masked.clone();
+                for (k, val) in &item {
+                    v.insert(k.clone(), val.clone());
+                    mv.insert(k.clone(), val.clone());
+                }
+                (v, mv)
+            };
+            if let Some(task) = &c.task {
+                let name = self.render(task, &v)?;
+                let mut call_vars = Vars::new();
+                for (k, var) in &c.vars {
+                    call_vars.insert(k.clone(), self.resolve_call_var(var, &v)?);
+                }
+                out.push(CompiledCmd::Task {
+                    call: Call { task: name, alias: String::new(), vars: call_vars, matches: vec![], silent: c.silent, indirect: true },
+                    defer: c.defer,
+                    if_: c.if_.as_ref().map(|i| self.render(i, &v)).transpose()?,
+                    timeout: c.timeout.clone(),
+                    platforms: c.platforms.clone(),
+                });
+            } else if let Some(cmd) = &c.cmd {
+                // Deferred commands are templated when they run (EXIT_CODE is known then).
+                let (rendered, shown) = if c.defer {
+                    (String::new(), String::new())
+                } else {
+                    let rendered = self.render(cmd, &v)?;
+                    let shown = if masked_differs(vars, masked) { self.render(cmd, &mv)? } else { rendered.clone() };
+                    (rendered, shown)
+                };
+                out.push(CompiledCmd::Shell {
+                    cmd: rendered,
+                    shown,
+                    silent: c.silent,
+                    ignore_error: c.ignore_error,
+                    defer: c.defer,
+                    set: c.set.clone(),
+                    shopt: c.shopt.clone(),
+                    platforms: c.platforms.clone(),
+                    if_: c.if_.as_ref().map(|i| self.render(i, &v)).transpose()?,
+                    timeout: c.timeout.clone(),
+                    raw: c.clone(),
+                    item_vars: item,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Renders a deferred shell command with EXIT_CODE (and the loop item) set.
+    pub fn render_deferred(&self, t: &CompiledTask, raw: &Cmd, item: &Map, exit_code: Option<i32>) -> Result<(String, String), CompileError> {
+        let mut v = t.vars.clone();
+        v.insert("EXIT_CODE".into(), Value::str(exit_code.map(|c| c.to_string()).unwrap_or_default()));
+        for (k, val) in item {
+            v.insert(k.clone(), val.clone());
+        }
+        let cmd = raw.cmd.as_deref().unwrap_or("");
+        let rendered = self.render(cmd, &v)?;
+        let mv = mask(&v, &t.secrets);
+        let shown = if t.secrets.is_empty() { rendered.clone() } else { self.render(cmd, &mv)? };
+        Ok((rendered, shown))
+    }
+
+    /// Call vars are templated in the caller's scope; `ref:` resolves there too.
+    fn resolve_call_var(&self, var: &Var, data: &Map) -> Result<Var, CompileError> {
+        Ok(match &var.value {
+            VarValue::Static(v) => Var { value: VarValue::Static(self.render_value(v, data)?), secret: var.secret },
+            VarValue::Ref(r) => Var { value: VarValue::Static(resolve_ref(r, data)?), secret: var.secret },
+            VarValue::Sh(s) => Var { value: VarValue::Sh(self.render(s, data)?), secret: var.secret },
+        })
+    }
+
+    fn compile_dep(&self, d: &Dep, vars: &Map, entry: &TaskEntry, out: &mut Vec<CompiledDep>) -> Result<(), CompileError> {
+        let iters = match &d.for_ {
+            Some(f) => {
+                let as_ = match f {
+                    For::Var { as_, .. } => as_.as_deref(),
+                    _ => None,
+                };
+                self.iterations(f, vars, entry, as_)?
+            }
+            None => vec![Map::new()],
+        };
+        for item in iters {
+            let mut v = vars.clone();
+            for (k, val) in &item {
+                v.insert(k.clone(), val.clone());
+            }
+            let name = self.render(&d.task, &v)?;
+            let mut call_vars = Vars::new();
+            for (k, var) in &d.vars {
+                call_vars.insert(k.clone(), self.resolve_call_var(var, &v)?);
+            }
+            out.push(CompiledDep {
+                call: Call { task: name, alias: String::new(), vars: call_vars, matches: vec![], silent: d.silent, indirect: true },
+                if_: d.if_.as_ref().map(|i| self.render(i, &v)).transpose()?,
+                timeout: d.timeout.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Env for `sh:`/status/precondition commands outside a compiled task.
+    pub fn render_with(&self, s: &str, data: &Map) -> Result<String, CompileError> {
+        self.render(s, data)
+    }
+
+    pub fn cached_globals(&self) -> Result<Map, CompileError> {
+        let mut g = self.globals.lock().unwrap();
+        if let Some(m) = &*g {
+            return Ok(m.clone());
+        }
+        let m = self.global_vars(true)?;
+        *g = Some(m.clone());
+        Ok(m)
+    }
+}
+
+fn masked_differs(vars: &Map, masked: &Map) -> bool {
+    vars.len() == masked.len() && vars.iter().zip(masked.iter()).any(|(a, b)| a.1 != b.1)
+}
+
+fn mask(vars: &Map, secrets: &[String]) -> Map {
+    let mut m = vars.clone();
+    for s in secrets {
+        if m.contains_key(s) {
+            m.insert(s.clone(), Value::str("*****"));
+        }
+    }
+    m
+}
+
+/// `ref:` is a template expression evaluated for its value, not its text.
+pub fn resolve_ref(r: &str, data: &Map) -> Result<Value, CompileError> {
+    let r = r.trim();
+    if let Some(name) = r.strip_prefix('.') {
+        if !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            return Ok(data.get(name).cloned().unwrap_or(Value::Nil));
+        }
+    }
+    Ok(template::eval_value(r, data)?)
+}
+
+fn env_from_vars(data: &Map) -> Vec<(String, String)> {
+    data.iter().filter_map(|(k, v)| to_env_string(v).map(|s| (k.clone(), s))).collect()
+}
+
+pub fn expand_home(p: &str) -> String {
+    if p == "~" || p.starts_with("~/") {
+        if let Ok(home) = std::env::var("HOME") {
+            return format!("{home}{}", &p[1..]);
+        }
+    }
+    p.to_string()
+}
+
+/// Joins like go-task's filepathext.SmartJoin: absolute paths win.
+pub fn smart_join(base: &Path, p: &str) -> PathBuf {
+    let pp = Path::new(p);
+    if pp.is_absolute() {
+        crate::taskfile::clean(pp)
+    } else {
+        crate::taskfile::clean(&base.join(pp))
+    }
+}
+
+/// Minimal glob used for `for: sources` until the fingerprint module provides its walker.
+pub fn glob_files(dir: &Path, pattern: &str) -> Vec<PathBuf> {
+    crate::run::glob(dir, pattern)
+}
+
+/// godotenv-style parsing (used until the dotenv module lands).
+pub fn parse_dotenv_lenient(text: &str) -> Vec<(String, String)> {
+    let mut out = vec![];
+    for line in text.lines() {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        let l = l.strip_prefix("export ").unwrap_or(l);
+        if let Some((k, v)) = l.split_once('=') {
+            let v = v.trim();
+            let v = if (v.starts_with('"') && v.ends_with('"') && v.len() >= 2) || (v.starts_with('\'') && v.ends_with('\'') && v.len() >= 2) {
+                v[1..v.len() - 1].to_string()
+            } else {
+                v.split(" #").next().unwrap_or(v).trim().to_string()
+            };
+            out.push((k.trim().to_string(), v));
+        }
+    }
+    out
+}

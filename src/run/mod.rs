@@ -1,1 +1,809 @@
 //! Execution: DAG scheduling, shell, fingerprints, output modes, watch.
+
+pub mod list;
+pub mod output;
+pub mod shell;
+pub mod signals;
+
+use indexmap::IndexMap;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+use thiserror::Error;
+
+use crate::compile::{Call, CompileError, CompiledCmd, CompiledTask, Compiler};
+use crate::taskfile::ast::{EnumSpec, Output};
+use crate::taskfile::TaskEntry;
+use crate::template::{self, Value};
+use output::Printer;
+use shell::{ShellError, ShellSpec};
+
+/// go-task's guard against infinite recursion.
+const MAX_TASK_CALLS: u32 = 1000;
+
+#[derive(Debug, Error, Clone)]
+pub enum TaskError {
+    #[error("task: Task \"{name}\" does not exist{}", suggestion.as_ref().map(|s| format!(". Did you mean \"{s}\"?")).unwrap_or_default())]
+    NotFound { name: String, suggestion: Option<String> },
+    #[error("task: Failed to run task \"{task}\": {inner}")]
+    Run { task: String, inner: Box<TaskError> },
+    #[error("{msg}")]
+    Command { msg: String, code: i32, timeout: bool },
+    #[error("task: Task \"{0}\" is internal")]
+    Internal(String),
+    #[error("task: Multiple tasks ({0}) match alias \"{1}\"")]
+    Ambiguous(String, String),
+    #[error("task: Maximum task call exceeded ({MAX_TASK_CALLS}) for task \"{0}\": probably an cyclic dep or infinite loop")]
+    TooMany(String),
+    #[error("task: Task \"{0}\" cancelled because it has a prompt and the environment is not a terminal. Use --yes (-y) to run anyway.")]
+    PromptNoTty(String),
+    #[error("task: Task \"{0}\" cancelled by user")]
+    Cancelled(String),
+    #[error("task: Task \"{task}\" cancelled because it is missing required variables: {vars}")]
+    MissingVars { task: String, vars: String },
+    #[error("task: Task \"{task}\" cancelled because it is missing required variables:\n{lines}")]
+    DisallowedValues { task: String, lines: String },
+    #[error("task: precondition not met")]
+    Precondition,
+    #[error("task: Task \"{0}\" is not up-to-date")]
+    NotUpToDate(String),
+    #[error("{0}")]
+    Compile(String, i32),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl TaskError {
+    pub fn exit_code(&self, pass_through: bool) -> i32 {
+        match self {
+            TaskError::NotFound { .. } => 200,
+            TaskError::Run { inner, .. } => match inner.as_ref() {
+                TaskError::Command { code, timeout, .. } if pass_through => {
+                    if *timeout {
+                        124
+                    } else {
+                        *code
+                    }
+                }
+                TaskError::Command { timeout: true, .. } => 208,
+                TaskError::Command { .. } | TaskError::Precondition | TaskError::Other(_) => 201,
+                other => other.exit_code(pass_through),
+            },
+            TaskError::Command { code, timeout, .. } => {
+                if pass_through {
+                    if *timeout {
+                        124
+                    } else {
+                        *code
+                    }
+                } else if *timeout {
+                    208
+                } else {
+                    201
+                }
+            }
+            TaskError::Internal(_) => 202,
+            TaskError::Ambiguous(..) => 203,
+            TaskError::TooMany(_) => 204,
+            TaskError::PromptNoTty(_) | TaskError::Cancelled(_) => 205,
+            TaskError::MissingVars { .. } => 206,
+            TaskError::DisallowedValues { .. } => 207,
+            TaskError::Precondition => 201,
+            TaskError::NotUpToDate(_) => 1,
+            TaskError::Compile(_, c) => *c,
+            TaskError::Other(_) => 1,
+        }
+    }
+
+    fn from_compile(e: CompileError) -> Self {
+        let code = e.exit_code();
+        let msg = match &e {
+            CompileError::Template(t) => format!("task: {t}"),
+            other => other.to_string(),
+        };
+        TaskError::Compile(msg, code)
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub dry: bool,
+    pub force: bool,
+    pub force_all: bool,
+    pub silent: bool,
+    pub verbose: bool,
+    pub concurrency: usize,
+    pub failfast: bool,
+    pub assume_yes: bool,
+    pub output: Option<Output>,
+    pub temp_dir: PathBuf,
+    pub color: bool,
+    /// PATH entry that makes `helm`/`cosign` resolve to this binary.
+    pub shim_dir: Option<PathBuf>,
+}
+
+/// A counting semaphore for `--concurrency`.
+struct Limit {
+    max: usize,
+    used: Mutex<usize>,
+    cv: Condvar,
+}
+
+impl Limit {
+    fn acquire(&self) {
+        if self.max == 0 {
+            return;
+        }
+        let mut u = self.used.lock().unwrap();
+        while *u >= self.max {
+            u = self.cv.wait(u).unwrap();
+        }
+        *u += 1;
+    }
+    fn release(&self) {
+        if self.max == 0 {
+            return;
+        }
+        *self.used.lock().unwrap() -= 1;
+        self.cv.notify_one();
+    }
+}
+
+type Shared = Arc<(Mutex<Option<Result<(), TaskError>>>, Condvar)>;
+
+pub struct Executor {
+    pub compiler: Arc<Compiler>,
+    pub opts: Options,
+    pub printer: Printer,
+    limit: Limit,
+    calls: Mutex<HashMap<String, u32>>,
+    executions: Mutex<HashMap<String, Shared>>,
+    pub cancelled: Arc<AtomicBool>,
+}
+
+impl Executor {
+    pub fn new(compiler: Arc<Compiler>, opts: Options) -> Self {
+        let printer = Printer::new(opts.color);
+        Executor {
+            compiler,
+            limit: Limit { max: opts.concurrency, used: Mutex::new(0), cv: Condvar::new() },
+            opts,
+            printer,
+            calls: Mutex::new(HashMap::new()),
+            executions: Mutex::new(HashMap::new()),
+            cancelled: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    fn project(&self) -> &crate::taskfile::Project {
+        &self.compiler.project
+    }
+
+    /// Resolves a name (exact, alias, namespace default, wildcard) to a task entry.
+    pub fn resolve(&self, name: &str) -> Result<(TaskEntry, String, Vec<String>), TaskError> {
+        let p = self.project();
+        let name = name.strip_prefix(':').unwrap_or(name);
+        if let Some(e) = p.get(name) {
+            return Ok((e.clone(), String::new(), vec![]));
+        }
+        let matches: Vec<&TaskEntry> = p.tasks.values().filter(|e| e.aliases.iter().any(|a| a == name)).collect();
+        match matches.len() {
+            1 => return Ok((matches[0].clone(), name.to_string(), vec![])),
+            n if n > 1 => {
+                let names: Vec<&str> = matches.iter().map(|e| e.name.as_str()).collect();
+                return Err(TaskError::Ambiguous(names.join(", "), name.to_string()));
+            }
+            _ => {}
+        }
+        // A namespace (or a namespace alias) alone runs its default task.
+        let default_name = format!("{name}:default");
+        if let Some(e) = p.get(&default_name) {
+            return Ok((e.clone(), String::new(), vec![]));
+        }
+        if let Some(e) = p.tasks.values().find(|e| e.aliases.iter().any(|a| a == &default_name)) {
+            return Ok((e.clone(), String::new(), vec![]));
+        }
+        for e in p.tasks.values() {
+            for pat in std::iter::once(&e.name).chain(e.aliases.iter()) {
+                if pat.contains('*') {
+                    if let Some(caps) = wildcard_match(pat, name) {
+                        return Ok((e.clone(), String::new(), caps));
+                    }
+                }
+            }
+        }
+        Err(TaskError::NotFound { name: name.to_string(), suggestion: None })
+    }
+
+    pub fn suggest(&self, name: &str) -> Option<String> {
+        let mut best: Option<(usize, String)> = None;
+        for e in self.project().tasks.values() {
+            if e.task.internal {
+                continue;
+            }
+            for cand in std::iter::once(&e.name).chain(e.aliases.iter()) {
+                let d = levenshtein(name, cand);
+                if d <= 2 && best.as_ref().is_none_or(|(bd, _)| d < *bd) {
+                    best = Some((d, cand.clone()));
+                }
+            }
+        }
+        best.map(|b| b.1)
+    }
+
+    /// Runs one task call and everything it needs.
+    pub fn run_task(&self, call: &Call) -> Result<(), TaskError> {
+        if self.cancelled.load(Ordering::SeqCst) {
+            return Err(TaskError::Other("task: context canceled".into()));
+        }
+        let (entry, alias, matches) = self.resolve(&call.task)?;
+        if entry.task.internal && !call.indirect {
+            return Err(TaskError::Internal(call.task.clone()));
+        }
+        let call = Call {
+            task: entry.name.clone(),
+            alias: if alias.is_empty() { call.alias.clone() } else { alias },
+            matches: if matches.is_empty() { call.matches.clone() } else { matches },
+            ..call.clone()
+        };
+        if !platform_ok(&entry.task.platforms) {
+            self.verbose(&format!("task: \"{}\" not for current platform - ignored\n", call.task));
+            return Ok(());
+        }
+        let t = self.compiler.compile(&entry, &call).map_err(TaskError::from_compile)?;
+        self.check_requires(&t)?;
+        {
+            let mut calls = self.calls.lock().unwrap();
+            let n = calls.entry(t.name.clone()).or_insert(0);
+            *n += 1;
+            if *n >= MAX_TASK_CALLS {
+                return Err(TaskError::TooMany(t.name.clone()));
+            }
+        }
+        self.limit.acquire();
+        let r = self.run_compiled(&t, &call);
+        self.limit.release();
+        r
+    }
+
+    fn check_requires(&self, t: &CompiledTask) -> Result<(), TaskError> {
+        let reqs = &t.task().requires;
+        if reqs.is_empty() {
+            return Ok(());
+        }
+        let missing: Vec<&str> = reqs.iter().filter(|r| !t.vars.contains_key(&r.name)).map(|r| r.name.as_str()).collect();
+        if !missing.is_empty() {
+            return Err(TaskError::MissingVars { task: t.name.clone(), vars: missing.join(", ") });
+        }
+        let mut lines = vec![];
+        for r in reqs {
+            let Some(spec) = &r.enum_ else { continue };
+            let allowed: Vec<String> = match spec {
+                EnumSpec::List(l) => l.clone(),
+                EnumSpec::Ref(expr) => match crate::compile::resolve_ref(expr, &t.vars) {
+                    Ok(Value::List(items)) => items.iter().map(template::go_format).collect(),
+                    _ => return Err(TaskError::Other(format!("task: enum reference \"{expr}\" must resolve to a list"))),
+                },
+            };
+            let val = t.vars.get(&r.name).map(template::go_format).unwrap_or_default();
+            if !allowed.contains(&val) {
+                lines.push(format!("  - {} has an invalid value : '{}' (allowed values : [{}])", r.name, val, allowed.join(" ")));
+            }
+        }
+        if !lines.is_empty() {
+            return Err(TaskError::DisallowedValues { task: t.name.clone(), lines: lines.join("\n") });
+        }
+        Ok(())
+    }
+
+    fn run_compiled(&self, t: &CompiledTask, call: &Call) -> Result<(), TaskError> {
+        if let Some(cond) = &t.task().if_ {
+            let cond = self.compiler.render_with(cond, &t.vars).map_err(TaskError::from_compile)?;
+            if !self.condition(&cond, t) {
+                self.verbose(&format!("task: if condition not met - skipped: \"{}\"\n", t.name));
+                return Ok(());
+            }
+        }
+        let key = match t.task().run.as_deref().or(self.project().root.run.as_deref()).unwrap_or("always") {
+            "once" => Some(t.name.clone()),
+            "when_changed" => Some(format!("{}:{}", t.name, vars_hash(&t.vars))),
+            _ => None,
+        };
+        let Some(key) = key else { return self.execute(t, call) };
+        let (shared, first) = {
+            let mut ex = self.executions.lock().unwrap();
+            match ex.get(&key) {
+                Some(s) => (s.clone(), false),
+                None => {
+                    let s: Shared = Arc::new((Mutex::new(None), Condvar::new()));
+                    ex.insert(key.clone(), s.clone());
+                    (s, true)
+                }
+            }
+        };
+        if first {
+            let r = self.execute(t, call);
+            *shared.0.lock().unwrap() = Some(r.clone());
+            shared.1.notify_all();
+            r
+        } else {
+            // Free our slot while the first execution finishes.
+            self.limit.release();
+            let mut g = shared.0.lock().unwrap();
+            while g.is_none() {
+                g = shared.1.wait(g).unwrap();
+            }
+            let r = g.clone().unwrap();
+            drop(g);
+            self.limit.acquire();
+            r
+        }
+    }
+
+    fn execute(&self, t: &CompiledTask, call: &Call) -> Result<(), TaskError> {
+        self.verbose(&format!("task: \"{}\" started\n", call.task));
+        self.run_deps(t)?;
+        let skip_fp = self.opts.force_all || (!call.indirect && self.opts.force);
+        if !skip_fp {
+            self.check_preconditions(t)?;
+            if self.is_up_to_date(t)? {
+                if !self.opts.silent || self.opts.verbose {
+                    self.printer.log(&format!("task: Task \"{}\" is up to date\n", t.display()));
+                }
+                return Ok(());
+            }
+        }
+        if !t.prompt.is_empty() && !self.opts.assume_yes && !self.opts.dry {
+            self.prompt(t)?;
+        }
+        if !self.opts.dry {
+            let _ = std::fs::create_dir_all(&t.dir);
+        }
+        let mut deferred: Vec<usize> = vec![];
+        let mut exit_code: Option<i32> = None;
+        let mut result = Ok(());
+        for (i, c) in t.cmds.iter().enumerate() {
+            let is_defer = matches!(c, CompiledCmd::Shell { defer: true, .. } | CompiledCmd::Task { defer: true, .. });
+            if is_defer {
+                deferred.push(i);
+                continue;
+            }
+            if let Err(e) = self.run_cmd(t, call, c) {
+                if let TaskError::Command { code, .. } = &e {
+                    exit_code = Some(*code);
+                }
+                self.on_task_failed(t);
+                if t.task().ignore_error {
+                    self.printer.log(&format!("task: task error ignored: {e}\n"));
+                    continue;
+                }
+                result = Err(TaskError::Run { task: t.name.clone(), inner: Box::new(e) });
+                break;
+            }
+        }
+        for &i in deferred.iter().rev() {
+            self.run_deferred(t, call, &t.cmds[i], exit_code);
+        }
+        if result.is_ok() {
+            self.verbose(&format!("task: \"{}\" finished\n", call.task));
+        }
+        result
+    }
+
+    fn run_deferred(&self, t: &CompiledTask, call: &Call, c: &CompiledCmd, exit_code: Option<i32>) {
+        let c = match c {
+            CompiledCmd::Shell { raw, item_vars, silent, ignore_error, set, shopt, platforms, if_, timeout, .. } => {
+                match self.compiler.render_deferred(t, raw, item_vars, exit_code) {
+                    Ok((cmd, shown)) => CompiledCmd::Shell {
+                        cmd,
+                        shown,
+                        silent: *silent,
+                        ignore_error: *ignore_error,
+                        defer: false,
+                        set: set.clone(),
+                        shopt: shopt.clone(),
+                        platforms: platforms.clone(),
+                        if_: if_.clone(),
+                        timeout: timeout.clone(),
+                        raw: raw.clone(),
+                        item_vars: item_vars.clone(),
+                    },
+                    Err(e) => {
+                        self.printer.log(&format!("{}\n", TaskError::from_compile(e)));
+                        return;
+                    }
+                }
+            }
+            CompiledCmd::Task { call: c2, if_, timeout, platforms, .. } => {
+                let mut c2 = c2.clone();
+                if let Some(code) = exit_code {
+                    let _ = code;
+                }
+                c2.indirect = true;
+                CompiledCmd::Task { call: c2, defer: false, if_: if_.clone(), timeout: timeout.clone(), platforms: platforms.clone() }
+            }
+        };
+        if let Err(e) = self.run_cmd(t, call, &c) {
+            self.printer.log(&format!("{e}\n"));
+        }
+    }
+
+    fn run_deps(&self, t: &CompiledTask) -> Result<(), TaskError> {
+        if t.deps.is_empty() {
+            return Ok(());
+        }
+        let failfast = self.opts.failfast || t.task().failfast;
+        // Deps do not hold a concurrency slot of their parent while they run.
+        self.limit.release();
+        let first_err: Mutex<Option<TaskError>> = Mutex::new(None);
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            for d in &t.deps {
+                let first_err = &first_err;
+                let stop = &stop;
+                s.spawn(move || {
+                    if failfast && stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    if let Some(cond) = &d.if_ {
+                        if !self.condition(cond, t) {
+                            return;
+                        }
+                    }
+                    let r = self.run_task(&d.call);
+                    if let Err(e) = r {
+                        stop.store(true, Ordering::SeqCst);
+                        let mut fe = first_err.lock().unwrap();
+                        if fe.is_none() {
+                            *fe = Some(e);
+                        }
+                    }
+                });
+            }
+        });
+        self.limit.acquire();
+        match first_err.into_inner().unwrap() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn run_cmd(&self, t: &CompiledTask, call: &Call, c: &CompiledCmd) -> Result<(), TaskError> {
+        match c {
+            CompiledCmd::Task { call: sub, if_, platforms, .. } => {
+                if !platform_ok(platforms) {
+                    return Ok(());
+                }
+                if let Some(cond) = if_ {
+                    if !self.condition(cond, t) {
+                        self.verbose(&format!("task: if condition not met - skipped: \"{}\"\n", sub.task));
+                        return Ok(());
+                    }
+                }
+                self.limit.release();
+                let r = self.run_task(sub);
+                self.limit.acquire();
+                r
+            }
+            CompiledCmd::Shell { cmd, shown, silent, ignore_error, set, shopt, platforms, if_, timeout, .. } => {
+                if !platform_ok(platforms) {
+                    return Ok(());
+                }
+                if let Some(cond) = if_ {
+                    if !self.condition(cond, t) {
+                        self.verbose(&format!("task: [{}] if condition not met - skipped\n", t.display()));
+                        return Ok(());
+                    }
+                }
+                let quiet = *silent || t.task().silent || self.opts.silent || call.silent || self.project().root.silent;
+                if (!quiet || self.opts.verbose) && !cmd.is_empty() {
+                    self.printer.log(&format!("task: [{}] {}\n", t.display(), shown));
+                }
+                if self.opts.dry || cmd.is_empty() {
+                    return Ok(());
+                }
+                let mut set_all = self.project().root.set.clone();
+                set_all.extend(t.task().set.iter().cloned());
+                set_all.extend(set.iter().cloned());
+                let mut shopt_all = self.project().root.shopt.clone();
+                shopt_all.extend(t.task().shopt.iter().cloned());
+                shopt_all.extend(shopt.iter().cloned());
+                let timeout_d = match timeout {
+                    Some(s) => Some(parse_duration(s).ok_or_else(|| TaskError::Other(format!("task: invalid timeout \"{s}\"")))?),
+                    None => None,
+                };
+                let out_mode = self.output_mode();
+                let spec = ShellSpec {
+                    script: cmd,
+                    dir: &t.dir,
+                    env: &self.command_env(t),
+                    set: &set_all,
+                    shopt: &shopt_all,
+                    timeout: timeout_d,
+                    interactive: t.task().interactive,
+                    cancelled: &self.cancelled,
+                };
+                let sink = self.printer.sink(&out_mode, t, &self.compiler);
+                let r = shell::run(&spec, sink);
+                match r {
+                    Ok(()) => Ok(()),
+                    Err(ShellError::Exit(code)) => {
+                        if *ignore_error {
+                            self.printer.log(&format!("task: [{}] command error ignored: exit status {code}\n", t.display()));
+                            return Ok(());
+                        }
+                        Err(TaskError::Command { msg: format!("exit status {code}"), code, timeout: false })
+                    }
+                    Err(ShellError::Timeout) => {
+                        let d = timeout.clone().unwrap_or_default();
+                        let msg = format!("task: [{}] command timeout exceeded ({})", t.display(), format_duration(timeout_d.unwrap_or_default(), &d));
+                        if *ignore_error {
+                            self.printer.log(&format!("task: [{}] command error ignored: {msg}\n", t.display()));
+                            return Ok(());
+                        }
+                        Err(TaskError::Command { msg, code: 124, timeout: true })
+                    }
+                    Err(ShellError::Io(e)) => Err(TaskError::Other(format!("task: {e}"))),
+                }
+            }
+        }
+    }
+
+    fn output_mode(&self) -> Output {
+        self.opts.output.clone().or_else(|| self.project().root.output.clone()).unwrap_or(Output::Interleaved)
+    }
+
+    /// The environment commands see: ours, the task's env (OS precedence applied), and
+    /// the native-tools PATH entry.
+    pub fn command_env(&self, t: &CompiledTask) -> Vec<(String, String)> {
+        let mut env: IndexMap<String, String> = self.compiler.ctx.os_env.clone();
+        for (k, v) in &t.env {
+            env.insert(k.clone(), v.clone());
+        }
+        if let Some(shim) = &self.opts.shim_dir {
+            let native_off = env.get("OXTASK_NATIVE").is_some_and(|v| v == "0" || v.eq_ignore_ascii_case("false"));
+            if !native_off {
+                let path = env.get("PATH").cloned().unwrap_or_default();
+                env.insert("PATH".into(), format!("{}:{path}", shim.display()));
+            }
+        }
+        env.into_iter().collect()
+    }
+
+    /// `if:`/status-style checks: a command whose exit status decides.
+    fn condition(&self, cmd: &str, t: &CompiledTask) -> bool {
+        let env = self.command_env(t);
+        shell::status(cmd, &t.dir, &env, &self.project().root.set, &self.project().root.shopt)
+    }
+
+    fn check_preconditions(&self, t: &CompiledTask) -> Result<(), TaskError> {
+        for (sh, msg) in &t.preconditions {
+            if !self.condition(sh, t) {
+                let m = msg.clone().unwrap_or_else(|| format!("{sh} failed"));
+                self.printer.log(&format!("task: {m}\n"));
+                return Err(TaskError::Precondition);
+            }
+        }
+        Ok(())
+    }
+
+    fn is_up_to_date(&self, t: &CompiledTask) -> Result<bool, TaskError> {
+        if t.status.is_empty() && t.sources.is_empty() {
+            return Ok(false);
+        }
+        let mut up = true;
+        if !t.sources.is_empty() {
+            up = self.sources_up_to_date(t)?;
+        }
+        if up && !t.status.is_empty() {
+            for s in &t.status {
+                if !self.condition(s, t) {
+                    up = false;
+                    break;
+                }
+            }
+        }
+        Ok(up)
+    }
+
+    /// Minimal sources check (checksum of names and contents) until the fingerprint module lands.
+    fn sources_up_to_date(&self, t: &CompiledTask) -> Result<bool, TaskError> {
+        let _ = t;
+        Ok(false)
+    }
+
+    fn on_task_failed(&self, t: &CompiledTask) {
+        let _ = t;
+    }
+
+    fn prompt(&self, t: &CompiledTask) -> Result<(), TaskError> {
+        use std::io::IsTerminal;
+        if !std::io::stdin().is_terminal() {
+            return Err(TaskError::PromptNoTty(t.name.clone()));
+        }
+        for p in &t.prompt {
+            self.printer.log(&format!("task: {p} [y/N]: "));
+            let mut line = String::new();
+            let _ = std::io::stdin().read_line(&mut line);
+            let a = line.trim().to_lowercase();
+            if a != "y" && a != "yes" {
+                return Err(TaskError::Cancelled(t.name.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    fn verbose(&self, msg: &str) {
+        if self.opts.verbose {
+            self.printer.log(msg);
+        }
+    }
+
+    /// `--status`: every named task must be up to date.
+    pub fn status(&self, call: &Call) -> Result<(), TaskError> {
+        let (entry, _, _) = self.resolve(&call.task)?;
+        let t = self.compiler.compile(&entry, call).map_err(TaskError::from_compile)?;
+        if !self.is_up_to_date(&t)? {
+            return Err(TaskError::NotUpToDate(t.display().to_string()));
+        }
+        Ok(())
+    }
+}
+
+fn vars_hash(vars: &crate::template::Map) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for (k, v) in vars {
+        k.hash(&mut h);
+        template::go_format(v).hash(&mut h);
+    }
+    format!("{:x}", h.finish())
+}
+
+pub fn platform_ok(platforms: &[String]) -> bool {
+    if platforms.is_empty() {
+        return true;
+    }
+    let os = go_os();
+    let arch = go_arch();
+    platforms.iter().any(|p| match p.split_once('/') {
+        Some((o, a)) => o == os && a == arch,
+        None => p == os || p == arch,
+    })
+}
+
+pub fn go_os() -> &'static str {
+    match std::env::consts::OS {
+        "macos" => "darwin",
+        other => other,
+    }
+}
+
+pub fn go_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        other => other,
+    }
+}
+
+/// Go's `time.ParseDuration`.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    if s == "0" {
+        return Some(Duration::ZERO);
+    }
+    let mut total = 0f64;
+    let mut rest = s;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        if num_end == 0 {
+            return None;
+        }
+        let n: f64 = rest[..num_end].parse().ok()?;
+        rest = &rest[num_end..];
+        let unit_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let mult = match &rest[..unit_end] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        total += n * mult;
+        rest = &rest[unit_end..];
+    }
+    Some(Duration::from_secs_f64(total))
+}
+
+/// Go's `Duration.String()`.
+fn format_duration(d: Duration, _orig: &str) -> String {
+    let total = d.as_secs_f64();
+    if total == 0.0 {
+        return "0s".into();
+    }
+    if total < 1.0 {
+        let ms = d.as_nanos() as f64 / 1e6;
+        if ms >= 1.0 {
+            return format!("{}ms", trim_float(ms));
+        }
+        return format!("{}µs", trim_float(d.as_nanos() as f64 / 1e3));
+    }
+    let h = (total / 3600.0).floor() as u64;
+    let m = ((total - h as f64 * 3600.0) / 60.0).floor() as u64;
+    let s = total - h as f64 * 3600.0 - m as f64 * 60.0;
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if h > 0 || m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    out.push_str(&format!("{}s", trim_float(s)));
+    out
+}
+
+fn trim_float(f: f64) -> String {
+    let s = format!("{f:.9}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
+/// `*` in a task name matches any run of characters; captures become MATCH.
+pub fn wildcard_match(pat: &str, name: &str) -> Option<Vec<String>> {
+    let parts: Vec<&str> = pat.split('*').collect();
+    let mut caps = vec![];
+    let mut rest = name.strip_prefix(parts[0])?;
+    for (i, part) in parts.iter().enumerate().skip(1) {
+        if i == parts.len() - 1 {
+            let cap = rest.strip_suffix(part)?;
+            caps.push(cap.to_string());
+            rest = "";
+        } else {
+            let idx = rest.find(part)?;
+            caps.push(rest[..idx].to_string());
+            rest = &rest[idx + part.len()..];
+        }
+    }
+    if rest.is_empty() {
+        Some(caps)
+    } else {
+        None
+    }
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = if a[i - 1] == b[j - 1] { 0 } else { 1 };
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Glob relative to `dir` with `**` support; sorted, files only.
+pub fn glob(dir: &Path, pattern: &str) -> Vec<PathBuf> {
+    let full = if Path::new(pattern).is_absolute() { pattern.to_string() } else { format!("{}/{}", dir.display(), pattern) };
+    let mut out: Vec<PathBuf> = match ::glob::glob(&full) {
+        Ok(paths) => paths.filter_map(Result::ok).filter(|p| p.is_file()).collect(),
+        Err(_) => vec![],
+    };
+    out.sort();
+    out
+}
+
+pub static CALLS: AtomicU32 = AtomicU32::new(0);

@@ -1,1 +1,335 @@
 //! Taskfile loading: lookup, YAML with positions, typed AST, includes, dotenv.
+
+pub mod ast;
+pub mod decode;
+pub mod yaml;
+
+use indexmap::IndexMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use thiserror::Error;
+
+use ast::{Include, Task, Taskfile, Vars};
+
+/// The eight names go-task looks for, in order.
+pub const TASKFILE_NAMES: [&str; 8] = [
+    "Taskfile.yml",
+    "taskfile.yml",
+    "Taskfile.yaml",
+    "taskfile.yaml",
+    "Taskfile.dist.yml",
+    "taskfile.dist.yml",
+    "Taskfile.dist.yaml",
+    "taskfile.dist.yaml",
+];
+
+#[derive(Debug, Error)]
+pub enum LoadError {
+    #[error("No Taskfile found at \"{0}\" (or any of the parent directories). Run `task --init` to create a new Taskfile.")]
+    NotFoundWalk(String),
+    #[error("No Taskfile found at \"{0}\"")]
+    NotFound(String),
+    #[error("Failed to parse {file}:\n{err}")]
+    Yaml { file: String, err: yaml::YamlError },
+    #[error("{0}")]
+    Decode(DecodeReport),
+    #[error("Missing schema version in Taskfile \"{0}\"")]
+    MissingVersion(String),
+    #[error("Invalid schema version in Taskfile \"{file}\":\nSchema version ({version}) no longer supported. Please use v3 or above")]
+    OldVersion { file: String, version: String },
+    #[error("include cycle detected between {0} <--> {1}")]
+    IncludeCycle(String, String),
+    #[error("Included Taskfiles can't have dotenv declarations. Please, move the dotenv declaration to the main Taskfile")]
+    IncludedDotenv,
+    #[error("Found multiple tasks ({0}) included by \"{1}\"\"")]
+    FlattenClash(String, String),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl LoadError {
+    /// go-task's exit codes for Taskfile errors.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            LoadError::NotFoundWalk(_) | LoadError::NotFound(_) => 100,
+            LoadError::Yaml { .. } => 109,
+            LoadError::Decode(_) => 102,
+            LoadError::MissingVersion(_) | LoadError::OldVersion { .. } => 107,
+            LoadError::IncludeCycle(..) => 110,
+            LoadError::IncludedDotenv => 1,
+            LoadError::FlattenClash(..) => 203,
+            LoadError::Other(_) => 1,
+        }
+    }
+
+    /// Decode errors print their own `err:`/`file:` report instead of a `task: ` line.
+    pub fn is_report(&self) -> bool {
+        matches!(self, LoadError::Decode(_))
+    }
+}
+
+/// A decode error rendered like go-task: message, `file:line:col`, and a source snippet.
+#[derive(Debug)]
+pub struct DecodeReport {
+    pub file: PathBuf,
+    pub err: decode::DecodeError,
+    pub source: String,
+}
+
+impl std::fmt::Display for DecodeReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "err:  {}", self.err.msg)?;
+        writeln!(f, "file: {}:{}:{}", self.file.display(), self.err.line, self.err.col)?;
+        let lines: Vec<&str> = self.source.lines().collect();
+        let first = self.err.line.saturating_sub(2).max(1);
+        let last = (self.err.line + 2).min(lines.len());
+        for n in first..=last {
+            let text = lines.get(n - 1).copied().unwrap_or("");
+            let mark = if n == self.err.line { ">" } else { " " };
+            writeln!(f, "{mark} {n} | {text}")?;
+            if n == self.err.line {
+                writeln!(f, "    | {}^", " ".repeat(self.err.col.saturating_sub(1)))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where an included task came from; shared by every task of one include.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// `a:b` namespace ("" for the root file).
+    pub namespace: String,
+    pub taskfile: PathBuf,
+    /// The include's `dir:` (already joined with the parent's dir), if any.
+    pub dir: Option<String>,
+    /// Vars given by the `includes:` entries (outermost first).
+    pub include_vars: Vec<Vars>,
+    /// Global vars of the included Taskfile (and of intermediate ones).
+    pub taskfile_vars: Vec<Vars>,
+    pub taskfile_env: Vec<Vars>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskEntry {
+    pub name: String,
+    pub task: Task,
+    pub origin: Arc<Origin>,
+    /// Aliases including the namespaced forms (`ns:alias`, `nsalias:task`, …).
+    pub aliases: Vec<String>,
+}
+
+/// The root Taskfile with every include merged into one task table.
+#[derive(Debug)]
+pub struct Project {
+    pub root: Taskfile,
+    pub root_dir: PathBuf,
+    pub entrypoint: PathBuf,
+    pub tasks: IndexMap<String, TaskEntry>,
+    /// Namespaces and their aliases, for `ns` → `ns:default`.
+    pub namespaces: Vec<(String, Vec<String>)>,
+}
+
+impl Project {
+    pub fn get(&self, name: &str) -> Option<&TaskEntry> {
+        self.tasks.get(name)
+    }
+}
+
+/// Finds the Taskfile: an explicit `-t` file or dir, else the eight names walking up from `dir`.
+pub fn find(dir: &Path, explicit: Option<&Path>) -> Result<PathBuf, LoadError> {
+    if let Some(p) = explicit {
+        let p = if p.is_absolute() { p.to_path_buf() } else { dir.join(p) };
+        if p.is_dir() {
+            return first_in(&p).ok_or_else(|| LoadError::NotFound(p.display().to_string()));
+        }
+        if p.is_file() {
+            return Ok(p);
+        }
+        return Err(LoadError::NotFound(p.display().to_string()));
+    }
+    let mut cur = Some(dir);
+    while let Some(d) = cur {
+        if let Some(f) = first_in(d) {
+            return Ok(f);
+        }
+        cur = d.parent();
+    }
+    Err(LoadError::NotFoundWalk(String::new()))
+}
+
+fn first_in(dir: &Path) -> Option<PathBuf> {
+    TASKFILE_NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file())
+}
+
+/// Reads and decodes one file, checking the schema version.
+pub fn read(path: &Path, shown: &str) -> Result<Taskfile, LoadError> {
+    let src = std::fs::read_to_string(path).map_err(|e| LoadError::Other(format!("{}: {e}", path.display())))?;
+    let src = src.strip_prefix('\u{feff}').unwrap_or(&src);
+    let node = yaml::parse(src).map_err(|err| LoadError::Yaml { file: shown.to_string(), err })?;
+    let mut tf = decode::taskfile(&node)
+        .map_err(|err| LoadError::Decode(DecodeReport { file: path.to_path_buf(), err, source: src.to_string() }))?;
+    let abs = path.display().to_string();
+    if tf.version.is_empty() {
+        return Err(LoadError::MissingVersion(abs));
+    }
+    let major = tf.version.split('.').next().unwrap_or("").trim();
+    match major.parse::<u64>() {
+        Ok(m) if m >= 3 => {}
+        _ => {
+            let v = if tf.version.contains('.') { tf.version.clone() } else { format!("{}.0.0", tf.version) };
+            return Err(LoadError::OldVersion { file: abs, version: v });
+        }
+    }
+    tf.path = path.to_path_buf();
+    Ok(tf)
+}
+
+/// Loads the entrypoint and all of its includes.
+pub fn load(entrypoint: &Path, resolve_include: &dyn Fn(&str, &Taskfile) -> String) -> Result<Project, LoadError> {
+    let shown = entrypoint.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let root = read(entrypoint, &shown)?;
+    let root_dir = entrypoint.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let mut project =
+        Project { root_dir: root_dir.clone(), entrypoint: entrypoint.to_path_buf(), tasks: IndexMap::new(), namespaces: vec![], root };
+    let origin = Arc::new(Origin { taskfile: entrypoint.to_path_buf(), ..Default::default() });
+    let root = project.root.clone();
+    merge(&mut project, &root, origin, false, &[], &mut vec![entrypoint.to_path_buf()], resolve_include)?;
+    Ok(project)
+}
+
+fn merge(
+    project: &mut Project,
+    tf: &Taskfile,
+    origin: Arc<Origin>,
+    internal: bool,
+    ns_aliases: &[String],
+    stack: &mut Vec<PathBuf>,
+    resolve: &dyn Fn(&str, &Taskfile) -> String,
+) -> Result<(), LoadError> {
+    let prefix = |name: &str| if origin.namespace.is_empty() { name.to_string() } else { format!("{}:{name}", origin.namespace) };
+    for (name, task) in &tf.tasks {
+        let full = prefix(name);
+        let mut task = task.clone();
+        if internal {
+            task.internal = true;
+        }
+        let mut aliases: Vec<String> = task.aliases.iter().map(|a| prefix(a)).collect();
+        for nsa in ns_aliases {
+            let ns_parent = origin.namespace.rsplit_once(':').map(|(p, _)| format!("{p}:")).unwrap_or_default();
+            aliases.push(format!("{ns_parent}{nsa}:{name}"));
+            for a in &task.aliases {
+                aliases.push(format!("{ns_parent}{nsa}:{a}"));
+            }
+        }
+        if project.tasks.contains_key(&full) {
+            return Err(LoadError::FlattenClash(full, origin.taskfile.display().to_string()));
+        }
+        project.tasks.insert(full.clone(), TaskEntry { name: full, task, origin: origin.clone(), aliases });
+    }
+    let base_dir = origin.taskfile.parent().unwrap_or(Path::new("/")).to_path_buf();
+    for (ns, inc) in &tf.includes {
+        let path_str = resolve(&inc.taskfile, tf);
+        let inc_dir_str = inc.dir.as_ref().map(|d| resolve(d, tf));
+        let mut path = PathBuf::from(expand_home(&path_str));
+        if path_str.is_empty() {
+            path = PathBuf::from(inc_dir_str.clone().unwrap_or_default());
+        }
+        if !path.is_absolute() {
+            path = base_dir.join(path);
+        }
+        let file = if path.is_dir() { first_in(&path) } else if path.is_file() { Some(path.clone()) } else { None };
+        let Some(file) = file else {
+            if inc.optional {
+                continue;
+            }
+            return Err(LoadError::NotFound(clean(&path).display().to_string()));
+        };
+        let file = clean(&file);
+        if let Some(pos) = stack.iter().position(|p| p == &file) {
+            let _ = pos;
+            return Err(LoadError::IncludeCycle(
+                stack.last().unwrap().display().to_string(),
+                file.display().to_string(),
+            ));
+        }
+        let shown = file.display().to_string();
+        let child = read(&file, &shown)?;
+        if !child.dotenv.is_empty() {
+            return Err(LoadError::IncludedDotenv);
+        }
+        let namespace = if inc.flatten {
+            origin.namespace.clone()
+        } else if origin.namespace.is_empty() {
+            ns.clone()
+        } else {
+            format!("{}:{ns}", origin.namespace)
+        };
+        let dir = match &inc_dir_str {
+            Some(d) => {
+                let p = Path::new(d);
+                Some(if p.is_absolute() { d.clone() } else { clean(&base_dir.join(p)).display().to_string() })
+            }
+            None => origin.dir.clone(),
+        };
+        let mut include_vars = origin.include_vars.clone();
+        include_vars.push(inc.vars.clone());
+        let mut taskfile_vars = origin.taskfile_vars.clone();
+        taskfile_vars.push(child.vars.clone());
+        let mut taskfile_env = origin.taskfile_env.clone();
+        taskfile_env.push(child.env.clone());
+        let child_origin =
+            Arc::new(Origin { namespace: namespace.clone(), taskfile: file.clone(), dir, include_vars, taskfile_vars, taskfile_env });
+        let mut filtered = child.clone();
+        for ex in &inc.excludes {
+            filtered.tasks.shift_remove(ex);
+        }
+        if !inc.flatten {
+            project.namespaces.push((namespace.clone(), inc.aliases.clone()));
+        }
+        stack.push(file.clone());
+        let aliases: Vec<String> = if inc.flatten { vec![] } else { inc.aliases.clone() };
+        let mut sub = Project { root: Taskfile::default(), root_dir: project.root_dir.clone(), entrypoint: project.entrypoint.clone(), tasks: IndexMap::new(), namespaces: vec![] };
+        merge(&mut sub, &filtered, child_origin, internal || inc.internal, &aliases, stack, resolve)?;
+        stack.pop();
+        for (name, entry) in sub.tasks {
+            if inc.excludes.iter().any(|e| e == &name || e.strip_suffix(":*").is_some_and(|p| name.starts_with(&format!("{p}:")))) {
+                continue;
+            }
+            if project.tasks.contains_key(&name) {
+                let short = name.rsplit(':').next().unwrap_or(&name).to_string();
+                return Err(LoadError::FlattenClash(short, ns.clone()));
+            }
+            project.tasks.insert(name, entry);
+        }
+        project.namespaces.extend(sub.namespaces);
+    }
+    Ok(())
+}
+
+fn expand_home(p: &str) -> String {
+    if let Some(rest) = p.strip_prefix('~') {
+        if let Some(home) = std::env::var_os("HOME") {
+            return format!("{}{rest}", home.to_string_lossy());
+        }
+    }
+    p.to_string()
+}
+
+/// Lexical cleanup of `.` and `..` (like Go's filepath.Clean).
+pub fn clean(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+pub use ast::Output;
+pub type IncludeMap = IndexMap<String, Include>;

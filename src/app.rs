@@ -1,0 +1,319 @@
+//! The `task` program: flags → load → list/summary/run. Returns go-task's exit codes.
+
+use clap::Parser;
+use indexmap::IndexMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::cli::Cli;
+use crate::compile::{Call, Compiler, Context};
+use crate::run::{Executor, Options, TaskError};
+use crate::taskfile::ast::{Output, Var, VarValue, Vars};
+use crate::taskfile::{self, LoadError, Project};
+use crate::template::{self, Value};
+
+pub const INIT_TASKFILE: &str = "# https://taskfile.dev\n\nversion: '3'\n\nvars:\n  GREETING: Hello, World!\n\ntasks:\n  default:\n    cmds:\n      - echo \"{{.GREETING}}\"\n    silent: true\n";
+
+fn eprint(msg: &str) {
+    use std::io::Write;
+    let mut e = std::io::stderr().lock();
+    let _ = e.write_all(msg.as_bytes());
+}
+
+pub fn main(args: Vec<OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return 0;
+            }
+            eprint(&format!("{}\n", e.render()));
+            return 2;
+        }
+    };
+    if cli.help {
+        use clap::CommandFactory;
+        let _ = Cli::command().print_help();
+        return 0;
+    }
+    if cli.version {
+        println!("Task version: v{} (oxtask {})", crate::cli::TASK_VERSION, env!("CARGO_PKG_VERSION"));
+        return 0;
+    }
+    if let Some(shell) = &cli.completion {
+        return completion(shell);
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let dir = match &cli.dir {
+        Some(d) if d.is_absolute() => d.clone(),
+        Some(d) => cwd.join(d),
+        None => cwd.clone(),
+    };
+    if cli.init {
+        return init(&dir, &cli);
+    }
+    match run(&cli, &cwd, &dir) {
+        Ok(()) => 0,
+        Err(Failure::Load(e)) => {
+            if e.is_report() {
+                eprint(&format!("{e}"));
+            } else {
+                eprint(&format!("task: {e}\n"));
+            }
+            e.exit_code()
+        }
+        Err(Failure::Task(e, x)) => {
+            eprint(&format!("{e}\n"));
+            e.exit_code(x)
+        }
+        Err(Failure::Code(c)) => c,
+    }
+}
+
+enum Failure {
+    Load(LoadError),
+    Task(TaskError, bool),
+    Code(i32),
+}
+
+impl From<LoadError> for Failure {
+    fn from(e: LoadError) -> Self {
+        Failure::Load(e)
+    }
+}
+
+fn init(dir: &Path, cli: &Cli) -> i32 {
+    let target = match &cli.taskfile {
+        Some(t) => dir.join(t),
+        None => dir.join("Taskfile.yml"),
+    };
+    let target = if target.is_dir() { target.join("Taskfile.yml") } else { target };
+    if taskfile::TASKFILE_NAMES.iter().any(|n| target.parent().unwrap_or(dir).join(n).exists()) && cli.taskfile.is_none() || target.exists() {
+        eprint("task: A Taskfile already exists\n");
+        return 101;
+    }
+    if let Err(e) = std::fs::write(&target, INIT_TASKFILE) {
+        eprint(&format!("task: {e}\n"));
+        return 1;
+    }
+    if !cli.silent {
+        let shown = target.strip_prefix(dir).unwrap_or(&target);
+        eprint(&format!("Taskfile created: {}\n", shown.display()));
+    }
+    0
+}
+
+fn completion(shell: &str) -> i32 {
+    use clap::CommandFactory;
+    let sh = match shell {
+        "bash" => clap_complete::Shell::Bash,
+        "zsh" => clap_complete::Shell::Zsh,
+        "fish" => clap_complete::Shell::Fish,
+        "powershell" => clap_complete::Shell::PowerShell,
+        other => {
+            eprint(&format!("task: Unknown shell: {other}\n"));
+            return 1;
+        }
+    };
+    clap_complete::generate(sh, &mut Cli::command(), "task", &mut std::io::stdout());
+    0
+}
+
+fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| matches!(v.as_str(), "1" | "true" | "TRUE" | "True"))
+}
+
+fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
+    let entry = if cli.global {
+        let home = PathBuf::from(std::env::var("HOME").unwrap_or_default());
+        taskfile::find(&home, cli.taskfile.as_deref())?
+    } else {
+        taskfile::find(dir, cli.taskfile.as_deref())?
+    };
+    let os_env: IndexMap<String, String> = std::env::vars().collect();
+    let (task_names, cli_vars) = cli.tasks_and_vars();
+
+    let resolve_env = os_env.clone();
+    let resolve = move |s: &str, tf: &taskfile::ast::Taskfile| -> String {
+        if !s.contains("{{") {
+            return s.to_string();
+        }
+        let mut data = template::Map::new();
+        for (k, v) in &resolve_env {
+            data.insert(k.clone(), Value::str(v));
+        }
+        for (k, v) in tf.env.iter().chain(tf.vars.iter()) {
+            if let VarValue::Static(val) = &v.value {
+                let val = match val {
+                    Value::Str(s) => Value::Str(template::render(s, &data).unwrap_or_default()),
+                    o => o.clone(),
+                };
+                data.insert(k.clone(), val);
+            }
+        }
+        template::render(s, &data).unwrap_or_else(|_| s.to_string())
+    };
+    let mut project: Project = taskfile::load(&entry, &resolve)?;
+    // `task: … VAR=value` replaces a global var of that name (or adds one).
+    for (k, v) in &cli_vars {
+        project.root.vars.insert(k.clone(), Var { value: VarValue::Static(Value::str(v)), secret: false });
+    }
+    apply_dotenv(&mut project, &os_env)?;
+    let project = Arc::new(project);
+
+    let gentle = env_flag("TASK_X_GENTLE_FORCE");
+    let cli_args_list = cli.cli_args.clone();
+    let ctx = Context {
+        user_working_dir: cwd.display().to_string(),
+        task_exe: std::env::args().next().unwrap_or_else(|| "task".into()).replace('\\', "/"),
+        cli_args: cli_args_list.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" "),
+        cli_args_list,
+        force: cli.force || cli.force_all,
+        silent: cli.silent,
+        verbose: cli.verbose,
+        offline: cli.offline,
+        assume_yes: cli.yes,
+        env_precedence: env_flag("TASK_X_ENV_PRECEDENCE"),
+        os_env: os_env.clone(),
+    };
+    let compiler = Arc::new(Compiler::new(
+        project.clone(),
+        ctx,
+        Box::new(|cmd: &str, dir: &Path, env: &[(String, String)]| crate::run::shell::capture(cmd, dir, env)),
+    ));
+
+    let output = match cli.output.as_deref() {
+        None => None,
+        Some("interleaved") => Some(Output::Interleaved),
+        Some("prefixed") => Some(Output::Prefixed),
+        Some("group") => Some(Output::Group {
+            begin: cli.output_group_begin.clone().unwrap_or_default(),
+            end: cli.output_group_end.clone().unwrap_or_default(),
+            error_only: cli.output_group_error_only,
+        }),
+        Some(other) => {
+            eprint(&format!("task: output style \"{other}\" not supported\n"));
+            return Err(Failure::Code(1));
+        }
+    };
+    let temp_dir = cli
+        .temp_dir
+        .clone()
+        .or_else(|| std::env::var_os("TASK_TEMP_DIR").map(PathBuf::from))
+        .map(|p| if p.is_absolute() { p } else { project.root_dir.join(p) })
+        .unwrap_or_else(|| project.root_dir.join(".task"));
+    let use_color = cli.color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let opts = Options {
+        dry: cli.dry,
+        force: cli.force,
+        force_all: cli.force_all || (cli.force && !gentle),
+        silent: cli.silent,
+        verbose: cli.verbose,
+        concurrency: cli.concurrency,
+        failfast: cli.failfast,
+        assume_yes: cli.yes,
+        output,
+        temp_dir,
+        color: use_color,
+        shim_dir: None,
+    };
+    let exec = Executor::new(compiler.clone(), opts);
+
+    if cli.list || cli.list_all {
+        return crate::run::list::list(&exec, cli).map_err(Failure::Code);
+    }
+    let names = if task_names.is_empty() { vec!["default".to_string()] } else { task_names };
+    if cli.summary {
+        return crate::run::list::summary(&exec, &names).map_err(|e| Failure::Task(e, cli.exit_code));
+    }
+    let calls: Vec<Call> = names
+        .iter()
+        .map(|n| Call { task: n.clone(), alias: String::new(), vars: Vars::new(), matches: vec![], silent: false, indirect: false })
+        .collect();
+    // Unknown or internal names are reported before anything runs.
+    for c in &calls {
+        match exec.resolve(&c.task) {
+            Err(TaskError::NotFound { name, .. }) => {
+                let suggestion = if cli.disable_fuzzy { None } else { exec.suggest(&name) };
+                if suggestion.is_none() {
+                    let _ = crate::run::list::list_for_unknown(&exec);
+                }
+                return Err(Failure::Task(TaskError::NotFound { name, suggestion }, cli.exit_code));
+            }
+            Err(e) => return Err(Failure::Task(e, cli.exit_code)),
+            Ok((entry, _, _)) if entry.task.internal => {
+                return Err(Failure::Task(TaskError::Internal(c.task.clone()), cli.exit_code));
+            }
+            Ok(_) => {}
+        }
+    }
+    if cli.status {
+        for c in &calls {
+            exec.status(c).map_err(|e| Failure::Task(e, cli.exit_code))?;
+        }
+        return Ok(());
+    }
+    crate::run::signals::install(exec.cancelled.clone());
+    if cli.parallel {
+        let errs: Vec<TaskError> = std::thread::scope(|s| {
+            let hs: Vec<_> = calls.iter().map(|c| s.spawn(|| exec.run_task(c))).collect();
+            hs.into_iter().filter_map(|h| h.join().ok().and_then(|r| r.err())).collect()
+        });
+        if let Some(e) = errs.into_iter().next() {
+            return Err(Failure::Task(e, cli.exit_code));
+        }
+    } else {
+        for c in &calls {
+            exec.run_task(c).map_err(|e| Failure::Task(e, cli.exit_code))?;
+        }
+    }
+    Ok(())
+}
+
+/// Root `dotenv:` files fill the Taskfile env; the first file that sets a key wins,
+/// and keys already in `env:` keep their value.
+fn apply_dotenv(project: &mut Project, os_env: &IndexMap<String, String>) -> Result<(), LoadError> {
+    if project.root.dotenv.is_empty() {
+        return Ok(());
+    }
+    let mut data = template::Map::new();
+    for (k, v) in os_env {
+        data.insert(k.clone(), Value::str(v));
+    }
+    for (k, v) in project.root.env.iter().chain(project.root.vars.iter()) {
+        if let VarValue::Static(val) = &v.value {
+            data.insert(k.clone(), val.clone());
+        }
+    }
+    let mut dotenv_vars: Vec<(String, String)> = vec![];
+    for f in project.root.dotenv.clone() {
+        let f = template::render(&f, &data).unwrap_or(f);
+        let path = crate::compile::smart_join(&project.root_dir, &crate::compile::expand_home(&f));
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        for (k, v) in crate::compile::parse_dotenv_lenient(&text) {
+            if !dotenv_vars.iter().any(|(ek, _)| ek == &k) {
+                dotenv_vars.push((k, v));
+            }
+        }
+    }
+    for (k, v) in dotenv_vars {
+        if !project.root.env.contains_key(&k) {
+            project.root.env.insert(k, Var::stat(Value::Str(v)));
+        }
+    }
+    Ok(())
+}
+
+/// Quotes like mvdan/sh's syntax.Quote for CLI_ARGS.
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c)) {
+        return s.to_string();
+    }
+    if !s.contains('\'') {
+        return format!("'{s}'");
+    }
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"").replace('$', "\\$").replace('`', "\\`"))
+}

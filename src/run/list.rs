@@ -1,0 +1,230 @@
+//! `--list`, `--list-all`, `--json` and `--summary`.
+
+use super::{Executor, TaskError};
+use crate::cli::Cli;
+use crate::compile::Call;
+use crate::taskfile::ast::{VarValue, Vars};
+use crate::taskfile::TaskEntry;
+use crate::template;
+
+/// Go's text/tabwriter (minwidth 0, padding 6, ' '): a column's width is set by each run
+/// of consecutive lines that have a tab-terminated cell in that column.
+pub fn tabwrite(rows: &[Vec<String>]) -> String {
+    let max_cols = rows.iter().map(|r| r.len().saturating_sub(1)).max().unwrap_or(0);
+    let mut widths = vec![vec![0usize; max_cols]; rows.len()];
+    for c in 0..max_cols {
+        let mut i = 0;
+        while i < rows.len() {
+            if rows[i].len().saturating_sub(1) <= c {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let mut w = 0;
+            while i < rows.len() && rows[i].len().saturating_sub(1) > c {
+                w = w.max(rows[i][c].chars().count() + 6);
+                i += 1;
+            }
+            for wr in widths.iter_mut().take(i).skip(start) {
+                wr[c] = w;
+            }
+        }
+    }
+    let mut out = String::new();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            out.push_str(cell);
+            if c + 1 < row.len() {
+                let pad = widths[r][c].saturating_sub(cell.chars().count());
+                out.push_str(&" ".repeat(pad));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn sorted<'a>(exec: &'a Executor, mode: &str) -> Vec<&'a TaskEntry> {
+    let mut tasks: Vec<&TaskEntry> = exec.compiler.project.tasks.values().collect();
+    match mode {
+        "none" => {}
+        "alphanumeric" => tasks.sort_by(|a, b| a.name.cmp(&b.name)),
+        _ => tasks.sort_by(|a, b| (a.name.contains(':'), &a.name).cmp(&(b.name.contains(':'), &b.name))),
+    }
+    tasks
+}
+
+fn listed<'a>(exec: &'a Executor, all: bool, sort: &str) -> Vec<(&'a TaskEntry, String)> {
+    sorted(exec, sort)
+        .into_iter()
+        .filter(|e| !e.task.internal)
+        .filter_map(|e| {
+            let desc = if e.task.desc.is_empty() {
+                String::new()
+            } else {
+                let vars = exec.compiler.fast_vars(e).unwrap_or_default();
+                template::render(&e.task.desc, &vars).unwrap_or_else(|_| e.task.desc.clone())
+            };
+            if !all && desc.is_empty() && e.task.desc.is_empty() {
+                return None;
+            }
+            Some((e, desc))
+        })
+        .collect()
+}
+
+pub fn list(exec: &Executor, cli: &Cli) -> Result<(), i32> {
+    let sort = cli.sort.as_deref().unwrap_or("default");
+    let items = listed(exec, cli.list_all, sort);
+    if cli.json {
+        print!("{}", json(exec, &items, cli));
+        return Ok(());
+    }
+    if items.is_empty() {
+        if cli.list_all {
+            exec.printer.out(b"task: No tasks available\n");
+        } else {
+            exec.printer.out(b"task: No tasks with description available. Try --list-all to list all tasks\n");
+        }
+        return Err(1);
+    }
+    print!("{}", render_list(&items));
+    Ok(())
+}
+
+fn render_list(items: &[(&TaskEntry, String)]) -> String {
+    let mut rows = vec![];
+    for (e, desc) in items {
+        let name = e.task.label.clone().unwrap_or_else(|| e.name.clone());
+        let desc = desc.lines().next().unwrap_or("").to_string();
+        let mut row = vec![format!("* {name}: "), desc];
+        if !e.aliases.is_empty() {
+            row.push(format!("(aliases: {})", e.aliases.join(", ")));
+        }
+        rows.push(row);
+    }
+    format!("task: Available tasks for this project:\n{}", tabwrite(&rows))
+}
+
+/// Printed on stdout before the "does not exist" error, as go-task does.
+pub fn list_for_unknown(exec: &Executor) -> Result<(), i32> {
+    let items = listed(exec, false, "default");
+    if items.is_empty() {
+        return Ok(());
+    }
+    exec.printer.out(render_list(&items).as_bytes());
+    Ok(())
+}
+
+fn json(exec: &Executor, items: &[(&TaskEntry, String)], cli: &Cli) -> String {
+    let mut tasks = vec![];
+    for (e, desc) in items {
+        let up_to_date = if cli.no_status { serde_json::Value::Bool(false) } else { serde_json::Value::Bool(false) };
+        let summary = template::render(&e.task.summary, &exec.compiler.fast_vars(e).unwrap_or_default()).unwrap_or_default();
+        let mut obj = serde_json::Map::new();
+        obj.insert("name".into(), e.task.label.clone().unwrap_or_else(|| e.name.clone()).into());
+        obj.insert("task".into(), e.name.clone().into());
+        obj.insert("desc".into(), desc.clone().into());
+        obj.insert("summary".into(), summary.into());
+        obj.insert("aliases".into(), serde_json::Value::Array(e.aliases.iter().map(|a| a.clone().into()).collect()));
+        if !cli.no_status {
+            obj.insert("up_to_date".into(), up_to_date);
+        }
+        obj.insert(
+            "location".into(),
+            serde_json::json!({"line": e.task.line, "column": e.task.col, "taskfile": e.origin.taskfile.display().to_string()}),
+        );
+        tasks.push(serde_json::Value::Object(obj));
+    }
+    let v = serde_json::json!({"tasks": tasks, "location": exec.compiler.project.entrypoint.display().to_string()});
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+pub fn summary(exec: &Executor, names: &[String]) -> Result<(), TaskError> {
+    let mut out = String::new();
+    for (i, n) in names.iter().enumerate() {
+        let (entry, _, _) = exec.resolve(n)?;
+        let call = Call { task: entry.name.clone(), alias: String::new(), vars: Vars::new(), matches: vec![], silent: false, indirect: false };
+        let vars = exec.compiler.vars(Some(&entry), Some(&call), false).map(|v| v.0).unwrap_or_default();
+        let secrets: Vec<&String> = entry.task.vars.iter().chain(exec.compiler.project.root.vars.iter()).filter(|(_, v)| v.secret).map(|(k, _)| k).collect();
+        let r = |s: &str| template::render(s, &vars).unwrap_or_else(|_| s.to_string());
+        let t = &entry.task;
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&format!("task: {}\n\n", t.label.as_ref().map(|l| r(l)).unwrap_or_else(|| entry.name.clone())));
+        let text = if !t.summary.is_empty() { r(&t.summary) } else { r(&t.desc) };
+        if text.is_empty() {
+            out.push_str("(task does not have description or summary)\n");
+        } else {
+            out.push_str(text.trim_end_matches('\n'));
+            out.push('\n');
+        }
+        let show_vars = |out: &mut String, title: &str, vs: &Vars| {
+            if vs.is_empty() {
+                return;
+            }
+            out.push_str(&format!("\n{title}:\n"));
+            for (k, v) in vs {
+                let shown = if secrets.contains(&k) {
+                    "\"*****\"".to_string()
+                } else {
+                    match &v.value {
+                        VarValue::Static(val) => format!("{:?}", template::go_format(&match val {
+                            template::Value::Str(s) => template::Value::Str(r(s)),
+                            o => o.clone(),
+                        })),
+                        VarValue::Sh(sh) => format!("sh: {}", r(sh)),
+                        VarValue::Ref(rf) => format!("ref: {rf}"),
+                    }
+                };
+                out.push_str(&format!("  {k}: {shown}\n"));
+            }
+        };
+        show_vars(&mut out, "vars", &t.vars);
+        let mut env = exec.compiler.project.root.env.clone();
+        for (k, v) in &t.env {
+            env.insert(k.clone(), v.clone());
+        }
+        show_vars(&mut out, "env", &env);
+        if !t.requires.is_empty() {
+            out.push_str("\nrequires:\n  vars:\n");
+            for req in &t.requires {
+                out.push_str(&format!("    - {}\n", req.name));
+            }
+        }
+        if !t.aliases.is_empty() {
+            out.push_str("\naliases:\n");
+            for a in &t.aliases {
+                out.push_str(&format!(" - {a}\n"));
+            }
+        }
+        if !t.deps.is_empty() {
+            out.push_str("\ndependencies:\n");
+            for d in &t.deps {
+                out.push_str(&format!(" - {}\n", r(&d.task)));
+            }
+        }
+        if !t.cmds.is_empty() {
+            out.push_str("\ncommands:\n");
+            let masked = {
+                let mut m = vars.clone();
+                for s in &secrets {
+                    m.insert((*s).clone(), template::Value::str("*****"));
+                }
+                m
+            };
+            for c in &t.cmds {
+                if let Some(cmd) = &c.cmd {
+                    out.push_str(&format!(" - {}\n", template::render(cmd, &masked).unwrap_or_else(|_| cmd.clone())));
+                } else if let Some(task) = &c.task {
+                    out.push_str(&format!(" - Task: {}\n", r(task)));
+                }
+            }
+        }
+    }
+    exec.printer.out(out.as_bytes());
+    Ok(())
+}

@@ -1,0 +1,210 @@
+//! Commands run in a fresh bash per command with go-task's interpreter semantics:
+//! errexit on, `set:`/`shopt:` applied, and mvdan's "not found" message and status 127.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Reproduces mvdan/sh's wording for a missing program (and keeps status 127).
+const PRELUDE: &str = "command_not_found_handle() { printf '\"%s\": executable file not found in $PATH\\n' \"$1\" >&2; return 127; }\n";
+
+pub struct ShellSpec<'a> {
+    pub script: &'a str,
+    pub dir: &'a Path,
+    pub env: &'a [(String, String)],
+    pub set: &'a [String],
+    pub shopt: &'a [String],
+    pub timeout: Option<Duration>,
+    /// Interactive commands keep the terminal's process group.
+    pub interactive: bool,
+    pub cancelled: &'a AtomicBool,
+}
+
+#[derive(Debug)]
+pub enum ShellError {
+    Exit(i32),
+    Timeout,
+    Io(String),
+}
+
+/// Where a command's output goes.
+pub enum Sink {
+    Inherit,
+    /// stdout and stderr merged into one buffer, handed over when the command ends.
+    Buffer(Box<dyn FnOnce(Vec<u8>, bool) + Send>),
+    /// Each line of stdout / stderr handed over as it arrives.
+    Lines(Box<dyn Fn(&[u8], bool) + Send + Sync>),
+}
+
+/// Process groups of running commands, so that signals can be forwarded to them.
+static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// Sends `sig` to every running command's process group.
+pub fn forward_signal(sig: i32) {
+    for pid in RUNNING.lock().unwrap().iter() {
+        unsafe {
+            libc::killpg(*pid as i32, sig);
+        }
+    }
+}
+
+fn bash_args(set: &[String], shopt: &[String], script: &str) -> Vec<String> {
+    let mut args = vec!["--noprofile".to_string(), "--norc".to_string(), "-e".to_string()];
+    for s in set {
+        if s.len() == 1 {
+            args.push(format!("-{s}"));
+        } else {
+            args.push("-o".into());
+            args.push(s.clone());
+        }
+    }
+    for s in shopt {
+        args.push("-O".into());
+        args.push(s.clone());
+    }
+    args.push("-c".into());
+    args.push(format!("{PRELUDE}{script}"));
+    args
+}
+
+fn expr(spec: &ShellSpec) -> duct::Expression {
+    let mut e = duct::cmd("bash", bash_args(spec.set, spec.shopt, spec.script))
+        .dir(spec.dir)
+        .full_env(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())))
+        .unchecked();
+    if !spec.interactive {
+        // Own process group: a timeout or a forwarded signal reaches the whole pipeline.
+        e = e.before_spawn(|cmd| {
+            use std::os::unix::process::CommandExt;
+            cmd.process_group(0);
+            Ok(())
+        });
+    }
+    e
+}
+
+pub fn run(spec: &ShellSpec, sink: Sink) -> Result<(), ShellError> {
+    let e = expr(spec);
+    let mut readers = vec![];
+    let (e, merged) = match &sink {
+        Sink::Inherit => (e, None),
+        Sink::Buffer(_) => {
+            let (r, w) = os_pipe::pipe().map_err(|e| ShellError::Io(e.to_string()))?;
+            let w2 = w.try_clone().map_err(|e| ShellError::Io(e.to_string()))?;
+            (e.stdout_file(w).stderr_file(w2), Some(r))
+        }
+        Sink::Lines(_) => {
+            let (ro, wo) = os_pipe::pipe().map_err(|e| ShellError::Io(e.to_string()))?;
+            let (re, we) = os_pipe::pipe().map_err(|e| ShellError::Io(e.to_string()))?;
+            readers.push((ro, false));
+            readers.push((re, true));
+            (e.stdout_file(wo).stderr_file(we), None)
+        }
+    };
+    let handle = e.start().map_err(|e| ShellError::Io(e.to_string()))?;
+    // The expression holds the pipe writers; drop it so readers see EOF.
+    drop(e);
+    let pids = handle.pids();
+    if !spec.interactive {
+        RUNNING.lock().unwrap().extend(pids.iter().copied());
+    }
+    let result = std::thread::scope(|s| {
+        let buf_thread = merged.map(|mut r| {
+            s.spawn(move || {
+                let mut buf = vec![];
+                let _ = r.read_to_end(&mut buf);
+                buf
+            })
+        });
+        if let Sink::Lines(f) = &sink {
+            for (r, is_err) in readers.drain(..) {
+                s.spawn(move || {
+                    let mut br = std::io::BufReader::new(r);
+                    let mut line = vec![];
+                    loop {
+                        line.clear();
+                        match std::io::BufRead::read_until(&mut br, b'\n', &mut line) {
+                            Ok(0) | Err(_) => break,
+                            Ok(_) => f(&line, is_err),
+                        }
+                    }
+                });
+            }
+        }
+        let deadline = spec.timeout.map(|d| Instant::now() + d);
+        let status = loop {
+            let step = Duration::from_millis(20);
+            match handle.wait_timeout(step) {
+                Ok(Some(out)) => break Ok(out.status),
+                Ok(None) => {}
+                Err(e) => break Err(ShellError::Io(e.to_string())),
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                for p in &pids {
+                    unsafe {
+                        libc::killpg(*p as i32, libc::SIGKILL);
+                    }
+                }
+                let _ = handle.kill();
+                break Err(ShellError::Timeout);
+            }
+            let _ = spec.cancelled.load(Ordering::Relaxed);
+        };
+        let buf = buf_thread.map(|t| t.join().unwrap_or_default());
+        (status, buf)
+    });
+    RUNNING.lock().unwrap().retain(|p| !pids.contains(p));
+    let (status, buf) = result;
+    let code = match status {
+        Ok(st) => exit_code(&st),
+        Err(e) => {
+            if let (Sink::Buffer(f), Some(b)) = (sink, buf) {
+                f(b, false);
+            }
+            return Err(e);
+        }
+    };
+    if let (Sink::Buffer(f), Some(b)) = (sink, buf) {
+        f(b, code == 0);
+    }
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(ShellError::Exit(code))
+    }
+}
+
+fn exit_code(st: &std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0))
+}
+
+/// Runs a check (`status`, `if`, `preconditions`) and reports success; output discarded
+/// except stderr, as go-task does.
+pub fn status(cmd: &str, dir: &Path, env: &[(String, String)], set: &[String], shopt: &[String]) -> bool {
+    duct::cmd("bash", bash_args(set, shopt, cmd))
+        .dir(dir)
+        .full_env(env.iter().map(|(k, v)| (k.clone(), v.clone())))
+        .stdout_null()
+        .unchecked()
+        .run()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// Runs a `sh:` variable: stdout captured, stderr passed through.
+pub fn capture(cmd: &str, dir: &Path, env: &[(String, String)]) -> Result<String, String> {
+    let out = duct::cmd("bash", bash_args(&[], &[], cmd))
+        .dir(dir)
+        .full_env(env.iter().map(|(k, v)| (k.clone(), v.clone())))
+        .stdout_capture()
+        .unchecked()
+        .run()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("exit status {}", exit_code(&out.status)));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}

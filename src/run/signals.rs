@@ -1,0 +1,31 @@
+//! Ctrl-C and SIGTERM: forwarded to the running commands (which sit in their own process
+//! groups); deferred commands still run. A third interrupt exits at once, as go-task does.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+static COUNT: AtomicUsize = AtomicUsize::new(0);
+
+pub fn install(cancelled: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        rt.block_on(async move {
+            use tokio::signal::unix::{signal, SignalKind};
+            let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else { return };
+            loop {
+                let sig = tokio::select! {
+                    _ = int.recv() => libc::SIGINT,
+                    _ = term.recv() => libc::SIGTERM,
+                };
+                cancelled.store(true, Ordering::SeqCst);
+                let n = COUNT.fetch_add(1, Ordering::SeqCst) + 1;
+                if n >= 3 {
+                    eprintln!("task: Received 3 signals, exiting");
+                    std::process::exit(130);
+                }
+                eprintln!("task: Signal received: \"{}\"", if sig == libc::SIGINT { "interrupt" } else { "terminated" });
+                super::shell::forward_signal(sig);
+            }
+        });
+    });
+}

@@ -1,0 +1,415 @@
+//! YAML → a node tree that keeps positions, with anchors, aliases and merge keys (`<<`)
+//! resolved. Scalars resolve to typed values the way go-yaml v3 decodes into `interface{}`.
+
+use saphyr_parser::{Event, Parser, ScalarStyle};
+use std::collections::HashMap;
+use thiserror::Error;
+
+use crate::template::{Map, Value};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub kind: NodeKind,
+    /// 1-based line and column of the node's start.
+    pub line: usize,
+    pub col: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    /// A scalar; `plain` is false for quoted and block scalars (they are always strings).
+    Scalar { text: String, plain: bool, tag: Option<String> },
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+#[derive(Debug, Error, Clone, PartialEq)]
+#[error("yaml: line {line}: {msg}")]
+pub struct YamlError {
+    pub line: usize,
+    pub col: usize,
+    pub msg: String,
+}
+
+/// Parses the first document of `src`. An empty document is a null scalar.
+pub fn parse(src: &str) -> Result<Node, YamlError> {
+    let mut builder = Builder::default();
+    for ev in Parser::new_from_str(src) {
+        let (ev, span) = ev.map_err(|e| YamlError {
+            line: e.marker().line(),
+            col: e.marker().col() + 1,
+            msg: go_yaml_message(e.info()),
+        })?;
+        let (line, col) = (span.start.line(), span.start.col() + 1);
+        match ev {
+            Event::DocumentEnd => break,
+            other => builder.event(other, line, col)?,
+        }
+    }
+    Ok(builder.root.unwrap_or(Node {
+        kind: NodeKind::Scalar { text: String::new(), plain: true, tag: None },
+        line: 1,
+        col: 1,
+    }))
+}
+
+/// libyaml's wording, which go-yaml keeps; saphyr's scanner mostly shares it.
+fn go_yaml_message(info: &str) -> String {
+    info.to_string()
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<(Node, usize)>, // container under construction + its anchor id
+    pending_key: Vec<Option<Node>>,
+    anchors: HashMap<usize, Node>,
+    root: Option<Node>,
+}
+
+impl Builder {
+    fn event(&mut self, ev: Event, line: usize, col: usize) -> Result<(), YamlError> {
+        match ev {
+            Event::Scalar(text, style, anchor, tag) => {
+                let node = Node {
+                    kind: NodeKind::Scalar {
+                        text: text.into_owned(),
+                        plain: style == ScalarStyle::Plain,
+                        tag: tag.map(|t| format!("{}{}", t.handle, t.suffix)),
+                    },
+                    line,
+                    col,
+                };
+                if anchor > 0 {
+                    self.anchors.insert(anchor, node.clone());
+                }
+                self.push(node)?;
+            }
+            Event::Alias(id) => {
+                let node = self.anchors.get(&id).cloned().ok_or_else(|| YamlError {
+                    line,
+                    col,
+                    msg: "unknown anchor referenced".into(),
+                })?;
+                self.push(node)?;
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.stack.push((Node { kind: NodeKind::Seq(vec![]), line, col }, anchor));
+            }
+            Event::MappingStart(anchor, _) => {
+                self.stack.push((Node { kind: NodeKind::Map(vec![]), line, col }, anchor));
+                self.pending_key.push(None);
+            }
+            Event::SequenceEnd => {
+                let (node, anchor) = self.stack.pop().expect("balanced events");
+                if anchor > 0 {
+                    self.anchors.insert(anchor, node.clone());
+                }
+                self.push(node)?;
+            }
+            Event::MappingEnd => {
+                let (mut node, anchor) = self.stack.pop().expect("balanced events");
+                self.pending_key.pop();
+                resolve_merge(&mut node)?;
+                if anchor > 0 {
+                    self.anchors.insert(anchor, node.clone());
+                }
+                self.push(node)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, node: Node) -> Result<(), YamlError> {
+        match self.stack.last_mut() {
+            None => {
+                if self.root.is_none() {
+                    self.root = Some(node);
+                }
+            }
+            Some((Node { kind: NodeKind::Seq(items), .. }, _)) => items.push(node),
+            Some((Node { kind: NodeKind::Map(entries), .. }, _)) => {
+                let slot = self.pending_key.last_mut().expect("map has key slot");
+                match slot.take() {
+                    None => *slot = Some(node),
+                    Some(key) => {
+                        if let Some(k) = key.as_str() {
+                            if k != "<<" && entries.iter().any(|(ek, _)| ek.as_str() == Some(k)) {
+                                return Err(YamlError {
+                                    line: key.line,
+                                    col: key.col,
+                                    msg: format!(
+                                        "mapping key \"{k}\" already defined at line {}",
+                                        entries.iter().find(|(ek, _)| ek.as_str() == Some(k)).map(|e| e.0.line).unwrap_or(0)
+                                    ),
+                                });
+                            }
+                        }
+                        entries.push((key, node));
+                    }
+                }
+            }
+            Some(_) => unreachable!("only containers are on the stack"),
+        }
+        Ok(())
+    }
+}
+
+/// Applies YAML merge keys: entries from `<<: *a` or `<<: [*a, *b]` fill in keys the
+/// mapping does not set itself (explicit keys win, earlier merge sources win).
+fn resolve_merge(node: &mut Node) -> Result<(), YamlError> {
+    let NodeKind::Map(entries) = &mut node.kind else { return Ok(()) };
+    if !entries.iter().any(|(k, _)| k.is_merge_key()) {
+        return Ok(());
+    }
+    let mut explicit = Vec::new();
+    let mut merged: Vec<(Node, Node)> = Vec::new();
+    for (k, v) in std::mem::take(entries) {
+        if !k.is_merge_key() {
+            explicit.push((k, v));
+            continue;
+        }
+        let sources = match v.kind {
+            NodeKind::Map(m) => vec![m],
+            NodeKind::Seq(items) => {
+                let mut out = vec![];
+                for it in items {
+                    match it.kind {
+                        NodeKind::Map(m) => out.push(m),
+                        _ => {
+                            return Err(YamlError {
+                                line: it.line,
+                                col: it.col,
+                                msg: "map merge requires map or sequence of maps as the value".into(),
+                            })
+                        }
+                    }
+                }
+                out
+            }
+            _ => {
+                return Err(YamlError {
+                    line: v.line,
+                    col: v.col,
+                    msg: "map merge requires map or sequence of maps as the value".into(),
+                })
+            }
+        };
+        for src in sources {
+            for (mk, mv) in src {
+                if !merged.iter().any(|(k2, _)| k2.same_key(&mk)) {
+                    merged.push((mk, mv));
+                }
+            }
+        }
+    }
+    let mut out: Vec<(Node, Node)> = merged
+        .into_iter()
+        .filter(|(mk, _)| !explicit.iter().any(|(ek, _)| ek.same_key(mk)))
+        .collect();
+    out.extend(explicit);
+    *entries = out;
+    Ok(())
+}
+
+impl Node {
+    /// The text of a scalar node (any style).
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Scalar { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    fn is_merge_key(&self) -> bool {
+        matches!(&self.kind, NodeKind::Scalar { text, plain: true, .. } if text == "<<")
+    }
+
+    fn same_key(&self, other: &Node) -> bool {
+        self.as_str().is_some() && self.as_str() == other.as_str()
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.to_value(), Value::Nil) && matches!(self.kind, NodeKind::Scalar { .. })
+    }
+
+    pub fn kind_name(&self) -> &'static str {
+        match &self.kind {
+            NodeKind::Scalar { .. } => match self.to_value() {
+                Value::Nil => "null",
+                Value::Bool(_) => "!!bool",
+                Value::Int(_) | Value::Uint(_) => "!!int",
+                Value::Float(_) => "!!float",
+                _ => "!!str",
+            },
+            NodeKind::Seq(_) => "!!seq",
+            NodeKind::Map(_) => "!!map",
+        }
+    }
+
+    /// The node as a go-task value (go-yaml v3 decoding into `interface{}`).
+    pub fn to_value(&self) -> Value {
+        match &self.kind {
+            NodeKind::Scalar { text, plain, tag } => scalar_value(text, *plain, tag.as_deref()),
+            NodeKind::Seq(items) => Value::List(items.iter().map(Node::to_value).collect()),
+            NodeKind::Map(entries) => {
+                let mut m = Map::new();
+                for (k, v) in entries {
+                    let key = match k.to_value() {
+                        Value::Str(s) => s,
+                        other => crate::template::go_format(&other),
+                    };
+                    m.insert(key, v.to_value());
+                }
+                Value::Map(m)
+            }
+        }
+    }
+}
+
+/// go-yaml v3's resolution of a scalar (YAML 1.2 core schema plus its extras).
+pub fn scalar_value(text: &str, plain: bool, tag: Option<&str>) -> Value {
+    match tag {
+        Some("!!str") | Some("tag:yaml.org,2002:str") => return Value::Str(text.to_string()),
+        _ => {}
+    }
+    if !plain {
+        return Value::Str(text.to_string());
+    }
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Nil,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        _ => {}
+    }
+    let first = text.as_bytes()[0];
+    if first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.' {
+        if let Some(v) = parse_int(text) {
+            return v;
+        }
+        let plain_num = text.replace('_', "");
+        if is_yaml_float(&plain_num) {
+            if let Ok(f) = plain_num.parse::<f64>() {
+                return Value::Float(f);
+            }
+        }
+    }
+    Value::Str(text.to_string())
+}
+
+fn parse_int(text: &str) -> Option<Value> {
+    let (neg, body) = match text.as_bytes()[0] {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let body = body.replace('_', "");
+    if body.is_empty() {
+        return None;
+    }
+    let (radix, digits) = if let Some(d) = body.strip_prefix("0x") {
+        (16, d.to_string())
+    } else if let Some(d) = body.strip_prefix("0o") {
+        (8, d.to_string())
+    } else if let Some(d) = body.strip_prefix("0b") {
+        (2, d.to_string())
+    } else if body.len() > 1 && body.starts_with('0') && body.bytes().all(|b| b.is_ascii_digit()) {
+        (8, body[1..].to_string())
+    } else {
+        (10, body.clone())
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let mag = u128::from_str_radix(&digits, radix).ok();
+    match mag {
+        Some(m) if !neg && m <= i64::MAX as u128 => Some(Value::Int(m as i64)),
+        Some(m) if neg && m <= (i64::MAX as u128) + 1 => Some(Value::Int((m as i128).wrapping_neg() as i64)),
+        Some(m) if !neg && m <= u64::MAX as u128 => Some(Value::Uint(m as u64)),
+        _ if radix == 10 => text.replace('_', "").parse::<f64>().ok().map(Value::Float),
+        _ => None,
+    }
+}
+
+fn is_yaml_float(s: &str) -> bool {
+    // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+    let b = s.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+        i += 1;
+    }
+    let start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let int_digits = i - start;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        let fs = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if int_digits == 0 && i == fs {
+            return false;
+        }
+    } else if int_digits == 0 {
+        return false;
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+            i += 1;
+        }
+        let es = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == es {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_keys_explicit_wins() {
+        let n = parse("base: &b {a: 1, b: 2}\nx:\n  <<: *b\n  b: 3\n").unwrap();
+        let v = n.to_value();
+        let Value::Map(m) = v else { panic!() };
+        let Value::Map(x) = &m["x"] else { panic!() };
+        assert_eq!(x["a"], Value::Int(1));
+        assert_eq!(x["b"], Value::Int(3));
+    }
+
+    #[test]
+    fn scalars_resolve_like_go_yaml() {
+        assert_eq!(scalar_value("0x1F", true, None), Value::Int(31));
+        assert_eq!(scalar_value("yes", true, None), Value::str("yes"));
+        assert_eq!(scalar_value("True", true, None), Value::Bool(true));
+        assert_eq!(scalar_value("1.0", true, None), Value::Float(1.0));
+        assert_eq!(scalar_value("1e6", true, None), Value::Float(1e6));
+        assert_eq!(scalar_value("'3'", false, None), Value::str("'3'"));
+        assert_eq!(scalar_value("18446744073709551615", true, None), Value::Uint(u64::MAX));
+    }
+
+    #[test]
+    fn positions_are_one_based() {
+        let n = parse("a:\n  b: 1\n").unwrap();
+        let NodeKind::Map(e) = &n.kind else { panic!() };
+        let NodeKind::Map(inner) = &e[0].1.kind else { panic!() };
+        assert_eq!((inner[0].0.line, inner[0].0.col), (2, 3));
+    }
+
+    #[test]
+    fn syntax_error_has_line() {
+        let e = parse("a:\n  - x\n b: 1\n").unwrap_err();
+        assert!(e.line >= 2, "{e:?}");
+    }
+}

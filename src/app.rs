@@ -43,6 +43,12 @@ pub fn main(args: Vec<OsString>) -> i32 {
         println!("Task version: v{} (oxtask {})", crate::cli::TASK_VERSION, env!("CARGO_PKG_VERSION"));
         return 0;
     }
+    if cli.experiments {
+        let on = |n: &str| if env_flag(n) { "on" } else { "off" };
+        println!("* GENTLE_FORCE:   {}", on("TASK_X_GENTLE_FORCE"));
+        println!("* ENV_PRECEDENCE: {}", on("TASK_X_ENV_PRECEDENCE"));
+        return 0;
+    }
     if let Some(shell) = &cli.completion {
         return completion(shell);
     }
@@ -101,7 +107,7 @@ fn init(dir: &Path, cli: &Cli) -> i32 {
     }
     if !cli.silent {
         let shown = target.strip_prefix(dir).unwrap_or(&target);
-        eprint(&format!("Taskfile created: {}\n", shown.display()));
+        println!("Taskfile created: {}", shown.display());
     }
     0
 }
@@ -238,9 +244,7 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
         match exec.resolve(&c.task) {
             Err(TaskError::NotFound { name, .. }) => {
                 let suggestion = if cli.disable_fuzzy { None } else { exec.suggest(&name) };
-                if suggestion.is_none() {
-                    let _ = crate::run::list::list_for_unknown(&exec);
-                }
+                crate::run::list::list_for_unknown(&exec);
                 return Err(Failure::Task(TaskError::NotFound { name, suggestion }, cli.exit_code));
             }
             Err(e) => return Err(Failure::Task(e, cli.exit_code)),

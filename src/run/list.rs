@@ -95,7 +95,7 @@ pub fn list(exec: &Executor, cli: &Cli) -> Result<(), i32> {
 fn render_list(items: &[(&TaskEntry, String)]) -> String {
     let mut rows = vec![];
     for (e, desc) in items {
-        let name = e.task.label.clone().unwrap_or_else(|| e.name.clone());
+        let name = e.name.clone();
         let desc = desc.lines().next().unwrap_or("").to_string();
         let mut row = vec![format!("* {name}: "), desc];
         if !e.aliases.is_empty() {
@@ -107,13 +107,13 @@ fn render_list(items: &[(&TaskEntry, String)]) -> String {
 }
 
 /// Printed on stdout before the "does not exist" error, as go-task does.
-pub fn list_for_unknown(exec: &Executor) -> Result<(), i32> {
+pub fn list_for_unknown(exec: &Executor) {
     let items = listed(exec, false, "default");
     if items.is_empty() {
-        return Ok(());
+        exec.printer.out(b"task: No tasks with description available. Try --list-all to list all tasks\n");
+        return;
     }
     exec.printer.out(render_list(&items).as_bytes());
-    Ok(())
 }
 
 fn json(exec: &Executor, items: &[(&TaskEntry, String)], cli: &Cli) -> String {

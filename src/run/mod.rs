@@ -20,6 +20,31 @@ use crate::template::{self, Value};
 use output::Printer;
 use shell::{ShellError, ShellSpec};
 
+thread_local! {
+    /// The deadline a `timeout:` on a task call or dep puts on everything it runs:
+    /// (when, the duration as written, the task that set it).
+    static DEADLINE: std::cell::RefCell<Option<(std::time::Instant, Duration, String)>> = const { std::cell::RefCell::new(None) };
+}
+
+fn current_deadline() -> Option<(std::time::Instant, Duration, String)> {
+    DEADLINE.with(|d| d.borrow().clone())
+}
+
+/// Runs `f` under a deadline (the earlier of the current one and `d` from now).
+fn with_deadline<T>(d: Option<(Duration, String)>, f: impl FnOnce() -> T) -> T {
+    let Some((dur, who)) = d else { return f() };
+    let new = (std::time::Instant::now() + dur, dur, who);
+    let prev = current_deadline();
+    let chosen = match &prev {
+        Some(p) if p.0 <= new.0 => p.clone(),
+        _ => new,
+    };
+    DEADLINE.with(|x| *x.borrow_mut() = Some(chosen));
+    let r = f();
+    DEADLINE.with(|x| *x.borrow_mut() = prev);
+    r
+}
+
 /// go-task's guard against infinite recursion.
 const MAX_TASK_CALLS: u32 = 1000;
 
@@ -33,7 +58,7 @@ pub enum TaskError {
     Command { msg: String, code: i32, timeout: bool },
     #[error("task: Task \"{0}\" is internal")]
     Internal(String),
-    #[error("task: Multiple tasks ({0}) match alias \"{1}\"")]
+    #[error("task: Found multiple tasks ({0}) that match \"{1}\"")]
     Ambiguous(String, String),
     #[error("task: Maximum task call exceeded ({MAX_TASK_CALLS}) for task \"{0}\": probably an cyclic dep or infinite loop")]
     TooMany(String),
@@ -53,9 +78,20 @@ pub enum TaskError {
     Compile(String, i32),
     #[error("{0}")]
     Other(String),
+    /// An inherited deadline passed; the call that set it reports it.
+    #[error("context deadline exceeded")]
+    Deadline,
 }
 
 impl TaskError {
+    fn is_deadline(&self) -> bool {
+        match self {
+            TaskError::Deadline => true,
+            TaskError::Run { inner, .. } => inner.is_deadline(),
+            _ => false,
+        }
+    }
+
     pub fn exit_code(&self, pass_through: bool) -> i32 {
         match self {
             TaskError::NotFound { .. } => 200,
@@ -94,6 +130,7 @@ impl TaskError {
             TaskError::NotUpToDate(_) => 1,
             TaskError::Compile(_, c) => *c,
             TaskError::Other(_) => 1,
+            TaskError::Deadline => 208,
         }
     }
 
@@ -160,7 +197,10 @@ pub struct Executor {
     limit: Limit,
     calls: Mutex<HashMap<String, u32>>,
     executions: Mutex<HashMap<String, Shared>>,
+    /// Set by a signal: start nothing new.
     pub cancelled: Arc<AtomicBool>,
+    /// Set by a failfast failure: also kill what runs.
+    abort: AtomicBool,
 }
 
 impl Executor {
@@ -174,6 +214,7 @@ impl Executor {
             calls: Mutex::new(HashMap::new()),
             executions: Mutex::new(HashMap::new()),
             cancelled: Arc::new(AtomicBool::new(false)),
+            abort: AtomicBool::new(false),
         }
     }
 
@@ -235,12 +276,17 @@ impl Executor {
 
     /// Runs one task call and everything it needs.
     pub fn run_task(&self, call: &Call) -> Result<(), TaskError> {
-        if self.cancelled.load(Ordering::SeqCst) {
+        if self.cancelled.load(Ordering::SeqCst) || self.abort.load(Ordering::SeqCst) {
             return Err(TaskError::Other("task: context canceled".into()));
         }
         let (entry, alias, matches) = self.resolve(&call.task)?;
         if entry.task.internal && !call.indirect {
             return Err(TaskError::Internal(call.task.clone()));
+        }
+        let mut entry = entry;
+        if !matches.is_empty() {
+            // A wildcard task takes the name it was called by.
+            entry.name = call.task.strip_prefix(':').unwrap_or(&call.task).to_string();
         }
         let call = Call {
             task: entry.name.clone(),
@@ -273,7 +319,14 @@ impl Executor {
         if reqs.is_empty() {
             return Ok(());
         }
-        let missing: Vec<&str> = reqs.iter().filter(|r| !t.vars.contains_key(&r.name)).map(|r| r.name.as_str()).collect();
+        let missing: Vec<String> = reqs
+            .iter()
+            .filter(|r| !t.vars.contains_key(&r.name))
+            .map(|r| match &r.enum_ {
+                Some(EnumSpec::List(l)) => format!("{} (allowed values: [{}])", r.name, l.join(" ")),
+                _ => r.name.clone(),
+            })
+            .collect();
         if !missing.is_empty() {
             return Err(TaskError::MissingVars { task: t.name.clone(), vars: missing.join(", ") });
         }
@@ -284,7 +337,7 @@ impl Executor {
                 EnumSpec::List(l) => l.clone(),
                 EnumSpec::Ref(expr) => match crate::compile::resolve_ref(expr, &t.vars) {
                     Ok(Value::List(items)) => items.iter().map(template::go_format).collect(),
-                    _ => return Err(TaskError::Other(format!("task: enum reference \"{expr}\" must resolve to a list"))),
+                    _ => return Err(TaskError::Other(format!("enum reference \"{expr}\" must resolve to a list"))),
                 },
             };
             let val = t.vars.get(&r.name).map(template::go_format).unwrap_or_default();
@@ -293,7 +346,7 @@ impl Executor {
             }
         }
         if !lines.is_empty() {
-            return Err(TaskError::DisallowedValues { task: t.name.clone(), lines: lines.join("\n") });
+            return Err(TaskError::DisallowedValues { task: t.name.clone(), lines: format!("{}\n", lines.join("\n")) });
         }
         Ok(())
     }
@@ -302,13 +355,17 @@ impl Executor {
         if let Some(cond) = &t.task().if_ {
             let cond = self.compiler.render_with(cond, &t.vars).map_err(TaskError::from_compile)?;
             if !self.condition(&cond, t) {
-                self.verbose(&format!("task: if condition not met - skipped: \"{}\"\n", t.name));
+                self.verbose_out(&format!("task: if condition not met - skipped: \"{}\"\n", t.name));
                 return Ok(());
             }
         }
+        // Keyed like go-task: the file and the task's local name, so one file included
+        // under two namespaces still runs once.
+        let local = t.entry.name.strip_prefix(&format!("{}:", t.entry.origin.namespace)).unwrap_or(&t.entry.name);
+        let base = format!("{}:{local}", t.entry.origin.taskfile.display());
         let key = match t.task().run.as_deref().or(self.project().root.run.as_deref()).unwrap_or("always") {
-            "once" => Some(t.name.clone()),
-            "when_changed" => Some(format!("{}:{}", t.name, vars_hash(&t.vars))),
+            "once" => Some(base),
+            "when_changed" => Some(format!("{base}:{}", call_hash(call))),
             _ => None,
         };
         let Some(key) = key else { return self.execute(t, call) };
@@ -333,7 +390,18 @@ impl Executor {
             self.limit.release();
             let mut g = shared.0.lock().unwrap();
             while g.is_none() {
-                g = shared.1.wait(g).unwrap();
+                match current_deadline() {
+                    Some((when, ..)) => {
+                        let now = std::time::Instant::now();
+                        if now >= when {
+                            drop(g);
+                            self.limit.acquire();
+                            return Err(TaskError::Deadline);
+                        }
+                        g = shared.1.wait_timeout(g, when - now).unwrap().0;
+                    }
+                    None => g = shared.1.wait(g).unwrap(),
+                }
             }
             let r = g.clone().unwrap();
             drop(g);
@@ -344,10 +412,10 @@ impl Executor {
 
     fn execute(&self, t: &CompiledTask, call: &Call) -> Result<(), TaskError> {
         self.verbose(&format!("task: \"{}\" started\n", call.task));
-        self.run_deps(t)?;
+        self.run_deps(t).map_err(|e| TaskError::Run { task: t.name.clone(), inner: Box::new(e) })?;
         let skip_fp = self.opts.force_all || (!call.indirect && self.opts.force);
         if !skip_fp {
-            self.check_preconditions(t)?;
+            self.check_preconditions(t).map_err(|e| TaskError::Run { task: t.name.clone(), inner: Box::new(e) })?;
             if self.is_up_to_date(t)? {
                 if !self.opts.silent || self.opts.verbose {
                     self.printer.log(&format!("task: Task \"{}\" is up to date\n", t.display()));
@@ -355,8 +423,8 @@ impl Executor {
                 return Ok(());
             }
         }
-        if !t.prompt.is_empty() && !self.opts.assume_yes && !self.opts.dry {
-            self.prompt(t)?;
+        if !t.prompt.is_empty() && !self.opts.dry {
+            self.prompt(t).map_err(|e| TaskError::Run { task: t.name.clone(), inner: Box::new(e) })?;
         }
         if !self.opts.dry {
             let _ = std::fs::create_dir_all(&t.dir);
@@ -376,7 +444,7 @@ impl Executor {
                 }
                 self.on_task_failed(t);
                 if t.task().ignore_error {
-                    self.printer.log(&format!("task: task error ignored: {e}\n"));
+                    self.verbose(&format!("task: task error ignored: {e}\n"));
                     continue;
                 }
                 result = Err(TaskError::Run { task: t.name.clone(), inner: Box::new(e) });
@@ -440,10 +508,13 @@ impl Executor {
         let first_err: Mutex<Option<TaskError>> = Mutex::new(None);
         let stop = AtomicBool::new(false);
         std::thread::scope(|s| {
+            let inherited = current_deadline();
             for d in &t.deps {
                 let first_err = &first_err;
                 let stop = &stop;
+                let inherited = inherited.clone();
                 s.spawn(move || {
+                    DEADLINE.with(|x| *x.borrow_mut() = inherited);
                     if failfast && stop.load(Ordering::SeqCst) {
                         return;
                     }
@@ -452,9 +523,17 @@ impl Executor {
                             return;
                         }
                     }
-                    let r = self.run_task(&d.call);
+                    let timeout = d.timeout.as_deref().and_then(parse_duration);
+                    let r = with_deadline(timeout.map(|x| (x, t.display().to_string())), || self.run_task(&d.call));
+                    let r = match (r, timeout) {
+                        (Err(e), Some(dur)) if e.is_deadline() => Err(timeout_error(t.display(), dur)),
+                        (r, _) => r,
+                    };
                     if let Err(e) = r {
                         stop.store(true, Ordering::SeqCst);
+                        if failfast {
+                            self.abort.store(true, Ordering::SeqCst);
+                        }
                         let mut fe = first_err.lock().unwrap();
                         if fe.is_none() {
                             *fe = Some(e);
@@ -472,20 +551,24 @@ impl Executor {
 
     fn run_cmd(&self, t: &CompiledTask, call: &Call, c: &CompiledCmd) -> Result<(), TaskError> {
         match c {
-            CompiledCmd::Task { call: sub, if_, platforms, .. } => {
+            CompiledCmd::Task { call: sub, if_, platforms, timeout, .. } => {
                 if !platform_ok(platforms) {
                     return Ok(());
                 }
                 if let Some(cond) = if_ {
                     if !self.condition(cond, t) {
-                        self.verbose(&format!("task: if condition not met - skipped: \"{}\"\n", sub.task));
+                        self.verbose_out(&format!("task: if condition not met - skipped: \"{}\"\n", sub.task));
                         return Ok(());
                     }
                 }
                 self.limit.release();
-                let r = self.run_task(sub);
+                let timeout = timeout.as_deref().and_then(parse_duration);
+                let r = with_deadline(timeout.map(|x| (x, t.display().to_string())), || self.run_task(sub));
                 self.limit.acquire();
-                r
+                match (r, timeout) {
+                    (Err(e), Some(dur)) if e.is_deadline() => Err(timeout_error(t.display(), dur)),
+                    (r, _) => r,
+                }
             }
             CompiledCmd::Shell { cmd, shown, silent, ignore_error, set, shopt, platforms, if_, timeout, .. } => {
                 if !platform_ok(platforms) {
@@ -493,7 +576,7 @@ impl Executor {
                 }
                 if let Some(cond) = if_ {
                     if !self.condition(cond, t) {
-                        self.verbose(&format!("task: [{}] if condition not met - skipped\n", t.display()));
+                        self.verbose_out(&format!("task: [{}] if condition not met - skipped\n", t.display()));
                         return Ok(());
                     }
                 }
@@ -510,9 +593,17 @@ impl Executor {
                 let mut shopt_all = self.project().root.shopt.clone();
                 shopt_all.extend(t.task().shopt.iter().cloned());
                 shopt_all.extend(shopt.iter().cloned());
-                let timeout_d = match timeout {
+                let own = match timeout {
                     Some(s) => Some(parse_duration(s).ok_or_else(|| TaskError::Other(format!("task: invalid timeout \"{s}\"")))?),
                     None => None,
+                };
+                // The inherited deadline applies when it is sooner than the command's own.
+                let inherited = current_deadline().map(|(when, ..)| when.saturating_duration_since(std::time::Instant::now()));
+                let (timeout_d, is_own) = match (own, inherited) {
+                    (Some(o), Some(i)) if i < o => (Some(i), false),
+                    (Some(o), _) => (Some(o), true),
+                    (None, Some(i)) => (Some(i), false),
+                    (None, None) => (None, true),
                 };
                 let out_mode = self.output_mode();
                 let spec = ShellSpec {
@@ -523,7 +614,7 @@ impl Executor {
                     shopt: &shopt_all,
                     timeout: timeout_d,
                     interactive: t.task().interactive,
-                    cancelled: &self.cancelled,
+                    cancelled: &self.abort,
                 };
                 let sink = self.printer.sink(&out_mode, t, &self.compiler);
                 let r = shell::run(&spec, sink);
@@ -531,16 +622,17 @@ impl Executor {
                     Ok(()) => Ok(()),
                     Err(ShellError::Exit(code)) => {
                         if *ignore_error {
-                            self.printer.log(&format!("task: [{}] command error ignored: exit status {code}\n", t.display()));
+                            self.verbose(&format!("task: [{}] command error ignored: exit status {code}\n", t.display()));
                             return Ok(());
                         }
                         Err(TaskError::Command { msg: format!("exit status {code}"), code, timeout: false })
                     }
+                    Err(ShellError::Timeout) if !is_own => Err(TaskError::Deadline),
                     Err(ShellError::Timeout) => {
                         let d = timeout.clone().unwrap_or_default();
                         let msg = format!("task: [{}] command timeout exceeded ({})", t.display(), format_duration(timeout_d.unwrap_or_default(), &d));
                         if *ignore_error {
-                            self.printer.log(&format!("task: [{}] command error ignored: {msg}\n", t.display()));
+                            self.verbose(&format!("task: [{}] command error ignored: {msg}\n", t.display()));
                             return Ok(());
                         }
                         Err(TaskError::Command { msg, code: 124, timeout: true })
@@ -623,6 +715,12 @@ impl Executor {
         if !std::io::stdin().is_terminal() {
             return Err(TaskError::PromptNoTty(t.name.clone()));
         }
+        if self.opts.assume_yes {
+            for p in &t.prompt {
+                self.printer.out(format!("{p} [assuming yes]\n").as_bytes());
+            }
+            return Ok(());
+        }
         for p in &t.prompt {
             self.printer.log(&format!("task: {p} [y/N]: "));
             let mut line = String::new();
@@ -633,6 +731,13 @@ impl Executor {
             }
         }
         Ok(())
+    }
+
+    /// go-task's VerboseOutf: verbose notes that go to stdout.
+    fn verbose_out(&self, msg: &str) {
+        if self.opts.verbose {
+            self.printer.out(msg.as_bytes());
+        }
     }
 
     fn verbose(&self, msg: &str) {
@@ -652,12 +757,16 @@ impl Executor {
     }
 }
 
-fn vars_hash(vars: &crate::template::Map) -> String {
+fn timeout_error(task: &str, d: Duration) -> TaskError {
+    TaskError::Command { msg: format!("task: [{task}] command timeout exceeded ({})", format_duration(d, "")), code: 124, timeout: true }
+}
+
+fn call_hash(call: &Call) -> String {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    for (k, v) in vars {
+    for (k, v) in &call.vars {
         k.hash(&mut h);
-        template::go_format(v).hash(&mut h);
+        format!("{:?}", v.value).hash(&mut h);
     }
     format!("{:x}", h.finish())
 }

@@ -8,7 +8,13 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Reproduces mvdan/sh's wording for a missing program (and keeps status 127).
-const PRELUDE: &str = "command_not_found_handle() { printf '\"%s\": executable file not found in $PATH\\n' \"$1\" >&2; return 127; }\n";
+const PRELUDE: &str = concat!(
+    "command_not_found_handle() { printf '\"%s\": executable file not found in $PATH\\n' \"$1\" >&2; return 127; }\n",
+    // mvdan prints `shopt NAME` as "NAME\ton|off", without bash's column padding.
+    "shopt() { if [ $# -gt 0 ] && [ \"${1#-}\" = \"$1\" ]; then local o r=0; for o in \"$@\"; do ",
+    "if builtin shopt -q \"$o\" 2>/dev/null || builtin shopt -oq \"$o\" 2>/dev/null; then printf '%s\\ton\\n' \"$o\"; ",
+    "else printf '%s\\toff\\n' \"$o\"; r=1; fi; done; return $r; fi; builtin shopt \"$@\"; }\n",
+);
 
 pub struct ShellSpec<'a> {
     pub script: &'a str,
@@ -150,7 +156,15 @@ pub fn run(spec: &ShellSpec, sink: Sink) -> Result<(), ShellError> {
                 let _ = handle.kill();
                 break Err(ShellError::Timeout);
             }
-            let _ = spec.cancelled.load(Ordering::Relaxed);
+            if spec.cancelled.load(Ordering::Relaxed) {
+                for p in &pids {
+                    unsafe {
+                        libc::killpg(*p as i32, libc::SIGKILL);
+                    }
+                }
+                let _ = handle.kill();
+                break Err(ShellError::Exit(130));
+            }
         };
         let buf = buf_thread.map(|t| t.join().unwrap_or_default());
         (status, buf)

@@ -214,6 +214,23 @@ fn merge(
         if internal {
             task.internal = true;
         }
+        if !origin.namespace.is_empty() {
+            // Calls inside an included file are relative to its namespace; `:x` is the root's.
+            let ns = |n: &mut String| {
+                *n = match n.strip_prefix(':') {
+                    Some(abs) => format!(":{abs}"),
+                    None => format!("{}:{n}", origin.namespace),
+                }
+            };
+            for c in &mut task.cmds {
+                if let Some(t) = &mut c.task {
+                    ns(t);
+                }
+            }
+            for d in &mut task.deps {
+                ns(&mut d.task);
+            }
+        }
         let mut aliases: Vec<String> = task.aliases.iter().map(|a| prefix(a)).collect();
         for nsa in ns_aliases {
             let ns_parent = origin.namespace.rsplit_once(':').map(|(p, _)| format!("{p}:")).unwrap_or_default();
@@ -247,14 +264,10 @@ fn merge(
         };
         let file = clean(&file);
         if let Some(pos) = stack.iter().position(|p| p == &file) {
-            let _ = pos;
-            return Err(LoadError::IncludeCycle(
-                stack.last().unwrap().display().to_string(),
-                file.display().to_string(),
-            ));
+            let next = stack.get(pos + 1).unwrap_or(&file);
+            return Err(LoadError::IncludeCycle(file.display().to_string(), next.display().to_string()));
         }
-        let shown = file.display().to_string();
-        let child = read(&file, &shown)?;
+        let child = read(&file, &inc.taskfile)?;
         if !child.dotenv.is_empty() {
             return Err(LoadError::IncludedDotenv);
         }

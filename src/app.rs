@@ -30,13 +30,24 @@ pub fn main(args: Vec<OsString>) -> i32 {
                 let _ = e.print();
                 return 0;
             }
-            eprint(&format!("{}\n", e.render()));
+            // pflag's wording: the usage, then what was wrong.
+            let what = match e.get(clap::error::ContextKind::InvalidArg) {
+                Some(clap::error::ContextValue::String(a)) => {
+                    let flag = a.split(['=', ' ']).next().unwrap_or(a).to_string();
+                    if flag.starts_with("--") {
+                        format!("unknown flag: {flag}")
+                    } else {
+                        format!("unknown shorthand flag: '{}' in {flag}", flag.trim_start_matches('-').chars().next().unwrap_or(' '))
+                    }
+                }
+                _ => e.kind().to_string(),
+            };
+            eprint(&format!("{}{what}\n", crate::cli::usage()));
             return 2;
         }
     };
     if cli.help {
-        use clap::CommandFactory;
-        let _ = Cli::command().print_help();
+        print!("{}", crate::cli::usage());
         return 0;
     }
     if cli.version {

@@ -13,7 +13,9 @@ const PRELUDE: &str = concat!(
     // mvdan prints `shopt NAME` as "NAME\ton|off", without bash's column padding.
     "shopt() { if [ $# -gt 0 ] && [ \"${1#-}\" = \"$1\" ]; then local o r=0; for o in \"$@\"; do ",
     "if builtin shopt -q \"$o\" 2>/dev/null || builtin shopt -oq \"$o\" 2>/dev/null; then printf '%s\\ton\\n' \"$o\"; ",
-    "else printf '%s\\toff\\n' \"$o\"; r=1; fi; done; return $r; fi; builtin shopt \"$@\"; }\n",
+    "else printf '%s\\toff\\n' \"$o\"; r=1; fi; done; return $r; fi; ",
+    "if [ $# -eq 0 ]; then local l; builtin shopt | while IFS= read -r l; do printf '%s\\n' \"${l// /}\"; done; return; fi; ",
+    "builtin shopt \"$@\"; }\n",
 );
 
 pub struct ShellSpec<'a> {

@@ -168,6 +168,8 @@ impl Compiler {
         if let Some(v) = self.sh_cache.lock().unwrap().get(&key) {
             return Ok(v.clone());
         }
+        // go-task creates a task's dir before its dynamic vars run in it.
+        let _ = std::fs::create_dir_all(dir);
         let out = (self.shell)(cmd, dir, env).map_err(|err| CompileError::DynamicVar { cmd: cmd.to_string(), err })?;
         let out = out.strip_suffix("\r\n").or_else(|| out.strip_suffix('\n')).unwrap_or(&out).to_string();
         self.sh_cache.lock().unwrap().insert(key, out.clone());

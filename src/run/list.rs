@@ -152,7 +152,7 @@ pub fn summary(exec: &Executor, names: &[String]) -> Result<(), TaskError> {
         let r = |s: &str| template::render(s, &vars).unwrap_or_else(|_| s.to_string());
         let t = &entry.task;
         if i > 0 {
-            out.push('\n');
+            out.push_str("\n\n");
         }
         out.push_str(&format!("task: {}\n\n", t.label.as_ref().map(|l| r(l)).unwrap_or_else(|| entry.name.clone())));
         let text = if !t.summary.is_empty() { r(&t.summary) } else { r(&t.desc) };
@@ -169,7 +169,7 @@ pub fn summary(exec: &Executor, names: &[String]) -> Result<(), TaskError> {
             out.push_str(&format!("\n{title}:\n"));
             for (k, v) in vs {
                 let shown = if secrets.contains(&k) {
-                    "\"*****\"".to_string()
+                    "*****".to_string()
                 } else {
                     match &v.value {
                         VarValue::Static(val) => format!("{:?}", template::go_format(&match val {
@@ -183,7 +183,16 @@ pub fn summary(exec: &Executor, names: &[String]) -> Result<(), TaskError> {
                 out.push_str(&format!("  {k}: {shown}\n"));
             }
         };
-        show_vars(&mut out, "vars", &t.vars);
+        let mut all_vars = exec.compiler.project.root.vars.clone();
+        for layer in &entry.origin.taskfile_vars {
+            for (k, v) in layer {
+                all_vars.insert(k.clone(), v.clone());
+            }
+        }
+        for (k, v) in &t.vars {
+            all_vars.insert(k.clone(), v.clone());
+        }
+        show_vars(&mut out, "vars", &all_vars);
         let mut env = exec.compiler.project.root.env.clone();
         for (k, v) in &t.env {
             env.insert(k.clone(), v.clone());

@@ -187,7 +187,12 @@ impl Compiler {
                     return Ok(Value::str(""));
                 }
                 let env = env_from_vars(data);
-                Ok(Value::Str(self.dynamic(&cmd, dir, &env)?))
+                let out = self.dynamic(&cmd, dir, &env)?;
+                if self.ctx.verbose {
+                    let shown = if var.secret { "*****" } else { out.as_str() };
+                    eprintln!("task: dynamic variable: {cmd:?} result: {shown:?}");
+                }
+                Ok(Value::Str(out))
             }
         }
     }

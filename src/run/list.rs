@@ -117,6 +117,40 @@ pub fn list_for_unknown(exec: &Executor) {
 }
 
 fn json(exec: &Executor, items: &[(&TaskEntry, String)], cli: &Cli) -> String {
+    let tasks = json_tasks(exec, items, cli);
+    let mut v = serde_json::Map::new();
+    if cli.nested {
+        // Root tasks stay in "tasks"; namespaced ones nest under "namespaces" by segment.
+        let (root, nested): (Vec<_>, Vec<_>) = items.iter().zip(tasks).partition(|((e, _), _)| !e.name.contains(':'));
+        v.insert("tasks".into(), serde_json::Value::Array(root.into_iter().map(|(_, t)| t).collect()));
+        let mut ns = serde_json::Map::new();
+        for ((e, _), t) in nested {
+            let segs: Vec<&str> = e.name.split(':').collect();
+            let mut cur = &mut ns;
+            for (i, seg) in segs[..segs.len() - 1].iter().enumerate() {
+                let node = cur.entry(seg.to_string()).or_insert_with(|| serde_json::json!({"tasks": []}));
+                let obj = node.as_object_mut().expect("namespace node");
+                if i == segs.len() - 2 {
+                    obj.get_mut("tasks").and_then(|x| x.as_array_mut()).expect("tasks").push(t.clone());
+                    break;
+                }
+                cur = obj.entry("namespaces").or_insert_with(|| serde_json::json!({})).as_object_mut().expect("namespaces");
+            }
+        }
+        let mut keys: Vec<String> = ns.keys().cloned().collect();
+        keys.sort();
+        let sorted: serde_json::Map<String, serde_json::Value> = keys.into_iter().map(|k| { let v = ns[&k].clone(); (k, v) }).collect();
+        v.insert("namespaces".into(), serde_json::Value::Object(sorted));
+    } else {
+        v.insert("tasks".into(), serde_json::Value::Array(tasks));
+    }
+    v.insert("location".into(), exec.compiler.project.entrypoint.display().to_string().into());
+    let mut s = serde_json::to_string_pretty(&serde_json::Value::Object(v)).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn json_tasks(exec: &Executor, items: &[(&TaskEntry, String)], cli: &Cli) -> Vec<serde_json::Value> {
     let mut tasks = vec![];
     for (e, desc) in items {
         let up_to_date = if cli.no_status { serde_json::Value::Bool(false) } else { serde_json::Value::Bool(false) };
@@ -136,10 +170,7 @@ fn json(exec: &Executor, items: &[(&TaskEntry, String)], cli: &Cli) -> String {
         );
         tasks.push(serde_json::Value::Object(obj));
     }
-    let v = serde_json::json!({"tasks": tasks, "location": exec.compiler.project.entrypoint.display().to_string()});
-    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
-    s.push('\n');
-    s
+    tasks
 }
 
 pub fn summary(exec: &Executor, names: &[String]) -> Result<(), TaskError> {

@@ -306,7 +306,9 @@ fn merge(
         merge(&mut sub, &filtered, child_origin, internal || inc.internal, &aliases, stack, resolve)?;
         stack.pop();
         for (name, entry) in sub.tasks {
-            if inc.excludes.iter().any(|e| e == &name || e.strip_suffix(":*").is_some_and(|p| name.starts_with(&format!("{p}:")))) {
+            // Excludes name tasks relative to the include (`task`, `ns:task`, `ns:*`).
+            let rel = if inc.flatten { name.as_str() } else { name.strip_prefix(&format!("{namespace}:")).unwrap_or(&name) };
+            if inc.excludes.iter().any(|e| e == rel || e.strip_suffix(":*").is_some_and(|p| rel.starts_with(&format!("{p}:")))) {
                 continue;
             }
             if project.tasks.contains_key(&name) {

@@ -86,13 +86,47 @@ impl std::fmt::Display for DecodeReport {
         for n in first..=last {
             let text = lines.get(n - 1).copied().unwrap_or("");
             let mark = if n == self.err.line { ">" } else { " " };
-            writeln!(f, "{mark} {n} | {text}")?;
+            writeln!(f, "{mark} {n} | {}", highlight_yaml_line(text))?;
             if n == self.err.line {
                 writeln!(f, "    | {}^", " ".repeat(self.err.col.saturating_sub(1)))?;
             }
         }
         Ok(())
     }
+}
+
+/// Colours a snippet line the way go-task's error report does (always, even with NO_COLOR).
+fn highlight_yaml_line(line: &str) -> String {
+    const PUNCT: &str = "\x1b[1m\x1b[30m";
+    const KEY: &str = "\x1b[33m";
+    const VALUE: &str = "\x1b[36m";
+    const RESET: &str = "\x1b[0m";
+    let trimmed = line.trim_start();
+    let ws = &line[..line.len() - trimmed.len()];
+    let mut out = String::new();
+    if !ws.is_empty() {
+        out.push_str(&format!("{PUNCT}{ws}{RESET}"));
+    }
+    let mut rest = trimmed;
+    if let Some(item) = rest.strip_prefix("- ") {
+        out.push_str(&format!("{PUNCT}-{RESET}{PUNCT} {RESET}"));
+        rest = item;
+    }
+    let key_end = rest.find(": ").or_else(|| rest.strip_suffix(':').map(|k| k.len()));
+    match key_end {
+        Some(k) if !rest.starts_with('#') => {
+            let after = &rest[k + 1..];
+            let value = after.trim_start();
+            let gap = &after[..after.len() - value.len()];
+            out.push_str(&format!("{KEY}{}{RESET}{PUNCT}:{RESET}{PUNCT}{gap}{RESET}", &rest[..k]));
+            if !value.is_empty() {
+                out.push_str(&format!("{VALUE}{value}{RESET}{PUNCT}{RESET}"));
+            }
+        }
+        _ if !rest.is_empty() => out.push_str(&format!("{VALUE}{rest}{RESET}{PUNCT}{RESET}")),
+        _ => {}
+    }
+    out
 }
 
 /// Where an included task came from; shared by every task of one include.

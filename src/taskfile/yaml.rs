@@ -35,10 +35,15 @@ pub struct YamlError {
 pub fn parse(src: &str) -> Result<Node, YamlError> {
     let mut builder = Builder::default();
     for ev in Parser::new_from_str(src) {
-        let (ev, span) = ev.map_err(|e| YamlError {
-            line: e.marker().line(),
-            col: e.marker().col() + 1,
-            msg: go_yaml_message(e.info()),
+        let (ev, span) = ev.map_err(|e| {
+            let (msg, parser_error) = go_yaml_message(e.info());
+            // go-yaml reports a parser error at its context mark (the open block's start,
+            // printed 0-based) and a scanner error at its 1-based line.
+            let line = match (parser_error, builder.stack.last()) {
+                (true, Some((open, _))) => open.line.saturating_sub(1),
+                _ => e.marker().line(),
+            };
+            YamlError { line, col: e.marker().col() + 1, msg }
         })?;
         let (line, col) = (span.start.line(), span.start.col() + 1);
         match ev {
@@ -53,9 +58,15 @@ pub fn parse(src: &str) -> Result<Node, YamlError> {
     }))
 }
 
-/// libyaml's wording, which go-yaml keeps; saphyr's scanner mostly shares it.
-fn go_yaml_message(info: &str) -> String {
-    info.to_string()
+/// libyaml's wording without its context part, which go-yaml drops; tells whether
+/// it was a parser (rather than scanner) error.
+fn go_yaml_message(info: &str) -> (String, bool) {
+    let parser_error = info.starts_with("while parsing");
+    let msg = match info.split_once(", ") {
+        Some((ctx, problem)) if ctx.starts_with("while ") => problem.to_string(),
+        _ => info.to_string(),
+    };
+    (msg, parser_error)
 }
 
 #[derive(Default)]

@@ -311,6 +311,9 @@ impl Executor {
         self.limit.acquire();
         let r = self.run_compiled(&t, &call);
         self.limit.release();
+        if let Err(TaskError::Deadline) = &r {
+            self.verbose(&format!("task: \"{}\" failed: context deadline exceeded\n", t.name));
+        }
         r
     }
 
@@ -451,11 +454,11 @@ impl Executor {
                 break;
             }
         }
-        for &i in deferred.iter().rev() {
-            self.run_deferred(t, call, &t.cmds[i], exit_code);
-        }
         if result.is_ok() {
             self.verbose(&format!("task: \"{}\" finished\n", call.task));
+        }
+        for &i in deferred.iter().rev() {
+            self.run_deferred(t, call, &t.cmds[i], exit_code);
         }
         result
     }
@@ -494,7 +497,7 @@ impl Executor {
             }
         };
         if let Err(e) = self.run_cmd(t, call, &c) {
-            self.printer.log(&format!("{e}\n"));
+            self.verbose(&format!("task: ignored error in deferred cmd: {e}\n"));
         }
     }
 
@@ -526,7 +529,7 @@ impl Executor {
                     let timeout = d.timeout.as_deref().and_then(parse_duration);
                     let r = with_deadline(timeout.map(|x| (x, t.display().to_string())), || self.run_task(&d.call));
                     let r = match (r, timeout) {
-                        (Err(e), Some(dur)) if e.is_deadline() => Err(timeout_error(t.display(), dur)),
+                        (Err(e), Some(dur)) if e.is_deadline() => Err(timeout_error(&d.call.task, dur)),
                         (r, _) => r,
                     };
                     if let Err(e) = r {
@@ -575,9 +578,14 @@ impl Executor {
                     return Ok(());
                 }
                 if let Some(cond) = if_ {
-                    if !self.condition(cond, t) {
-                        self.verbose_out(&format!("task: [{}] if condition not met - skipped\n", t.display()));
-                        return Ok(());
+                    let limit = timeout.as_deref().and_then(parse_duration);
+                    match shell::status_within(cond, &t.dir, &self.command_env(t), &self.project().root.set, &self.project().root.shopt, limit) {
+                        Some(true) => {}
+                        Some(false) => {
+                            self.verbose_out(&format!("task: [{}] if condition not met - skipped\n", t.display()));
+                            return Ok(());
+                        }
+                        None => return Err(timeout_error(t.display(), limit.unwrap_or_default())),
                     }
                 }
                 let quiet = *silent || t.task().silent || self.opts.silent || call.silent || self.project().root.silent;

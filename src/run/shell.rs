@@ -224,3 +224,32 @@ pub fn capture(cmd: &str, dir: &Path, env: &[(String, String)]) -> Result<String
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+/// Like [`status`], bounded by `limit`: `None` when it ran out of time (and was killed).
+pub fn status_within(cmd: &str, dir: &Path, env: &[(String, String)], set: &[String], shopt: &[String], limit: Option<Duration>) -> Option<bool> {
+    let Some(limit) = limit else { return Some(status(cmd, dir, env, set, shopt)) };
+    let h = duct::cmd("bash", bash_args(set, shopt, cmd))
+        .dir(dir)
+        .full_env(env.iter().map(|(k, v)| (k.clone(), v.clone())))
+        .stdout_null()
+        .unchecked()
+        .before_spawn(|c| {
+            use std::os::unix::process::CommandExt;
+            c.process_group(0);
+            Ok(())
+        })
+        .start()
+        .ok()?;
+    match h.wait_timeout(limit) {
+        Ok(Some(out)) => Some(out.status.success()),
+        _ => {
+            for p in h.pids() {
+                unsafe {
+                    libc::killpg(p as i32, libc::SIGKILL);
+                }
+            }
+            let _ = h.kill();
+            None
+        }
+    }
+}

@@ -13,7 +13,7 @@ use crate::taskfile::ast::{Output, Var, VarValue, Vars};
 use crate::taskfile::{self, LoadError, Project};
 use crate::template::{self, Value};
 
-pub const INIT_TASKFILE: &str = "# https://taskfile.dev\n\nversion: '3'\n\nvars:\n  GREETING: Hello, World!\n\ntasks:\n  default:\n    cmds:\n      - echo \"{{.GREETING}}\"\n    silent: true\n";
+pub const INIT_TASKFILE: &str = "# yaml-language-server: $schema=https://taskfile.dev/schema.json\n\nversion: '3'\n\nvars:\n  GREETING: Hello, world!\n\ntasks:\n  default:\n    desc: Print a greeting message\n    cmds:\n      - echo \"{{.GREETING}}\"\n    silent: true\n";
 
 fn eprint(msg: &str) {
     use std::io::Write;

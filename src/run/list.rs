@@ -59,8 +59,8 @@ fn listed<'a>(exec: &'a Executor, all: bool, sort: &str) -> Vec<(&'a TaskEntry, 
         .into_iter()
         .filter(|e| !e.task.internal)
         .filter_map(|e| {
-            let desc = if e.task.desc.is_empty() {
-                String::new()
+            let desc = if !e.task.desc.contains("{{") {
+                e.task.desc.clone()
             } else {
                 let vars = exec.compiler.fast_vars(e).unwrap_or_default();
                 template::render(&e.task.desc, &vars).unwrap_or_else(|_| e.task.desc.clone())

@@ -30,6 +30,22 @@ pub struct ShellSpec<'a> {
     pub cancelled: &'a AtomicBool,
 }
 
+#[cfg(test)]
+mod tests {
+    use super::trivial;
+
+    #[test]
+    fn trivial_commands_match_the_shell() {
+        assert_eq!(trivial("true"), Some((0, vec![])));
+        assert_eq!(trivial("false"), Some((1, vec![])));
+        assert_eq!(trivial("echo a b-c"), Some((0, b"a b-c\n".to_vec())));
+        assert_eq!(trivial("echo $HOME"), None);
+        assert_eq!(trivial("echo -n x"), None);
+        assert_eq!(trivial("echo 'a'"), None);
+        assert_eq!(trivial("true && false"), None);
+    }
+}
+
 #[derive(Debug)]
 pub enum ShellError {
     Exit(i32),
@@ -93,7 +109,47 @@ fn expr(spec: &ShellSpec) -> duct::Expression {
     e
 }
 
+/// Trivial commands (`true`, `:`, `false`, `echo` of plain words) run in-process, as
+/// go-task's embedded interpreter runs them: no shell start-up for the commonest no-ops.
+fn trivial(script: &str) -> Option<(i32, Vec<u8>)> {
+    let script = script.trim();
+    let plain = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphanumeric() || b"_./,:=@%+-".contains(&b));
+    let mut words = script.split(' ');
+    match words.next()? {
+        "true" | ":" if script.len() <= 4 && !script.contains(' ') => Some((0, vec![])),
+        "false" if script == "false" => Some((1, vec![])),
+        "echo" => {
+            let args: Vec<&str> = words.collect();
+            if args.iter().all(|w| plain(w) && !w.starts_with('-')) {
+                let mut out = args.join(" ").into_bytes();
+                out.push(b'\n');
+                Some((0, out))
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
 pub fn run(spec: &ShellSpec, sink: Sink) -> Result<(), ShellError> {
+    if let Some((code, out)) = trivial(spec.script) {
+        match sink {
+            Sink::Inherit => {
+                use std::io::Write;
+                let mut o = std::io::stdout().lock();
+                let _ = o.write_all(&out);
+                let _ = o.flush();
+            }
+            Sink::Buffer(f) => f(out, code == 0),
+            Sink::Lines(f) => {
+                if !out.is_empty() {
+                    f(&out, false)
+                }
+            }
+        }
+        return if code == 0 { Ok(()) } else { Err(ShellError::Exit(code)) };
+    }
     let e = expr(spec);
     let mut readers = vec![];
     let (e, merged) = match &sink {

@@ -421,7 +421,7 @@ impl Executor {
             self.check_preconditions(t).map_err(|e| TaskError::Run { task: t.name.clone(), inner: Box::new(e) })?;
             if self.is_up_to_date(t)? {
                 if !self.opts.silent || self.opts.verbose {
-                    self.printer.log(&format!("task: Task \"{}\" is up to date\n", t.display()));
+                    self.printer.log_color(output::MAGENTA, &format!("task: Task \"{}\" is up to date\n", t.display()));
                 }
                 return Ok(());
             }
@@ -590,7 +590,7 @@ impl Executor {
                 }
                 let quiet = *silent || t.task().silent || self.opts.silent || call.silent || self.project().root.silent;
                 if (!quiet || self.opts.verbose) && !cmd.is_empty() {
-                    self.printer.log(&format!("task: [{}] {}\n", t.display(), shown));
+                    self.printer.log_color(output::GREEN, &format!("task: [{}] {}\n", t.display(), shown));
                 }
                 if self.opts.dry || cmd.is_empty() {
                     return Ok(());

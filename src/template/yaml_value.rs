@@ -205,7 +205,17 @@ fn yaml_err(e: &saphyr_parser::ScanError) -> String {
         Some(i) if info.starts_with("while") => &info[i + 2..],
         _ => info,
     };
-    format!("yaml: line {}: {}", e.marker().line(), msg)
+    // libyaml reports parser problems at the 0-based line of the mark and
+    // scanner problems one line later; saphyr's lines are 1-based.
+    let line = if info.starts_with("while scanning") {
+        e.marker().line()
+    } else {
+        e.marker().line().saturating_sub(1)
+    };
+    if line == 0 {
+        return format!("yaml: {}", msg);
+    }
+    format!("yaml: line {}: {}", line, msg)
 }
 
 fn finish_map(entries: Vec<(Value, Value)>) -> Value {

@@ -651,7 +651,7 @@ pub fn resolve_ref(r: &str, data: &Map) -> Result<Value, CompileError> {
             return Ok(data.get(name).cloned().unwrap_or(Value::Nil));
         }
     }
-    Ok(template::eval_value(r, data)?)
+    Ok(template::resolve_ref(r, data)?)
 }
 
 fn env_from_vars(data: &Map) -> Vec<(String, String)> {

@@ -238,7 +238,7 @@ impl Compiler {
             m.insert("TASKFILE".into(), Value::str(slash(tf)));
             m.insert("TASKFILE_DIR".into(), Value::str(slash(tf.parent().unwrap_or(Path::new("/")))));
             m.insert("TASK_DIR".into(), Value::str(slash(&self.raw_task_dir(e))));
-            m.insert("MATCH".into(), Value::List(c.matches.iter().map(Value::str).collect()));
+            m.insert("MATCH".into(), Value::StrList(c.matches.clone()));
         } else {
             m.insert("TASKFILE".into(), Value::str(slash(&p.entrypoint)));
             m.insert("TASKFILE_DIR".into(), Value::str(slash(&p.root_dir)));
@@ -249,7 +249,7 @@ impl Compiler {
         m.insert("TASK_EXE".into(), Value::str(&self.ctx.task_exe));
         m.insert("TASK_VERSION".into(), Value::str(crate::cli::TASK_VERSION));
         m.insert("CLI_ARGS".into(), Value::str(&self.ctx.cli_args));
-        m.insert("CLI_ARGS_LIST".into(), Value::List(self.ctx.cli_args_list.iter().map(Value::str).collect()));
+        m.insert("CLI_ARGS_LIST".into(), Value::StrList(self.ctx.cli_args_list.clone()));
         m.insert("CLI_FORCE".into(), Value::Bool(self.ctx.force));
         m.insert("CLI_SILENT".into(), Value::Bool(self.ctx.silent));
         m.insert("CLI_VERBOSE".into(), Value::Bool(self.ctx.verbose));

@@ -1,1 +1,2 @@
 //! Execution: DAG scheduling, shell, fingerprints, output modes, watch.
+pub mod fingerprint;

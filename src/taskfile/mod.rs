@@ -1,1 +1,2 @@
 //! Taskfile loading: lookup, YAML with positions, typed AST, includes, dotenv.
+pub mod dotenv;

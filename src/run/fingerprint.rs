@@ -25,8 +25,8 @@
 //! // The runner, unless --force applies to the task (go-task's order):
 //! fp.validate_method()?;   // go-task fails on an invalid method even without sources
 //! let status = None;       // Some(all `status:` commands exited 0) when the task has status
-//! let sources = if sources.is_empty() { None } else { Some(fp.is_up_to_date()?) };
-//! let up_to_date = fingerprint::combine(status, sources); // && preconditions met
+//! let sources_ok = if sources.is_empty() { None } else { Some(fp.is_up_to_date()?) };
+//! let up_to_date = fingerprint::combine(status, sources_ok); // && preconditions met
 //! // After a failing command: fp.on_task_failed();
 //! // {{.CHECKSUM}} / {{.TIMESTAMP}} when the task's fields reference them:
 //! let var = fp.special_var()?; // Some(SpecialVar::Checksum(..)) or Some(SpecialVar::Timestamp(..))

@@ -5,76 +5,104 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
-/// Worker threads to use: the cores there are, at most 8 (the work is syscall-bound).
+/// Worker threads: two per core, 2 to 8. The work is `stat`/`readdir` syscalls; a
+/// second thread per core keeps cores busy across the kernel's waits and holds its
+/// share on a machine shared with other jobs.
 pub fn threads() -> usize {
-    std::thread::available_parallelism()
+    let cores = std::thread::available_parallelism()
         .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 8)
+        .unwrap_or(1);
+    (cores * 2).clamp(2, 8)
 }
 
-struct Queue {
+struct Shared {
     dirs: Vec<PathBuf>,
-    active: usize,
+    /// Workers with nothing to do.
+    idle: usize,
+    done: bool,
 }
 
 /// Visits every directory reachable from `roots`. `visit(dir, subdirs, out)` lists one
 /// directory, pushes the directories to visit next onto `subdirs` and its results onto
 /// `out`. Results come back in no particular order.
+///
+/// Each worker walks depth first from its own stack and hands part of it over only when
+/// another worker is idle, so a busy walk takes no locks and wakes no threads (which
+/// matters most on a loaded machine, where every wake-up waits for a CPU).
 pub fn walk<T, F>(roots: Vec<PathBuf>, visit: F) -> Vec<T>
 where
     T: Send,
     F: Fn(&Path, &mut Vec<PathBuf>, &mut Vec<T>) + Sync,
 {
     let n = threads();
-    if n == 1 {
-        let mut out = Vec::new();
-        let mut stack = roots;
-        let mut next = Vec::new();
-        while let Some(d) = stack.pop() {
+    let mut out = Vec::new();
+    // Breadth first on this thread until there is enough work to share.
+    let mut frontier = roots;
+    let mut next = Vec::new();
+    while !frontier.is_empty() && frontier.len() < n {
+        for d in frontier.drain(..) {
             visit(&d, &mut next, &mut out);
-            stack.append(&mut next);
         }
+        std::mem::swap(&mut frontier, &mut next);
+    }
+    if frontier.is_empty() {
         return out;
     }
-    let queue = Mutex::new(Queue {
-        dirs: roots,
-        active: 0,
+    let shared = Mutex::new(Shared {
+        dirs: frontier,
+        idle: 0,
+        done: false,
     });
+    let idle_hint = AtomicUsize::new(0);
     let cv = Condvar::new();
     let worker = || {
         let mut out = Vec::new();
+        let mut stack: Vec<PathBuf> = Vec::new();
         let mut next = Vec::new();
-        let mut guard = queue.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            if let Some(d) = guard.dirs.pop() {
-                guard.active += 1;
-                drop(guard);
-                visit(&d, &mut next, &mut out);
-                guard = queue.lock().unwrap_or_else(|e| e.into_inner());
-                guard.active -= 1;
-                let added = !next.is_empty();
-                guard.dirs.append(&mut next);
-                if added || guard.active == 0 {
-                    cv.notify_all();
+            let dir = match stack.pop() {
+                Some(d) => d,
+                None => {
+                    let mut g = shared.lock().unwrap_or_else(|e| e.into_inner());
+                    loop {
+                        if let Some(d) = g.dirs.pop() {
+                            break d;
+                        }
+                        if g.done {
+                            return out;
+                        }
+                        g.idle += 1;
+                        idle_hint.store(g.idle, Ordering::Relaxed);
+                        if g.idle == n {
+                            g.done = true;
+                            cv.notify_all();
+                            return out;
+                        }
+                        g = cv.wait(g).unwrap_or_else(|e| e.into_inner());
+                        g.idle -= 1;
+                        idle_hint.store(g.idle, Ordering::Relaxed);
+                    }
                 }
-            } else if guard.active == 0 {
+            };
+            visit(&dir, &mut next, &mut out);
+            stack.append(&mut next);
+            if stack.len() > 1 && idle_hint.load(Ordering::Relaxed) > 0 {
+                let mut g = shared.lock().unwrap_or_else(|e| e.into_inner());
+                let give = stack.len() / 2;
+                g.dirs.extend(stack.drain(..give));
                 cv.notify_all();
-                return out;
-            } else {
-                guard = cv.wait(guard).unwrap_or_else(|e| e.into_inner());
             }
         }
     };
     std::thread::scope(|s| {
         let helpers: Vec<_> = (1..n).map(|_| s.spawn(worker)).collect();
-        let mut all = worker();
+        out.extend(worker());
         for h in helpers {
             // A panicking visitor is a bug; surface it rather than lose results.
-            all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            out.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
         }
-        all
-    })
+    });
+    out
 }
 
 /// `items.iter().map(f).collect()`, on several threads when the slice is long enough.

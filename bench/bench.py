@@ -94,7 +94,7 @@ def time_commands(cmds, cwd, runs, prepare, use_hyperfine):
     if use_hyperfine:
         with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
             out = f.name
-        hf = ["hyperfine", "-N", "--warmup", "2", "--runs", str(runs), "--export-json", out,
+        hf = ["hyperfine", "-N", "-i", "--warmup", "2", "--runs", str(runs), "--export-json", out,
               "--style", "none"]
         if prepare:
             hf += ["--prepare", prepare]

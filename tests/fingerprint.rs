@@ -586,3 +586,66 @@ fn directories_matched_by_sources_are_dropped() {
     );
     assert!(!task.fp().is_up_to_date().unwrap());
 }
+
+#[test]
+fn corpus_generates_sequence_timestamp_flow() {
+    // generates_sequence: outputs outside the task dir (relative and absolute) and one
+    // with spaces; the timestamp file appears on the first check that finds the outputs.
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().canonicalize().unwrap();
+    let sub = root.join("sub");
+    fs::create_dir_all(&sub).unwrap();
+    fs::write(sub.join("src.txt"), "hello world\n").unwrap();
+    set_mtime(
+        &sub.join("src.txt"),
+        SystemTime::now() - Duration::from_secs(60),
+    );
+    let abs_out = root.join("abs.txt");
+    let cases: Vec<(&str, PathBuf, Vec<GlobSpec>, Vec<GlobSpec>, PathBuf)> = vec![
+        (
+            "rel.txt",
+            sub.clone(),
+            vec![inc("src.txt")],
+            vec![inc("../rel.txt")],
+            root.join("rel.txt"),
+        ),
+        (
+            "abs.txt",
+            sub.clone(),
+            vec![inc("src.txt")],
+            vec![inc(abs_out.to_str().unwrap())],
+            abs_out.clone(),
+        ),
+        (
+            "my text file.txt",
+            root.clone(),
+            vec![inc("sub/src.txt")],
+            vec![inc("my text file.txt")],
+            root.join("my text file.txt"),
+        ),
+    ];
+    for (name, dir, sources, generates, out) in cases {
+        let mut task = Task::new(name, &dir, sources);
+        task.temp = root.join(".task");
+        task.method = Method::Timestamp;
+        task.generates = generates;
+        assert!(!task.fp().is_up_to_date().unwrap(), "{name}: no output yet");
+        assert!(!task.fp().timestamp_file().exists());
+        fs::write(&out, "hello world\n").unwrap();
+        assert!(task.fp().is_up_to_date().unwrap(), "{name}");
+        let ts = task.fp().timestamp_file();
+        assert_eq!(
+            ts,
+            root.join(".task/timestamp")
+                .join(fingerprint::normalize_filename(name))
+        );
+        assert!(ts.exists());
+        assert_eq!(
+            for_items(&dir, &task.generates, false),
+            [fingerprint::glob::rel(&dir, &out)
+                .to_string_lossy()
+                .into_owned()]
+        );
+    }
+    assert!(root.join(".task/timestamp/my-text-file-txt").exists());
+}

@@ -544,7 +544,9 @@ pub fn glob_one(dir: &Path, pattern: &str, want_meta: bool) -> Result<Vec<Matche
 /// go-task's `Globs`: all entries with excludes applied, optionally filtered through
 /// .gitignore, sorted bytewise. An entry that fails to expand is skipped.
 pub fn globs(dir: &Path, specs: &[GlobSpec], use_gitignore: bool, want_meta: bool) -> Vec<Matched> {
-    let mut map: HashMap<PathBuf, (bool, Option<FileMeta>)> = HashMap::new();
+    // Keyed by the path's bytes, like go-task's map of strings (`Path` equality would
+    // merge `a/./b` with `a/b`).
+    let mut map: HashMap<std::ffi::OsString, (bool, Option<FileMeta>)> = HashMap::new();
     let single = specs.len() == 1 && !specs[0].exclude;
     let mut list: Vec<Matched> = Vec::new();
     for spec in specs {
@@ -555,7 +557,7 @@ pub fn globs(dir: &Path, specs: &[GlobSpec], use_gitignore: bool, want_meta: boo
             list = found;
         } else {
             for m in found {
-                map.insert(m.path, (!spec.exclude, m.meta));
+                map.insert(m.path.into_os_string(), (!spec.exclude, m.meta));
             }
         }
     }
@@ -563,7 +565,10 @@ pub fn globs(dir: &Path, specs: &[GlobSpec], use_gitignore: bool, want_meta: boo
         list = map
             .into_iter()
             .filter(|(_, (keep, _))| *keep)
-            .map(|(path, (_, meta))| Matched { path, meta })
+            .map(|(path, (_, meta))| Matched {
+                path: PathBuf::from(path),
+                meta,
+            })
             .collect();
     } else {
         list.sort_unstable_by(|a, b| {
@@ -572,7 +577,7 @@ pub fn globs(dir: &Path, specs: &[GlobSpec], use_gitignore: bool, want_meta: boo
                 .as_bytes()
                 .cmp(b.path.as_os_str().as_bytes())
         });
-        list.dedup_by(|a, b| a.path == b.path);
+        list.dedup_by(|a, b| a.path.as_os_str() == b.path.as_os_str());
     }
     if use_gitignore && !list.is_empty() {
         let abs_dir = abs(dir);

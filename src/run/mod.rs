@@ -1,5 +1,6 @@
 //! Execution: DAG scheduling, shell, fingerprints, output modes, watch.
 
+pub mod fingerprint;
 pub mod list;
 pub mod output;
 pub mod shell;

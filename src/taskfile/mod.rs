@@ -2,6 +2,7 @@
 
 pub mod ast;
 pub mod decode;
+pub mod dotenv;
 pub mod yaml;
 
 use indexmap::IndexMap;

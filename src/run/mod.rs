@@ -690,33 +690,54 @@ impl Executor {
         Ok(())
     }
 
+    /// Runs `f` with the task's fingerprint (go-task's `.task/` state).
+    fn with_fingerprint<R>(&self, t: &CompiledTask, f: impl FnOnce(&fingerprint::Fingerprint) -> R) -> Result<R, TaskError> {
+        let (sources, generates, method) = self.compiler.fingerprint_inputs(t.task(), &t.vars).map_err(TaskError::from_compile)?;
+        let fp = fingerprint::Fingerprint {
+            task: &t.name,
+            name: t.display(),
+            dir: &t.dir,
+            sources: &sources,
+            generates: &generates,
+            method: &method,
+            temp_dir: &self.opts.temp_dir,
+            dry: self.opts.dry,
+            use_gitignore: self.compiler.use_gitignore(t.task()),
+        };
+        Ok(f(&fp))
+    }
+
+    /// go-task's verdict: status commands and sources must all pass; with neither, run.
     fn is_up_to_date(&self, t: &CompiledTask) -> Result<bool, TaskError> {
-        if t.status.is_empty() && t.sources.is_empty() {
-            return Ok(false);
-        }
-        let mut up = true;
-        if !t.sources.is_empty() {
-            up = self.sources_up_to_date(t)?;
-        }
-        if up && !t.status.is_empty() {
+        let wrap = |e: fingerprint::FingerprintError| TaskError::Run { task: t.name.clone(), inner: Box::new(TaskError::Other(e.to_string())) };
+        self.with_fingerprint(t, |fp| fp.validate_method())?.map_err(wrap)?;
+        let status_ok = if t.status.is_empty() {
+            None
+        } else {
+            let mut ok = true;
             for s in &t.status {
-                if !self.condition(s, t) {
-                    up = false;
+                if self.condition(s, t) {
+                    self.verbose_out(&format!("task: status command {s} exited zero\n"));
+                } else {
+                    self.verbose_out(&format!("task: status command {s} exited non-zero: exit status 1\n"));
+                    ok = false;
                     break;
                 }
             }
-        }
-        Ok(up)
-    }
-
-    /// Minimal sources check (checksum of names and contents) until the fingerprint module lands.
-    fn sources_up_to_date(&self, t: &CompiledTask) -> Result<bool, TaskError> {
-        let _ = t;
-        Ok(false)
+            Some(ok)
+        };
+        let sources_ok = if t.sources.is_empty() {
+            None
+        } else {
+            Some(self.with_fingerprint(t, |fp| fp.is_up_to_date())?.map_err(wrap)?)
+        };
+        Ok(fingerprint::combine(status_ok, sources_ok))
     }
 
     fn on_task_failed(&self, t: &CompiledTask) {
-        let _ = t;
+        if !t.sources.is_empty() {
+            let _ = self.with_fingerprint(t, |fp| fp.on_task_failed());
+        }
     }
 
     fn prompt(&self, t: &CompiledTask) -> Result<(), TaskError> {

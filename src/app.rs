@@ -75,7 +75,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
     match run(&cli, &cwd, &dir) {
         Ok(()) => 0,
         Err(Failure::Load(e)) => {
-            if e.is_report() {
+            if let LoadError::Dotenv(msg) = &e {
+                // go-task prints dotenv errors bare, without `task: `.
+                eprint(&format!("{msg}\n"));
+            } else if e.is_report() {
                 eprint(&format!("{e}"));
             } else {
                 eprint(&format!("task: {e}\n"));
@@ -319,9 +322,14 @@ fn apply_dotenv(project: &mut Project, os_env: &IndexMap<String, String>) -> Res
     for (k, v) in os_env {
         data.insert(k.clone(), Value::str(v));
     }
+    // Vars are templated in order, so a dotenv path can use vars built from vars.
     for (k, v) in project.root.env.iter().chain(project.root.vars.iter()) {
         if let VarValue::Static(val) = &v.value {
-            data.insert(k.clone(), val.clone());
+            let val = match val {
+                Value::Str(s) => Value::Str(template::render(s, &data).unwrap_or_else(|_| s.clone())),
+                other => other.clone(),
+            };
+            data.insert(k.clone(), val);
         }
     }
     let files: Vec<PathBuf> = project
@@ -333,7 +341,7 @@ fn apply_dotenv(project: &mut Project, os_env: &IndexMap<String, String>) -> Res
             crate::compile::smart_join(&project.root_dir, &crate::compile::expand_home(&f))
         })
         .collect();
-    let dotenv_vars = crate::taskfile::dotenv::load(&files).map_err(|e| LoadError::Other(e.to_string()))?;
+    let dotenv_vars = crate::taskfile::dotenv::load(&files).map_err(|e| LoadError::Dotenv(e.to_string()))?;
     for (k, v) in dotenv_vars {
         if !project.root.env.contains_key(&k) {
             project.root.env.insert(k, Var::stat(Value::Str(v)));

@@ -469,6 +469,8 @@ impl Compiler {
                         parts.into_iter().map(|p| (Value::Str(p), None)).collect()
                     }
                     Value::List(items) => items.into_iter().map(|i| (i, None)).collect(),
+                    Value::StrList(items) => items.into_iter().map(|i| (Value::Str(i), None)).collect(),
+                    Value::IntList(items) => items.into_iter().map(|i| (Value::Int(i), None)).collect(),
                     Value::Map(m) => m.into_iter().map(|(k, v)| (v, Some(Value::Str(k)))).collect(),
                     Value::Nil => vec![],
                     other => return Err(CompileError::Other(format!("task: loop var must be a delimiter-separated string, list or map, got {}", template::go_format(&other)))),
@@ -487,6 +489,8 @@ impl Compiler {
                         MatrixRow::List(l) => l.clone(),
                         MatrixRow::Ref(r) => match resolve_ref(r, vars)? {
                             Value::List(l) => l,
+                            Value::StrList(l) => l.into_iter().map(Value::Str).collect(),
+                            Value::IntList(l) => l.into_iter().map(Value::Int).collect(),
                             _ => {
                                 return Err(CompileError::Matrix {
                                     file: slash(&entry.origin.taskfile),

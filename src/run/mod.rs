@@ -341,6 +341,7 @@ impl Executor {
                 EnumSpec::List(l) => l.clone(),
                 EnumSpec::Ref(expr) => match crate::compile::resolve_ref(expr, &t.vars) {
                     Ok(Value::List(items)) => items.iter().map(template::go_format).collect(),
+                    Ok(Value::StrList(items)) => items,
                     _ => return Err(TaskError::Other(format!("enum reference \"{expr}\" must resolve to a list"))),
                 },
             };
@@ -421,7 +422,7 @@ impl Executor {
         if !skip_fp {
             self.check_preconditions(t).map_err(|e| TaskError::Run { task: t.name.clone(), inner: Box::new(e) })?;
             if self.is_up_to_date(t)? {
-                if !self.opts.silent || self.opts.verbose {
+                if !(self.opts.silent || t.task().silent) || self.opts.verbose {
                     self.printer.log_color(output::MAGENTA, &format!("task: Task \"{}\" is up to date\n", t.display()));
                 }
                 return Ok(());
@@ -742,14 +743,14 @@ impl Executor {
 
     fn prompt(&self, t: &CompiledTask) -> Result<(), TaskError> {
         use std::io::IsTerminal;
-        if !std::io::stdin().is_terminal() {
-            return Err(TaskError::PromptNoTty(t.name.clone()));
-        }
         if self.opts.assume_yes {
             for p in &t.prompt {
                 self.printer.out(format!("{p} [assuming yes]\n").as_bytes());
             }
             return Ok(());
+        }
+        if !std::io::stdin().is_terminal() {
+            return Err(TaskError::PromptNoTty(t.name.clone()));
         }
         for p in &t.prompt {
             self.printer.log(&format!("task: {p} [y/N]: "));

@@ -1,7 +1,262 @@
 //! Native tools reached as `helm …` / `cosign …` (multi-call on argv[0]).
+//!
+//! How it fits together:
+//! - `task` calls [`shim_dir`] once and prepends the returned directory to the `PATH` of every
+//!   command it runs (unless [`native_enabled`] says the user opted out). In that directory
+//!   `helm` and `cosign` are links to the `task` executable itself.
+//! - When the binary starts, `main` calls [`dispatch_from_argv`] first: if argv[0]'s basename is
+//!   `helm` or `cosign`, the native tool runs and its exit code is returned.
+//! - A tool that meets a subcommand or flag it does not implement calls [`fall_through`], which
+//!   execs the next real binary of that name on `PATH` (skipping every entry that resolves to
+//!   this executable), or fails with a message naming the subcommand.
+
+use std::ffi::{OsStr, OsString};
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub mod cosign;
+pub mod helm;
+pub mod oci;
+
+/// The tools this binary can impersonate.
+pub const TOOLS: [&str; 2] = ["helm", "cosign"];
+
+/// Environment variable that disables the native tools when `0` or `false`.
+pub const NATIVE_ENV: &str = "OXTASK_NATIVE";
 
 /// If this process was started as `helm` or `cosign` (argv[0] basename), runs that
 /// tool and returns its exit code; otherwise `None` and `task` proceeds.
 pub fn dispatch_from_argv() -> Option<i32> {
-    None
+    let mut argv = std::env::args_os();
+    let argv0 = argv.next()?;
+    let tool = tool_name(&argv0)?;
+    let args: Vec<OsString> = argv.collect();
+    if !native_enabled(|k| std::env::var(k).ok()) {
+        let what = first_word(&args);
+        return Some(fall_through(tool, &args, &what));
+    }
+    Some(match tool {
+        "helm" => helm::main(args),
+        _ => cosign::main(args),
+    })
+}
+
+/// The tool name (`helm`/`cosign`) if argv[0] names one of them.
+fn tool_name(argv0: &OsStr) -> Option<&'static str> {
+    let base = Path::new(argv0).file_name()?.to_str()?;
+    let base = base.strip_suffix(".exe").unwrap_or(base);
+    TOOLS.iter().copied().find(|t| *t == base)
+}
+
+/// First non-flag argument, used to name what was not implemented.
+fn first_word(args: &[OsString]) -> String {
+    args.iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_default()
+}
+
+/// False when the user opted out of the native tools (`OXTASK_NATIVE=0|false`). The runner
+/// also passes the Taskfile's `env:` through this, so a Taskfile can opt out and stay valid
+/// for go-task.
+pub fn native_enabled(env: impl Fn(&str) -> Option<String>) -> bool {
+    match env(NATIVE_ENV) {
+        Some(v) => {
+            let v = v.trim().to_ascii_lowercase();
+            !(v == "0" || v == "false")
+        }
+        None => true,
+    }
+}
+
+/// Creates (idempotently, safe against concurrent callers) `<base>/oxtask-shims-<id>/` holding
+/// `helm` and `cosign` links to the current executable and returns its path. `<id>` depends on
+/// the executable path so two oxtask builds never share a directory.
+pub fn shim_dir(base: &Path) -> io::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let exe = exe.canonicalize().unwrap_or(exe);
+    let dir = base.join(format!("oxtask-shims-{:016x}", fnv1a(exe.as_os_str())));
+    std::fs::create_dir_all(&dir)?;
+    for tool in TOOLS {
+        let link = dir.join(tool);
+        if points_to(&link, &exe) {
+            continue;
+        }
+        // Build the link under a unique name, then rename over the final one: rename is
+        // atomic, so a concurrent caller sees either no link or a complete one.
+        let tmp = dir.join(format!(".{tool}.{}.{}", std::process::id(), unique()));
+        let _ = std::fs::remove_file(&tmp);
+        make_link(&exe, &tmp)?;
+        if let Err(e) = std::fs::rename(&tmp, &link) {
+            let _ = std::fs::remove_file(&tmp);
+            if !points_to(&link, &exe) {
+                return Err(e);
+            }
+        }
+    }
+    Ok(dir)
+}
+
+fn points_to(link: &Path, exe: &Path) -> bool {
+    match std::fs::canonicalize(link) {
+        Ok(target) => target == exe && link.exists(),
+        Err(_) => false,
+    }
+}
+
+fn make_link(exe: &Path, at: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        if std::os::unix::fs::symlink(exe, at).is_ok() {
+            return Ok(());
+        }
+    }
+    #[cfg(windows)]
+    {
+        if std::os::windows::fs::symlink_file(exe, at).is_ok() {
+            return Ok(());
+        }
+    }
+    if std::fs::hard_link(exe, at).is_ok() {
+        return Ok(());
+    }
+    std::fs::copy(exe, at).map(|_| ())
+}
+
+fn fnv1a(s: &OsStr) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in s.as_encoded_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+fn unique() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+/// Runs the next real `tool` on PATH with `args` (never returns on Unix when it is found).
+/// Entries resolving to this executable (the shim directory, or a PATH entry holding `task`
+/// under the tool's name) are skipped and removed from the child's PATH so that it cannot
+/// loop back into us. `what` names the unimplemented subcommand in the error message.
+pub fn fall_through(tool: &str, args: &[OsString], what: &str) -> i32 {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let (real, clean_path) = find_real(tool, &path);
+    let Some(real) = real else {
+        let what = if what.is_empty() { tool } else { what };
+        eprintln!(
+            "Error: oxtask's native {tool} does not implement \"{what}\" and no {tool} binary was found on PATH"
+        );
+        return 1;
+    };
+    let mut cmd = std::process::Command::new(&real);
+    cmd.args(args).env("PATH", clean_path);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.arg0(tool);
+        let err = cmd.exec();
+        eprintln!("Error: cannot run {}: {err}", real.display());
+        1
+    }
+    #[cfg(not(unix))]
+    {
+        match cmd.status() {
+            Ok(st) => st.code().unwrap_or(1),
+            Err(err) => {
+                eprintln!("Error: cannot run {}: {err}", real.display());
+                1
+            }
+        }
+    }
+}
+
+/// Finds the first `tool` on `path` that is not this executable; also returns `path` without
+/// the directories whose `tool` is this executable.
+pub fn find_real(tool: &str, path: &OsStr) -> (Option<PathBuf>, OsString) {
+    let me = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.canonicalize().ok());
+    let mut kept = Vec::new();
+    let mut found = None;
+    for dir in std::env::split_paths(path) {
+        let cand = dir.join(exe_name(tool));
+        let resolved = cand.canonicalize().ok();
+        if resolved.is_some() && resolved == me {
+            continue;
+        }
+        if found.is_none() && is_executable(&cand) {
+            found = Some(cand);
+        }
+        kept.push(dir);
+    }
+    let joined = std::env::join_paths(kept).unwrap_or_default();
+    (found, joined)
+}
+
+fn exe_name(tool: &str) -> String {
+    if cfg!(windows) {
+        format!("{tool}.exe")
+    } else {
+        tool.to_string()
+    }
+}
+
+fn is_executable(p: &Path) -> bool {
+    let Ok(md) = std::fs::metadata(p) else {
+        return false;
+    };
+    if !md.is_file() {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        md.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_names() {
+        assert_eq!(tool_name(OsStr::new("/usr/bin/helm")), Some("helm"));
+        assert_eq!(tool_name(OsStr::new("cosign")), Some("cosign"));
+        assert_eq!(tool_name(OsStr::new("/x/task")), None);
+        assert_eq!(tool_name(OsStr::new("helmx")), None);
+    }
+
+    #[test]
+    fn opt_out() {
+        assert!(native_enabled(|_| None));
+        assert!(native_enabled(|_| Some("1".into())));
+        assert!(!native_enabled(|_| Some("0".into())));
+        assert!(!native_enabled(|_| Some("FALSE".into())));
+    }
+
+    #[test]
+    fn shim_dir_is_idempotent() {
+        let base = tempfile::tempdir().unwrap();
+        let a = shim_dir(base.path()).unwrap();
+        let b = shim_dir(base.path()).unwrap();
+        assert_eq!(a, b);
+        let exe = std::env::current_exe().unwrap().canonicalize().unwrap();
+        for t in TOOLS {
+            assert_eq!(a.join(t).canonicalize().unwrap(), exe);
+        }
+        // The shim dir is skipped when looking for the real tool.
+        let (real, clean) = find_real("helm", a.as_os_str());
+        assert!(real.is_none());
+        assert!(clean.is_empty());
+    }
 }

@@ -58,7 +58,12 @@ pub async fn request_certificate(
         .body(body.to_string())
         .send()
         .await
-        .map_err(|e| Error::Fulcio(format!("getting signing certificate from {url}: {}", super::http_error(&e))))?;
+        .map_err(|e| {
+            Error::Fulcio(format!(
+                "getting signing certificate from {url}: {}",
+                super::http_error(&e)
+            ))
+        })?;
     let status = resp.status();
     let text = resp.text().await.unwrap_or_default();
     if !status.is_success() {
@@ -72,18 +77,25 @@ pub async fn request_certificate(
     }
     let v: Value = serde_json::from_str(&text)
         .map_err(|_| Error::Fulcio("Fulcio answer is not JSON".into()))?;
-    let chain_pems = if let Some(c) = v["signedCertificateEmbeddedSct"]["chain"]["certificates"].as_array() {
+    let chain_pems = if let Some(c) =
+        v["signedCertificateEmbeddedSct"]["chain"]["certificates"].as_array()
+    {
         c.clone()
     } else if v["signedCertificateDetachedSct"].is_object() {
         return Err(Error::Fulcio(
-            "Fulcio returned a detached SCT; only certificates with embedded SCTs are supported".into(),
+            "Fulcio returned a detached SCT; only certificates with embedded SCTs are supported"
+                .into(),
         ));
     } else {
-        return Err(Error::Fulcio("Fulcio answer has no certificate chain".into()));
+        return Err(Error::Fulcio(
+            "Fulcio answer has no certificate chain".into(),
+        ));
     };
     let mut certs = Vec::new();
     for p in &chain_pems {
-        let s = p.as_str().ok_or_else(|| Error::Fulcio("certificate is not a string".into()))?;
+        let s = p
+            .as_str()
+            .ok_or_else(|| Error::Fulcio("certificate is not a string".into()))?;
         certs.extend(Cert::from_pem_chain(s.as_bytes())?);
     }
     if certs.is_empty() {
@@ -91,7 +103,9 @@ pub async fn request_certificate(
     }
     let leaf = certs.remove(0);
     if leaf.public_key()? != key.public_key() {
-        return Err(Error::Fulcio("Fulcio's certificate is not for the key we sent".into()));
+        return Err(Error::Fulcio(
+            "Fulcio's certificate is not for the key we sent".into(),
+        ));
     }
     let issued = FulcioCert { leaf, chain: certs };
     // Same checks a verifier will make, so a bad CA/CT setup fails before anything is pushed.

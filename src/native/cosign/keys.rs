@@ -6,6 +6,7 @@
 //! go-securesystemslib's `encrypted` package that cosign uses.
 
 use std::io::{IsTerminal, Write};
+
 use std::path::Path;
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -84,10 +85,18 @@ impl SigningKey {
     }
 }
 
-fn scrypt_key(password: &[u8], salt: &[u8], log_n: u8, r: u32, p: u32) -> Result<Zeroizing<[u8; 32]>, Error> {
-    let params = scrypt::Params::new(log_n, r, p, 32).map_err(|e| Error::Key(format!("scrypt parameters: {e}")))?;
+fn scrypt_key(
+    password: &[u8],
+    salt: &[u8],
+    log_n: u8,
+    r: u32,
+    p: u32,
+) -> Result<Zeroizing<[u8; 32]>, Error> {
+    let params = scrypt::Params::new(log_n, r, p, 32)
+        .map_err(|e| Error::Key(format!("scrypt parameters: {e}")))?;
     let mut key = Zeroizing::new([0u8; 32]);
-    scrypt::scrypt(password, salt, &params, key.as_mut()).map_err(|e| Error::Key(format!("scrypt: {e}")))?;
+    scrypt::scrypt(password, salt, &params, key.as_mut())
+        .map_err(|e| Error::Key(format!("scrypt: {e}")))?;
     Ok(key)
 }
 
@@ -122,23 +131,40 @@ fn seal(plaintext: &[u8], password: &[u8]) -> Result<Vec<u8>, Error> {
 }
 
 fn open(json: &[u8], password: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
-    let s: Sealed = serde_json::from_slice(json).map_err(|e| Error::Key(format!("encrypted private key: {e}")))?;
+    let s: Sealed = serde_json::from_slice(json)
+        .map_err(|e| Error::Key(format!("encrypted private key: {e}")))?;
     if s.kdf.name != "scrypt" {
-        return Err(Error::Key(format!("encrypted private key: unknown kdf name {:?}", s.kdf.name)));
+        return Err(Error::Key(format!(
+            "encrypted private key: unknown kdf name {:?}",
+            s.kdf.name
+        )));
     }
     if s.cipher.name != "nacl/secretbox" {
-        return Err(Error::Key(format!("encrypted private key: unknown cipher name {:?}", s.cipher.name)));
+        return Err(Error::Key(format!(
+            "encrypted private key: unknown cipher name {:?}",
+            s.cipher.name
+        )));
     }
     // Fixed parameter sets only: a tampered file must not make us burn memory/CPU.
     let log_n = match (s.kdf.params.n, s.kdf.params.r, s.kdf.params.p) {
         (32768, 8, 1) => 15,
         (65536, 8, 1) => 16,
-        _ => return Err(Error::Key("encrypted private key: unexpected kdf parameters".into())),
+        _ => {
+            return Err(Error::Key(
+                "encrypted private key: unexpected kdf parameters".into(),
+            ))
+        }
     };
-    let salt = B64.decode(&s.kdf.salt).map_err(|_| Error::Key("encrypted private key: bad salt".into()))?;
-    let nonce = B64.decode(&s.cipher.nonce).map_err(|_| Error::Key("encrypted private key: bad nonce".into()))?;
+    let salt = B64
+        .decode(&s.kdf.salt)
+        .map_err(|_| Error::Key("encrypted private key: bad salt".into()))?;
+    let nonce = B64
+        .decode(&s.cipher.nonce)
+        .map_err(|_| Error::Key("encrypted private key: bad nonce".into()))?;
     if nonce.len() != 24 {
-        return Err(Error::Key("encrypted private key: incorrect nonce size".into()));
+        return Err(Error::Key(
+            "encrypted private key: incorrect nonce size".into(),
+        ));
     }
     let ct = B64
         .decode(&s.ciphertext)
@@ -147,7 +173,9 @@ fn open(json: &[u8], password: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
     let cipher = XSalsa20Poly1305::new(key.as_ref().into());
     let pt = cipher
         .decrypt(nonce.as_slice().into(), ct.as_slice())
-        .map_err(|_| Error::Key("decrypt: encrypted: decryption failed (wrong password?)".into()))?;
+        .map_err(|_| {
+            Error::Key("decrypt: encrypted: decryption failed (wrong password?)".into())
+        })?;
     Ok(Zeroizing::new(pt))
 }
 
@@ -158,7 +186,10 @@ pub fn encrypt_private_key(key: &SigningKey, password: &[u8]) -> Result<String, 
         .to_pkcs8_der()
         .map_err(|e| Error::Key(format!("encoding private key: {e}")))?;
     let sealed = seal(der.as_bytes(), password)?;
-    Ok(pem::encode(&pem::Pem::new(SIGSTORE_PRIVATE_KEY_PEM, sealed)))
+    Ok(pem::encode(&pem::Pem::new(
+        SIGSTORE_PRIVATE_KEY_PEM,
+        sealed,
+    )))
 }
 
 /// Reads a private key: cosign's encrypted format, or an unencrypted PKCS#8 /
@@ -170,14 +201,20 @@ pub fn decrypt_private_key(text: &[u8], password: &[u8]) -> Result<SigningKey, E
             let der = open(p.contents(), password)?;
             p256::ecdsa::SigningKey::from_pkcs8_der(&der)
                 .map(SigningKey)
-                .map_err(|_| Error::Key("unsupported private key: only ECDSA P-256 keys can sign".into()))
+                .map_err(|_| {
+                    Error::Key("unsupported private key: only ECDSA P-256 keys can sign".into())
+                })
         }
         "PRIVATE KEY" => p256::ecdsa::SigningKey::from_pkcs8_der(p.contents())
             .map(SigningKey)
-            .map_err(|_| Error::Key("unsupported private key: only ECDSA P-256 keys can sign".into())),
+            .map_err(|_| {
+                Error::Key("unsupported private key: only ECDSA P-256 keys can sign".into())
+            }),
         "EC PRIVATE KEY" => p256::SecretKey::from_sec1_der(p.contents())
             .map(|k| SigningKey(k.into()))
-            .map_err(|_| Error::Key("unsupported private key: only ECDSA P-256 keys can sign".into())),
+            .map_err(|_| {
+                Error::Key("unsupported private key: only ECDSA P-256 keys can sign".into())
+            }),
         other => Err(Error::Key(format!("unsupported pem type: {other}"))),
     }
 }
@@ -247,36 +284,19 @@ pub fn read_password(confirm: bool) -> Result<Zeroizing<Vec<u8>>, Error> {
 }
 
 fn prompt(msg: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
-    eprint!("{msg}");
-    let _ = std::io::stderr().flush();
-    let s = read_line_no_echo().map_err(|e| Error::Key(format!("reading password: {e}")))?;
-    eprintln!();
+    // Reads from the terminal with echo off, so a password never appears on screen.
+    let s = rpassword::prompt_password(msg)
+        .map_err(|e| Error::Key(format!("reading password: {e}")))?;
     Ok(Zeroizing::new(s.into_bytes()))
-}
-
-/// Reads one line from the terminal with echo off (`stty -echo` around a read of
-/// /dev/tty), so a password never appears on screen.
-fn read_line_no_echo() -> std::io::Result<String> {
-    use std::io::BufRead;
-    let tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty")?;
-    let stty = |arg: &str| {
-        std::process::Command::new("stty")
-            .arg(arg)
-            .stdin(tty.try_clone().expect("dup tty"))
-            .status()
-    };
-    let _ = stty("-echo");
-    let mut line = String::new();
-    let r = std::io::BufReader::new(&tty).read_line(&mut line);
-    let _ = stty("echo");
-    r?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
 /// Writes `data` to `path` atomically (temp file + rename) with `mode`.
 pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> Result<(), Error> {
     use std::os::unix::fs::OpenOptionsExt;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp{}",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("key"),
@@ -326,12 +346,15 @@ mod tests {
     fn encrypted_key_round_trip_and_wrong_password() {
         let k = SigningKey::generate();
         let pem = encrypt_private_key(&k, b"hunter2").unwrap();
+        assert!(!pem.contains("hunter2"));
         assert!(pem.starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----"));
         let back = decrypt_private_key(pem.as_bytes(), b"hunter2").unwrap();
         assert_eq!(back.public_key_pem(), k.public_key_pem());
-        let err = decrypt_private_key(pem.as_bytes(), b"wrong").err().unwrap();
+        let err = decrypt_private_key(pem.as_bytes(), b"letmein-zz")
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("decryption failed"), "{err}");
-        assert!(!err.to_string().contains("wrong"));
+        assert!(!err.to_string().contains("letmein-zz"));
     }
 
     #[test]
@@ -339,7 +362,9 @@ mod tests {
         let k = SigningKey::generate();
         let pem_text = encrypt_private_key(&k, b"").unwrap();
         let p = pem::parse(pem_text).unwrap();
-        let json = String::from_utf8(p.contents().to_vec()).unwrap().replace("32768", "1048576");
+        let json = String::from_utf8(p.contents().to_vec())
+            .unwrap()
+            .replace("32768", "1048576");
         let bad = pem::encode(&pem::Pem::new(SIGSTORE_PRIVATE_KEY_PEM, json.into_bytes()));
         let err = decrypt_private_key(bad.as_bytes(), b"").err().unwrap();
         assert!(err.to_string().contains("unexpected kdf parameters"));

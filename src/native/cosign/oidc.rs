@@ -49,14 +49,18 @@ impl IdToken {
             .decode(parts[1].trim_end_matches('='))
             .ok()
             .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-            .ok_or_else(|| Error::Token("identity token claims are not valid base64url JSON".into()))?;
+            .ok_or_else(|| {
+                Error::Token("identity token claims are not valid base64url JSON".into())
+            })?;
         let issuer = claims["iss"]
             .as_str()
             .ok_or_else(|| Error::Token("identity token has no `iss` claim".into()))?
             .to_string();
         let subject = claims["sub"].as_str().unwrap_or_default().to_string();
         let email = claims["email"].as_str().map(str::to_string);
-        let expires = claims["exp"].as_u64().or_else(|| claims["exp"].as_f64().map(|f| f as u64));
+        let expires = claims["exp"]
+            .as_u64()
+            .or_else(|| claims["exp"].as_f64().map(|f| f as u64));
         Ok(IdToken {
             raw: Zeroizing::new(raw.to_string()),
             issuer,
@@ -95,7 +99,10 @@ pub async fn obtain(flag: Option<&str>, http: &reqwest::Client) -> Result<IdToke
         } else {
             IdToken::parse(f)?
         }
-    } else if let Some(t) = std::env::var("SIGSTORE_ID_TOKEN").ok().filter(|t| !t.is_empty()) {
+    } else if let Some(t) = std::env::var("SIGSTORE_ID_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+    {
         IdToken::parse(&t)?
     } else if let (Ok(url), Ok(req_tok)) = (
         std::env::var("ACTIONS_ID_TOKEN_REQUEST_URL"),
@@ -113,7 +120,11 @@ pub async fn obtain(flag: Option<&str>, http: &reqwest::Client) -> Result<IdToke
     Ok(tok)
 }
 
-async fn github_actions(http: &reqwest::Client, url: &str, req_tok: &str) -> Result<IdToken, Error> {
+async fn github_actions(
+    http: &reqwest::Client,
+    url: &str,
+    req_tok: &str,
+) -> Result<IdToken, Error> {
     let sep = if url.contains('?') { '&' } else { '?' };
     let full = format!("{url}{sep}audience={AUDIENCE}");
     let resp = http
@@ -122,7 +133,12 @@ async fn github_actions(http: &reqwest::Client, url: &str, req_tok: &str) -> Res
         .header("Accept", "application/json")
         .send()
         .await
-        .map_err(|e| Error::Token(format!("requesting GitHub Actions OIDC token: {}", super::http_error(&e))))?;
+        .map_err(|e| {
+            Error::Token(format!(
+                "requesting GitHub Actions OIDC token: {}",
+                super::http_error(&e)
+            ))
+        })?;
     let status = resp.status();
     if !status.is_success() {
         return Err(Error::Token(format!(

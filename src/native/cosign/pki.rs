@@ -144,13 +144,18 @@ fn tlv(b: &[u8]) -> Option<(usize, usize)> {
 
 impl Cert {
     pub fn from_der(der: &[u8]) -> Result<Cert, Error> {
-        let cert = Certificate::from_der(der).map_err(|e| Error::Verify(format!("parsing certificate: {e}")))?;
-        Ok(Cert { der: der.to_vec(), cert })
+        let cert = Certificate::from_der(der)
+            .map_err(|e| Error::Verify(format!("parsing certificate: {e}")))?;
+        Ok(Cert {
+            der: der.to_vec(),
+            cert,
+        })
     }
 
     /// All `CERTIFICATE` blocks of a PEM text, in order.
     pub fn from_pem_chain(text: &[u8]) -> Result<Vec<Cert>, Error> {
-        let blocks = pem::parse_many(text).map_err(|e| Error::Verify(format!("parsing certificate PEM: {e}")))?;
+        let blocks = pem::parse_many(text)
+            .map_err(|e| Error::Verify(format!("parsing certificate PEM: {e}")))?;
         blocks
             .iter()
             .filter(|b| b.tag() == "CERTIFICATE")
@@ -167,7 +172,8 @@ impl Cert {
 
     /// The TBSCertificate exactly as encoded in the certificate.
     fn tbs_raw(&self) -> Result<&[u8], Error> {
-        let (hl, _) = tlv(&self.der).ok_or_else(|| Error::Verify("malformed certificate".into()))?;
+        let (hl, _) =
+            tlv(&self.der).ok_or_else(|| Error::Verify("malformed certificate".into()))?;
         let inner = &self.der[hl..];
         let (_, end) = tlv(inner).ok_or_else(|| Error::Verify("malformed certificate".into()))?;
         Ok(&inner[..end])
@@ -210,11 +216,21 @@ impl Cert {
     }
 
     pub fn not_before(&self) -> u64 {
-        self.cert.tbs_certificate.validity.not_before.to_unix_duration().as_secs()
+        self.cert
+            .tbs_certificate
+            .validity
+            .not_before
+            .to_unix_duration()
+            .as_secs()
     }
 
     pub fn not_after(&self) -> u64 {
-        self.cert.tbs_certificate.validity.not_after.to_unix_duration().as_secs()
+        self.cert
+            .tbs_certificate
+            .validity
+            .not_after
+            .to_unix_duration()
+            .as_secs()
     }
 
     pub fn extension(&self, oid: &str) -> Option<&[u8]> {
@@ -328,7 +344,8 @@ impl<'a> Reader<'a> {
         self.take(1).map(|b| b[0])
     }
     fn u16(&mut self) -> Option<usize> {
-        self.take(2).map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
+        self.take(2)
+            .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
     }
 }
 
@@ -378,7 +395,8 @@ pub fn verify_embedded_sct(leaf: &Cert, issuer: &Cert, ctlogs: &[LogKey]) -> Res
         .ok_or_else(|| Error::Verify("certificate has no embedded SCT".into()))?;
     let list = der::asn1::OctetStringRef::from_der(ext)
         .map_err(|_| Error::Verify("malformed SCT list extension".into()))?;
-    let scts = parse_sct_list(list.as_bytes()).ok_or_else(|| Error::Verify("malformed SCT list".into()))?;
+    let scts = parse_sct_list(list.as_bytes())
+        .ok_or_else(|| Error::Verify("malformed SCT list".into()))?;
     let tbs = leaf.precert_tbs()?;
     let issuer_key_hash = sha256(&issuer.spki_der());
     let mut last = String::from("no SCT from a trusted CT log");
@@ -425,7 +443,10 @@ mod tests {
 
     #[test]
     fn hex_round_trip() {
-        assert_eq!(unhex(&hex(&[0, 1, 0xab, 0xff])).unwrap(), vec![0, 1, 0xab, 0xff]);
+        assert_eq!(
+            unhex(&hex(&[0, 1, 0xab, 0xff])).unwrap(),
+            vec![0, 1, 0xab, 0xff]
+        );
         assert!(unhex("abc").is_none());
         assert!(unhex("zz").is_none());
     }

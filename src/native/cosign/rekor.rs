@@ -62,8 +62,11 @@ fn parse_entry(v: &Value) -> Result<LogEntry, Error> {
     let proof = &v["verification"]["inclusionProof"];
     let inclusion_proof = if proof.is_object() {
         Some(InclusionProof {
-            log_index: proof["logIndex"].as_u64().ok_or_else(|| bad("inclusionProof.logIndex"))?,
-            root_hash: unhex(proof["rootHash"].as_str().unwrap_or_default()).ok_or_else(|| bad("rootHash"))?,
+            log_index: proof["logIndex"]
+                .as_u64()
+                .ok_or_else(|| bad("inclusionProof.logIndex"))?,
+            root_hash: unhex(proof["rootHash"].as_str().unwrap_or_default())
+                .ok_or_else(|| bad("rootHash"))?,
             tree_size: proof["treeSize"].as_u64().ok_or_else(|| bad("treeSize"))?,
             hashes: proof["hashes"]
                 .as_array()
@@ -79,16 +82,24 @@ fn parse_entry(v: &Value) -> Result<LogEntry, Error> {
     };
     Ok(LogEntry {
         body: v["body"].as_str().ok_or_else(|| bad("body"))?.to_string(),
-        integrated_time: v["integratedTime"].as_i64().ok_or_else(|| bad("integratedTime"))?,
+        integrated_time: v["integratedTime"]
+            .as_i64()
+            .ok_or_else(|| bad("integratedTime"))?,
         log_index: v["logIndex"].as_i64().ok_or_else(|| bad("logIndex"))?,
         log_id: v["logID"].as_str().ok_or_else(|| bad("logID"))?.to_string(),
-        set: v["verification"]["signedEntryTimestamp"].as_str().map(str::to_string),
+        set: v["verification"]["signedEntryTimestamp"]
+            .as_str()
+            .map(str::to_string),
         inclusion_proof,
     })
 }
 
 /// `POST {base}/api/v1/log/entries`.
-pub async fn create_entry(http: &reqwest::Client, base: &str, proposed: &Value) -> Result<LogEntry, Error> {
+pub async fn create_entry(
+    http: &reqwest::Client,
+    base: &str,
+    proposed: &Value,
+) -> Result<LogEntry, Error> {
     let url = format!("{}/api/v1/log/entries", base.trim_end_matches('/'));
     let resp = http
         .post(&url)
@@ -97,7 +108,12 @@ pub async fn create_entry(http: &reqwest::Client, base: &str, proposed: &Value) 
         .body(proposed.to_string())
         .send()
         .await
-        .map_err(|e| Error::Rekor(format!("creating transparency log entry at {url}: {}", super::http_error(&e))))?;
+        .map_err(|e| {
+            Error::Rekor(format!(
+                "creating transparency log entry at {url}: {}",
+                super::http_error(&e)
+            ))
+        })?;
     let status = resp.status();
     let text = resp.text().await.unwrap_or_default();
     if !status.is_success() {
@@ -105,9 +121,12 @@ pub async fn create_entry(http: &reqwest::Client, base: &str, proposed: &Value) 
             .ok()
             .and_then(|v| v["message"].as_str().map(str::to_string))
             .unwrap_or_else(|| text.chars().take(300).collect());
-        return Err(Error::Rekor(format!("creating transparency log entry at {url}: HTTP {status}: {msg}")));
+        return Err(Error::Rekor(format!(
+            "creating transparency log entry at {url}: HTTP {status}: {msg}"
+        )));
     }
-    let v: Value = serde_json::from_str(&text).map_err(|_| Error::Rekor("Rekor answer is not JSON".into()))?;
+    let v: Value =
+        serde_json::from_str(&text).map_err(|_| Error::Rekor("Rekor answer is not JSON".into()))?;
     let (_, entry) = v
         .as_object()
         .and_then(|o| o.iter().next())
@@ -128,23 +147,30 @@ fn set_payload(e: &LogEntry) -> String {
 
 /// Checks the SET with the key of the log named by `log_id` in the trusted root.
 pub fn verify_set(e: &LogEntry, trust: &TrustedRoot) -> Result<(), Error> {
-    let set = e
-        .set
-        .as_deref()
-        .ok_or_else(|| Error::Verify("transparency log entry has no signed entry timestamp".into()))?;
+    let set = e.set.as_deref().ok_or_else(|| {
+        Error::Verify("transparency log entry has no signed entry timestamp".into())
+    })?;
     let sig = B64
         .decode(set)
         .map_err(|_| Error::Verify("signed entry timestamp is not base64".into()))?;
-    let id = unhex(&e.log_id).ok_or_else(|| Error::Verify("transparency log ID is not hex".into()))?;
-    let log = trust
-        .tlog_by_id(&id)
-        .ok_or_else(|| Error::Verify(format!("transparency log {} is not in the trusted root", e.log_id)))?;
+    let id =
+        unhex(&e.log_id).ok_or_else(|| Error::Verify("transparency log ID is not hex".into()))?;
+    let log = trust.tlog_by_id(&id).ok_or_else(|| {
+        Error::Verify(format!(
+            "transparency log {} is not in the trusted root",
+            e.log_id
+        ))
+    })?;
     if e.integrated_time < 0 || !log.valid_at(e.integrated_time as u64) {
-        return Err(Error::Verify("entry integrated outside the transparency log key's validity".into()));
+        return Err(Error::Verify(
+            "entry integrated outside the transparency log key's validity".into(),
+        ));
     }
     log.key
         .verify(set_payload(e).as_bytes(), &sig, Hash::Sha256)
-        .map_err(|_| Error::Verify("transparency log entry: signed entry timestamp does not verify".into()))
+        .map_err(|_| {
+            Error::Verify("transparency log entry: signed entry timestamp does not verify".into())
+        })
 }
 
 fn node(l: &[u8], r: &[u8]) -> [u8; 32] {
@@ -196,7 +222,9 @@ pub fn verify_inclusion(e: &LogEntry, trust: &TrustedRoot) -> Result<(), Error> 
     let root = root_from_proof(p.log_index, p.tree_size, sha256(&leaf_in), &p.hashes)
         .ok_or_else(|| Error::Verify("inclusion proof is malformed".into()))?;
     if root.as_slice() != p.root_hash.as_slice() {
-        return Err(Error::Verify("inclusion proof does not lead to the log's root hash".into()));
+        return Err(Error::Verify(
+            "inclusion proof does not lead to the log's root hash".into(),
+        ));
     }
     if p.checkpoint.is_empty() {
         return Ok(());
@@ -209,21 +237,35 @@ pub fn verify_inclusion(e: &LogEntry, trust: &TrustedRoot) -> Result<(), Error> 
     let text = &p.checkpoint[..split + 1];
     let mut lines = text.lines();
     let _origin = lines.next();
-    let size: u64 = lines.next().and_then(|l| l.parse().ok()).unwrap_or(u64::MAX);
+    let size: u64 = lines
+        .next()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(u64::MAX);
     let root_b64 = lines.next().unwrap_or_default();
     if size != p.tree_size || B64.decode(root_b64).ok().as_deref() != Some(p.root_hash.as_slice()) {
-        return Err(Error::Verify("checkpoint does not match the inclusion proof".into()));
+        return Err(Error::Verify(
+            "checkpoint does not match the inclusion proof".into(),
+        ));
     }
     let id = unhex(&e.log_id).unwrap_or_default();
-    let log = trust
-        .tlog_by_id(&id)
-        .ok_or_else(|| Error::Verify(format!("transparency log {} is not in the trusted root", e.log_id)))?;
+    let log = trust.tlog_by_id(&id).ok_or_else(|| {
+        Error::Verify(format!(
+            "transparency log {} is not in the trusted root",
+            e.log_id
+        ))
+    })?;
     let ok = p.checkpoint[split + 2..].lines().any(|l| {
-        let Some(sig_b64) = l.strip_prefix("\u{2014} ").and_then(|r| r.rsplit(' ').next()) else {
+        let Some(sig_b64) = l
+            .strip_prefix("\u{2014} ")
+            .and_then(|r| r.rsplit(' ').next())
+        else {
             return false;
         };
         match B64.decode(sig_b64) {
-            Ok(raw) if raw.len() > 4 => log.key.verify(text.as_bytes(), &raw[4..], Hash::Sha256).is_ok(),
+            Ok(raw) if raw.len() > 4 => log
+                .key
+                .verify(text.as_bytes(), &raw[4..], Hash::Sha256)
+                .is_ok(),
             _ => false,
         }
     });
@@ -253,7 +295,12 @@ pub fn from_cosign_bundle(v: &Value) -> Result<LogEntry, Error> {
         integrated_time: p["integratedTime"].as_i64().ok_or_else(bad)?,
         log_index: p["logIndex"].as_i64().ok_or_else(bad)?,
         log_id: p["logID"].as_str().ok_or_else(bad)?.to_string(),
-        set: Some(v["SignedEntryTimestamp"].as_str().ok_or_else(bad)?.to_string()),
+        set: Some(
+            v["SignedEntryTimestamp"]
+                .as_str()
+                .ok_or_else(bad)?
+                .to_string(),
+        ),
         inclusion_proof: None,
     })
 }
@@ -292,7 +339,9 @@ pub fn from_bundle_tlog_entry(v: &Value) -> Result<LogEntry, Error> {
             .ok_or_else(|| bad(w))
     };
     let b64 = |x: &Value, w: &str| -> Result<Vec<u8>, Error> {
-        x.as_str().and_then(|s| B64.decode(s).ok()).ok_or_else(|| bad(w))
+        x.as_str()
+            .and_then(|s| B64.decode(s).ok())
+            .ok_or_else(|| bad(w))
     };
     let p = &v["inclusionProof"];
     let inclusion_proof = if p.is_object() {
@@ -307,17 +356,25 @@ pub fn from_bundle_tlog_entry(v: &Value) -> Result<LogEntry, Error> {
                 .iter()
                 .map(|h| b64(h, "hashes"))
                 .collect::<Result<_, _>>()?,
-            checkpoint: p["checkpoint"]["envelope"].as_str().unwrap_or_default().to_string(),
+            checkpoint: p["checkpoint"]["envelope"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
         })
     } else {
         None
     };
     Ok(LogEntry {
-        body: v["canonicalizedBody"].as_str().ok_or_else(|| bad("canonicalizedBody"))?.to_string(),
+        body: v["canonicalizedBody"]
+            .as_str()
+            .ok_or_else(|| bad("canonicalizedBody"))?
+            .to_string(),
         integrated_time: num(&v["integratedTime"], "integratedTime")?,
         log_index: num(&v["logIndex"], "logIndex")?,
         log_id: hex(&b64(&v["logId"]["keyId"], "logId")?),
-        set: v["inclusionPromise"]["signedEntryTimestamp"].as_str().map(str::to_string),
+        set: v["inclusionPromise"]["signedEntryTimestamp"]
+            .as_str()
+            .map(str::to_string),
         inclusion_proof,
     })
 }
@@ -336,9 +393,18 @@ mod tests {
         let n01 = node(&l[0], &l[1]);
         let n23 = node(&l[2], &l[3]);
         let root = node(&n01, &n23);
-        assert_eq!(root_from_proof(2, 4, l[2], &[l[3].to_vec(), n01.to_vec()]), Some(root));
-        assert_eq!(root_from_proof(1, 4, l[1], &[l[0].to_vec(), n23.to_vec()]), Some(root));
-        assert_ne!(root_from_proof(1, 4, l[2], &[l[0].to_vec(), n23.to_vec()]), Some(root));
+        assert_eq!(
+            root_from_proof(2, 4, l[2], &[l[3].to_vec(), n01.to_vec()]),
+            Some(root)
+        );
+        assert_eq!(
+            root_from_proof(1, 4, l[1], &[l[0].to_vec(), n23.to_vec()]),
+            Some(root)
+        );
+        assert_ne!(
+            root_from_proof(1, 4, l[2], &[l[0].to_vec(), n23.to_vec()]),
+            Some(root)
+        );
         // three leaves: the last one pairs with the subtree of the first two
         let root3 = node(&n01, &l[2]);
         assert_eq!(root_from_proof(2, 3, l[2], &[n01.to_vec()]), Some(root3));

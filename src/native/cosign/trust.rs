@@ -44,7 +44,14 @@ fn rfc3339_to_unix(s: &str) -> Option<u64> {
         return None;
     }
     let num = |a: usize, n: usize| s.get(a..a + n)?.parse::<i64>().ok();
-    let (y, mo, d, h, mi, se) = (num(0, 4)?, num(5, 2)?, num(8, 2)?, num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    let (y, mo, d, h, mi, se) = (
+        num(0, 4)?,
+        num(5, 2)?,
+        num(8, 2)?,
+        num(11, 2)?,
+        num(14, 2)?,
+        num(17, 2)?,
+    );
     let mut rest = &s[19..];
     if let Some(r) = rest.strip_prefix('.') {
         rest = r.trim_start_matches(|c: char| c.is_ascii_digit());
@@ -106,8 +113,8 @@ fn log_keys(arr: &Value, what: &str) -> Result<Vec<LogKey>, Error> {
 
 impl TrustedRoot {
     pub fn from_json(bytes: &[u8]) -> Result<TrustedRoot, Error> {
-        let v: Value =
-            serde_json::from_slice(bytes).map_err(|e| Error::Trust(format!("trusted root: {e}")))?;
+        let v: Value = serde_json::from_slice(bytes)
+            .map_err(|e| Error::Trust(format!("trusted root: {e}")))?;
         let mt = v["mediaType"].as_str().unwrap_or_default();
         if !mt.starts_with("application/vnd.dev.sigstore.trustedroot") {
             return Err(Error::Trust(format!(
@@ -115,9 +122,17 @@ impl TrustedRoot {
             )));
         }
         let mut cas = Vec::new();
-        for ca in v["certificateAuthorities"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        for ca in v["certificateAuthorities"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
             let mut chain = Vec::new();
-            for c in ca["certChain"]["certificates"].as_array().map(Vec::as_slice).unwrap_or_default() {
+            for c in ca["certChain"]["certificates"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
                 chain.push(Cert::from_der(&b64_field(&c["rawBytes"], "certificate")?)?);
             }
             if chain.is_empty() {
@@ -160,11 +175,13 @@ impl SigningConfig {
     /// Reads a signing config (v0.2 `caUrls`/`rekorTlogUrls`, or v0.1 `caUrl`/`tlogUrls`).
     /// Services for Rekor API v1 are preferred, as this client speaks v1.
     pub fn from_json(bytes: &[u8]) -> Result<SigningConfig, Error> {
-        let v: Value =
-            serde_json::from_slice(bytes).map_err(|e| Error::Trust(format!("signing config: {e}")))?;
+        let v: Value = serde_json::from_slice(bytes)
+            .map_err(|e| Error::Trust(format!("signing config: {e}")))?;
         let mt = v["mediaType"].as_str().unwrap_or_default();
         if !mt.starts_with("application/vnd.dev.sigstore.signingconfig") {
-            return Err(Error::Trust(format!("signing config: unexpected mediaType {mt:?}")));
+            return Err(Error::Trust(format!(
+                "signing config: unexpected mediaType {mt:?}"
+            )));
         }
         let pick = |key: &str| -> Option<String> {
             let arr = v[key].as_array()?;
@@ -177,8 +194,10 @@ impl SigningConfig {
         let fulcio = pick("caUrls").or_else(|| v["caUrl"].as_str().map(str::to_string));
         let rekor = pick("rekorTlogUrls").or_else(|| pick("tlogUrls"));
         Ok(SigningConfig {
-            fulcio_url: fulcio.ok_or_else(|| Error::Trust("signing config names no CA (Fulcio) URL".into()))?,
-            rekor_url: rekor.ok_or_else(|| Error::Trust("signing config names no Rekor URL".into()))?,
+            fulcio_url: fulcio
+                .ok_or_else(|| Error::Trust("signing config names no CA (Fulcio) URL".into()))?,
+            rekor_url: rekor
+                .ok_or_else(|| Error::Trust("signing config names no Rekor URL".into()))?,
         })
     }
 
@@ -213,8 +232,14 @@ mod tests {
     #[test]
     fn rfc3339() {
         assert_eq!(rfc3339_to_unix("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(rfc3339_to_unix("2021-03-07T03:20:29.000Z"), Some(1615087229));
-        assert_eq!(rfc3339_to_unix("2021-03-07T04:20:29+01:00"), Some(1615087229));
+        assert_eq!(
+            rfc3339_to_unix("2021-03-07T03:20:29.000Z"),
+            Some(1615087229)
+        );
+        assert_eq!(
+            rfc3339_to_unix("2021-03-07T04:20:29+01:00"),
+            Some(1615087229)
+        );
         assert_eq!(rfc3339_to_unix("nonsense"), None);
     }
 
@@ -224,7 +249,10 @@ mod tests {
             "caUrls":[{"url":"http://ca","majorApiVersion":1}],
             "rekorTlogUrls":[{"url":"http://r2","majorApiVersion":2},{"url":"http://r1","majorApiVersion":1}]}"#;
         let c = SigningConfig::from_json(v2).unwrap();
-        assert_eq!((c.fulcio_url.as_str(), c.rekor_url.as_str()), ("http://ca", "http://r1"));
+        assert_eq!(
+            (c.fulcio_url.as_str(), c.rekor_url.as_str()),
+            ("http://ca", "http://r1")
+        );
         let v1 = br#"{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.1+json",
             "caUrl":"http://ca1","tlogUrls":["x"]}"#;
         assert!(SigningConfig::from_json(v1).is_err());

@@ -77,20 +77,19 @@ pub async fn request_certificate(
     }
     let v: Value = serde_json::from_str(&text)
         .map_err(|_| Error::Fulcio("Fulcio answer is not JSON".into()))?;
-    let chain_pems = if let Some(c) =
-        v["signedCertificateEmbeddedSct"]["chain"]["certificates"].as_array()
-    {
-        c.clone()
-    } else if v["signedCertificateDetachedSct"].is_object() {
-        return Err(Error::Fulcio(
+    let chain_pems =
+        if let Some(c) = v["signedCertificateEmbeddedSct"]["chain"]["certificates"].as_array() {
+            c.clone()
+        } else if v["signedCertificateDetachedSct"].is_object() {
+            return Err(Error::Fulcio(
             "Fulcio returned a detached SCT; only certificates with embedded SCTs are supported"
                 .into(),
         ));
-    } else {
-        return Err(Error::Fulcio(
-            "Fulcio answer has no certificate chain".into(),
-        ));
-    };
+        } else {
+            return Err(Error::Fulcio(
+                "Fulcio answer has no certificate chain".into(),
+            ));
+        };
     let mut certs = Vec::new();
     for p in &chain_pems {
         let s = p

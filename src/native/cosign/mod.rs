@@ -142,10 +142,10 @@ struct Cli {
 #[derive(clap::Args, Debug, Clone, Default)]
 struct RegistryArgs {
     /// Whether to allow using HTTP protocol while connecting to registries.
-    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
     allow_http_registry: bool,
     /// Whether to allow insecure connections to registries (e.g. self-signed TLS).
-    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
     allow_insecure_registry: bool,
 }
 
@@ -178,10 +178,10 @@ struct SignArgs {
     #[arg(short = 'a', long = "annotations", action = ArgAction::Append)]
     annotations: Vec<String>,
     /// Upload the signature to the transparency log.
-    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
     tlog_upload: bool,
     /// Push the signature to the registry.
-    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
     upload: bool,
     #[arg(long)]
     fulcio_url: Option<String>,
@@ -197,7 +197,7 @@ struct SignArgs {
     #[arg(long)]
     identity_token: Option<String>,
     /// Store a Sigstore bundle as an OCI 1.1 referrer instead of the .sig tag.
-    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
     new_bundle_format: bool,
     #[arg(long)]
     output_signature: Option<PathBuf>,
@@ -231,11 +231,11 @@ struct VerifyArgs {
     certificate_oidc_issuer_regexp: Option<String>,
     #[arg(long)]
     trusted_root: Option<PathBuf>,
-    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
     insecure_ignore_tlog: bool,
-    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
     insecure_ignore_sct: bool,
-    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
     new_bundle_format: bool,
     /// Annotations the signature must carry.
     #[arg(short = 'a', long = "annotations", action = ArgAction::Append)]

@@ -18,6 +18,6 @@ fi
 if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
 
 fixture=tests/fixtures/sigstore
-if [ ! -d "$fixture/node_modules/@sigstore/mock" ] || [ ! -d "$fixture/node_modules/@sigstore/verify" ]; then
+if [ ! -d "$fixture/node_modules/@sigstore/mock" ] || [ ! -d "$fixture/node_modules/@sigstore/verify" ] || [ ! -d "$fixture/node_modules/tweetnacl" ]; then
   (cd "$fixture" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -186,10 +186,10 @@ pub fn encrypt_private_key(key: &SigningKey, password: &[u8]) -> Result<String, 
         .to_pkcs8_der()
         .map_err(|e| Error::Key(format!("encoding private key: {e}")))?;
     let sealed = seal(der.as_bytes(), password)?;
-    Ok(pem::encode(&pem::Pem::new(
-        SIGSTORE_PRIVATE_KEY_PEM,
-        sealed,
-    )))
+    Ok(pem::encode_config(
+        &pem::Pem::new(SIGSTORE_PRIVATE_KEY_PEM, sealed),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    ))
 }
 
 /// Reads a private key: cosign's encrypted format, or an unencrypted PKCS#8 /
@@ -199,7 +199,9 @@ pub fn decrypt_private_key(text: &[u8], password: &[u8]) -> Result<SigningKey, E
     match p.tag() {
         SIGSTORE_PRIVATE_KEY_PEM | COSIGN_PRIVATE_KEY_PEM => {
             let der = open(p.contents(), password)?;
+            // cosign seals PKCS#8; keys from older releases hold SEC1 (`EC PRIVATE KEY`) DER.
             p256::ecdsa::SigningKey::from_pkcs8_der(&der)
+                .or_else(|_| p256::SecretKey::from_sec1_der(&der).map(Into::into))
                 .map(SigningKey)
                 .map_err(|_| {
                     Error::Key("unsupported private key: only ECDSA P-256 keys can sign".into())

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::fulcio::{self, FulcioCert};
 use super::keys::{self, SigningKey};
 use super::payload::{self, COSIGN_SIGN_PREDICATE, INTOTO_PAYLOAD_TYPE};
-use super::pki::sha256;
+use super::pki::{self, sha256};
 use super::rekor::{self, LogEntry};
 use super::store::{
     self, RegistryOpts, Target, ANN_BUNDLE, ANN_CERTIFICATE, ANN_CHAIN, ANN_SIGNATURE,
@@ -191,9 +191,16 @@ async fn log_entry(
     ep: &SigningConfig,
     proposed: &serde_json::Value,
     trust: Option<&TrustedRoot>,
+    keyless: bool,
 ) -> Result<LogEntry, Error> {
     let e = rekor::create_entry(http, &ep.rekor_url, proposed).await?;
-    if let Some(t) = trust {
+    // Check the log's promise before pushing anything. A key-based signer may use a log
+    // its (default) trust root does not know; keyless signing never does.
+    let known =
+        trust.is_some_and(|t| pki::unhex(&e.log_id).is_some_and(|id| t.tlog_by_id(&id).is_some()));
+    if known || keyless {
+        let t = trust
+            .ok_or_else(|| Error::Trust("no trusted root to check the Rekor answer".into()))?;
         rekor::verify_set(&e, t)
             .map_err(|err| Error::Rekor(format!("Rekor's answer does not verify: {err}")))?;
     }
@@ -228,7 +235,7 @@ async fn sign_legacy(
     }
     if o.tlog_upload {
         let proposed = rekor::hashedrekord(&sig, &signer.verifier_pem(), &sha256(&payload));
-        let e = log_entry(http, ep, &proposed, trust).await?;
+        let e = log_entry(http, ep, &proposed, trust, signer.cert.is_some()).await?;
         ann.insert(ANN_BUNDLE.to_string(), rekor::cosign_bundle_json(&e));
     }
     write_output(&o.output_signature, sig_b64.as_bytes())?;
@@ -294,7 +301,7 @@ async fn sign_bundle(
     let mut entries = Vec::new();
     if o.tlog_upload {
         let proposed = rekor::dsse(&envelope.to_string(), &signer.verifier_pem());
-        let e = log_entry(http, ep, &proposed, trust).await?;
+        let e = log_entry(http, ep, &proposed, trust, signer.cert.is_some()).await?;
         entries.push(rekor::to_bundle_tlog_entry(&e, "dsse")?);
     }
     vm.insert("tlogEntries".into(), serde_json::Value::Array(entries));

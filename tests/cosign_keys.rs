@@ -392,3 +392,99 @@ fn bad_references_and_missing_images() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("--certificate-identity"));
 }
+
+#[test]
+fn registry_credentials_from_helm_registry_config() {
+    let Some(reg) = Registry::start_with_auth("ci-bot", "reg-pass-123") else {
+        return;
+    };
+    let c = Cosign::new();
+    let d = tempfile::tempdir().unwrap();
+    let w = d.path();
+    ok(&c.run(w, &["generate-key-pair"], &pw("")));
+    // Push the image as an authenticated client.
+    let digest = {
+        use oxtask::native::oci::{block_on, sha256_digest, Client, ClientOptions, Credential};
+        let client = Client::new(ClientOptions {
+            plain_http: true,
+            credential: Some(Credential::basic("ci-bot", "reg-pass-123")),
+            ..Default::default()
+        })
+        .unwrap();
+        let host = reg.host.clone();
+        block_on(async move {
+            let cfg = b"{}";
+            client.push_blob(&host, "private/app", cfg).await.unwrap();
+            let m = format!(
+                r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":2}},"layers":[]}}"#,
+                sha256_digest(cfg)
+            );
+            client
+                .push_manifest(&host, "private/app", "1", "application/vnd.oci.image.manifest.v1+json", m.as_bytes())
+                .await
+                .unwrap()
+        })
+        .unwrap()
+    };
+    let image = format!("{}/private/app@{digest}", reg.host);
+
+    // Without credentials: a clear registry error, exit 1.
+    let o = c.run(
+        w,
+        &["sign", "--key", "cosign.key", "--tlog-upload=false", &image],
+        &pw(""),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains(&reg.host) && (err.contains("401") || err.contains("credential")),
+        "{err}"
+    );
+
+    // `helm registry login` writes this file; cosign sign and verify use it.
+    let auth = base64::engine::general_purpose::STANDARD.encode("ci-bot:reg-pass-123");
+    std::fs::write(
+        c.home.join("registry.json"),
+        format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, reg.host),
+    )
+    .unwrap();
+    let o = c.run(
+        w,
+        &["sign", "--key", "cosign.key", "--tlog-upload=false", &image],
+        &pw(""),
+    );
+    ok(&o);
+    assert!(!text(&o.stderr).contains("reg-pass-123"));
+    ok(&c.run(
+        w,
+        &[
+            "verify",
+            "--key",
+            "cosign.pub",
+            "--insecure-ignore-tlog",
+            &image,
+        ],
+        &[],
+    ));
+
+    // Wrong password: refused, and the password is not printed.
+    let bad = base64::engine::general_purpose::STANDARD.encode("ci-bot:wrong-pass-456");
+    std::fs::write(
+        c.home.join("registry.json"),
+        format!(r#"{{"auths":{{"{}":{{"auth":"{bad}"}}}}}}"#, reg.host),
+    )
+    .unwrap();
+    let o = c.run(
+        w,
+        &[
+            "verify",
+            "--key",
+            "cosign.pub",
+            "--insecure-ignore-tlog",
+            &image,
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!text(&o.stderr).contains("wrong-pass-456") && !text(&o.stderr).contains(&bad));
+}

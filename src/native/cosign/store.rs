@@ -67,7 +67,7 @@ pub async fn connect(host: &str, opts: &RegistryOpts) -> Result<Client, Error> {
         Err(OciError::Transport { .. } | OciError::Tls(_))
             if opts.allow_http || is_loopback(host) => {}
         Err(e) if e.status().is_some() => return Ok(https),
-        Err(e) => return Err(reg_err(e)),
+        Err(e) => return Err(Error::Registry(format!("accessing registry {host}: {e}"))),
     }
     let http = Client::new(ClientOptions {
         plain_http: true,
@@ -77,7 +77,7 @@ pub async fn connect(host: &str, opts: &RegistryOpts) -> Result<Client, Error> {
     match http.ping(host, false).await {
         Ok(()) => Ok(http),
         Err(e) if e.status().is_some() => Ok(http),
-        Err(e) => Err(reg_err(e)),
+        Err(e) => Err(Error::Registry(format!("accessing registry {host}: {e}"))),
     }
 }
 

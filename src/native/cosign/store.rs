@@ -62,22 +62,32 @@ pub async fn connect(host: &str, opts: &RegistryOpts) -> Result<Client, Error> {
         ..Default::default()
     };
     let https = Client::new(base.clone()).map_err(reg_err)?;
-    match https.ping(host, false).await {
+    let https_err = match https.ping(host, false).await {
         Ok(()) => return Ok(https),
-        Err(OciError::Transport { .. } | OciError::Tls(_))
-            if opts.allow_http || is_loopback(host) => {}
+        Err(e @ (OciError::Transport { .. } | OciError::Tls(_)))
+            if opts.allow_http || is_loopback(host) =>
+        {
+            e
+        }
         Err(e) if e.status().is_some() => return Ok(https),
         Err(e) => return Err(Error::Registry(format!("accessing registry {host}: {e}"))),
-    }
+    };
     let http = Client::new(ClientOptions {
         plain_http: true,
         ..base
     })
     .map_err(reg_err)?;
+    // Plain HTTP only if a registry answers there (200, or 401 asking for credentials);
+    // otherwise the HTTPS failure (e.g. an unknown CA) is the real story.
     match http.ping(host, false).await {
         Ok(()) => Ok(http),
-        Err(e) if e.status().is_some() => Ok(http),
-        Err(e) => Err(Error::Registry(format!("accessing registry {host}: {e}"))),
+        Err(e) if e.status() == Some(401) => Ok(http),
+        Err(e @ (OciError::BasicCredentialNotFound | OciError::MissingBasicCredential)) => {
+            Err(Error::Registry(format!("accessing registry {host}: {e}")))
+        }
+        Err(_) => Err(Error::Registry(format!(
+            "accessing registry {host}: {https_err}"
+        ))),
     }
 }
 

@@ -490,3 +490,26 @@ fn new_bundle_format_referrer_checked_by_sigstore_verify() {
     );
     assert_eq!(o.status.code(), Some(12));
 }
+
+#[test]
+fn registry_refusing_the_signature_is_a_clear_error() {
+    let Some(mut e) = setup() else { return };
+    let digest = e.reg.push_image("acme/ro", "v1", "read-only");
+    let image = format!("{}/acme/ro@{digest}", e.reg.host);
+    e.reg.make_read_only();
+    let o = e.sign_keyless(&image, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("Error:") && err.contains("Pushing signature to:"),
+        "{err}"
+    );
+    assert!(!err.contains(&e.sig.token()[..40]));
+    assert!(e
+        .reg
+        .get_manifest("acme/ro", &(digest.replace(':', "-") + ".sig"))
+        .is_none());
+    // Verification still reads the registry: no signatures (exit 10).
+    let o = e.verify(&image, GH_IDENTITY, GH_ISSUER, &[]);
+    assert_eq!(o.status.code(), Some(10), "{}", text(&o.stderr));
+}

@@ -67,7 +67,7 @@ fn tls_registry_with_helm_login() {
     let pw = ("COSIGN_PASSWORD".to_string(), String::new());
     let cert_env = ("SSL_CERT_FILE".to_string(), ca.display().to_string());
     assert!(c
-        .run(w.path(), &["generate-key-pair"], &[pw.clone()])
+        .run(w.path(), &["generate-key-pair"], std::slice::from_ref(&pw))
         .status
         .success());
 
@@ -75,7 +75,7 @@ fn tls_registry_with_helm_login() {
     let o = c.run(
         w.path(),
         &["sign", "--key", "cosign.key", "--tlog-upload=false", &image],
-        &[pw.clone()],
+        std::slice::from_ref(&pw),
     );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     assert!(

@@ -212,6 +212,30 @@ impl Registry {
         })
     }
 
+    /// Restarts the registry on the same port and storage in read-only mode: reads work,
+    /// every push is refused (a registry that refuses the signature).
+    pub fn make_read_only(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let cfg = self._dir.path().join("config.yml");
+        let mut yaml = std::fs::read_to_string(&cfg).unwrap();
+        yaml = yaml.replace(
+            "  delete:\n    enabled: true\n",
+            "  delete:\n    enabled: true\n  maintenance:\n    readonly:\n      enabled: true\n",
+        );
+        std::fs::write(&cfg, yaml).unwrap();
+        let port: u16 = self.host.rsplit(':').next().unwrap().parse().unwrap();
+        let mut child = Command::new(registry_binary().unwrap())
+            .arg("serve")
+            .arg(&cfg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("restarting docker-registry");
+        wait_for_port(port, &mut child, "docker-registry");
+        self.child = child;
+    }
+
     pub fn client(&self) -> oxtask::native::oci::Client {
         oxtask::native::oci::Client::new(oxtask::native::oci::ClientOptions {
             plain_http: true,

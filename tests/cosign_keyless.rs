@@ -513,3 +513,62 @@ fn registry_refusing_the_signature_is_a_clear_error() {
     let o = e.verify(&image, GH_IDENTITY, GH_ISSUER, &[]);
     assert_eq!(o.status.code(), Some(10), "{}", text(&o.stderr));
 }
+
+#[test]
+fn sct_must_come_from_a_trusted_ct_log() {
+    let Some(e) = setup() else { return };
+    let digest = e.reg.push_image("acme/sct", "v1", "sct");
+    let image = format!("{}/acme/sct@{digest}", e.reg.host);
+    ok(&e.sign_keyless(&image, &[]));
+    // The same trust root, but with the unrelated instance's CT log key.
+    let mut tr: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(e.sig.trusted_root()).unwrap()).unwrap();
+    let other: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(e.sig.file("other_trusted_root.json")).unwrap())
+            .unwrap();
+    tr["ctlogs"] = other["ctlogs"].clone();
+    let p = e.work.path().join("wrong_ct.json");
+    std::fs::write(&p, serde_json::to_vec(&tr).unwrap()).unwrap();
+    let args = |extra: &'static str| {
+        let mut v = vec![
+            "verify".to_string(),
+            "--trusted-root".into(),
+            p.display().to_string(),
+            "--certificate-identity".into(),
+            GH_IDENTITY.into(),
+            "--certificate-oidc-issuer".into(),
+            GH_ISSUER.into(),
+        ];
+        if !extra.is_empty() {
+            v.push(extra.into());
+        }
+        v.push(image.clone());
+        v
+    };
+    let a = args("");
+    let o = e.run(&a.iter().map(String::as_str).collect::<Vec<_>>(), &[]);
+    assert_eq!(o.status.code(), Some(12));
+    assert!(text(&o.stderr).contains("SCT"), "{}", text(&o.stderr));
+    let a = args("--insecure-ignore-sct");
+    ok(&e.run(&a.iter().map(String::as_str).collect::<Vec<_>>(), &[]));
+    // Signing refuses a certificate whose SCT it cannot verify: nothing is pushed.
+    let digest2 = e.reg.push_image("acme/sct", "v2", "sct-two");
+    let image2 = format!("{}/acme/sct@{digest2}", e.reg.host);
+    let o = e.run(
+        &[
+            "sign",
+            "--trusted-root",
+            p.to_str().unwrap(),
+            "--signing-config",
+            e.sig.signing_config().to_str().unwrap(),
+            &image2,
+        ],
+        &e.sig.actions_env(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("SCT"), "{}", text(&o.stderr));
+    assert!(e
+        .reg
+        .get_manifest("acme/sct", &(digest2.replace(':', "-") + ".sig"))
+        .is_none());
+}

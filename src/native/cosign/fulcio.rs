@@ -109,6 +109,10 @@ pub async fn request_certificate(
     let issued = FulcioCert { leaf, chain: certs };
     // Same checks a verifier will make, so a bad CA/CT setup fails before anything is pushed.
     let ca = super::verify::chain_to_trusted_ca(&issued.leaf, trust, super::oidc::now())?;
-    verify_embedded_sct(&issued.leaf, &ca.chain[0], &trust.ctlogs)?;
+    let issuer = ca
+        .chain
+        .first()
+        .ok_or_else(|| Error::Trust("empty CA chain".into()))?;
+    verify_embedded_sct(&issued.leaf, issuer, &trust.ctlogs)?;
     Ok(issued)
 }

@@ -128,15 +128,17 @@ pub fn chain_to_trusted_ca<'a>(
         if ca.valid_from.is_some_and(|s| at < s) || ca.valid_until.is_some_and(|e| at > e) {
             continue;
         }
-        if leaf.verify_issued_by(&ca.chain[0]).is_err() {
+        let (Some(issuer), Some(root)) = (ca.chain.first(), ca.chain.last()) else {
+            continue;
+        };
+        if leaf.verify_issued_by(issuer).is_err() {
             continue;
         }
         let links_ok = ca
             .chain
             .windows(2)
             .all(|w| w[0].verify_issued_by(&w[1]).is_ok() && w[1].is_ca());
-        let root = ca.chain.last().expect("non-empty chain");
-        if !links_ok || root.verify_issued_by(root).is_err() || !ca.chain[0].is_ca() {
+        if !links_ok || root.verify_issued_by(root).is_err() || !issuer.is_ca() {
             continue;
         }
         if !valid(leaf) {
@@ -172,7 +174,11 @@ fn check_certificate(
     let ca = chain_to_trusted_ca(cert, trust, at)?;
     m.check(cert)?;
     if !o.insecure_ignore_sct {
-        verify_embedded_sct(cert, &ca.chain[0], &trust.ctlogs)?;
+        let issuer = ca
+            .chain
+            .first()
+            .ok_or_else(|| Error::Trust("empty CA chain".into()))?;
+        verify_embedded_sct(cert, issuer, &trust.ctlogs)?;
     }
     Ok(())
 }

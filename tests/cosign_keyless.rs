@@ -161,6 +161,25 @@ fn keyless_sign_with_github_ambient_token_then_verify() {
             root.display()
         ));
         assert!(okk, "openssl verify: {out}");
+        // The Rekor promise in the bundle annotation verifies with the log's key over the
+        // canonical JSON of the entry, as cosign checks it.
+        let b: serde_json::Value =
+            serde_json::from_str(ann["dev.sigstore.cosign/bundle"].as_str().unwrap()).unwrap();
+        let pl = &b["Payload"];
+        let canon = format!(
+            "{{\"body\":{},\"integratedTime\":{},\"logID\":{},\"logIndex\":{}}}",
+            pl["body"], pl["integratedTime"], pl["logID"], pl["logIndex"]
+        );
+        std::fs::write(d.join("set.json"), canon).unwrap();
+        let set = base64::engine::general_purpose::STANDARD
+            .decode(b["SignedEntryTimestamp"].as_str().unwrap())
+            .unwrap();
+        std::fs::write(d.join("set.der"), set).unwrap();
+        let (okk, out) = sh(&format!(
+            "openssl dgst -sha256 -verify {} -signature set.der set.json",
+            e.sig.file("rekor.pub").display()
+        ));
+        assert!(okk && out.contains("Verified OK"), "SET: {out}");
         let other = e.sig.file("other_fulcio_root.pem");
         let (okk, _) = sh(&format!(
             "openssl verify -CAfile {} leaf.pem",
@@ -473,6 +492,33 @@ fn new_bundle_format_referrer_checked_by_sigstore_verify() {
     );
     let o = node("https://github.com/evil/x/.github/workflows/y.yml@refs/heads/main");
     assert!(!o.status.success());
+
+    // A tampered statement (another digest) is rejected by both verifiers.
+    let mut bj: serde_json::Value = serde_json::from_slice(&bundle).unwrap();
+    let stmt = base64::engine::general_purpose::STANDARD
+        .decode(bj["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let forged = String::from_utf8(stmt)
+        .unwrap()
+        .replace(digest.trim_start_matches("sha256:"), &"0".repeat(64));
+    bj["dsseEnvelope"]["payload"] = base64::engine::general_purpose::STANDARD
+        .encode(forged)
+        .into();
+    let forged_path = e.work.path().join("forged.json");
+    std::fs::write(&forged_path, serde_json::to_vec(&bj).unwrap()).unwrap();
+    let o = Command::new("node")
+        .arg(fixture_dir().join("verify-bundle.js"))
+        .arg(e.sig.trusted_root())
+        .arg(&forged_path)
+        .arg("-")
+        .arg(GH_IDENTITY)
+        .arg(GH_ISSUER)
+        .output()
+        .unwrap();
+    assert!(
+        !o.status.success(),
+        "@sigstore/verify accepted a forged statement"
+    );
 
     // And our verify finds it through the referrers tag.
     let o = e.verify(&image, GH_IDENTITY, GH_ISSUER, &["--new-bundle-format"]);

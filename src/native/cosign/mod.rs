@@ -2,8 +2,9 @@
 //! or keyless (Fulcio + Rekor), in cosign's legacy signature layout or as Sigstore
 //! bundles (OCI referrers). See docs/cosign.md.
 //!
-//! Library API: [`verify::verify_image`] / [`verify::verify_image_async`] with
-//! [`verify::VerifyOptions`]; [`sign::sign`] with [`sign::SignOptions`].
+//! Library API: [`verify_image`] / [`verify_image_async`] with [`VerifyOptions`];
+//! [`sign_image`] / [`sign::sign`] with [`SignOptions`]; [`Error::exit_code`] gives
+//! cosign's exit code for an error.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -22,7 +23,7 @@ pub mod store;
 pub mod trust;
 pub mod verify;
 
-pub use sign::SignOptions;
+pub use sign::{sign_image, SignOptions};
 pub use store::RegistryOpts;
 pub use verify::{
     verify_image, verify_image_async, Verification, VerifiedSignature, VerifyOptions,

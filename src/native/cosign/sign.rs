@@ -181,6 +181,12 @@ pub async fn sign(image: &str, o: &SignOptions) -> Result<Target, Error> {
     Ok(t)
 }
 
+/// Blocking form of [`sign`] for sync callers. Must not be called inside a runtime.
+pub fn sign_image(image: &str, o: &SignOptions) -> Result<Target, Error> {
+    crate::native::oci::block_on(sign(image, o))
+        .map_err(|e| Error::Io(format!("starting runtime: {e}")))?
+}
+
 fn is_encrypted(pem_bytes: &[u8]) -> bool {
     let s = String::from_utf8_lossy(pem_bytes);
     s.contains(keys::SIGSTORE_PRIVATE_KEY_PEM) || s.contains(keys::COSIGN_PRIVATE_KEY_PEM)

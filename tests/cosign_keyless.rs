@@ -618,3 +618,23 @@ fn sct_must_come_from_a_trusted_ct_log() {
         .get_manifest("acme/sct", &(digest2.replace(':', "-") + ".sig"))
         .is_none());
 }
+
+#[test]
+fn hanging_fulcio_hits_the_timeout() {
+    let Some(e) = setup() else { return };
+    let digest = e.reg.push_image("acme/slow", "v1", "slow");
+    let image = format!("{}/acme/slow@{digest}", e.reg.host);
+    // Accepts connections, never answers.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    let started = std::time::Instant::now();
+    let o = e.sign_keyless(&image, &["--fulcio-url", &url, "--timeout", "2s"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("timed out"), "{}", text(&o.stderr));
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert!(e
+        .reg
+        .get_manifest("acme/slow", &(digest.replace(':', "-") + ".sig"))
+        .is_none());
+    drop(l);
+}

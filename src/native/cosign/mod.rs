@@ -114,6 +114,40 @@ pub fn parse_image_ref(s: &str) -> Result<crate::native::oci::Reference, Error> 
         .map_err(|e| Error::Usage(format!("parsing reference {s:?}: {e}")))
 }
 
+/// Go's `time.ParseDuration` for the units cosign users write (h, m, s, ms).
+fn go_duration(s: &str) -> Result<std::time::Duration, String> {
+    let mut total = 0f64;
+    let mut rest = s.trim();
+    if rest.is_empty() {
+        return Err("empty duration".into());
+    }
+    if rest == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    while !rest.is_empty() {
+        let n = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let v: f64 = rest[..n]
+            .parse()
+            .map_err(|_| format!("invalid duration {s:?}"))?;
+        rest = &rest[n..];
+        let u = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let mult = match &rest[..u] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            _ => return Err(format!("invalid duration {s:?}")),
+        };
+        total += v * mult;
+        rest = &rest[u..];
+    }
+    Ok(std::time::Duration::from_secs_f64(total))
+}
+
 /// cobra-style booleans: `--flag`, `--flag=true|false`.
 fn bool_flag(s: &str) -> Result<bool, String> {
     match s {
@@ -133,9 +167,9 @@ struct Cli {
     /// Log debug output (accepted for compatibility).
     #[arg(short = 'd', long, global = true)]
     verbose: bool,
-    /// Timeout for commands (accepted for compatibility).
-    #[arg(short = 't', long, global = true)]
-    timeout: Option<String>,
+    /// Timeout for each image's operation, Go duration syntax (`90s`, `3m`, `1h30m`).
+    #[arg(short = 't', long, global = true, default_value = "3m", value_parser = go_duration)]
+    timeout: std::time::Duration,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -184,8 +218,10 @@ struct SignArgs {
     /// Push the signature to the registry.
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
     upload: bool,
+    /// Fulcio address (overrides the signing config).
     #[arg(long)]
     fulcio_url: Option<String>,
+    /// Rekor address (overrides the signing config).
     #[arg(long)]
     rekor_url: Option<String>,
     /// Sigstore signing config JSON (else SIGSTORE_SIGNING_CONFIG).
@@ -311,7 +347,20 @@ fn registry_opts(r: &RegistryArgs) -> RegistryOpts {
     }
 }
 
+async fn with_timeout<T>(
+    d: std::time::Duration,
+    f: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<Result<T, Error>, Error> {
+    if d.is_zero() {
+        return Ok(f.await);
+    }
+    tokio::time::timeout(d, f)
+        .await
+        .map_err(|_| Error::Io(format!("timed out after {d:?} (--timeout)")))
+}
+
 fn run(cli: Cli) -> Result<(), Error> {
+    let timeout = cli.timeout;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -340,7 +389,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 output_payload: a.output_payload,
             };
             for img in &a.images {
-                rt.block_on(sign::sign(img, &o))?;
+                rt.block_on(with_timeout(timeout, sign::sign(img, &o)))??;
             }
             Ok(())
         }
@@ -362,7 +411,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 eprintln!("WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.");
             }
             for img in &a.images {
-                let v = rt.block_on(verify_image_async(img, &o))?;
+                let v = rt.block_on(with_timeout(timeout, verify_image_async(img, &o)))??;
                 eprint!("{}", verify::header(img, &v, o.key.is_some()));
                 if a.output == "text" {
                     for s in &v.signatures {
@@ -392,4 +441,43 @@ fn confirm_overwrite(p: &std::path::Path) -> bool {
     let _ = std::io::stderr().flush();
     let mut line = String::new();
     std::io::stdin().read_line(&mut line).is_ok() && matches!(line.trim(), "y" | "Y")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(go_duration("3m").unwrap().as_secs(), 180);
+        assert_eq!(go_duration("1h30m").unwrap().as_secs(), 5400);
+        assert_eq!(go_duration("1.5s").unwrap().as_millis(), 1500);
+        assert_eq!(go_duration("0").unwrap().as_secs(), 0);
+        assert!(go_duration("3 minutes").is_err());
+        assert!(go_duration("").is_err());
+    }
+
+    #[test]
+    fn annotations_and_refs() {
+        let a = parse_annotations(&["a=1,b=2".into(), "c=x=y".into()]).unwrap();
+        assert_eq!(a.get("a").unwrap(), "1");
+        assert_eq!(a.get("c").unwrap(), "x=y");
+        assert!(parse_annotations(&["novalue".into()]).is_err());
+        let r = parse_image_ref("ghcr.io/acme/chart@sha256:".to_string().as_str());
+        assert!(r.is_err());
+        let r = parse_image_ref("busybox:1").unwrap();
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str()),
+            ("index.docker.io", "library/busybox")
+        );
+        let r = parse_image_ref("localhost:5000/a/b:c").unwrap();
+        assert_eq!(
+            (
+                r.registry.as_str(),
+                r.repository.as_str(),
+                r.reference.as_str()
+            ),
+            ("localhost:5000", "a/b", "c")
+        );
+    }
 }

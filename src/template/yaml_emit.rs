@@ -777,7 +777,7 @@ mod tests {
         assert_eq!(y("{a: s, z: [1, {}]}"), "a: s\nz:\n    - 1\n    - {}\n");
         assert_eq!(
             y("[{a: 1, b: 2}, [x, y]]"),
-            "- a: 1\n  b: 2\n- - x\n  - y\n"
+            "- a: 1\n  b: 2\n- - x\n  - \"y\"\n"
         );
         assert_eq!(
             to_yaml(&Value::str("multi\nline")).unwrap(),

@@ -89,12 +89,12 @@ pub fn register(v: &mut Vec<FuncDef>) {
     def(v, "squote", &[], Some(Any), squote);
     def(v, "cat", &[], Some(Any), cat);
     def(v, "indent", &[Int, Str], None, |_, a| {
-        ok(Value::Str(indent(a_int(&a[0]), &a_str(&a[1]))))
+        ok(Value::Str(indent(a_int(&a[0]), &a_str(&a[1]))?))
     });
     def(v, "nindent", &[Int, Str], None, |_, a| {
         ok(Value::Str(format!(
             "\n{}",
-            indent(a_int(&a[0]), &a_str(&a[1]))
+            indent(a_int(&a[0]), &a_str(&a[1]))?
         )))
     });
     def(v, "replace", &[Str, Str, Str], None, |_, a| {
@@ -838,7 +838,14 @@ fn go_title(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if is_sep(prev) {
-            out.push_str(&simple_map(&c.to_string(), true));
+            // unicode.ToTitle differs from ToUpper for the Latin digraphs.
+            match c {
+                '\u{1c4}'..='\u{1c6}' => out.push('\u{1c5}'),
+                '\u{1c7}'..='\u{1c9}' => out.push('\u{1c8}'),
+                '\u{1ca}'..='\u{1cc}' => out.push('\u{1cb}'),
+                '\u{1f1}'..='\u{1f3}' => out.push('\u{1f2}'),
+                _ => out.push_str(&simple_map(&c.to_string(), true)),
+            }
         } else {
             out.push(c);
         }
@@ -892,9 +899,12 @@ fn cat<'a>(_: &mut Ctx, a: Vec<Val<'a>>) -> Result<Val<'a>, String> {
     ok(Value::Str(parts.join(" ")))
 }
 
-fn indent(n: i64, s: &str) -> String {
-    let pad = " ".repeat(n.max(0) as usize);
-    format!("{}{}", pad, s.replace('\n', &format!("\n{}", pad)))
+fn indent(n: i64, s: &str) -> Result<String, String> {
+    if n < 0 {
+        return Err("strings: negative Repeat count".into());
+    }
+    let pad = " ".repeat(n as usize);
+    Ok(format!("{}{}", pad, s.replace('\n', &format!("\n{}", pad))))
 }
 
 /// Go's `strings.Replace(s, old, new, -1)` (an empty `old` inserts

@@ -200,9 +200,13 @@ fn quote_char(c: u8) -> String {
 struct Dec<'s> {
     s: &'s [u8],
     i: usize,
+    /// Position in the document (object keys and array indexes), for
+    /// unmarshal type errors.
+    path: Vec<(bool, String)>,
 }
 
 const EOF_ERR: &str = "unexpected end of JSON input";
+const NUM_CTX: &str = "in numeric literal";
 
 impl<'s> Dec<'s> {
     fn err(&self, c: u8, ctx: &str) -> String {
@@ -253,7 +257,10 @@ impl<'s> Dec<'s> {
                         Some(b':') => self.i += 1,
                         Some(c) => return Err(self.err(c, "after object key")),
                     }
+                    self.path
+                        .push((true, String::from_utf8_lossy(&k).into_owned()));
                     let v = self.value()?;
+                    self.path.pop();
                     m.insert(String::from_utf8_lossy(&k).into_owned(), v);
                     self.ws();
                     match self.peek() {
@@ -280,7 +287,9 @@ impl<'s> Dec<'s> {
                     _ => {}
                 }
                 loop {
+                    self.path.push((false, l.len().to_string()));
                     l.push(self.value()?);
+                    self.path.pop();
                     self.ws();
                     match self.peek() {
                         None => return Err(EOF_ERR.into()),
@@ -330,7 +339,7 @@ impl<'s> Dec<'s> {
             match at(i) {
                 None => return Err(EOF_ERR.into()),
                 Some(b'0'..=b'9') => {}
-                Some(c) => return Err(self.err(c, "in numeric literal")),
+                Some(c) => return Err(self.err(c, NUM_CTX)),
             }
         }
         if at(i) == Some(b'0') {
@@ -345,7 +354,7 @@ impl<'s> Dec<'s> {
             match at(i) {
                 None => return Err(EOF_ERR.into()),
                 Some(b'0'..=b'9') => {}
-                Some(c) => return Err(self.err(c, "after decimal point in numeric literal")),
+                Some(c) => return Err(self.err(c, NUM_CTX)),
             }
             while matches!(at(i), Some(b'0'..=b'9')) {
                 i += 1;
@@ -359,7 +368,7 @@ impl<'s> Dec<'s> {
             match at(i) {
                 None => return Err(EOF_ERR.into()),
                 Some(b'0'..=b'9') => {}
-                Some(c) => return Err(self.err(c, "in exponent of numeric literal")),
+                Some(c) => return Err(self.err(c, NUM_CTX)),
             }
             while matches!(at(i), Some(b'0'..=b'9')) {
                 i += 1;
@@ -399,13 +408,18 @@ impl<'s> Dec<'s> {
                         b't' => out.push(b'\t'),
                         b'"' | b'\\' | b'/' => out.push(e),
                         b'u' => {
+                            let esc_start = self.i - 2;
                             let mut r: u32 = 0;
                             for _ in 0..4 {
                                 let Some(h) = self.peek() else {
                                     return Err(EOF_ERR.into());
                                 };
                                 let Some(d) = (h as char).to_digit(16) else {
-                                    return Err(self.err(h, "in \\u hexadecimal character escape"));
+                                    let end = (esc_start + 6).min(self.s.len());
+                                    return Err(format!(
+                                        "invalid escape sequence `{}` in string",
+                                        String::from_utf8_lossy(&self.s[esc_start..end])
+                                    ));
                                 };
                                 r = r * 16 + d;
                                 self.i += 1;
@@ -432,10 +446,18 @@ impl<'s> Dec<'s> {
                             let mut b = [0u8; 4];
                             out.extend_from_slice(ch.encode_utf8(&mut b).as_bytes());
                         }
-                        c => return Err(self.err(c, "in string escape code")),
+                        c => {
+                            let _ = c;
+                            let st = self.i - 2;
+                            let end = (st + 2).min(self.s.len());
+                            return Err(format!(
+                                "invalid escape sequence `{}` in string",
+                                String::from_utf8_lossy(&self.s[st..end])
+                            ));
+                        }
                     }
                 }
-                c if c < 0x20 => return Err(self.err(c, "in string literal")),
+                c if c < 0x20 => return Err(self.err(c, "in string")),
                 c => out.push(c),
             }
         }
@@ -447,6 +469,7 @@ pub fn from_json(text: &str) -> Result<Value, String> {
     let mut d = Dec {
         s: text.as_bytes(),
         i: 0,
+        path: Vec::new(),
     };
     let v = d.value()?;
     d.ws();

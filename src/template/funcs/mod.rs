@@ -11,6 +11,7 @@ use super::val::Val;
 use super::value::{Map, Value};
 
 mod builtin;
+mod goregex;
 pub(crate) mod json;
 mod lists;
 mod sprig;

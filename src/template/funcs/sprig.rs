@@ -130,7 +130,16 @@ pub fn register(v: &mut Vec<FuncDef>) {
     });
     // conversion and numbers
     def(v, "atoi", &[Str], None, |_, a| {
-        ok(Value::Int(sc::parse_int(&a_str(&a[0]), false).unwrap_or(0)))
+        // strconv.Atoi returns the clamped value with a range error, which
+        // sprig ignores.
+        let s = a_str(&a[0]);
+        let v = match sc::parse_int(&s, false) {
+            Ok(i) => i,
+            Err(sc::NumErr::Range) if s.starts_with('-') => i64::MIN,
+            Err(sc::NumErr::Range) => i64::MAX,
+            Err(_) => 0,
+        };
+        ok(Value::Int(v))
     });
     def(v, "int64", &[Any], None, |_, a| {
         ok(Value::Int64(to_int64(&a_any(&a[0]))))
@@ -1240,7 +1249,8 @@ fn b32_decode(src: &[u8]) -> Result<Vec<u8>, String> {
 
 /// Compiles a Go RE2 pattern; errors use Go's wording where the kinds match.
 pub(crate) fn compile(pat: &str) -> Result<regex::Regex, String> {
-    regex::Regex::new(pat).map_err(|e| go_regex_error(pat, &e))
+    let tr = super::goregex::translate(pat).map_err(|e| e.to_string())?;
+    regex::Regex::new(&tr).map_err(|e| go_regex_error(pat, &e))
 }
 
 fn must_compile(pat: &str) -> Result<regex::Regex, String> {

@@ -105,10 +105,9 @@ pub fn register(v: &mut Vec<FuncDef>) {
     def(v, "mustFromYaml", &[Str], None, |_, a| {
         super::super::yaml_value::parse_yaml_value(&a_str(&a[0])).map(Val::own_iface)
     });
+    // An unmarshalable type panics inside yaml.Marshal, so toYaml fails too.
     def(v, "toYaml", &[Any], None, |_, a| {
-        ok(Value::Str(
-            super::super::yaml_emit::to_yaml(&a_any(&a[0])).unwrap_or_default(),
-        ))
+        super::super::yaml_emit::to_yaml(&a_any(&a[0])).map(|s| Val::own(Value::Str(s)))
     });
     def(v, "mustToYaml", &[Any], None, |_, a| {
         super::super::yaml_emit::to_yaml(&a_any(&a[0])).map(|s| Val::own(Value::Str(s)))

@@ -69,16 +69,32 @@ fn enc(out: &mut String, v: &Value, html: bool, indent: Option<usize>) -> Result
         Value::Complex(..) => return Err("json: unsupported type: complex128".into()),
         Value::Str(_) | Value::Bytes(_) => enc_str(out, v.go_bytes().unwrap(), html),
         Value::Time(t) => enc_str(out, t.rfc3339nano().as_bytes(), html),
-        Value::AnyMap(_) => {
-            return Err("json: unsupported type: map[interface {}]interface {}".into())
-        }
-        Value::Map(_) | Value::StrMap(_) => {
+        Value::Map(_) | Value::StrMap(_) | Value::AnyMap(_) => {
             let mut entries: Vec<(String, Value)> = match v {
                 Value::Map(m) => m.iter().map(|(k, x)| (k.clone(), x.clone())).collect(),
                 Value::StrMap(m) => m
                     .iter()
                     .map(|(k, x)| (k.clone(), Value::Str(x.clone())))
                     .collect(),
+                // Interface keys work when they hold strings or integers.
+                Value::AnyMap(m) => {
+                    let mut e = Vec::new();
+                    for (k, x) in m {
+                        let key = match k {
+                            Value::Str(s) => s.clone(),
+                            Value::Int(i) | Value::Int64(i) => i.to_string(),
+                            Value::Uint(u) => u.to_string(),
+                            Value::Uint8(u) => u.to_string(),
+                            _ => {
+                                return Err(
+                                    "json: unsupported type: map[interface {}]interface {}".into()
+                                )
+                            }
+                        };
+                        e.push((key, x.clone()));
+                    }
+                    e
+                }
                 _ => Vec::new(),
             };
             entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -378,10 +394,20 @@ impl<'s> Dec<'s> {
         let text = std::str::from_utf8(&s[start..i]).unwrap();
         match text.parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(Value::Float(f)),
-            _ => Err(format!(
-                "json: cannot unmarshal number {} into Go value of type float64",
-                text
-            )),
+            _ => {
+                let p: String = self.path.iter().map(|(_, s)| format!(".{}", s)).collect();
+                let into = if self.path.is_empty() {
+                    "Go value".to_string()
+                } else if self.path.iter().any(|(k, _)| *k) {
+                    format!("Go struct field {}", p)
+                } else {
+                    p
+                };
+                Err(format!(
+                    "json: cannot unmarshal number {} into {} of type float64",
+                    text, into
+                ))
+            }
         }
     }
 

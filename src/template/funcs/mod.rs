@@ -14,6 +14,7 @@ mod builtin;
 mod goregex;
 pub(crate) mod json;
 mod lists;
+mod shell;
 mod sprig;
 mod task;
 

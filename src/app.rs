@@ -237,6 +237,7 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
         concurrency: cli.concurrency,
         failfast: cli.failfast,
         assume_yes: cli.yes,
+        interactive: cli.interactive,
         output,
         temp_dir,
         color: use_color,

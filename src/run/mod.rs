@@ -160,6 +160,8 @@ pub struct Options {
     pub concurrency: usize,
     pub failfast: bool,
     pub assume_yes: bool,
+    /// `--interactive`: prompt for missing required vars.
+    pub interactive: bool,
     pub output: Option<Output>,
     pub temp_dir: PathBuf,
     pub color: bool,
@@ -319,6 +321,7 @@ impl Executor {
             self.verbose(&format!("task: \"{}\" not for current platform - ignored\n", call.task));
             return Ok(());
         }
+        let call = self.prompt_missing_vars(&entry, call)?;
         let t = self.compiler.compile(&entry, &call).map_err(TaskError::from_compile)?;
         self.check_requires(&t)?;
         {
@@ -336,6 +339,32 @@ impl Executor {
             self.verbose(&format!("task: \"{}\" failed: context deadline exceeded\n", t.name));
         }
         r
+    }
+
+    /// `--interactive`: asks on the terminal for required vars that have no value.
+    fn prompt_missing_vars(&self, entry: &TaskEntry, mut call: Call) -> Result<Call, TaskError> {
+        use std::io::{BufRead, IsTerminal};
+        if !self.opts.interactive || entry.task.requires.is_empty() || !std::io::stdin().is_terminal() {
+            return Ok(call);
+        }
+        let vars = self.compiler.vars(Some(entry), Some(&call), false).map_err(TaskError::from_compile)?.0;
+        for r in &entry.task.requires {
+            if vars.contains_key(&r.name) || call.vars.contains_key(&r.name) {
+                continue;
+            }
+            let hint = match &r.enum_ {
+                Some(EnumSpec::List(l)) => format!(" [{}]", l.join("/")),
+                _ => String::new(),
+            };
+            self.printer.log(&format!("? {}{hint}: ", r.name));
+            let mut line = String::new();
+            if std::io::stdin().lock().read_line(&mut line).unwrap_or(0) == 0 {
+                return Err(TaskError::Cancelled(entry.name.clone()));
+            }
+            let value = line.trim_end_matches(['\n', '\r']).to_string();
+            call.vars.insert(r.name.clone(), crate::taskfile::ast::Var::stat(Value::Str(value)));
+        }
+        Ok(call)
     }
 
     fn check_requires(&self, t: &CompiledTask) -> Result<(), TaskError> {

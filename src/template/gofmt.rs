@@ -485,7 +485,9 @@ impl<'b> Pp<'b> {
         }
         if let Value::Time(t) = v {
             if self.f.sharp_v {
-                return false;
+                let s = t.go_syntax();
+                self.fmt_s(s.as_bytes());
+                return true;
             }
             if matches!(verb, 'v' | 's' | 'x' | 'X' | 'q') {
                 let s = t.go_string();

@@ -240,6 +240,28 @@ impl GoTime {
         s
     }
 
+    /// Go's `Time.GoString()` (what `%#v` prints).
+    pub fn go_syntax(&self) -> String {
+        let c = self.civil();
+        let loc = match &self.loc {
+            Loc::Utc => "time.UTC".to_string(),
+            Loc::Local => "time.Local".to_string(),
+            Loc::Zone(tz) => format!("time.Location({})", tquote(tz.iana_name().unwrap_or(""))),
+            Loc::Fixed(n, _) => format!("time.Location({})", tquote(n)),
+        };
+        format!(
+            "time.Date({}, time.{}, {}, {}, {}, {}, {}, {})",
+            c.year,
+            LONG_MONTHS[c.month as usize - 1],
+            c.day,
+            c.hour,
+            c.min,
+            c.sec,
+            c.nanos,
+            loc
+        )
+    }
+
     /// Go's `Time.Format(layout)`.
     pub fn format(&self, layout: &str) -> String {
         let c = self.civil();

@@ -337,14 +337,12 @@ fn next_std_chunk(layout: &str) -> (&str, Option<Std>, &str) {
     for i in 0..n {
         let c = b[i];
         match c {
-            b'J' => {
-                if has(i, "Jan") {
-                    if has(i, "January") {
-                        return (&layout[..i], Some(Std::LongMonth), &layout[i + 7..]);
-                    }
-                    if !starts_with_lower(&layout[i + 3..]) {
-                        return (&layout[..i], Some(Std::Month), &layout[i + 3..]);
-                    }
+            b'J' if has(i, "Jan") => {
+                if has(i, "January") {
+                    return (&layout[..i], Some(Std::LongMonth), &layout[i + 7..]);
+                }
+                if !starts_with_lower(&layout[i + 3..]) {
+                    return (&layout[..i], Some(Std::Month), &layout[i + 3..]);
                 }
             }
             b'M' => {
@@ -402,15 +400,11 @@ fn next_std_chunk(layout: &str) -> (&str, Option<Std>, &str) {
             b'3' => return (&layout[..i], Some(Std::Hour12), &layout[i + 1..]),
             b'4' => return (&layout[..i], Some(Std::Minute), &layout[i + 1..]),
             b'5' => return (&layout[..i], Some(Std::Second), &layout[i + 1..]),
-            b'P' => {
-                if i + 1 < n && b[i + 1] == b'M' {
-                    return (&layout[..i], Some(Std::PM), &layout[i + 2..]);
-                }
+            b'P' if i + 1 < n && b[i + 1] == b'M' => {
+                return (&layout[..i], Some(Std::PM), &layout[i + 2..]);
             }
-            b'p' => {
-                if i + 1 < n && b[i + 1] == b'm' {
-                    return (&layout[..i], Some(Std::Pm), &layout[i + 2..]);
-                }
+            b'p' if i + 1 < n && b[i + 1] == b'm' => {
+                return (&layout[..i], Some(Std::Pm), &layout[i + 2..]);
             }
             b'-' => {
                 for (p, s) in [
@@ -438,20 +432,18 @@ fn next_std_chunk(layout: &str) -> (&str, Option<Std>, &str) {
                     }
                 }
             }
-            b'.' | b',' => {
-                if i + 1 < n && (b[i + 1] == b'0' || b[i + 1] == b'9') {
-                    let ch = b[i + 1];
-                    let mut j = i + 1;
-                    while j < n && b[j] == ch {
-                        j += 1;
-                    }
-                    if !(j < n && b[j].is_ascii_digit()) {
-                        return (
-                            &layout[..i],
-                            Some(Std::Frac(j - (i + 1), ch == b'9', c)),
-                            &layout[j..],
-                        );
-                    }
+            b'.' | b',' if i + 1 < n && (b[i + 1] == b'0' || b[i + 1] == b'9') => {
+                let ch = b[i + 1];
+                let mut j = i + 1;
+                while j < n && b[j] == ch {
+                    j += 1;
+                }
+                if !(j < n && b[j].is_ascii_digit()) {
+                    return (
+                        &layout[..i],
+                        Some(Std::Frac(j - (i + 1), ch == b'9', c)),
+                        &layout[j..],
+                    );
                 }
             }
             _ => {}
@@ -700,7 +692,7 @@ fn parse_tz_name(value: &str) -> Option<usize> {
     }
     match n {
         0..=2 => None,
-        3 | 4 | 5 => {
+        3..=5 => {
             if n == 5 && b[4] != b'T' {
                 return None;
             }

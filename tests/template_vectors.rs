@@ -107,16 +107,21 @@ fn hex_decode(s: &str) -> Vec<u8> {
         .collect()
 }
 
-fn run_case(case: &J) -> Result<(), Failed> {
+fn run_case(case: &J, var_sets: &J) -> Result<(), Failed> {
     let name = case["name"].as_str().unwrap();
     let tpl = case["template"].as_str().unwrap();
     let mut data = special_vars(name);
     let loaded: Result<Map, String> = match case.get("vars_yaml").and_then(|v| v.as_str()) {
         Some(y) => vars_from_yaml(y),
-        None => Ok(match to_value(&case["vars"]) {
-            Value::Map(m) => m,
-            _ => Map::new(),
-        }),
+        None => Ok(
+            match to_value(match case.get("vars_ref").and_then(|r| r.as_str()) {
+                Some(r) => &var_sets[r],
+                None => &case["vars"],
+            }) {
+                Value::Map(m) => m,
+                _ => Map::new(),
+            },
+        ),
     };
     let result: Result<Vec<u8>, String> = match loaded {
         Ok(vars) => {
@@ -182,21 +187,27 @@ fn run_case(case: &J) -> Result<(), Failed> {
 
 fn main() {
     let args = Arguments::from_args();
-    // TEMPLATE_VECTORS points at another vectors file of the same format
-    // (e.g. one recorded with run_vectors.py --record).
-    let path = match std::env::var_os("TEMPLATE_VECTORS") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/templates/vectors.json"),
+    // The recorded go-task vectors plus this module's own recorded cases;
+    // TEMPLATE_VECTORS points at another file of the same format instead.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let files: Vec<PathBuf> = match std::env::var_os("TEMPLATE_VECTORS") {
+        Some(p) => vec![PathBuf::from(p)],
+        None => vec![
+            root.join("tests/templates/vectors.json"),
+            root.join("src/template/testdata/extra_vectors.json"),
+        ],
     };
-    let text = std::fs::read_to_string(&path).expect("read vectors.json");
-    let doc: J = serde_json::from_str(&text).expect("parse vectors.json");
-    let cases = doc["cases"].as_array().expect("cases").clone();
-    let trials: Vec<Trial> = cases
-        .into_iter()
-        .map(|case| {
+    let mut trials: Vec<Trial> = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("read {}: {}", path.display(), e));
+        let doc: J = serde_json::from_str(&text).expect("parse vectors");
+        let var_sets = std::sync::Arc::new(doc.get("var_sets").cloned().unwrap_or(J::Null));
+        for case in doc["cases"].as_array().expect("cases").iter().cloned() {
             let name = case["name"].as_str().unwrap().to_string();
-            Trial::test(name, move || run_case(&case))
-        })
-        .collect();
+            let sets = var_sets.clone();
+            trials.push(Trial::test(name, move || run_case(&case, &sets)));
+        }
+    }
     libtest_mimic::run(&args, trials).exit();
 }

@@ -163,10 +163,8 @@ impl<'b> Pp<'b> {
         if self.f.sharp {
             match base {
                 2 => rev.extend_from_slice(b"b0"),
-                8 => {
-                    if *rev.last().unwrap() != b'0' {
-                        rev.push(b'0');
-                    }
+                8 if *rev.last().unwrap() != b'0' => {
+                    rev.push(b'0');
                 }
                 16 => {
                     rev.push(digits[16]);
@@ -485,7 +483,9 @@ impl<'b> Pp<'b> {
         }
         if let Value::Time(t) = v {
             if self.f.sharp_v {
-                return false;
+                let s = t.go_syntax();
+                self.fmt_s(s.as_bytes());
+                return true;
             }
             if matches!(verb, 'v' | 's' | 'x' | 'X' | 'q') {
                 let s = t.go_string();
@@ -580,9 +580,7 @@ impl<'b> Pp<'b> {
                 self.erroring = saved;
             }
             Value::List(l) => self.print_seq(v, l.iter().map(ElemRef::V), l.len(), verb, depth),
-            Value::StrList(l) => {
-                self.print_seq(v, l.iter().map(|s| ElemRef::S(s)), l.len(), verb, depth)
-            }
+            Value::StrList(l) => self.print_seq(v, l.iter().map(ElemRef::S), l.len(), verb, depth),
             Value::IntList(l) => {
                 self.print_seq(v, l.iter().map(|i| ElemRef::I(*i)), l.len(), verb, depth)
             }
@@ -980,13 +978,7 @@ fn int_from_arg(a: &[&Value], arg_num: usize) -> (i64, bool, usize) {
     let (mut num, mut is_int) = match a[arg_num] {
         Value::Int(i) | Value::Int64(i) => (*i, true),
         Value::Uint8(u) => (*u as i64, true),
-        Value::Uint(u) => {
-            if *u <= i64::MAX as u64 {
-                (*u as i64, true)
-            } else {
-                (0, false)
-            }
-        }
+        Value::Uint(u) if *u <= i64::MAX as u64 => (*u as i64, true),
         _ => (0, false),
     };
     if too_large(num) {

@@ -240,6 +240,28 @@ impl GoTime {
         s
     }
 
+    /// Go's `Time.GoString()` (what `%#v` prints).
+    pub fn go_syntax(&self) -> String {
+        let c = self.civil();
+        let loc = match &self.loc {
+            Loc::Utc => "time.UTC".to_string(),
+            Loc::Local => "time.Local".to_string(),
+            Loc::Zone(tz) => format!("time.Location({})", tquote(tz.iana_name().unwrap_or(""))),
+            Loc::Fixed(n, _) => format!("time.Location({})", tquote(n)),
+        };
+        format!(
+            "time.Date({}, time.{}, {}, {}, {}, {}, {}, {})",
+            c.year,
+            LONG_MONTHS[c.month as usize - 1],
+            c.day,
+            c.hour,
+            c.min,
+            c.sec,
+            c.nanos,
+            loc
+        )
+    }
+
     /// Go's `Time.Format(layout)`.
     pub fn format(&self, layout: &str) -> String {
         let c = self.civil();
@@ -315,14 +337,12 @@ fn next_std_chunk(layout: &str) -> (&str, Option<Std>, &str) {
     for i in 0..n {
         let c = b[i];
         match c {
-            b'J' => {
-                if has(i, "Jan") {
-                    if has(i, "January") {
-                        return (&layout[..i], Some(Std::LongMonth), &layout[i + 7..]);
-                    }
-                    if !starts_with_lower(&layout[i + 3..]) {
-                        return (&layout[..i], Some(Std::Month), &layout[i + 3..]);
-                    }
+            b'J' if has(i, "Jan") => {
+                if has(i, "January") {
+                    return (&layout[..i], Some(Std::LongMonth), &layout[i + 7..]);
+                }
+                if !starts_with_lower(&layout[i + 3..]) {
+                    return (&layout[..i], Some(Std::Month), &layout[i + 3..]);
                 }
             }
             b'M' => {
@@ -380,15 +400,11 @@ fn next_std_chunk(layout: &str) -> (&str, Option<Std>, &str) {
             b'3' => return (&layout[..i], Some(Std::Hour12), &layout[i + 1..]),
             b'4' => return (&layout[..i], Some(Std::Minute), &layout[i + 1..]),
             b'5' => return (&layout[..i], Some(Std::Second), &layout[i + 1..]),
-            b'P' => {
-                if i + 1 < n && b[i + 1] == b'M' {
-                    return (&layout[..i], Some(Std::PM), &layout[i + 2..]);
-                }
+            b'P' if i + 1 < n && b[i + 1] == b'M' => {
+                return (&layout[..i], Some(Std::PM), &layout[i + 2..]);
             }
-            b'p' => {
-                if i + 1 < n && b[i + 1] == b'm' {
-                    return (&layout[..i], Some(Std::Pm), &layout[i + 2..]);
-                }
+            b'p' if i + 1 < n && b[i + 1] == b'm' => {
+                return (&layout[..i], Some(Std::Pm), &layout[i + 2..]);
             }
             b'-' => {
                 for (p, s) in [
@@ -416,20 +432,18 @@ fn next_std_chunk(layout: &str) -> (&str, Option<Std>, &str) {
                     }
                 }
             }
-            b'.' | b',' => {
-                if i + 1 < n && (b[i + 1] == b'0' || b[i + 1] == b'9') {
-                    let ch = b[i + 1];
-                    let mut j = i + 1;
-                    while j < n && b[j] == ch {
-                        j += 1;
-                    }
-                    if !(j < n && b[j].is_ascii_digit()) {
-                        return (
-                            &layout[..i],
-                            Some(Std::Frac(j - (i + 1), ch == b'9', c)),
-                            &layout[j..],
-                        );
-                    }
+            b'.' | b',' if i + 1 < n && (b[i + 1] == b'0' || b[i + 1] == b'9') => {
+                let ch = b[i + 1];
+                let mut j = i + 1;
+                while j < n && b[j] == ch {
+                    j += 1;
+                }
+                if !(j < n && b[j].is_ascii_digit()) {
+                    return (
+                        &layout[..i],
+                        Some(Std::Frac(j - (i + 1), ch == b'9', c)),
+                        &layout[j..],
+                    );
                 }
             }
             _ => {}
@@ -678,7 +692,7 @@ fn parse_tz_name(value: &str) -> Option<usize> {
     }
     match n {
         0..=2 => None,
-        3 | 4 | 5 => {
+        3..=5 => {
             if n == 5 && b[4] != b'T' {
                 return None;
             }

@@ -525,7 +525,7 @@ impl<'a> Lexer<'a> {
                 }
                 self.emit(It::RightParen)
             }
-            _ if r < 0x7f && r >= 0x20 => self.emit(It::Char),
+            _ if (0x20..0x7f).contains(&r) => self.emit(It::Char),
             _ => {
                 let m = format!("unrecognized character in action: {}", sharp_u(r));
                 self.errorf(m)

@@ -84,6 +84,12 @@ impl Template {
         Ok(bytes_to_string(self.execute_bytes(data)?))
     }
 
+    /// Executes and applies go-task's post-processing (every `<no value>`
+    /// removed), like [`render`] for a template parsed once.
+    pub fn render(&self, data: &Map) -> Result<String, TemplateError> {
+        Ok(bytes_to_string(strip_no_value(self.execute_bytes(data)?)))
+    }
+
     /// Go-task's `Resolve`: the value of a template made of one action
     /// (used for `ref:` variables). `Value::Nil` when the action yields none.
     pub fn resolve(&self, data: &Map) -> Result<Value, TemplateError> {
@@ -159,4 +165,151 @@ pub fn strip_no_value(out: Vec<u8>) -> Vec<u8> {
         }
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data() -> Map {
+        let mut m = Map::new();
+        m.insert("S".into(), Value::str("hello"));
+        m.insert("I".into(), Value::Int(42));
+        m.insert("N".into(), Value::Nil);
+        m.insert(
+            "L".into(),
+            Value::List(vec![Value::Int(1), Value::str("two"), Value::Nil]),
+        );
+        let mut inner = Map::new();
+        inner.insert("a".into(), Value::Int(1));
+        m.insert("M".into(), Value::Map(inner));
+        m
+    }
+
+    fn r(src: &str) -> Result<String, String> {
+        render(src, &data()).map_err(|e| e.0)
+    }
+
+    #[test]
+    fn text_without_actions_is_verbatim() {
+        assert_eq!(r("a<no value>b").unwrap(), "a<no value>b");
+        assert_eq!(r("x{{1}} <no value>").unwrap(), "x1 ");
+        assert_eq!(r("{{\"<no \"}}value>").unwrap(), "");
+    }
+
+    #[test]
+    fn missing_and_nil() {
+        assert_eq!(r("[{{.NOPE}}|{{.N}}|{{index .L 2}}]").unwrap(), "[||]");
+        assert_eq!(
+            r("{{print .NOPE}}|{{printf \"%s\" .N}}").unwrap(),
+            "<nil>|%!s(<nil>)"
+        );
+        assert_eq!(
+            r("{{.N.x}}").unwrap_err(),
+            "template: :1:4: executing \"\" at <.N.x>: nil pointer evaluating interface {}.x"
+        );
+        assert_eq!(
+            r("{{len .NOPE}}").unwrap_err(),
+            "template: :1:2: executing \"\" at <len .NOPE>: error calling len: reflect: call of reflect.Value.Type on zero Value"
+        );
+    }
+
+    #[test]
+    fn parse_errors_carry_lines() {
+        assert_eq!(
+            r("a\n{{nosuch}}").unwrap_err(),
+            "template: :2: function \"nosuch\" not defined"
+        );
+        assert_eq!(
+            r("{{if true}}x").unwrap_err(),
+            "template: :1: unexpected EOF"
+        );
+        assert_eq!(
+            r("{{3-}}").unwrap_err(),
+            "template: :1: bad number syntax: \"3-\""
+        );
+        assert_eq!(
+            r("{{break}}").unwrap_err(),
+            "template: :1: {{break}} outside {{range}}"
+        );
+    }
+
+    #[test]
+    fn trim_markers() {
+        assert_eq!(r("a  {{- .S -}}  b").unwrap(), "ahellob");
+        assert_eq!(r("{{-3}}").unwrap(), "-3");
+        assert_eq!(r("a {{- /* c */ -}} b").unwrap(), "ab");
+    }
+
+    #[test]
+    fn control_flow() {
+        assert_eq!(
+            r("{{range $i, $v := .L}}{{$i}}={{$v}};{{end}}").unwrap(),
+            "0=1;1=two;2=;"
+        );
+        assert_eq!(
+            r("{{range 3}}{{if eq . 1}}{{continue}}{{end}}{{.}}{{end}}").unwrap(),
+            "02"
+        );
+        assert_eq!(
+            r("{{with .E}}a{{else with .S}}{{.}}{{end}}").unwrap(),
+            "hello"
+        );
+        assert_eq!(
+            r("{{define \"T\"}}[{{.}}]{{end}}{{template \"T\" .I}}").unwrap(),
+            "[42]"
+        );
+        assert_eq!(
+            r("{{range .S}}{{end}}").unwrap_err(),
+            "template: :1:8: executing \"\" at <.S>: range can't iterate over hello"
+        );
+    }
+
+    #[test]
+    fn maps_are_references() {
+        assert_eq!(
+            r("{{$d := dict}}{{$_ := set $d \"k\" 1}}{{$d}}").unwrap(),
+            "map[k:1]"
+        );
+        assert_eq!(r("{{$_ := set .M \"z\" 2}}{{.M}}").unwrap(), "map[a:1 z:2]");
+        // The caller's data is not modified.
+        let d = data();
+        render("{{$_ := set .M \"z\" 2}}", &d).unwrap();
+        assert_eq!(go_format(&d["M"]), "map[a:1]");
+    }
+
+    #[test]
+    fn cached_template_and_resolve() {
+        let t = Template::parse("{{.S}}{{.NOPE}}").unwrap();
+        assert_eq!(t.execute(&data()).unwrap(), "hello<no value>");
+        assert_eq!(t.render(&data()).unwrap(), "hello");
+        assert_eq!(resolve_ref(".L", &data()).unwrap(), data()["L"].clone());
+        assert_eq!(
+            resolve_ref("index .L 1", &data()).unwrap(),
+            Value::str("two")
+        );
+        assert_eq!(resolve_ref(".NOPE", &data()).unwrap(), Value::Nil);
+    }
+
+    #[test]
+    fn bytes_survive() {
+        assert_eq!(
+            render_bytes("{{trunc 2 \"h\u{e9}llo\"}}", &data()).unwrap(),
+            vec![0x68, 0xc3]
+        );
+        assert_eq!(
+            render("{{trunc 2 \"h\u{e9}llo\"}}", &data()).unwrap(),
+            "h\u{fffd}"
+        );
+    }
+
+    #[test]
+    fn deep_recursion_is_an_error() {
+        let e = r("{{define \"T\"}}{{template \"T\"}}{{end}}{{template \"T\"}}").unwrap_err();
+        assert!(
+            e.ends_with("exceeded maximum template depth (100000)"),
+            "{}",
+            e
+        );
+    }
 }

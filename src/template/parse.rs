@@ -934,7 +934,7 @@ fn new_number(pos: usize, text: &str, typ: It) -> Result<NumberNode, String> {
                     n.is_int = true;
                     n.int64 = f as i64;
                 }
-                if !n.is_uint && (f as u64) as f64 == f && f >= 0.0 && f < 1.85e19 {
+                if !n.is_uint && (f as u64) as f64 == f && (0.0..1.85e19).contains(&f) {
                     n.is_uint = true;
                     n.uint64 = f as u64;
                 }

@@ -802,11 +802,8 @@ pub fn unquote_char(s: &[u8], quote: u8) -> Result<(u32, bool, &[u8]), ()> {
 
 fn push_rune_bytes(out: &mut Vec<u8>, v: u32, multibyte: bool) {
     if v < 0x80 || !multibyte {
-        if multibyte {
-            out.push(v as u8);
-        } else {
-            out.push(v as u8);
-        }
+        // \x and octal escapes are raw bytes.
+        out.push(v as u8);
     } else {
         let c = char::from_u32(v).unwrap_or('\u{fffd}');
         let mut b = [0u8; 4];
@@ -863,7 +860,7 @@ mod tests {
         assert_eq!(format_float(0.0001, b'g', -1), "0.0001");
         assert_eq!(format_float(0.00001, b'g', -1), "1e-05");
         assert_eq!(format_float(-0.0, b'g', -1), "-0");
-        assert_eq!(format_float(3.14159, b'g', 3), "3.14");
+        assert_eq!(format_float(1.23456, b'g', 3), "1.23");
         assert_eq!(format_float(123456.789, b'e', 6), "1.234568e+05");
         assert_eq!(format_float(0.000123, b'E', 6), "1.230000E-04");
         assert_eq!(format_float(2.0, b'f', 6), "2.000000");

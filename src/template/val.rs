@@ -123,7 +123,7 @@ impl<'a> Val<'a> {
                     .map(|v| Val::Ref(v, true))
                     .unwrap_or(Val::Missing),
             ),
-            Val::Ref(v, _) => Some(map_lookup(v, key, |x, i| Val::Ref(x, i))),
+            Val::Ref(v, _) => Some(map_lookup(v, key, Val::Ref)),
             Val::Own(v, _) => Some(map_lookup(v.as_ref(), key, |x, i| {
                 Val::Own(Rc::new(x.clone()), i)
             })),

@@ -105,11 +105,9 @@ fn analyze(v: &[u8]) -> Analysis {
                         block_ind = true;
                     }
                 }
-                b'-' => {
-                    if followed_ws {
-                        flow_ind = true;
-                        block_ind = true;
-                    }
+                b'-' if followed_ws => {
+                    flow_ind = true;
+                    block_ind = true;
                 }
                 _ => {}
             }
@@ -122,11 +120,9 @@ fn analyze(v: &[u8]) -> Analysis {
                         block_ind = true;
                     }
                 }
-                b'#' => {
-                    if preceded_ws {
-                        flow_ind = true;
-                        block_ind = true;
-                    }
+                b'#' if preceded_ws => {
+                    flow_ind = true;
+                    block_ind = true;
                 }
                 _ => {}
             }

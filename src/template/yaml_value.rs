@@ -237,11 +237,7 @@ fn yaml_err(e: &saphyr_parser::ScanError, text: &str) -> String {
     // libyaml counts lines from 0 and reports parser problems at that line,
     // scanner problems one line later; saphyr's lines are 1-based. Line 0
     // is not printed.
-    let line = if scanner {
-        e.marker().line().saturating_sub(1)
-    } else {
-        e.marker().line().saturating_sub(1)
-    };
+    let line = e.marker().line().saturating_sub(1);
     let line = if scanner && line == 0 {
         0
     } else if scanner {
@@ -469,24 +465,5 @@ mod tests {
         assert_eq!(super::super::go_format(&v), "map[a:1 b:[x y]]");
         let v = parse_yaml_value("a: &x {k: 1}\nb: *x").unwrap();
         assert_eq!(super::super::go_format(&v), "map[a:map[k:1] b:map[k:1]]");
-    }
-}
-
-#[cfg(test)]
-mod probe {
-    #[test]
-    #[ignore]
-    fn print_errors() {
-        for src in std::fs::read_to_string("/tmp/xv/yaml_inputs.txt")
-            .unwrap()
-            .lines()
-        {
-            let s = src.replace("\\n", "\n").replace("\\t", "\t");
-            println!(
-                "{} => {:?}",
-                src,
-                super::parse_yaml_value(&s).map(|v| super::super::go_format(&v))
-            );
-        }
     }
 }

@@ -403,7 +403,7 @@ fn chunk<'a>(_: &mut Ctx, a: Vec<Val<'a>>) -> Result<Val<'a>, String> {
             let ix = i * size + j;
             match it.get(ix as usize) {
                 Some(x) if ix >= 0 => c.push(x.clone()),
-                _ => return Err(format!("reflect: slice index out of range")),
+                _ => return Err("reflect: slice index out of range".to_string()),
             }
         }
         out.push(c);

@@ -338,10 +338,8 @@ impl<'s> P<'s> {
                         .iter()
                         .find(|op| self.s[self.i..].starts_with(op.as_bytes()))
                     {
-                        if !(*op == "(" || *op == ")") || true {
-                            let (l, c) = pos(self.s, self.i);
-                            return Err(format!("{}:{}: `{}` is not a valid word", l, c, op));
-                        }
+                        let (l, c) = pos(self.s, self.i);
+                        return Err(format!("{}:{}: `{}` is not a valid word", l, c, op));
                     }
                     let ch = std::str::from_utf8(&self.s[self.i..])
                         .ok()

@@ -385,21 +385,21 @@ fn spew_value(out: &mut String, v: &Value, depth: usize, no_indent: bool) {
         Value::Time(t) => out.push_str(&t.go_string()),
         Value::Map(_) | Value::StrMap(_) | Value::AnyMap(_) => {
             out.push_str("{\n");
+            // go-spew does not sort keys; Go's iteration order of small maps
+            // is in practice the insertion order, which we keep.
             let entries: Vec<(Value, Value)> = match v {
                 Value::Map(m) => {
-                    let mut e: Vec<_> = m
+                    let e: Vec<_> = m
                         .iter()
                         .map(|(k, x)| (Value::Str(k.clone()), x.clone()))
                         .collect();
-                    e.sort_by(|a, b| a.0.go_bytes().cmp(&b.0.go_bytes()));
                     e
                 }
                 Value::StrMap(m) => {
-                    let mut e: Vec<_> = m
+                    let e: Vec<_> = m
                         .iter()
                         .map(|(k, x)| (Value::Str(k.clone()), Value::Str(x.clone())))
                         .collect();
-                    e.sort_by(|a, b| a.0.go_bytes().cmp(&b.0.go_bytes()));
                     e
                 }
                 Value::AnyMap(m) => m.clone(),

@@ -101,8 +101,29 @@ fn globbing_and_checksums_match_go_task() {
     write(&root, "outside/o.txt", "o");
     std::os::unix::fs::symlink("../sub", proj.join("src2/lnk")).unwrap();
 
+    let (failures, total_items) = compare(&go, &root, &proj, CASES, false);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        total_items > 60,
+        "go-task listed only {total_items} items in all"
+    );
+    eprintln!(
+        "{} pattern sets, {total_items} items agree with go-task",
+        CASES.len()
+    );
+}
+
+/// Runs each pattern set through go-task and through oxtask; returns the disagreements
+/// and how many items go-task listed.
+fn compare(
+    go: &Path,
+    root: &Path,
+    proj: &Path,
+    cases: &[&[&str]],
+    gitignore: bool,
+) -> (Vec<String>, usize) {
     let mut yaml = String::from("version: '3'\ntasks:\n");
-    for (i, case) in CASES.iter().enumerate() {
+    for (i, case) in cases.iter().enumerate() {
         yaml.push_str(&format!("  t{i}:\n    sources:\n"));
         for p in *case {
             match p.strip_prefix("exclude:") {
@@ -114,15 +135,18 @@ fn globbing_and_checksums_match_go_task() {
             "    cmds:\n      - for: sources\n        cmd: printf '%s\\n' \"{{.ITEM}}\"\n",
         );
     }
+    if gitignore {
+        yaml = yaml.replacen("tasks:\n", "use_gitignore: true\ntasks:\n", 1);
+    }
     fs::write(proj.join("Taskfile.yml"), yaml).unwrap();
 
     let mut failures = Vec::new();
     let mut total_items = 0;
-    for (i, case) in CASES.iter().enumerate() {
+    for (i, case) in cases.iter().enumerate() {
         let name = format!("t{i}");
-        let out = Command::new(&go)
+        let out = Command::new(go)
             .args(["-s", &name])
-            .current_dir(&proj)
+            .current_dir(proj)
             .env("NO_COLOR", "1")
             .output()
             .unwrap();
@@ -143,7 +167,7 @@ fn globbing_and_checksums_match_go_task() {
             })
             .collect();
         total_items += go_items.len();
-        let ours = for_items(&proj, &specs, false);
+        let ours = for_items(proj, &specs, gitignore);
         if ours != go_items {
             failures.push(format!("{case:?}: go-task {go_items:?}, oxtask {ours:?}"));
             continue;
@@ -154,26 +178,72 @@ fn globbing_and_checksums_match_go_task() {
         let fp = Fingerprint {
             task: &name,
             name: &name,
-            dir: &proj,
+            dir: proj,
             sources: &specs,
             generates: &[],
             method: &method,
             temp_dir: &temp,
             dry: true,
-            use_gitignore: false,
+            use_gitignore: gitignore,
         };
         match fp.special_var().unwrap() {
             Some(SpecialVar::Checksum(c)) if c == go_sum.trim() => {}
             other => failures.push(format!("{case:?}: checksum {other:?}, go-task {go_sum:?}")),
         }
     }
+    (failures, total_items)
+}
+
+const GITIGNORE_CASES: &[&[&str]] = &[
+    &["**/*.txt"],
+    &["*.log", "src/*.log"],
+    &["src/**/*"],
+    &["src/*/*"],
+    &["build/*", "src/build/*"],
+    &["*.txt", "src/sub/*.txt"],
+];
+
+#[test]
+fn gitignore_filtering_matches_go_task() {
+    let Some(go) = go_task() else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("go-task 3.54.0 not found (run .ci/install-uptodate.sh)");
+        }
+        eprintln!("skipped: go-task 3.54.0 not found (set GO_TASK or run .ci/install-uptodate.sh)");
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().canonicalize().unwrap();
+    let proj = root.join("repo");
+    fs::create_dir_all(proj.join(".git")).unwrap();
+    write(&proj, ".gitignore", "*.log\nbuild/\n/top.txt\n!keep.log\n");
+    write(&proj, "src/.gitignore", "secret*\n!important.log\n");
+    write(&proj, "src/sub/.gitignore", "*.tmp\n# comment\n\n");
+    for rel in [
+        "top.txt",
+        "a.txt",
+        "x.log",
+        "keep.log",
+        "build/out.txt",
+        "src/a.txt",
+        "src/secret.txt",
+        "src/important.log",
+        "src/other.log",
+        "src/sub/t.tmp",
+        "src/sub/k.txt",
+        "src/sub/top.txt",
+        "src/build/b.txt",
+    ] {
+        write(&proj, rel, rel);
+    }
+    let (failures, total_items) = compare(&go, &root, &proj, GITIGNORE_CASES, true);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(
-        total_items > 60,
+        total_items > 10,
         "go-task listed only {total_items} items in all"
     );
     eprintln!(
-        "{} pattern sets, {total_items} items agree with go-task",
-        CASES.len()
+        "{} gitignore pattern sets, {total_items} items agree with go-task",
+        GITIGNORE_CASES.len()
     );
 }

@@ -601,7 +601,8 @@ fn corpus_generates_sequence_timestamp_flow() {
         SystemTime::now() - Duration::from_secs(60),
     );
     let abs_out = root.join("abs.txt");
-    let cases: Vec<(&str, PathBuf, Vec<GlobSpec>, Vec<GlobSpec>, PathBuf)> = vec![
+    type Case<'a> = (&'a str, PathBuf, Vec<GlobSpec>, Vec<GlobSpec>, PathBuf);
+    let cases: Vec<Case> = vec![
         (
             "rel.txt",
             sub.clone(),

@@ -643,6 +643,39 @@ mod tests {
     }
 
     #[test]
+    fn streamed_and_batched_reads_hash_as_one_stream() {
+        let t = tempfile::tempdir().unwrap();
+        let mut files = Vec::new();
+        let mut expected = Vec::new();
+        let big: Vec<u8> = (0..(READ_AHEAD_MAX_FILE as usize + 12_345))
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        for (i, content) in [
+            b"small one".to_vec(),
+            big.clone(),
+            Vec::new(),
+            b"after the big one".to_vec(),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let p = t.path().join(format!("f{i}.bin"));
+            std::fs::write(&p, &content).unwrap();
+            expected.extend_from_slice(format!("f{i}.bin").as_bytes());
+            expected.extend_from_slice(&content);
+            let meta = Some(FileMeta::of(&std::fs::metadata(&p).unwrap()));
+            files.push(Matched { path: p, meta });
+        }
+        let d = xxhash_rust::xxh3::xxh3_128(&expected);
+        assert_eq!(hash_sources(&files).unwrap(), ((d >> 64) as u64, d as u64));
+        std::fs::remove_file(&files[3].path).unwrap();
+        assert!(
+            hash_sources(&files).is_err(),
+            "a vanished source is an error"
+        );
+    }
+
+    #[test]
     fn base_names() {
         assert_eq!(base_name(Path::new("/a/b/c.txt")), b"c.txt");
         assert_eq!(base_name(Path::new("c.txt")), b"c.txt");

@@ -64,6 +64,18 @@ const CASES: &[&[&str]] = &[
     &["src/**/[0-9].txt"],
     &["src/*.{txt,md}"],
     &["src/d/*", "exclude:src/d/x.md", "src/d/x.md"],
+    &["@DIR@/src/*.txt"],
+    &["@DIR@/src/**/*.md"],
+    &["src/./d/../*.txt"],
+    &["src/**/"],
+    &["src/d/"],
+    &["src/*/"],
+    &["src/[[:digit:]].txt"],
+    &["src/\\*.txt"],
+    &["src/d/e\\ f.txt"],
+    &["src/*\\.txt"],
+    &["src/\\[a].txt", "src/[a]\\.txt"],
+    &["src/\\a.txt"],
 ];
 
 #[test]
@@ -84,6 +96,8 @@ fn globbing_and_checksums_match_go_task() {
         ("src/1.txt", "1"),
         ("src/2.txt", "2"),
         ("src/!n.txt", "n"),
+        ("src/*.txt", "star"),
+        ("src/[a].txt", "bracket"),
         ("src/.h.txt", "h"),
         ("src/.hid/c.txt", "c"),
         ("src/d/d.txt", "d"),
@@ -126,6 +140,7 @@ fn compare(
     for (i, case) in cases.iter().enumerate() {
         yaml.push_str(&format!("  t{i}:\n    sources:\n"));
         for p in *case {
+            let p = p.replace("@DIR@", &proj.to_string_lossy());
             match p.strip_prefix("exclude:") {
                 Some(x) => yaml.push_str(&format!("      - exclude: '{x}'\n")),
                 None => yaml.push_str(&format!("      - '{p}'\n")),
@@ -161,9 +176,10 @@ fn compare(
             .collect();
         let specs: Vec<GlobSpec> = case
             .iter()
+            .map(|p| p.replace("@DIR@", &proj.to_string_lossy()))
             .map(|p| match p.strip_prefix("exclude:") {
                 Some(x) => GlobSpec::exclude(x),
-                None => GlobSpec::include(*p),
+                None => GlobSpec::include(p.as_str()),
             })
             .collect();
         total_items += go_items.len();

@@ -76,6 +76,12 @@ const CASES: &[&[&str]] = &[
     &["src/*\\.txt"],
     &["src/\\[a].txt", "src/[a]\\.txt"],
     &["src/\\a.txt"],
+    &["src/\"*\".txt", "src/'a'.txt"],
+    &["src/\"[a]\".txt", "src/d/\"e f\".txt"],
+    &["src/{a,\"*\"}.txt"],
+    &["src/**/{d,z}.txt"],
+    &["src/*/**/*.txt"],
+    &["src/deep/**/**/*.txt"],
 ];
 
 #[test]
@@ -140,7 +146,10 @@ fn compare(
     for (i, case) in cases.iter().enumerate() {
         yaml.push_str(&format!("  t{i}:\n    sources:\n"));
         for p in *case {
-            let p = p.replace("@DIR@", &proj.to_string_lossy());
+            // YAML single quotes: a quote is written twice.
+            let p = p
+                .replace("@DIR@", &proj.to_string_lossy())
+                .replace('\'', "''");
             match p.strip_prefix("exclude:") {
                 Some(x) => yaml.push_str(&format!("      - exclude: '{x}'\n")),
                 None => yaml.push_str(&format!("      - '{p}'\n")),

@@ -1,4 +1,5 @@
-//! Differential check of source globbing and checksums against the real go-task 3.54.0:
+//! Differential checks against the real go-task 3.54.0: source globbing, checksums,
+//! gitignore filtering and dotenv parsing. For globbing:
 //! for many pattern shapes, go-task prints its `for: sources` items and writes its
 //! checksum file; ours must agree exactly.
 //!
@@ -271,4 +272,106 @@ fn gitignore_filtering_matches_go_task() {
         "{} gitignore pattern sets, {total_items} items agree with go-task",
         GITIGNORE_CASES.len()
     );
+}
+
+/// .env files fed to go-task (its values read back with `env -0`) and to our parser.
+const DOTENV_CASES: &[&str] = &[
+    "A=1\nB=2\n",
+    "# c\nexport A=1\n  B = spaced  \nC: yaml\nexportD=x\n",
+    "A=x # c\nB=x#nc\nC='q # not comment'\nD=\"dq # not\" # comment\n",
+    "S='raw \\n $A'\nA=1\nD=\"l1\\nl2 \\\"q\\\" \\$A ${A} $A\"\n",
+    "M=\"multi\nline\"\nN=after\n",
+    "LATER=$B\nB=bee\nU=$B-${B}-$NOPE-$lower-$HOME\n",
+    "A=1\nA=2\n",
+    "A B=1\nX=$(A)\nZ=${A\n",
+    "K.dotted=1\n_U=2\n",
+    "A=1\r\nB=2\r\n",
+    "E=\nF=  \nG=\t x \t\n",
+    "Q=\"a\\\\nb\\\\\\\\c\"\nR=\"tab\\tx\"\n",
+    "U=h\u{e9}llo w\u{f6}rld\n",
+    "A=\"unterminated\nB=2\n",
+    "A-B=1\n",
+    "FOO\n",
+    "OK=1\nBAD LINE\n",
+    "\u{c4}=1\n",
+    "V='it''s'\n",
+];
+
+#[test]
+fn dotenv_matches_go_task() {
+    use oxtask::taskfile::dotenv;
+    let Some(go) = go_task() else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("go-task 3.54.0 not found (run .ci/install-uptodate.sh)");
+        }
+        eprintln!("skipped: go-task 3.54.0 not found (set GO_TASK or run .ci/install-uptodate.sh)");
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().canonicalize().unwrap();
+    fs::write(
+        dir.join("Taskfile.yml"),
+        "version: '3'\ndotenv: ['.env']\ntasks:\n  default:\n    cmds: ['env -0']\n",
+    )
+    .unwrap();
+    let run = |content: &str| {
+        fs::write(dir.join(".env"), content).unwrap();
+        let out = Command::new(&go)
+            .arg("-s")
+            .current_dir(&dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", "/home/tester")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let env: Vec<(String, String)> = String::from_utf8_lossy(&out.stdout)
+            .split('\0')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        (
+            out.status.code(),
+            env,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (_, base, _) = run("");
+    let mut failures = Vec::new();
+    for case in DOTENV_CASES {
+        let (code, env, stderr) = run(case);
+        let ours = dotenv::read_file(&dir.join(".env"));
+        match ours {
+            Ok(vars) => {
+                if code != Some(0) {
+                    failures.push(format!(
+                        "{case:?}: go-task failed ({stderr:?}), we parsed {vars:?}"
+                    ));
+                    continue;
+                }
+                // What go-task added on top of its own environment.
+                let mut go_added: Vec<(String, String)> =
+                    env.into_iter().filter(|kv| !base.contains(kv)).collect();
+                go_added.sort();
+                let mut ours: Vec<(String, String)> = vars
+                    .into_iter()
+                    .filter(|(k, v)| !base.contains(&(k.clone(), v.clone())))
+                    .collect();
+                ours.sort();
+                if go_added != ours {
+                    failures.push(format!("{case:?}: go-task {go_added:?}, oxtask {ours:?}"));
+                }
+            }
+            Err(e) => {
+                if code != Some(e.exit_code()) || stderr.trim_end() != e.to_string() {
+                    failures.push(format!(
+                        "{case:?}: go-task exit {code:?} {stderr:?}, oxtask {:?}",
+                        e.to_string()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    eprintln!("{} dotenv files agree with go-task", DOTENV_CASES.len());
 }

@@ -96,6 +96,9 @@ fn glob_expansion_never_panics() {
     for _ in 0..3_000 {
         // Relative and without `..`, so no pattern can walk the whole filesystem.
         let s = format!("a{}", rng.string(&alphabet, 12));
+        if s.contains("..") {
+            continue;
+        }
         let specs = [GlobSpec::include(s.clone())];
         let _ = for_items(root, &specs, false);
         let _ = for_items(root, &specs, true);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tools for the up-to-date tests and bench/bench.py: go-task 3.54.0 (differential test in
-# tests/fingerprint_vs_go_task.rs, benchmark baseline) and hyperfine (benchmark timing).
+# tests/vs_go_task.rs, benchmark baseline) and hyperfine (benchmark timing).
 # Idempotent.
 set -euo pipefail
 

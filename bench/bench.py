@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """oxtask beside go-task 3.54.0 on the shared benchmark workloads.
 
-    python3 bench/bench.py [--runs N] [--only SUBSTR] [--keep DIR]
+    python3 bench/bench.py [--runs N] [--only SUBSTR] [--keep DIR] [--interleave]
 
 Builds the release binary (`task`) and the fingerprint probe example, installs go-task
 3.54.0 if it is missing, generates the workloads with $SHARED_DIR/bench/gen.py
@@ -144,6 +144,9 @@ def main():
     ap.add_argument("--runs", type=int, help="override the runs per benchmark")
     ap.add_argument("--only", action="append", help="benchmarks whose name contains this")
     ap.add_argument("--keep", help="generate the workloads here and keep them")
+    ap.add_argument("--interleave", action="store_true",
+                    help="time with our own loop, alternating the two tools run by run "
+                         "(steadier than hyperfine's back-to-back series on a busy machine)")
     args = ap.parse_args()
 
     gen = os.path.join(SHARED, "bench", "gen.py")
@@ -156,7 +159,7 @@ def main():
     ox = os.path.join(target, "release", "task")
     probe = os.path.join(target, "release", "examples", "fingerprint_check")
     go = go_task_path()
-    hyper = have_hyperfine()
+    hyper = not args.interleave and have_hyperfine()
     log(f"go-task: {go}; oxtask: {ox}; timing with {'hyperfine' if hyper else 'own loop'}")
 
     work = args.keep or tempfile.mkdtemp(prefix="oxtask-bench-")

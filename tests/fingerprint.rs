@@ -601,7 +601,8 @@ fn corpus_generates_sequence_timestamp_flow() {
         SystemTime::now() - Duration::from_secs(60),
     );
     let abs_out = root.join("abs.txt");
-    let cases: Vec<(&str, PathBuf, Vec<GlobSpec>, Vec<GlobSpec>, PathBuf)> = vec![
+    type Case<'a> = (&'a str, PathBuf, Vec<GlobSpec>, Vec<GlobSpec>, PathBuf);
+    let cases: Vec<Case> = vec![
         (
             "rel.txt",
             sub.clone(),
@@ -648,4 +649,19 @@ fn corpus_generates_sequence_timestamp_flow() {
         );
     }
     assert!(root.join(".task/timestamp/my-text-file-txt").exists());
+}
+
+#[test]
+fn symlink_loop_under_globstar_ends_like_go_task() {
+    // go-task 3.54 lists s/a.txt and 40 s/loop/…/a.txt: the kernel's symlink limit
+    // (ELOOP) ends the descent.
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    fs::create_dir_all(root.join("s")).unwrap();
+    fs::write(root.join("s/a.txt"), "x\n").unwrap();
+    std::os::unix::fs::symlink(".", root.join("s/loop")).unwrap();
+    let items = for_items(root, &[inc("s/**/*.txt")], false);
+    assert_eq!(items.len(), 41);
+    assert_eq!(items[0], "s/a.txt");
+    assert_eq!(items[40], format!("s/{}a.txt", "loop/".repeat(40)));
 }

@@ -328,7 +328,7 @@ impl Fingerprint<'_> {
         match self.method {
             Method::Checksum => Ok(Some(SpecialVar::Checksum(self.checksum()?))),
             Method::Timestamp => {
-                let files = glob::globs(self.dir, self.sources, self.use_gitignore, true);
+                let files = glob::globs_unsorted(self.dir, self.sources, self.use_gitignore, true);
                 let newest = files
                     .iter()
                     .filter_map(|m| m.meta.map(|x| x.mtime))
@@ -383,11 +383,12 @@ impl Fingerprint<'_> {
     }
 
     fn timestamp_up_to_date(&self) -> Result<bool, FingerprintError> {
-        let sources = glob::globs(self.dir, self.sources, self.use_gitignore, true);
+        // Only times matter here, not the order.
+        let sources = glob::globs_unsorted(self.dir, self.sources, self.use_gitignore, true);
         if !self.generates_exist()? {
             return Ok(false);
         }
-        let generates = glob::globs(self.dir, self.generates, self.use_gitignore, true);
+        let generates = glob::globs_unsorted(self.dir, self.generates, self.use_gitignore, true);
         let ts_file = self.timestamp_file();
         let mut newest_output: Option<(i64, i64)> = generates
             .iter()
@@ -429,7 +430,8 @@ impl Fingerprint<'_> {
     /// go-task's checksum of the sources, through the metadata cache for large sets.
     fn checksum(&self) -> Result<String, FingerprintError> {
         let scan_start = SystemTime::now();
-        let files = glob::globs(self.dir, self.sources, self.use_gitignore, true);
+        // Sorted only when contents must be hashed: the cache digest ignores order.
+        let mut files = glob::globs_unsorted(self.dir, self.sources, self.use_gitignore, true);
         let cacheable = files.len() >= CACHE_MIN_FILES && files.iter().all(|m| m.meta.is_some());
         let digest = cacheable.then(|| meta_digest(&files));
         let cache_file = self.cache_file();
@@ -438,6 +440,7 @@ impl Fingerprint<'_> {
                 return Ok(sum);
             }
         }
+        glob::sort_matched(&mut files);
         let (hi, lo) = hash_sources(&files)?;
         let sum = format!("{hi:x}{lo:x}");
         if let Some(d) = digest {
@@ -462,7 +465,7 @@ impl Fingerprint<'_> {
     }
 }
 
-const CACHE_MAGIC: &str = "oxtask-checksum-cache 1";
+const CACHE_MAGIC: &str = "oxtask-checksum-cache 2";
 
 fn meta_time((s, n): (i64, i64)) -> SystemTime {
     if s >= 0 {
@@ -479,12 +482,16 @@ fn system_time_parts(t: SystemTime) -> (i64, i64) {
     }
 }
 
-/// Identifies a source set and the metadata of every file in it.
+/// Identifies a source set and the metadata of every file in it, in any order: the
+/// count plus the wrapping sum of one 128-bit hash per file (the paths of a set are
+/// distinct, so the sum stands for the set).
 fn meta_digest(files: &[Matched]) -> u128 {
-    let mut h = Xxh3::new();
+    let mut sum = files.len() as u128;
+    let mut buf = Vec::with_capacity(256);
     for m in files {
-        h.update(m.path.as_os_str().as_bytes());
-        h.update(&[0]);
+        buf.clear();
+        buf.extend_from_slice(m.path.as_os_str().as_bytes());
+        buf.push(0);
         if let Some(x) = m.meta {
             for v in [
                 x.dev,
@@ -495,11 +502,12 @@ fn meta_digest(files: &[Matched]) -> u128 {
                 x.ctime.0 as u64,
                 x.ctime.1 as u64,
             ] {
-                h.update(&v.to_le_bytes());
+                buf.extend_from_slice(&v.to_le_bytes());
             }
         }
+        sum = sum.wrapping_add(xxhash_rust::xxh3::xxh3_128(&buf));
     }
-    h.digest128()
+    sum
 }
 
 fn read_cache(path: &Path, digest: u128) -> Option<String> {
@@ -640,6 +648,39 @@ mod tests {
         let t = UNIX_EPOCH + Duration::new(1_700_000_000, 120_000_000);
         assert_eq!(go_time_string(t), "2023-11-14 22:13:20.12 +0000 UTC");
         assert_eq!(go_time_string(UNIX_EPOCH), "1970-01-01 00:00:00 +0000 UTC");
+    }
+
+    #[test]
+    fn streamed_and_batched_reads_hash_as_one_stream() {
+        let t = tempfile::tempdir().unwrap();
+        let mut files = Vec::new();
+        let mut expected = Vec::new();
+        let big: Vec<u8> = (0..(READ_AHEAD_MAX_FILE as usize + 12_345))
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        for (i, content) in [
+            b"small one".to_vec(),
+            big.clone(),
+            Vec::new(),
+            b"after the big one".to_vec(),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let p = t.path().join(format!("f{i}.bin"));
+            std::fs::write(&p, &content).unwrap();
+            expected.extend_from_slice(format!("f{i}.bin").as_bytes());
+            expected.extend_from_slice(&content);
+            let meta = Some(FileMeta::of(&std::fs::metadata(&p).unwrap()));
+            files.push(Matched { path: p, meta });
+        }
+        let d = xxhash_rust::xxh3::xxh3_128(&expected);
+        assert_eq!(hash_sources(&files).unwrap(), ((d >> 64) as u64, d as u64));
+        std::fs::remove_file(&files[3].path).unwrap();
+        assert!(
+            hash_sources(&files).is_err(),
+            "a vanished source is an error"
+        );
     }
 
     #[test]

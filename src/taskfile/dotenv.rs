@@ -5,6 +5,10 @@
 //! - [`read_file`]: one file; errors read `error reading env file PATH: …` like go-task's.
 //! - [`load`]: several files in order, missing ones skipped, the **first** file that sets
 //!   a key wins (go-task's set-if-absent merge).
+//! - [`load_in`]: the same for `dotenv:` entries (already templated) relative to a dir:
+//!   the Taskfile's dir for the top-level key, the task's dir for a task's key. go-task
+//!   prints top-level errors as `Display` does (`error reading env file PATH: …`) and
+//!   task-level ones bare ([`DotenvError::godotenv_message`]).
 //!
 //! The grammar follows godotenv, quirks included, because users' files were written
 //! against it:
@@ -63,6 +67,17 @@ impl DotenvError {
         match self {
             DotenvError::Parse { source, .. } => Some(source.line),
             DotenvError::Io { .. } => None,
+        }
+    }
+
+    /// godotenv's own text, without the file: what go-task prints for a task-level
+    /// `dotenv:` error.
+    pub fn godotenv_message(&self) -> String {
+        match self {
+            DotenvError::Parse { source, .. } => source.message.clone(),
+            DotenvError::Io {
+                path, op, source, ..
+            } => go_io_message(op, path, source),
         }
     }
 
@@ -149,6 +164,49 @@ pub fn load<P: AsRef<Path>>(
         }
     }
     Ok(merged.entries)
+}
+
+/// `dotenv:` entries relative to `dir` (absolute ones kept), empty entries skipped.
+pub fn load_in<S: AsRef<str>>(
+    dir: &Path,
+    entries: &[S],
+) -> Result<Vec<(String, String)>, DotenvError> {
+    let paths = entries
+        .iter()
+        .map(|e| e.as_ref())
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            if e.starts_with('/') {
+                PathBuf::from(e)
+            } else {
+                go_join(dir, e)
+            }
+        });
+    load(paths)
+}
+
+/// Go's `filepath.Join`: joined, then `.` and `..` resolved lexically (go-task prints
+/// the path in this form).
+fn go_join(dir: &Path, rel: &str) -> PathBuf {
+    let joined = format!("{}/{rel}", dir.display());
+    let rooted = joined.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for p in joined.split('/') {
+        match p {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|l| *l != "..") => {
+                parts.pop();
+            }
+            ".." if rooted => {}
+            p => parts.push(p),
+        }
+    }
+    let body = parts.join("/");
+    PathBuf::from(match (rooted, body.is_empty()) {
+        (true, _) => format!("/{body}"),
+        (false, true) => ".".to_string(),
+        (false, false) => body,
+    })
 }
 
 /// An insertion-ordered map; files are small, so a linear scan is fine.
@@ -591,6 +649,28 @@ mod tests {
         std::fs::write(&b, "X=from-b\nZ=zb\n").unwrap();
         let got = load([dir.path().join("missing.env"), a, b]).unwrap();
         assert_eq!(got, kv(&[("X", "from-a"), ("Y", "ya"), ("Z", "zb")]));
+    }
+
+    #[test]
+    fn load_in_joins_with_dir_and_skips_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("sub/.env"), "A=sub\n").unwrap();
+        std::fs::write(dir.path().join(".env"), "A=top\nB=top\n").unwrap();
+        let abs = dir.path().join(".env");
+        let got = load_in(
+            &dir.path().join("sub"),
+            &["", ".env", abs.to_str().unwrap(), "../nope.env"],
+        )
+        .unwrap();
+        assert_eq!(got, kv(&[("A", "sub"), ("B", "top")]));
+        std::fs::write(dir.path().join("bad.env"), "X\n").unwrap();
+        let err = load_in(dir.path(), &["./sub/../bad.env"]).unwrap_err();
+        assert_eq!(err.path(), dir.path().join("bad.env"));
+        assert_eq!(
+            err.godotenv_message(),
+            r#"unexpected character "\n" in variable name near "X\n""#
+        );
     }
 
     #[test]

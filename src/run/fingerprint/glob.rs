@@ -304,7 +304,7 @@ fn fast_glob(pattern: &str, want_meta: bool) -> Option<Result<Vec<Matched>, Glob
                 out.push(Out::Stop(path, Stop::Fail(GlobError::BadPattern)));
                 continue;
             }
-            let fname = entry.file_name();
+            let fname = path.file_name().unwrap_or_default();
             if go_match(name, &fname.to_string_lossy()) != Ok(true) {
                 continue;
             }
@@ -517,6 +517,10 @@ fn general_glob(pattern: &str, want_meta: bool) -> Result<Vec<Matched>, GlobErro
             },
         }
     }
+    // The same file can come twice (`{a,a}`, `**/**`, a split `$X`); go-task's map
+    // keeps it once. (The fast walk never repeats a file.)
+    let mut seen = std::collections::HashSet::with_capacity(paths.len());
+    paths.retain(|p| seen.insert(p.as_os_str().to_os_string()));
     let stats = par::map(&paths, |p| std::fs::metadata(on_disk(&base, p)));
     let mut out = Vec::with_capacity(paths.len());
     for (p, st) in paths.into_iter().zip(stats) {
@@ -544,41 +548,50 @@ pub fn glob_one(dir: &Path, pattern: &str, want_meta: bool) -> Result<Vec<Matche
 /// go-task's `Globs`: all entries with excludes applied, optionally filtered through
 /// .gitignore, sorted bytewise. An entry that fails to expand is skipped.
 pub fn globs(dir: &Path, specs: &[GlobSpec], use_gitignore: bool, want_meta: bool) -> Vec<Matched> {
-    // Keyed by the path's bytes, like go-task's map of strings (`Path` equality would
-    // merge `a/./b` with `a/b`).
-    let mut map: HashMap<std::ffi::OsString, (bool, Option<FileMeta>)> = HashMap::new();
-    let single = specs.len() == 1 && !specs[0].exclude;
-    let mut list: Vec<Matched> = Vec::new();
-    for spec in specs {
-        let Ok(found) = glob_one(dir, &spec.pattern, want_meta) else {
-            continue;
-        };
-        if single {
-            list = found;
-        } else {
+    let mut list = globs_unsorted(dir, specs, use_gitignore, want_meta);
+    sort_matched(&mut list);
+    list
+}
+
+/// Bytewise order of the paths, as Go sorts strings.
+pub fn sort_matched(list: &mut [Matched]) {
+    list.sort_unstable_by(|a, b| {
+        a.path
+            .as_os_str()
+            .as_bytes()
+            .cmp(b.path.as_os_str().as_bytes())
+    });
+}
+
+/// [`globs`] in no particular order, for callers that do not need one.
+pub fn globs_unsorted(
+    dir: &Path,
+    specs: &[GlobSpec],
+    use_gitignore: bool,
+    want_meta: bool,
+) -> Vec<Matched> {
+    let mut list: Vec<Matched> = if specs.len() == 1 && !specs[0].exclude {
+        glob_one(dir, &specs[0].pattern, want_meta).unwrap_or_default()
+    } else {
+        // Keyed by the path's bytes, like go-task's map of strings (`Path` equality
+        // would merge `a/./b` with `a/b`); a later entry overrides an earlier one.
+        let mut map: HashMap<std::ffi::OsString, (bool, Option<FileMeta>)> = HashMap::new();
+        for spec in specs {
+            let Ok(found) = glob_one(dir, &spec.pattern, want_meta) else {
+                continue;
+            };
             for m in found {
                 map.insert(m.path.into_os_string(), (!spec.exclude, m.meta));
             }
         }
-    }
-    if !single {
-        list = map
-            .into_iter()
+        map.into_iter()
             .filter(|(_, (keep, _))| *keep)
             .map(|(path, (_, meta))| Matched {
                 path: PathBuf::from(path),
                 meta,
             })
-            .collect();
-    } else {
-        list.sort_unstable_by(|a, b| {
-            a.path
-                .as_os_str()
-                .as_bytes()
-                .cmp(b.path.as_os_str().as_bytes())
-        });
-        list.dedup_by(|a, b| a.path.as_os_str() == b.path.as_os_str());
-    }
+            .collect()
+    };
     if use_gitignore && !list.is_empty() {
         let abs_dir = abs(dir);
         let abs_paths: Vec<PathBuf> = list.iter().map(|m| abs(&m.path)).collect();
@@ -588,12 +601,6 @@ pub fn globs(dir: &Path, specs: &[GlobSpec], use_gitignore: bool, want_meta: boo
         let mut k = keep.into_iter();
         list.retain(|_| k.next().unwrap_or(true));
     }
-    list.sort_unstable_by(|a, b| {
-        a.path
-            .as_os_str()
-            .as_bytes()
-            .cmp(b.path.as_os_str().as_bytes())
-    });
     list
 }
 

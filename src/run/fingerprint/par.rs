@@ -9,10 +9,14 @@ use std::sync::{Condvar, Mutex};
 /// second thread per core keeps cores busy across the kernel's waits and holds its
 /// share on a machine shared with other jobs.
 pub fn threads() -> usize {
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    (cores * 2).clamp(2, 8)
+    // Asking costs a few reads of /proc and cgroup files: once per process is enough.
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *N.get_or_init(|| {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        (cores * 2).clamp(2, 8)
+    })
 }
 
 struct Shared {

@@ -79,27 +79,27 @@ pub fn expand_fields(
     Ok(out)
 }
 
-fn classify(parts: &[(String, bool)]) -> Field {
+/// One piece of a field: its text inside a glob pattern, its text as a plain path, and
+/// whether it came from quotes.
+#[derive(Debug, Clone, Default)]
+struct Piece {
+    pat: String,
+    lit: String,
+    quoted: bool,
+}
+
+fn classify(parts: &[Piece]) -> Field {
     let candidate = parts
         .iter()
-        .any(|(s, quoted)| !quoted && s.contains(['*', '?', '[']));
+        .any(|p| !p.quoted && p.pat.contains(['*', '?', '[']));
+    let literal: String = parts.iter().map(|p| p.lit.as_str()).collect();
     if candidate {
-        let mut esc = String::new();
-        for (s, quoted) in parts {
-            if *quoted {
-                quote_meta(s, &mut esc);
-            } else {
-                esc.push_str(s);
-            }
-        }
-        if has_meta(&esc) {
-            return Field::Glob {
-                pattern: esc,
-                literal: parts.iter().map(|(s, _)| s.as_str()).collect(),
-            };
+        let pattern: String = parts.iter().map(|p| p.pat.as_str()).collect();
+        if has_meta(&pattern) {
+            return Field::Glob { pattern, literal };
         }
     }
-    Field::Literal(parts.iter().map(|(s, _)| s.as_str()).collect())
+    Field::Literal(literal)
 }
 
 fn is_name_start(c: char) -> bool {
@@ -480,33 +480,46 @@ fn expand_nodes(
     Ok(())
 }
 
-/// Splits a word into fields of `(text, quoted)` parts.
-fn word_fields(atoms: &[Atom]) -> Vec<Vec<(String, bool)>> {
+/// Splits a word into fields. A backslash-escaped character stays escaped inside a
+/// pattern (go-task 3.54's binary treats `src/\*.txt` as the literal name `*.txt`) and
+/// loses its backslash as a plain path.
+fn word_fields(atoms: &[Atom]) -> Vec<Vec<Piece>> {
     let mut fields = Vec::new();
-    let mut cur: Vec<(String, bool)> = Vec::new();
+    let mut cur: Vec<Piece> = Vec::new();
     let mut allow_empty = false;
-    let push = |cur: &mut Vec<(String, bool)>, c: char, quoted: bool| match cur.last_mut() {
-        Some((s, q)) if *q == quoted => s.push(c),
-        _ => cur.push((c.to_string(), quoted)),
+    let push_unquoted = |cur: &mut Vec<Piece>, pat: &str, lit: char| match cur.last_mut() {
+        Some(p) if !p.quoted => {
+            p.pat.push_str(pat);
+            p.lit.push(lit);
+        }
+        _ => cur.push(Piece {
+            pat: pat.to_string(),
+            lit: lit.to_string(),
+            quoted: false,
+        }),
     };
     for a in atoms {
         match a {
-            Atom::C(c) | Atom::Esc(c) => push(&mut cur, *c, false),
+            Atom::C(c) => push_unquoted(&mut cur, c.encode_utf8(&mut [0; 4]), *c),
+            Atom::Esc(c) => push_unquoted(&mut cur, &format!("\\{c}"), *c),
             Atom::Q(s) => {
                 allow_empty = true;
-                cur.push((s.clone(), true));
+                let mut pat = String::new();
+                quote_meta(s, &mut pat);
+                cur.push(Piece {
+                    pat,
+                    lit: s.clone(),
+                    quoted: true,
+                });
             }
             Atom::Split(v) => {
-                let mut in_field = false;
                 for c in v.chars() {
                     if matches!(c, ' ' | '\t' | '\n') {
-                        if in_field || !cur.is_empty() {
+                        if !cur.is_empty() {
                             fields.push(std::mem::take(&mut cur));
                         }
-                        in_field = false;
                     } else {
-                        push(&mut cur, c, false);
-                        in_field = true;
+                        push_unquoted(&mut cur, c.encode_utf8(&mut [0; 4]), c);
                     }
                 }
             }
@@ -515,7 +528,10 @@ fn word_fields(atoms: &[Atom]) -> Vec<Vec<(String, bool)>> {
     if !cur.is_empty() {
         fields.push(cur);
     } else if allow_empty && fields.is_empty() {
-        fields.push(vec![(String::new(), true)]);
+        fields.push(vec![Piece {
+            quoted: true,
+            ..Piece::default()
+        }]);
     }
     fields
 }
@@ -582,6 +598,10 @@ mod tests {
             vec![g("/d/a*"), g("/d/b*"), g("/d/c*")]
         );
         assert_eq!(fields("/d/\\{a,b}"), vec![l("/d/{a,b}")]);
+        // An escaped wildcard is literal; other escapes keep globbing.
+        assert_eq!(fields("/d/\\*.txt"), vec![l("/d/*.txt")]);
+        assert_eq!(fields("/d/*\\.txt"), vec![g("/d/*\\.txt")]);
+        assert_eq!(fields("/d/\\[a].txt"), vec![l("/d/[a].txt")]);
     }
 
     #[test]

@@ -1,0 +1,377 @@
+//! Differential checks against the real go-task 3.54.0: source globbing, checksums,
+//! gitignore filtering and dotenv parsing. For globbing:
+//! for many pattern shapes, go-task prints its `for: sources` items and writes its
+//! checksum file; ours must agree exactly.
+//!
+//! Needs go-task 3.54.0 (`GO_TASK=/path`, or `task` on PATH reporting 3.54.0; see
+//! .ci/install-uptodate.sh). Without it the test is skipped with a message, except under
+//! CI=true where it fails.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use oxtask::run::fingerprint::{for_items, Fingerprint, GlobSpec, Method, SpecialVar};
+
+fn go_task() -> Option<PathBuf> {
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Some(p) = std::env::var_os("GO_TASK") {
+        candidates.push(PathBuf::from(p));
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        candidates.extend(std::env::split_paths(&path).map(|d| d.join("task")));
+    }
+    candidates.into_iter().find(|p| {
+        Command::new(p)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("3.54.0"))
+    })
+}
+
+fn write(root: &Path, rel: &str, content: &str) {
+    let p = root.join(rel);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, content).unwrap();
+}
+
+/// Pattern sets: `exclude:x` marks an `exclude:` entry (a leading `!` is no negation in
+/// go-task 3.54, just part of the name).
+const CASES: &[&[&str]] = &[
+    &["src/**/*.txt"],
+    &["src/**"],
+    &["src/*"],
+    &["src/*/*.txt"],
+    &["./src/{a,b}.txt"],
+    &["src/.*"],
+    &["src/[ab].txt"],
+    &["src/[!a]*.txt"],
+    &["src/?.txt"],
+    &["src/**/*.md"],
+    &["src/**/*.txt", "exclude:src/d/*"],
+    &["exclude:src/a.txt", "src/*.txt"],
+    &["src/*.txt", "!src/b.txt", "src/!n.txt"],
+    &["src/d/e f.txt"],
+    &["src/missing.txt", "src/a.txt"],
+    &["../outside/*.txt"],
+    &["src/*.TXT"],
+    &["src/**/d/*.txt"],
+    &["src/{1..2}.txt"],
+    &["src2/**/*.txt"],
+    &["src2/*/*.txt"],
+    &["src2/lnk/*.txt"],
+    &["src2/**"],
+    &["src/deep/**/*"],
+    &["src/**/[0-9].txt"],
+    &["src/*.{txt,md}"],
+    &["src/d/*", "exclude:src/d/x.md", "src/d/x.md"],
+    &["@DIR@/src/*.txt"],
+    &["@DIR@/src/**/*.md"],
+    &["src/./d/../*.txt"],
+    &["src/**/"],
+    &["src/d/"],
+    &["src/*/"],
+    &["src/[[:digit:]].txt"],
+    &["src/\\*.txt"],
+    &["src/d/e\\ f.txt"],
+    &["src/*\\.txt"],
+    &["src/\\[a].txt", "src/[a]\\.txt"],
+    &["src/\\a.txt"],
+    &["src/\"*\".txt", "src/'a'.txt"],
+    &["src/\"[a]\".txt", "src/d/\"e f\".txt"],
+    &["src/{a,\"*\"}.txt"],
+    &["src/**/{d,z}.txt"],
+    &["src/*/**/*.txt"],
+    &["src/deep/**/**/*.txt"],
+];
+
+#[test]
+fn globbing_and_checksums_match_go_task() {
+    let Some(go) = go_task() else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("go-task 3.54.0 not found (run .ci/install-uptodate.sh)");
+        }
+        eprintln!("skipped: go-task 3.54.0 not found (set GO_TASK or run .ci/install-uptodate.sh)");
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().canonicalize().unwrap();
+    let proj = root.join("proj");
+    for (rel, c) in [
+        ("src/a.txt", "a"),
+        ("src/b.txt", "b"),
+        ("src/1.txt", "1"),
+        ("src/2.txt", "2"),
+        ("src/!n.txt", "n"),
+        ("src/*.txt", "star"),
+        ("src/[a].txt", "bracket"),
+        ("src/.h.txt", "h"),
+        ("src/.hid/c.txt", "c"),
+        ("src/d/d.txt", "d"),
+        ("src/d/e f.txt", "e"),
+        ("src/d/x.md", "x"),
+        ("src/A.TXT", "A"),
+        ("src/deep/1/2/3/z.txt", "z"),
+        ("src/deep/1/y.md", "y"),
+        ("src2/t.txt", "t"),
+        ("sub/s.txt", "s"),
+        ("sub/.dot/q.txt", "q"),
+    ] {
+        write(&proj, rel, c);
+    }
+    write(&root, "outside/o.txt", "o");
+    std::os::unix::fs::symlink("../sub", proj.join("src2/lnk")).unwrap();
+
+    let (failures, total_items) = compare(&go, &root, &proj, CASES, false);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        total_items > 60,
+        "go-task listed only {total_items} items in all"
+    );
+    eprintln!(
+        "{} pattern sets, {total_items} items agree with go-task",
+        CASES.len()
+    );
+}
+
+/// Runs each pattern set through go-task and through oxtask; returns the disagreements
+/// and how many items go-task listed.
+fn compare(
+    go: &Path,
+    root: &Path,
+    proj: &Path,
+    cases: &[&[&str]],
+    gitignore: bool,
+) -> (Vec<String>, usize) {
+    let mut yaml = String::from("version: '3'\ntasks:\n");
+    for (i, case) in cases.iter().enumerate() {
+        yaml.push_str(&format!("  t{i}:\n    sources:\n"));
+        for p in *case {
+            // YAML single quotes: a quote is written twice.
+            let p = p
+                .replace("@DIR@", &proj.to_string_lossy())
+                .replace('\'', "''");
+            match p.strip_prefix("exclude:") {
+                Some(x) => yaml.push_str(&format!("      - exclude: '{x}'\n")),
+                None => yaml.push_str(&format!("      - '{p}'\n")),
+            }
+        }
+        yaml.push_str(
+            "    cmds:\n      - for: sources\n        cmd: printf '%s\\n' \"{{.ITEM}}\"\n",
+        );
+    }
+    if gitignore {
+        yaml = yaml.replacen("tasks:\n", "use_gitignore: true\ntasks:\n", 1);
+    }
+    fs::write(proj.join("Taskfile.yml"), yaml).unwrap();
+
+    let mut failures = Vec::new();
+    let mut total_items = 0;
+    for (i, case) in cases.iter().enumerate() {
+        let name = format!("t{i}");
+        let out = Command::new(go)
+            .args(["-s", &name])
+            .current_dir(proj)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "go-task {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let go_items: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let specs: Vec<GlobSpec> = case
+            .iter()
+            .map(|p| p.replace("@DIR@", &proj.to_string_lossy()))
+            .map(|p| match p.strip_prefix("exclude:") {
+                Some(x) => GlobSpec::exclude(x),
+                None => GlobSpec::include(p.as_str()),
+            })
+            .collect();
+        total_items += go_items.len();
+        let ours = for_items(proj, &specs, gitignore);
+        if ours != go_items {
+            failures.push(format!("{case:?}: go-task {go_items:?}, oxtask {ours:?}"));
+            continue;
+        }
+        let go_sum = fs::read_to_string(proj.join(".task/checksum").join(&name)).unwrap();
+        let method = Method::Checksum;
+        let temp = root.join("ourstate");
+        let fp = Fingerprint {
+            task: &name,
+            name: &name,
+            dir: proj,
+            sources: &specs,
+            generates: &[],
+            method: &method,
+            temp_dir: &temp,
+            dry: true,
+            use_gitignore: gitignore,
+        };
+        match fp.special_var().unwrap() {
+            Some(SpecialVar::Checksum(c)) if c == go_sum.trim() => {}
+            other => failures.push(format!("{case:?}: checksum {other:?}, go-task {go_sum:?}")),
+        }
+    }
+    (failures, total_items)
+}
+
+const GITIGNORE_CASES: &[&[&str]] = &[
+    &["**/*.txt"],
+    &["*.log", "src/*.log"],
+    &["src/**/*"],
+    &["src/*/*"],
+    &["build/*", "src/build/*"],
+    &["*.txt", "src/sub/*.txt"],
+];
+
+#[test]
+fn gitignore_filtering_matches_go_task() {
+    let Some(go) = go_task() else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("go-task 3.54.0 not found (run .ci/install-uptodate.sh)");
+        }
+        eprintln!("skipped: go-task 3.54.0 not found (set GO_TASK or run .ci/install-uptodate.sh)");
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().canonicalize().unwrap();
+    let proj = root.join("repo");
+    fs::create_dir_all(proj.join(".git")).unwrap();
+    write(&proj, ".gitignore", "*.log\nbuild/\n/top.txt\n!keep.log\n");
+    write(&proj, "src/.gitignore", "secret*\n!important.log\n");
+    write(&proj, "src/sub/.gitignore", "*.tmp\n# comment\n\n");
+    for rel in [
+        "top.txt",
+        "a.txt",
+        "x.log",
+        "keep.log",
+        "build/out.txt",
+        "src/a.txt",
+        "src/secret.txt",
+        "src/important.log",
+        "src/other.log",
+        "src/sub/t.tmp",
+        "src/sub/k.txt",
+        "src/sub/top.txt",
+        "src/build/b.txt",
+    ] {
+        write(&proj, rel, rel);
+    }
+    let (failures, total_items) = compare(&go, &root, &proj, GITIGNORE_CASES, true);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        total_items > 10,
+        "go-task listed only {total_items} items in all"
+    );
+    eprintln!(
+        "{} gitignore pattern sets, {total_items} items agree with go-task",
+        GITIGNORE_CASES.len()
+    );
+}
+
+/// .env files fed to go-task (its values read back with `env -0`) and to our parser.
+const DOTENV_CASES: &[&str] = &[
+    "A=1\nB=2\n",
+    "# c\nexport A=1\n  B = spaced  \nC: yaml\nexportD=x\n",
+    "A=x # c\nB=x#nc\nC='q # not comment'\nD=\"dq # not\" # comment\n",
+    "S='raw \\n $A'\nA=1\nD=\"l1\\nl2 \\\"q\\\" \\$A ${A} $A\"\n",
+    "M=\"multi\nline\"\nN=after\n",
+    "LATER=$B\nB=bee\nU=$B-${B}-$NOPE-$lower-$HOME\n",
+    "A=1\nA=2\n",
+    "A B=1\nX=$(A)\nZ=${A\n",
+    "K.dotted=1\n_U=2\n",
+    "A=1\r\nB=2\r\n",
+    "E=\nF=  \nG=\t x \t\n",
+    "Q=\"a\\\\nb\\\\\\\\c\"\nR=\"tab\\tx\"\n",
+    "U=h\u{e9}llo w\u{f6}rld\n",
+    "A=\"unterminated\nB=2\n",
+    "A-B=1\n",
+    "FOO\n",
+    "OK=1\nBAD LINE\n",
+    "\u{c4}=1\n",
+    "V='it''s'\n",
+];
+
+#[test]
+fn dotenv_matches_go_task() {
+    use oxtask::taskfile::dotenv;
+    let Some(go) = go_task() else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("go-task 3.54.0 not found (run .ci/install-uptodate.sh)");
+        }
+        eprintln!("skipped: go-task 3.54.0 not found (set GO_TASK or run .ci/install-uptodate.sh)");
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().canonicalize().unwrap();
+    fs::write(
+        dir.join("Taskfile.yml"),
+        "version: '3'\ndotenv: ['.env']\ntasks:\n  default:\n    cmds: ['env -0']\n",
+    )
+    .unwrap();
+    let run = |content: &str| {
+        fs::write(dir.join(".env"), content).unwrap();
+        let out = Command::new(&go)
+            .arg("-s")
+            .current_dir(&dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", "/home/tester")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let env: Vec<(String, String)> = String::from_utf8_lossy(&out.stdout)
+            .split('\0')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        (
+            out.status.code(),
+            env,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (_, base, _) = run("");
+    let mut failures = Vec::new();
+    for case in DOTENV_CASES {
+        let (code, env, stderr) = run(case);
+        let ours = dotenv::read_file(&dir.join(".env"));
+        match ours {
+            Ok(vars) => {
+                if code != Some(0) {
+                    failures.push(format!(
+                        "{case:?}: go-task failed ({stderr:?}), we parsed {vars:?}"
+                    ));
+                    continue;
+                }
+                // What go-task added on top of its own environment.
+                let mut go_added: Vec<(String, String)> =
+                    env.into_iter().filter(|kv| !base.contains(kv)).collect();
+                go_added.sort();
+                let mut ours: Vec<(String, String)> = vars
+                    .into_iter()
+                    .filter(|(k, v)| !base.contains(&(k.clone(), v.clone())))
+                    .collect();
+                ours.sort();
+                if go_added != ours {
+                    failures.push(format!("{case:?}: go-task {go_added:?}, oxtask {ours:?}"));
+                }
+            }
+            Err(e) => {
+                if code != Some(e.exit_code()) || stderr.trim_end() != e.to_string() {
+                    failures.push(format!(
+                        "{case:?}: go-task exit {code:?} {stderr:?}, oxtask {:?}",
+                        e.to_string()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    eprintln!("{} dotenv files agree with go-task", DOTENV_CASES.len());
+}

@@ -80,7 +80,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
             1
         }
         Err(Failure::Load(e)) => {
-            if e.is_report() {
+            if let LoadError::Dotenv(msg) = &e {
+                // go-task prints dotenv errors bare, without `task: `.
+                eprint(&format!("{msg}\n"));
+            } else if e.is_report() {
                 eprint(&format!("{e}"));
             } else {
                 eprint(&format!("task: {e}\n"));
@@ -197,6 +200,12 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
     }
     let project = Arc::new(project);
 
+    let temp_dir = cli
+        .temp_dir
+        .clone()
+        .or_else(|| std::env::var_os("TASK_TEMP_DIR").map(PathBuf::from))
+        .map(|p| if p.is_absolute() { p } else { project.root_dir.join(p) })
+        .unwrap_or_else(|| project.root_dir.join(".task"));
     let gentle = env_flag("TASK_X_GENTLE_FORCE");
     let cli_args_list = cli.cli_args.clone();
     let ctx = Context {
@@ -211,6 +220,8 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
         assume_yes: cli.yes,
         env_precedence: env_flag("TASK_X_ENV_PRECEDENCE"),
         os_env: os_env.clone(),
+        temp_dir: temp_dir.clone(),
+        dry: cli.dry,
     };
     let compiler = Arc::new(Compiler::new(
         project.clone(),
@@ -232,12 +243,6 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
             return Err(Failure::Code(1));
         }
     };
-    let temp_dir = cli
-        .temp_dir
-        .clone()
-        .or_else(|| std::env::var_os("TASK_TEMP_DIR").map(PathBuf::from))
-        .map(|p| if p.is_absolute() { p } else { project.root_dir.join(p) })
-        .unwrap_or_else(|| project.root_dir.join(".task"));
     let use_color = cli.color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let opts = Options {
         dry: cli.dry,
@@ -333,22 +338,26 @@ fn apply_dotenv(project: &mut Project, os_env: &IndexMap<String, String>) -> Res
     for (k, v) in os_env {
         data.insert(k.clone(), Value::str(v));
     }
+    // Vars are templated in order, so a dotenv path can use vars built from vars.
     for (k, v) in project.root.env.iter().chain(project.root.vars.iter()) {
         if let VarValue::Static(val) = &v.value {
-            data.insert(k.clone(), val.clone());
+            let val = match val {
+                Value::Str(s) => Value::Str(template::render(s, &data).unwrap_or_else(|_| s.clone())),
+                other => other.clone(),
+            };
+            data.insert(k.clone(), val);
         }
     }
-    let mut dotenv_vars: Vec<(String, String)> = vec![];
-    for f in project.root.dotenv.clone() {
-        let f = template::render(&f, &data).unwrap_or(f);
-        let path = crate::compile::smart_join(&project.root_dir, &crate::compile::expand_home(&f));
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
-        for (k, v) in crate::compile::parse_dotenv_lenient(&text) {
-            if !dotenv_vars.iter().any(|(ek, _)| ek == &k) {
-                dotenv_vars.push((k, v));
-            }
-        }
-    }
+    let files: Vec<PathBuf> = project
+        .root
+        .dotenv
+        .iter()
+        .map(|f| {
+            let f = template::render(f, &data).unwrap_or_else(|_| f.clone());
+            crate::compile::smart_join(&project.root_dir, &crate::compile::expand_home(&f))
+        })
+        .collect();
+    let dotenv_vars = crate::taskfile::dotenv::load(&files).map_err(|e| LoadError::Dotenv(e.to_string()))?;
     for (k, v) in dotenv_vars {
         if !project.root.env.contains_key(&k) {
             project.root.env.insert(k, Var::stat(Value::Str(v)));

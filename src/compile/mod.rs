@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use thiserror::Error;
 
 use crate::taskfile::ast::{Cmd, Dep, For, MatrixRow, Task, Var, VarValue, Vars};
+use crate::run::fingerprint::{self, Fingerprint, GlobSpec, Method, SpecialVar};
 use crate::taskfile::{Project, TaskEntry};
 use crate::template::{self, Map, Value};
 
@@ -53,6 +54,9 @@ pub struct Context {
     pub assume_yes: bool,
     pub env_precedence: bool,
     pub os_env: IndexMap<String, String>,
+    /// `.task/` (or --temp-dir / TASK_TEMP_DIR): fingerprint state.
+    pub temp_dir: PathBuf,
+    pub dry: bool,
 }
 
 pub struct Compiler {
@@ -238,7 +242,7 @@ impl Compiler {
             m.insert("TASKFILE".into(), Value::str(slash(tf)));
             m.insert("TASKFILE_DIR".into(), Value::str(slash(tf.parent().unwrap_or(Path::new("/")))));
             m.insert("TASK_DIR".into(), Value::str(slash(&self.raw_task_dir(e))));
-            m.insert("MATCH".into(), Value::List(c.matches.iter().map(Value::str).collect()));
+            m.insert("MATCH".into(), Value::StrList(c.matches.clone()));
         } else {
             m.insert("TASKFILE".into(), Value::str(slash(&p.entrypoint)));
             m.insert("TASKFILE_DIR".into(), Value::str(slash(&p.root_dir)));
@@ -249,7 +253,7 @@ impl Compiler {
         m.insert("TASK_EXE".into(), Value::str(&self.ctx.task_exe));
         m.insert("TASK_VERSION".into(), Value::str(crate::cli::TASK_VERSION));
         m.insert("CLI_ARGS".into(), Value::str(&self.ctx.cli_args));
-        m.insert("CLI_ARGS_LIST".into(), Value::List(self.ctx.cli_args_list.iter().map(Value::str).collect()));
+        m.insert("CLI_ARGS_LIST".into(), Value::StrList(self.ctx.cli_args_list.clone()));
         m.insert("CLI_FORCE".into(), Value::Bool(self.ctx.force));
         m.insert("CLI_SILENT".into(), Value::Bool(self.ctx.silent));
         m.insert("CLI_VERBOSE".into(), Value::Bool(self.ctx.verbose));
@@ -320,10 +324,52 @@ impl Compiler {
         self.vars(Some(entry), Some(&call), false).map(|(m, _)| m)
     }
 
+    /// The fingerprint inputs of a task: templated globs and its effective method.
+    pub fn fingerprint_inputs(&self, t: &Task, vars: &Map) -> Result<(Vec<GlobSpec>, Vec<GlobSpec>, Method), CompileError> {
+        let spec = |g: &crate::taskfile::ast::Glob| -> Result<GlobSpec, CompileError> {
+            Ok(GlobSpec { pattern: self.render(&g.pattern, vars)?, exclude: g.exclude })
+        };
+        let sources = t.sources.iter().map(spec).collect::<Result<_, _>>()?;
+        let generates = t.generates.iter().map(spec).collect::<Result<_, _>>()?;
+        let method = t.method.clone().or_else(|| self.project.root.method.clone()).unwrap_or_default();
+        Ok((sources, generates, Method::from_name(&method)))
+    }
+
+    pub fn use_gitignore(&self, t: &Task) -> bool {
+        t.use_gitignore.unwrap_or(self.project.root.use_gitignore)
+    }
+
     pub fn compile(&self, entry: &TaskEntry, call: &Call) -> Result<CompiledTask, CompileError> {
-        let (vars, secrets) = self.vars(Some(entry), Some(call), true)?;
+        let (mut vars, secrets) = self.vars(Some(entry), Some(call), true)?;
         let t = &entry.task;
         let dir = self.task_dir(entry, &vars)?;
+        // {{.CHECKSUM}} / {{.TIMESTAMP}}: computed only when something reads them.
+        if !t.sources.is_empty() && task_mentions(t, &["CHECKSUM", "TIMESTAMP"]) {
+            let (sources, generates, method) = self.fingerprint_inputs(t, &vars)?;
+            let label = t.label.as_ref().map(|l| self.render(l, &vars)).transpose()?.unwrap_or_else(|| entry.name.clone());
+            let fp = Fingerprint {
+                task: &entry.name,
+                name: &label,
+                dir: &dir,
+                sources: &sources,
+                generates: &generates,
+                method: &method,
+                temp_dir: &self.ctx.temp_dir,
+                dry: self.ctx.dry,
+                use_gitignore: self.use_gitignore(t),
+            };
+            match fp.special_var() {
+                Ok(Some(SpecialVar::Checksum(c))) => {
+                    vars.insert("CHECKSUM".into(), Value::Str(c));
+                }
+                Ok(Some(SpecialVar::Timestamp(ts))) => {
+                    let secs = ts.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+                    vars.insert("TIMESTAMP".into(), Value::Time(template::GoTime::from_unix(secs, template::Loc::Local)));
+                }
+                Ok(None) => {}
+                Err(e) => return Err(CompileError::Other(format!("task: {e}"))),
+            }
+        }
         let masked = mask(&vars, &secrets);
         let r = |s: &str| self.render(s, &vars);
 
@@ -345,14 +391,12 @@ impl Compiler {
                 env_map.insert(k.clone(), v);
             }
         }
-        for f in &t.dotenv {
-            let path = smart_join(&dir, &r(f)?);
-            if let Ok(text) = std::fs::read_to_string(&path) {
-                for (k, v) in parse_dotenv_lenient(&text) {
-                    if !env_map.contains_key(&k) {
-                        env_map.insert(k, Value::Str(v));
-                    }
-                }
+        // Task dotenv files: the first file naming a key wins; they override the global env.
+        let files: Vec<PathBuf> = t.dotenv.iter().map(|f| Ok(smart_join(&dir, &expand_home(&r(f)?)))).collect::<Result<_, CompileError>>()?;
+        if !files.is_empty() {
+            let pairs = crate::taskfile::dotenv::load(&files).map_err(|e| CompileError::Other(e.to_string()))?;
+            for (k, v) in pairs {
+                env_map.insert(k, Value::Str(v));
             }
         }
         for (k, v) in &t.env {
@@ -425,35 +469,18 @@ impl Compiler {
                         parts.into_iter().map(|p| (Value::Str(p), None)).collect()
                     }
                     Value::List(items) => items.into_iter().map(|i| (i, None)).collect(),
+                    Value::StrList(items) => items.into_iter().map(|i| (Value::Str(i), None)).collect(),
+                    Value::IntList(items) => items.into_iter().map(|i| (Value::Int(i), None)).collect(),
                     Value::Map(m) => m.into_iter().map(|(k, v)| (v, Some(Value::Str(k)))).collect(),
                     Value::Nil => vec![],
                     other => return Err(CompileError::Other(format!("task: loop var must be a delimiter-separated string, list or map, got {}", template::go_format(&other)))),
                 }
             }
             For::Sources | For::Generates => {
-                let globs = if matches!(f, For::Sources) { &entry.task.sources } else { &entry.task.generates };
+                let (sources, generates, _) = self.fingerprint_inputs(&entry.task, vars)?;
                 let dir = self.task_dir(entry, vars)?;
-                let mut files = vec![];
-                for g in globs {
-                    if g.exclude {
-                        continue;
-                    }
-                    let pat = self.render(&g.pattern, vars)?;
-                    for p in glob_files(&dir, &pat) {
-                        let rel = p.strip_prefix(&dir).map(|r| r.to_path_buf()).unwrap_or(p);
-                        files.push(slash(&rel));
-                    }
-                }
-                let excl: Vec<String> = globs
-                    .iter()
-                    .filter(|g| g.exclude)
-                    .flat_map(|g| glob_files(&dir, &self.render(&g.pattern, vars).unwrap_or_default()))
-                    .map(|p| slash(p.strip_prefix(&dir).unwrap_or(&p)))
-                    .collect();
-                files.retain(|f| !excl.contains(f));
-                files.sort();
-                files.dedup();
-                files.into_iter().map(|f| (Value::Str(f), None)).collect()
+                let specs = if matches!(f, For::Sources) { sources } else { generates };
+                fingerprint::for_items(&dir, &specs, self.use_gitignore(&entry.task)).into_iter().map(|f| (Value::Str(f), None)).collect()
             }
             For::Matrix(rows) => {
                 let mut combos: Vec<Map> = vec![Map::new()];
@@ -462,6 +489,8 @@ impl Compiler {
                         MatrixRow::List(l) => l.clone(),
                         MatrixRow::Ref(r) => match resolve_ref(r, vars)? {
                             Value::List(l) => l,
+                            Value::StrList(l) => l.into_iter().map(Value::Str).collect(),
+                            Value::IntList(l) => l.into_iter().map(Value::Int).collect(),
                             _ => {
                                 return Err(CompileError::Matrix {
                                     file: slash(&entry.origin.taskfile),
@@ -651,7 +680,7 @@ pub fn resolve_ref(r: &str, data: &Map) -> Result<Value, CompileError> {
             return Ok(data.get(name).cloned().unwrap_or(Value::Nil));
         }
     }
-    Ok(template::eval_value(r, data)?)
+    Ok(template::resolve_ref(r, data)?)
 }
 
 fn env_from_vars(data: &Map) -> Vec<(String, String)> {
@@ -677,29 +706,11 @@ pub fn smart_join(base: &Path, p: &str) -> PathBuf {
     }
 }
 
-/// Minimal glob used for `for: sources` until the fingerprint module provides its walker.
-pub fn glob_files(dir: &Path, pattern: &str) -> Vec<PathBuf> {
-    crate::run::glob(dir, pattern)
-}
-
-/// godotenv-style parsing (used until the dotenv module lands).
-pub fn parse_dotenv_lenient(text: &str) -> Vec<(String, String)> {
-    let mut out = vec![];
-    for line in text.lines() {
-        let l = line.trim();
-        if l.is_empty() || l.starts_with('#') {
-            continue;
-        }
-        let l = l.strip_prefix("export ").unwrap_or(l);
-        if let Some((k, v)) = l.split_once('=') {
-            let v = v.trim();
-            let v = if (v.starts_with('"') && v.ends_with('"') && v.len() >= 2) || (v.starts_with('\'') && v.ends_with('\'') && v.len() >= 2) {
-                v[1..v.len() - 1].to_string()
-            } else {
-                v.split(" #").next().unwrap_or(v).trim().to_string()
-            };
-            out.push((k.trim().to_string(), v));
-        }
-    }
-    out
+/// Whether any templated field of the task names one of `words`.
+fn task_mentions(t: &Task, words: &[&str]) -> bool {
+    let has = |s: &str| words.iter().any(|w| s.contains(w));
+    t.cmds.iter().any(|c| c.cmd.as_deref().is_some_and(has) || c.vars.values().any(|v| format!("{:?}", v.value).contains("CHECKSUM") || format!("{:?}", v.value).contains("TIMESTAMP")))
+        || t.status.iter().any(|s| has(s))
+        || t.preconditions.iter().any(|p| has(&p.sh))
+        || t.env.values().any(|v| format!("{:?}", v.value).contains("CHECKSUM") || format!("{:?}", v.value).contains("TIMESTAMP"))
 }

@@ -1,5 +1,6 @@
 //! Execution: DAG scheduling, shell, fingerprints, output modes, watch.
 
+pub mod fingerprint;
 pub mod list;
 pub mod output;
 pub mod shell;
@@ -340,6 +341,7 @@ impl Executor {
                 EnumSpec::List(l) => l.clone(),
                 EnumSpec::Ref(expr) => match crate::compile::resolve_ref(expr, &t.vars) {
                     Ok(Value::List(items)) => items.iter().map(template::go_format).collect(),
+                    Ok(Value::StrList(items)) => items,
                     _ => return Err(TaskError::Other(format!("enum reference \"{expr}\" must resolve to a list"))),
                 },
             };
@@ -420,8 +422,8 @@ impl Executor {
         if !skip_fp {
             self.check_preconditions(t).map_err(|e| TaskError::Run { task: t.name.clone(), inner: Box::new(e) })?;
             if self.is_up_to_date(t)? {
-                if !self.opts.silent || self.opts.verbose {
-                    self.printer.log(&format!("task: Task \"{}\" is up to date\n", t.display()));
+                if !(self.opts.silent || t.task().silent) || self.opts.verbose {
+                    self.printer.log_color(output::MAGENTA, &format!("task: Task \"{}\" is up to date\n", t.display()));
                 }
                 return Ok(());
             }
@@ -590,7 +592,7 @@ impl Executor {
                 }
                 let quiet = *silent || t.task().silent || self.opts.silent || call.silent || self.project().root.silent;
                 if (!quiet || self.opts.verbose) && !cmd.is_empty() {
-                    self.printer.log(&format!("task: [{}] {}\n", t.display(), shown));
+                    self.printer.log_color(output::GREEN, &format!("task: [{}] {}\n", t.display(), shown));
                 }
                 if self.opts.dry || cmd.is_empty() {
                     return Ok(());
@@ -689,45 +691,66 @@ impl Executor {
         Ok(())
     }
 
+    /// Runs `f` with the task's fingerprint (go-task's `.task/` state).
+    fn with_fingerprint<R>(&self, t: &CompiledTask, f: impl FnOnce(&fingerprint::Fingerprint) -> R) -> Result<R, TaskError> {
+        let (sources, generates, method) = self.compiler.fingerprint_inputs(t.task(), &t.vars).map_err(TaskError::from_compile)?;
+        let fp = fingerprint::Fingerprint {
+            task: &t.name,
+            name: t.display(),
+            dir: &t.dir,
+            sources: &sources,
+            generates: &generates,
+            method: &method,
+            temp_dir: &self.opts.temp_dir,
+            dry: self.opts.dry,
+            use_gitignore: self.compiler.use_gitignore(t.task()),
+        };
+        Ok(f(&fp))
+    }
+
+    /// go-task's verdict: status commands and sources must all pass; with neither, run.
     fn is_up_to_date(&self, t: &CompiledTask) -> Result<bool, TaskError> {
-        if t.status.is_empty() && t.sources.is_empty() {
-            return Ok(false);
-        }
-        let mut up = true;
-        if !t.sources.is_empty() {
-            up = self.sources_up_to_date(t)?;
-        }
-        if up && !t.status.is_empty() {
+        let wrap = |e: fingerprint::FingerprintError| TaskError::Run { task: t.name.clone(), inner: Box::new(TaskError::Other(e.to_string())) };
+        self.with_fingerprint(t, |fp| fp.validate_method())?.map_err(wrap)?;
+        let status_ok = if t.status.is_empty() {
+            None
+        } else {
+            let mut ok = true;
             for s in &t.status {
-                if !self.condition(s, t) {
-                    up = false;
+                if self.condition(s, t) {
+                    self.verbose_out(&format!("task: status command {s} exited zero\n"));
+                } else {
+                    self.verbose_out(&format!("task: status command {s} exited non-zero: exit status 1\n"));
+                    ok = false;
                     break;
                 }
             }
-        }
-        Ok(up)
-    }
-
-    /// Minimal sources check (checksum of names and contents) until the fingerprint module lands.
-    fn sources_up_to_date(&self, t: &CompiledTask) -> Result<bool, TaskError> {
-        let _ = t;
-        Ok(false)
+            Some(ok)
+        };
+        let sources_ok = if t.sources.is_empty() {
+            None
+        } else {
+            Some(self.with_fingerprint(t, |fp| fp.is_up_to_date())?.map_err(wrap)?)
+        };
+        Ok(fingerprint::combine(status_ok, sources_ok))
     }
 
     fn on_task_failed(&self, t: &CompiledTask) {
-        let _ = t;
+        if !t.sources.is_empty() {
+            let _ = self.with_fingerprint(t, |fp| fp.on_task_failed());
+        }
     }
 
     fn prompt(&self, t: &CompiledTask) -> Result<(), TaskError> {
         use std::io::IsTerminal;
-        if !std::io::stdin().is_terminal() {
-            return Err(TaskError::PromptNoTty(t.name.clone()));
-        }
         if self.opts.assume_yes {
             for p in &t.prompt {
                 self.printer.out(format!("{p} [assuming yes]\n").as_bytes());
             }
             return Ok(());
+        }
+        if !std::io::stdin().is_terminal() {
+            return Err(TaskError::PromptNoTty(t.name.clone()));
         }
         for p in &t.prompt {
             self.printer.log(&format!("task: {p} [y/N]: "));

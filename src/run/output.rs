@@ -14,9 +14,25 @@ pub struct Printer {
     pub color: bool,
 }
 
+pub const GREEN: &str = "\x1b[32m";
+pub const MAGENTA: &str = "\x1b[35m";
+pub const RED: &str = "\x1b[31m";
+
 impl Printer {
+    /// Colour only when asked (`--color`, no NO_COLOR) and stderr is a terminal.
     pub fn new(color: bool) -> Self {
-        Printer { lock: Arc::new(Mutex::new(())), color }
+        use std::io::IsTerminal;
+        Printer { lock: Arc::new(Mutex::new(())), color: color && std::io::stderr().is_terminal() }
+    }
+
+    /// A `task: …` line in colour when colour is on.
+    pub fn log_color(&self, color: &str, msg: &str) {
+        if self.color {
+            let body = msg.strip_suffix('\n').unwrap_or(msg);
+            self.log(&format!("{color}{body}\x1b[0m\n"));
+        } else {
+            self.log(msg);
+        }
     }
 
     /// A `task: …` message on stderr.

@@ -18,6 +18,19 @@ const PRELUDE: &str = concat!(
     "builtin shopt \"$@\"; }\n",
 );
 
+const SET_LISTING: &str = "set() { if [ $# -eq 1 ] && { [ \"$1\" = -o ] || [ \"$1\" = +o ]; }; then local l; builtin set \"$1\" | while IFS= read -r l; do printf '%s\\n' \"${l// /}\"; done; return; fi; builtin set \"$@\"; }\n";
+
+fn lists_set_options(script: &str) -> bool {
+    let b = script.as_bytes();
+    ["set -o", "set +o"].iter().any(|pat| {
+        script.match_indices(pat).any(|(i, _)| {
+            let before_ok = i == 0 || matches!(b[i - 1], b' ' | b'\t' | b'\n' | b';' | b'(' | b'|' | b'&' | b'{');
+            let rest = script[i + pat.len()..].trim_start_matches([' ', '\t']);
+            before_ok && (rest.is_empty() || rest.starts_with(['|', ';', '\n', ')', '&', '>']))
+        })
+    })
+}
+
 pub struct ShellSpec<'a> {
     pub script: &'a str,
     pub dir: &'a Path,
@@ -43,6 +56,16 @@ mod tests {
         assert_eq!(trivial("echo -n x"), None);
         assert_eq!(trivial("echo 'a'"), None);
         assert_eq!(trivial("true && false"), None);
+    }
+
+    #[test]
+    fn only_option_listings_get_the_set_wrapper() {
+        use super::lists_set_options;
+        assert!(lists_set_options("set -o | grep pipefail"));
+        assert!(lists_set_options("set +o"));
+        assert!(!lists_set_options("set -o pipefail; echo x"));
+        assert!(!lists_set_options("set -- a b"));
+        assert!(!lists_set_options("reset -o"));
     }
 }
 
@@ -89,7 +112,10 @@ fn bash_args(set: &[String], shopt: &[String], script: &str) -> Vec<String> {
         args.push(s.clone());
     }
     args.push("-c".into());
-    args.push(format!("{PRELUDE}{script}"));
+    // `set -o` alone lists options; mvdan prints "name\ton". Only scripts that list options
+    // get the wrapper, since a `set` function cannot set the script's positional parameters.
+    let set_wrapper = if lists_set_options(script) { SET_LISTING } else { "" };
+    args.push(format!("{PRELUDE}{set_wrapper}{script}"));
     args
 }
 

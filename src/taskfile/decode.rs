@@ -190,7 +190,8 @@ fn var(v: &Node) -> R<Var> {
             match key_str(k)? {
                 "sh" => value = Some(VarValue::Sh(string(val)?)),
                 "ref" => value = Some(VarValue::Ref(string(val)?)),
-                "map" => value = Some(VarValue::Static(val.to_value())),
+                // go-task drops nil entries of `map:` values (nested maps too).
+                "map" => value = Some(VarValue::Static(drop_nil_entries(val.to_value()))),
                 "value" => value = Some(VarValue::Static(val.to_value())),
                 "secret" => secret = boolean(val)?,
                 _ => {
@@ -493,4 +494,12 @@ fn dep(v: &Node) -> R<Dep> {
         _ => return type_err(v, "ast.Dep"),
     }
     Ok(d)
+}
+
+fn drop_nil_entries(v: Value) -> Value {
+    match v {
+        Value::Map(m) => Value::Map(m.into_iter().filter(|(_, x)| *x != Value::Nil).map(|(k, x)| (k, drop_nil_entries(x))).collect()),
+        Value::List(l) => Value::List(l.into_iter().map(drop_nil_entries).collect()),
+        other => other,
+    }
 }

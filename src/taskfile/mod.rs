@@ -2,6 +2,7 @@
 
 pub mod ast;
 pub mod decode;
+pub mod dotenv;
 pub mod remote;
 pub mod yaml;
 
@@ -44,6 +45,10 @@ pub enum LoadError {
     IncludedDotenv,
     #[error("Found multiple tasks ({0}) included by \"{1}\"\"")]
     FlattenClash(String, String),
+    #[error("The checksum of the Taskfile at \"{file}\" does not match!\ngot: \"{got}\"\nwant: \"{want}\"")]
+    ChecksumMismatch { file: String, got: String, want: String },
+    #[error("{0}")]
+    Dotenv(String),
     #[error("{0}")]
     Other(String),
     #[error(transparent)]
@@ -61,6 +66,8 @@ impl LoadError {
             LoadError::IncludeCycle(..) => 110,
             LoadError::IncludedDotenv => 1,
             LoadError::FlattenClash(..) => 203,
+            LoadError::ChecksumMismatch { .. } => 111,
+            LoadError::Dotenv(_) => 1,
             LoadError::Other(_) => 1,
             LoadError::Remote(e) => e.exit_code(),
         }
@@ -357,9 +364,14 @@ fn merge(
                 let next = stack.get(pos + 1).unwrap_or(&file);
                 return Err(LoadError::IncludeCycle(file.display().to_string(), next.display().to_string()));
             }
-            if let Some(sum) = &inc.checksum {
+            if let Some(want) = &inc.checksum {
+                // A pinned include must be exactly the file that was reviewed.
+                use sha2::Digest;
                 let bytes = std::fs::read(&file).map_err(|e| LoadError::Other(format!("{}: {e}", file.display())))?;
-                remote::verify_pinned(&file.display().to_string(), &bytes, Some(sum))?;
+                let got = hex::encode(sha2::Sha256::digest(&bytes));
+                if &got != want {
+                    return Err(LoadError::ChecksumMismatch { file: file.display().to_string(), got, want: want.clone() });
+                }
             }
             let child = read(&file, &inc.taskfile)?;
             (file, child)

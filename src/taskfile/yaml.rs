@@ -264,13 +264,16 @@ impl Node {
             NodeKind::Scalar { text, plain, tag } => scalar_value(text, *plain, tag.as_deref()),
             NodeKind::Seq(items) => Value::List(items.iter().map(Node::to_value).collect()),
             NodeKind::Map(entries) => {
+                let keys: Vec<Value> = entries.iter().map(|(k, _)| k.to_value()).collect();
+                // Any non-string key makes go-yaml decode a map[interface{}]interface{}.
+                if keys.iter().any(|k| !matches!(k, Value::Str(_))) {
+                    return Value::AnyMap(keys.into_iter().zip(entries.iter().map(|(_, v)| v.to_value())).collect());
+                }
                 let mut m = Map::new();
-                for (k, v) in entries {
-                    let key = match k.to_value() {
-                        Value::Str(s) => s,
-                        other => crate::template::go_format(&other),
-                    };
-                    m.insert(key, v.to_value());
+                for (k, (_, v)) in keys.into_iter().zip(entries) {
+                    if let Value::Str(k) = k {
+                        m.insert(k, v.to_value());
+                    }
                 }
                 Value::Map(m)
             }
@@ -280,8 +283,19 @@ impl Node {
 
 /// go-yaml v3's resolution of a scalar (YAML 1.2 core schema plus its extras).
 pub fn scalar_value(text: &str, plain: bool, tag: Option<&str>) -> Value {
-    match tag {
-        Some("!!str") | Some("tag:yaml.org,2002:str") => return Value::Str(text.to_string()),
+    match tag.map(|t| t.trim_start_matches("tag:yaml.org,2002:").trim_start_matches("!!")) {
+        Some("str") => return Value::Str(text.to_string()),
+        Some("float") => {
+            if let Some(f) = match scalar_value(text, true, None) {
+                Value::Int(i) => Some(i as f64),
+                Value::Uint(u) => Some(u as f64),
+                Value::Float(f) => Some(f),
+                _ => None,
+            } {
+                return Value::Float(f);
+            }
+        }
+        Some("int") | Some("bool") | Some("null") => return scalar_value(text, true, None),
         _ => {}
     }
     if !plain {

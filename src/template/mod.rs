@@ -2,17 +2,115 @@
 //!
 //! Public surface used by the rest of the crate:
 //! - [`Value`]: a typed value as go-task holds it (from YAML or computed).
-//! - [`render`]: parse + execute one template string against a map of vars.
+//! - [`render`]: parse + execute one template string against a map of vars,
+//!   with go-task's post-processing (`<no value>` removed).
+//! - [`Template`]: a parsed template that can be executed many times.
+//! - [`go_format`]: Go's `%v` of a value.
+//! - [`parse_yaml_value`]: YAML text to a [`Value`] with go-yaml v3 typing.
+//!
+//! Go strings are byte strings. Values keep valid UTF-8 as `Value::Str` and
+//! fall back to `Value::Bytes` only when an operation produces invalid UTF-8
+//! (e.g. `trunc` in the middle of a character); [`render_bytes`] returns the
+//! exact bytes, [`render`] converts them lossily.
 
+mod exec;
+mod funcs;
+mod gofmt;
+mod gotime;
+mod lex;
+mod parse;
+mod strconv;
+mod val;
 mod value;
+mod yaml_emit;
+mod yaml_value;
 
-pub use value::{Map, Value};
+use std::collections::HashMap;
+
+pub use gotime::{GoTime, Loc};
+pub use value::{go_format, Kind, Map, Value};
+pub use yaml_value::parse_yaml_value;
 
 use thiserror::Error;
 
+/// A template parse or execution error. Its text is Go's error message,
+/// e.g. `template: :1: function "nosuchfunc" not defined`.
 #[derive(Debug, Error, Clone, PartialEq)]
 #[error("{0}")]
 pub struct TemplateError(pub String);
+
+/// A parsed template (with its `define`d sub-templates).
+#[derive(Debug)]
+pub struct Template {
+    name: String,
+    src: String,
+    trees: HashMap<String, parse::List>,
+}
+
+impl Template {
+    /// Parses `src` as an unnamed template (as go-task does).
+    pub fn parse(src: &str) -> Result<Template, TemplateError> {
+        Template::parse_named("", src)
+    }
+
+    /// Parses `src` under a template name (it appears in error messages).
+    pub fn parse_named(name: &str, src: &str) -> Result<Template, TemplateError> {
+        let set = parse::parse(name, src).map_err(TemplateError)?;
+        Ok(Template {
+            name: name.to_string(),
+            src: src.to_string(),
+            trees: set.trees,
+        })
+    }
+
+    /// Executes the template with `data` as dot; returns the raw bytes.
+    pub fn execute_bytes(&self, data: &Map) -> Result<Vec<u8>, TemplateError> {
+        let mut out = Vec::with_capacity(self.src.len() + 16);
+        let root = self.trees.get(&self.name).ok_or_else(|| {
+            TemplateError(format!(
+                "template: {}: {} is an incomplete or empty template",
+                self.name,
+                strconv::quote(&self.name)
+            ))
+        })?;
+        let mut st = exec::State::new(self, data, Some(&mut out));
+        st.run(root, val::Val::Data(data)).map_err(TemplateError)?;
+        Ok(out)
+    }
+
+    /// Executes the template with `data` as dot. Invalid UTF-8 in the output
+    /// (only possible from byte-level string functions) is replaced.
+    pub fn execute(&self, data: &Map) -> Result<String, TemplateError> {
+        Ok(bytes_to_string(self.execute_bytes(data)?))
+    }
+
+    /// Go-task's `Resolve`: the value of a template made of one action
+    /// (used for `ref:` variables). `Value::Nil` when the action yields none.
+    pub fn resolve(&self, data: &Map) -> Result<Value, TemplateError> {
+        let root = self
+            .trees
+            .get(&self.name)
+            .map(|r| r.as_slice())
+            .unwrap_or(&[]);
+        let root_list: &parse::List = match self.trees.get(&self.name) {
+            Some(r) => r,
+            None => return Ok(Value::Nil),
+        };
+        let _ = root;
+        let mut st = exec::State::new(self, data, None);
+        let v = st
+            .resolve(root_list, val::Val::Data(data))
+            .map_err(TemplateError)?;
+        Ok(v.to_value())
+    }
+}
+
+fn bytes_to_string(b: Vec<u8>) -> String {
+    match String::from_utf8(b) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
 
 /// Renders `src` with `data` as the dot value, the way go-task does it:
 /// a string without `{{` is returned verbatim; otherwise the output has every
@@ -21,45 +119,44 @@ pub fn render(src: &str, data: &Map) -> Result<String, TemplateError> {
     if !src.contains("{{") {
         return Ok(src.to_string());
     }
-    // Stand-in: substitutes `{{.NAME}}` only, until the engine lands.
-    let mut out = String::new();
-    let mut rest = src;
-    while let Some(i) = rest.find("{{") {
-        out.push_str(&rest[..i]);
-        let Some(j) = rest[i..].find("}}") else { return Err(TemplateError("template: :1: unclosed action".into())) };
-        let inner = rest[i + 2..i + j].trim();
-        if let Some(v) = inner.strip_prefix('.').and_then(|n| data.get(n)) {
-            out.push_str(&go_format(v));
-        }
-        rest = &rest[i + j + 2..];
-    }
-    out.push_str(rest);
-    Ok(out)
+    render_bytes(src, data).map(bytes_to_string)
 }
 
-/// Go's `%v` formatting (minimal until the engine lands).
-pub fn go_format(v: &Value) -> String {
-    match v {
-        Value::Nil => "<nil>".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Int(i) => i.to_string(),
-        Value::Uint(u) => u.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::Str(s) => s.clone(),
-        Value::List(l) => format!("[{}]", l.iter().map(go_format).collect::<Vec<_>>().join(" ")),
-        Value::Map(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            format!("map[{}]", keys.iter().map(|k| format!("{k}:{}", go_format(&m[*k]))).collect::<Vec<_>>().join(" "))
-        }
+/// [`render`] returning the exact bytes (Go strings may hold invalid UTF-8).
+pub fn render_bytes(src: &str, data: &Map) -> Result<Vec<u8>, TemplateError> {
+    if !src.contains("{{") {
+        return Ok(src.as_bytes().to_vec());
     }
+    let t = Template::parse(src)?;
+    let out = t.execute_bytes(data)?;
+    Ok(strip_no_value(out))
 }
 
-/// Evaluates a template expression (as in a `ref:`) to its value.
-pub fn eval_value(expr: &str, data: &Map) -> Result<Value, TemplateError> {
-    let e = expr.trim();
-    if let Some(name) = e.strip_prefix('.') {
-        return Ok(data.get(name).cloned().unwrap_or(Value::Nil));
+/// Resolves a `ref:` expression (`.FOO`, `index .LIST 0`, ...) to a value,
+/// like go-task's `ResolveRef`: `.` is the data itself.
+pub fn resolve_ref(expr: &str, data: &Map) -> Result<Value, TemplateError> {
+    if expr == "." {
+        return Ok(Value::Map(data.clone()));
     }
-    Err(TemplateError(format!("cannot evaluate {e}")))
+    let t = Template::parse_named("resolver", &format!("{{{{{}}}}}", expr))?;
+    t.resolve(data)
+}
+
+/// go-task blanks every `<no value>` in a rendered string.
+pub fn strip_no_value(out: Vec<u8>) -> Vec<u8> {
+    const NV: &[u8] = b"<no value>";
+    if !out.windows(NV.len()).any(|w| w == NV) {
+        return out;
+    }
+    let mut res = Vec::with_capacity(out.len());
+    let mut i = 0;
+    while i < out.len() {
+        if out[i..].starts_with(NV) {
+            i += NV.len();
+        } else {
+            res.push(out[i]);
+            i += 1;
+        }
+    }
+    res
 }

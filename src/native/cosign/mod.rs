@@ -1,14 +1,483 @@
-//! Native cosign (placeholder: the cosign work replaces this body). Until then every
-//! invocation falls through to a real `cosign` on PATH.
+//! Native `cosign`: `generate-key-pair`, `sign` and `verify` for OCI images, key-based
+//! or keyless (Fulcio + Rekor), in cosign's legacy signature layout or as Sigstore
+//! bundles (OCI referrers). See docs/cosign.md.
+//!
+//! Library API: [`verify_image`] / [`verify_image_async`] with [`VerifyOptions`];
+//! [`sign_image`] / [`sign::sign`] with [`SignOptions`]; [`Error::exit_code`] gives
+//! cosign's exit code for an error.
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 
-/// Entry point for argv[0] = `cosign`; returns the process exit code.
+use clap::{ArgAction, Parser, Subcommand};
+use indexmap::IndexMap;
+
+pub mod fulcio;
+pub mod keys;
+pub mod oidc;
+pub mod payload;
+pub mod pki;
+pub mod rekor;
+pub mod sign;
+pub mod store;
+pub mod trust;
+pub mod verify;
+
+pub use sign::{sign_image, SignOptions};
+pub use store::RegistryOpts;
+pub use verify::{
+    verify_image, verify_image_async, Verification, VerifiedSignature, VerifyOptions,
+};
+
+/// Errors of the cosign tool. None of them ever carries a key, password or token.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Key(String),
+    #[error("{0}")]
+    Token(String),
+    #[error("{0}")]
+    Trust(String),
+    #[error("{0}")]
+    Fulcio(String),
+    #[error("{0}")]
+    Rekor(String),
+    #[error("{0}")]
+    Registry(String),
+    #[error("{0}")]
+    Verify(String),
+    #[error("{0}")]
+    Io(String),
+    /// The image has no signatures (exit 10).
+    #[error("{0}")]
+    NoSignatures(String),
+    /// The image (tag or digest) does not exist (exit 11).
+    #[error("{0}")]
+    NotFound(String),
+    /// Signatures exist but none passes (exit 12).
+    #[error("{0}")]
+    NoMatching(String),
+    /// Keyless verification of a signature without certificate (exit 13).
+    #[error("{0}")]
+    NoCertificate(String),
+}
+
+impl Error {
+    /// cosign's exit codes.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::NoSignatures(_) => 10,
+            Error::NotFound(_) => 11,
+            Error::NoMatching(_) => 12,
+            Error::NoCertificate(_) => 13,
+            _ => 1,
+        }
+    }
+}
+
+/// An HTTP error's text without URL credentials or query strings that may hold secrets.
+pub(crate) fn http_error(e: &reqwest::Error) -> String {
+    let mut s = if e.is_timeout() {
+        "request timed out".to_string()
+    } else if e.is_connect() {
+        "connection failed".to_string()
+    } else if e.is_decode() {
+        "invalid response body".to_string()
+    } else {
+        "request failed".to_string()
+    };
+    let mut src = std::error::Error::source(e);
+    while let Some(c) = src {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        src = c.source();
+    }
+    s
+}
+
+/// `registry/repo[:tag|@digest]`; Docker Hub short names get `index.docker.io` as
+/// cosign's reference parser does.
+pub fn parse_image_ref(s: &str) -> Result<crate::native::oci::Reference, Error> {
+    let first = s.split('/').next().unwrap_or_default();
+    let has_host =
+        s.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+    let full = if has_host {
+        s.to_string()
+    } else if s.contains('/') {
+        format!("index.docker.io/{s}")
+    } else {
+        format!("index.docker.io/library/{s}")
+    };
+    crate::native::oci::Reference::parse(&full)
+        .map_err(|e| Error::Usage(format!("parsing reference {s:?}: {e}")))
+}
+
+/// Go's `time.ParseDuration` for the units cosign users write (h, m, s, ms).
+fn go_duration(s: &str) -> Result<std::time::Duration, String> {
+    let mut total = 0f64;
+    let mut rest = s.trim();
+    if rest.is_empty() {
+        return Err("empty duration".into());
+    }
+    if rest == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    while !rest.is_empty() {
+        let n = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let v: f64 = rest[..n]
+            .parse()
+            .map_err(|_| format!("invalid duration {s:?}"))?;
+        rest = &rest[n..];
+        let u = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let mult = match &rest[..u] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            _ => return Err(format!("invalid duration {s:?}")),
+        };
+        total += v * mult;
+        rest = &rest[u..];
+    }
+    Ok(std::time::Duration::from_secs_f64(total))
+}
+
+/// cobra-style booleans: `--flag`, `--flag=true|false`.
+fn bool_flag(s: &str) -> Result<bool, String> {
+    match s {
+        "true" | "1" | "t" | "T" | "TRUE" | "True" => Ok(true),
+        "false" | "0" | "f" | "F" | "FALSE" | "False" => Ok(false),
+        _ => Err(format!("invalid boolean {s:?}")),
+    }
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "cosign",
+    about = "Container signing and verification (oxtask's native cosign)",
+    version
+)]
+struct Cli {
+    /// Log debug output (accepted for compatibility).
+    #[arg(short = 'd', long, global = true)]
+    verbose: bool,
+    /// Timeout for each image's operation, Go duration syntax (`90s`, `3m`, `1h30m`).
+    #[arg(short = 't', long, global = true, default_value = "3m", value_parser = go_duration)]
+    timeout: std::time::Duration,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(clap::Args, Debug, Clone, Default)]
+struct RegistryArgs {
+    /// Whether to allow using HTTP protocol while connecting to registries.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    allow_http_registry: bool,
+    /// Whether to allow insecure connections to registries (e.g. self-signed TLS).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    allow_insecure_registry: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Generates a key pair (cosign.key encrypted with COSIGN_PASSWORD, cosign.pub).
+    GenerateKeyPair {
+        /// Prefix of the output files.
+        #[arg(long, default_value = "cosign")]
+        output_key_prefix: String,
+        /// Overwrite existing files without asking.
+        #[arg(short = 'f', long)]
+        force: bool,
+    },
+    /// Signs an image digest.
+    Sign(Box<SignArgs>),
+    /// Verifies an image's signatures.
+    Verify(Box<VerifyArgs>),
+}
+
+#[derive(clap::Args, Debug)]
+struct SignArgs {
+    /// Private key: a file or env://VAR. Keyless (Fulcio) when absent.
+    #[arg(long)]
+    key: Option<String>,
+    /// Skip the confirmation prompt.
+    #[arg(short = 'y', long)]
+    yes: bool,
+    /// Extra key=value pairs to sign (repeatable, comma-separated).
+    #[arg(short = 'a', long = "annotations", action = ArgAction::Append)]
+    annotations: Vec<String>,
+    /// Upload the signature to the transparency log.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
+    tlog_upload: bool,
+    /// Push the signature to the registry.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
+    upload: bool,
+    /// Fulcio address (overrides the signing config).
+    #[arg(long)]
+    fulcio_url: Option<String>,
+    /// Rekor address (overrides the signing config).
+    #[arg(long)]
+    rekor_url: Option<String>,
+    /// Sigstore signing config JSON (else SIGSTORE_SIGNING_CONFIG).
+    #[arg(long)]
+    signing_config: Option<PathBuf>,
+    /// Sigstore trusted root JSON (else SIGSTORE_TRUSTED_ROOT).
+    #[arg(long)]
+    trusted_root: Option<PathBuf>,
+    /// OIDC token (or a file holding it) for Fulcio.
+    #[arg(long)]
+    identity_token: Option<String>,
+    /// Store a Sigstore bundle as an OCI 1.1 referrer instead of the .sig tag.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    new_bundle_format: bool,
+    #[arg(long)]
+    output_signature: Option<PathBuf>,
+    #[arg(long)]
+    output_certificate: Option<PathBuf>,
+    #[arg(long)]
+    output_payload: Option<PathBuf>,
+    /// Accepted for compatibility (the OIDC issuer comes from the token).
+    #[arg(long, hide = true)]
+    oidc_issuer: Option<String>,
+    #[arg(long, hide = true)]
+    oidc_client_id: Option<String>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// Image reference(s): REGISTRY/REPO@DIGEST (a tag is resolved, with a warning).
+    #[arg(required = true)]
+    images: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct VerifyArgs {
+    #[arg(long)]
+    key: Option<String>,
+    #[arg(long)]
+    certificate_identity: Option<String>,
+    #[arg(long)]
+    certificate_identity_regexp: Option<String>,
+    #[arg(long)]
+    certificate_oidc_issuer: Option<String>,
+    #[arg(long)]
+    certificate_oidc_issuer_regexp: Option<String>,
+    #[arg(long)]
+    trusted_root: Option<PathBuf>,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    insecure_ignore_tlog: bool,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    insecure_ignore_sct: bool,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    new_bundle_format: bool,
+    /// Annotations the signature must carry.
+    #[arg(short = 'a', long = "annotations", action = ArgAction::Append)]
+    annotations: Vec<String>,
+    /// Output format: json (default) or text.
+    #[arg(short = 'o', long, default_value = "json")]
+    output: String,
+    /// Accepted for compatibility (verification is offline).
+    #[arg(long, hide = true)]
+    rekor_url: Option<String>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    #[arg(required = true)]
+    images: Vec<String>,
+}
+
+fn parse_annotations(a: &[String]) -> Result<IndexMap<String, String>, Error> {
+    let mut out = IndexMap::new();
+    for item in a.iter().flat_map(|s| s.split(',')) {
+        if item.is_empty() {
+            continue;
+        }
+        let (k, v) = item
+            .split_once('=')
+            .ok_or_else(|| Error::Usage(format!("unable to parse annotation: {item}")))?;
+        out.insert(k.to_string(), v.to_string());
+    }
+    Ok(out)
+}
+
+/// Entry point for argv[0] = `cosign` (args exclude argv[0]); returns the exit code.
 pub fn main(args: Vec<OsString>) -> i32 {
-    let what = args
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .find(|a| !a.starts_with('-'))
-        .unwrap_or_default();
-    super::fall_through("cosign", &args, &what)
+    let argv = std::iter::once(OsString::from("cosign")).chain(args.iter().cloned());
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                    let _ = e.print();
+                    return 0;
+                }
+                // Subcommands and flags this build does not implement go to a real cosign.
+                ErrorKind::InvalidSubcommand | ErrorKind::UnknownArgument => {
+                    let what = args
+                        .iter()
+                        .map(|a| a.to_string_lossy().into_owned())
+                        .find(|a| !a.starts_with('-'))
+                        .unwrap_or_default();
+                    return super::fall_through("cosign", &args, &what);
+                }
+                _ => {
+                    let _ = e.print();
+                    return 1;
+                }
+            }
+        }
+    };
+    match run(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn registry_opts(r: &RegistryArgs) -> RegistryOpts {
+    RegistryOpts {
+        allow_http: r.allow_http_registry,
+        allow_insecure: r.allow_insecure_registry,
+    }
+}
+
+async fn with_timeout<T>(
+    d: std::time::Duration,
+    f: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<Result<T, Error>, Error> {
+    if d.is_zero() {
+        return Ok(f.await);
+    }
+    tokio::time::timeout(d, f)
+        .await
+        .map_err(|_| Error::Io(format!("timed out after {d:?} (--timeout)")))
+}
+
+fn run(cli: Cli) -> Result<(), Error> {
+    let timeout = cli.timeout;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Io(format!("starting runtime: {e}")))?;
+    match cli.cmd {
+        Cmd::GenerateKeyPair {
+            output_key_prefix,
+            force,
+        } => keys::generate_key_pair(&output_key_prefix, |p| force || confirm_overwrite(p)),
+        Cmd::Sign(a) => {
+            let o = SignOptions {
+                key: a.key,
+                annotations: parse_annotations(&a.annotations)?,
+                tlog_upload: a.tlog_upload,
+                upload: a.upload,
+                fulcio_url: a.fulcio_url,
+                rekor_url: a.rekor_url,
+                signing_config: a.signing_config,
+                trusted_root: a.trusted_root,
+                identity_token: a.identity_token,
+                new_bundle_format: a.new_bundle_format,
+                registry: registry_opts(&a.registry),
+                yes: a.yes,
+                output_signature: a.output_signature,
+                output_certificate: a.output_certificate,
+                output_payload: a.output_payload,
+            };
+            for img in &a.images {
+                rt.block_on(with_timeout(timeout, sign::sign(img, &o)))??;
+            }
+            Ok(())
+        }
+        Cmd::Verify(a) => {
+            let o = VerifyOptions {
+                key: a.key,
+                certificate_identity: a.certificate_identity,
+                certificate_identity_regexp: a.certificate_identity_regexp,
+                certificate_oidc_issuer: a.certificate_oidc_issuer,
+                certificate_oidc_issuer_regexp: a.certificate_oidc_issuer_regexp,
+                trusted_root: a.trusted_root,
+                insecure_ignore_tlog: a.insecure_ignore_tlog,
+                insecure_ignore_sct: a.insecure_ignore_sct,
+                new_bundle_format: a.new_bundle_format,
+                annotations: parse_annotations(&a.annotations)?,
+                registry: registry_opts(&a.registry),
+            };
+            if o.insecure_ignore_tlog {
+                eprintln!("WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.");
+            }
+            for img in &a.images {
+                let v = rt.block_on(with_timeout(timeout, verify_image_async(img, &o)))??;
+                eprint!("{}", verify::header(img, &v, o.key.is_some()));
+                if a.output == "text" {
+                    for s in &v.signatures {
+                        if let Some(sub) = &s.subject {
+                            eprintln!("Certificate subject: {sub}");
+                        }
+                        if let Some(i) = &s.issuer {
+                            eprintln!("Certificate issuer URL: {i}");
+                        }
+                        println!("{}", String::from_utf8_lossy(&s.payload));
+                    }
+                } else {
+                    println!("{}", verify::json_output(&v));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn confirm_overwrite(p: &std::path::Path) -> bool {
+    use std::io::{IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return false;
+    }
+    eprint!("File {} already exists. Overwrite (y/n)? ", p.display());
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).is_ok() && matches!(line.trim(), "y" | "Y")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(go_duration("3m").unwrap().as_secs(), 180);
+        assert_eq!(go_duration("1h30m").unwrap().as_secs(), 5400);
+        assert_eq!(go_duration("1.5s").unwrap().as_millis(), 1500);
+        assert_eq!(go_duration("0").unwrap().as_secs(), 0);
+        assert!(go_duration("3 minutes").is_err());
+        assert!(go_duration("").is_err());
+    }
+
+    #[test]
+    fn annotations_and_refs() {
+        let a = parse_annotations(&["a=1,b=2".into(), "c=x=y".into()]).unwrap();
+        assert_eq!(a.get("a").unwrap(), "1");
+        assert_eq!(a.get("c").unwrap(), "x=y");
+        assert!(parse_annotations(&["novalue".into()]).is_err());
+        let r = parse_image_ref("ghcr.io/acme/chart@sha256:".to_string().as_str());
+        assert!(r.is_err());
+        let r = parse_image_ref("busybox:1").unwrap();
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str()),
+            ("index.docker.io", "library/busybox")
+        );
+        let r = parse_image_ref("localhost:5000/a/b:c").unwrap();
+        assert_eq!(
+            (
+                r.registry.as_str(),
+                r.repository.as_str(),
+                r.reference.as_str()
+            ),
+            ("localhost:5000", "a/b", "c")
+        );
+    }
 }

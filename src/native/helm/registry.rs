@@ -1,16 +1,724 @@
 //! `helm registry login|logout`, `helm push`, `helm pull`, `helm show`.
 
-use super::{CmdError, CmdResult};
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
-pub fn registry_cmd(_args: &[String]) -> CmdResult {
-    Err(CmdError::FallThrough("registry".into()))
+use serde_json::{Map, Value};
+
+use super::args::{flag, FlagSpec, Parsed};
+use super::chart::Metadata;
+use super::{loader, parse_flags, CmdError, CmdResult};
+use crate::native::oci::{self, Client, ClientOptions, ConfigFile, Credential, Reference};
+
+pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.helm.config.v1+json";
+pub const CHART_MEDIA_TYPE: &str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
+pub const PROV_MEDIA_TYPE: &str = "application/vnd.cncf.helm.chart.provenance.v1.prov";
+pub const LEGACY_CHART_MEDIA_TYPE: &str = "application/tar+gzip";
+
+const UNDERSCORE_NOTE: &str = "\nOCI artifact references (e.g. tags) do not support the plus sign (+). To support\nstoring semantic versions, Helm adopts the convention of changing plus (+) to\nan underscore (_) in chart version tags when pushing to a registry and back to\na plus (+) when pulling from a registry.\n";
+
+const TLS_FLAGS: &[FlagSpec] = &[
+    flag("cert-file", None, true),
+    flag("key-file", None, true),
+    flag("ca-file", None, true),
+    flag("insecure-skip-tls-verify", None, false),
+    flag("plain-http", None, false),
+    flag("username", None, true),
+    flag("password", None, true),
+];
+
+fn user_agent() -> String {
+    format!("Helm/{}", super::HELM_COMPAT_VERSION)
 }
-pub fn push(_args: &[String]) -> CmdResult {
-    Err(CmdError::FallThrough("push".into()))
+
+fn opt_path(p: &Parsed, k: &str) -> Option<PathBuf> {
+    p.get(k).filter(|v| !v.is_empty()).map(PathBuf::from)
 }
-pub fn pull(_args: &[String]) -> CmdResult {
-    Err(CmdError::FallThrough("pull".into()))
+
+/// Registry client configured from the TLS/auth flags shared by push, pull and show.
+fn client_from(p: &Parsed, insecure_flag: &str) -> Result<Client, CmdError> {
+    let (u, pw) = (p.str("username"), p.str("password"));
+    let credential = if !u.is_empty() && !pw.is_empty() {
+        Some(Credential::basic(&u, &pw))
+    } else {
+        None
+    };
+    if let Some(rc) = p.get("registry-config") {
+        // the credential store reads $HELM_REGISTRY_CONFIG; honour --registry-config too
+        std::env::set_var("HELM_REGISTRY_CONFIG", rc);
+    }
+    Client::new(ClientOptions {
+        plain_http: p.bool("plain-http"),
+        insecure_skip_tls_verify: p.bool(insecure_flag),
+        ca_file: opt_path(p, "ca-file"),
+        cert_file: opt_path(p, "cert-file"),
+        key_file: opt_path(p, "key-file"),
+        user_agent: user_agent(),
+        credential,
+        anonymous: false,
+    })
+    .map_err(|e| CmdError::Fail(e.to_string()))
 }
-pub fn show(_args: &[String]) -> CmdResult {
-    Err(CmdError::FallThrough("show".into()))
+
+fn run_async<T>(f: impl std::future::Future<Output = Result<T, String>>) -> Result<T, CmdError> {
+    oci::block_on(f)
+        .map_err(|e| CmdError::Fail(e.to_string()))?
+        .map_err(CmdError::Fail)
+}
+
+// ---- registry login / logout --------------------------------------------------------------
+
+pub fn registry_cmd(args: &[String]) -> CmdResult {
+    let Some(pos) = args.iter().position(|a| !a.starts_with('-')) else {
+        return Err(CmdError::FallThrough("registry".into()));
+    };
+    let mut rest = args.to_vec();
+    let sub = rest.remove(pos);
+    match sub.as_str() {
+        "login" => login(&rest),
+        "logout" => logout(&rest),
+        other => Err(CmdError::FallThrough(format!("registry {other}"))),
+    }
+}
+
+fn config_path(p: &Parsed) -> PathBuf {
+    match p.get("registry-config") {
+        Some(r) if !r.is_empty() => PathBuf::from(r),
+        _ => oci::credentials::helm_registry_config_path(),
+    }
+}
+
+/// Host normalisation of `helm registry login` (v3.18+): drop a scheme, cut at `/`.
+pub fn strip_url(host: &str) -> String {
+    let h = host
+        .strip_prefix("oci://")
+        .or_else(|| host.strip_prefix("http://"))
+        .or_else(|| host.strip_prefix("https://"))
+        .unwrap_or(host);
+    h.split('/').next().unwrap_or(h).to_string()
+}
+
+fn login(args: &[String]) -> CmdResult {
+    let specs = [
+        flag("username", Some('u'), true),
+        flag("password", Some('p'), true),
+        flag("password-stdin", None, false),
+        flag("insecure", None, false),
+        flag("cert-file", None, true),
+        flag("key-file", None, true),
+        flag("ca-file", None, true),
+        flag("plain-http", None, false),
+    ];
+    let p = parse_flags("registry login", args, &specs)?;
+    if p.positional.len() != 1 {
+        return Err(
+            "\"helm registry login\" requires 1 argument\n\nUsage:  helm registry login [host] [flags]".into(),
+        );
+    }
+    let host = strip_url(&p.positional[0]);
+    let mut username = p.str("username");
+    let mut password = p.str("password");
+    if p.bool("password-stdin") {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| e.to_string())?;
+        let mut s = String::from_utf8_lossy(&buf).into_owned();
+        if s.ends_with('\n') {
+            s.pop();
+        }
+        if s.ends_with('\r') {
+            s.pop();
+        }
+        password = s;
+    } else if password.is_empty() {
+        if username.is_empty() {
+            eprint!("Username: ");
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| e.to_string())?;
+            username = line.trim().to_string();
+        }
+        let prompt = if username.is_empty() {
+            "Token: "
+        } else {
+            "Password: "
+        };
+        password = rpassword::prompt_password(prompt).map_err(|e| e.to_string())?;
+        if password.is_empty() {
+            return Err(if username.is_empty() {
+                "token required"
+            } else {
+                "password required"
+            }
+            .into());
+        }
+    } else {
+        eprintln!("WARNING: Using --password via the CLI is insecure. Use --password-stdin.");
+    }
+    let cred = if username.is_empty() {
+        Credential {
+            identity_token: password.clone(),
+            ..Default::default()
+        }
+    } else {
+        Credential::basic(&username, &password)
+    };
+    if cred.username.contains(':') {
+        return Err(oci::CredentialError::ColonInUsername.to_string().into());
+    }
+    let client = Client::new(ClientOptions {
+        plain_http: p.bool("plain-http"),
+        insecure_skip_tls_verify: p.bool("insecure"),
+        ca_file: opt_path(&p, "ca-file"),
+        cert_file: opt_path(&p, "cert-file"),
+        key_file: opt_path(&p, "key-file"),
+        user_agent: user_agent(),
+        credential: Some(cred.clone()),
+        anonymous: false,
+    })
+    .map_err(|e| CmdError::Fail(e.to_string()))?;
+    let h = host.clone();
+    run_async(async move {
+        // OAuth2 password grant first (as Helm), then the plain token flow.
+        if client.ping(&h, true).await.is_ok() {
+            return Ok(());
+        }
+        let fresh = Client::new(client.options().clone()).map_err(|e| e.to_string())?;
+        fresh
+            .ping(&h, false)
+            .await
+            .map_err(|e| format!("authenticating to {h:?}: {e}"))
+    })?;
+    let path = config_path(&p);
+    let mut cfg = ConfigFile::load(&path).map_err(|e| e.to_string())?;
+    cfg.put(&host, &cred).map_err(|e| e.to_string())?;
+    eprintln!("Login Succeeded");
+    Ok(())
+}
+
+fn logout(args: &[String]) -> CmdResult {
+    let p = parse_flags("registry logout", args, &[])?;
+    if p.positional.len() != 1 {
+        return Err("\"helm registry logout\" requires 1 argument\n\nUsage:  helm registry logout [host] [flags]".into());
+    }
+    let host = &p.positional[0];
+    let path = config_path(&p);
+    let mut cfg = ConfigFile::load(&path).map_err(|e| e.to_string())?;
+    eprintln!("Removing login credentials for {host}");
+    cfg.delete(host).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+// ---- push -------------------------------------------------------------------------------
+
+/// OCI annotations Helm derives from the chart (`generateOCIAnnotations`).
+pub fn oci_annotations(meta: &Metadata, created: &str) -> Vec<(String, String)> {
+    let mut a: Vec<(String, String)> = Vec::new();
+    let mut add = |k: &str, v: &str| {
+        if !v.trim().is_empty() {
+            a.retain(|(ek, _)| ek != k);
+            a.push((k.to_string(), v.to_string()));
+        }
+    };
+    add("org.opencontainers.image.description", &meta.description);
+    add("org.opencontainers.image.title", &meta.name);
+    add("org.opencontainers.image.version", &meta.version);
+    add("org.opencontainers.image.url", &meta.home);
+    add("org.opencontainers.image.created", created);
+    if let Some(s) = meta.sources.first() {
+        add("org.opencontainers.image.source", s);
+    }
+    let authors: Vec<String> = meta
+        .maintainers
+        .iter()
+        .flatten()
+        .map(|m| {
+            if m.email.is_empty() {
+                m.name.clone()
+            } else {
+                format!("{} ({})", m.name, m.email)
+            }
+        })
+        .collect();
+    add("org.opencontainers.image.authors", &authors.join(", "));
+    for (k, v) in &meta.annotations {
+        if k == "org.opencontainers.image.version" || k == "org.opencontainers.image.title" {
+            continue;
+        }
+        a.retain(|(ek, _)| ek != k);
+        a.push((k.clone(), v.clone()));
+    }
+    a.sort_by(|x, y| x.0.cmp(&y.0));
+    a
+}
+
+fn descriptor(media_type: &str, data: &[u8]) -> Value {
+    let mut o = Map::new();
+    o.insert("mediaType".into(), Value::String(media_type.into()));
+    o.insert("digest".into(), Value::String(oci::sha256_digest(data)));
+    o.insert("size".into(), Value::from(data.len() as u64));
+    Value::Object(o)
+}
+
+/// The manifest bytes Helm pushes (no top-level mediaType, layers sorted by digest).
+pub fn helm_manifest(
+    config: &[u8],
+    chart: &[u8],
+    prov: Option<&[u8]>,
+    annotations: &[(String, String)],
+) -> Vec<u8> {
+    let mut layers = vec![descriptor(CHART_MEDIA_TYPE, chart)];
+    if let Some(p) = prov {
+        layers.push(descriptor(PROV_MEDIA_TYPE, p));
+    }
+    layers.sort_by(|a, b| a["digest"].as_str().cmp(&b["digest"].as_str()));
+    let mut m = Map::new();
+    m.insert("schemaVersion".into(), Value::from(2));
+    m.insert("config".into(), descriptor(CONFIG_MEDIA_TYPE, config));
+    m.insert("layers".into(), Value::Array(layers));
+    if !annotations.is_empty() {
+        let mut a = Map::new();
+        for (k, v) in annotations {
+            a.insert(k.clone(), Value::String(v.clone()));
+        }
+        m.insert("annotations".into(), Value::Object(a));
+    }
+    oci::json::to_go_json(&Value::Object(m)).into_bytes()
+}
+
+/// `created` annotation: the file's mtime as RFC 3339 in the local zone (`Z` for UTC).
+pub fn created_from_mtime(path: &Path) -> String {
+    let t = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| std::time::SystemTime::now());
+    let dt: chrono::DateTime<chrono::Local> = t.into();
+    dt.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// `oci://host/ns` → `host/ns` (or the scheme errors Helm prints).
+fn strip_oci(remote: &str) -> Result<String, String> {
+    match remote.strip_prefix("oci://") {
+        Some(r) => Ok(r.to_string()),
+        None => match remote.split_once("://") {
+            Some((scheme, _)) => Err(format!("scheme {scheme:?} not supported")),
+            None => Err("scheme prefix missing from remote (e.g. \"oci://\")".into()),
+        },
+    }
+}
+
+/// Applies Helm's `+` → `_` tag conversion to the last `:` segment of `raw`.
+fn mangle_tag(raw: &str) -> String {
+    let base = raw.split('@').next().unwrap_or(raw);
+    match base.rsplit_once(':') {
+        Some((_, tag)) if !tag.contains('/') && tag.contains('+') => {
+            raw.replace(tag, &tag.replace('+', "_"))
+        }
+        _ => raw.to_string(),
+    }
+}
+
+pub fn push(args: &[String]) -> CmdResult {
+    let mut specs = TLS_FLAGS.to_vec();
+    specs.push(flag("output", Some('o'), true));
+    let p = parse_flags("push", args, &specs)?;
+    if p.positional.len() < 2 {
+        return Err("\"helm push\" requires at least 2 arguments\n\nUsage:  helm push [chart] [remote] [flags]".into());
+    }
+    let output = p.str("output");
+    if !matches!(output.as_str(), "" | "table" | "json" | "yaml") {
+        return Err(format!("invalid format type {output:?}").into());
+    }
+    let chart_path = Path::new(&p.positional[0]);
+    let md = std::fs::metadata(chart_path)
+        .map_err(|_| format!("{}: no such file", chart_path.display()))?;
+    if md.is_dir() {
+        return Err("cannot push directory, must provide chart archive (.tgz)".into());
+    }
+    let remote = strip_oci(&p.positional[1])?;
+    let data = std::fs::read(chart_path)
+        .map_err(|e| format!("{}: {}", chart_path.display(), loader::io_msg(&e)))?;
+    let ch = loader::load_archive_file(chart_path, &mut super::warn)?;
+    let prov_path = PathBuf::from(format!("{}.prov", chart_path.display()));
+    let prov = std::fs::read(&prov_path).ok();
+    let meta = &ch.metadata;
+    let raw_ref = format!(
+        "{}:{}",
+        loader::go_path_clean(&format!("{}/{}", remote, meta.name)),
+        meta.version
+    );
+    let reference = Reference::parse(&mangle_tag(&raw_ref)).map_err(|e| e.to_string())?;
+    let config = meta.to_config_json().into_bytes();
+    let annotations = oci_annotations(meta, &created_from_mtime(chart_path));
+    let manifest = helm_manifest(&config, &data, prov.as_deref(), &annotations);
+    let client = client_from(&p, "insecure-skip-tls-verify")?;
+    let (host, repo, tag) = (
+        reference.registry.clone(),
+        reference.repository.clone(),
+        reference.reference.clone(),
+    );
+    let digest = run_async(async move {
+        let e = |e: oci::OciError| e.to_string();
+        // Blobs first, manifest last: a failure never leaves a tag pointing at missing data.
+        client.push_blob(&host, &repo, &config).await.map_err(e)?;
+        client.push_blob(&host, &repo, &data).await.map_err(e)?;
+        if let Some(pv) = &prov {
+            client.push_blob(&host, &repo, pv).await.map_err(e)?;
+        }
+        client
+            .push_manifest(&host, &repo, &tag, oci::OCI_MANIFEST, &manifest)
+            .await
+            .map_err(e)
+    })?;
+    let shown = reference.to_string();
+    match output.as_str() {
+        "json" | "yaml" => {
+            let mut o = Map::new();
+            o.insert("ref".into(), Value::String(shown.clone()));
+            o.insert("digest".into(), Value::String(digest.clone()));
+            o.insert("name".into(), Value::String(meta.name.clone()));
+            o.insert("version".into(), Value::String(meta.version.clone()));
+            o.insert("tag".into(), Value::String(reference.reference.clone()));
+            let v = Value::Object(o);
+            if output == "json" {
+                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            } else {
+                print!("{}", super::yaml::emit(&super::chart::json_to_yaml(&v)));
+            }
+        }
+        _ => {
+            println!("Pushed: {shown}");
+            println!("Digest: {digest}");
+        }
+    }
+    if reference.reference.contains('_') {
+        eprint!("{shown} contains an underscore.\n{UNDERSCORE_NOTE}");
+    }
+    Ok(())
+}
+
+// ---- pull / show ------------------------------------------------------------------------
+
+/// A chart fetched from a registry.
+pub struct Pulled {
+    pub reference: Reference,
+    pub digest: String,
+    pub meta: Metadata,
+    pub chart: Vec<u8>,
+    pub prov: Option<Vec<u8>>,
+}
+
+/// Resolves `oci://…` (+ `--version`) and downloads the chart (and prov when asked).
+pub fn fetch_chart(
+    client: Client,
+    src: &str,
+    version: &str,
+    want_prov: bool,
+) -> Result<Pulled, CmdError> {
+    let rest = strip_oci(src)?;
+    let mut reference = Reference::parse(&mangle_tag(&rest)).map_err(|e| e.to_string())?;
+    let version = version.to_string();
+    if !reference.reference.is_empty() && !reference.is_digest() && !version.is_empty() {
+        let tag_v = reference.reference.replace('_', "+");
+        if tag_v != version {
+            return Err(
+                format!("chart reference and version mismatch: {version} is not {tag_v}").into(),
+            );
+        }
+    }
+    run_async(async move {
+        let e = |e: oci::OciError| e.to_string();
+        let (host, repo) = (reference.registry.clone(), reference.repository.clone());
+        if reference.reference.is_empty() {
+            let tag = if super::semver::parse_strict(&version).is_ok() {
+                version.replace('+', "_")
+            } else {
+                let tags = client.list_tags(&host, &repo).await.map_err(e)?;
+                let mut vs: Vec<(super::semver::Version, String)> = tags
+                    .iter()
+                    .filter_map(|t| {
+                        super::semver::parse_strict(&t.replace('_', "+"))
+                            .ok()
+                            .map(|v| (v, t.clone()))
+                    })
+                    .collect();
+                vs.sort_by(|a, b| b.0.cmp_precedence(&a.0));
+                let mut found = None;
+                for (v, t) in vs {
+                    if super::semver::satisfies(&version, &v)? {
+                        found = Some(t);
+                        break;
+                    }
+                }
+                found.ok_or_else(|| {
+                    if version.is_empty() {
+                        format!(
+                            "Unable to locate any tags in provided repository: oci://{host}/{repo}"
+                        )
+                    } else {
+                        format!(
+                            "could not locate a version matching provided version string {version}"
+                        )
+                    }
+                })?
+            };
+            reference = reference.with_reference(&tag);
+        }
+        let m = client
+            .get_manifest(&host, &repo, &reference.reference)
+            .await
+            .map_err(e)?;
+        let mv: Value =
+            serde_json::from_slice(&m.bytes).map_err(|x| format!("invalid manifest: {x}"))?;
+        let cfg_desc = &mv["config"];
+        if cfg_desc["mediaType"].as_str() != Some(CONFIG_MEDIA_TYPE) {
+            return Err(format!(
+                "could not load config with mediatype {CONFIG_MEDIA_TYPE}"
+            ));
+        }
+        let layers = mv["layers"].as_array().cloned().unwrap_or_default();
+        let find = |mt: &str| {
+            layers
+                .iter()
+                .find(|l| l["mediaType"].as_str() == Some(mt))
+                .and_then(|l| l["digest"].as_str().map(str::to_string))
+        };
+        let chart_digest = match find(CHART_MEDIA_TYPE) {
+            Some(d) => d,
+            None => match find(LEGACY_CHART_MEDIA_TYPE) {
+                Some(d) => {
+                    eprintln!("Warning: chart media type {LEGACY_CHART_MEDIA_TYPE} is deprecated");
+                    d
+                }
+                None => {
+                    return Err(format!(
+                        "manifest does not contain a layer with mediatype {CHART_MEDIA_TYPE}"
+                    ))
+                }
+            },
+        };
+        let cfg_digest = cfg_desc["digest"].as_str().unwrap_or_default().to_string();
+        let config = client
+            .fetch_blob(&host, &repo, &cfg_digest)
+            .await
+            .map_err(e)?;
+        let meta: Metadata = {
+            let text = String::from_utf8_lossy(&config).into_owned();
+            Metadata::from_yaml(text.as_bytes())
+                .map_err(|x| format!("unable to load chart config: {x}"))?
+        };
+        let chart = client
+            .fetch_blob(&host, &repo, &chart_digest)
+            .await
+            .map_err(e)?;
+        let prov = if want_prov {
+            match find(PROV_MEDIA_TYPE) {
+                Some(d) => Some(client.fetch_blob(&host, &repo, &d).await.map_err(e)?),
+                None => {
+                    return Err(format!(
+                        "manifest does not contain a layer with mediatype {PROV_MEDIA_TYPE}"
+                    ))
+                }
+            }
+        } else {
+            None
+        };
+        Ok(Pulled {
+            reference,
+            digest: m.digest,
+            meta,
+            chart,
+            prov,
+        })
+    })
+}
+
+pub fn pull(args: &[String]) -> CmdResult {
+    let mut specs = TLS_FLAGS.to_vec();
+    specs.extend_from_slice(&[
+        flag("version", None, true),
+        flag("destination", Some('d'), true),
+        flag("untar", None, false),
+        flag("untardir", None, true),
+        flag("verify", None, false),
+        flag("prov", None, false),
+        flag("keyring", None, true),
+        flag("devel", None, false),
+    ]);
+    let p = parse_flags("pull", args, &specs)?;
+    if p.positional.len() != 1 {
+        return Err("\"helm pull\" requires 1 argument\n\nUsage:  helm pull [chart URL | repo/chartname] [...] [flags]".into());
+    }
+    let src = &p.positional[0];
+    if !src.starts_with("oci://") {
+        // chart repositories (index.yaml) are not implemented natively
+        return Err(CmdError::FallThrough("pull (chart repository)".into()));
+    }
+    let client = client_from(&p, "insecure-skip-tls-verify")?;
+    let verify = p.bool("verify");
+    let pulled = fetch_chart(client, src, &p.str("version"), verify || p.bool("prov"))?;
+    // Refuse hostile archives before writing anything.
+    let ch = loader::load_archive(&pulled.chart, &mut super::warn)?;
+    let dest = PathBuf::from(
+        p.get("destination")
+            .filter(|d| !d.is_empty())
+            .unwrap_or("."),
+    );
+    std::fs::create_dir_all(&dest)
+        .map_err(|e| format!("{}: {}", dest.display(), loader::io_msg(&e)))?;
+    let fname = format!("{}-{}.tgz", pulled.meta.name, pulled.meta.version);
+    eprintln!("Pulled: {}", pulled.reference);
+    eprintln!("Digest: {}", pulled.digest);
+    if pulled.reference.reference.contains('_') {
+        eprint!(
+            "{} contains an underscore.\n{UNDERSCORE_NOTE}",
+            pulled.reference
+        );
+    }
+    if verify {
+        let tmp = std::env::temp_dir().join(format!("oxtask-pull-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
+        let t = tmp.join(&fname);
+        let res = (|| -> Result<(), CmdError> {
+            std::fs::write(&t, &pulled.chart).map_err(|e| e.to_string())?;
+            std::fs::write(
+                tmp.join(format!("{fname}.prov")),
+                pulled.prov.as_deref().unwrap_or_default(),
+            )
+            .map_err(|e| e.to_string())?;
+            let keyring = p
+                .get("keyring")
+                .map(PathBuf::from)
+                .unwrap_or_else(super::package::default_keyring);
+            let out = super::prov::verify_file(&t, &keyring)?;
+            print!("{out}");
+            Ok(())
+        })();
+        let _ = std::fs::remove_dir_all(&tmp);
+        res?;
+    }
+    if p.bool("untar") {
+        let udir = dest.join(p.get("untardir").filter(|d| !d.is_empty()).unwrap_or("."));
+        expand(&udir, &ch, &pulled.chart)?;
+    } else {
+        let out = dest.join(&fname);
+        super::save::write_atomic(&out, &pulled.chart, 0o644).map_err(|e| e.to_string())?;
+        if let Some(pv) = &pulled.prov {
+            let pp = dest.join(format!("{fname}.prov"));
+            super::save::write_atomic(&pp, pv, 0o644).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+/// `chartutil.Expand`: writes the archive's files under `<dir>/<chart name>/` (names were
+/// already checked by the loader: no absolute paths, no `..`, no links).
+pub fn expand(dir: &Path, ch: &loader::Chart, data: &[u8]) -> Result<(), String> {
+    let name = ch.name();
+    if name.contains('/') || name.contains('\\') || name == "." || name == ".." {
+        return Err(format!(
+            "chart name {name:?} must not contain path separators"
+        ));
+    }
+    let target = dir.join(name);
+    if target.exists() {
+        return Err(format!(
+            "failed to untar: a file or directory with the name {} already exists",
+            target.display()
+        ));
+    }
+    for f in loader::archive_files(data)? {
+        let out = target.join(&f.name);
+        if let Some(parent) = out.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("{}: {}", parent.display(), loader::io_msg(&e)))?;
+        }
+        super::save::write_atomic(&out, &f.data, 0o644)
+            .map_err(|e| format!("{}: {e}", out.display()))?;
+    }
+    Ok(())
+}
+
+pub fn show(args: &[String]) -> CmdResult {
+    let Some(pos) = args.iter().position(|a| !a.starts_with('-')) else {
+        return Err(CmdError::FallThrough("show".into()));
+    };
+    let mut rest = args.to_vec();
+    let what = rest.remove(pos);
+    if !matches!(what.as_str(), "chart" | "values" | "readme") {
+        return Err(CmdError::FallThrough(format!("show {what}")));
+    }
+    let mut specs = TLS_FLAGS.to_vec();
+    specs.extend_from_slice(&[flag("version", None, true), flag("devel", None, false)]);
+    let p = parse_flags(&format!("show {what}"), &rest, &specs)?;
+    if p.positional.len() != 1 {
+        return Err(format!(
+            "\"helm show {what}\" requires 1 argument\n\nUsage:  helm show {what} [CHART] [flags]"
+        )
+        .into());
+    }
+    let src = &p.positional[0];
+    let ch = if src.starts_with("oci://") {
+        let client = client_from(&p, "insecure-skip-tls-verify")?;
+        let pulled = fetch_chart(client, src, &p.str("version"), false)?;
+        loader::load_archive(&pulled.chart, &mut super::warn)?
+    } else if Path::new(src).exists() {
+        loader::load(Path::new(src), &mut super::warn)?
+    } else {
+        return Err(CmdError::FallThrough(format!(
+            "show {what} (chart repository)"
+        )));
+    };
+    match what.as_str() {
+        "chart" => println!("{}", ch.metadata.to_chart_yaml(false)),
+        "values" => {
+            if let Some(v) = &ch.values {
+                println!("{}", String::from_utf8_lossy(v));
+            }
+        }
+        _ => {
+            let readme = ch.files.iter().find(|f| {
+                let l = f.name.to_ascii_lowercase();
+                matches!(l.as_str(), "readme.md" | "readme.txt" | "readme")
+            });
+            if let Some(f) = readme {
+                println!("{}", String::from_utf8_lossy(&f.data));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_and_remotes() {
+        assert_eq!(mangle_tag("h/ns/c:1.0.0+b.1"), "h/ns/c:1.0.0_b.1");
+        assert_eq!(mangle_tag("h:5000/ns/c:1.0.0"), "h:5000/ns/c:1.0.0");
+        assert_eq!(strip_oci("oci://h/x").unwrap(), "h/x");
+        assert_eq!(
+            strip_oci("https://h/x").unwrap_err(),
+            "scheme \"https\" not supported"
+        );
+        assert!(strip_oci("h/x")
+            .unwrap_err()
+            .starts_with("scheme prefix missing"));
+        assert_eq!(strip_url("https://h:5000/x/y"), "h:5000");
+    }
+
+    #[test]
+    fn annotations_override_rules() {
+        let mut m = Metadata::from_yaml(b"name: c\nversion: 1.0.0\ndescription: d\nhome: https://h\nsources: [https://s]\nmaintainers: [{name: A, email: a@x}, {name: B}]\nannotations: {org.opencontainers.image.title: nope, org.opencontainers.image.created: later}\n").unwrap();
+        m.api_version = "v2".into();
+        let a = oci_annotations(&m, "2020-01-01T00:00:00Z");
+        let get = |k: &str| a.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("org.opencontainers.image.title"), Some("c"));
+        assert_eq!(get("org.opencontainers.image.created"), Some("later"));
+        assert_eq!(get("org.opencontainers.image.authors"), Some("A (a@x), B"));
+        assert_eq!(get("org.opencontainers.image.url"), Some("https://h"));
+        assert_eq!(get("org.opencontainers.image.source"), Some("https://s"));
+    }
 }

@@ -1,0 +1,295 @@
+//! Sigstore trust material and service endpoints: the standard `TrustedRoot` and
+//! `SigningConfig` JSON files (protobuf-specs JSON mapping), and the public-good defaults.
+
+use std::path::Path;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use serde_json::Value;
+
+use super::pki::{Cert, LogKey, PublicKey};
+use super::Error;
+
+/// Public-good Sigstore instance (what cosign uses without flags).
+pub const DEFAULT_FULCIO_URL: &str = "https://fulcio.sigstore.dev";
+pub const DEFAULT_REKOR_URL: &str = "https://rekor.sigstore.dev";
+
+/// A certificate authority: its chain (intermediates first, root last).
+#[derive(Clone, Debug)]
+pub struct CertAuthority {
+    pub chain: Vec<Cert>,
+    pub uri: String,
+    pub valid_from: Option<u64>,
+    pub valid_until: Option<u64>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct TrustedRoot {
+    pub tlogs: Vec<LogKey>,
+    pub ctlogs: Vec<LogKey>,
+    pub cas: Vec<CertAuthority>,
+}
+
+/// Service endpoints for signing.
+#[derive(Clone, Debug)]
+pub struct SigningConfig {
+    pub fulcio_url: String,
+    pub rekor_url: String,
+}
+
+fn rfc3339_to_unix(s: &str) -> Option<u64> {
+    // YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)
+    let b = s.as_bytes();
+    if b.len() < 20 {
+        return None;
+    }
+    let num = |a: usize, n: usize| s.get(a..a + n)?.parse::<i64>().ok();
+    let (y, mo, d, h, mi, se) = (
+        num(0, 4)?,
+        num(5, 2)?,
+        num(8, 2)?,
+        num(11, 2)?,
+        num(14, 2)?,
+        num(17, 2)?,
+    );
+    let mut rest = &s[19..];
+    if let Some(r) = rest.strip_prefix('.') {
+        rest = r.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    let offset = if rest == "Z" || rest == "z" {
+        0
+    } else {
+        let sign = if rest.starts_with('-') { -1 } else { 1 };
+        let hh: i64 = rest.get(1..3)?.parse().ok()?;
+        let mm: i64 = rest.get(4..6)?.parse().ok()?;
+        sign * (hh * 3600 + mm * 60)
+    };
+    // days from civil (Howard Hinnant's algorithm)
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    let t = days * 86400 + h * 3600 + mi * 60 + se - offset;
+    u64::try_from(t).ok()
+}
+
+fn validity(v: &Value) -> (Option<u64>, Option<u64>) {
+    let f = |k: &str| v["validFor"][k].as_str().and_then(rfc3339_to_unix);
+    (f("start"), f("end"))
+}
+
+fn b64_field(v: &Value, what: &str) -> Result<Vec<u8>, Error> {
+    let s = v
+        .as_str()
+        .ok_or_else(|| Error::Trust(format!("trusted root: missing {what}")))?;
+    B64.decode(s)
+        .map_err(|_| Error::Trust(format!("trusted root: {what} is not base64")))
+}
+
+fn log_keys(arr: &Value, what: &str) -> Result<Vec<LogKey>, Error> {
+    let mut out = Vec::new();
+    for l in arr.as_array().map(Vec::as_slice).unwrap_or_default() {
+        let raw = b64_field(&l["publicKey"]["rawBytes"], &format!("{what} publicKey"))?;
+        let key = match PublicKey::from_spki_der(&raw) {
+            Ok(k) => k,
+            // Keys we cannot use (e.g. Ed25519 logs) are skipped, not fatal.
+            Err(_) => continue,
+        };
+        let key_id = b64_field(&l["logId"]["keyId"], &format!("{what} logId"))?;
+        let (valid_from, valid_until) = validity(&l["publicKey"]);
+        out.push(LogKey {
+            key_id,
+            key,
+            valid_from,
+            valid_until,
+            base_url: l["baseUrl"].as_str().unwrap_or_default().to_string(),
+        });
+    }
+    Ok(out)
+}
+
+impl TrustedRoot {
+    pub fn from_json(bytes: &[u8]) -> Result<TrustedRoot, Error> {
+        let v: Value = serde_json::from_slice(bytes)
+            .map_err(|e| Error::Trust(format!("trusted root: {e}")))?;
+        let mt = v["mediaType"].as_str().unwrap_or_default();
+        if !mt.starts_with("application/vnd.dev.sigstore.trustedroot") {
+            return Err(Error::Trust(format!(
+                "trusted root: unexpected mediaType {mt:?}"
+            )));
+        }
+        let mut cas = Vec::new();
+        for ca in v["certificateAuthorities"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            let mut chain = Vec::new();
+            for c in ca["certChain"]["certificates"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                chain.push(Cert::from_der(&b64_field(&c["rawBytes"], "certificate")?)?);
+            }
+            if chain.is_empty() {
+                continue;
+            }
+            let (valid_from, valid_until) = validity(ca);
+            cas.push(CertAuthority {
+                chain,
+                uri: ca["uri"].as_str().unwrap_or_default().to_string(),
+                valid_from,
+                valid_until,
+            });
+        }
+        Ok(TrustedRoot {
+            tlogs: log_keys(&v["tlogs"], "tlog")?,
+            ctlogs: log_keys(&v["ctlogs"], "ctlog")?,
+            cas,
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<TrustedRoot, Error> {
+        let b = std::fs::read(path)
+            .map_err(|e| Error::Trust(format!("reading trusted root {}: {e}", path.display())))?;
+        TrustedRoot::from_json(&b).map_err(|e| Error::Trust(format!("{}: {e}", path.display())))
+    }
+
+    pub fn tlog_by_id(&self, id: &[u8]) -> Option<&LogKey> {
+        self.tlogs.iter().find(|l| l.key_id == id)
+    }
+}
+
+impl SigningConfig {
+    pub fn public_good() -> SigningConfig {
+        SigningConfig {
+            fulcio_url: DEFAULT_FULCIO_URL.into(),
+            rekor_url: DEFAULT_REKOR_URL.into(),
+        }
+    }
+
+    /// Reads a signing config (v0.2 `caUrls`/`rekorTlogUrls`, or v0.1 `caUrl`/`tlogUrls`).
+    /// Services for Rekor API v1 are preferred, as this client speaks v1.
+    pub fn from_json(bytes: &[u8]) -> Result<SigningConfig, Error> {
+        let v: Value = serde_json::from_slice(bytes)
+            .map_err(|e| Error::Trust(format!("signing config: {e}")))?;
+        let mt = v["mediaType"].as_str().unwrap_or_default();
+        if !mt.starts_with("application/vnd.dev.sigstore.signingconfig") {
+            return Err(Error::Trust(format!(
+                "signing config: unexpected mediaType {mt:?}"
+            )));
+        }
+        let pick = |key: &str| -> Option<String> {
+            let arr = v[key].as_array()?;
+            arr.iter()
+                .find(|s| s["majorApiVersion"].as_u64().unwrap_or(1) == 1)
+                .or_else(|| arr.first())
+                .and_then(|s| s["url"].as_str())
+                .map(str::to_string)
+        };
+        let fulcio = pick("caUrls").or_else(|| v["caUrl"].as_str().map(str::to_string));
+        let rekor = pick("rekorTlogUrls").or_else(|| pick("tlogUrls"));
+        Ok(SigningConfig {
+            fulcio_url: fulcio
+                .ok_or_else(|| Error::Trust("signing config names no CA (Fulcio) URL".into()))?,
+            rekor_url: rekor
+                .ok_or_else(|| Error::Trust("signing config names no Rekor URL".into()))?,
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<SigningConfig, Error> {
+        let b = std::fs::read(path)
+            .map_err(|e| Error::Trust(format!("reading signing config {}: {e}", path.display())))?;
+        SigningConfig::from_json(&b).map_err(|e| Error::Trust(format!("{}: {e}", path.display())))
+    }
+}
+
+/// Snapshot of the public-good instance's trusted root (Sigstore's TUF repository,
+/// target `trusted_root.json`, as of 2026-08-21). Used when no file is named; see
+/// docs/cosign.md for refreshing it.
+const PUBLIC_GOOD_TRUSTED_ROOT: &[u8] = include_bytes!("public_good_trusted_root.json");
+
+impl TrustedRoot {
+    pub fn public_good() -> Result<TrustedRoot, Error> {
+        TrustedRoot::from_json(PUBLIC_GOOD_TRUSTED_ROOT)
+    }
+}
+
+/// The trusted root to use: `--trusted-root`, else `SIGSTORE_TRUSTED_ROOT`, else the
+/// built-in public-good snapshot (this build does not run a TUF client).
+pub fn resolve_trusted_root(flag: Option<&Path>) -> Result<TrustedRoot, Error> {
+    if let Some(p) = flag {
+        return TrustedRoot::load(p);
+    }
+    if let Some(p) = std::env::var_os("SIGSTORE_TRUSTED_ROOT").filter(|p| !p.is_empty()) {
+        return TrustedRoot::load(Path::new(&p));
+    }
+    TrustedRoot::public_good()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339() {
+        assert_eq!(rfc3339_to_unix("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            rfc3339_to_unix("2021-03-07T03:20:29.000Z"),
+            Some(1615087229)
+        );
+        assert_eq!(
+            rfc3339_to_unix("2021-03-07T04:20:29+01:00"),
+            Some(1615087229)
+        );
+        assert_eq!(rfc3339_to_unix("nonsense"), None);
+    }
+
+    #[test]
+    fn public_good_snapshot_parses() {
+        let t = TrustedRoot::public_good().unwrap();
+        assert!(t
+            .cas
+            .iter()
+            .any(|c| c.uri == "https://fulcio.sigstore.dev" && c.valid_until.is_none()));
+        // The Rekor v1 ECDSA key is usable; Ed25519 (Rekor v2) keys are skipped.
+        assert!(t
+            .tlogs
+            .iter()
+            .any(|l| l.base_url == "https://rekor.sigstore.dev"));
+        assert!(t
+            .ctlogs
+            .iter()
+            .any(|l| l.base_url == "https://ctfe.sigstore.dev/2022"));
+        // Real Fulcio chains (P-384, ecdsa-with-SHA384) verify link by link to a self-signed root.
+        for ca in &t.cas {
+            for w in ca.chain.windows(2) {
+                w[0].verify_issued_by(&w[1]).unwrap();
+                assert!(w[1].is_ca());
+            }
+            let root = ca.chain.last().unwrap();
+            root.verify_issued_by(root).unwrap();
+        }
+    }
+
+    #[test]
+    fn signing_config_v02_and_v01() {
+        let v2 = br#"{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.2+json",
+            "caUrls":[{"url":"http://ca","majorApiVersion":1}],
+            "rekorTlogUrls":[{"url":"http://r2","majorApiVersion":2},{"url":"http://r1","majorApiVersion":1}]}"#;
+        let c = SigningConfig::from_json(v2).unwrap();
+        assert_eq!(
+            (c.fulcio_url.as_str(), c.rekor_url.as_str()),
+            ("http://ca", "http://r1")
+        );
+        let v1 = br#"{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.1+json",
+            "caUrl":"http://ca1","tlogUrls":["x"]}"#;
+        assert!(SigningConfig::from_json(v1).is_err());
+        let bad = br#"{"mediaType":"something/else"}"#;
+        assert!(SigningConfig::from_json(bad).is_err());
+    }
+}

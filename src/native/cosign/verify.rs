@@ -1,0 +1,661 @@
+//! `cosign verify`: every check cosign makes on an image signature, for both storage
+//! layouts, and the library entry point [`verify_image`].
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use indexmap::IndexMap;
+use regex::Regex;
+use serde_json::{json, Value};
+
+use super::payload::{self, parse_simple_signing, COSIGN_SIGN_PREDICATE, INTOTO_PAYLOAD_TYPE};
+use super::pki::{self, verify_embedded_sct, Cert, PublicKey};
+use super::rekor::{self, LogEntry};
+use super::store::{
+    self, RegistryOpts, SigLayer, Target, ANN_BUNDLE, ANN_CERTIFICATE, ANN_SIGNATURE,
+};
+use super::trust::{CertAuthority, TrustedRoot};
+use super::Error;
+
+/// What a signature must satisfy. Keyless needs an identity and an issuer (exact or
+/// regexp, like cosign); `key` switches to key-based verification.
+#[derive(Clone, Debug, Default)]
+pub struct VerifyOptions {
+    /// `FILE` or `env://VAR` holding a PEM public key (or certificate).
+    pub key: Option<String>,
+    pub certificate_identity: Option<String>,
+    pub certificate_identity_regexp: Option<String>,
+    pub certificate_oidc_issuer: Option<String>,
+    pub certificate_oidc_issuer_regexp: Option<String>,
+    /// Sigstore trusted root JSON; else `SIGSTORE_TRUSTED_ROOT`.
+    pub trusted_root: Option<PathBuf>,
+    pub insecure_ignore_tlog: bool,
+    pub insecure_ignore_sct: bool,
+    /// Look for Sigstore bundles (OCI referrers) instead of `.sig` tags.
+    pub new_bundle_format: bool,
+    /// Annotations the signed payload must carry (`-a k=v`).
+    pub annotations: IndexMap<String, String>,
+    pub registry: RegistryOpts,
+}
+
+/// One signature that passed every check.
+#[derive(Clone, Debug)]
+pub struct VerifiedSignature {
+    /// The signed payload (simple-signing JSON, or the in-toto statement).
+    pub payload: Vec<u8>,
+    pub certificate: Option<Cert>,
+    /// Certificate SAN (first) and OIDC issuer, for keyless signatures.
+    pub subject: Option<String>,
+    pub issuer: Option<String>,
+    pub tlog_entry: Option<LogEntry>,
+}
+
+/// The outcome of `verify_image`: the digest checked and the signatures that passed.
+#[derive(Clone, Debug)]
+pub struct Verification {
+    pub target: Target,
+    pub signatures: Vec<VerifiedSignature>,
+    pub tlog_checked: bool,
+    pub ca_checked: bool,
+}
+
+struct Matchers {
+    identity: Option<String>,
+    identity_re: Option<Regex>,
+    issuer: Option<String>,
+    issuer_re: Option<Regex>,
+}
+
+impl Matchers {
+    fn new(o: &VerifyOptions) -> Result<Matchers, Error> {
+        let re = |s: &Option<String>, what: &str| -> Result<Option<Regex>, Error> {
+            s.as_deref()
+                .map(|r| Regex::new(r).map_err(|e| Error::Usage(format!("invalid {what}: {e}"))))
+                .transpose()
+        };
+        Ok(Matchers {
+            identity: o.certificate_identity.clone(),
+            identity_re: re(
+                &o.certificate_identity_regexp,
+                "--certificate-identity-regexp",
+            )?,
+            issuer: o.certificate_oidc_issuer.clone(),
+            issuer_re: re(
+                &o.certificate_oidc_issuer_regexp,
+                "--certificate-oidc-issuer-regexp",
+            )?,
+        })
+    }
+
+    /// cosign's rule: the issuer must match, and one SAN must match the identity.
+    /// Regexps are searched unanchored, as Go's `MatchString` does.
+    fn check(&self, cert: &Cert) -> Result<(), Error> {
+        let issuer = cert.oidc_issuer().unwrap_or_default();
+        let issuer_ok = match (&self.issuer, &self.issuer_re) {
+            (Some(i), _) => *i == issuer,
+            (None, Some(r)) => r.is_match(&issuer),
+            (None, None) => true,
+        };
+        let sans = cert.san_identities();
+        let id_ok = match (&self.identity, &self.identity_re) {
+            (Some(i), _) => sans.iter().any(|s| s == i),
+            (None, Some(r)) => sans.iter().any(|s| r.is_match(s)),
+            (None, None) => true,
+        };
+        if issuer_ok && id_ok {
+            Ok(())
+        } else {
+            Err(Error::Verify(format!(
+                "none of the expected identities matched what was in the certificate, got subjects [{}] with issuer {}",
+                sans.join(", "),
+                issuer
+            )))
+        }
+    }
+}
+
+/// Finds the trusted CA whose chain issued `leaf`, checking signatures up to a
+/// self-signed root and every certificate's validity at time `at`.
+pub fn chain_to_trusted_ca<'a>(
+    leaf: &Cert,
+    trust: &'a TrustedRoot,
+    at: u64,
+) -> Result<&'a CertAuthority, Error> {
+    let valid = |c: &Cert| c.not_before() <= at && at <= c.not_after();
+    for ca in &trust.cas {
+        if ca.valid_from.is_some_and(|s| at < s) || ca.valid_until.is_some_and(|e| at > e) {
+            continue;
+        }
+        let (Some(issuer), Some(root)) = (ca.chain.first(), ca.chain.last()) else {
+            continue;
+        };
+        if leaf.verify_issued_by(issuer).is_err() {
+            continue;
+        }
+        let links_ok = ca
+            .chain
+            .windows(2)
+            .all(|w| w[0].verify_issued_by(&w[1]).is_ok() && w[1].is_ca());
+        if !links_ok || root.verify_issued_by(root).is_err() || !issuer.is_ca() {
+            continue;
+        }
+        if !valid(leaf) {
+            return Err(Error::Verify(
+                "certificate was not valid when the signature was made (outside its validity window)".into(),
+            ));
+        }
+        if !ca.chain.iter().all(valid) {
+            return Err(Error::Verify(
+                "a CA certificate of the chain was not valid at signing time".into(),
+            ));
+        }
+        return Ok(ca);
+    }
+    Err(Error::Verify(
+        "certificate does not chain to a trusted Fulcio root (x509: certificate signed by unknown authority)".into(),
+    ))
+}
+
+/// Checks a keyless certificate: code-signing use, chain, identity, SCT.
+fn check_certificate(
+    cert: &Cert,
+    trust: &TrustedRoot,
+    at: u64,
+    m: &Matchers,
+    o: &VerifyOptions,
+) -> Result<(), Error> {
+    if !cert.has_code_signing_eku() {
+        return Err(Error::Verify(
+            "certificate is not for code signing (extended key usage)".into(),
+        ));
+    }
+    let ca = chain_to_trusted_ca(cert, trust, at)?;
+    m.check(cert)?;
+    if !o.insecure_ignore_sct {
+        let issuer = ca
+            .chain
+            .first()
+            .ok_or_else(|| Error::Trust("empty CA chain".into()))?;
+        verify_embedded_sct(cert, issuer, &trust.ctlogs)?;
+    }
+    Ok(())
+}
+
+fn pem_matches(b64_pem: &str, cert: Option<&Cert>, key: &PublicKey) -> bool {
+    let Ok(pem_bytes) = B64.decode(b64_pem) else {
+        return false;
+    };
+    match cert {
+        Some(c) => Cert::from_pem_chain(&pem_bytes)
+            .ok()
+            .and_then(|v| v.into_iter().next())
+            .is_some_and(|x| x.der == c.der),
+        None => super::keys::parse_public_key_pem(&pem_bytes).is_ok_and(|k| &k == key),
+    }
+}
+
+/// Checks that a hashedrekord log body records exactly this signature.
+fn check_hashedrekord_body(
+    e: &LogEntry,
+    sig: &[u8],
+    payload: &[u8],
+    cert: Option<&Cert>,
+    key: &PublicKey,
+) -> Result<(), Error> {
+    let body: Value = B64
+        .decode(&e.body)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| Error::Verify("transparency log entry body is not JSON".into()))?;
+    let spec = &body["spec"];
+    let ok = body["kind"] == "hashedrekord"
+        && spec["signature"]["content"]
+            .as_str()
+            .and_then(|s| B64.decode(s).ok())
+            .as_deref()
+            == Some(sig)
+        && spec["data"]["hash"]["value"].as_str() == Some(pki::hex(&pki::sha256(payload)).as_str())
+        && spec["signature"]["publicKey"]["content"]
+            .as_str()
+            .is_some_and(|p| pem_matches(p, cert, key));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Verify(
+            "transparency log entry does not match this signature (rekor body mismatch)".into(),
+        ))
+    }
+}
+
+fn check_dsse_body(
+    e: &LogEntry,
+    sig: &[u8],
+    payload: &[u8],
+    cert: Option<&Cert>,
+    key: &PublicKey,
+) -> Result<(), Error> {
+    let body: Value = B64
+        .decode(&e.body)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| Error::Verify("transparency log entry body is not JSON".into()))?;
+    let spec = &body["spec"];
+    let sigs = spec["signatures"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let ok = body["kind"] == "dsse"
+        && sigs.len() == 1
+        && sigs[0]["signature"]
+            .as_str()
+            .and_then(|s| B64.decode(s).ok())
+            .as_deref()
+            == Some(sig)
+        && sigs[0]["verifier"]
+            .as_str()
+            .is_some_and(|p| pem_matches(p, cert, key))
+        && spec["payloadHash"]["value"].as_str() == Some(pki::hex(&pki::sha256(payload)).as_str());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Verify(
+            "transparency log entry does not match this signature (rekor body mismatch)".into(),
+        ))
+    }
+}
+
+struct Ctx {
+    trust: Option<TrustedRoot>,
+    key: Option<PublicKey>,
+    m: Matchers,
+}
+
+fn need_trust(ctx: &Ctx) -> Result<&TrustedRoot, Error> {
+    ctx.trust.as_ref().ok_or_else(|| {
+        Error::Trust(
+            "no trusted root: pass --trusted-root FILE or set SIGSTORE_TRUSTED_ROOT \
+             (or --insecure-ignore-tlog with --key)"
+                .into(),
+        )
+    })
+}
+
+fn verify_legacy(
+    l: &SigLayer,
+    t: &Target,
+    ctx: &Ctx,
+    o: &VerifyOptions,
+) -> Result<VerifiedSignature, Error> {
+    let sig_b64 = l
+        .annotation(ANN_SIGNATURE)
+        .ok_or_else(|| Error::Verify("signature layer has no signature annotation".into()))?;
+    let sig = B64
+        .decode(sig_b64.trim())
+        .map_err(|_| Error::Verify("signature annotation is not base64".into()))?;
+    let cert = match (&ctx.key, l.annotation(ANN_CERTIFICATE)) {
+        (Some(_), _) => None,
+        (None, Some(p)) if !p.trim().is_empty() => Some(
+            Cert::from_pem_chain(p.as_bytes())?
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    Error::Verify("certificate annotation holds no certificate".into())
+                })?,
+        ),
+        (None, _) => {
+            return Err(Error::NoCertificate(
+                "no certificate found on signature".into(),
+            ))
+        }
+    };
+    let key = match (&ctx.key, &cert) {
+        (Some(k), _) => k.clone(),
+        (None, Some(c)) => c.public_key()?,
+        (None, None) => {
+            return Err(Error::NoCertificate(
+                "no certificate found on signature".into(),
+            ))
+        }
+    };
+    key.verify(&l.payload, &sig, key.default_hash())
+        .map_err(|_| {
+            Error::Verify("invalid signature when validating ASN.1 encoded signature".into())
+        })?;
+
+    let mut tlog_entry = None;
+    let mut at = super::oidc::now();
+    if !o.insecure_ignore_tlog {
+        let trust = need_trust(ctx)?;
+        let b = l.annotation(ANN_BUNDLE).ok_or_else(|| {
+            Error::Verify("signature not found in transparency log (no bundle annotation)".into())
+        })?;
+        let v: Value = serde_json::from_str(b)
+            .map_err(|_| Error::Verify("bundle annotation is not JSON".into()))?;
+        let e = rekor::from_cosign_bundle(&v)?;
+        rekor::verify_set(&e, trust)?;
+        check_hashedrekord_body(&e, &sig, &l.payload, cert.as_ref(), &key)?;
+        at = e.integrated_time.max(0) as u64;
+        tlog_entry = Some(e);
+    }
+    if let Some(c) = &cert {
+        check_certificate(c, need_trust(ctx)?, at, &ctx.m, o)?;
+    }
+    let p = parse_simple_signing(&l.payload)?;
+    if p.kind != "cosign container image signature" {
+        return Err(Error::Verify(format!(
+            "unexpected payload type {:?}",
+            p.kind
+        )));
+    }
+    if p.digest != t.digest {
+        return Err(Error::Verify(format!(
+            "invalid or missing digest in claim: payload names {}, image is {}",
+            if p.digest.is_empty() {
+                "nothing"
+            } else {
+                &p.digest
+            },
+            t.digest
+        )));
+    }
+    for (k, v) in &o.annotations {
+        if p.optional[k].as_str() != Some(v.as_str()) {
+            return Err(Error::Verify(format!(
+                "missing or incorrect annotation {k}={v}"
+            )));
+        }
+    }
+    Ok(VerifiedSignature {
+        subject: cert
+            .as_ref()
+            .and_then(|c| c.san_identities().into_iter().next()),
+        issuer: cert.as_ref().and_then(Cert::oidc_issuer),
+        payload: l.payload.clone(),
+        certificate: cert,
+        tlog_entry,
+    })
+}
+
+fn verify_bundle(
+    bytes: &[u8],
+    t: &Target,
+    ctx: &Ctx,
+    o: &VerifyOptions,
+) -> Result<VerifiedSignature, Error> {
+    let b: Value = serde_json::from_slice(bytes)
+        .map_err(|e| Error::Verify(format!("bundle is not JSON: {e}")))?;
+    let mt = b["mediaType"].as_str().unwrap_or_default();
+    if !mt.starts_with("application/vnd.dev.sigstore.bundle") {
+        return Err(Error::Verify(format!(
+            "unsupported bundle media type {mt:?}"
+        )));
+    }
+    let vm = &b["verificationMaterial"];
+    let cert_der = vm["certificate"]["rawBytes"]
+        .as_str()
+        .or_else(|| vm["x509CertificateChain"]["certificates"][0]["rawBytes"].as_str());
+    let cert = match (&ctx.key, cert_der) {
+        (Some(_), _) => None,
+        (None, Some(d)) => {
+            Some(Cert::from_der(&B64.decode(d).map_err(|_| {
+                Error::Verify("bundle certificate is not base64".into())
+            })?)?)
+        }
+        (None, None) => {
+            return Err(Error::NoCertificate(
+                "no certificate found in bundle".into(),
+            ))
+        }
+    };
+    let key = match (&ctx.key, &cert) {
+        (Some(k), _) => k.clone(),
+        (None, Some(c)) => c.public_key()?,
+        (None, None) => {
+            return Err(Error::NoCertificate(
+                "no certificate found on signature".into(),
+            ))
+        }
+    };
+    let env = &b["dsseEnvelope"];
+    if env["payloadType"].as_str() != Some(INTOTO_PAYLOAD_TYPE) {
+        return Err(Error::Verify(
+            "bundle does not hold an in-toto DSSE envelope".into(),
+        ));
+    }
+    let payload = env["payload"]
+        .as_str()
+        .and_then(|p| B64.decode(p).ok())
+        .ok_or_else(|| Error::Verify("DSSE payload is not base64".into()))?;
+    let sigs = env["signatures"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if sigs.len() != 1 {
+        return Err(Error::Verify(
+            "DSSE envelope must carry exactly one signature".into(),
+        ));
+    }
+    let sig = sigs[0]["sig"]
+        .as_str()
+        .and_then(|s| B64.decode(s).ok())
+        .ok_or_else(|| Error::Verify("DSSE signature is not base64".into()))?;
+    key.verify(
+        &payload::pae(INTOTO_PAYLOAD_TYPE, &payload),
+        &sig,
+        key.default_hash(),
+    )
+    .map_err(|_| Error::Verify("DSSE signature does not verify".into()))?;
+
+    let mut tlog_entry = None;
+    let mut at = super::oidc::now();
+    if !o.insecure_ignore_tlog {
+        let trust = need_trust(ctx)?;
+        let entries = vm["tlogEntries"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let v = entries
+            .first()
+            .ok_or_else(|| Error::Verify("bundle has no transparency log entry".into()))?;
+        let e = rekor::from_bundle_tlog_entry(v)?;
+        if e.set.is_none() && e.inclusion_proof.is_none() {
+            return Err(Error::Verify(
+                "transparency log entry has neither a promise nor a proof".into(),
+            ));
+        }
+        if e.set.is_some() {
+            rekor::verify_set(&e, trust)?;
+        }
+        if e.inclusion_proof.is_some() {
+            rekor::verify_inclusion(&e, trust)?;
+        }
+        check_dsse_body(&e, &sig, &payload, cert.as_ref(), &key)?;
+        at = e.integrated_time.max(0) as u64;
+        tlog_entry = Some(e);
+    }
+    if let Some(c) = &cert {
+        check_certificate(c, need_trust(ctx)?, at, &ctx.m, o)?;
+    }
+    let st: Value = serde_json::from_slice(&payload)
+        .map_err(|_| Error::Verify("statement is not JSON".into()))?;
+    let (alg, hex) = t.digest.split_once(':').unwrap_or(("", ""));
+    let names_digest = st["subject"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .any(|s| s["digest"][alg].as_str() == Some(hex));
+    if !names_digest {
+        return Err(Error::Verify(format!(
+            "invalid or missing digest in claim: statement does not name {}",
+            t.digest
+        )));
+    }
+    if st["predicateType"].as_str() != Some(COSIGN_SIGN_PREDICATE) {
+        return Err(Error::Verify(
+            "statement is not a cosign signature (predicateType)".into(),
+        ));
+    }
+    Ok(VerifiedSignature {
+        subject: cert
+            .as_ref()
+            .and_then(|c| c.san_identities().into_iter().next()),
+        issuer: cert.as_ref().and_then(Cert::oidc_issuer),
+        payload,
+        certificate: cert,
+        tlog_entry,
+    })
+}
+
+/// Verifies the signatures of `image` (`registry/repo[:tag|@digest]`); Ok when at least
+/// one signature passes every check. Errors: `NoSignatures` (exit 10), `NotFound` (11),
+/// `NoMatching` with each signature's reason (12), `NoCertificate` (13).
+pub async fn verify_image_async(image: &str, o: &VerifyOptions) -> Result<Verification, Error> {
+    if o.key.is_none() {
+        if o.certificate_identity.is_none() && o.certificate_identity_regexp.is_none() {
+            return Err(Error::Usage(
+                "--certificate-identity or --certificate-identity-regexp is required for verification in keyless mode"
+                    .into(),
+            ));
+        }
+        if o.certificate_oidc_issuer.is_none() && o.certificate_oidc_issuer_regexp.is_none() {
+            return Err(Error::Usage(
+                "--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for verification in keyless mode"
+                    .into(),
+            ));
+        }
+    }
+    let m = Matchers::new(o)?;
+    let key = o
+        .key
+        .as_deref()
+        .map(super::keys::load_public_key)
+        .transpose()?;
+    let trust = match super::trust::resolve_trusted_root(o.trusted_root.as_deref()) {
+        Ok(t) => Some(t),
+        // Key-based verification without the log needs no trust root.
+        Err(_) if key.is_some() && o.insecure_ignore_tlog => None,
+        Err(e) => return Err(e),
+    };
+    let ctx = Ctx { trust, key, m };
+    let r = super::parse_image_ref(image)?;
+    let client = store::connect(&r.registry, &o.registry).await?;
+    let t = store::resolve(&client, &r, false).await?;
+    let mut ok = Vec::new();
+    let mut reasons = Vec::new();
+    if o.new_bundle_format {
+        let bundles = store::load_bundles(&client, &t).await?;
+        if bundles.is_empty() {
+            return Err(Error::NoSignatures("no signatures found".into()));
+        }
+        for b in &bundles {
+            match verify_bundle(b, &t, &ctx, o) {
+                Ok(v) => ok.push(v),
+                Err(e) => reasons.push(e),
+            }
+        }
+    } else {
+        let layers = store::load_signatures(&client, &t).await?;
+        if layers.is_empty() {
+            return Err(Error::NoSignatures("no signatures found".into()));
+        }
+        for l in &layers {
+            match verify_legacy(l, &t, &ctx, o) {
+                Ok(v) => ok.push(v),
+                Err(e) => reasons.push(e),
+            }
+        }
+    }
+    if ok.is_empty() {
+        if reasons.iter().all(|e| matches!(e, Error::NoCertificate(_))) {
+            return Err(reasons.remove(0));
+        }
+        let msgs: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+        return Err(Error::NoMatching(format!(
+            "no matching signatures: {}",
+            msgs.join("\n ")
+        )));
+    }
+    Ok(Verification {
+        target: t,
+        signatures: ok,
+        tlog_checked: !o.insecure_ignore_tlog,
+        ca_checked: o.key.is_none(),
+    })
+}
+
+/// Blocking form of [`verify_image_async`] for sync callers (the consumer's `task`
+/// flow). Must not be called from inside an async runtime.
+pub fn verify_image(image: &str, o: &VerifyOptions) -> Result<Verification, Error> {
+    crate::native::oci::block_on(verify_image_async(image, o))
+        .map_err(|e| Error::Io(format!("starting runtime: {e}")))?
+}
+
+const GH_EXTENSIONS: [(&str, &str); 5] = [
+    (pki::OID_GH_WORKFLOW_TRIGGER, "githubWorkflowTrigger"),
+    (pki::OID_GH_WORKFLOW_SHA, "githubWorkflowSha"),
+    (pki::OID_GH_WORKFLOW_NAME, "githubWorkflowName"),
+    (pki::OID_GH_WORKFLOW_REPO, "githubWorkflowRepository"),
+    (pki::OID_GH_WORKFLOW_REF, "githubWorkflowRef"),
+];
+
+/// cosign's JSON output: the payloads, with `optional` extended by the certificate's
+/// subject, issuer, GitHub workflow extensions and the Rekor bundle (Go map: sorted keys).
+pub fn json_output(v: &Verification) -> String {
+    let items: Vec<Value> = v
+        .signatures
+        .iter()
+        .map(|s| {
+            let mut p: Value = serde_json::from_slice(&s.payload).unwrap_or(Value::Null);
+            let mut opt: BTreeMap<String, Value> = p["optional"]
+                .as_object()
+                .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default();
+            if let Some(c) = &s.certificate {
+                opt.insert(
+                    "Subject".into(),
+                    json!(s.subject.clone().unwrap_or_default()),
+                );
+                if let Some(i) = &s.issuer {
+                    opt.insert("Issuer".into(), json!(i));
+                    opt.insert(pki::OID_FULCIO_ISSUER_V1.into(), json!(i));
+                }
+                for (oid, name) in GH_EXTENSIONS {
+                    if let Some(val) = c.fulcio_string(oid) {
+                        opt.insert(name.into(), json!(val));
+                        opt.insert(oid.into(), json!(val));
+                    }
+                }
+            }
+            if let Some(e) = &s.tlog_entry {
+                let b: Value =
+                    serde_json::from_str(&rekor::cosign_bundle_json(e)).unwrap_or(Value::Null);
+                opt.insert("Bundle".into(), b);
+            }
+            if !opt.is_empty() && p.is_object() {
+                p["optional"] = Value::Object(opt.into_iter().collect());
+            }
+            p
+        })
+        .collect();
+    serde_json::to_string(&items).unwrap_or_default()
+}
+
+/// The lines cosign prints on stderr before the JSON.
+pub fn header(image: &str, v: &Verification, key_based: bool) -> String {
+    let mut s = format!(
+        "\nVerification for {image} --\nThe following checks were performed on each of these signatures:\n  - The cosign claims were validated\n"
+    );
+    if v.tlog_checked {
+        s.push_str("  - Existence of the claims in the transparency log was verified offline\n");
+    }
+    if key_based {
+        s.push_str("  - The signatures were verified against the specified public key\n");
+    }
+    if v.ca_checked {
+        s.push_str("  - The code-signing certificate was verified using trusted certificate authority certificates\n");
+    }
+    s
+}

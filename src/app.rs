@@ -153,6 +153,7 @@ fn env_flag(name: &str) -> bool {
 
 fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
     check_remote_flags(cli)?;
+    let cli_interval = duration_flag("interval", cli.interval.as_deref(), std::time::Duration::ZERO)?;
     let remote_entry = cli.taskfile.as_ref().and_then(|t| t.to_str()).filter(|t| remote::is_remote(t));
     let entry = if let Some(url) = remote_entry {
         PathBuf::from(url)
@@ -297,7 +298,11 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
         }
         return Ok(());
     }
-    crate::run::signals::install(exec.cancelled.clone());
+    // `--watch` / `watch: true`: those calls go to the watch loop once the others ran.
+    let (calls, watch_calls) = crate::run::watch::split_calls(&exec, calls, cli.watch);
+    if !cli.watch {
+        crate::run::signals::install(exec.cancelled.clone());
+    }
     if cli.parallel {
         let errs: Vec<TaskError> = std::thread::scope(|s| {
             let hs: Vec<_> = calls.iter().map(|c| s.spawn(|| exec.run_task(c))).collect();
@@ -310,6 +315,9 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
         for c in &calls {
             exec.run_task(c).map_err(|e| Failure::Task(e, cli.exit_code))?;
         }
+    }
+    if !watch_calls.is_empty() {
+        return watch_mode(cli, &exec, watch_calls, cli_interval);
     }
     Ok(())
 }
@@ -444,4 +452,25 @@ fn remote_options(cli: &Cli, root_dir: &Path) -> Result<remote::RemoteOptions, F
         verbose: cli.verbose,
         color: cli.color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     })
+}
+
+// ---- watch mode (src/run/watch.rs) ----
+
+fn watch_mode(cli: &Cli, exec: &Executor, calls: Vec<Call>, cli_interval: std::time::Duration) -> Result<(), Failure> {
+    use crate::run::watch;
+    let project = exec.compiler.project.clone();
+    let interval = watch::interval(Some(cli_interval), project.root.interval.as_deref()).map_err(|m| {
+        eprint(&format!("{m}\n"));
+        Failure::Code(1)
+    })?;
+    let (ctx, opts, root_dir) = (exec.compiler.ctx.clone(), exec.opts.clone(), project.root_dir.clone());
+    let make: Arc<watch::MakeExecutor> = Arc::new(move || {
+        let shell = |cmd: &str, dir: &Path, env: &[(String, String)]| crate::run::shell::capture(cmd, dir, env);
+        Executor::new(Arc::new(Compiler::new(project.clone(), ctx.clone(), Box::new(shell))), opts.clone())
+    });
+    let wopts = watch::WatchOptions { interval, verbose: cli.verbose, color: exec.opts.color, root_dir };
+    match watch::watch(&calls, make, &wopts) {
+        0 => Ok(()),
+        c => Err(Failure::Code(c)),
+    }
 }

@@ -720,3 +720,81 @@ fn https_with_cacert_or_insecure() {
         )
     );
 }
+
+/// Runs `task` with stdin and stdout on a pseudo-terminal, answering the trust prompt.
+fn task_on_tty(dir: &Path, args: &[&str], answer: &str) -> (i32, String) {
+    use std::os::fd::FromRawFd;
+    let (mut master, mut slave) = (0, 0);
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty");
+    let slave_out = unsafe { libc::dup(slave) };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_task"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(unsafe { Stdio::from_raw_fd(slave) })
+        .stdout(unsafe { Stdio::from_raw_fd(slave_out) })
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let master = unsafe { std::fs::File::from_raw_fd(master) };
+    let mut reader = master.try_clone().unwrap();
+    let seen = Arc::new(Mutex::new(String::new()));
+    let s2 = seen.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            s2.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    // Each prompt gets the answer as it appears.
+    let start = Instant::now();
+    let mut answered = 0;
+    let code = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st.code().unwrap_or(-1);
+        }
+        if seen.lock().unwrap().matches("[y/N]: ").count() > answered {
+            (&master).write_all(answer.as_bytes()).unwrap();
+            answered += 1;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "task did not finish: {}",
+            seen.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    let out = seen.lock().unwrap().clone();
+    (code, out)
+}
+
+#[test]
+fn terminal_prompt_accepts_y_and_refuses_anything_else() {
+    let srv = Server::start();
+    let d = project(&srv, "");
+    let url = srv.url("/Taskfile.yml");
+    let (code, out) = task_on_tty(d.path(), &["--insecure", "r:hello"], "n\n");
+    assert_eq!(code, 104, "{out}");
+    assert!(out.contains(&format!("depends on the remote Taskfile at \"{url}\".\r\n--- Make sure you trust the source of this Taskfile before continuing ---\r\nContinue? [y/N]: ")), "{out}");
+    assert!(!d.path().join("marker.txt").exists());
+    let (code, out) = task_on_tty(d.path(), &["--insecure", "r:hello"], "yes\n");
+    assert_eq!(code, 0, "{out}");
+    // One prompt per remote file (the nested include asks too).
+    assert_eq!(out.matches("[y/N]: ").count(), 2, "{out}");
+    assert!(d.path().join("marker.txt").exists());
+}

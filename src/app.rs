@@ -298,6 +298,9 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
         }
         return Ok(());
     }
+    for c in &calls {
+        exec.check_cycles(c).map_err(|e| Failure::Task(e, cli.exit_code))?;
+    }
     // `--watch` / `watch: true`: those calls go to the watch loop once the others ran.
     let (calls, watch_calls) = crate::run::watch::split_calls(&exec, calls, cli.watch);
     if !cli.watch {

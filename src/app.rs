@@ -10,7 +10,7 @@ use crate::cli::Cli;
 use crate::compile::{Call, Compiler, Context};
 use crate::run::{Executor, Options, TaskError};
 use crate::taskfile::ast::{Output, Var, VarValue, Vars};
-use crate::taskfile::{self, LoadError, Project};
+use crate::taskfile::{self, remote, LoadError, Project};
 use crate::template::{self, Value};
 
 pub const INIT_TASKFILE: &str = "# yaml-language-server: $schema=https://taskfile.dev/schema.json\n\nversion: '3'\n\nvars:\n  GREETING: Hello, world!\n\ntasks:\n  default:\n    desc: Print a greeting message\n    cmds:\n      - echo \"{{.GREETING}}\"\n    silent: true\n";
@@ -74,6 +74,11 @@ pub fn main(args: Vec<OsString>) -> i32 {
     }
     match run(&cli, &cwd, &dir) {
         Ok(()) => 0,
+        // go-task prints plain (non-Task) errors without the `task: ` prefix.
+        Err(Failure::Load(LoadError::Remote(remote::RemoteError::Other(m)))) => {
+            eprint(&format!("{m}\n"));
+            1
+        }
         Err(Failure::Load(e)) => {
             if let LoadError::Dotenv(msg) = &e {
                 // go-task prints dotenv errors bare, without `task: `.
@@ -147,7 +152,12 @@ fn env_flag(name: &str) -> bool {
 }
 
 fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
-    let entry = if cli.global {
+    check_remote_flags(cli)?;
+    let cli_interval = duration_flag("interval", cli.interval.as_deref(), std::time::Duration::ZERO)?;
+    let remote_entry = cli.taskfile.as_ref().and_then(|t| t.to_str()).filter(|t| remote::is_remote(t));
+    let entry = if let Some(url) = remote_entry {
+        PathBuf::from(url)
+    } else if cli.global {
         let home = PathBuf::from(std::env::var("HOME").unwrap_or_default());
         taskfile::find(&home, cli.taskfile.as_deref())?
     } else {
@@ -176,12 +186,19 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
         }
         template::render(s, &data).unwrap_or_else(|_| s.to_string())
     };
-    let mut project: Project = taskfile::load(&entry, &resolve)?;
+    let entry_dir = if remote_entry.is_some() { dir.to_path_buf() } else { entry.parent().unwrap_or(dir).to_path_buf() };
+    let remote = remote::Remote::new(remote_options(cli, &entry_dir)?, &entry.to_string_lossy());
+    let mut project: Project = taskfile::load_with(&entry, &resolve, Some(&remote), Some(dir))?;
     // `task: … VAR=value` replaces a global var of that name (or adds one).
     for (k, v) in &cli_vars {
         project.root.vars.insert(k.clone(), Var { value: VarValue::Static(Value::str(v)), secret: false });
     }
     apply_dotenv(&mut project, &os_env)?;
+    if cli.clear_cache {
+        // go-task clears after reading the Taskfiles, and does nothing else.
+        let _ = std::fs::remove_dir_all(remote.options().cache_path());
+        return Ok(());
+    }
     let project = Arc::new(project);
 
     let temp_dir = cli
@@ -285,7 +302,11 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
     for c in &calls {
         exec.check_cycles(c).map_err(|e| Failure::Task(e, cli.exit_code))?;
     }
-    crate::run::signals::install(exec.cancelled.clone());
+    // `--watch` / `watch: true`: those calls go to the watch loop once the others ran.
+    let (calls, watch_calls) = crate::run::watch::split_calls(&exec, calls, cli.watch);
+    if !cli.watch {
+        crate::run::signals::install(exec.cancelled.clone());
+    }
     if cli.parallel {
         let errs: Vec<TaskError> = std::thread::scope(|s| {
             let hs: Vec<_> = calls.iter().map(|c| s.spawn(|| exec.run_task(c))).collect();
@@ -298,6 +319,9 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
         for c in &calls {
             exec.run_task(c).map_err(|e| Failure::Task(e, cli.exit_code))?;
         }
+    }
+    if !watch_calls.is_empty() {
+        return watch_mode(cli, &exec, watch_calls, cli_interval);
     }
     Ok(())
 }
@@ -363,4 +387,94 @@ pub fn shell_quote(s: &str) -> String {
         return format!("'{s}'");
     }
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"").replace('$', "\\$").replace('`', "\\`"))
+}
+
+// ---- remote Taskfiles (src/taskfile/remote.rs) ----
+
+/// go-task's flag validation for the remote flags (exit 1).
+fn check_remote_flags(cli: &Cli) -> Result<(), Failure> {
+    let conflict = if cli.download && cli.offline {
+        Some("--download and --offline")
+    } else if cli.download && cli.clear_cache {
+        Some("--download and --clear-cache")
+    } else {
+        None
+    };
+    if let Some(c) = conflict {
+        eprint(&format!("task: You can't set both {c} flags\n"));
+        return Err(Failure::Code(1));
+    }
+    if cli.cert.is_some() != cli.cert_key.is_some() {
+        eprint("task: --cert and --cert-key must be provided together\n");
+        return Err(Failure::Code(1));
+    }
+    Ok(())
+}
+
+/// A duration flag, or pflag's complaint (usage, then the error; exit 2).
+fn duration_flag(flag: &str, value: Option<&str>, default: std::time::Duration) -> Result<std::time::Duration, Failure> {
+    match value {
+        None => Ok(default),
+        Some(v) => remote::parse_go_duration(v).map_err(|e| {
+            eprint(&format!("{}invalid argument \"{v}\" for \"--{flag}\" flag: {e}\n", crate::cli::usage()));
+            Failure::Code(2)
+        }),
+    }
+}
+
+/// The remote reader's settings from the flags; the cache dir follows go-task's setupTempDir
+/// (`--temp-dir`/TASK_TEMP_DIR, overridden by `--remote-cache-dir`/TASK_REMOTE_DIR).
+fn remote_options(cli: &Cli, root_dir: &Path) -> Result<remote::RemoteOptions, Failure> {
+    let place = |p: PathBuf| -> PathBuf {
+        let s = p.to_string_lossy();
+        if p.is_absolute() {
+            p
+        } else if s.starts_with('~') {
+            PathBuf::from(crate::compile::expand_home(&s))
+        } else {
+            root_dir.join(p)
+        }
+    };
+    let non_empty = |v: std::ffi::OsString| (!v.is_empty()).then(|| PathBuf::from(v));
+    let temp = cli.temp_dir.clone().or_else(|| std::env::var_os("TASK_TEMP_DIR").and_then(non_empty)).unwrap_or_else(|| ".task".into());
+    let cache_dir = match cli.remote_cache_dir.clone().or_else(|| std::env::var_os("TASK_REMOTE_DIR").and_then(non_empty)) {
+        Some(d) => place(d),
+        None => place(temp),
+    };
+    Ok(remote::RemoteOptions {
+        insecure: cli.insecure,
+        download: cli.download,
+        offline: cli.offline,
+        trusted_hosts: cli.trusted_hosts.iter().map(|h| h.trim().to_string()).filter(|h| !h.is_empty()).collect(),
+        timeout: duration_flag("timeout", cli.timeout.as_deref(), remote::DEFAULT_TIMEOUT)?,
+        expiry: duration_flag("expiry", cli.expiry.as_deref(), std::time::Duration::ZERO)?,
+        cache_dir,
+        cacert: cli.cacert.clone(),
+        cert: cli.cert.clone(),
+        cert_key: cli.cert_key.clone(),
+        assume_yes: cli.yes,
+        verbose: cli.verbose,
+        color: cli.color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    })
+}
+
+// ---- watch mode (src/run/watch.rs) ----
+
+fn watch_mode(cli: &Cli, exec: &Executor, calls: Vec<Call>, cli_interval: std::time::Duration) -> Result<(), Failure> {
+    use crate::run::watch;
+    let project = exec.compiler.project.clone();
+    let interval = watch::interval(Some(cli_interval), project.root.interval.as_deref()).map_err(|m| {
+        eprint(&format!("{m}\n"));
+        Failure::Code(1)
+    })?;
+    let (ctx, opts, root_dir) = (exec.compiler.ctx.clone(), exec.opts.clone(), project.root_dir.clone());
+    let make: Arc<watch::MakeExecutor> = Arc::new(move || {
+        let shell = |cmd: &str, dir: &Path, env: &[(String, String)]| crate::run::shell::capture(cmd, dir, env);
+        Executor::new(Arc::new(Compiler::new(project.clone(), ctx.clone(), Box::new(shell))), opts.clone())
+    });
+    let wopts = watch::WatchOptions { interval, verbose: cli.verbose, color: exec.opts.color, root_dir };
+    match watch::watch(&calls, make, &wopts) {
+        0 => Ok(()),
+        c => Err(Failure::Code(c)),
+    }
 }

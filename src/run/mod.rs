@@ -6,6 +6,7 @@ pub mod list;
 pub mod output;
 pub mod shell;
 pub mod signals;
+pub mod watch;
 
 use indexmap::IndexMap;
 use std::collections::HashMap;
@@ -224,6 +225,12 @@ impl Executor {
             cancelled: Arc::new(AtomicBool::new(false)),
             abort: AtomicBool::new(false),
         }
+    }
+
+    /// Starts nothing new and kills what runs (watch mode cancels a run this way).
+    pub fn abort(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.abort.store(true, Ordering::SeqCst);
     }
 
     fn project(&self) -> &crate::taskfile::Project {

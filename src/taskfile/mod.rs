@@ -3,6 +3,7 @@
 pub mod ast;
 pub mod decode;
 pub mod dotenv;
+pub mod remote;
 pub mod yaml;
 
 use indexmap::IndexMap;
@@ -50,6 +51,8 @@ pub enum LoadError {
     Dotenv(String),
     #[error("{0}")]
     Other(String),
+    #[error(transparent)]
+    Remote(#[from] remote::RemoteError),
 }
 
 impl LoadError {
@@ -66,6 +69,7 @@ impl LoadError {
             LoadError::ChecksumMismatch { .. } => 111,
             LoadError::Dotenv(_) => 1,
             LoadError::Other(_) => 1,
+            LoadError::Remote(e) => e.exit_code(),
         }
     }
 
@@ -206,7 +210,12 @@ fn first_in(dir: &Path) -> Option<PathBuf> {
 /// Reads and decodes one file, checking the schema version.
 pub fn read(path: &Path, shown: &str) -> Result<Taskfile, LoadError> {
     let src = std::fs::read_to_string(path).map_err(|e| LoadError::Other(format!("{}: {e}", path.display())))?;
-    let src = src.strip_prefix('\u{feff}').unwrap_or(&src);
+    parse(&src, path, shown)
+}
+
+/// Decodes a Taskfile's text; `path` is its location (a URL for remote files).
+pub fn parse(src: &str, path: &Path, shown: &str) -> Result<Taskfile, LoadError> {
+    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
     let node = yaml::parse(src).map_err(|err| LoadError::Yaml { file: shown.to_string(), err })?;
     let mut tf = decode::taskfile(&node)
         .map_err(|err| LoadError::Decode(DecodeReport { file: path.to_path_buf(), err, source: src.to_string() }))?;
@@ -228,17 +237,36 @@ pub fn read(path: &Path, shown: &str) -> Result<Taskfile, LoadError> {
 
 /// Loads the entrypoint and all of its includes.
 pub fn load(entrypoint: &Path, resolve_include: &dyn Fn(&str, &Taskfile) -> String) -> Result<Project, LoadError> {
+    load_with(entrypoint, resolve_include, None, None)
+}
+
+/// `load`, reading http(s) entrypoints and includes through `remote`. A remote entrypoint
+/// (`-t URL`) is given as a path holding the URL; its tasks run in `remote_dir`.
+pub fn load_with(
+    entrypoint: &Path,
+    resolve_include: &dyn Fn(&str, &Taskfile) -> String,
+    remote: Option<&remote::Remote>,
+    remote_dir: Option<&Path>,
+) -> Result<Project, LoadError> {
     let shown = entrypoint.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let root = read(entrypoint, &shown)?;
-    let root_dir = entrypoint.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let ep = entrypoint.to_string_lossy();
+    let (root, root_dir) = match remote {
+        Some(r) if remote::is_remote(&ep) => {
+            let f = r.fetch(&ep, None)?;
+            let tf = parse(&String::from_utf8_lossy(&f.content), Path::new(&f.location), &f.location)?;
+            (tf, remote_dir.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")))
+        }
+        _ => (read(entrypoint, &shown)?, entrypoint.parent().unwrap_or(Path::new("/")).to_path_buf()),
+    };
     let mut project =
         Project { root_dir: root_dir.clone(), entrypoint: entrypoint.to_path_buf(), tasks: IndexMap::new(), namespaces: vec![], root };
     let origin = Arc::new(Origin { taskfile: entrypoint.to_path_buf(), ..Default::default() });
     let root = project.root.clone();
-    merge(&mut project, &root, origin, false, &[], &mut vec![entrypoint.to_path_buf()], resolve_include)?;
+    merge(&mut project, &root, origin, false, &[], &mut vec![entrypoint.to_path_buf()], resolve_include, remote)?;
     Ok(project)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn merge(
     project: &mut Project,
     tf: &Taskfile,
@@ -247,6 +275,7 @@ fn merge(
     ns_aliases: &[String],
     stack: &mut Vec<PathBuf>,
     resolve: &dyn Fn(&str, &Taskfile) -> String,
+    remote: Option<&remote::Remote>,
 ) -> Result<(), LoadError> {
     let prefix = |name: &str| if origin.namespace.is_empty() { name.to_string() } else { format!("{}:{name}", origin.namespace) };
     for (name, task) in &tf.tasks {
@@ -285,39 +314,68 @@ fn merge(
         }
         project.tasks.insert(full.clone(), TaskEntry { name: full, task, origin: origin.clone(), aliases });
     }
-    let base_dir = origin.taskfile.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let parent_url = origin.taskfile.to_str().filter(|t| remote::is_remote(t));
+    // A remote file's `dir:` entries are relative to the root's dir (it has no local dir).
+    let base_dir = match parent_url {
+        Some(_) => origin.dir.as_ref().map(PathBuf::from).unwrap_or_else(|| project.root_dir.clone()),
+        None => origin.taskfile.parent().unwrap_or(Path::new("/")).to_path_buf(),
+    };
     for (ns, inc) in &tf.includes {
         let path_str = resolve(&inc.taskfile, tf);
         let inc_dir_str = inc.dir.as_ref().map(|d| resolve(d, tf));
-        let mut path = PathBuf::from(expand_home(&path_str));
-        if path_str.is_empty() {
-            path = PathBuf::from(inc_dir_str.clone().unwrap_or_default());
-        }
-        if !path.is_absolute() {
-            path = base_dir.join(path);
-        }
-        let file = if path.is_dir() { first_in(&path) } else if path.is_file() { Some(path.clone()) } else { None };
-        let Some(file) = file else {
-            if inc.optional {
-                continue;
-            }
-            return Err(LoadError::NotFound(clean(&path).display().to_string()));
+        // http(s) includes, and every include of a remote file (resolved against its URL).
+        let url = match (parent_url, remote) {
+            (Some(base), _) => Some(remote::join(base, &path_str)?),
+            (None, Some(_)) if remote::is_remote(&path_str) => Some(path_str.clone()),
+            _ => None,
         };
-        let file = clean(&file);
-        if let Some(pos) = stack.iter().position(|p| p == &file) {
-            let next = stack.get(pos + 1).unwrap_or(&file);
-            return Err(LoadError::IncludeCycle(file.display().to_string(), next.display().to_string()));
-        }
-        if let Some(want) = &inc.checksum {
-            // A pinned include must be exactly the file that was reviewed.
-            use sha2::Digest;
-            let bytes = std::fs::read(&file).map_err(|e| LoadError::Other(format!("{}: {e}", file.display())))?;
-            let got = hex::encode(sha2::Sha256::digest(&bytes));
-            if &got != want {
-                return Err(LoadError::ChecksumMismatch { file: file.display().to_string(), got, want: want.clone() });
+        let (file, child) = if let (Some(url), Some(r)) = (&url, remote) {
+            if let Err(e) = r.check(url) {
+                if inc.optional && e.skippable_when_optional() {
+                    continue;
+                }
+                return Err(e.into());
             }
-        }
-        let child = read(&file, &inc.taskfile)?;
+            let location = PathBuf::from(remote::redact(url));
+            if stack.contains(&location) {
+                let from = stack.last().cloned().unwrap_or_default();
+                return Err(LoadError::IncludeCycle(from.display().to_string(), location.display().to_string()));
+            }
+            let f = r.fetch(url, inc.checksum.as_deref())?;
+            let child = parse(&String::from_utf8_lossy(&f.content), &location, &f.location)?;
+            (location, child)
+        } else {
+            let mut path = PathBuf::from(expand_home(&path_str));
+            if path_str.is_empty() {
+                path = PathBuf::from(inc_dir_str.clone().unwrap_or_default());
+            }
+            if !path.is_absolute() {
+                path = base_dir.join(path);
+            }
+            let file = if path.is_dir() { first_in(&path) } else if path.is_file() { Some(path.clone()) } else { None };
+            let Some(file) = file else {
+                if inc.optional {
+                    continue;
+                }
+                return Err(LoadError::NotFound(clean(&path).display().to_string()));
+            };
+            let file = clean(&file);
+            if let Some(pos) = stack.iter().position(|p| p == &file) {
+                let next = stack.get(pos + 1).unwrap_or(&file);
+                return Err(LoadError::IncludeCycle(file.display().to_string(), next.display().to_string()));
+            }
+            if let Some(want) = &inc.checksum {
+                // A pinned include must be exactly the file that was reviewed.
+                use sha2::Digest;
+                let bytes = std::fs::read(&file).map_err(|e| LoadError::Other(format!("{}: {e}", file.display())))?;
+                let got = hex::encode(sha2::Sha256::digest(&bytes));
+                if &got != want {
+                    return Err(LoadError::ChecksumMismatch { file: file.display().to_string(), got, want: want.clone() });
+                }
+            }
+            let child = read(&file, &inc.taskfile)?;
+            (file, child)
+        };
         if !child.dotenv.is_empty() {
             return Err(LoadError::IncludedDotenv);
         }
@@ -353,7 +411,7 @@ fn merge(
         stack.push(file.clone());
         let aliases: Vec<String> = if inc.flatten { vec![] } else { inc.aliases.clone() };
         let mut sub = Project { root: Taskfile::default(), root_dir: project.root_dir.clone(), entrypoint: project.entrypoint.clone(), tasks: IndexMap::new(), namespaces: vec![] };
-        merge(&mut sub, &filtered, child_origin, internal || inc.internal, &aliases, stack, resolve)?;
+        merge(&mut sub, &filtered, child_origin, internal || inc.internal, &aliases, stack, resolve, remote)?;
         stack.pop();
         for (name, entry) in sub.tasks {
             // Excludes name tasks relative to the include (`task`, `ns:task`, `ns:*`).

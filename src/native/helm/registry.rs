@@ -358,6 +358,13 @@ pub fn push(args: &[String]) -> CmdResult {
         meta.version
     );
     let location = if let Some(dir) = remote.strip_prefix(oci::LAYOUT_SCHEME) {
+        if dir.trim_end_matches('/').is_empty() {
+            return Err(format!(
+                "{remote:?} names no directory (expected {}DIR)",
+                oci::LAYOUT_SCHEME
+            )
+            .into());
+        }
         let dir = Path::new(dir).join(&meta.name);
         Location::Layout {
             dir: PathBuf::from(loader::go_path_clean(&dir.to_string_lossy())),

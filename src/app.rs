@@ -281,6 +281,9 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
         }
         return Ok(());
     }
+    for c in &calls {
+        exec.check_cycles(c).map_err(|e| Failure::Task(e, cli.exit_code))?;
+    }
     crate::run::signals::install(exec.cancelled.clone());
     if cli.parallel {
         let errs: Vec<TaskError> = std::thread::scope(|s| {

@@ -602,3 +602,76 @@ fn push_input_errors() {
         stderr(&o)
     );
 }
+
+/// The client API cosign builds on, against the real registry: raw manifest bytes (with a
+/// newline inside an annotation value) survive byte for byte, tags resolve, referrers are
+/// detected as unsupported on distribution 2.8 (so callers use the tag fallback).
+#[test]
+fn client_api_raw_manifest_tags_referrers() {
+    use oxtask::native::oci::{self, Client, ClientOptions, Referrers};
+    let Some(reg) = start_registry(None) else {
+        return;
+    };
+    let host = reg.host();
+    let client = Client::new(ClientOptions {
+        plain_http: true,
+        anonymous: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let res = oci::block_on(async {
+        let layer = b"payload".to_vec();
+        let config = b"{}".to_vec();
+        let (ld, up) = client.push_blob(&host, "sig/x", &layer).await.unwrap();
+        assert!(up);
+        let (_, up_again) = client.push_blob(&host, "sig/x", &layer).await.unwrap();
+        assert!(!up_again, "existing blob is not re-uploaded");
+        let (cd, _) = client.push_blob(&host, "sig/x", &config).await.unwrap();
+        // hand-written JSON with an escaped newline and unusual spacing: must not be re-serialised
+        let manifest = format!(
+            "{{\"schemaVersion\":2,\"mediaType\":\"{}\",\"config\":{{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"{cd}\",\"size\":2}},\"layers\":[{{\"mediaType\":\"application/vnd.dev.cosign.simplesigning.v1+json\",\"digest\":\"{ld}\",\"size\":7,\"annotations\":{{\"dev.sigstore.cosign/certificate\":\"-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n\"}}}}]}}",
+            oci::OCI_MANIFEST
+        );
+        let d = client
+            .push_manifest(
+                &host,
+                "sig/x",
+                "sha256-abc.sig",
+                oci::OCI_MANIFEST,
+                manifest.as_bytes(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(d, oci::sha256_digest(manifest.as_bytes()));
+        let got = client
+            .get_manifest(&host, "sig/x", "sha256-abc.sig")
+            .await
+            .unwrap();
+        assert_eq!(got.bytes, manifest.as_bytes());
+        assert_eq!(got.media_type, oci::OCI_MANIFEST);
+        assert_eq!(
+            client
+                .resolve(&host, "sig/x", "sha256-abc.sig")
+                .await
+                .unwrap(),
+            d
+        );
+        let by_digest = client.get_manifest(&host, "sig/x", &d).await.unwrap();
+        assert_eq!(by_digest.digest, d);
+        assert_eq!(
+            client.list_tags(&host, "sig/x").await.unwrap(),
+            vec!["sha256-abc.sig".to_string()]
+        );
+        assert_eq!(client.fetch_blob(&host, "sig/x", &ld).await.unwrap(), layer);
+        assert!(matches!(
+            client.referrers(&host, "sig/x", &d, None).await.unwrap(),
+            Referrers::Unsupported
+        ));
+        let missing = client
+            .get_manifest(&host, "sig/x", "nope")
+            .await
+            .unwrap_err();
+        assert_eq!(missing.status(), Some(404));
+    });
+    res.unwrap();
+}

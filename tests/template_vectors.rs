@@ -182,7 +182,12 @@ fn run_case(case: &J) -> Result<(), Failed> {
 
 fn main() {
     let args = Arguments::from_args();
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/templates/vectors.json");
+    // TEMPLATE_VECTORS points at another vectors file of the same format
+    // (e.g. one recorded with run_vectors.py --record).
+    let path = match std::env::var_os("TEMPLATE_VECTORS") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/templates/vectors.json"),
+    };
     let text = std::fs::read_to_string(&path).expect("read vectors.json");
     let doc: J = serde_json::from_str(&text).expect("parse vectors.json");
     let cases = doc["cases"].as_array().expect("cases").clone();

@@ -1,6 +1,7 @@
 //! Execution: DAG scheduling, shell, fingerprints, output modes, watch.
 
 pub mod fingerprint;
+pub mod graph;
 pub mod list;
 pub mod output;
 pub mod shell;
@@ -79,6 +80,9 @@ pub enum TaskError {
     Compile(String, i32),
     #[error("{0}")]
     Other(String),
+    /// A dependency cycle found before running (go-task's text, exit 204).
+    #[error("{0}")]
+    Cycle(String),
     /// An inherited deadline passed; the call that set it reports it.
     #[error("context deadline exceeded")]
     Deadline,
@@ -132,6 +136,7 @@ impl TaskError {
             TaskError::Compile(_, c) => *c,
             TaskError::Other(_) => 1,
             TaskError::Deadline => 208,
+            TaskError::Cycle(_) => 204,
         }
     }
 
@@ -273,6 +278,21 @@ impl Executor {
             }
         }
         best.map(|b| b.1)
+    }
+
+    /// A top-level call that can only end in a dependency cycle fails before anything runs.
+    pub fn check_cycles(&self, call: &Call) -> Result<(), TaskError> {
+        let name = match self.resolve(&call.task) {
+            Ok((e, _, m)) if m.is_empty() => e.name,
+            _ => return Ok(()),
+        };
+        match graph::doomed_call(self.project(), &name, MAX_TASK_CALLS) {
+            Some((msg, cycle)) => {
+                self.verbose(&format!("task: dependency cycle: {} -> {}\n", cycle.join(" -> "), cycle.first().cloned().unwrap_or_default()));
+                Err(TaskError::Cycle(msg))
+            }
+            None => Ok(()),
+        }
     }
 
     /// Runs one task call and everything it needs.

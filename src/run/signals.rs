@@ -23,7 +23,8 @@ pub fn install(cancelled: Arc<AtomicBool>) {
                     eprintln!("task: Received 3 signals, exiting");
                     std::process::exit(130);
                 }
-                eprintln!("task: Signal received: \"{}\"", if sig == libc::SIGINT { "interrupt" } else { "terminated" });
+                // go-task prints this on stdout.
+                println!("task: Signal received: \"{}\"", if sig == libc::SIGINT { "interrupt" } else { "terminated" });
                 super::shell::forward_signal(sig);
             }
         });

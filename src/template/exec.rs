@@ -72,6 +72,9 @@ pub(crate) struct State<'t, 'a, 'o> {
     depth: usize,
     at: At<'t>,
     out: Option<&'o mut Vec<u8>>,
+    /// Maps of the data changed by `set`/`unset` (Go maps are references),
+    /// keyed by the address of the original.
+    overlay: std::collections::HashMap<usize, Rc<Value>>,
 }
 
 impl<'t, 'a, 'o> State<'t, 'a, 'o> {
@@ -83,6 +86,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
             depth: 0,
             at: At::None,
             out,
+            overlay: std::collections::HashMap::new(),
         }
     }
 
@@ -363,6 +367,22 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
         r
     }
 
+    /// Substitutes data maps that `set`/`unset` changed.
+    fn ov(&self, v: Val<'a>) -> Val<'a> {
+        if self.overlay.is_empty() {
+            return v;
+        }
+        let key = match &v {
+            Val::Ref(x, _) => *x as *const Value as usize,
+            Val::Data(m) => *m as *const Map as usize,
+            _ => return v,
+        };
+        match self.overlay.get(&key) {
+            Some(rc) => Val::Own(rc.clone(), v.iface()),
+            None => v,
+        }
+    }
+
     // ---- variables ----
 
     fn push(&mut self, name: &'t str, v: Val<'a>) {
@@ -382,7 +402,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
     fn var_value(&self, name: &str) -> R<Val<'a>> {
         for i in (0..self.vars.len()).rev() {
             if self.vars[i].0 == name {
-                return Ok(self.vars[i].1.clone());
+                return Ok(self.ov(self.vars[i].1.clone()));
             }
         }
         Err(self.errorf(format_args!("undefined variable: {}", name)))
@@ -443,7 +463,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
         self.not_a_function(&cmd.args, &final_)?;
         match first {
             Arg::Bool { val, .. } => Ok(Val::own(Value::Bool(*val))),
-            Arg::Dot(_) => Ok(dot.clone()),
+            Arg::Dot(_) => Ok(self.ov(dot.clone())),
             Arg::Nil(_) => Err(self.errorf("nil is not a command")),
             Arg::Number(n) => self.ideal_constant(first, n),
             Arg::Str { val, .. } => Ok(Val::own(val.clone())),
@@ -507,7 +527,6 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
             return Err(self.errorf(format_args!("indirection through explicit nil in {}", node)));
         }
         let pipe = self.eval_arg_untyped(dot, inner)?;
-        self.at = At::Arg(node);
         self.eval_field_chain(dot, pipe, field, args, final_)
     }
 
@@ -557,6 +576,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
         if receiver.is_missing() {
             return Ok(Val::Missing);
         }
+        let receiver = self.ov(receiver);
         let typ = receiver.type_name();
         if receiver.is_nil_iface() {
             return Err(self.errorf(format_args!("nil pointer evaluating {}.{}", typ, name)));
@@ -572,7 +592,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
                 return Err(self.errorf(format_args!("{} is not a method but has arguments", name)));
             }
             if let Some(v) = receiver.map_get(name) {
-                return Ok(v);
+                return Ok(self.ov(v));
             }
         }
         Err(self.errorf(format_args!(
@@ -734,7 +754,15 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
 
         if def.special == Special::Call {
             let callee = if args.is_empty() {
-                "<reflect.Value>".to_string()
+                // Go uses the reflect.Value's String(): the text of a string,
+                // "<T Value>" otherwise.
+                match argv[0].as_ref() {
+                    Some(v) => match v.go_str() {
+                        Some(t) => t.into_owned(),
+                        None => format!("<{} Value>", v.go_type()),
+                    },
+                    None => "<invalid Value>".to_string(),
+                }
             } else {
                 args[0].to_string()
             };
@@ -753,11 +781,12 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
             if let Some((old, new)) = ctx.rebind.take() {
                 for (_, var) in self.vars.iter_mut() {
                     if let Val::Own(rc, i) = var {
-                        if Rc::as_ptr(rc) == old {
+                        if Rc::as_ptr(rc) as usize == old {
                             *var = Val::Own(new.clone(), *i);
                         }
                     }
                 }
+                self.overlay.insert(old, new.clone());
                 let _ = v;
                 res = Ok(Val::Own(new, false));
             }
@@ -827,7 +856,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
     fn eval_arg(&mut self, dot: &Val<'a>, ty: Ty, n: &'t Arg) -> R<Val<'a>> {
         self.at = At::Arg(n);
         let v = match n {
-            Arg::Dot(_) => dot.clone(),
+            Arg::Dot(_) => self.ov(dot.clone()),
             Arg::Nil(_) => {
                 if ty.can_be_nil() {
                     return self.validate_type(Val::Missing, ty);

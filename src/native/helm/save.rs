@@ -200,8 +200,9 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> 
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut o, mode);
         let mut f = o.open(&tmp)?;
+        // No fsync (Helm does none either): the rename alone guarantees that readers never
+        // see a partial archive.
         f.write_all(data)?;
-        f.sync_all()?;
         drop(f);
         std::fs::rename(&tmp, path)
     })();

@@ -57,6 +57,7 @@ pub fn parse(src: &str) -> Result<Yaml, YamlError> {
     }
     let mut stack: Vec<Open> = Vec::new();
     let mut result: Option<Yaml> = None;
+    // yaml.v2 Unmarshal reads only the first document.
     let mut docs = 0;
     loop {
         let next = parser.next();
@@ -72,11 +73,6 @@ pub fn parse(src: &str) -> Result<Yaml, YamlError> {
                 docs += 1;
                 if docs > 1 {
                     break;
-                }
-            }
-            Event::DocumentEnd => {
-                if result.is_some() || docs >= 1 {
-                    // only the first document counts
                 }
             }
             Event::StreamEnd => break,

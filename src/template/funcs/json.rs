@@ -69,16 +69,32 @@ fn enc(out: &mut String, v: &Value, html: bool, indent: Option<usize>) -> Result
         Value::Complex(..) => return Err("json: unsupported type: complex128".into()),
         Value::Str(_) | Value::Bytes(_) => enc_str(out, v.go_bytes().unwrap(), html),
         Value::Time(t) => enc_str(out, t.rfc3339nano().as_bytes(), html),
-        Value::AnyMap(_) => {
-            return Err("json: unsupported type: map[interface {}]interface {}".into())
-        }
-        Value::Map(_) | Value::StrMap(_) => {
+        Value::Map(_) | Value::StrMap(_) | Value::AnyMap(_) => {
             let mut entries: Vec<(String, Value)> = match v {
                 Value::Map(m) => m.iter().map(|(k, x)| (k.clone(), x.clone())).collect(),
                 Value::StrMap(m) => m
                     .iter()
                     .map(|(k, x)| (k.clone(), Value::Str(x.clone())))
                     .collect(),
+                // Interface keys work when they hold strings or integers.
+                Value::AnyMap(m) => {
+                    let mut e = Vec::new();
+                    for (k, x) in m {
+                        let key = match k {
+                            Value::Str(s) => s.clone(),
+                            Value::Int(i) | Value::Int64(i) => i.to_string(),
+                            Value::Uint(u) => u.to_string(),
+                            Value::Uint8(u) => u.to_string(),
+                            _ => {
+                                return Err(
+                                    "json: unsupported type: map[interface {}]interface {}".into()
+                                )
+                            }
+                        };
+                        e.push((key, x.clone()));
+                    }
+                    e
+                }
                 _ => Vec::new(),
             };
             entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -200,9 +216,13 @@ fn quote_char(c: u8) -> String {
 struct Dec<'s> {
     s: &'s [u8],
     i: usize,
+    /// Position in the document (object keys and array indexes), for
+    /// unmarshal type errors.
+    path: Vec<(bool, String)>,
 }
 
 const EOF_ERR: &str = "unexpected end of JSON input";
+const NUM_CTX: &str = "in numeric literal";
 
 impl<'s> Dec<'s> {
     fn err(&self, c: u8, ctx: &str) -> String {
@@ -253,7 +273,10 @@ impl<'s> Dec<'s> {
                         Some(b':') => self.i += 1,
                         Some(c) => return Err(self.err(c, "after object key")),
                     }
+                    self.path
+                        .push((true, String::from_utf8_lossy(&k).into_owned()));
                     let v = self.value()?;
+                    self.path.pop();
                     m.insert(String::from_utf8_lossy(&k).into_owned(), v);
                     self.ws();
                     match self.peek() {
@@ -280,7 +303,9 @@ impl<'s> Dec<'s> {
                     _ => {}
                 }
                 loop {
+                    self.path.push((false, l.len().to_string()));
                     l.push(self.value()?);
+                    self.path.pop();
                     self.ws();
                     match self.peek() {
                         None => return Err(EOF_ERR.into()),
@@ -330,7 +355,7 @@ impl<'s> Dec<'s> {
             match at(i) {
                 None => return Err(EOF_ERR.into()),
                 Some(b'0'..=b'9') => {}
-                Some(c) => return Err(self.err(c, "in numeric literal")),
+                Some(c) => return Err(self.err(c, NUM_CTX)),
             }
         }
         if at(i) == Some(b'0') {
@@ -345,7 +370,7 @@ impl<'s> Dec<'s> {
             match at(i) {
                 None => return Err(EOF_ERR.into()),
                 Some(b'0'..=b'9') => {}
-                Some(c) => return Err(self.err(c, "after decimal point in numeric literal")),
+                Some(c) => return Err(self.err(c, NUM_CTX)),
             }
             while matches!(at(i), Some(b'0'..=b'9')) {
                 i += 1;
@@ -359,7 +384,7 @@ impl<'s> Dec<'s> {
             match at(i) {
                 None => return Err(EOF_ERR.into()),
                 Some(b'0'..=b'9') => {}
-                Some(c) => return Err(self.err(c, "in exponent of numeric literal")),
+                Some(c) => return Err(self.err(c, NUM_CTX)),
             }
             while matches!(at(i), Some(b'0'..=b'9')) {
                 i += 1;
@@ -369,10 +394,20 @@ impl<'s> Dec<'s> {
         let text = std::str::from_utf8(&s[start..i]).unwrap();
         match text.parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(Value::Float(f)),
-            _ => Err(format!(
-                "json: cannot unmarshal number {} into Go value of type float64",
-                text
-            )),
+            _ => {
+                let p: String = self.path.iter().map(|(_, s)| format!(".{}", s)).collect();
+                let into = if self.path.is_empty() {
+                    "Go value".to_string()
+                } else if self.path.iter().any(|(k, _)| *k) {
+                    format!("Go struct field {}", p)
+                } else {
+                    p
+                };
+                Err(format!(
+                    "json: cannot unmarshal number {} into {} of type float64",
+                    text, into
+                ))
+            }
         }
     }
 
@@ -399,13 +434,18 @@ impl<'s> Dec<'s> {
                         b't' => out.push(b'\t'),
                         b'"' | b'\\' | b'/' => out.push(e),
                         b'u' => {
+                            let esc_start = self.i - 2;
                             let mut r: u32 = 0;
                             for _ in 0..4 {
                                 let Some(h) = self.peek() else {
                                     return Err(EOF_ERR.into());
                                 };
                                 let Some(d) = (h as char).to_digit(16) else {
-                                    return Err(self.err(h, "in \\u hexadecimal character escape"));
+                                    let end = (esc_start + 6).min(self.s.len());
+                                    return Err(format!(
+                                        "invalid escape sequence `{}` in string",
+                                        String::from_utf8_lossy(&self.s[esc_start..end])
+                                    ));
                                 };
                                 r = r * 16 + d;
                                 self.i += 1;
@@ -432,10 +472,18 @@ impl<'s> Dec<'s> {
                             let mut b = [0u8; 4];
                             out.extend_from_slice(ch.encode_utf8(&mut b).as_bytes());
                         }
-                        c => return Err(self.err(c, "in string escape code")),
+                        c => {
+                            let _ = c;
+                            let st = self.i - 2;
+                            let end = (st + 2).min(self.s.len());
+                            return Err(format!(
+                                "invalid escape sequence `{}` in string",
+                                String::from_utf8_lossy(&self.s[st..end])
+                            ));
+                        }
                     }
                 }
-                c if c < 0x20 => return Err(self.err(c, "in string literal")),
+                c if c < 0x20 => return Err(self.err(c, "in string")),
                 c => out.push(c),
             }
         }
@@ -447,6 +495,7 @@ pub fn from_json(text: &str) -> Result<Value, String> {
     let mut d = Dec {
         s: text.as_bytes(),
         i: 0,
+        path: Vec::new(),
     };
     let v = d.value()?;
     d.ws();

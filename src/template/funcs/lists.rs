@@ -171,8 +171,14 @@ fn map_update<'a>(
     let mut m = a_map(target).clone();
     f(&mut m);
     let new = Rc::new(Value::Map(m));
-    if let Val::Own(rc, _) = target {
-        ctx.rebind = Some((Rc::as_ptr(rc), new.clone()));
+    let key = match target {
+        Val::Own(rc, _) => Some(Rc::as_ptr(rc) as usize),
+        Val::Ref(v, _) => Some(*v as *const Value as usize),
+        Val::Data(m) => Some(*m as *const Map as usize),
+        Val::Missing => None,
+    };
+    if let Some(k) = key {
+        ctx.rebind = Some((k, new.clone()));
     }
     Ok(Val::Own(new, false))
 }

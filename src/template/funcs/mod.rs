@@ -11,8 +11,10 @@ use super::val::Val;
 use super::value::{Map, Value};
 
 mod builtin;
+mod goregex;
 pub(crate) mod json;
 mod lists;
+mod shell;
 mod sprig;
 mod task;
 
@@ -79,7 +81,7 @@ impl Ty {
 pub struct Ctx {
     /// Go maps are references: `set`/`unset` on a map held in variables
     /// must be visible through every variable holding that same map.
-    pub rebind: Option<(*const Value, Rc<Value>)>,
+    pub rebind: Option<(usize, Rc<Value>)>,
 }
 
 pub type Imp = for<'a> fn(&mut Ctx, Vec<Val<'a>>) -> Result<Val<'a>, String>;

@@ -89,12 +89,12 @@ pub fn register(v: &mut Vec<FuncDef>) {
     def(v, "squote", &[], Some(Any), squote);
     def(v, "cat", &[], Some(Any), cat);
     def(v, "indent", &[Int, Str], None, |_, a| {
-        ok(Value::Str(indent(a_int(&a[0]), &a_str(&a[1]))))
+        ok(Value::Str(indent(a_int(&a[0]), &a_str(&a[1]))?))
     });
     def(v, "nindent", &[Int, Str], None, |_, a| {
         ok(Value::Str(format!(
             "\n{}",
-            indent(a_int(&a[0]), &a_str(&a[1]))
+            indent(a_int(&a[0]), &a_str(&a[1]))?
         )))
     });
     def(v, "replace", &[Str, Str, Str], None, |_, a| {
@@ -130,7 +130,16 @@ pub fn register(v: &mut Vec<FuncDef>) {
     });
     // conversion and numbers
     def(v, "atoi", &[Str], None, |_, a| {
-        ok(Value::Int(sc::parse_int(&a_str(&a[0]), false).unwrap_or(0)))
+        // strconv.Atoi returns the clamped value with a range error, which
+        // sprig ignores.
+        let s = a_str(&a[0]);
+        let v = match sc::parse_int(&s, false) {
+            Ok(i) => i,
+            Err(sc::NumErr::Range) if s.starts_with('-') => i64::MIN,
+            Err(sc::NumErr::Range) => i64::MAX,
+            Err(_) => 0,
+        };
+        ok(Value::Int(v))
     });
     def(v, "int64", &[Any], None, |_, a| {
         ok(Value::Int64(to_int64(&a_any(&a[0]))))
@@ -838,7 +847,14 @@ fn go_title(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if is_sep(prev) {
-            out.push_str(&simple_map(&c.to_string(), true));
+            // unicode.ToTitle differs from ToUpper for the Latin digraphs.
+            match c {
+                '\u{1c4}'..='\u{1c6}' => out.push('\u{1c5}'),
+                '\u{1c7}'..='\u{1c9}' => out.push('\u{1c8}'),
+                '\u{1ca}'..='\u{1cc}' => out.push('\u{1cb}'),
+                '\u{1f1}'..='\u{1f3}' => out.push('\u{1f2}'),
+                _ => out.push_str(&simple_map(&c.to_string(), true)),
+            }
         } else {
             out.push(c);
         }
@@ -892,9 +908,12 @@ fn cat<'a>(_: &mut Ctx, a: Vec<Val<'a>>) -> Result<Val<'a>, String> {
     ok(Value::Str(parts.join(" ")))
 }
 
-fn indent(n: i64, s: &str) -> String {
-    let pad = " ".repeat(n.max(0) as usize);
-    format!("{}{}", pad, s.replace('\n', &format!("\n{}", pad)))
+fn indent(n: i64, s: &str) -> Result<String, String> {
+    if n < 0 {
+        return Err("strings: negative Repeat count".into());
+    }
+    let pad = " ".repeat(n as usize);
+    Ok(format!("{}{}", pad, s.replace('\n', &format!("\n{}", pad))))
 }
 
 /// Go's `strings.Replace(s, old, new, -1)` (an empty `old` inserts
@@ -1230,7 +1249,8 @@ fn b32_decode(src: &[u8]) -> Result<Vec<u8>, String> {
 
 /// Compiles a Go RE2 pattern; errors use Go's wording where the kinds match.
 pub(crate) fn compile(pat: &str) -> Result<regex::Regex, String> {
-    regex::Regex::new(pat).map_err(|e| go_regex_error(pat, &e))
+    let tr = super::goregex::translate(pat).map_err(|e| e.to_string())?;
+    regex::Regex::new(&tr).map_err(|e| go_regex_error(pat, &e))
 }
 
 fn must_compile(pat: &str) -> Result<regex::Regex, String> {

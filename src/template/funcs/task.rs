@@ -42,7 +42,7 @@ pub fn register(v: &mut Vec<FuncDef>) {
     }
     for name in ["shellQuote", "q"] {
         def(v, name, &[Str], None, |_, a| {
-            shell_quote(&a_str(&a[0])).map(|s| Val::own(Value::Str(s)))
+            shell_quote(super::a_bytes(&a[0])).map(|s| Val::own(Value::Str(s)))
         });
     }
     def(v, "splitArgs", &[Str], None, |_, a| {
@@ -105,10 +105,9 @@ pub fn register(v: &mut Vec<FuncDef>) {
     def(v, "mustFromYaml", &[Str], None, |_, a| {
         super::super::yaml_value::parse_yaml_value(&a_str(&a[0])).map(Val::own_iface)
     });
+    // An unmarshalable type panics inside yaml.Marshal, so toYaml fails too.
     def(v, "toYaml", &[Any], None, |_, a| {
-        ok(Value::Str(
-            super::super::yaml_emit::to_yaml(&a_any(&a[0])).unwrap_or_default(),
-        ))
+        super::super::yaml_emit::to_yaml(&a_any(&a[0])).map(|s| Val::own(Value::Str(s)))
     });
     def(v, "mustToYaml", &[Any], None, |_, a| {
         super::super::yaml_emit::to_yaml(&a_any(&a[0])).map(|s| Val::own(Value::Str(s)))
@@ -249,17 +248,17 @@ pub(crate) fn rel_path(basepath: &str, targpath: &str) -> Result<String, String>
     Ok(targ[t0..].to_string())
 }
 
-/// mvdan.cc/sh `syntax.Quote(s, LangBash)`.
-pub(crate) fn shell_quote(s: &str) -> Result<String, String> {
+/// mvdan.cc/sh `syntax.Quote(s, LangBash)` over Go string bytes.
+pub(crate) fn shell_quote(s: &[u8]) -> Result<String, String> {
+    use super::super::strconv::{decode_rune, is_print};
     if s.is_empty() {
         return Ok("''".into());
     }
     let mut shell_chars = false;
     let mut non_printable = false;
-    let b = s.as_bytes();
     let mut offs = 0;
-    while offs < b.len() {
-        let (r, size) = super::super::strconv::decode_rune(&b[offs..]);
+    while offs < s.len() {
+        let (r, size) = decode_rune(&s[offs..]);
         match r {
             Some(c) => {
                 if ";\"'()$|&><` \t\r\n\\#{~*?[=".contains(c) {
@@ -271,7 +270,7 @@ pub(crate) fn shell_quote(s: &str) -> Result<String, String> {
                         offs
                     ));
                 }
-                if !super::super::strconv::is_print(c) {
+                if !is_print(c) || c == '\u{fffd}' {
                     non_printable = true;
                 }
             }
@@ -283,38 +282,43 @@ pub(crate) fn shell_quote(s: &str) -> Result<String, String> {
         "!", "[[", "]]", "case", "coproc", "do", "done", "elif", "else", "esac", "fi", "for",
         "function", "if", "in", "select", "then", "time", "until", "while", "{", "}",
     ];
-    if !shell_chars && !non_printable && !KEYWORDS.contains(&s) {
-        return Ok(s.to_string());
+    let text = String::from_utf8_lossy(s);
+    if !shell_chars && !non_printable && !KEYWORDS.contains(&text.as_ref()) {
+        return Ok(text.into_owned());
     }
     if non_printable {
         let mut out = String::from("$'");
-        for c in s.chars() {
-            match c {
-                '\'' | '\\' => {
+        let mut i = 0;
+        while i < s.len() {
+            let (r, size) = decode_rune(&s[i..]);
+            match r {
+                Some(c @ ('\'' | '\\')) => {
                     out.push('\\');
                     out.push(c);
                 }
-                c if super::super::strconv::is_print(c) && c != '\u{fffd}' => out.push(c),
-                '\x07' => out.push_str("\\a"),
-                '\x08' => out.push_str("\\b"),
-                '\x0c' => out.push_str("\\f"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                '\x0b' => out.push_str("\\v"),
-                c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
-                c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-                c => out.push_str(&format!("\\U{:08x}", c as u32)),
+                Some(c) if is_print(c) && c != '\u{fffd}' => out.push(c),
+                Some('\x07') => out.push_str("\\a"),
+                Some('\x08') => out.push_str("\\b"),
+                Some('\x0c') => out.push_str("\\f"),
+                Some('\n') => out.push_str("\\n"),
+                Some('\r') => out.push_str("\\r"),
+                Some('\t') => out.push_str("\\t"),
+                Some('\x0b') => out.push_str("\\v"),
+                Some(c) if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+                None => out.push_str(&format!("\\x{:02x}", s[i])),
+                Some(c) if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                Some(c) => out.push_str(&format!("\\U{:08x}", c as u32)),
             }
+            i += size.max(1);
         }
         out.push('\'');
         return Ok(out);
     }
-    if !s.contains('\'') {
-        return Ok(format!("'{}'", s));
+    if !text.contains('\'') {
+        return Ok(format!("'{}'", text));
     }
     let mut out = String::from("\"");
-    for c in s.chars() {
+    for c in text.chars() {
         if matches!(c, '"' | '\\' | '`' | '$') {
             out.push('\\');
         }
@@ -324,172 +328,9 @@ pub(crate) fn shell_quote(s: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// mvdan.cc/sh `shell.Fields(s, nil)`: shell words with quotes, escapes,
-/// `$VAR`/`${VAR}` expansion (from the environment) and field splitting.
+/// mvdan.cc/sh `shell.Fields(s, nil)`: the environment supplies variables.
 pub(crate) fn split_args(s: &str) -> Result<Vec<String>, String> {
-    let chars: Vec<char> = s.chars().collect();
-    let mut fields: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    let mut has = false;
-    let mut i = 0;
-    let (mut line, mut col) = (1usize, 1usize);
-    let pos_of = |idx: usize| -> (usize, usize) {
-        let mut l = 1;
-        let mut c = 1;
-        for ch in &chars[..idx] {
-            if *ch == '\n' {
-                l += 1;
-                c = 1;
-            } else {
-                c += ch.len_utf8();
-            }
-        }
-        (l, c)
-    };
-    let env = |name: &str| std::env::var(name).unwrap_or_default();
-    let read_var = |i: &mut usize| -> Option<String> {
-        // at '$'
-        let j = *i + 1;
-        if j < chars.len() && chars[j] == '{' {
-            let end = chars[j..].iter().position(|&c| c == '}')? + j;
-            let name: String = chars[j + 1..end].iter().collect();
-            *i = end + 1;
-            return Some(name);
-        }
-        let mut k = j;
-        while k < chars.len() && (chars[k].is_ascii_alphanumeric() || chars[k] == '_') {
-            k += 1;
-        }
-        if k == j {
-            return None;
-        }
-        let name: String = chars[j..k].iter().collect();
-        *i = k;
-        Some(name)
-    };
-    let _ = (&mut line, &mut col);
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            ' ' | '\t' | '\n' => {
-                if has {
-                    fields.push(std::mem::take(&mut cur));
-                    has = false;
-                }
-                i += 1;
-            }
-            '\'' => {
-                let start = i;
-                let Some(end) = chars[i + 1..].iter().position(|&c| c == '\'') else {
-                    let (l, c) = pos_of(start);
-                    return Err(format!(
-                        "{}:{}: reached EOF without closing quote `'`",
-                        l, c
-                    ));
-                };
-                cur.extend(&chars[i + 1..i + 1 + end]);
-                has = true;
-                i += end + 2;
-            }
-            '"' => {
-                let start = i;
-                i += 1;
-                has = true;
-                loop {
-                    if i >= chars.len() {
-                        let (l, c) = pos_of(start);
-                        return Err(format!(
-                            "{}:{}: reached EOF without closing quote `\"`",
-                            l, c
-                        ));
-                    }
-                    match chars[i] {
-                        '"' => {
-                            i += 1;
-                            break;
-                        }
-                        '\\' if i + 1 < chars.len()
-                            && matches!(chars[i + 1], '$' | '`' | '"' | '\\' | '\n') =>
-                        {
-                            if chars[i + 1] != '\n' {
-                                cur.push(chars[i + 1]);
-                            }
-                            i += 2;
-                        }
-                        '$' => match read_var(&mut i) {
-                            Some(name) => cur.push_str(&env(&name)),
-                            None => {
-                                cur.push('$');
-                                i += 1;
-                            }
-                        },
-                        ch => {
-                            cur.push(ch);
-                            i += 1;
-                        }
-                    }
-                }
-            }
-            '\\' => {
-                if i + 1 < chars.len() {
-                    if chars[i + 1] != '\n' {
-                        cur.push(chars[i + 1]);
-                        has = true;
-                    }
-                    i += 2;
-                } else {
-                    i += 1;
-                }
-            }
-            '$' => match read_var(&mut i) {
-                Some(name) => {
-                    let val = env(&name);
-                    let mut parts = val.split([' ', '\t', '\n']).peekable();
-                    let starts_split = val.starts_with([' ', '\t', '\n']);
-                    if starts_split && has {
-                        fields.push(std::mem::take(&mut cur));
-                        has = false;
-                    }
-                    while let Some(p) = parts.next() {
-                        if !p.is_empty() {
-                            cur.push_str(p);
-                            has = true;
-                        }
-                        if parts.peek().is_some() && has {
-                            fields.push(std::mem::take(&mut cur));
-                            has = false;
-                        }
-                    }
-                }
-                None => {
-                    cur.push('$');
-                    has = true;
-                    i += 1;
-                }
-            },
-            '~' if !has => {
-                let home = env("HOME");
-                let next = chars.get(i + 1).copied();
-                if next.is_none() || matches!(next, Some('/') | Some(' ') | Some('\t') | Some('\n'))
-                {
-                    cur.push_str(&home);
-                } else {
-                    cur.push('~');
-                }
-                has = true;
-                i += 1;
-            }
-            ch => {
-                cur.push(ch);
-                has = true;
-                i += 1;
-            }
-        }
-    }
-    if has {
-        fields.push(cur);
-    }
-    Ok(fields)
+    super::shell::fields(s, &|n| std::env::var(n).ok())
 }
 
 /// go-spew's `Sdump` of one value.
@@ -755,7 +596,10 @@ impl Url {
     }
 
     fn escaped_path(&self) -> String {
-        if !self.raw_path.is_empty() {
+        if !self.raw_path.is_empty()
+            && valid_encoded(&self.raw_path)
+            && unescape(&self.raw_path).ok().as_deref() == Some(self.path.as_str())
+        {
             return self.raw_path.clone();
         }
         if self.path == "*" {
@@ -787,6 +631,30 @@ impl Url {
         };
         u
     }
+}
+
+/// Go's `validEncoded(s, encodePath)`.
+fn valid_encoded(s: &str) -> bool {
+    s.bytes().all(|c| {
+        matches!(
+            c,
+            b'!' | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b':'
+                | b'@'
+                | b'['
+                | b']'
+                | b'%'
+        ) || !should_escape(c, b'p')
+    })
 }
 
 /// Go's `path.Join`.
@@ -859,9 +727,10 @@ mod tests {
 
     #[test]
     fn quoting() {
-        assert_eq!(shell_quote("it's a test").unwrap(), "\"it's a test\"");
-        assert_eq!(shell_quote("$x\n").unwrap(), "$'$x\\n'");
-        assert_eq!(shell_quote("plain").unwrap(), "plain");
+        assert_eq!(shell_quote(b"it's a test").unwrap(), "\"it's a test\"");
+        assert_eq!(shell_quote(b"$x\n").unwrap(), "$'$x\\n'");
+        assert_eq!(shell_quote(b"\xff").unwrap(), "$'\\xff'");
+        assert_eq!(shell_quote(b"plain").unwrap(), "plain");
         assert_eq!(split_args("  x   'y z' ").unwrap(), vec!["x", "y z"]);
     }
 }

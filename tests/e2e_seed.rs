@@ -294,6 +294,29 @@ fn seed_pipeline_keyless_with_tls_registry() {
     );
     assert!(all(&o).contains("nothing was written"), "{}", all(&o));
     assert!(!c.work.join("pulled/signed-helm-chart-0.1.0.tgz").exists());
+
+    // helm pull --verify-cosign with the CA given by --ca-file only: both the chart and its
+    // signature are fetched through it.
+    c.env.retain(|(x, _)| x != "SSL_CERT_FILE");
+    let tools = c.work.join("tools");
+    std::fs::create_dir_all(&tools).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_task"), tools.join("helm")).unwrap();
+    let pull = format!(
+        "tools/helm pull oci://{image} --version 0.1.0 -d pulled2 --verify-cosign \
+         --certificate-identity {GH_IDENTITY} --certificate-oidc-issuer {GH_ISSUER}"
+    );
+    let o = c.sh(&pull);
+    assert!(
+        !o.status.success(),
+        "TLS without the CA succeeded: {}",
+        all(&o)
+    );
+    let o = c.sh(&format!(
+        "{pull} --ca-file {}",
+        reg.ca.as_ref().unwrap().display()
+    ));
+    assert!(o.status.success(), "{}", all(&o));
+    assert!(c.work.join("pulled2/signed-helm-chart-0.1.0.tgz").exists());
 }
 
 #[test]

@@ -54,6 +54,9 @@ impl Target {
 pub struct RegistryOpts {
     pub allow_http: bool,
     pub allow_insecure: bool,
+    /// Extra CA bundle (PEM) on top of the system store and `SSL_CERT_FILE` (helm's
+    /// `--ca-file` when `helm pull --verify-cosign` looks up signatures).
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -66,6 +69,7 @@ fn is_loopback(host: &str) -> bool {
 pub async fn connect(host: &str, opts: &RegistryOpts) -> Result<Client, Error> {
     let base = ClientOptions {
         insecure_skip_tls_verify: opts.allow_insecure,
+        ca_file: opts.ca_file.clone(),
         user_agent: format!("oxtask-cosign/{}", env!("CARGO_PKG_VERSION")),
         ..Default::default()
     };

@@ -706,6 +706,7 @@ fn cosign_verify_options(
         registry: crate::native::cosign::RegistryOpts {
             allow_http: p.bool("plain-http"),
             allow_insecure: p.bool("insecure-skip-tls-verify"),
+            ca_file: opt_path(p, "ca-file"),
         },
         ..Default::default()
     };

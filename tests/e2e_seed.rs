@@ -403,3 +403,74 @@ fn laptop_mode_with_oci_layout_and_fresh_key() {
     assert!(o.status.success(), "second run:\n{}", all(&o));
     assert_ne!(digest_file(&m.work), "");
 }
+
+/// go-task 3.54.0 (`GO_TASK`, or a `task` on PATH that reports 3.54.0).
+fn go_task() -> Option<PathBuf> {
+    let mut candidates: Vec<PathBuf> = std::env::var_os("GO_TASK")
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
+    if let Some(path) = std::env::var_os("PATH") {
+        candidates.extend(std::env::split_paths(&path).map(|d| d.join("task")));
+    }
+    candidates.into_iter().find(|p| {
+        Command::new(p)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| text(&o.stdout).contains("3.54.0"))
+    })
+}
+
+/// The example stays a valid go-task Taskfile, and go-task would run exactly the command
+/// lines oxtask runs, in both modes and for the consumer tasks (`--dry` listings compared).
+#[test]
+fn taskfile_runs_the_same_commands_under_go_task() {
+    let Some(go) = go_task() else {
+        if registry::in_ci() {
+            panic!("go-task 3.54.0 not found (run .ci/install-e2e.sh)");
+        }
+        eprintln!("SKIP: go-task 3.54.0 not found (set GO_TASK or run .ci/install-e2e.sh)");
+        return;
+    };
+    let m = Machine::new();
+    let cases: [(&str, &[(&str, &str)]); 6] = [
+        ("", &[]),
+        ("verify", &[]),
+        ("pull-verified", &[]),
+        ("", &[("OWNER", "acme"), ("REGISTRY", "127.0.0.1:5000")]),
+        (
+            "verify",
+            &[("OWNER", "acme"), ("REPOSITORY", "acme/charts")],
+        ),
+        ("pull-verified IDENTITY=https://x/y", &[("OWNER", "acme")]),
+    ];
+    for (args, env) in cases {
+        let run = |bin: &Path| {
+            let mut c = Command::new(bin);
+            c.arg("--dry")
+                .args(args.split_whitespace())
+                .current_dir(&m.work)
+                .env_clear()
+                .env("PATH", "/usr/bin:/bin")
+                .env("HOME", &m.home)
+                .env("NO_COLOR", "1");
+            for (k, v) in env {
+                c.env(k, v);
+            }
+            c.output().unwrap()
+        };
+        let (ours, theirs) = (run(Path::new(env!("CARGO_BIN_EXE_task"))), run(&go));
+        assert!(
+            theirs.status.success(),
+            "go-task --dry {args}: {}",
+            all(&theirs)
+        );
+        assert!(ours.status.success(), "oxtask --dry {args}: {}", all(&ours));
+        assert_eq!(
+            text(&ours.stderr),
+            text(&theirs.stderr),
+            "--dry {args} with {env:?}: command lines differ"
+        );
+        assert!(text(&ours.stderr).contains("task: ["), "{}", all(&ours));
+    }
+}

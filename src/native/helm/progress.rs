@@ -48,11 +48,32 @@ impl Progress {
             done: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
         });
-        let thread = enabled().then(|| {
-            let s = shared.clone();
-            std::thread::spawn(move || draw_loop(label, total, &s))
-        });
-        Progress { shared, thread }
+        let mut p = Progress {
+            shared,
+            thread: None,
+        };
+        if enabled() {
+            p.spawn(
+                label,
+                total,
+                Box::new(std::io::stderr()),
+                Duration::from_secs(1),
+            );
+        }
+        p
+    }
+
+    fn spawn(
+        &mut self,
+        label: &'static str,
+        total: usize,
+        out: Box<dyn Write + Send>,
+        quiet: Duration,
+    ) {
+        let s = self.shared.clone();
+        self.thread = Some(std::thread::spawn(move || {
+            draw_loop(label, total, &s, out, quiet)
+        }));
     }
 
     /// `n` more bytes are done.
@@ -79,7 +100,14 @@ impl Drop for Progress {
     }
 }
 
-fn draw_loop(label: &str, total: usize, s: &Shared) {
+/// Redraws every 200 ms once `quiet` has passed; erases the line at the end if it drew.
+fn draw_loop(
+    label: &str,
+    total: usize,
+    s: &Shared,
+    mut out: Box<dyn Write + Send>,
+    quiet: Duration,
+) {
     let start = Instant::now();
     let mut drawn = false;
     const SPIN: [char; 4] = ['|', '/', '-', '\\'];
@@ -87,7 +115,7 @@ fn draw_loop(label: &str, total: usize, s: &Shared) {
     while !s.stop.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(100));
         let el = start.elapsed();
-        if el < Duration::from_secs(1) || i % 2 == 1 {
+        if el < quiet || i % 2 == 1 {
             i += 1;
             continue;
         }
@@ -99,16 +127,14 @@ fn draw_loop(label: &str, total: usize, s: &Shared) {
             human(total),
             el.as_secs()
         );
-        let mut e = std::io::stderr().lock();
-        let _ = e.write_all(line.as_bytes());
-        let _ = e.flush();
+        let _ = out.write_all(line.as_bytes());
+        let _ = out.flush();
         drawn = true;
         i += 1;
     }
     if drawn {
-        let mut e = std::io::stderr().lock();
-        let _ = e.write_all(b"\r\x1b[K");
-        let _ = e.flush();
+        let _ = out.write_all(b"\r\x1b[K");
+        let _ = out.flush();
     }
 }
 
@@ -132,5 +158,54 @@ mod tests {
         }
         p.advance(10);
         p.finish();
+    }
+
+    #[derive(Clone, Default)]
+    struct Buf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn draws_after_the_quiet_period_and_erases() {
+        let buf = Buf::default();
+        let mut p = Progress {
+            shared: Arc::new(Shared {
+                done: AtomicUsize::new(0),
+                stop: AtomicBool::new(false),
+            }),
+            thread: None,
+        };
+        p.spawn("Pushing", 2048, Box::new(buf.clone()), Duration::ZERO);
+        p.advance(1024);
+        std::thread::sleep(Duration::from_millis(450));
+        p.finish();
+        let out = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        assert!(out.contains("Pushing 1.0 KiB / 2.0 KiB"), "{out:?}");
+        assert!(out.ends_with("\r\x1b[K"), "{out:?}");
+        // A push that ends within the quiet period prints nothing.
+        let quiet = Buf::default();
+        let mut p = Progress {
+            shared: Arc::new(Shared {
+                done: AtomicUsize::new(0),
+                stop: AtomicBool::new(false),
+            }),
+            thread: None,
+        };
+        p.spawn(
+            "Pushing",
+            1,
+            Box::new(quiet.clone()),
+            Duration::from_secs(5),
+        );
+        std::thread::sleep(Duration::from_millis(250));
+        p.finish();
+        assert!(quiet.0.lock().unwrap().is_empty());
     }
 }

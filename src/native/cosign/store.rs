@@ -127,7 +127,7 @@ pub async fn open(
     };
     let repo = match &loc {
         Location::Registry(r) => Repo::Registry {
-            client: connect(&r.registry, opts).await?,
+            client: Box::new(connect(&r.registry, opts).await?),
             host: r.registry.clone(),
             repository: r.repository.clone(),
         },

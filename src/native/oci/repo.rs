@@ -114,7 +114,8 @@ impl fmt::Display for Location {
 /// A repository: in a registry, or an OCI image layout directory.
 pub enum Repo {
     Registry {
-        client: Client,
+        /// Boxed: a client is large next to a layout handle.
+        client: Box<Client>,
         host: String,
         repository: String,
     },
@@ -132,7 +133,7 @@ impl Repo {
     ) -> Result<Repo, OciError> {
         match loc {
             Location::Registry(r) => Ok(Repo::Registry {
-                client: client()?,
+                client: Box::new(client()?),
                 host: r.registry.clone(),
                 repository: r.repository.clone(),
             }),

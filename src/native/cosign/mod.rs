@@ -344,6 +344,7 @@ fn registry_opts(r: &RegistryArgs) -> RegistryOpts {
     RegistryOpts {
         allow_http: r.allow_http_registry,
         allow_insecure: r.allow_insecure_registry,
+        ca_file: None,
     }
 }
 

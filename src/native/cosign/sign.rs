@@ -130,7 +130,6 @@ pub(crate) fn http_client() -> Result<reqwest::Client, Error> {
 
 /// Signs `image`. Prints cosign's progress lines on stderr.
 pub async fn sign(image: &str, o: &SignOptions) -> Result<Target, Error> {
-    let r = super::parse_image_ref(image)?;
     let http = http_client()?;
     let ep = endpoints(o)?;
     // Trust material first: a keyless signature we could not check ourselves is not pushed.
@@ -140,8 +139,7 @@ pub async fn sign(image: &str, o: &SignOptions) -> Result<Target, Error> {
             Err(e) if o.key.is_none() => return Err(e),
             Err(_) => None,
         };
-    let client = store::connect(&r.registry, &o.registry).await?;
-    let t = store::resolve(&client, &r, true).await?;
+    let (client, t) = store::open(image, &o.registry, true).await?;
 
     let signer = match &o.key {
         Some(k) => {
@@ -222,7 +220,7 @@ fn write_output(path: &Option<PathBuf>, data: &[u8]) -> Result<(), Error> {
 }
 
 async fn sign_legacy(
-    client: &crate::native::oci::Client,
+    client: &crate::native::oci::Repo,
     http: &reqwest::Client,
     ep: &SigningConfig,
     t: &Target,
@@ -278,7 +276,7 @@ fn rfc3339_now() -> String {
 }
 
 async fn sign_bundle(
-    client: &crate::native::oci::Client,
+    client: &crate::native::oci::Repo,
     http: &reqwest::Client,
     ep: &SigningConfig,
     t: &Target,

@@ -7,7 +7,9 @@
 use indexmap::IndexMap;
 use serde_json::{json, Map, Value};
 
-use crate::native::oci::{self, Client, ClientOptions, OciError, Referrers};
+use crate::native::oci::{
+    self, Client, ClientOptions, Layout, Location, OciError, Referrers, Repo,
+};
 
 use super::payload::SIMPLE_SIGNING_MEDIA_TYPE;
 use super::Error;
@@ -20,7 +22,8 @@ pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+js
 const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 const OCI_EMPTY: &str = "application/vnd.oci.empty.v1+json";
 
-/// An image named by registry, repository and digest (after tag resolution).
+/// An image named by registry, repository and digest (after tag resolution). For an OCI
+/// image layout, `registry` is empty and `repository` is the directory.
 #[derive(Clone, Debug)]
 pub struct Target {
     pub registry: String,
@@ -29,9 +32,14 @@ pub struct Target {
 }
 
 impl Target {
-    /// `registry/repository`, what cosign puts in `docker-reference` and prints.
+    /// `registry/repository` (or `oci-layout://DIR`), what cosign puts in
+    /// `docker-reference` and prints.
     pub fn repo_name(&self) -> String {
-        format!("{}/{}", self.registry, self.repository)
+        if self.registry.is_empty() {
+            format!("{}{}", oci::LAYOUT_SCHEME, self.repository)
+        } else {
+            format!("{}/{}", self.registry, self.repository)
+        }
     }
     pub fn sig_tag(&self) -> String {
         format!("{}.sig", self.digest.replace(':', "-"))
@@ -46,6 +54,9 @@ impl Target {
 pub struct RegistryOpts {
     pub allow_http: bool,
     pub allow_insecure: bool,
+    /// Extra CA bundle (PEM) on top of the system store and `SSL_CERT_FILE` (helm's
+    /// `--ca-file` when `helm pull --verify-cosign` looks up signatures).
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -58,6 +69,7 @@ fn is_loopback(host: &str) -> bool {
 pub async fn connect(host: &str, opts: &RegistryOpts) -> Result<Client, Error> {
     let base = ClientOptions {
         insecure_skip_tls_verify: opts.allow_insecure,
+        ca_file: opts.ca_file.clone(),
         user_agent: format!("oxtask-cosign/{}", env!("CARGO_PKG_VERSION")),
         ..Default::default()
     };
@@ -96,23 +108,55 @@ pub fn reg_err(e: OciError) -> Error {
 }
 
 fn not_found(e: &OciError) -> bool {
-    e.status() == Some(404)
+    e.is_not_found()
 }
 
-/// Resolves `registry/repo[:tag|@digest]` to a digest. A tag gets cosign's warning.
-pub async fn resolve(client: &Client, r: &oci::Reference, warn_tag: bool) -> Result<Target, Error> {
+/// Opens the repository `image` names — a registry (`host/repo[:tag|@digest]`, Docker Hub
+/// short names allowed) or an OCI image layout (`oci-layout://DIR[:tag|@digest]`) — and
+/// resolves the image to its digest.
+pub async fn open(
+    image: &str,
+    opts: &RegistryOpts,
+    warn_tag: bool,
+) -> Result<(Repo, Target), Error> {
+    let loc = if image.starts_with(oci::LAYOUT_SCHEME) {
+        Location::parse(image)
+            .map_err(|e| Error::Usage(format!("parsing reference {image:?}: {e}")))?
+    } else {
+        Location::Registry(super::parse_image_ref(image)?)
+    };
+    let repo = match &loc {
+        Location::Registry(r) => Repo::Registry {
+            client: Box::new(connect(&r.registry, opts).await?),
+            host: r.registry.clone(),
+            repository: r.repository.clone(),
+        },
+        Location::Layout { dir, .. } => Repo::Layout(Layout::open(dir).map_err(|e| {
+            if e.is_not_found() {
+                Error::NotFound(format!("image {loc} not found: {e}"))
+            } else {
+                reg_err(e)
+            }
+        })?),
+    };
+    let t = resolve(&repo, &loc, warn_tag).await?;
+    Ok((repo, t))
+}
+
+/// Resolves `loc` (tag or digest) in `repo` to a digest. A tag gets cosign's warning.
+pub async fn resolve(repo: &Repo, loc: &Location, warn_tag: bool) -> Result<Target, Error> {
+    let r = loc;
     let digest = if r.is_digest() {
         // The image must exist (cosign signs unknown digests too, but a typo is likelier).
-        client
-            .get_manifest(&r.registry, &r.repository, &r.reference)
+        repo.get_manifest(r.reference())
             .await
             .map_err(|e| manifest_err(e, r))?
             .digest
     } else {
-        let tag = if r.reference.is_empty() {
+        let tag = if r.reference().is_empty() {
             "latest"
         } else {
-            r.reference.as_str()
+            r.reference()
         };
         if warn_tag {
             eprintln!(
@@ -122,19 +166,20 @@ pub async fn resolve(client: &Client, r: &oci::Reference, warn_tag: bool) -> Res
                  what you mean (a push prints the digest)."
             );
         }
-        client
-            .resolve(&r.registry, &r.repository, tag)
-            .await
-            .map_err(|e| manifest_err(e, r))?
+        repo.resolve(tag).await.map_err(|e| manifest_err(e, r))?
+    };
+    let (registry, repository) = match loc {
+        Location::Registry(r) => (r.registry.clone(), r.repository.clone()),
+        Location::Layout { dir, .. } => (String::new(), dir.display().to_string()),
     };
     Ok(Target {
-        registry: r.registry.clone(),
-        repository: r.repository.clone(),
+        registry,
+        repository,
         digest,
     })
 }
 
-fn manifest_err(e: OciError, r: &oci::Reference) -> Error {
+fn manifest_err(e: OciError, r: &Location) -> Error {
     if not_found(&e) {
         Error::NotFound(format!("image {r} not found: {e}"))
     } else {
@@ -155,11 +200,8 @@ impl SigLayer {
     }
 }
 
-async fn sig_manifest(client: &Client, t: &Target) -> Result<Option<Value>, Error> {
-    match client
-        .get_manifest(&t.registry, &t.repository, &t.sig_tag())
-        .await
-    {
+async fn sig_manifest(repo: &Repo, t: &Target) -> Result<Option<Value>, Error> {
+    match repo.get_manifest(&t.sig_tag()).await {
         Ok(m) => serde_json::from_slice(&m.bytes).map(Some).map_err(|e| {
             Error::Registry(format!(
                 "signature manifest {} is not JSON: {e}",
@@ -172,8 +214,8 @@ async fn sig_manifest(client: &Client, t: &Target) -> Result<Option<Value>, Erro
 }
 
 /// All legacy-layout signatures of `t` (empty when there are none).
-pub async fn load_signatures(client: &Client, t: &Target) -> Result<Vec<SigLayer>, Error> {
-    let Some(m) = sig_manifest(client, t).await? else {
+pub async fn load_signatures(repo: &Repo, t: &Target) -> Result<Vec<SigLayer>, Error> {
+    let Some(m) = sig_manifest(repo, t).await? else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
@@ -185,10 +227,7 @@ pub async fn load_signatures(client: &Client, t: &Target) -> Result<Vec<SigLayer
         let Some(d) = l["digest"].as_str() else {
             continue;
         };
-        let payload = client
-            .fetch_blob(&t.registry, &t.repository, d)
-            .await
-            .map_err(reg_err)?;
+        let payload = repo.fetch_blob(d).await.map_err(reg_err)?;
         out.push(SigLayer {
             payload,
             annotations: l["annotations"].as_object().cloned().unwrap_or_default(),
@@ -226,12 +265,12 @@ fn sig_config(diff_ids: &[String]) -> Vec<u8> {
 /// Blobs go first and the tag moves last, in one manifest PUT: a failure leaves the
 /// old signature image in place.
 pub async fn append_signature(
-    client: &Client,
+    repo: &Repo,
     t: &Target,
     payload: &[u8],
     annotations: &IndexMap<String, String>,
 ) -> Result<(), Error> {
-    let mut layers: Vec<Value> = match sig_manifest(client, t).await? {
+    let mut layers: Vec<Value> = match sig_manifest(repo, t).await? {
         Some(m) => m["layers"].as_array().cloned().unwrap_or_default(),
         None => Vec::new(),
     };
@@ -252,20 +291,14 @@ pub async fn append_signature(
     if layers.contains(&new_layer) {
         return Ok(());
     }
-    client
-        .push_blob(&t.registry, &t.repository, payload)
-        .await
-        .map_err(reg_err)?;
+    repo.push_blob(payload).await.map_err(reg_err)?;
     layers.push(new_layer);
     let diff_ids: Vec<String> = layers
         .iter()
         .filter_map(|l| l["digest"].as_str().map(str::to_string))
         .collect();
     let config = sig_config(&diff_ids);
-    client
-        .push_blob(&t.registry, &t.repository, &config)
-        .await
-        .map_err(reg_err)?;
+    repo.push_blob(&config).await.map_err(reg_err)?;
     let manifest = json!({
         "schemaVersion": 2,
         "mediaType": oci::OCI_MANIFEST,
@@ -273,14 +306,7 @@ pub async fn append_signature(
         "layers": layers,
     });
     let bytes = serde_json::to_vec(&manifest).expect("serialising JSON cannot fail");
-    client
-        .push_manifest(
-            &t.registry,
-            &t.repository,
-            &t.sig_tag(),
-            oci::OCI_MANIFEST,
-            &bytes,
-        )
+    repo.push_manifest(&t.sig_tag(), oci::OCI_MANIFEST, &bytes)
         .await
         .map_err(reg_err)?;
     Ok(())
@@ -289,25 +315,16 @@ pub async fn append_signature(
 /// Pushes a Sigstore bundle as an OCI 1.1 referrer of `t`; where the registry has no
 /// referrers API, also records it in the `sha256-<hex>` referrers tag index.
 pub async fn push_bundle_referrer(
-    client: &Client,
+    repo: &Repo,
     t: &Target,
     bundle: &[u8],
     predicate_type: &str,
     created: &str,
 ) -> Result<String, Error> {
-    let subject = client
-        .get_manifest(&t.registry, &t.repository, &t.digest)
-        .await
-        .map_err(reg_err)?;
+    let subject = repo.get_manifest(&t.digest).await.map_err(reg_err)?;
     let config = b"{}";
-    client
-        .push_blob(&t.registry, &t.repository, config)
-        .await
-        .map_err(reg_err)?;
-    client
-        .push_blob(&t.registry, &t.repository, bundle)
-        .await
-        .map_err(reg_err)?;
+    repo.push_blob(config).await.map_err(reg_err)?;
+    repo.push_blob(bundle).await.map_err(reg_err)?;
     let mut config_desc = descriptor(OCI_EMPTY, config);
     config_desc.insert("artifactType".into(), json!(BUNDLE_MEDIA_TYPE));
     let mut subject_desc = Map::new();
@@ -330,29 +347,16 @@ pub async fn push_bundle_referrer(
     });
     let bytes = serde_json::to_vec(&manifest).expect("serialising JSON cannot fail");
     let digest = oci::sha256_digest(&bytes);
-    client
-        .push_manifest(
-            &t.registry,
-            &t.repository,
-            &digest,
-            oci::OCI_MANIFEST,
-            &bytes,
-        )
+    repo.push_manifest(&digest, oci::OCI_MANIFEST, &bytes)
         .await
         .map_err(reg_err)?;
     let supported = matches!(
-        client
-            .referrers(&t.registry, &t.repository, &t.digest, None)
-            .await
-            .map_err(reg_err)?,
+        repo.referrers(&t.digest, None).await.map_err(reg_err)?,
         Referrers::Supported(_)
     );
     if !supported {
         // Referrers tag schema (OCI distribution spec 1.1, "unavailable referrers API").
-        let mut manifests: Vec<Value> = match client
-            .get_manifest(&t.registry, &t.repository, &t.referrers_tag())
-            .await
-        {
+        let mut manifests: Vec<Value> = match repo.get_manifest(&t.referrers_tag()).await {
             Ok(m) => serde_json::from_slice::<Value>(&m.bytes)
                 .ok()
                 .and_then(|v| v["manifests"].as_array().cloned())
@@ -371,14 +375,7 @@ pub async fn push_bundle_referrer(
             "manifests": manifests,
         });
         let ib = serde_json::to_vec(&index).expect("serialising JSON cannot fail");
-        client
-            .push_manifest(
-                &t.registry,
-                &t.repository,
-                &t.referrers_tag(),
-                oci::OCI_INDEX,
-                &ib,
-            )
+        repo.push_manifest(&t.referrers_tag(), oci::OCI_INDEX, &ib)
             .await
             .map_err(reg_err)?;
     }
@@ -386,22 +383,14 @@ pub async fn push_bundle_referrer(
 }
 
 /// The Sigstore bundles attached to `t` as referrers (API or tag schema).
-pub async fn load_bundles(client: &Client, t: &Target) -> Result<Vec<Vec<u8>>, Error> {
-    let index: Value = match client
-        .referrers(
-            &t.registry,
-            &t.repository,
-            &t.digest,
-            Some(BUNDLE_MEDIA_TYPE),
-        )
+pub async fn load_bundles(repo: &Repo, t: &Target) -> Result<Vec<Vec<u8>>, Error> {
+    let index: Value = match repo
+        .referrers(&t.digest, Some(BUNDLE_MEDIA_TYPE))
         .await
         .map_err(reg_err)?
     {
         Referrers::Supported(b) => serde_json::from_slice(&b).unwrap_or(Value::Null),
-        Referrers::Unsupported => match client
-            .get_manifest(&t.registry, &t.repository, &t.referrers_tag())
-            .await
-        {
+        Referrers::Unsupported => match repo.get_manifest(&t.referrers_tag()).await {
             Ok(m) => serde_json::from_slice(&m.bytes).unwrap_or(Value::Null),
             Err(e) if not_found(&e) => Value::Null,
             Err(e) => return Err(reg_err(e)),
@@ -419,10 +408,7 @@ pub async fn load_bundles(client: &Client, t: &Target) -> Result<Vec<Vec<u8>>, E
         let Some(md) = d["digest"].as_str() else {
             continue;
         };
-        let m = client
-            .get_manifest(&t.registry, &t.repository, md)
-            .await
-            .map_err(reg_err)?;
+        let m = repo.get_manifest(md).await.map_err(reg_err)?;
         let mv: Value = serde_json::from_slice(&m.bytes).unwrap_or(Value::Null);
         if mv["subject"]["digest"].as_str() != Some(t.digest.as_str()) {
             continue;
@@ -436,12 +422,7 @@ pub async fn load_bundles(client: &Client, t: &Target) -> Result<Vec<Vec<u8>>, E
                 continue;
             }
             if let Some(ld) = l["digest"].as_str() {
-                out.push(
-                    client
-                        .fetch_blob(&t.registry, &t.repository, ld)
-                        .await
-                        .map_err(reg_err)?,
-                );
+                out.push(repo.fetch_blob(ld).await.map_err(reg_err)?);
             }
         }
     }

@@ -540,9 +540,7 @@ pub async fn verify_image_async(image: &str, o: &VerifyOptions) -> Result<Verifi
         Err(e) => return Err(e),
     };
     let ctx = Ctx { trust, key, m };
-    let r = super::parse_image_ref(image)?;
-    let client = store::connect(&r.registry, &o.registry).await?;
-    let t = store::resolve(&client, &r, false).await?;
+    let (client, t) = store::open(image, &o.registry, false).await?;
     let mut ok = Vec::new();
     let mut reasons = Vec::new();
     if o.new_bundle_format {

@@ -9,6 +9,7 @@ pub mod chart;
 pub mod ignore;
 pub mod loader;
 pub mod package;
+pub mod progress;
 pub mod prov;
 pub mod registry;
 pub mod save;

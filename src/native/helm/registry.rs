@@ -8,7 +8,9 @@ use serde_json::{Map, Value};
 use super::args::{flag, FlagSpec, Parsed};
 use super::chart::Metadata;
 use super::{loader, parse_flags, CmdError, CmdResult};
-use crate::native::oci::{self, Client, ClientOptions, ConfigFile, Credential, Reference};
+use crate::native::oci::{
+    self, Client, ClientOptions, ConfigFile, Credential, Location, Reference, Repo,
+};
 
 pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.cncf.helm.config.v1+json";
 pub const CHART_MEDIA_TYPE: &str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
@@ -297,8 +299,12 @@ pub fn created_from_mtime(path: &Path) -> String {
     dt.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// `oci://host/ns` → `host/ns` (or the scheme errors Helm prints).
+/// `oci://host/ns` → `host/ns` (or the scheme errors Helm prints). `oci-layout://DIR`
+/// passes through unchanged: it names an OCI image layout directory.
 fn strip_oci(remote: &str) -> Result<String, String> {
+    if remote.starts_with(oci::LAYOUT_SCHEME) {
+        return Ok(remote.to_string());
+    }
     match remote.strip_prefix("oci://") {
         Some(r) => Ok(r.to_string()),
         None => match remote.split_once("://") {
@@ -343,35 +349,60 @@ pub fn push(args: &[String]) -> CmdResult {
     let prov_path = PathBuf::from(format!("{}.prov", chart_path.display()));
     let prov = std::fs::read(&prov_path).ok();
     let meta = &ch.metadata;
+    // As for a registry, the chart name is appended: `oci-layout://DIR` holds one layout
+    // per chart (`DIR/<name>`), tagged with the version.
     let raw_ref = format!(
         "{}:{}",
         loader::go_path_clean(&format!("{}/{}", remote, meta.name)),
         meta.version
     );
-    let reference = Reference::parse(&mangle_tag(&raw_ref)).map_err(|e| e.to_string())?;
+    let location = if let Some(dir) = remote.strip_prefix(oci::LAYOUT_SCHEME) {
+        if dir.trim_end_matches('/').is_empty() {
+            return Err(format!(
+                "{remote:?} names no directory (expected {}DIR)",
+                oci::LAYOUT_SCHEME
+            )
+            .into());
+        }
+        let dir = Path::new(dir).join(&meta.name);
+        Location::Layout {
+            dir: PathBuf::from(loader::go_path_clean(&dir.to_string_lossy())),
+            reference: meta.version.replace('+', "_"),
+        }
+    } else {
+        Location::Registry(Reference::parse(&mangle_tag(&raw_ref)).map_err(|e| e.to_string())?)
+    };
     let config = meta.to_config_json().into_bytes();
     let annotations = oci_annotations(meta, &created_from_mtime(chart_path));
     let manifest = helm_manifest(&config, &data, prov.as_deref(), &annotations);
-    let client = client_from(&p, "insecure-skip-tls-verify")?;
-    let (host, repo, tag) = (
-        reference.registry.clone(),
-        reference.repository.clone(),
-        reference.reference.clone(),
-    );
+    let repo = Repo::open(&location, true, || {
+        client_from(&p, "insecure-skip-tls-verify").map_err(|e| match e {
+            CmdError::Fail(m) | CmdError::FallThrough(m) => oci::OciError::Tls(m),
+        })
+    })
+    .map_err(|e| e.to_string())?;
+    let tag = location.reference().to_string();
+    let total = config.len() + data.len() + prov.as_ref().map_or(0, Vec::len);
     let digest = run_async(async move {
         let e = |e: oci::OciError| e.to_string();
+        let progress = super::progress::Progress::start("Pushing", total);
         // Blobs first, manifest last: a failure never leaves a tag pointing at missing data.
-        client.push_blob(&host, &repo, &config).await.map_err(e)?;
-        client.push_blob(&host, &repo, &data).await.map_err(e)?;
+        repo.push_blob(&config).await.map_err(e)?;
+        progress.advance(config.len());
+        repo.push_blob(&data).await.map_err(e)?;
+        progress.advance(data.len());
         if let Some(pv) = &prov {
-            client.push_blob(&host, &repo, pv).await.map_err(e)?;
+            repo.push_blob(pv).await.map_err(e)?;
+            progress.advance(pv.len());
         }
-        client
-            .push_manifest(&host, &repo, &tag, oci::OCI_MANIFEST, &manifest)
+        let d = repo
+            .push_manifest(&tag, oci::OCI_MANIFEST, &manifest)
             .await
-            .map_err(e)
+            .map_err(e);
+        progress.finish();
+        d
     })?;
-    let shown = reference.to_string();
+    let shown = location.to_string();
     match output.as_str() {
         "json" | "yaml" => {
             let mut o = Map::new();
@@ -379,7 +410,10 @@ pub fn push(args: &[String]) -> CmdResult {
             o.insert("digest".into(), Value::String(digest.clone()));
             o.insert("name".into(), Value::String(meta.name.clone()));
             o.insert("version".into(), Value::String(meta.version.clone()));
-            o.insert("tag".into(), Value::String(reference.reference.clone()));
+            o.insert(
+                "tag".into(),
+                Value::String(location.reference().to_string()),
+            );
             let v = Value::Object(o);
             if output == "json" {
                 println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
@@ -392,7 +426,7 @@ pub fn push(args: &[String]) -> CmdResult {
             println!("Digest: {digest}");
         }
     }
-    if reference.reference.contains('_') {
+    if location.reference().contains('_') {
         eprint!("{shown} contains an underscore.\n{UNDERSCORE_NOTE}");
     }
     Ok(())
@@ -400,41 +434,57 @@ pub fn push(args: &[String]) -> CmdResult {
 
 // ---- pull / show ------------------------------------------------------------------------
 
-/// A chart fetched from a registry.
+/// A chart fetched from a registry or an OCI image layout.
 pub struct Pulled {
-    pub reference: Reference,
+    pub reference: Location,
     pub digest: String,
     pub meta: Metadata,
     pub chart: Vec<u8>,
     pub prov: Option<Vec<u8>>,
 }
 
-/// Resolves `oci://…` (+ `--version`) and downloads the chart (and prov when asked).
+/// Resolves `oci://…` or `oci-layout://DIR` (+ `--version`) and downloads the chart (and
+/// prov when asked). `client` builds the registry client; a layout needs none.
 pub fn fetch_chart(
-    client: Client,
+    client: impl FnOnce() -> Result<Client, CmdError>,
     src: &str,
     version: &str,
     want_prov: bool,
 ) -> Result<Pulled, CmdError> {
     let rest = strip_oci(src)?;
-    let mut reference = Reference::parse(&mangle_tag(&rest)).map_err(|e| e.to_string())?;
+    let mut reference = if rest.starts_with(oci::LAYOUT_SCHEME) {
+        Location::parse(&mangle_tag(&rest))?
+    } else {
+        Location::Registry(Reference::parse(&mangle_tag(&rest)).map_err(|e| e.to_string())?)
+    };
     let version = version.to_string();
-    if !reference.reference.is_empty() && !reference.is_digest() && !version.is_empty() {
-        let tag_v = reference.reference.replace('_', "+");
+    if !reference.reference().is_empty() && !reference.is_digest() && !version.is_empty() {
+        let tag_v = reference.reference().replace('_', "+");
         if tag_v != version {
             return Err(
                 format!("chart reference and version mismatch: {version} is not {tag_v}").into(),
             );
         }
     }
+    let mut client_err = None;
+    let repo = Repo::open(&reference, false, || {
+        client().map_err(|e| {
+            let m = match e {
+                CmdError::Fail(m) | CmdError::FallThrough(m) => m,
+            };
+            client_err = Some(m.clone());
+            oci::OciError::Tls(m)
+        })
+    })
+    .map_err(|e| client_err.take().unwrap_or_else(|| e.to_string()))?;
     run_async(async move {
         let e = |e: oci::OciError| e.to_string();
-        let (host, repo) = (reference.registry.clone(), reference.repository.clone());
-        if reference.reference.is_empty() {
+        let repo_name = reference.repo_name();
+        if reference.reference().is_empty() {
             let tag = if super::semver::parse_strict(&version).is_ok() {
                 version.replace('+', "_")
             } else {
-                let tags = client.list_tags(&host, &repo).await.map_err(e)?;
+                let tags = repo.list_tags().await.map_err(e)?;
                 let mut vs: Vec<(super::semver::Version, String)> = tags
                     .iter()
                     .filter_map(|t| {
@@ -453,9 +503,12 @@ pub fn fetch_chart(
                 }
                 found.ok_or_else(|| {
                     if version.is_empty() {
-                        format!(
-                            "Unable to locate any tags in provided repository: oci://{host}/{repo}"
-                        )
+                        let shown = if repo_name.starts_with(oci::LAYOUT_SCHEME) {
+                            repo_name.clone()
+                        } else {
+                            format!("oci://{repo_name}")
+                        };
+                        format!("Unable to locate any tags in provided repository: {shown}")
                     } else {
                         format!(
                             "could not locate a version matching provided version string {version}"
@@ -465,10 +518,7 @@ pub fn fetch_chart(
             };
             reference = reference.with_reference(&tag);
         }
-        let m = client
-            .get_manifest(&host, &repo, &reference.reference)
-            .await
-            .map_err(e)?;
+        let m = repo.get_manifest(reference.reference()).await.map_err(e)?;
         let mv: Value =
             serde_json::from_slice(&m.bytes).map_err(|x| format!("invalid manifest: {x}"))?;
         let cfg_desc = &mv["config"];
@@ -499,22 +549,16 @@ pub fn fetch_chart(
             },
         };
         let cfg_digest = cfg_desc["digest"].as_str().unwrap_or_default().to_string();
-        let config = client
-            .fetch_blob(&host, &repo, &cfg_digest)
-            .await
-            .map_err(e)?;
+        let config = repo.fetch_blob(&cfg_digest).await.map_err(e)?;
         let meta: Metadata = {
             let text = String::from_utf8_lossy(&config).into_owned();
             Metadata::from_yaml(text.as_bytes())
                 .map_err(|x| format!("unable to load chart config: {x}"))?
         };
-        let chart = client
-            .fetch_blob(&host, &repo, &chart_digest)
-            .await
-            .map_err(e)?;
+        let chart = repo.fetch_blob(&chart_digest).await.map_err(e)?;
         let prov = if want_prov {
             match find(PROV_MEDIA_TYPE) {
-                Some(d) => Some(client.fetch_blob(&host, &repo, &d).await.map_err(e)?),
+                Some(d) => Some(repo.fetch_blob(&d).await.map_err(e)?),
                 None => {
                     return Err(format!(
                         "manifest does not contain a layer with mediatype {PROV_MEDIA_TYPE}"
@@ -546,20 +590,31 @@ pub fn pull(args: &[String]) -> CmdResult {
         flag("keyring", None, true),
         flag("devel", None, false),
     ]);
+    specs.extend_from_slice(COSIGN_PULL_FLAGS);
     let p = parse_flags("pull", args, &specs)?;
+    let cosign_opts = cosign_verify_options(&p)?;
     if p.positional.len() != 1 {
         return Err("\"helm pull\" requires 1 argument\n\nUsage:  helm pull [chart URL | repo/chartname] [...] [flags]".into());
     }
     let src = &p.positional[0];
-    if !src.starts_with("oci://") {
+    if !src.starts_with("oci://") && !src.starts_with(oci::LAYOUT_SCHEME) {
         // chart repositories (index.yaml) are not implemented natively
         return Err(CmdError::FallThrough("pull (chart repository)".into()));
     }
-    let client = client_from(&p, "insecure-skip-tls-verify")?;
     let verify = p.bool("verify");
-    let pulled = fetch_chart(client, src, &p.str("version"), verify || p.bool("prov"))?;
+    let pulled = fetch_chart(
+        || client_from(&p, "insecure-skip-tls-verify"),
+        src,
+        &p.str("version"),
+        verify || p.bool("prov"),
+    )?;
     // Refuse hostile archives before writing anything.
     let ch = loader::load_archive(&pulled.chart, &mut super::warn)?;
+    if let Some(o) = &cosign_opts {
+        // The signature is checked on the digest of the manifest just downloaded (not on the
+        // tag again), so what is written below is exactly what was verified.
+        verify_signature(&pulled, o)?;
+    }
     let dest = PathBuf::from(
         p.get("destination")
             .filter(|d| !d.is_empty())
@@ -570,7 +625,7 @@ pub fn pull(args: &[String]) -> CmdResult {
     let fname = format!("{}-{}.tgz", pulled.meta.name, pulled.meta.version);
     eprintln!("Pulled: {}", pulled.reference);
     eprintln!("Digest: {}", pulled.digest);
-    if pulled.reference.reference.contains('_') {
+    if pulled.reference.reference().contains('_') {
         eprint!(
             "{} contains an underscore.\n{UNDERSCORE_NOTE}",
             pulled.reference
@@ -608,6 +663,82 @@ pub fn pull(args: &[String]) -> CmdResult {
             let pp = dest.join(format!("{fname}.prov"));
             super::save::write_atomic(&pp, pv, 0o644).map_err(|e| e.to_string())?;
         }
+    }
+    Ok(())
+}
+
+/// oxtask's extension to `helm pull`: `--verify-cosign` refuses a chart unless a cosign
+/// signature on its manifest digest verifies (identity and issuer, or `--cosign-key`).
+pub const COSIGN_PULL_FLAGS: &[FlagSpec] = &[
+    flag("verify-cosign", None, false),
+    flag("certificate-identity", None, true),
+    flag("certificate-identity-regexp", None, true),
+    flag("certificate-oidc-issuer", None, true),
+    flag("certificate-oidc-issuer-regexp", None, true),
+    flag("cosign-key", None, true),
+    flag("trusted-root", None, true),
+    flag("insecure-ignore-tlog", None, false),
+];
+
+/// The cosign policy of `helm pull --verify-cosign`, or `None` without that flag (then the
+/// policy flags are refused: they would silently do nothing).
+fn cosign_verify_options(
+    p: &Parsed,
+) -> Result<Option<crate::native::cosign::VerifyOptions>, CmdError> {
+    let opt = |k: &str| p.get(k).filter(|v| !v.is_empty()).map(str::to_string);
+    if !p.bool("verify-cosign") {
+        if let Some(f) = COSIGN_PULL_FLAGS[1..]
+            .iter()
+            .find(|f| p.get(f.long).is_some())
+        {
+            return Err(format!("--{} requires --verify-cosign", f.long).into());
+        }
+        return Ok(None);
+    }
+    let o = crate::native::cosign::VerifyOptions {
+        key: opt("cosign-key"),
+        certificate_identity: opt("certificate-identity"),
+        certificate_identity_regexp: opt("certificate-identity-regexp"),
+        certificate_oidc_issuer: opt("certificate-oidc-issuer"),
+        certificate_oidc_issuer_regexp: opt("certificate-oidc-issuer-regexp"),
+        trusted_root: opt("trusted-root").map(PathBuf::from),
+        insecure_ignore_tlog: p.bool("insecure-ignore-tlog"),
+        registry: crate::native::cosign::RegistryOpts {
+            allow_http: p.bool("plain-http"),
+            allow_insecure: p.bool("insecure-skip-tls-verify"),
+            ca_file: opt_path(p, "ca-file"),
+        },
+        ..Default::default()
+    };
+    if o.key.is_none() {
+        if o.certificate_identity.is_none() && o.certificate_identity_regexp.is_none() {
+            return Err("--verify-cosign needs --certificate-identity (or --certificate-identity-regexp) or --cosign-key".into());
+        }
+        if o.certificate_oidc_issuer.is_none() && o.certificate_oidc_issuer_regexp.is_none() {
+            return Err("--verify-cosign needs --certificate-oidc-issuer (or --certificate-oidc-issuer-regexp) or --cosign-key".into());
+        }
+    }
+    Ok(Some(o))
+}
+
+fn verify_signature(
+    pulled: &Pulled,
+    o: &crate::native::cosign::VerifyOptions,
+) -> Result<(), CmdError> {
+    let image = format!("{}@{}", pulled.reference.repo_name(), pulled.digest);
+    let v = crate::native::cosign::verify_image(&image, o).map_err(|e| {
+        format!("chart {image} is not signed as required, nothing was written: {e}")
+    })?;
+    for s in &v.signatures {
+        match (&s.subject, &s.issuer) {
+            (Some(sub), Some(iss)) => {
+                eprintln!("Verified: cosign signature by {sub} (issuer {iss})")
+            }
+            _ => eprintln!("Verified: cosign signature with the given key"),
+        }
+    }
+    if o.insecure_ignore_tlog {
+        eprintln!("WARNING: the transparency log was not checked (--insecure-ignore-tlog)");
     }
     Ok(())
 }
@@ -659,9 +790,13 @@ pub fn show(args: &[String]) -> CmdResult {
         .into());
     }
     let src = &p.positional[0];
-    let ch = if src.starts_with("oci://") {
-        let client = client_from(&p, "insecure-skip-tls-verify")?;
-        let pulled = fetch_chart(client, src, &p.str("version"), false)?;
+    let ch = if src.starts_with("oci://") || src.starts_with(oci::LAYOUT_SCHEME) {
+        let pulled = fetch_chart(
+            || client_from(&p, "insecure-skip-tls-verify"),
+            src,
+            &p.str("version"),
+            false,
+        )?;
         loader::load_archive(&pulled.chart, &mut super::warn)?
     } else if Path::new(src).exists() {
         loader::load(Path::new(src), &mut super::warn)?

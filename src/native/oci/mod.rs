@@ -36,14 +36,18 @@
 mod client;
 pub mod credentials;
 pub mod json;
+pub mod layout;
 pub mod reference;
+pub mod repo;
 mod tls;
 
 pub use client::{
     clean_scopes, pull_scope, push_scope, Client, ClientOptions, Manifest, Referrers,
 };
 pub use credentials::{credentials_for, ConfigFile, Credential, CredentialError};
+pub use layout::Layout;
 pub use reference::Reference;
+pub use repo::{Location, Repo, LAYOUT_SCHEME};
 
 use sha2::{Digest, Sha256};
 
@@ -87,6 +91,12 @@ pub enum OciError {
     DigestMismatch { expected: String, actual: String },
     #[error("{0}")]
     Protocol(String),
+    /// An OCI image layout directory could not be read or written.
+    #[error("{0}")]
+    Layout(String),
+    /// A tag, manifest or blob that is not in an OCI image layout.
+    #[error("{0}")]
+    NotFound(String),
 }
 
 impl OciError {
@@ -96,6 +106,11 @@ impl OciError {
             OciError::Status { status, .. } => Some(*status),
             _ => None,
         }
+    }
+
+    /// True for "no such manifest/blob" from either backend (HTTP 404, or missing in a layout).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, OciError::NotFound(_)) || self.status() == Some(404)
     }
 }
 

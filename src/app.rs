@@ -37,7 +37,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
                     if flag.starts_with("--") {
                         format!("unknown flag: {flag}")
                     } else {
-                        format!("unknown shorthand flag: '{}' in {flag}", flag.trim_start_matches('-').chars().next().unwrap_or(' '))
+                        format!(
+                            "unknown shorthand flag: '{}' in {flag}",
+                            flag.trim_start_matches('-').chars().next().unwrap_or(' ')
+                        )
                     }
                 }
                 _ => e.kind().to_string(),
@@ -51,7 +54,11 @@ pub fn main(args: Vec<OsString>) -> i32 {
         return 0;
     }
     if cli.version {
-        println!("Task version: v{} (oxtask {})", crate::cli::TASK_VERSION, env!("CARGO_PKG_VERSION"));
+        println!(
+            "Task version: v{} (oxtask {})",
+            crate::cli::TASK_VERSION,
+            env!("CARGO_PKG_VERSION")
+        );
         return 0;
     }
     if cli.experiments {
@@ -115,8 +122,17 @@ fn init(dir: &Path, cli: &Cli) -> i32 {
         Some(t) => dir.join(t),
         None => dir.join("Taskfile.yml"),
     };
-    let target = if target.is_dir() { target.join("Taskfile.yml") } else { target };
-    if taskfile::TASKFILE_NAMES.iter().any(|n| target.parent().unwrap_or(dir).join(n).exists()) && cli.taskfile.is_none() || target.exists() {
+    let target = if target.is_dir() {
+        target.join("Taskfile.yml")
+    } else {
+        target
+    };
+    if taskfile::TASKFILE_NAMES
+        .iter()
+        .any(|n| target.parent().unwrap_or(dir).join(n).exists())
+        && cli.taskfile.is_none()
+        || target.exists()
+    {
         eprint("task: A Taskfile already exists\n");
         return 101;
     }
@@ -153,8 +169,16 @@ fn env_flag(name: &str) -> bool {
 
 fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
     check_remote_flags(cli)?;
-    let cli_interval = duration_flag("interval", cli.interval.as_deref(), std::time::Duration::ZERO)?;
-    let remote_entry = cli.taskfile.as_ref().and_then(|t| t.to_str()).filter(|t| remote::is_remote(t));
+    let cli_interval = duration_flag(
+        "interval",
+        cli.interval.as_deref(),
+        std::time::Duration::ZERO,
+    )?;
+    let remote_entry = cli
+        .taskfile
+        .as_ref()
+        .and_then(|t| t.to_str())
+        .filter(|t| remote::is_remote(t));
     let entry = if let Some(url) = remote_entry {
         PathBuf::from(url)
     } else if cli.global {
@@ -186,12 +210,22 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
         }
         template::render(s, &data).unwrap_or_else(|_| s.to_string())
     };
-    let entry_dir = if remote_entry.is_some() { dir.to_path_buf() } else { entry.parent().unwrap_or(dir).to_path_buf() };
+    let entry_dir = if remote_entry.is_some() {
+        dir.to_path_buf()
+    } else {
+        entry.parent().unwrap_or(dir).to_path_buf()
+    };
     let remote = remote::Remote::new(remote_options(cli, &entry_dir)?, &entry.to_string_lossy());
     let mut project: Project = taskfile::load_with(&entry, &resolve, Some(&remote), Some(dir))?;
     // `task: … VAR=value` replaces a global var of that name (or adds one).
     for (k, v) in &cli_vars {
-        project.root.vars.insert(k.clone(), Var { value: VarValue::Static(Value::str(v)), secret: false });
+        project.root.vars.insert(
+            k.clone(),
+            Var {
+                value: VarValue::Static(Value::str(v)),
+                secret: false,
+            },
+        );
     }
     apply_dotenv(&mut project, &os_env)?;
     if cli.clear_cache {
@@ -205,14 +239,27 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
         .temp_dir
         .clone()
         .or_else(|| std::env::var_os("TASK_TEMP_DIR").map(PathBuf::from))
-        .map(|p| if p.is_absolute() { p } else { project.root_dir.join(p) })
+        .map(|p| {
+            if p.is_absolute() {
+                p
+            } else {
+                project.root_dir.join(p)
+            }
+        })
         .unwrap_or_else(|| project.root_dir.join(".task"));
     let gentle = env_flag("TASK_X_GENTLE_FORCE");
     let cli_args_list = cli.cli_args.clone();
     let ctx = Context {
         user_working_dir: cwd.display().to_string(),
-        task_exe: std::env::args().next().unwrap_or_else(|| "task".into()).replace('\\', "/"),
-        cli_args: cli_args_list.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" "),
+        task_exe: std::env::args()
+            .next()
+            .unwrap_or_else(|| "task".into())
+            .replace('\\', "/"),
+        cli_args: cli_args_list
+            .iter()
+            .map(|a| shell_quote(a))
+            .collect::<Vec<_>>()
+            .join(" "),
         cli_args_list,
         force: cli.force || cli.force_all,
         silent: cli.silent,
@@ -227,7 +274,9 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
     let compiler = Arc::new(Compiler::new(
         project.clone(),
         ctx,
-        Box::new(|cmd: &str, dir: &Path, env: &[(String, String)]| crate::run::shell::capture(cmd, dir, env)),
+        Box::new(|cmd: &str, dir: &Path, env: &[(String, String)]| {
+            crate::run::shell::capture(cmd, dir, env)
+        }),
     ));
 
     let output = match cli.output.as_deref() {
@@ -270,37 +319,61 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
     if cli.list || cli.list_all {
         return crate::run::list::list(&exec, cli).map_err(Failure::Code);
     }
-    let names = if task_names.is_empty() { vec!["default".to_string()] } else { task_names };
+    let names = if task_names.is_empty() {
+        vec!["default".to_string()]
+    } else {
+        task_names
+    };
     if cli.summary {
-        return crate::run::list::summary(&exec, &names).map_err(|e| Failure::Task(e, cli.exit_code));
+        return crate::run::list::summary(&exec, &names)
+            .map_err(|e| Failure::Task(e, cli.exit_code));
     }
     let calls: Vec<Call> = names
         .iter()
-        .map(|n| Call { task: n.clone(), alias: String::new(), vars: Vars::new(), matches: vec![], silent: false, indirect: false })
+        .map(|n| Call {
+            task: n.clone(),
+            alias: String::new(),
+            vars: Vars::new(),
+            matches: vec![],
+            silent: false,
+            indirect: false,
+        })
         .collect();
     // Unknown or internal names are reported before anything runs.
     for c in &calls {
         match exec.resolve(&c.task) {
             Err(TaskError::NotFound { name, .. }) => {
-                let suggestion = if cli.disable_fuzzy { None } else { exec.suggest(&name) };
+                let suggestion = if cli.disable_fuzzy {
+                    None
+                } else {
+                    exec.suggest(&name)
+                };
                 crate::run::list::list_for_unknown(&exec);
-                return Err(Failure::Task(TaskError::NotFound { name, suggestion }, cli.exit_code));
+                return Err(Failure::Task(
+                    TaskError::NotFound { name, suggestion },
+                    cli.exit_code,
+                ));
             }
             Err(e) => return Err(Failure::Task(e, cli.exit_code)),
             Ok((entry, _, _)) if entry.task.internal => {
-                return Err(Failure::Task(TaskError::Internal(c.task.clone()), cli.exit_code));
+                return Err(Failure::Task(
+                    TaskError::Internal(c.task.clone()),
+                    cli.exit_code,
+                ));
             }
             Ok(_) => {}
         }
     }
     if cli.status {
         for c in &calls {
-            exec.status(c).map_err(|e| Failure::Task(e, cli.exit_code))?;
+            exec.status(c)
+                .map_err(|e| Failure::Task(e, cli.exit_code))?;
         }
         return Ok(());
     }
     for c in &calls {
-        exec.check_cycles(c).map_err(|e| Failure::Task(e, cli.exit_code))?;
+        exec.check_cycles(c)
+            .map_err(|e| Failure::Task(e, cli.exit_code))?;
     }
     // `--watch` / `watch: true`: those calls go to the watch loop once the others ran.
     let (calls, watch_calls) = crate::run::watch::split_calls(&exec, calls, cli.watch);
@@ -310,14 +383,17 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
     if cli.parallel {
         let errs: Vec<TaskError> = std::thread::scope(|s| {
             let hs: Vec<_> = calls.iter().map(|c| s.spawn(|| exec.run_task(c))).collect();
-            hs.into_iter().filter_map(|h| h.join().ok().and_then(|r| r.err())).collect()
+            hs.into_iter()
+                .filter_map(|h| h.join().ok().and_then(|r| r.err()))
+                .collect()
         });
         if let Some(e) = errs.into_iter().next() {
             return Err(Failure::Task(e, cli.exit_code));
         }
     } else {
         for c in &calls {
-            exec.run_task(c).map_err(|e| Failure::Task(e, cli.exit_code))?;
+            exec.run_task(c)
+                .map_err(|e| Failure::Task(e, cli.exit_code))?;
         }
     }
     if !watch_calls.is_empty() {
@@ -354,7 +430,9 @@ fn apply_dotenv(project: &mut Project, os_env: &IndexMap<String, String>) -> Res
     for (k, v) in project.root.env.iter().chain(project.root.vars.iter()) {
         if let VarValue::Static(val) = &v.value {
             let val = match val {
-                Value::Str(s) => Value::Str(template::render(s, &data).unwrap_or_else(|_| s.clone())),
+                Value::Str(s) => {
+                    Value::Str(template::render(s, &data).unwrap_or_else(|_| s.clone()))
+                }
                 other => other.clone(),
             };
             data.insert(k.clone(), val);
@@ -369,7 +447,8 @@ fn apply_dotenv(project: &mut Project, os_env: &IndexMap<String, String>) -> Res
             crate::compile::smart_join(&project.root_dir, &crate::compile::expand_home(&f))
         })
         .collect();
-    let dotenv_vars = crate::taskfile::dotenv::load(&files).map_err(|e| LoadError::Dotenv(e.to_string()))?;
+    let dotenv_vars =
+        crate::taskfile::dotenv::load(&files).map_err(|e| LoadError::Dotenv(e.to_string()))?;
     for (k, v) in dotenv_vars {
         if !project.root.env.contains_key(&k) {
             project.root.env.insert(k, Var::stat(Value::Str(v)));
@@ -380,13 +459,22 @@ fn apply_dotenv(project: &mut Project, os_env: &IndexMap<String, String>) -> Res
 
 /// Quotes like mvdan/sh's syntax.Quote for CLI_ARGS.
 pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c)) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
+    {
         return s.to_string();
     }
     if !s.contains('\'') {
         return format!("'{s}'");
     }
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"").replace('$', "\\$").replace('`', "\\`"))
+    format!(
+        "\"{}\"",
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('$', "\\$")
+            .replace('`', "\\`")
+    )
 }
 
 // ---- remote Taskfiles (src/taskfile/remote.rs) ----
@@ -412,11 +500,18 @@ fn check_remote_flags(cli: &Cli) -> Result<(), Failure> {
 }
 
 /// A duration flag, or pflag's complaint (usage, then the error; exit 2).
-fn duration_flag(flag: &str, value: Option<&str>, default: std::time::Duration) -> Result<std::time::Duration, Failure> {
+fn duration_flag(
+    flag: &str,
+    value: Option<&str>,
+    default: std::time::Duration,
+) -> Result<std::time::Duration, Failure> {
     match value {
         None => Ok(default),
         Some(v) => remote::parse_go_duration(v).map_err(|e| {
-            eprint(&format!("{}invalid argument \"{v}\" for \"--{flag}\" flag: {e}\n", crate::cli::usage()));
+            eprint(&format!(
+                "{}invalid argument \"{v}\" for \"--{flag}\" flag: {e}\n",
+                crate::cli::usage()
+            ));
             Failure::Code(2)
         }),
     }
@@ -436,8 +531,16 @@ fn remote_options(cli: &Cli, root_dir: &Path) -> Result<remote::RemoteOptions, F
         }
     };
     let non_empty = |v: std::ffi::OsString| (!v.is_empty()).then(|| PathBuf::from(v));
-    let temp = cli.temp_dir.clone().or_else(|| std::env::var_os("TASK_TEMP_DIR").and_then(non_empty)).unwrap_or_else(|| ".task".into());
-    let cache_dir = match cli.remote_cache_dir.clone().or_else(|| std::env::var_os("TASK_REMOTE_DIR").and_then(non_empty)) {
+    let temp = cli
+        .temp_dir
+        .clone()
+        .or_else(|| std::env::var_os("TASK_TEMP_DIR").and_then(non_empty))
+        .unwrap_or_else(|| ".task".into());
+    let cache_dir = match cli
+        .remote_cache_dir
+        .clone()
+        .or_else(|| std::env::var_os("TASK_REMOTE_DIR").and_then(non_empty))
+    {
         Some(d) => place(d),
         None => place(temp),
     };
@@ -445,7 +548,12 @@ fn remote_options(cli: &Cli, root_dir: &Path) -> Result<remote::RemoteOptions, F
         insecure: cli.insecure,
         download: cli.download,
         offline: cli.offline,
-        trusted_hosts: cli.trusted_hosts.iter().map(|h| h.trim().to_string()).filter(|h| !h.is_empty()).collect(),
+        trusted_hosts: cli
+            .trusted_hosts
+            .iter()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .collect(),
         timeout: duration_flag("timeout", cli.timeout.as_deref(), remote::DEFAULT_TIMEOUT)?,
         expiry: duration_flag("expiry", cli.expiry.as_deref(), std::time::Duration::ZERO)?,
         cache_dir,
@@ -460,19 +568,39 @@ fn remote_options(cli: &Cli, root_dir: &Path) -> Result<remote::RemoteOptions, F
 
 // ---- watch mode (src/run/watch.rs) ----
 
-fn watch_mode(cli: &Cli, exec: &Executor, calls: Vec<Call>, cli_interval: std::time::Duration) -> Result<(), Failure> {
+fn watch_mode(
+    cli: &Cli,
+    exec: &Executor,
+    calls: Vec<Call>,
+    cli_interval: std::time::Duration,
+) -> Result<(), Failure> {
     use crate::run::watch;
     let project = exec.compiler.project.clone();
-    let interval = watch::interval(Some(cli_interval), project.root.interval.as_deref()).map_err(|m| {
-        eprint(&format!("{m}\n"));
-        Failure::Code(1)
-    })?;
-    let (ctx, opts, root_dir) = (exec.compiler.ctx.clone(), exec.opts.clone(), project.root_dir.clone());
+    let interval =
+        watch::interval(Some(cli_interval), project.root.interval.as_deref()).map_err(|m| {
+            eprint(&format!("{m}\n"));
+            Failure::Code(1)
+        })?;
+    let (ctx, opts, root_dir) = (
+        exec.compiler.ctx.clone(),
+        exec.opts.clone(),
+        project.root_dir.clone(),
+    );
     let make: Arc<watch::MakeExecutor> = Arc::new(move || {
-        let shell = |cmd: &str, dir: &Path, env: &[(String, String)]| crate::run::shell::capture(cmd, dir, env);
-        Executor::new(Arc::new(Compiler::new(project.clone(), ctx.clone(), Box::new(shell))), opts.clone())
+        let shell = |cmd: &str, dir: &Path, env: &[(String, String)]| {
+            crate::run::shell::capture(cmd, dir, env)
+        };
+        Executor::new(
+            Arc::new(Compiler::new(project.clone(), ctx.clone(), Box::new(shell))),
+            opts.clone(),
+        )
     });
-    let wopts = watch::WatchOptions { interval, verbose: cli.verbose, color: exec.opts.color, root_dir };
+    let wopts = watch::WatchOptions {
+        interval,
+        verbose: cli.verbose,
+        color: exec.opts.color,
+        root_dir,
+    };
     match watch::watch(&calls, make, &wopts) {
         0 => Ok(()),
         c => Err(Failure::Code(c)),

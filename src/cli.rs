@@ -23,11 +23,24 @@ pub struct Cli {
 
     #[arg(short = 'c', long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true", help = "Colored output. Enabled by default. Set flag to false or use NO_COLOR=1 to disable.")]
     pub color: bool,
-    #[arg(long, value_name = "SHELL", help = "Generates shell completion script.")]
+    #[arg(
+        long,
+        value_name = "SHELL",
+        help = "Generates shell completion script."
+    )]
     pub completion: Option<String>,
-    #[arg(short = 'C', long, default_value_t = 0, help = "Limit number of tasks to run concurrently.")]
+    #[arg(
+        short = 'C',
+        long,
+        default_value_t = 0,
+        help = "Limit number of tasks to run concurrently."
+    )]
     pub concurrency: usize,
-    #[arg(short = 'd', long, help = "Sets the directory in which Task will execute and look for a Taskfile.")]
+    #[arg(
+        short = 'd',
+        long,
+        help = "Sets the directory in which Task will execute and look for a Taskfile."
+    )]
     pub dir: Option<PathBuf>,
     #[arg(long, help = "Disables fuzzy matching for task names.")]
     pub disable_fuzzy: bool,
@@ -35,35 +48,81 @@ pub struct Cli {
     pub download: bool,
     #[arg(long)]
     pub clear_cache: bool,
-    #[arg(short = 'n', long, help = "Compiles and prints tasks in the order that they would be run, without executing them.")]
+    #[arg(
+        short = 'n',
+        long,
+        help = "Compiles and prints tasks in the order that they would be run, without executing them."
+    )]
     pub dry: bool,
-    #[arg(short = 'x', long, help = "Pass-through the exit code of the task command.")]
+    #[arg(
+        short = 'x',
+        long,
+        help = "Pass-through the exit code of the task command."
+    )]
     pub exit_code: bool,
-    #[arg(long, help = "Lists all the available experiments and whether or not they are enabled.")]
+    #[arg(
+        long,
+        help = "Lists all the available experiments and whether or not they are enabled."
+    )]
     pub experiments: bool,
-    #[arg(long, value_name = "DURATION", help = "Expiry duration for cached remote Taskfiles.")]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        help = "Expiry duration for cached remote Taskfiles."
+    )]
     pub expiry: Option<String>,
-    #[arg(short = 'F', long, help = "When running tasks in parallel, stop all tasks if one fails.")]
+    #[arg(
+        short = 'F',
+        long,
+        help = "When running tasks in parallel, stop all tasks if one fails."
+    )]
     pub failfast: bool,
-    #[arg(short = 'f', long, help = "Forces execution even when the task is up-to-date.")]
+    #[arg(
+        short = 'f',
+        long,
+        help = "Forces execution even when the task is up-to-date."
+    )]
     pub force: bool,
-    #[arg(long, help = "Forces execution of the called task and all its dependant tasks (with TASK_X_GENTLE_FORCE).")]
+    #[arg(
+        long,
+        help = "Forces execution of the called task and all its dependant tasks (with TASK_X_GENTLE_FORCE)."
+    )]
     pub force_all: bool,
-    #[arg(short = 'g', long, help = "Runs global Taskfile, from $HOME/{T,t}askfile.{yml,yaml}.")]
+    #[arg(
+        short = 'g',
+        long,
+        help = "Runs global Taskfile, from $HOME/{T,t}askfile.{yml,yaml}."
+    )]
     pub global: bool,
     #[arg(short = 'h', long, help = "Shows Task usage.")]
     pub help: bool,
-    #[arg(short = 'i', long, help = "Creates a new Taskfile.yml in the current folder.")]
+    #[arg(
+        short = 'i',
+        long,
+        help = "Creates a new Taskfile.yml in the current folder."
+    )]
     pub init: bool,
-    #[arg(long, help = "Forces Task to download Taskfiles over insecure connections.")]
+    #[arg(
+        long,
+        help = "Forces Task to download Taskfiles over insecure connections."
+    )]
     pub insecure: bool,
     #[arg(long, help = "Prompt for missing required variables.")]
     pub interactive: bool,
-    #[arg(short = 'I', long, value_name = "DURATION", help = "Interval to watch for changes.")]
+    #[arg(
+        short = 'I',
+        long,
+        value_name = "DURATION",
+        help = "Interval to watch for changes."
+    )]
     pub interval: Option<String>,
     #[arg(short = 'j', long, help = "Formats task list as JSON.")]
     pub json: bool,
-    #[arg(short = 'l', long, help = "Lists tasks with description of current Taskfile.")]
+    #[arg(
+        short = 'l',
+        long,
+        help = "Lists tasks with description of current Taskfile."
+    )]
     pub list: bool,
     #[arg(short = 'a', long, help = "Lists tasks with or without a description.")]
     pub list_all: bool,
@@ -73,33 +132,70 @@ pub struct Cli {
     pub no_status: bool,
     #[arg(long, help = "Forces Task to only use local or cached Taskfiles.")]
     pub offline: bool,
-    #[arg(short = 'o', long, value_name = "STYLE", help = "Sets output style: [interleaved|group|prefixed].")]
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "STYLE",
+        help = "Sets output style: [interleaved|group|prefixed]."
+    )]
     pub output: Option<String>,
-    #[arg(long, help = "Message template to print before a task's grouped output.")]
+    #[arg(
+        long,
+        help = "Message template to print before a task's grouped output."
+    )]
     pub output_group_begin: Option<String>,
-    #[arg(long, help = "Message template to print after a task's grouped output.")]
+    #[arg(
+        long,
+        help = "Message template to print after a task's grouped output."
+    )]
     pub output_group_end: Option<String>,
     #[arg(long, help = "Swallow output from successful tasks.")]
     pub output_group_error_only: bool,
-    #[arg(short = 'p', long, help = "Executes tasks provided on command line in parallel.")]
+    #[arg(
+        short = 'p',
+        long,
+        help = "Executes tasks provided on command line in parallel."
+    )]
     pub parallel: bool,
     #[arg(long, help = "Directory to cache remote Taskfiles.")]
     pub remote_cache_dir: Option<PathBuf>,
     #[arg(short = 's', long, help = "Disables echoing.")]
     pub silent: bool,
-    #[arg(long, value_name = "SORT", help = "Changes the order of the tasks when listed. [default|alphanumeric|none].")]
+    #[arg(
+        long,
+        value_name = "SORT",
+        help = "Changes the order of the tasks when listed. [default|alphanumeric|none]."
+    )]
     pub sort: Option<String>,
-    #[arg(long, help = "Exits with non-zero exit code if any of the given tasks is not up-to-date.")]
+    #[arg(
+        long,
+        help = "Exits with non-zero exit code if any of the given tasks is not up-to-date."
+    )]
     pub status: bool,
     #[arg(long, help = "Show summary about a task.")]
     pub summary: bool,
-    #[arg(short = 't', long, help = "Choose which Taskfile to run. Defaults to \"Taskfile.yml\".")]
+    #[arg(
+        short = 't',
+        long,
+        help = "Choose which Taskfile to run. Defaults to \"Taskfile.yml\"."
+    )]
     pub taskfile: Option<PathBuf>,
-    #[arg(long, help = "Directory for temporary files (default: .task next to the root Taskfile).")]
+    #[arg(
+        long,
+        help = "Directory for temporary files (default: .task next to the root Taskfile)."
+    )]
     pub temp_dir: Option<PathBuf>,
-    #[arg(long, value_name = "DURATION", help = "Timeout for downloading remote Taskfiles.")]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        help = "Timeout for downloading remote Taskfiles."
+    )]
     pub timeout: Option<String>,
-    #[arg(long, value_delimiter = ',', help = "List of trusted hosts for remote Taskfiles (comma-separated).")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        help = "List of trusted hosts for remote Taskfiles (comma-separated)."
+    )]
     pub trusted_hosts: Vec<String>,
     #[arg(long, help = "Custom CA certificate for TLS connections.")]
     pub cacert: Option<PathBuf>,
@@ -124,7 +220,9 @@ impl Cli {
         let mut vars = vec![];
         for a in &self.args {
             match a.split_once('=') {
-                Some((k, v)) if !k.is_empty() && !k.contains(':') => vars.push((k.to_string(), v.to_string())),
+                Some((k, v)) if !k.is_empty() && !k.contains(':') => {
+                    vars.push((k.to_string(), v.to_string()))
+                }
                 _ => tasks.push(a.clone()),
             }
         }
@@ -210,14 +308,26 @@ pub fn usage() -> String {
     let lefts: Vec<String> = FLAGS
         .iter()
         .map(|(short, long, ty, _, _)| {
-            let s = if short.is_empty() { "    ".to_string() } else { format!("-{short}, ") };
-            let ty = if ty.is_empty() { String::new() } else { format!(" {ty}") };
+            let s = if short.is_empty() {
+                "    ".to_string()
+            } else {
+                format!("-{short}, ")
+            };
+            let ty = if ty.is_empty() {
+                String::new()
+            } else {
+                format!(" {ty}")
+            };
             format!("  {s}--{long}{ty}")
         })
         .collect();
     let width = lefts.iter().map(|l| l.len()).max().unwrap_or(0);
     for (left, (_, _, _, help, default)) in lefts.iter().zip(FLAGS) {
-        let def = if default.is_empty() { String::new() } else { format!(" (default {default})") };
+        let def = if default.is_empty() {
+            String::new()
+        } else {
+            format!(" (default {default})")
+        };
         out.push_str(&format!("{left:width$}   {help}{def}\n"));
     }
     out

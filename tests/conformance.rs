@@ -25,7 +25,9 @@ impl Norm {
             s = s.replace(p, t);
         }
         for (rx, rep) in &self.extra {
-            s = rx.replace_all(&s, go_to_rust_repl(rep).as_str()).into_owned();
+            s = rx
+                .replace_all(&s, go_to_rust_repl(rep).as_str())
+                .into_owned();
         }
         s
     }
@@ -37,7 +39,9 @@ impl Norm {
                     s = s.replace(p, t);
                 }
                 for (rx, rep) in &self.extra {
-                    s = rx.replace_all(&s, go_to_rust_repl(rep).as_str()).into_owned();
+                    s = rx
+                        .replace_all(&s, go_to_rust_repl(rep).as_str())
+                        .into_owned();
                 }
                 s.into_bytes()
             }
@@ -70,7 +74,9 @@ fn go_to_rust_repl(r: &str) -> String {
 fn snapshot(root: &Path, norm: &Norm) -> BTreeMap<String, String> {
     let mut snap = BTreeMap::new();
     fn walk(dir: &Path, root: &Path, norm: &Norm, snap: &mut BTreeMap<String, String>) {
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in rd.flatten() {
             let p = e.path();
             let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
@@ -102,7 +108,10 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn diff(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+fn diff(
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for (k, v) in after {
         if before.get(k) != Some(v) {
@@ -134,7 +143,9 @@ fn copy_dir(src: &Path, dst: &Path) {
 }
 
 fn apply_pre(root: &Path, actions: Option<&J>) {
-    let Some(J::Array(actions)) = actions else { return };
+    let Some(J::Array(actions)) = actions else {
+        return;
+    };
     for a in actions {
         if let Some(rm) = a.get("rm").and_then(J::as_str) {
             let p = root.join(rm);
@@ -156,11 +167,17 @@ fn apply_pre(root: &Path, actions: Option<&J>) {
         }
         if let Some(f) = a.get("touch_future").and_then(J::as_str) {
             let t = std::time::SystemTime::now() + std::time::Duration::from_secs(10);
-            let f = std::fs::File::options().write(true).open(root.join(f)).unwrap();
+            let f = std::fs::File::options()
+                .write(true)
+                .open(root.join(f))
+                .unwrap();
             f.set_modified(t).unwrap();
         }
         if let Some(s) = a.get("sleep") {
-            let secs = s.as_f64().or_else(|| s.as_str().and_then(|x| x.parse().ok())).unwrap_or(0.0);
+            let secs = s
+                .as_f64()
+                .or_else(|| s.as_str().and_then(|x| x.parse().ok()))
+                .unwrap_or(0.0);
             std::thread::sleep(std::time::Duration::from_secs_f64(secs));
         }
     }
@@ -174,9 +191,14 @@ fn sorted_lines(s: &str) -> String {
 
 fn run_case(name: &str) -> Result<(), Failed> {
     let dir = corpus().join(name);
-    let case: J = serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).unwrap()).unwrap();
-    let expected: J = serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
-    let tmp = tempfile::Builder::new().prefix("taskconf-").tempdir().unwrap();
+    let case: J =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).unwrap()).unwrap();
+    let expected: J =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("taskconf-")
+        .tempdir()
+        .unwrap();
     let tmp_path = tmp.path().to_path_buf();
     let work = tmp_path.join("case");
     copy_dir(&dir.join("fixture"), &work.join("fixture"));
@@ -185,7 +207,13 @@ fn run_case(name: &str) -> Result<(), Failed> {
     let root = work.join("fixture");
     let mut pairs = vec![];
     for (p, tok) in [(&root, "<ROOT>"), (&home, "<HOME>"), (&tmp_path, "<TMP>")] {
-        for q in [p.to_string_lossy().into_owned(), std::fs::canonicalize(p).unwrap().to_string_lossy().into_owned()] {
+        for q in [
+            p.to_string_lossy().into_owned(),
+            std::fs::canonicalize(p)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned(),
+        ] {
             pairs.push((q, tok.to_string()));
         }
     }
@@ -206,7 +234,9 @@ fn run_case(name: &str) -> Result<(), Failed> {
     let norm = Norm { pairs, extra };
     let steps: Vec<J> = match case.get("steps").and_then(J::as_array) {
         Some(s) => s.clone(),
-        None => vec![serde_json::json!({"args": case.get("args").cloned().unwrap_or(J::Array(vec![])), "stdin": case.get("stdin").cloned().unwrap_or(J::Null)})],
+        None => vec![
+            serde_json::json!({"args": case.get("args").cloned().unwrap_or(J::Array(vec![])), "stdin": case.get("stdin").cloned().unwrap_or(J::Null)}),
+        ],
     };
     let exp_steps = expected["steps"].as_array().unwrap();
     if exp_steps.len() != steps.len() {
@@ -215,8 +245,19 @@ fn run_case(name: &str) -> Result<(), Failed> {
     let expect: Vec<String> = case
         .get("expect")
         .and_then(J::as_array)
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
-        .unwrap_or_else(|| vec!["exit".into(), "stdout".into(), "stderr".into(), "files".into()]);
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_else(|| {
+            vec![
+                "exit".into(),
+                "stdout".into(),
+                "stderr".into(),
+                "files".into(),
+            ]
+        });
     let bin = env!("CARGO_BIN_EXE_task");
     for (i, st) in steps.iter().enumerate() {
         apply_pre(&root, st.get("pre"));
@@ -228,12 +269,15 @@ fn run_case(name: &str) -> Result<(), Failed> {
         std::fs::create_dir_all(&cwd).unwrap();
         let mut cmd = Command::new(bin);
         cmd.current_dir(&cwd).env_clear();
-        cmd.env("PATH", std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into()))
-            .env("HOME", &home)
-            .env("USER", "tester")
-            .env("LANG", "C.UTF-8")
-            .env("NO_COLOR", "1")
-            .env("TERM", "dumb");
+        cmd.env(
+            "PATH",
+            std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into()),
+        )
+        .env("HOME", &home)
+        .env("USER", "tester")
+        .env("LANG", "C.UTF-8")
+        .env("NO_COLOR", "1")
+        .env("TERM", "dumb");
         for src in [case.get("env"), st.get("env")] {
             if let Some(J::Object(m)) = src {
                 for (k, v) in m {
@@ -245,7 +289,13 @@ fn run_case(name: &str) -> Result<(), Failed> {
             cmd.arg(a.as_str().unwrap_or(""));
         }
         let stdin = st.get("stdin").and_then(J::as_str).map(String::from);
-        cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
         let mut child = cmd.spawn().map_err(|e| format!("spawn: {e}"))?;
         if let Some(s) = stdin {
             use std::io::Write;
@@ -258,34 +308,56 @@ fn run_case(name: &str) -> Result<(), Failed> {
         let after = snapshot(&root, &norm);
         let files = diff(&before, &after);
         let e = &exp_steps[i];
-        let tag = if steps.len() > 1 { format!("step {}: ", i + 1) } else { String::new() };
+        let tag = if steps.len() > 1 {
+            format!("step {}: ", i + 1)
+        } else {
+            String::new()
+        };
         for k in &expect {
             match k.as_str() {
                 "exit" => {
                     if e["exit"].as_i64() != Some(code) {
-                        return Err(format!("{tag}exit {code}, expected {}\nstderr: {stderr}", e["exit"]).into());
+                        return Err(format!(
+                            "{tag}exit {code}, expected {}\nstderr: {stderr}",
+                            e["exit"]
+                        )
+                        .into());
                     }
                 }
                 "stdout" | "stderr" => {
                     let got = if k == "stdout" { &stdout } else { &stderr };
                     if e[k.as_str()].as_str() != Some(got.as_str()) {
-                        return Err(format!("{tag}{k} differs:\n--- got\n{got}\n--- expected\n{}", e[k.as_str()].as_str().unwrap_or("")).into());
+                        return Err(format!(
+                            "{tag}{k} differs:\n--- got\n{got}\n--- expected\n{}",
+                            e[k.as_str()].as_str().unwrap_or("")
+                        )
+                        .into());
                     }
                 }
                 "stdout_sorted" | "stderr_sorted" => {
                     let kk = &k[..6];
                     let got = if kk == "stdout" { &stdout } else { &stderr };
                     if sorted_lines(e[kk].as_str().unwrap_or("")) != sorted_lines(got) {
-                        return Err(format!("{tag}{kk} (sorted) differs:\n--- got\n{got}\n--- expected\n{}", e[kk].as_str().unwrap_or("")).into());
+                        return Err(format!(
+                            "{tag}{kk} (sorted) differs:\n--- got\n{got}\n--- expected\n{}",
+                            e[kk].as_str().unwrap_or("")
+                        )
+                        .into());
                     }
                 }
                 "files" => {
                     let exp: BTreeMap<String, String> = e["files"]
                         .as_object()
-                        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect())
+                        .map(|m| {
+                            m.iter()
+                                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                                .collect()
+                        })
                         .unwrap_or_default();
                     if exp != files {
-                        return Err(format!("{tag}files differ: got {files:?}, expected {exp:?}").into());
+                        return Err(
+                            format!("{tag}files differ: got {files:?}, expected {exp:?}").into(),
+                        );
                     }
                 }
                 _ => {}
@@ -297,12 +369,14 @@ fn run_case(name: &str) -> Result<(), Failed> {
 
 fn main() {
     let args = Arguments::from_args();
-    let known: Vec<String> = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/KNOWN_FAILURES.txt"))
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|l| l.split_whitespace().next().unwrap_or("").to_string())
-        .collect();
+    let known: Vec<String> = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/KNOWN_FAILURES.txt"),
+    )
+    .unwrap_or_default()
+    .lines()
+    .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    .map(|l| l.split_whitespace().next().unwrap_or("").to_string())
+    .collect();
     let mut names: Vec<String> = std::fs::read_dir(corpus())
         .unwrap()
         .flatten()
@@ -313,7 +387,10 @@ fn main() {
     let trials = names
         .into_iter()
         .map(|n| {
-            let case: J = serde_json::from_str(&std::fs::read_to_string(corpus().join(&n).join("case.json")).unwrap()).unwrap();
+            let case: J = serde_json::from_str(
+                &std::fs::read_to_string(corpus().join(&n).join("case.json")).unwrap(),
+            )
+            .unwrap();
             let excluded = case.get("exclude").is_some();
             let ignored = excluded || known.contains(&n);
             let name = n.clone();

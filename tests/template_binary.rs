@@ -17,7 +17,9 @@ fn y_str(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            _ if o < 0x20 || o == 0x7f || (0x80..0xa0).contains(&o) => out.push_str(&format!("\\x{o:02x}")),
+            _ if o < 0x20 || o == 0x7f || (0x80..0xa0).contains(&o) => {
+                out.push_str(&format!("\\x{o:02x}"))
+            }
             _ if o == 0xfeff || o == 0xfffe || o == 0xffff => out.push_str(&format!("\\u{o:04x}")),
             _ => out.push(ch),
         }
@@ -45,13 +47,24 @@ fn y_val(v: &J) -> String {
         }
         J::String(s) => y_str(s),
         J::Array(a) => format!("[{}]", a.iter().map(y_val).collect::<Vec<_>>().join(", ")),
-        J::Object(m) => format!("{{{}}}", m.iter().map(|(k, x)| format!("{}: {}", y_str(k), y_val(x))).collect::<Vec<_>>().join(", ")),
+        J::Object(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, x)| format!("{}: {}", y_str(k), y_val(x)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
 fn taskfile(case: &J) -> String {
     let name = case["name"].as_str().unwrap();
-    let mut lines = vec!["version: '3'".to_string(), String::new(), "tasks:".into(), format!("  {name}:")];
+    let mut lines = vec![
+        "version: '3'".to_string(),
+        String::new(),
+        "tasks:".into(),
+        format!("  {name}:"),
+    ];
     let mut vb = vec![];
     if let Some(y) = case.get("vars_yaml").and_then(J::as_str) {
         for ln in y.lines() {
@@ -59,7 +72,11 @@ fn taskfile(case: &J) -> String {
         }
     } else if let Some(J::Object(vars)) = case.get("vars") {
         for (k, v) in vars {
-            let val = if v.is_object() { format!("{{\"map\": {}}}", y_val(v)) } else { y_val(v) };
+            let val = if v.is_object() {
+                format!("{{\"map\": {}}}", y_val(v))
+            } else {
+                y_val(v)
+            };
             vb.push(format!("      {k}: {val}"));
         }
     }
@@ -68,7 +85,10 @@ fn taskfile(case: &J) -> String {
         lines.extend(vb);
     }
     lines.push("    cmds:".into());
-    lines.push(format!("      - cmd: {}", y_str(case["template"].as_str().unwrap())));
+    lines.push(format!(
+        "      - cmd: {}",
+        y_str(case["template"].as_str().unwrap())
+    ));
     lines.join("\n") + "\n"
 }
 
@@ -106,11 +126,16 @@ fn run(case: &J) -> Result<(), Failed> {
     if let Some(exp) = case.get("output").and_then(J::as_str) {
         let got = rendered.ok_or_else(|| format!("exit {code}: {text}"))?;
         if got != exp.as_bytes() {
-            return Err(format!("got {:?}, expected {exp:?}", String::from_utf8_lossy(&got)).into());
+            return Err(
+                format!("got {:?}, expected {exp:?}", String::from_utf8_lossy(&got)).into(),
+            );
         }
     } else if let Some(hex) = case.get("output_hex").and_then(J::as_str) {
         let got = rendered.ok_or_else(|| format!("exit {code}: {text}"))?;
-        let exp: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+        let exp: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
         if got != exp {
             return Err(format!("got {got:?}, expected {exp:?}").into());
         }
@@ -124,7 +149,10 @@ fn run(case: &J) -> Result<(), Failed> {
             return Err(format!("stderr {text:?} lacks {want:?}").into());
         }
     } else if let Some(x) = case.get("exit_code_only") {
-        let want = x.as_i64().or_else(|| x.get("exit").and_then(J::as_i64)).unwrap_or(0) as i32;
+        let want = x
+            .as_i64()
+            .or_else(|| x.get("exit").and_then(J::as_i64))
+            .unwrap_or(0) as i32;
         if code != want {
             return Err(format!("exit {code}, expected {want}: {text}").into());
         }
@@ -142,7 +170,10 @@ fn main() {
         .iter()
         .map(|c| {
             let c = c.clone();
-            Trial::test(format!("binary::{}", c["name"].as_str().unwrap()), move || run(&c))
+            Trial::test(
+                format!("binary::{}", c["name"].as_str().unwrap()),
+                move || run(&c),
+            )
         })
         .collect();
     libtest_mimic::run(&args, trials).exit();

@@ -246,8 +246,15 @@ fn a_change_cancels_the_running_command_and_sigint_leaves_nothing_behind() {
         while unsafe { libc::kill(-pid, 0) } == 0 && Instant::now() < gone {
             std::thread::sleep(Duration::from_millis(50));
         }
-        let ps = Command::new("ps").args(["-eo", "pid,ppid,pgid,stat,cmd"]).output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
-        assert!(unsafe { libc::kill(-pid, 0) } != 0, "process group {pid} still runs (of {pids:?})\n{ps}");
+        let ps = Command::new("ps")
+            .args(["-eo", "pid,ppid,pgid,stat,cmd"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        assert!(
+            unsafe { libc::kill(-pid, 0) } != 0,
+            "process group {pid} still runs (of {pids:?})\n{ps}"
+        );
     }
 }
 

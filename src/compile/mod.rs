@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use thiserror::Error;
 
-use crate::taskfile::ast::{Cmd, Dep, For, MatrixRow, Task, Var, VarValue, Vars};
 use crate::run::fingerprint::{self, Fingerprint, GlobSpec, Method, SpecialVar};
+use crate::taskfile::ast::{Cmd, Dep, For, MatrixRow, Task, Var, VarValue, Vars};
 use crate::taskfile::{Project, TaskEntry};
 use crate::template::{self, Map, Value};
 
@@ -148,7 +148,9 @@ pub struct CompiledDep {
 pub fn to_env_string(v: &Value) -> Option<String> {
     match v {
         Value::Str(s) => Some(s.clone()),
-        Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_) => Some(template::go_format(v)),
+        Value::Bool(_) | Value::Int(_) | Value::Uint(_) | Value::Float(_) => {
+            Some(template::go_format(v))
+        }
         _ => None,
     }
 }
@@ -159,7 +161,13 @@ fn slash(p: &Path) -> String {
 
 impl Compiler {
     pub fn new(project: Arc<Project>, ctx: Context, shell: Box<ShellFn>) -> Self {
-        Compiler { project, ctx, shell, sh_cache: Mutex::new(HashMap::new()), globals: Mutex::new(None) }
+        Compiler {
+            project,
+            ctx,
+            shell,
+            sh_cache: Mutex::new(HashMap::new()),
+            globals: Mutex::new(None),
+        }
     }
 
     fn render(&self, s: &str, data: &Map) -> Result<String, CompileError> {
@@ -167,21 +175,39 @@ impl Compiler {
     }
 
     /// Runs a dynamic variable once per (command, dir).
-    fn dynamic(&self, cmd: &str, dir: &Path, env: &[(String, String)]) -> Result<String, CompileError> {
+    fn dynamic(
+        &self,
+        cmd: &str,
+        dir: &Path,
+        env: &[(String, String)],
+    ) -> Result<String, CompileError> {
         let key = (cmd.to_string(), slash(dir));
         if let Some(v) = self.sh_cache.lock().unwrap().get(&key) {
             return Ok(v.clone());
         }
         // go-task creates a task's dir before its dynamic vars run in it.
         let _ = std::fs::create_dir_all(dir);
-        let out = (self.shell)(cmd, dir, env).map_err(|err| CompileError::DynamicVar { cmd: cmd.to_string(), err })?;
-        let out = out.strip_suffix("\r\n").or_else(|| out.strip_suffix('\n')).unwrap_or(&out).to_string();
+        let out = (self.shell)(cmd, dir, env).map_err(|err| CompileError::DynamicVar {
+            cmd: cmd.to_string(),
+            err,
+        })?;
+        let out = out
+            .strip_suffix("\r\n")
+            .or_else(|| out.strip_suffix('\n'))
+            .unwrap_or(&out)
+            .to_string();
         self.sh_cache.lock().unwrap().insert(key, out.clone());
         Ok(out)
     }
 
     /// Templates a var definition with `data` and, when `eval_sh`, runs `sh:`.
-    fn eval_var(&self, var: &Var, data: &Map, dir: &Path, eval_sh: bool) -> Result<Value, CompileError> {
+    fn eval_var(
+        &self,
+        var: &Var,
+        data: &Map,
+        dir: &Path,
+        eval_sh: bool,
+    ) -> Result<Value, CompileError> {
         match &var.value {
             VarValue::Static(v) => self.render_value(v, data),
             VarValue::Ref(r) => Ok(resolve_ref(r, data)?),
@@ -205,7 +231,12 @@ impl Compiler {
     fn render_value(&self, v: &Value, data: &Map) -> Result<Value, CompileError> {
         Ok(match v {
             Value::Str(s) => Value::Str(self.render(s, data)?),
-            Value::List(items) => Value::List(items.iter().map(|i| self.render_value(i, data)).collect::<Result<_, _>>()?),
+            Value::List(items) => Value::List(
+                items
+                    .iter()
+                    .map(|i| self.render_value(i, data))
+                    .collect::<Result<_, _>>()?,
+            ),
             Value::Map(m) => {
                 let mut out = Map::new();
                 for (k, val) in m {
@@ -218,7 +249,14 @@ impl Compiler {
         })
     }
 
-    fn apply(&self, vars: &Vars, result: &mut Map, dir: &Path, eval_sh: bool, secrets: &mut Vec<String>) -> Result<(), CompileError> {
+    fn apply(
+        &self,
+        vars: &Vars,
+        result: &mut Map,
+        dir: &Path,
+        eval_sh: bool,
+        secrets: &mut Vec<String>,
+    ) -> Result<(), CompileError> {
         for (k, v) in vars {
             let mut val = self.eval_var(v, result, dir, eval_sh)?;
             if !eval_sh && val == Value::Nil {
@@ -237,10 +275,20 @@ impl Compiler {
         let mut m = Map::new();
         if let (Some(e), Some(c)) = (entry, call) {
             m.insert("TASK".into(), Value::str(&e.name));
-            m.insert("ALIAS".into(), Value::str(if c.alias.is_empty() { &e.name } else { &c.alias }));
+            m.insert(
+                "ALIAS".into(),
+                Value::str(if c.alias.is_empty() {
+                    &e.name
+                } else {
+                    &c.alias
+                }),
+            );
             let tf = &e.origin.taskfile;
             m.insert("TASKFILE".into(), Value::str(slash(tf)));
-            m.insert("TASKFILE_DIR".into(), Value::str(slash(tf.parent().unwrap_or(Path::new("/")))));
+            m.insert(
+                "TASKFILE_DIR".into(),
+                Value::str(slash(tf.parent().unwrap_or(Path::new("/")))),
+            );
             m.insert("TASK_DIR".into(), Value::str(slash(&self.raw_task_dir(e))));
             m.insert("MATCH".into(), Value::StrList(c.matches.clone()));
         } else {
@@ -249,11 +297,17 @@ impl Compiler {
         }
         m.insert("ROOT_TASKFILE".into(), Value::str(slash(&p.entrypoint)));
         m.insert("ROOT_DIR".into(), Value::str(slash(&p.root_dir)));
-        m.insert("USER_WORKING_DIR".into(), Value::str(&self.ctx.user_working_dir));
+        m.insert(
+            "USER_WORKING_DIR".into(),
+            Value::str(&self.ctx.user_working_dir),
+        );
         m.insert("TASK_EXE".into(), Value::str(&self.ctx.task_exe));
         m.insert("TASK_VERSION".into(), Value::str(crate::cli::TASK_VERSION));
         m.insert("CLI_ARGS".into(), Value::str(&self.ctx.cli_args));
-        m.insert("CLI_ARGS_LIST".into(), Value::StrList(self.ctx.cli_args_list.clone()));
+        m.insert(
+            "CLI_ARGS_LIST".into(),
+            Value::StrList(self.ctx.cli_args_list.clone()),
+        );
         m.insert("CLI_FORCE".into(), Value::Bool(self.ctx.force));
         m.insert("CLI_SILENT".into(), Value::Bool(self.ctx.silent));
         m.insert("CLI_VERBOSE".into(), Value::Bool(self.ctx.verbose));
@@ -282,7 +336,12 @@ impl Compiler {
     }
 
     /// All vars for a task call, in go-task's precedence order.
-    pub fn vars(&self, entry: Option<&TaskEntry>, call: Option<&Call>, eval_sh: bool) -> Result<(Map, Vec<String>), CompileError> {
+    pub fn vars(
+        &self,
+        entry: Option<&TaskEntry>,
+        call: Option<&Call>,
+        eval_sh: bool,
+    ) -> Result<(Map, Vec<String>), CompileError> {
         let mut result = Map::new();
         for (k, v) in &self.ctx.os_env {
             result.insert(k.clone(), Value::str(v));
@@ -292,9 +351,23 @@ impl Compiler {
         }
         let root_dir = self.project.root_dir.clone();
         let mut secrets = vec![];
-        self.apply(&self.project.root.env, &mut result, &root_dir, eval_sh, &mut secrets)?;
-        self.apply(&self.project.root.vars, &mut result, &root_dir, eval_sh, &mut secrets)?;
-        let (Some(e), Some(call)) = (entry, call) else { return Ok((result, secrets)) };
+        self.apply(
+            &self.project.root.env,
+            &mut result,
+            &root_dir,
+            eval_sh,
+            &mut secrets,
+        )?;
+        self.apply(
+            &self.project.root.vars,
+            &mut result,
+            &root_dir,
+            eval_sh,
+            &mut secrets,
+        )?;
+        let (Some(e), Some(call)) = (entry, call) else {
+            return Ok((result, secrets));
+        };
         let task_dir = self.task_dir(e, &result)?;
         for v in &e.origin.include_vars {
             self.apply(v, &mut result, &root_dir, eval_sh, &mut secrets)?;
@@ -320,23 +393,44 @@ impl Compiler {
 
     /// Only what `--list`/`--summary` need: no `sh:` evaluation, no commands.
     pub fn fast_vars(&self, entry: &TaskEntry) -> Result<Map, CompileError> {
-        let call = Call { task: entry.name.clone(), alias: String::new(), vars: Vars::new(), matches: vec![], silent: false, indirect: false };
+        let call = Call {
+            task: entry.name.clone(),
+            alias: String::new(),
+            vars: Vars::new(),
+            matches: vec![],
+            silent: false,
+            indirect: false,
+        };
         self.vars(Some(entry), Some(&call), false).map(|(m, _)| m)
     }
 
     /// The fingerprint inputs of a task: templated globs and its effective method.
-    pub fn fingerprint_inputs(&self, t: &Task, vars: &Map) -> Result<(Vec<GlobSpec>, Vec<GlobSpec>, Method), CompileError> {
+    pub fn fingerprint_inputs(
+        &self,
+        t: &Task,
+        vars: &Map,
+    ) -> Result<(Vec<GlobSpec>, Vec<GlobSpec>, Method), CompileError> {
         let spec = |g: &crate::taskfile::ast::Glob| -> Result<GlobSpec, CompileError> {
-            Ok(GlobSpec { pattern: self.render(&g.pattern, vars)?, exclude: g.exclude })
+            Ok(GlobSpec {
+                pattern: self.render(&g.pattern, vars)?,
+                exclude: g.exclude,
+            })
         };
         let sources = t.sources.iter().map(spec).collect::<Result<_, _>>()?;
         let generates = t.generates.iter().map(spec).collect::<Result<_, _>>()?;
-        let method = t.method.clone().or_else(|| self.project.root.method.clone()).unwrap_or_default();
+        let method = t
+            .method
+            .clone()
+            .or_else(|| self.project.root.method.clone())
+            .unwrap_or_default();
         Ok((sources, generates, Method::from_name(&method)))
     }
 
-    pub fn use_gitignore(&self, t: &Task) -> bool {
-        t.use_gitignore.unwrap_or(self.project.root.use_gitignore)
+    pub fn use_gitignore(&self, e: &TaskEntry) -> bool {
+        e.task
+            .use_gitignore
+            .or(e.origin.use_gitignore)
+            .unwrap_or(self.project.root.use_gitignore)
     }
 
     pub fn compile(&self, entry: &TaskEntry, call: &Call) -> Result<CompiledTask, CompileError> {
@@ -346,7 +440,12 @@ impl Compiler {
         // {{.CHECKSUM}} / {{.TIMESTAMP}}: computed only when something reads them.
         if !t.sources.is_empty() && task_mentions(t, &["CHECKSUM", "TIMESTAMP"]) {
             let (sources, generates, method) = self.fingerprint_inputs(t, &vars)?;
-            let label = t.label.as_ref().map(|l| self.render(l, &vars)).transpose()?.unwrap_or_else(|| entry.name.clone());
+            let label = t
+                .label
+                .as_ref()
+                .map(|l| self.render(l, &vars))
+                .transpose()?
+                .unwrap_or_else(|| entry.name.clone());
             let fp = Fingerprint {
                 task: &entry.name,
                 name: &label,
@@ -356,15 +455,21 @@ impl Compiler {
                 method: &method,
                 temp_dir: &self.ctx.temp_dir,
                 dry: self.ctx.dry,
-                use_gitignore: self.use_gitignore(t),
+                use_gitignore: self.use_gitignore(entry),
             };
             match fp.special_var() {
                 Ok(Some(SpecialVar::Checksum(c))) => {
                     vars.insert("CHECKSUM".into(), Value::Str(c));
                 }
                 Ok(Some(SpecialVar::Timestamp(ts))) => {
-                    let secs = ts.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-                    vars.insert("TIMESTAMP".into(), Value::Time(template::GoTime::from_unix(secs, template::Loc::Local)));
+                    let secs = ts
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs() as i64)
+                        .unwrap_or(0);
+                    vars.insert(
+                        "TIMESTAMP".into(),
+                        Value::Time(template::GoTime::from_unix(secs, template::Loc::Local)),
+                    );
                 }
                 Ok(None) => {}
                 Err(e) => return Err(CompileError::Other(format!("task: {e}"))),
@@ -392,9 +497,14 @@ impl Compiler {
             }
         }
         // Task dotenv files: the first file naming a key wins; they override the global env.
-        let files: Vec<PathBuf> = t.dotenv.iter().map(|f| Ok(smart_join(&dir, &expand_home(&r(f)?)))).collect::<Result<_, CompileError>>()?;
+        let files: Vec<PathBuf> = t
+            .dotenv
+            .iter()
+            .map(|f| Ok(smart_join(&dir, &expand_home(&r(f)?))))
+            .collect::<Result<_, CompileError>>()?;
         if !files.is_empty() {
-            let pairs = crate::taskfile::dotenv::load(&files).map_err(|e| CompileError::Other(e.to_string()))?;
+            let pairs = crate::taskfile::dotenv::load(&files)
+                .map_err(|e| CompileError::Other(e.to_string()))?;
             for (k, v) in pairs {
                 env_map.insert(k, Value::Str(v));
             }
@@ -441,8 +551,26 @@ impl Compiler {
                 .iter()
                 .map(|p| Ok((r(&p.sh)?, p.msg.as_ref().map(|m| r(m)).transpose()?)))
                 .collect::<Result<_, CompileError>>()?,
-            sources: t.sources.iter().map(|g| Ok(crate::taskfile::ast::Glob { pattern: r(&g.pattern)?, exclude: g.exclude })).collect::<Result<_, CompileError>>()?,
-            generates: t.generates.iter().map(|g| Ok(crate::taskfile::ast::Glob { pattern: r(&g.pattern)?, exclude: g.exclude })).collect::<Result<_, CompileError>>()?,
+            sources: t
+                .sources
+                .iter()
+                .map(|g| {
+                    Ok(crate::taskfile::ast::Glob {
+                        pattern: r(&g.pattern)?,
+                        exclude: g.exclude,
+                    })
+                })
+                .collect::<Result<_, CompileError>>()?,
+            generates: t
+                .generates
+                .iter()
+                .map(|g| {
+                    Ok(crate::taskfile::ast::Glob {
+                        pattern: r(&g.pattern)?,
+                        exclude: g.exclude,
+                    })
+                })
+                .collect::<Result<_, CompileError>>()?,
             vars,
             secrets,
             dir,
@@ -454,10 +582,19 @@ impl Compiler {
     }
 
     /// Expands a `for:` into (item vars) per iteration.
-    fn iterations(&self, f: &For, vars: &Map, entry: &TaskEntry, as_: Option<&str>) -> Result<Vec<Map>, CompileError> {
+    fn iterations(
+        &self,
+        f: &For,
+        vars: &Map,
+        entry: &TaskEntry,
+        as_: Option<&str>,
+    ) -> Result<Vec<Map>, CompileError> {
         let name = as_.unwrap_or("ITEM").to_string();
         let items: Vec<(Value, Option<Value>)> = match f {
-            For::List(items) => items.iter().map(|v| Ok((self.render_value(v, vars)?, None))).collect::<Result<_, CompileError>>()?,
+            For::List(items) => items
+                .iter()
+                .map(|v| Ok((self.render_value(v, vars)?, None)))
+                .collect::<Result<_, CompileError>>()?,
             For::Var { var, split, .. } => {
                 let v = vars.get(var).cloned().unwrap_or(Value::Nil);
                 match v {
@@ -469,18 +606,35 @@ impl Compiler {
                         parts.into_iter().map(|p| (Value::Str(p), None)).collect()
                     }
                     Value::List(items) => items.into_iter().map(|i| (i, None)).collect(),
-                    Value::StrList(items) => items.into_iter().map(|i| (Value::Str(i), None)).collect(),
-                    Value::IntList(items) => items.into_iter().map(|i| (Value::Int(i), None)).collect(),
-                    Value::Map(m) => m.into_iter().map(|(k, v)| (v, Some(Value::Str(k)))).collect(),
+                    Value::StrList(items) => {
+                        items.into_iter().map(|i| (Value::Str(i), None)).collect()
+                    }
+                    Value::IntList(items) => {
+                        items.into_iter().map(|i| (Value::Int(i), None)).collect()
+                    }
+                    Value::Map(m) => m
+                        .into_iter()
+                        .map(|(k, v)| (v, Some(Value::Str(k))))
+                        .collect(),
                     Value::Nil => vec![],
-                    other => return Err(CompileError::Other(format!("task: loop var must be a delimiter-separated string, list or map, got {}", template::go_format(&other)))),
+                    other => return Err(CompileError::Other(format!(
+                        "task: loop var must be a delimiter-separated string, list or map, got {}",
+                        template::go_format(&other)
+                    ))),
                 }
             }
             For::Sources | For::Generates => {
                 let (sources, generates, _) = self.fingerprint_inputs(&entry.task, vars)?;
                 let dir = self.task_dir(entry, vars)?;
-                let specs = if matches!(f, For::Sources) { sources } else { generates };
-                fingerprint::for_items(&dir, &specs, self.use_gitignore(&entry.task)).into_iter().map(|f| (Value::Str(f), None)).collect()
+                let specs = if matches!(f, For::Sources) {
+                    sources
+                } else {
+                    generates
+                };
+                fingerprint::for_items(&dir, &specs, self.use_gitignore(entry))
+                    .into_iter()
+                    .map(|f| (Value::Str(f), None))
+                    .collect()
             }
             For::Matrix(rows) => {
                 let mut combos: Vec<Map> = vec![Map::new()];
@@ -525,7 +679,14 @@ impl Compiler {
             .collect())
     }
 
-    fn compile_cmd(&self, c: &Cmd, vars: &Map, masked: &Map, entry: &TaskEntry, out: &mut Vec<CompiledCmd>) -> Result<(), CompileError> {
+    fn compile_cmd(
+        &self,
+        c: &Cmd,
+        vars: &Map,
+        masked: &Map,
+        entry: &TaskEntry,
+        out: &mut Vec<CompiledCmd>,
+    ) -> Result<(), CompileError> {
         let iters = match &c.for_ {
             Some(f) => {
                 let as_ = match f {
@@ -555,7 +716,14 @@ impl Compiler {
                     call_vars.insert(k.clone(), self.resolve_call_var(var, &v)?);
                 }
                 out.push(CompiledCmd::Task {
-                    call: Call { task: name, alias: String::new(), vars: call_vars, matches: vec![], silent: c.silent, indirect: true },
+                    call: Call {
+                        task: name,
+                        alias: String::new(),
+                        vars: call_vars,
+                        matches: vec![],
+                        silent: c.silent,
+                        indirect: true,
+                    },
                     defer: c.defer,
                     if_: c.if_.as_ref().map(|i| self.render(i, &v)).transpose()?,
                     timeout: c.timeout.clone(),
@@ -567,7 +735,11 @@ impl Compiler {
                     (String::new(), String::new())
                 } else {
                     let rendered = self.render(cmd, &v)?;
-                    let shown = if masked_differs(vars, masked) { self.render(cmd, &mv)? } else { rendered.clone() };
+                    let shown = if masked_differs(vars, masked) {
+                        self.render(cmd, &mv)?
+                    } else {
+                        rendered.clone()
+                    };
                     (rendered, shown)
                 };
                 out.push(CompiledCmd::Shell {
@@ -590,29 +762,57 @@ impl Compiler {
     }
 
     /// Renders a deferred shell command with EXIT_CODE (and the loop item) set.
-    pub fn render_deferred(&self, t: &CompiledTask, raw: &Cmd, item: &Map, exit_code: Option<i32>) -> Result<(String, String), CompileError> {
+    pub fn render_deferred(
+        &self,
+        t: &CompiledTask,
+        raw: &Cmd,
+        item: &Map,
+        exit_code: Option<i32>,
+    ) -> Result<(String, String), CompileError> {
         let mut v = t.vars.clone();
-        v.insert("EXIT_CODE".into(), Value::str(exit_code.map(|c| c.to_string()).unwrap_or_default()));
+        v.insert(
+            "EXIT_CODE".into(),
+            Value::str(exit_code.map(|c| c.to_string()).unwrap_or_default()),
+        );
         for (k, val) in item {
             v.insert(k.clone(), val.clone());
         }
         let cmd = raw.cmd.as_deref().unwrap_or("");
         let rendered = self.render(cmd, &v)?;
         let mv = mask(&v, &t.secrets);
-        let shown = if t.secrets.is_empty() { rendered.clone() } else { self.render(cmd, &mv)? };
+        let shown = if t.secrets.is_empty() {
+            rendered.clone()
+        } else {
+            self.render(cmd, &mv)?
+        };
         Ok((rendered, shown))
     }
 
     /// Call vars are templated in the caller's scope; `ref:` resolves there too.
     fn resolve_call_var(&self, var: &Var, data: &Map) -> Result<Var, CompileError> {
         Ok(match &var.value {
-            VarValue::Static(v) => Var { value: VarValue::Static(self.render_value(v, data)?), secret: var.secret },
-            VarValue::Ref(r) => Var { value: VarValue::Static(resolve_ref(r, data)?), secret: var.secret },
-            VarValue::Sh(s) => Var { value: VarValue::Sh(self.render(s, data)?), secret: var.secret },
+            VarValue::Static(v) => Var {
+                value: VarValue::Static(self.render_value(v, data)?),
+                secret: var.secret,
+            },
+            VarValue::Ref(r) => Var {
+                value: VarValue::Static(resolve_ref(r, data)?),
+                secret: var.secret,
+            },
+            VarValue::Sh(s) => Var {
+                value: VarValue::Sh(self.render(s, data)?),
+                secret: var.secret,
+            },
         })
     }
 
-    fn compile_dep(&self, d: &Dep, vars: &Map, entry: &TaskEntry, out: &mut Vec<CompiledDep>) -> Result<(), CompileError> {
+    fn compile_dep(
+        &self,
+        d: &Dep,
+        vars: &Map,
+        entry: &TaskEntry,
+        out: &mut Vec<CompiledDep>,
+    ) -> Result<(), CompileError> {
         let iters = match &d.for_ {
             Some(f) => {
                 let as_ = match f {
@@ -634,7 +834,14 @@ impl Compiler {
                 call_vars.insert(k.clone(), self.resolve_call_var(var, &v)?);
             }
             out.push(CompiledDep {
-                call: Call { task: name, alias: String::new(), vars: call_vars, matches: vec![], silent: d.silent, indirect: true },
+                call: Call {
+                    task: name,
+                    alias: String::new(),
+                    vars: call_vars,
+                    matches: vec![],
+                    silent: d.silent,
+                    indirect: true,
+                },
                 if_: d.if_.as_ref().map(|i| self.render(i, &v)).transpose()?,
                 timeout: d.timeout.clone(),
             });
@@ -684,7 +891,9 @@ pub fn resolve_ref(r: &str, data: &Map) -> Result<Value, CompileError> {
 }
 
 fn env_from_vars(data: &Map) -> Vec<(String, String)> {
-    data.iter().filter_map(|(k, v)| to_env_string(v).map(|s| (k.clone(), s))).collect()
+    data.iter()
+        .filter_map(|(k, v)| to_env_string(v).map(|s| (k.clone(), s)))
+        .collect()
 }
 
 pub fn expand_home(p: &str) -> String {
@@ -709,8 +918,16 @@ pub fn smart_join(base: &Path, p: &str) -> PathBuf {
 /// Whether any templated field of the task names one of `words`.
 fn task_mentions(t: &Task, words: &[&str]) -> bool {
     let has = |s: &str| words.iter().any(|w| s.contains(w));
-    t.cmds.iter().any(|c| c.cmd.as_deref().is_some_and(has) || c.vars.values().any(|v| format!("{:?}", v.value).contains("CHECKSUM") || format!("{:?}", v.value).contains("TIMESTAMP")))
-        || t.status.iter().any(|s| has(s))
+    t.cmds.iter().any(|c| {
+        c.cmd.as_deref().is_some_and(has)
+            || c.vars.values().any(|v| {
+                format!("{:?}", v.value).contains("CHECKSUM")
+                    || format!("{:?}", v.value).contains("TIMESTAMP")
+            })
+    }) || t.status.iter().any(|s| has(s))
         || t.preconditions.iter().any(|p| has(&p.sh))
-        || t.env.values().any(|v| format!("{:?}", v.value).contains("CHECKSUM") || format!("{:?}", v.value).contains("TIMESTAMP"))
+        || t.env.values().any(|v| {
+            format!("{:?}", v.value).contains("CHECKSUM")
+                || format!("{:?}", v.value).contains("TIMESTAMP")
+        })
 }

@@ -16,7 +16,13 @@ fn sole_static_dep<'a>(p: &'a Project, e: &TaskEntry) -> Option<&'a str> {
     if t.if_.is_some() || !t.platforms.is_empty() || t.deps.len() != 1 {
         return None;
     }
-    if !matches!(t.run.as_deref().or(p.root.run.as_deref()).unwrap_or("always"), "always") {
+    if !matches!(
+        t.run
+            .as_deref()
+            .or(p.root.run.as_deref())
+            .unwrap_or("always"),
+        "always"
+    ) {
         return None;
     }
     let d = &t.deps[0];
@@ -45,7 +51,10 @@ pub fn doomed_call(p: &Project, start: &str, limit: u32) -> Option<(String, Vec<
     if !g.contains_node(start) {
         return None;
     }
-    let cyclic: Vec<Vec<&str>> = tarjan_scc(&g).into_iter().filter(|c| c.len() > 1 || g.contains_edge(c[0], c[0])).collect();
+    let cyclic: Vec<Vec<&str>> = tarjan_scc(&g)
+        .into_iter()
+        .filter(|c| c.len() > 1 || g.contains_edge(c[0], c[0]))
+        .collect();
     if cyclic.is_empty() {
         return None;
     }
@@ -57,7 +66,11 @@ pub fn doomed_call(p: &Project, start: &str, limit: u32) -> Option<(String, Vec<
         let n = counts.entry(cur).or_insert(0u32);
         *n += 1;
         if *n >= limit {
-            let cycle = cyclic.iter().find(|c| c.contains(&cur)).map(|c| c.iter().map(|s| s.to_string()).collect()).unwrap_or_default();
+            let cycle = cyclic
+                .iter()
+                .find(|c| c.contains(&cur))
+                .map(|c| c.iter().map(|s| s.to_string()).collect())
+                .unwrap_or_default();
             return Some((
                 format!("{chain}task: Maximum task call exceeded ({limit}) for task \"{cur}\": probably an cyclic dep or infinite loop"),
                 cycle,
@@ -92,9 +105,13 @@ mod tests {
 
     #[test]
     fn guarded_or_acyclic_deps_are_left_to_run() {
-        let p = project("version: '3'\ntasks:\n  a:\n    deps: [b]\n  b:\n    deps: [c]\n  c: echo c\n");
+        let p = project(
+            "version: '3'\ntasks:\n  a:\n    deps: [b]\n  b:\n    deps: [c]\n  c: echo c\n",
+        );
         assert!(doomed_call(&p, "a", 1000).is_none());
-        let p = project("version: '3'\ntasks:\n  a:\n    deps: [b]\n  b:\n    if: test -f x\n    deps: [a]\n");
+        let p = project(
+            "version: '3'\ntasks:\n  a:\n    deps: [b]\n  b:\n    if: test -f x\n    deps: [a]\n",
+        );
         assert!(doomed_call(&p, "a", 1000).is_none());
     }
 }

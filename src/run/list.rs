@@ -10,7 +10,11 @@ use crate::template;
 /// Go's text/tabwriter (minwidth 0, padding 6, ' '): a column's width is set by each run
 /// of consecutive lines that have a tab-terminated cell in that column.
 pub fn tabwrite(rows: &[Vec<String>]) -> String {
-    let max_cols = rows.iter().map(|r| r.len().saturating_sub(1)).max().unwrap_or(0);
+    let max_cols = rows
+        .iter()
+        .map(|r| r.len().saturating_sub(1))
+        .max()
+        .unwrap_or(0);
     let mut widths = vec![vec![0usize; max_cols]; rows.len()];
     for c in 0..max_cols {
         let mut i = 0;
@@ -49,7 +53,8 @@ fn sorted<'a>(exec: &'a Executor, mode: &str) -> Vec<&'a TaskEntry> {
     match mode {
         "none" => {}
         "alphanumeric" => tasks.sort_by(|a, b| a.name.cmp(&b.name)),
-        _ => tasks.sort_by(|a, b| (a.name.contains(':'), &a.name).cmp(&(b.name.contains(':'), &b.name))),
+        _ => tasks
+            .sort_by(|a, b| (a.name.contains(':'), &a.name).cmp(&(b.name.contains(':'), &b.name))),
     }
     tasks
 }
@@ -84,7 +89,9 @@ pub fn list(exec: &Executor, cli: &Cli) -> Result<(), i32> {
         if cli.list_all {
             exec.printer.out(b"task: No tasks available\n");
         } else {
-            exec.printer.out(b"task: No tasks with description available. Try --list-all to list all tasks\n");
+            exec.printer.out(
+                b"task: No tasks with description available. Try --list-all to list all tasks\n",
+            );
         }
         return Err(1);
     }
@@ -103,14 +110,18 @@ fn render_list(items: &[(&TaskEntry, String)]) -> String {
         }
         rows.push(row);
     }
-    format!("task: Available tasks for this project:\n{}", tabwrite(&rows))
+    format!(
+        "task: Available tasks for this project:\n{}",
+        tabwrite(&rows)
+    )
 }
 
 /// Printed on stdout before the "does not exist" error, as go-task does.
 pub fn list_for_unknown(exec: &Executor) {
     let items = listed(exec, false, "default");
     if items.is_empty() {
-        exec.printer.out(b"task: No tasks with description available. Try --list-all to list all tasks\n");
+        exec.printer
+            .out(b"task: No tasks with description available. Try --list-all to list all tasks\n");
         return;
     }
     exec.printer.out(render_list(&items).as_bytes());
@@ -121,46 +132,97 @@ fn json(exec: &Executor, items: &[(&TaskEntry, String)], cli: &Cli) -> String {
     let mut v = serde_json::Map::new();
     if cli.nested {
         // Root tasks stay in "tasks"; namespaced ones nest under "namespaces" by segment.
-        let (root, nested): (Vec<_>, Vec<_>) = items.iter().zip(tasks).partition(|((e, _), _)| !e.name.contains(':'));
-        v.insert("tasks".into(), serde_json::Value::Array(root.into_iter().map(|(_, t)| t).collect()));
+        let (root, nested): (Vec<_>, Vec<_>) = items
+            .iter()
+            .zip(tasks)
+            .partition(|((e, _), _)| !e.name.contains(':'));
+        v.insert(
+            "tasks".into(),
+            serde_json::Value::Array(root.into_iter().map(|(_, t)| t).collect()),
+        );
         let mut ns = serde_json::Map::new();
         for ((e, _), t) in nested {
             let segs: Vec<&str> = e.name.split(':').collect();
             let mut cur = &mut ns;
             for (i, seg) in segs[..segs.len() - 1].iter().enumerate() {
-                let node = cur.entry(seg.to_string()).or_insert_with(|| serde_json::json!({"tasks": []}));
+                let node = cur
+                    .entry(seg.to_string())
+                    .or_insert_with(|| serde_json::json!({"tasks": []}));
                 let obj = node.as_object_mut().expect("namespace node");
                 if i == segs.len() - 2 {
-                    obj.get_mut("tasks").and_then(|x| x.as_array_mut()).expect("tasks").push(t.clone());
+                    obj.get_mut("tasks")
+                        .and_then(|x| x.as_array_mut())
+                        .expect("tasks")
+                        .push(t.clone());
                     break;
                 }
-                cur = obj.entry("namespaces").or_insert_with(|| serde_json::json!({})).as_object_mut().expect("namespaces");
+                cur = obj
+                    .entry("namespaces")
+                    .or_insert_with(|| serde_json::json!({}))
+                    .as_object_mut()
+                    .expect("namespaces");
             }
         }
         let mut keys: Vec<String> = ns.keys().cloned().collect();
         keys.sort();
-        let sorted: serde_json::Map<String, serde_json::Value> = keys.into_iter().map(|k| { let v = ns[&k].clone(); (k, v) }).collect();
+        let sorted: serde_json::Map<String, serde_json::Value> = keys
+            .into_iter()
+            .map(|k| {
+                let v = ns[&k].clone();
+                (k, v)
+            })
+            .collect();
         v.insert("namespaces".into(), serde_json::Value::Object(sorted));
     } else {
         v.insert("tasks".into(), serde_json::Value::Array(tasks));
     }
-    v.insert("location".into(), exec.compiler.project.entrypoint.display().to_string().into());
+    v.insert(
+        "location".into(),
+        exec.compiler
+            .project
+            .entrypoint
+            .display()
+            .to_string()
+            .into(),
+    );
     let mut s = serde_json::to_string_pretty(&serde_json::Value::Object(v)).unwrap_or_default();
     s.push('\n');
     s
 }
 
-fn json_tasks(exec: &Executor, items: &[(&TaskEntry, String)], cli: &Cli) -> Vec<serde_json::Value> {
+fn json_tasks(
+    exec: &Executor,
+    items: &[(&TaskEntry, String)],
+    cli: &Cli,
+) -> Vec<serde_json::Value> {
     let mut tasks = vec![];
     for (e, desc) in items {
-        let up_to_date = if cli.no_status { serde_json::Value::Bool(false) } else { serde_json::Value::Bool(false) };
-        let summary = template::render(&e.task.summary, &exec.compiler.fast_vars(e).unwrap_or_default()).unwrap_or_default();
+        let up_to_date = if cli.no_status {
+            serde_json::Value::Bool(false)
+        } else {
+            serde_json::Value::Bool(false)
+        };
+        let summary = template::render(
+            &e.task.summary,
+            &exec.compiler.fast_vars(e).unwrap_or_default(),
+        )
+        .unwrap_or_default();
         let mut obj = serde_json::Map::new();
-        obj.insert("name".into(), e.task.label.clone().unwrap_or_else(|| e.name.clone()).into());
+        obj.insert(
+            "name".into(),
+            e.task
+                .label
+                .clone()
+                .unwrap_or_else(|| e.name.clone())
+                .into(),
+        );
         obj.insert("task".into(), e.name.clone().into());
         obj.insert("desc".into(), desc.clone().into());
         obj.insert("summary".into(), summary.into());
-        obj.insert("aliases".into(), serde_json::Value::Array(e.aliases.iter().map(|a| a.clone().into()).collect()));
+        obj.insert(
+            "aliases".into(),
+            serde_json::Value::Array(e.aliases.iter().map(|a| a.clone().into()).collect()),
+        );
         if !cli.no_status {
             obj.insert("up_to_date".into(), up_to_date);
         }
@@ -177,16 +239,44 @@ pub fn summary(exec: &Executor, names: &[String]) -> Result<(), TaskError> {
     let mut out = String::new();
     for (i, n) in names.iter().enumerate() {
         let (entry, _, _) = exec.resolve(n)?;
-        let call = Call { task: entry.name.clone(), alias: String::new(), vars: Vars::new(), matches: vec![], silent: false, indirect: false };
-        let vars = exec.compiler.vars(Some(&entry), Some(&call), false).map(|v| v.0).unwrap_or_default();
-        let secrets: Vec<&String> = entry.task.vars.iter().chain(exec.compiler.project.root.vars.iter()).filter(|(_, v)| v.secret).map(|(k, _)| k).collect();
+        let call = Call {
+            task: entry.name.clone(),
+            alias: String::new(),
+            vars: Vars::new(),
+            matches: vec![],
+            silent: false,
+            indirect: false,
+        };
+        let vars = exec
+            .compiler
+            .vars(Some(&entry), Some(&call), false)
+            .map(|v| v.0)
+            .unwrap_or_default();
+        let secrets: Vec<&String> = entry
+            .task
+            .vars
+            .iter()
+            .chain(exec.compiler.project.root.vars.iter())
+            .filter(|(_, v)| v.secret)
+            .map(|(k, _)| k)
+            .collect();
         let r = |s: &str| template::render(s, &vars).unwrap_or_else(|_| s.to_string());
         let t = &entry.task;
         if i > 0 {
             out.push_str("\n\n");
         }
-        out.push_str(&format!("task: {}\n\n", t.label.as_ref().map(|l| r(l)).unwrap_or_else(|| entry.name.clone())));
-        let text = if !t.summary.is_empty() { r(&t.summary) } else { r(&t.desc) };
+        out.push_str(&format!(
+            "task: {}\n\n",
+            t.label
+                .as_ref()
+                .map(|l| r(l))
+                .unwrap_or_else(|| entry.name.clone())
+        ));
+        let text = if !t.summary.is_empty() {
+            r(&t.summary)
+        } else {
+            r(&t.desc)
+        };
         if text.is_empty() {
             out.push_str("(task does not have description or summary)\n");
         } else {
@@ -203,10 +293,13 @@ pub fn summary(exec: &Executor, names: &[String]) -> Result<(), TaskError> {
                     "*****".to_string()
                 } else {
                     match &v.value {
-                        VarValue::Static(val) => format!("{:?}", template::go_format(&match val {
-                            template::Value::Str(s) => template::Value::Str(r(s)),
-                            o => o.clone(),
-                        })),
+                        VarValue::Static(val) => format!(
+                            "{:?}",
+                            template::go_format(&match val {
+                                template::Value::Str(s) => template::Value::Str(r(s)),
+                                o => o.clone(),
+                            })
+                        ),
                         VarValue::Sh(sh) => format!("sh: {}", r(sh)),
                         VarValue::Ref(rf) => format!("ref: {rf}"),
                     }
@@ -258,7 +351,10 @@ pub fn summary(exec: &Executor, names: &[String]) -> Result<(), TaskError> {
             };
             for c in &t.cmds {
                 if let Some(cmd) = &c.cmd {
-                    out.push_str(&format!(" - {}\n", template::render(cmd, &masked).unwrap_or_else(|_| cmd.clone())));
+                    out.push_str(&format!(
+                        " - {}\n",
+                        template::render(cmd, &masked).unwrap_or_else(|_| cmd.clone())
+                    ));
                 } else if let Some(task) = &c.task {
                     out.push_str(&format!(" - Task: {}\n", r(task)));
                 }

@@ -54,11 +54,18 @@ const MAX_TASK_CALLS: u32 = 1000;
 #[derive(Debug, Error, Clone)]
 pub enum TaskError {
     #[error("task: Task \"{name}\" does not exist{}", suggestion.as_ref().map(|s| format!(". Did you mean \"{s}\"?")).unwrap_or_default())]
-    NotFound { name: String, suggestion: Option<String> },
+    NotFound {
+        name: String,
+        suggestion: Option<String>,
+    },
     #[error("task: Failed to run task \"{task}\": {inner}")]
     Run { task: String, inner: Box<TaskError> },
     #[error("{msg}")]
-    Command { msg: String, code: i32, timeout: bool },
+    Command {
+        msg: String,
+        code: i32,
+        timeout: bool,
+    },
     #[error("task: Task \"{0}\" is internal")]
     Internal(String),
     #[error("task: Found multiple tasks ({0}) that match \"{1}\"")]
@@ -217,7 +224,11 @@ impl Executor {
         let printer = Printer::new(opts.color);
         Executor {
             compiler,
-            limit: Limit { max: opts.concurrency, used: Mutex::new(0), cv: Condvar::new() },
+            limit: Limit {
+                max: opts.concurrency,
+                used: Mutex::new(0),
+                cv: Condvar::new(),
+            },
             opts,
             printer,
             calls: Mutex::new(HashMap::new()),
@@ -244,7 +255,11 @@ impl Executor {
         if let Some(e) = p.get(name) {
             return Ok((e.clone(), String::new(), vec![]));
         }
-        let matches: Vec<&TaskEntry> = p.tasks.values().filter(|e| e.aliases.iter().any(|a| a == name)).collect();
+        let matches: Vec<&TaskEntry> = p
+            .tasks
+            .values()
+            .filter(|e| e.aliases.iter().any(|a| a == name))
+            .collect();
         match matches.len() {
             1 => return Ok((matches[0].clone(), name.to_string(), vec![])),
             n if n > 1 => {
@@ -258,7 +273,11 @@ impl Executor {
         if let Some(e) = p.get(&default_name) {
             return Ok((e.clone(), String::new(), vec![]));
         }
-        if let Some(e) = p.tasks.values().find(|e| e.aliases.iter().any(|a| a == &default_name)) {
+        if let Some(e) = p
+            .tasks
+            .values()
+            .find(|e| e.aliases.iter().any(|a| a == &default_name))
+        {
             return Ok((e.clone(), String::new(), vec![]));
         }
         for e in p.tasks.values() {
@@ -270,7 +289,10 @@ impl Executor {
                 }
             }
         }
-        Err(TaskError::NotFound { name: name.to_string(), suggestion: None })
+        Err(TaskError::NotFound {
+            name: name.to_string(),
+            suggestion: None,
+        })
     }
 
     pub fn suggest(&self, name: &str) -> Option<String> {
@@ -297,7 +319,11 @@ impl Executor {
         };
         match graph::doomed_call(self.project(), &name, MAX_TASK_CALLS) {
             Some((msg, cycle)) => {
-                self.verbose(&format!("task: dependency cycle: {} -> {}\n", cycle.join(" -> "), cycle.first().cloned().unwrap_or_default()));
+                self.verbose(&format!(
+                    "task: dependency cycle: {} -> {}\n",
+                    cycle.join(" -> "),
+                    cycle.first().cloned().unwrap_or_default()
+                ));
                 Err(TaskError::Cycle(msg))
             }
             None => Ok(()),
@@ -316,20 +342,38 @@ impl Executor {
         let mut entry = entry;
         if !matches.is_empty() {
             // A wildcard task takes the name it was called by.
-            entry.name = call.task.strip_prefix(':').unwrap_or(&call.task).to_string();
+            entry.name = call
+                .task
+                .strip_prefix(':')
+                .unwrap_or(&call.task)
+                .to_string();
         }
         let call = Call {
             task: entry.name.clone(),
-            alias: if alias.is_empty() { call.alias.clone() } else { alias },
-            matches: if matches.is_empty() { call.matches.clone() } else { matches },
+            alias: if alias.is_empty() {
+                call.alias.clone()
+            } else {
+                alias
+            },
+            matches: if matches.is_empty() {
+                call.matches.clone()
+            } else {
+                matches
+            },
             ..call.clone()
         };
         if !platform_ok(&entry.task.platforms) {
-            self.verbose(&format!("task: \"{}\" not for current platform - ignored\n", call.task));
+            self.verbose(&format!(
+                "task: \"{}\" not for current platform - ignored\n",
+                call.task
+            ));
             return Ok(());
         }
         let call = self.prompt_missing_vars(&entry, call)?;
-        let t = self.compiler.compile(&entry, &call).map_err(TaskError::from_compile)?;
+        let t = self
+            .compiler
+            .compile(&entry, &call)
+            .map_err(TaskError::from_compile)?;
         self.check_requires(&t)?;
         {
             let mut calls = self.calls.lock().unwrap();
@@ -343,7 +387,10 @@ impl Executor {
         let r = self.run_compiled(&t, &call);
         self.limit.release();
         if let Err(TaskError::Deadline) = &r {
-            self.verbose(&format!("task: \"{}\" failed: context deadline exceeded\n", t.name));
+            self.verbose(&format!(
+                "task: \"{}\" failed: context deadline exceeded\n",
+                t.name
+            ));
         }
         r
     }
@@ -351,10 +398,17 @@ impl Executor {
     /// `--interactive`: asks on the terminal for required vars that have no value.
     fn prompt_missing_vars(&self, entry: &TaskEntry, mut call: Call) -> Result<Call, TaskError> {
         use std::io::{BufRead, IsTerminal};
-        if !self.opts.interactive || entry.task.requires.is_empty() || !std::io::stdin().is_terminal() {
+        if !self.opts.interactive
+            || entry.task.requires.is_empty()
+            || !std::io::stdin().is_terminal()
+        {
             return Ok(call);
         }
-        let vars = self.compiler.vars(Some(entry), Some(&call), false).map_err(TaskError::from_compile)?.0;
+        let vars = self
+            .compiler
+            .vars(Some(entry), Some(&call), false)
+            .map_err(TaskError::from_compile)?
+            .0;
         for r in &entry.task.requires {
             if vars.contains_key(&r.name) || call.vars.contains_key(&r.name) {
                 continue;
@@ -369,7 +423,10 @@ impl Executor {
                 return Err(TaskError::Cancelled(entry.name.clone()));
             }
             let value = line.trim_end_matches(['\n', '\r']).to_string();
-            call.vars.insert(r.name.clone(), crate::taskfile::ast::Var::stat(Value::Str(value)));
+            call.vars.insert(
+                r.name.clone(),
+                crate::taskfile::ast::Var::stat(Value::Str(value)),
+            );
         }
         Ok(call)
     }
@@ -383,12 +440,17 @@ impl Executor {
             .iter()
             .filter(|r| !t.vars.contains_key(&r.name))
             .map(|r| match &r.enum_ {
-                Some(EnumSpec::List(l)) => format!("{} (allowed values: [{}])", r.name, l.join(" ")),
+                Some(EnumSpec::List(l)) => {
+                    format!("{} (allowed values: [{}])", r.name, l.join(" "))
+                }
                 _ => r.name.clone(),
             })
             .collect();
         if !missing.is_empty() {
-            return Err(TaskError::MissingVars { task: t.name.clone(), vars: missing.join(", ") });
+            return Err(TaskError::MissingVars {
+                task: t.name.clone(),
+                vars: missing.join(", "),
+            });
         }
         let mut lines = vec![];
         for r in reqs {
@@ -398,38 +460,72 @@ impl Executor {
                 EnumSpec::Ref(expr) => match crate::compile::resolve_ref(expr, &t.vars) {
                     Ok(Value::List(items)) => items.iter().map(template::go_format).collect(),
                     Ok(Value::StrList(items)) => items,
-                    _ => return Err(TaskError::Other(format!("enum reference \"{expr}\" must resolve to a list"))),
+                    _ => {
+                        return Err(TaskError::Other(format!(
+                            "enum reference \"{expr}\" must resolve to a list"
+                        )))
+                    }
                 },
             };
-            let val = t.vars.get(&r.name).map(template::go_format).unwrap_or_default();
+            let val = t
+                .vars
+                .get(&r.name)
+                .map(template::go_format)
+                .unwrap_or_default();
             if !allowed.contains(&val) {
-                lines.push(format!("  - {} has an invalid value : '{}' (allowed values : [{}])", r.name, val, allowed.join(" ")));
+                lines.push(format!(
+                    "  - {} has an invalid value : '{}' (allowed values : [{}])",
+                    r.name,
+                    val,
+                    allowed.join(" ")
+                ));
             }
         }
         if !lines.is_empty() {
-            return Err(TaskError::DisallowedValues { task: t.name.clone(), lines: format!("{}\n", lines.join("\n")) });
+            return Err(TaskError::DisallowedValues {
+                task: t.name.clone(),
+                lines: format!("{}\n", lines.join("\n")),
+            });
         }
         Ok(())
     }
 
     fn run_compiled(&self, t: &CompiledTask, call: &Call) -> Result<(), TaskError> {
         if let Some(cond) = &t.task().if_ {
-            let cond = self.compiler.render_with(cond, &t.vars).map_err(TaskError::from_compile)?;
+            let cond = self
+                .compiler
+                .render_with(cond, &t.vars)
+                .map_err(TaskError::from_compile)?;
             if !self.condition(&cond, t) {
-                self.verbose_out(&format!("task: if condition not met - skipped: \"{}\"\n", t.name));
+                self.verbose_out(&format!(
+                    "task: if condition not met - skipped: \"{}\"\n",
+                    t.name
+                ));
                 return Ok(());
             }
         }
         // Keyed like go-task: the file and the task's local name, so one file included
         // under two namespaces still runs once.
-        let local = t.entry.name.strip_prefix(&format!("{}:", t.entry.origin.namespace)).unwrap_or(&t.entry.name);
+        let local = t
+            .entry
+            .name
+            .strip_prefix(&format!("{}:", t.entry.origin.namespace))
+            .unwrap_or(&t.entry.name);
         let base = format!("{}:{local}", t.entry.origin.taskfile.display());
-        let key = match t.task().run.as_deref().or(self.project().root.run.as_deref()).unwrap_or("always") {
+        let key = match t
+            .task()
+            .run
+            .as_deref()
+            .or(self.project().root.run.as_deref())
+            .unwrap_or("always")
+        {
             "once" => Some(base),
             "when_changed" => Some(format!("{base}:{}", call_hash(call))),
             _ => None,
         };
-        let Some(key) = key else { return self.execute(t, call) };
+        let Some(key) = key else {
+            return self.execute(t, call);
+        };
         let (shared, first) = {
             let mut ex = self.executions.lock().unwrap();
             match ex.get(&key) {
@@ -473,19 +569,31 @@ impl Executor {
 
     fn execute(&self, t: &CompiledTask, call: &Call) -> Result<(), TaskError> {
         self.verbose(&format!("task: \"{}\" started\n", call.task));
-        self.run_deps(t).map_err(|e| TaskError::Run { task: t.name.clone(), inner: Box::new(e) })?;
+        self.run_deps(t).map_err(|e| TaskError::Run {
+            task: t.name.clone(),
+            inner: Box::new(e),
+        })?;
         let skip_fp = self.opts.force_all || (!call.indirect && self.opts.force);
         if !skip_fp {
-            self.check_preconditions(t).map_err(|e| TaskError::Run { task: t.name.clone(), inner: Box::new(e) })?;
+            self.check_preconditions(t).map_err(|e| TaskError::Run {
+                task: t.name.clone(),
+                inner: Box::new(e),
+            })?;
             if self.is_up_to_date(t)? {
                 if !(self.opts.silent || t.task().silent) || self.opts.verbose {
-                    self.printer.log_color(output::MAGENTA, &format!("task: Task \"{}\" is up to date\n", t.display()));
+                    self.printer.log_color(
+                        output::MAGENTA,
+                        &format!("task: Task \"{}\" is up to date\n", t.display()),
+                    );
                 }
                 return Ok(());
             }
         }
         if !t.prompt.is_empty() && !self.opts.dry {
-            self.prompt(t).map_err(|e| TaskError::Run { task: t.name.clone(), inner: Box::new(e) })?;
+            self.prompt(t).map_err(|e| TaskError::Run {
+                task: t.name.clone(),
+                inner: Box::new(e),
+            })?;
         }
         if !self.opts.dry {
             let _ = std::fs::create_dir_all(&t.dir);
@@ -494,7 +602,10 @@ impl Executor {
         let mut exit_code: Option<i32> = None;
         let mut result = Ok(());
         for (i, c) in t.cmds.iter().enumerate() {
-            let is_defer = matches!(c, CompiledCmd::Shell { defer: true, .. } | CompiledCmd::Task { defer: true, .. });
+            let is_defer = matches!(
+                c,
+                CompiledCmd::Shell { defer: true, .. } | CompiledCmd::Task { defer: true, .. }
+            );
             if is_defer {
                 deferred.push(i);
                 continue;
@@ -508,7 +619,10 @@ impl Executor {
                     self.verbose(&format!("task: task error ignored: {e}\n"));
                     continue;
                 }
-                result = Err(TaskError::Run { task: t.name.clone(), inner: Box::new(e) });
+                result = Err(TaskError::Run {
+                    task: t.name.clone(),
+                    inner: Box::new(e),
+                });
                 break;
             }
         }
@@ -523,35 +637,57 @@ impl Executor {
 
     fn run_deferred(&self, t: &CompiledTask, call: &Call, c: &CompiledCmd, exit_code: Option<i32>) {
         let c = match c {
-            CompiledCmd::Shell { raw, item_vars, silent, ignore_error, set, shopt, platforms, if_, timeout, .. } => {
-                match self.compiler.render_deferred(t, raw, item_vars, exit_code) {
-                    Ok((cmd, shown)) => CompiledCmd::Shell {
-                        cmd,
-                        shown,
-                        silent: *silent,
-                        ignore_error: *ignore_error,
-                        defer: false,
-                        set: set.clone(),
-                        shopt: shopt.clone(),
-                        platforms: platforms.clone(),
-                        if_: if_.clone(),
-                        timeout: timeout.clone(),
-                        raw: raw.clone(),
-                        item_vars: item_vars.clone(),
-                    },
-                    Err(e) => {
-                        self.printer.log(&format!("{}\n", TaskError::from_compile(e)));
-                        return;
-                    }
+            CompiledCmd::Shell {
+                raw,
+                item_vars,
+                silent,
+                ignore_error,
+                set,
+                shopt,
+                platforms,
+                if_,
+                timeout,
+                ..
+            } => match self.compiler.render_deferred(t, raw, item_vars, exit_code) {
+                Ok((cmd, shown)) => CompiledCmd::Shell {
+                    cmd,
+                    shown,
+                    silent: *silent,
+                    ignore_error: *ignore_error,
+                    defer: false,
+                    set: set.clone(),
+                    shopt: shopt.clone(),
+                    platforms: platforms.clone(),
+                    if_: if_.clone(),
+                    timeout: timeout.clone(),
+                    raw: raw.clone(),
+                    item_vars: item_vars.clone(),
+                },
+                Err(e) => {
+                    self.printer
+                        .log(&format!("{}\n", TaskError::from_compile(e)));
+                    return;
                 }
-            }
-            CompiledCmd::Task { call: c2, if_, timeout, platforms, .. } => {
+            },
+            CompiledCmd::Task {
+                call: c2,
+                if_,
+                timeout,
+                platforms,
+                ..
+            } => {
                 let mut c2 = c2.clone();
                 if let Some(code) = exit_code {
                     let _ = code;
                 }
                 c2.indirect = true;
-                CompiledCmd::Task { call: c2, defer: false, if_: if_.clone(), timeout: timeout.clone(), platforms: platforms.clone() }
+                CompiledCmd::Task {
+                    call: c2,
+                    defer: false,
+                    if_: if_.clone(),
+                    timeout: timeout.clone(),
+                    platforms: platforms.clone(),
+                }
             }
         };
         if let Err(e) = self.run_cmd(t, call, &c) {
@@ -585,9 +721,13 @@ impl Executor {
                         }
                     }
                     let timeout = d.timeout.as_deref().and_then(parse_duration);
-                    let r = with_deadline(timeout.map(|x| (x, t.display().to_string())), || self.run_task(&d.call));
+                    let r = with_deadline(timeout.map(|x| (x, t.display().to_string())), || {
+                        self.run_task(&d.call)
+                    });
                     let r = match (r, timeout) {
-                        (Err(e), Some(dur)) if e.is_deadline() => Err(timeout_error(&d.call.task, dur)),
+                        (Err(e), Some(dur)) if e.is_deadline() => {
+                            Err(timeout_error(&d.call.task, dur))
+                        }
                         (r, _) => r,
                     };
                     if let Err(e) = r {
@@ -612,43 +752,82 @@ impl Executor {
 
     fn run_cmd(&self, t: &CompiledTask, call: &Call, c: &CompiledCmd) -> Result<(), TaskError> {
         match c {
-            CompiledCmd::Task { call: sub, if_, platforms, timeout, .. } => {
+            CompiledCmd::Task {
+                call: sub,
+                if_,
+                platforms,
+                timeout,
+                ..
+            } => {
                 if !platform_ok(platforms) {
                     return Ok(());
                 }
                 if let Some(cond) = if_ {
                     if !self.condition(cond, t) {
-                        self.verbose_out(&format!("task: if condition not met - skipped: \"{}\"\n", sub.task));
+                        self.verbose_out(&format!(
+                            "task: if condition not met - skipped: \"{}\"\n",
+                            sub.task
+                        ));
                         return Ok(());
                     }
                 }
                 self.limit.release();
                 let timeout = timeout.as_deref().and_then(parse_duration);
-                let r = with_deadline(timeout.map(|x| (x, t.display().to_string())), || self.run_task(sub));
+                let r = with_deadline(timeout.map(|x| (x, t.display().to_string())), || {
+                    self.run_task(sub)
+                });
                 self.limit.acquire();
                 match (r, timeout) {
                     (Err(e), Some(dur)) if e.is_deadline() => Err(timeout_error(t.display(), dur)),
                     (r, _) => r,
                 }
             }
-            CompiledCmd::Shell { cmd, shown, silent, ignore_error, set, shopt, platforms, if_, timeout, .. } => {
+            CompiledCmd::Shell {
+                cmd,
+                shown,
+                silent,
+                ignore_error,
+                set,
+                shopt,
+                platforms,
+                if_,
+                timeout,
+                ..
+            } => {
                 if !platform_ok(platforms) {
                     return Ok(());
                 }
                 if let Some(cond) = if_ {
                     let limit = timeout.as_deref().and_then(parse_duration);
-                    match shell::status_within(cond, &t.dir, &self.command_env(t), &self.project().root.set, &self.project().root.shopt, limit) {
+                    match shell::status_within(
+                        cond,
+                        &t.dir,
+                        &self.command_env(t),
+                        &self.project().root.set,
+                        &self.project().root.shopt,
+                        limit,
+                    ) {
                         Some(true) => {}
                         Some(false) => {
-                            self.verbose_out(&format!("task: [{}] if condition not met - skipped\n", t.display()));
+                            self.verbose_out(&format!(
+                                "task: [{}] if condition not met - skipped\n",
+                                t.display()
+                            ));
                             return Ok(());
                         }
                         None => return Err(timeout_error(t.display(), limit.unwrap_or_default())),
                     }
                 }
-                let quiet = *silent || t.task().silent || self.opts.silent || call.silent || self.project().root.silent;
+                let quiet = *silent
+                    || t.task().silent
+                    || self.opts.silent
+                    || call.silent
+                    || self.project().root.silent;
                 if (!quiet || self.opts.verbose) && !cmd.is_empty() {
-                    self.printer.log_color(output::GREEN, &format!("task: [{}] {}\n", t.display(), shown));
+                    self.printer.log_color(
+                        output::GREEN,
+                        &format!("task: [{}] {}\n", t.display(), shown),
+                    );
                 }
                 if self.opts.dry || cmd.is_empty() {
                     return Ok(());
@@ -660,11 +839,14 @@ impl Executor {
                 shopt_all.extend(t.task().shopt.iter().cloned());
                 shopt_all.extend(shopt.iter().cloned());
                 let own = match timeout {
-                    Some(s) => Some(parse_duration(s).ok_or_else(|| TaskError::Other(format!("task: invalid timeout \"{s}\"")))?),
+                    Some(s) => Some(parse_duration(s).ok_or_else(|| {
+                        TaskError::Other(format!("task: invalid timeout \"{s}\""))
+                    })?),
                     None => None,
                 };
                 // The inherited deadline applies when it is sooner than the command's own.
-                let inherited = current_deadline().map(|(when, ..)| when.saturating_duration_since(std::time::Instant::now()));
+                let inherited = current_deadline()
+                    .map(|(when, ..)| when.saturating_duration_since(std::time::Instant::now()));
                 let (timeout_d, is_own) = match (own, inherited) {
                     (Some(o), Some(i)) if i < o => (Some(i), false),
                     (Some(o), _) => (Some(o), true),
@@ -688,20 +870,38 @@ impl Executor {
                     Ok(()) => Ok(()),
                     Err(ShellError::Exit(code)) => {
                         if *ignore_error {
-                            self.verbose(&format!("task: [{}] command error ignored: exit status {code}\n", t.display()));
+                            self.verbose(&format!(
+                                "task: [{}] command error ignored: exit status {code}\n",
+                                t.display()
+                            ));
                             return Ok(());
                         }
-                        Err(TaskError::Command { msg: format!("exit status {code}"), code, timeout: false })
+                        Err(TaskError::Command {
+                            msg: format!("exit status {code}"),
+                            code,
+                            timeout: false,
+                        })
                     }
                     Err(ShellError::Timeout) if !is_own => Err(TaskError::Deadline),
                     Err(ShellError::Timeout) => {
                         let d = timeout.clone().unwrap_or_default();
-                        let msg = format!("task: [{}] command timeout exceeded ({})", t.display(), format_duration(timeout_d.unwrap_or_default(), &d));
+                        let msg = format!(
+                            "task: [{}] command timeout exceeded ({})",
+                            t.display(),
+                            format_duration(timeout_d.unwrap_or_default(), &d)
+                        );
                         if *ignore_error {
-                            self.verbose(&format!("task: [{}] command error ignored: {msg}\n", t.display()));
+                            self.verbose(&format!(
+                                "task: [{}] command error ignored: {msg}\n",
+                                t.display()
+                            ));
                             return Ok(());
                         }
-                        Err(TaskError::Command { msg, code: 124, timeout: true })
+                        Err(TaskError::Command {
+                            msg,
+                            code: 124,
+                            timeout: true,
+                        })
                     }
                     Err(ShellError::Io(e)) => Err(TaskError::Other(format!("task: {e}"))),
                 }
@@ -710,7 +910,11 @@ impl Executor {
     }
 
     fn output_mode(&self) -> Output {
-        self.opts.output.clone().or_else(|| self.project().root.output.clone()).unwrap_or(Output::Interleaved)
+        self.opts
+            .output
+            .clone()
+            .or_else(|| self.project().root.output.clone())
+            .unwrap_or(Output::Interleaved)
     }
 
     /// The environment commands see: ours, the task's env (OS precedence applied), and
@@ -721,7 +925,9 @@ impl Executor {
             env.insert(k.clone(), v.clone());
         }
         if let Some(shim) = &self.opts.shim_dir {
-            let native_off = env.get("OXTASK_NATIVE").is_some_and(|v| v == "0" || v.eq_ignore_ascii_case("false"));
+            let native_off = env
+                .get("OXTASK_NATIVE")
+                .is_some_and(|v| v == "0" || v.eq_ignore_ascii_case("false"));
             if !native_off {
                 let path = env.get("PATH").cloned().unwrap_or_default();
                 env.insert("PATH".into(), format!("{}:{path}", shim.display()));
@@ -733,7 +939,13 @@ impl Executor {
     /// `if:`/status-style checks: a command whose exit status decides.
     fn condition(&self, cmd: &str, t: &CompiledTask) -> bool {
         let env = self.command_env(t);
-        shell::status(cmd, &t.dir, &env, &self.project().root.set, &self.project().root.shopt)
+        shell::status(
+            cmd,
+            &t.dir,
+            &env,
+            &self.project().root.set,
+            &self.project().root.shopt,
+        )
     }
 
     fn check_preconditions(&self, t: &CompiledTask) -> Result<(), TaskError> {
@@ -748,8 +960,15 @@ impl Executor {
     }
 
     /// Runs `f` with the task's fingerprint (go-task's `.task/` state).
-    fn with_fingerprint<R>(&self, t: &CompiledTask, f: impl FnOnce(&fingerprint::Fingerprint) -> R) -> Result<R, TaskError> {
-        let (sources, generates, method) = self.compiler.fingerprint_inputs(t.task(), &t.vars).map_err(TaskError::from_compile)?;
+    fn with_fingerprint<R>(
+        &self,
+        t: &CompiledTask,
+        f: impl FnOnce(&fingerprint::Fingerprint) -> R,
+    ) -> Result<R, TaskError> {
+        let (sources, generates, method) = self
+            .compiler
+            .fingerprint_inputs(t.task(), &t.vars)
+            .map_err(TaskError::from_compile)?;
         let fp = fingerprint::Fingerprint {
             task: &t.name,
             name: t.display(),
@@ -759,15 +978,19 @@ impl Executor {
             method: &method,
             temp_dir: &self.opts.temp_dir,
             dry: self.opts.dry,
-            use_gitignore: self.compiler.use_gitignore(t.task()),
+            use_gitignore: self.compiler.use_gitignore(&t.entry),
         };
         Ok(f(&fp))
     }
 
     /// go-task's verdict: status commands and sources must all pass; with neither, run.
     fn is_up_to_date(&self, t: &CompiledTask) -> Result<bool, TaskError> {
-        let wrap = |e: fingerprint::FingerprintError| TaskError::Run { task: t.name.clone(), inner: Box::new(TaskError::Other(e.to_string())) };
-        self.with_fingerprint(t, |fp| fp.validate_method())?.map_err(wrap)?;
+        let wrap = |e: fingerprint::FingerprintError| TaskError::Run {
+            task: t.name.clone(),
+            inner: Box::new(TaskError::Other(e.to_string())),
+        };
+        self.with_fingerprint(t, |fp| fp.validate_method())?
+            .map_err(wrap)?;
         let status_ok = if t.status.is_empty() {
             None
         } else {
@@ -776,7 +999,9 @@ impl Executor {
                 if self.condition(s, t) {
                     self.verbose_out(&format!("task: status command {s} exited zero\n"));
                 } else {
-                    self.verbose_out(&format!("task: status command {s} exited non-zero: exit status 1\n"));
+                    self.verbose_out(&format!(
+                        "task: status command {s} exited non-zero: exit status 1\n"
+                    ));
                     ok = false;
                     break;
                 }
@@ -786,7 +1011,10 @@ impl Executor {
         let sources_ok = if t.sources.is_empty() {
             None
         } else {
-            Some(self.with_fingerprint(t, |fp| fp.is_up_to_date())?.map_err(wrap)?)
+            Some(
+                self.with_fingerprint(t, |fp| fp.is_up_to_date())?
+                    .map_err(wrap)?,
+            )
         };
         Ok(fingerprint::combine(status_ok, sources_ok))
     }
@@ -836,7 +1064,10 @@ impl Executor {
     /// `--status`: every named task must be up to date.
     pub fn status(&self, call: &Call) -> Result<(), TaskError> {
         let (entry, _, _) = self.resolve(&call.task)?;
-        let t = self.compiler.compile(&entry, call).map_err(TaskError::from_compile)?;
+        let t = self
+            .compiler
+            .compile(&entry, call)
+            .map_err(TaskError::from_compile)?;
         if !self.is_up_to_date(&t)? {
             return Err(TaskError::NotUpToDate(t.display().to_string()));
         }
@@ -845,7 +1076,14 @@ impl Executor {
 }
 
 fn timeout_error(task: &str, d: Duration) -> TaskError {
-    TaskError::Command { msg: format!("task: [{task}] command timeout exceeded ({})", format_duration(d, "")), code: 124, timeout: true }
+    TaskError::Command {
+        msg: format!(
+            "task: [{task}] command timeout exceeded ({})",
+            format_duration(d, "")
+        ),
+        code: 124,
+        timeout: true,
+    }
 }
 
 fn call_hash(call: &Call) -> String {
@@ -898,13 +1136,17 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         return None;
     }
     while !rest.is_empty() {
-        let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         if num_end == 0 {
             return None;
         }
         let n: f64 = rest[..num_end].parse().ok()?;
         rest = &rest[num_end..];
-        let unit_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let mult = match &rest[..unit_end] {
             "ns" => 1e-9,
             "us" | "µs" => 1e-6,
@@ -993,9 +1235,16 @@ fn levenshtein(a: &str, b: &str) -> usize {
 
 /// Glob relative to `dir` with `**` support; sorted, files only.
 pub fn glob(dir: &Path, pattern: &str) -> Vec<PathBuf> {
-    let full = if Path::new(pattern).is_absolute() { pattern.to_string() } else { format!("{}/{}", dir.display(), pattern) };
+    let full = if Path::new(pattern).is_absolute() {
+        pattern.to_string()
+    } else {
+        format!("{}/{}", dir.display(), pattern)
+    };
     let mut out: Vec<PathBuf> = match ::glob::glob(&full) {
-        Ok(paths) => paths.filter_map(Result::ok).filter(|p| p.is_file()).collect(),
+        Ok(paths) => paths
+            .filter_map(Result::ok)
+            .filter(|p| p.is_file())
+            .collect(),
         Err(_) => vec![],
     };
     out.sort();

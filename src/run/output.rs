@@ -22,7 +22,10 @@ impl Printer {
     /// Colour only when asked (`--color`, no NO_COLOR) and stderr is a terminal.
     pub fn new(color: bool) -> Self {
         use std::io::IsTerminal;
-        Printer { lock: Arc::new(Mutex::new(())), color: color && std::io::stderr().is_terminal() }
+        Printer {
+            lock: Arc::new(Mutex::new(())),
+            color: color && std::io::stderr().is_terminal(),
+        }
     }
 
     /// A `task: …` line in colour when colour is on.
@@ -54,18 +57,26 @@ impl Printer {
     pub fn sink(&self, mode: &Output, t: &CompiledTask, compiler: &Compiler) -> Sink {
         match mode {
             Output::Interleaved => Sink::Inherit,
-            Output::Group { begin, end, error_only } => {
+            Output::Group {
+                begin,
+                end,
+                error_only,
+            } => {
                 let render = |s: &str| {
                     if s.is_empty() {
                         String::new()
                     } else {
-                        compiler.render_with(s, &t.vars).map(|r| format!("{r}\n")).unwrap_or_default()
+                        compiler
+                            .render_with(s, &t.vars)
+                            .map(|r| format!("{r}\n"))
+                            .unwrap_or_default()
                     }
                 };
                 let (b, e, only) = (render(begin), render(end), *error_only);
                 let p = self.clone();
                 Sink::Buffer(Box::new(move |buf, ok| {
-                    if only && ok {
+                    // go-task prints no group for a command that printed nothing.
+                    if (only && ok) || buf.is_empty() {
                         return;
                     }
                     let mut all = b.into_bytes();

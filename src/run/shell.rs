@@ -24,7 +24,11 @@ fn lists_set_options(script: &str) -> bool {
     let b = script.as_bytes();
     ["set -o", "set +o"].iter().any(|pat| {
         script.match_indices(pat).any(|(i, _)| {
-            let before_ok = i == 0 || matches!(b[i - 1], b' ' | b'\t' | b'\n' | b';' | b'(' | b'|' | b'&' | b'{');
+            let before_ok = i == 0
+                || matches!(
+                    b[i - 1],
+                    b' ' | b'\t' | b'\n' | b';' | b'(' | b'|' | b'&' | b'{'
+                );
             let rest = script[i + pat.len()..].trim_start_matches([' ', '\t']);
             before_ok && (rest.is_empty() || rest.starts_with(['|', ';', '\n', ')', '&', '>']))
         })
@@ -98,7 +102,11 @@ pub fn forward_signal(sig: i32) {
 }
 
 fn bash_args(set: &[String], shopt: &[String], script: &str) -> Vec<String> {
-    let mut args = vec!["--noprofile".to_string(), "--norc".to_string(), "-e".to_string()];
+    let mut args = vec![
+        "--noprofile".to_string(),
+        "--norc".to_string(),
+        "-e".to_string(),
+    ];
     for s in set {
         if s.len() == 1 {
             args.push(format!("-{s}"));
@@ -114,7 +122,11 @@ fn bash_args(set: &[String], shopt: &[String], script: &str) -> Vec<String> {
     args.push("-c".into());
     // `set -o` alone lists options; mvdan prints "name\ton". Only scripts that list options
     // get the wrapper, since a `set` function cannot set the script's positional parameters.
-    let set_wrapper = if lists_set_options(script) { SET_LISTING } else { "" };
+    let set_wrapper = if lists_set_options(script) {
+        SET_LISTING
+    } else {
+        ""
+    };
     args.push(format!("{PRELUDE}{set_wrapper}{script}"));
     args
 }
@@ -139,7 +151,11 @@ fn expr(spec: &ShellSpec) -> duct::Expression {
 /// go-task's embedded interpreter runs them: no shell start-up for the commonest no-ops.
 fn trivial(script: &str) -> Option<(i32, Vec<u8>)> {
     let script = script.trim();
-    let plain = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphanumeric() || b"_./,:=@%+-".contains(&b));
+    let plain = |w: &str| {
+        !w.is_empty()
+            && w.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_./,:=@%+-".contains(&b))
+    };
     let mut words = script.split(' ');
     match words.next()? {
         "true" | ":" if script.len() <= 4 && !script.contains(' ') => Some((0, vec![])),
@@ -174,7 +190,11 @@ pub fn run(spec: &ShellSpec, sink: Sink) -> Result<(), ShellError> {
                 }
             }
         }
-        return if code == 0 { Ok(()) } else { Err(ShellError::Exit(code)) };
+        return if code == 0 {
+            Ok(())
+        } else {
+            Err(ShellError::Exit(code))
+        };
     }
     let e = expr(spec);
     let mut readers = vec![];
@@ -281,7 +301,13 @@ fn exit_code(st: &std::process::ExitStatus) -> i32 {
 
 /// Runs a check (`status`, `if`, `preconditions`) and reports success; output discarded
 /// except stderr, as go-task does.
-pub fn status(cmd: &str, dir: &Path, env: &[(String, String)], set: &[String], shopt: &[String]) -> bool {
+pub fn status(
+    cmd: &str,
+    dir: &Path,
+    env: &[(String, String)],
+    set: &[String],
+    shopt: &[String],
+) -> bool {
     duct::cmd("bash", bash_args(set, shopt, cmd))
         .dir(dir)
         .full_env(env.iter().map(|(k, v)| (k.clone(), v.clone())))
@@ -308,8 +334,17 @@ pub fn capture(cmd: &str, dir: &Path, env: &[(String, String)]) -> Result<String
 }
 
 /// Like [`status`], bounded by `limit`: `None` when it ran out of time (and was killed).
-pub fn status_within(cmd: &str, dir: &Path, env: &[(String, String)], set: &[String], shopt: &[String], limit: Option<Duration>) -> Option<bool> {
-    let Some(limit) = limit else { return Some(status(cmd, dir, env, set, shopt)) };
+pub fn status_within(
+    cmd: &str,
+    dir: &Path,
+    env: &[(String, String)],
+    set: &[String],
+    shopt: &[String],
+    limit: Option<Duration>,
+) -> Option<bool> {
+    let Some(limit) = limit else {
+        return Some(status(cmd, dir, env, set, shopt));
+    };
     let h = duct::cmd("bash", bash_args(set, shopt, cmd))
         .dir(dir)
         .full_env(env.iter().map(|(k, v)| (k.clone(), v.clone())))

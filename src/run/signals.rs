@@ -8,10 +8,20 @@ static COUNT: AtomicUsize = AtomicUsize::new(0);
 
 pub fn install(cancelled: Arc<AtomicBool>) {
     std::thread::spawn(move || {
-        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
         rt.block_on(async move {
             use tokio::signal::unix::{signal, SignalKind};
-            let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else { return };
+            let (Ok(mut int), Ok(mut term)) = (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            ) else {
+                return;
+            };
             loop {
                 let sig = tokio::select! {
                     _ = int.recv() => libc::SIGINT,
@@ -24,7 +34,14 @@ pub fn install(cancelled: Arc<AtomicBool>) {
                     std::process::exit(130);
                 }
                 // go-task prints this on stdout.
-                println!("task: Signal received: \"{}\"", if sig == libc::SIGINT { "interrupt" } else { "terminated" });
+                println!(
+                    "task: Signal received: \"{}\"",
+                    if sig == libc::SIGINT {
+                        "interrupt"
+                    } else {
+                        "terminated"
+                    }
+                );
                 super::shell::forward_signal(sig);
             }
         });

@@ -477,7 +477,7 @@ fn visit(
         .compiler
         .fingerprint_inputs(t.task(), &t.vars)
         .map_err(compile_err)?;
-    for f in fingerprint::expand_globs(&t.dir, &specs, exec.compiler.use_gitignore(t.task())) {
+    for f in fingerprint::expand_globs(&t.dir, &specs, exec.compiler.use_gitignore(&t.entry)) {
         let f = crate::taskfile::clean(&fingerprint::glob::abs(&f));
         if let Some(p) = f.parent() {
             out.dirs.insert(p.to_path_buf());

@@ -29,7 +29,11 @@ pub struct Taskfile {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
     Interleaved,
-    Group { begin: String, end: String, error_only: bool },
+    Group {
+        begin: String,
+        end: String,
+        error_only: bool,
+    },
     Prefixed,
 }
 
@@ -65,7 +69,10 @@ pub struct Var {
 
 impl Var {
     pub fn stat(v: Value) -> Var {
-        Var { value: VarValue::Static(v), secret: false }
+        Var {
+            value: VarValue::Static(v),
+            secret: false,
+        }
     }
 }
 
@@ -134,7 +141,11 @@ pub enum For {
     List(Vec<Value>),
     Sources,
     Generates,
-    Var { var: String, split: Option<String>, as_: Option<String> },
+    Var {
+        var: String,
+        split: Option<String>,
+        as_: Option<String>,
+    },
     Matrix(Vec<(String, MatrixRow)>),
 }
 

@@ -14,7 +14,11 @@ pub struct DecodeError {
 type R<T> = Result<T, DecodeError>;
 
 fn err<T>(node: &Node, msg: impl Into<String>) -> R<T> {
-    Err(DecodeError { msg: msg.into(), line: node.line, col: node.col })
+    Err(DecodeError {
+        msg: msg.into(),
+        line: node.line,
+        col: node.col,
+    })
 }
 
 fn type_err<T>(node: &Node, want: &str) -> R<T> {
@@ -34,12 +38,20 @@ fn entries<'a>(node: &'a Node, what: &str) -> R<&'a [(Node, Node)]> {
 }
 
 fn key_str(k: &Node) -> R<&str> {
-    k.as_str().ok_or_else(|| DecodeError { msg: "mapping keys must be strings".into(), line: k.line, col: k.col })
+    k.as_str().ok_or_else(|| DecodeError {
+        msg: "mapping keys must be strings".into(),
+        line: k.line,
+        col: k.col,
+    })
 }
 
 fn string(node: &Node) -> R<String> {
     match &node.kind {
-        NodeKind::Scalar { text, .. } => Ok(if node.is_null() { String::new() } else { text.clone() }),
+        NodeKind::Scalar { text, .. } => Ok(if node.is_null() {
+            String::new()
+        } else {
+            text.clone()
+        }),
         _ => type_err(node, "string"),
     }
 }
@@ -116,7 +128,11 @@ fn output(v: &Node) -> R<Output> {
     match &v.kind {
         NodeKind::Scalar { text, .. } => match text.as_str() {
             "interleaved" | "" => Ok(Output::Interleaved),
-            "group" => Ok(Output::Group { begin: String::new(), end: String::new(), error_only: false }),
+            "group" => Ok(Output::Group {
+                begin: String::new(),
+                end: String::new(),
+                error_only: false,
+            }),
             "prefixed" => Ok(Output::Prefixed),
             other => err(v, format!("output style \"{other}\" is not supported")),
         },
@@ -125,28 +141,43 @@ fn output(v: &Node) -> R<Output> {
             for (k, val) in e {
                 match key_str(k)? {
                     "group" => {
-                        let (mut begin, mut end, mut error_only) = (String::new(), String::new(), false);
+                        let (mut begin, mut end, mut error_only) =
+                            (String::new(), String::new(), false);
                         for (gk, gv) in entries(val, "output group")? {
                             match key_str(gk)? {
                                 "begin" => begin = string(gv)?,
                                 "end" => end = string(gv)?,
                                 "error_only" => error_only = boolean(gv)?,
-                                o => return err(gk, format!("unknown key \"{o}\" in output group")),
+                                o => {
+                                    return err(gk, format!("unknown key \"{o}\" in output group"))
+                                }
                             }
                         }
-                        out = Some(Output::Group { begin, end, error_only });
+                        out = Some(Output::Group {
+                            begin,
+                            end,
+                            error_only,
+                        });
                     }
                     o => return err(k, format!("output style \"{o}\" is not supported")),
                 }
             }
-            out.ok_or_else(|| DecodeError { msg: "output must name a style".into(), line: v.line, col: v.col })
+            out.ok_or_else(|| DecodeError {
+                msg: "output must name a style".into(),
+                line: v.line,
+                col: v.col,
+            })
         }
         _ => type_err(v, "ast.Output"),
     }
 }
 
 fn include(v: &Node) -> R<Include> {
-    let mut inc = Include { line: v.line, col: v.col, ..Default::default() };
+    let mut inc = Include {
+        line: v.line,
+        col: v.col,
+        ..Default::default()
+    };
     match &v.kind {
         NodeKind::Scalar { .. } => inc.taskfile = string(v)?,
         NodeKind::Map(e) => {
@@ -202,18 +233,28 @@ fn var(v: &Node) -> R<Var> {
                 }
             }
         }
-        return Ok(Var { value: value.unwrap_or(VarValue::Static(Value::Nil)), secret });
+        return Ok(Var {
+            value: value.unwrap_or(VarValue::Static(Value::Nil)),
+            secret,
+        });
     }
     Ok(Var::stat(v.to_value()))
 }
 
 fn task(v: &Node) -> R<Task> {
-    let mut t = Task { line: v.line, col: v.col, ..Default::default() };
+    let mut t = Task {
+        line: v.line,
+        col: v.col,
+        ..Default::default()
+    };
     match &v.kind {
         // Short forms: a single command, or a list of commands.
         NodeKind::Scalar { .. } => {
             if !v.is_null() {
-                t.cmds = vec![Cmd { cmd: Some(string(v)?), ..Default::default() }];
+                t.cmds = vec![Cmd {
+                    cmd: Some(string(v)?),
+                    ..Default::default()
+                }];
             }
             return Ok(t);
         }
@@ -288,11 +329,17 @@ fn globs(v: &Node) -> R<Vec<Glob>> {
     let mut out = vec![];
     for it in items {
         match &it.kind {
-            NodeKind::Scalar { .. } => out.push(Glob { pattern: string(it)?, exclude: false }),
+            NodeKind::Scalar { .. } => out.push(Glob {
+                pattern: string(it)?,
+                exclude: false,
+            }),
             NodeKind::Map(e) => {
                 for (k, val) in e {
                     match key_str(k)? {
-                        "exclude" => out.push(Glob { pattern: string(val)?, exclude: true }),
+                        "exclude" => out.push(Glob {
+                            pattern: string(val)?,
+                            exclude: true,
+                        }),
                         o => return err(k, format!("unknown key \"{o}\" in glob")),
                     }
                 }
@@ -304,13 +351,21 @@ fn globs(v: &Node) -> R<Vec<Glob>> {
 }
 
 fn preconditions(v: &Node) -> R<Vec<Precondition>> {
-    let NodeKind::Seq(items) = &v.kind else { return type_err(v, "[]*ast.Precondition") };
+    let NodeKind::Seq(items) = &v.kind else {
+        return type_err(v, "[]*ast.Precondition");
+    };
     let mut out = vec![];
     for it in items {
         match &it.kind {
-            NodeKind::Scalar { .. } => out.push(Precondition { sh: string(it)?, msg: None }),
+            NodeKind::Scalar { .. } => out.push(Precondition {
+                sh: string(it)?,
+                msg: None,
+            }),
             NodeKind::Map(e) => {
-                let mut p = Precondition { sh: String::new(), msg: None };
+                let mut p = Precondition {
+                    sh: String::new(),
+                    msg: None,
+                };
                 for (k, val) in e {
                     match key_str(k)? {
                         "sh" => p.sh = string(val)?,
@@ -331,12 +386,20 @@ fn requires(v: &Node) -> R<Vec<Require>> {
     for (k, val) in entries(v, "ast.Requires")? {
         match key_str(k)? {
             "vars" => {
-                let NodeKind::Seq(items) = &val.kind else { return type_err(val, "[]*ast.VarsWithValidation") };
+                let NodeKind::Seq(items) = &val.kind else {
+                    return type_err(val, "[]*ast.VarsWithValidation");
+                };
                 for it in items {
                     match &it.kind {
-                        NodeKind::Scalar { .. } => out.push(Require { name: string(it)?, enum_: None }),
+                        NodeKind::Scalar { .. } => out.push(Require {
+                            name: string(it)?,
+                            enum_: None,
+                        }),
                         NodeKind::Map(e) => {
-                            let mut r = Require { name: String::new(), enum_: None };
+                            let mut r = Require {
+                                name: String::new(),
+                                enum_: None,
+                            };
                             for (rk, rv) in e {
                                 match key_str(rk)? {
                                     "name" => r.name = string(rv)?,
@@ -348,7 +411,14 @@ fn requires(v: &Node) -> R<Vec<Require>> {
                                                 for (ek, ev) in em {
                                                     match key_str(ek)? {
                                                         "ref" => refv = Some(string(ev)?),
-                                                        o => return err(ek, format!("unknown key \"{o}\" in enum")),
+                                                        o => {
+                                                            return err(
+                                                                ek,
+                                                                format!(
+                                                                    "unknown key \"{o}\" in enum"
+                                                                ),
+                                                            )
+                                                        }
                                                     }
                                                 }
                                                 EnumSpec::Ref(refv.unwrap_or_default())
@@ -356,7 +426,9 @@ fn requires(v: &Node) -> R<Vec<Require>> {
                                             _ => return type_err(rv, "enum"),
                                         })
                                     }
-                                    o => return err(rk, format!("unknown key \"{o}\" in requires")),
+                                    o => {
+                                        return err(rk, format!("unknown key \"{o}\" in requires"))
+                                    }
                                 }
                             }
                             out.push(r);
@@ -390,7 +462,9 @@ fn for_(v: &Node) -> R<For> {
                         let mut rows = vec![];
                         for (mk, mv) in entries(val, "matrix")? {
                             let row = match &mv.kind {
-                                NodeKind::Seq(items) => MatrixRow::List(items.iter().map(Node::to_value).collect()),
+                                NodeKind::Seq(items) => {
+                                    MatrixRow::List(items.iter().map(Node::to_value).collect())
+                                }
                                 NodeKind::Map(me) => {
                                     let mut r = None;
                                     for (rk, rv) in me {
@@ -458,12 +532,19 @@ fn cmd(v: &Node) -> R<Cmd> {
             "for" => c.for_ = Some(for_(val)?),
             "defer" => {
                 let inner = match &val.kind {
-                    NodeKind::Scalar { .. } => Cmd { cmd: Some(string(val)?), ..Default::default() },
+                    NodeKind::Scalar { .. } => Cmd {
+                        cmd: Some(string(val)?),
+                        ..Default::default()
+                    },
                     NodeKind::Map(_) => cmd(val)?,
                     _ => return type_err(val, "defer"),
                 };
                 let keep_silent = c.silent;
-                c = Cmd { defer: true, silent: keep_silent || inner.silent, ..inner };
+                c = Cmd {
+                    defer: true,
+                    silent: keep_silent || inner.silent,
+                    ..inner
+                };
             }
             o => return err(k, format!("unknown key \"{o}\" in command")),
         }
@@ -498,7 +579,12 @@ fn dep(v: &Node) -> R<Dep> {
 
 fn drop_nil_entries(v: Value) -> Value {
     match v {
-        Value::Map(m) => Value::Map(m.into_iter().filter(|(_, x)| *x != Value::Nil).map(|(k, x)| (k, drop_nil_entries(x))).collect()),
+        Value::Map(m) => Value::Map(
+            m.into_iter()
+                .filter(|(_, x)| *x != Value::Nil)
+                .map(|(k, x)| (k, drop_nil_entries(x)))
+                .collect(),
+        ),
         Value::List(l) => Value::List(l.into_iter().map(drop_nil_entries).collect()),
         other => other,
     }

@@ -46,7 +46,11 @@ pub enum LoadError {
     #[error("Found multiple tasks ({0}) included by \"{1}\"\"")]
     FlattenClash(String, String),
     #[error("The checksum of the Taskfile at \"{file}\" does not match!\ngot: \"{got}\"\nwant: \"{want}\"")]
-    ChecksumMismatch { file: String, got: String, want: String },
+    ChecksumMismatch {
+        file: String,
+        got: String,
+        want: String,
+    },
     #[error("{0}")]
     Dotenv(String),
     #[error("{0}")]
@@ -90,7 +94,13 @@ pub struct DecodeReport {
 impl std::fmt::Display for DecodeReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "err:  {}", self.err.msg)?;
-        writeln!(f, "file: {}:{}:{}", self.file.display(), self.err.line, self.err.col)?;
+        writeln!(
+            f,
+            "file: {}:{}:{}",
+            self.file.display(),
+            self.err.line,
+            self.err.col
+        )?;
         let lines: Vec<&str> = self.source.lines().collect();
         let first = self.err.line.saturating_sub(2).max(1);
         let last = (self.err.line + 2).min(lines.len());
@@ -123,13 +133,18 @@ fn highlight_yaml_line(line: &str) -> String {
         out.push_str(&format!("{PUNCT}-{RESET}{PUNCT} {RESET}"));
         rest = item;
     }
-    let key_end = rest.find(": ").or_else(|| rest.strip_suffix(':').map(|k| k.len()));
+    let key_end = rest
+        .find(": ")
+        .or_else(|| rest.strip_suffix(':').map(|k| k.len()));
     match key_end {
         Some(k) if !rest.starts_with('#') => {
             let after = &rest[k + 1..];
             let value = after.trim_start();
             let gap = &after[..after.len() - value.len()];
-            out.push_str(&format!("{KEY}{}{RESET}{PUNCT}:{RESET}{PUNCT}{gap}{RESET}", &rest[..k]));
+            out.push_str(&format!(
+                "{KEY}{}{RESET}{PUNCT}:{RESET}{PUNCT}{gap}{RESET}",
+                &rest[..k]
+            ));
             if !value.is_empty() {
                 out.push_str(&format!("{VALUE}{value}{RESET}{PUNCT}{RESET}"));
             }
@@ -153,6 +168,8 @@ pub struct Origin {
     /// Global vars of the included Taskfile (and of intermediate ones).
     pub taskfile_vars: Vec<Vars>,
     pub taskfile_env: Vec<Vars>,
+    /// The included file's own `use_gitignore:` (its tasks follow it, not the root's).
+    pub use_gitignore: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -184,7 +201,11 @@ impl Project {
 /// Finds the Taskfile: an explicit `-t` file or dir, else the eight names walking up from `dir`.
 pub fn find(dir: &Path, explicit: Option<&Path>) -> Result<PathBuf, LoadError> {
     if let Some(p) = explicit {
-        let p = if p.is_absolute() { p.to_path_buf() } else { dir.join(p) };
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            dir.join(p)
+        };
         if p.is_dir() {
             return first_in(&p).ok_or_else(|| LoadError::NotFound(p.display().to_string()));
         }
@@ -204,21 +225,33 @@ pub fn find(dir: &Path, explicit: Option<&Path>) -> Result<PathBuf, LoadError> {
 }
 
 fn first_in(dir: &Path) -> Option<PathBuf> {
-    TASKFILE_NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file())
+    TASKFILE_NAMES
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
 }
 
 /// Reads and decodes one file, checking the schema version.
 pub fn read(path: &Path, shown: &str) -> Result<Taskfile, LoadError> {
-    let src = std::fs::read_to_string(path).map_err(|e| LoadError::Other(format!("{}: {e}", path.display())))?;
+    let src = std::fs::read_to_string(path)
+        .map_err(|e| LoadError::Other(format!("{}: {e}", path.display())))?;
     parse(&src, path, shown)
 }
 
 /// Decodes a Taskfile's text; `path` is its location (a URL for remote files).
 pub fn parse(src: &str, path: &Path, shown: &str) -> Result<Taskfile, LoadError> {
     let src = src.strip_prefix('\u{feff}').unwrap_or(src);
-    let node = yaml::parse(src).map_err(|err| LoadError::Yaml { file: shown.to_string(), err })?;
-    let mut tf = decode::taskfile(&node)
-        .map_err(|err| LoadError::Decode(DecodeReport { file: path.to_path_buf(), err, source: src.to_string() }))?;
+    let node = yaml::parse(src).map_err(|err| LoadError::Yaml {
+        file: shown.to_string(),
+        err,
+    })?;
+    let mut tf = decode::taskfile(&node).map_err(|err| {
+        LoadError::Decode(DecodeReport {
+            file: path.to_path_buf(),
+            err,
+            source: src.to_string(),
+        })
+    })?;
     let abs = path.display().to_string();
     if tf.version.is_empty() {
         return Err(LoadError::MissingVersion(abs));
@@ -227,8 +260,15 @@ pub fn parse(src: &str, path: &Path, shown: &str) -> Result<Taskfile, LoadError>
     match major.parse::<u64>() {
         Ok(m) if m >= 3 => {}
         _ => {
-            let v = if tf.version.contains('.') { tf.version.clone() } else { format!("{}.0.0", tf.version) };
-            return Err(LoadError::OldVersion { file: abs, version: v });
+            let v = if tf.version.contains('.') {
+                tf.version.clone()
+            } else {
+                format!("{}.0.0", tf.version)
+            };
+            return Err(LoadError::OldVersion {
+                file: abs,
+                version: v,
+            });
         }
     }
     tf.path = path.to_path_buf();
@@ -236,7 +276,10 @@ pub fn parse(src: &str, path: &Path, shown: &str) -> Result<Taskfile, LoadError>
 }
 
 /// Loads the entrypoint and all of its includes.
-pub fn load(entrypoint: &Path, resolve_include: &dyn Fn(&str, &Taskfile) -> String) -> Result<Project, LoadError> {
+pub fn load(
+    entrypoint: &Path,
+    resolve_include: &dyn Fn(&str, &Taskfile) -> String,
+) -> Result<Project, LoadError> {
     load_with(entrypoint, resolve_include, None, None)
 }
 
@@ -248,21 +291,53 @@ pub fn load_with(
     remote: Option<&remote::Remote>,
     remote_dir: Option<&Path>,
 ) -> Result<Project, LoadError> {
-    let shown = entrypoint.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let shown = entrypoint
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let ep = entrypoint.to_string_lossy();
     let (root, root_dir) = match remote {
         Some(r) if remote::is_remote(&ep) => {
             let f = r.fetch(&ep, None)?;
-            let tf = parse(&String::from_utf8_lossy(&f.content), Path::new(&f.location), &f.location)?;
-            (tf, remote_dir.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")))
+            let tf = parse(
+                &String::from_utf8_lossy(&f.content),
+                Path::new(&f.location),
+                &f.location,
+            )?;
+            (
+                tf,
+                remote_dir
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| PathBuf::from(".")),
+            )
         }
-        _ => (read(entrypoint, &shown)?, entrypoint.parent().unwrap_or(Path::new("/")).to_path_buf()),
+        _ => (
+            read(entrypoint, &shown)?,
+            entrypoint.parent().unwrap_or(Path::new("/")).to_path_buf(),
+        ),
     };
-    let mut project =
-        Project { root_dir: root_dir.clone(), entrypoint: entrypoint.to_path_buf(), tasks: IndexMap::new(), namespaces: vec![], root };
-    let origin = Arc::new(Origin { taskfile: entrypoint.to_path_buf(), ..Default::default() });
+    let mut project = Project {
+        root_dir: root_dir.clone(),
+        entrypoint: entrypoint.to_path_buf(),
+        tasks: IndexMap::new(),
+        namespaces: vec![],
+        root,
+    };
+    let origin = Arc::new(Origin {
+        taskfile: entrypoint.to_path_buf(),
+        ..Default::default()
+    });
     let root = project.root.clone();
-    merge(&mut project, &root, origin, false, &[], &mut vec![entrypoint.to_path_buf()], resolve_include, remote)?;
+    merge(
+        &mut project,
+        &root,
+        origin,
+        false,
+        &[],
+        &mut vec![entrypoint.to_path_buf()],
+        resolve_include,
+        remote,
+    )?;
     Ok(project)
 }
 
@@ -277,7 +352,13 @@ fn merge(
     resolve: &dyn Fn(&str, &Taskfile) -> String,
     remote: Option<&remote::Remote>,
 ) -> Result<(), LoadError> {
-    let prefix = |name: &str| if origin.namespace.is_empty() { name.to_string() } else { format!("{}:{name}", origin.namespace) };
+    let prefix = |name: &str| {
+        if origin.namespace.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}:{name}", origin.namespace)
+        }
+    };
     for (name, task) in &tf.tasks {
         let full = prefix(name);
         let mut task = task.clone();
@@ -303,22 +384,45 @@ fn merge(
         }
         let mut aliases: Vec<String> = task.aliases.iter().map(|a| prefix(a)).collect();
         for nsa in ns_aliases {
-            let ns_parent = origin.namespace.rsplit_once(':').map(|(p, _)| format!("{p}:")).unwrap_or_default();
+            let ns_parent = origin
+                .namespace
+                .rsplit_once(':')
+                .map(|(p, _)| format!("{p}:"))
+                .unwrap_or_default();
             aliases.push(format!("{ns_parent}{nsa}:{name}"));
             for a in &task.aliases {
                 aliases.push(format!("{ns_parent}{nsa}:{a}"));
             }
         }
         if project.tasks.contains_key(&full) {
-            return Err(LoadError::FlattenClash(full, origin.taskfile.display().to_string()));
+            return Err(LoadError::FlattenClash(
+                full,
+                origin.taskfile.display().to_string(),
+            ));
         }
-        project.tasks.insert(full.clone(), TaskEntry { name: full, task, origin: origin.clone(), aliases });
+        project.tasks.insert(
+            full.clone(),
+            TaskEntry {
+                name: full,
+                task,
+                origin: origin.clone(),
+                aliases,
+            },
+        );
     }
     let parent_url = origin.taskfile.to_str().filter(|t| remote::is_remote(t));
     // A remote file's `dir:` entries are relative to the root's dir (it has no local dir).
     let base_dir = match parent_url {
-        Some(_) => origin.dir.as_ref().map(PathBuf::from).unwrap_or_else(|| project.root_dir.clone()),
-        None => origin.taskfile.parent().unwrap_or(Path::new("/")).to_path_buf(),
+        Some(_) => origin
+            .dir
+            .as_ref()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| project.root_dir.clone()),
+        None => origin
+            .taskfile
+            .parent()
+            .unwrap_or(Path::new("/"))
+            .to_path_buf(),
     };
     for (ns, inc) in &tf.includes {
         let path_str = resolve(&inc.taskfile, tf);
@@ -339,7 +443,10 @@ fn merge(
             let location = PathBuf::from(remote::redact(url));
             if stack.contains(&location) {
                 let from = stack.last().cloned().unwrap_or_default();
-                return Err(LoadError::IncludeCycle(from.display().to_string(), location.display().to_string()));
+                return Err(LoadError::IncludeCycle(
+                    from.display().to_string(),
+                    location.display().to_string(),
+                ));
             }
             let f = r.fetch(url, inc.checksum.as_deref())?;
             let child = parse(&String::from_utf8_lossy(&f.content), &location, &f.location)?;
@@ -352,7 +459,13 @@ fn merge(
             if !path.is_absolute() {
                 path = base_dir.join(path);
             }
-            let file = if path.is_dir() { first_in(&path) } else if path.is_file() { Some(path.clone()) } else { None };
+            let file = if path.is_dir() {
+                first_in(&path)
+            } else if path.is_file() {
+                Some(path.clone())
+            } else {
+                None
+            };
             let Some(file) = file else {
                 if inc.optional {
                     continue;
@@ -362,15 +475,23 @@ fn merge(
             let file = clean(&file);
             if let Some(pos) = stack.iter().position(|p| p == &file) {
                 let next = stack.get(pos + 1).unwrap_or(&file);
-                return Err(LoadError::IncludeCycle(file.display().to_string(), next.display().to_string()));
+                return Err(LoadError::IncludeCycle(
+                    file.display().to_string(),
+                    next.display().to_string(),
+                ));
             }
             if let Some(want) = &inc.checksum {
                 // A pinned include must be exactly the file that was reviewed.
                 use sha2::Digest;
-                let bytes = std::fs::read(&file).map_err(|e| LoadError::Other(format!("{}: {e}", file.display())))?;
+                let bytes = std::fs::read(&file)
+                    .map_err(|e| LoadError::Other(format!("{}: {e}", file.display())))?;
                 let got = hex::encode(sha2::Sha256::digest(&bytes));
                 if &got != want {
-                    return Err(LoadError::ChecksumMismatch { file: file.display().to_string(), got, want: want.clone() });
+                    return Err(LoadError::ChecksumMismatch {
+                        file: file.display().to_string(),
+                        got,
+                        want: want.clone(),
+                    });
                 }
             }
             let child = read(&file, &inc.taskfile)?;
@@ -389,7 +510,11 @@ fn merge(
         let dir = match &inc_dir_str {
             Some(d) => {
                 let p = Path::new(d);
-                Some(if p.is_absolute() { d.clone() } else { clean(&base_dir.join(p)).display().to_string() })
+                Some(if p.is_absolute() {
+                    d.clone()
+                } else {
+                    clean(&base_dir.join(p)).display().to_string()
+                })
             }
             None => origin.dir.clone(),
         };
@@ -399,24 +524,60 @@ fn merge(
         taskfile_vars.push(child.vars.clone());
         let mut taskfile_env = origin.taskfile_env.clone();
         taskfile_env.push(child.env.clone());
-        let child_origin =
-            Arc::new(Origin { namespace: namespace.clone(), taskfile: file.clone(), dir, include_vars, taskfile_vars, taskfile_env });
+        let child_origin = Arc::new(Origin {
+            namespace: namespace.clone(),
+            taskfile: file.clone(),
+            dir,
+            include_vars,
+            taskfile_vars,
+            taskfile_env,
+            use_gitignore: Some(child.use_gitignore),
+        });
         let mut filtered = child.clone();
         for ex in &inc.excludes {
             filtered.tasks.shift_remove(ex);
         }
         if !inc.flatten {
-            project.namespaces.push((namespace.clone(), inc.aliases.clone()));
+            project
+                .namespaces
+                .push((namespace.clone(), inc.aliases.clone()));
         }
         stack.push(file.clone());
-        let aliases: Vec<String> = if inc.flatten { vec![] } else { inc.aliases.clone() };
-        let mut sub = Project { root: Taskfile::default(), root_dir: project.root_dir.clone(), entrypoint: project.entrypoint.clone(), tasks: IndexMap::new(), namespaces: vec![] };
-        merge(&mut sub, &filtered, child_origin, internal || inc.internal, &aliases, stack, resolve, remote)?;
+        let aliases: Vec<String> = if inc.flatten {
+            vec![]
+        } else {
+            inc.aliases.clone()
+        };
+        let mut sub = Project {
+            root: Taskfile::default(),
+            root_dir: project.root_dir.clone(),
+            entrypoint: project.entrypoint.clone(),
+            tasks: IndexMap::new(),
+            namespaces: vec![],
+        };
+        merge(
+            &mut sub,
+            &filtered,
+            child_origin,
+            internal || inc.internal,
+            &aliases,
+            stack,
+            resolve,
+            remote,
+        )?;
         stack.pop();
         for (name, entry) in sub.tasks {
             // Excludes name tasks relative to the include (`task`, `ns:task`, `ns:*`).
-            let rel = if inc.flatten { name.as_str() } else { name.strip_prefix(&format!("{namespace}:")).unwrap_or(&name) };
-            if inc.excludes.iter().any(|e| e == rel || e.strip_suffix(":*").is_some_and(|p| rel.starts_with(&format!("{p}:")))) {
+            let rel = if inc.flatten {
+                name.as_str()
+            } else {
+                name.strip_prefix(&format!("{namespace}:")).unwrap_or(&name)
+            };
+            if inc.excludes.iter().any(|e| {
+                e == rel
+                    || e.strip_suffix(":*")
+                        .is_some_and(|p| rel.starts_with(&format!("{p}:")))
+            }) {
                 continue;
             }
             if project.tasks.contains_key(&name) {

@@ -18,7 +18,11 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeKind {
     /// A scalar; `plain` is false for quoted and block scalars (they are always strings).
-    Scalar { text: String, plain: bool, tag: Option<String> },
+    Scalar {
+        text: String,
+        plain: bool,
+        tag: Option<String>,
+    },
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
 }
@@ -43,7 +47,11 @@ pub fn parse(src: &str) -> Result<Node, YamlError> {
                 (true, Some((open, _))) => open.line.saturating_sub(1),
                 _ => e.marker().line(),
             };
-            YamlError { line, col: e.marker().col() + 1, msg }
+            YamlError {
+                line,
+                col: e.marker().col() + 1,
+                msg,
+            }
         })?;
         let (line, col) = (span.start.line(), span.start.col() + 1);
         match ev {
@@ -52,7 +60,11 @@ pub fn parse(src: &str) -> Result<Node, YamlError> {
         }
     }
     Ok(builder.root.unwrap_or(Node {
-        kind: NodeKind::Scalar { text: String::new(), plain: true, tag: None },
+        kind: NodeKind::Scalar {
+            text: String::new(),
+            plain: true,
+            tag: None,
+        },
         line: 1,
         col: 1,
     }))
@@ -104,10 +116,24 @@ impl Builder {
                 self.push(node)?;
             }
             Event::SequenceStart(anchor, _) => {
-                self.stack.push((Node { kind: NodeKind::Seq(vec![]), line, col }, anchor));
+                self.stack.push((
+                    Node {
+                        kind: NodeKind::Seq(vec![]),
+                        line,
+                        col,
+                    },
+                    anchor,
+                ));
             }
             Event::MappingStart(anchor, _) => {
-                self.stack.push((Node { kind: NodeKind::Map(vec![]), line, col }, anchor));
+                self.stack.push((
+                    Node {
+                        kind: NodeKind::Map(vec![]),
+                        line,
+                        col,
+                    },
+                    anchor,
+                ));
                 self.pending_key.push(None);
             }
             Event::SequenceEnd => {
@@ -138,8 +164,20 @@ impl Builder {
                     self.root = Some(node);
                 }
             }
-            Some((Node { kind: NodeKind::Seq(items), .. }, _)) => items.push(node),
-            Some((Node { kind: NodeKind::Map(entries), .. }, _)) => {
+            Some((
+                Node {
+                    kind: NodeKind::Seq(items),
+                    ..
+                },
+                _,
+            )) => items.push(node),
+            Some((
+                Node {
+                    kind: NodeKind::Map(entries),
+                    ..
+                },
+                _,
+            )) => {
                 let slot = self.pending_key.last_mut().expect("map has key slot");
                 match slot.take() {
                     None => *slot = Some(node),
@@ -151,7 +189,11 @@ impl Builder {
                                     col: key.col,
                                     msg: format!(
                                         "mapping key \"{k}\" already defined at line {}",
-                                        entries.iter().find(|(ek, _)| ek.as_str() == Some(k)).map(|e| e.0.line).unwrap_or(0)
+                                        entries
+                                            .iter()
+                                            .find(|(ek, _)| ek.as_str() == Some(k))
+                                            .map(|e| e.0.line)
+                                            .unwrap_or(0)
                                     ),
                                 });
                             }
@@ -169,7 +211,9 @@ impl Builder {
 /// Applies YAML merge keys: entries from `<<: *a` or `<<: [*a, *b]` fill in keys the
 /// mapping does not set itself (explicit keys win, earlier merge sources win).
 fn resolve_merge(node: &mut Node) -> Result<(), YamlError> {
-    let NodeKind::Map(entries) = &mut node.kind else { return Ok(()) };
+    let NodeKind::Map(entries) = &mut node.kind else {
+        return Ok(());
+    };
     if !entries.iter().any(|(k, _)| k.is_merge_key()) {
         return Ok(());
     }
@@ -191,7 +235,8 @@ fn resolve_merge(node: &mut Node) -> Result<(), YamlError> {
                             return Err(YamlError {
                                 line: it.line,
                                 col: it.col,
-                                msg: "map merge requires map or sequence of maps as the value".into(),
+                                msg: "map merge requires map or sequence of maps as the value"
+                                    .into(),
                             })
                         }
                     }
@@ -267,7 +312,11 @@ impl Node {
                 let keys: Vec<Value> = entries.iter().map(|(k, _)| k.to_value()).collect();
                 // Any non-string key makes go-yaml decode a map[interface{}]interface{}.
                 if keys.iter().any(|k| !matches!(k, Value::Str(_))) {
-                    return Value::AnyMap(keys.into_iter().zip(entries.iter().map(|(_, v)| v.to_value())).collect());
+                    return Value::AnyMap(
+                        keys.into_iter()
+                            .zip(entries.iter().map(|(_, v)| v.to_value()))
+                            .collect(),
+                    );
                 }
                 let mut m = Map::new();
                 for (k, (_, v)) in keys.into_iter().zip(entries) {
@@ -283,7 +332,10 @@ impl Node {
 
 /// go-yaml v3's resolution of a scalar (YAML 1.2 core schema plus its extras).
 pub fn scalar_value(text: &str, plain: bool, tag: Option<&str>) -> Value {
-    match tag.map(|t| t.trim_start_matches("tag:yaml.org,2002:").trim_start_matches("!!")) {
+    match tag.map(|t| {
+        t.trim_start_matches("tag:yaml.org,2002:")
+            .trim_start_matches("!!")
+    }) {
         Some("str") => return Value::Str(text.to_string()),
         Some("float") => {
             if let Some(f) = match scalar_value(text, true, None) {
@@ -305,7 +357,9 @@ pub fn scalar_value(text: &str, plain: bool, tag: Option<&str>) -> Value {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Nil,
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY)
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
         _ => {}
@@ -352,7 +406,9 @@ fn parse_int(text: &str) -> Option<Value> {
     let mag = u128::from_str_radix(&digits, radix).ok();
     match mag {
         Some(m) if !neg && m <= i64::MAX as u128 => Some(Value::Int(m as i64)),
-        Some(m) if neg && m <= (i64::MAX as u128) + 1 => Some(Value::Int((m as i128).wrapping_neg() as i64)),
+        Some(m) if neg && m <= (i64::MAX as u128) + 1 => {
+            Some(Value::Int((m as i128).wrapping_neg() as i64))
+        }
         Some(m) if !neg && m <= u64::MAX as u128 => Some(Value::Uint(m as u64)),
         _ if radix == 10 => text.replace('_', "").parse::<f64>().ok().map(Value::Float),
         _ => None,
@@ -421,14 +477,19 @@ mod tests {
         assert_eq!(scalar_value("1.0", true, None), Value::Float(1.0));
         assert_eq!(scalar_value("1e6", true, None), Value::Float(1e6));
         assert_eq!(scalar_value("'3'", false, None), Value::str("'3'"));
-        assert_eq!(scalar_value("18446744073709551615", true, None), Value::Uint(u64::MAX));
+        assert_eq!(
+            scalar_value("18446744073709551615", true, None),
+            Value::Uint(u64::MAX)
+        );
     }
 
     #[test]
     fn positions_are_one_based() {
         let n = parse("a:\n  b: 1\n").unwrap();
         let NodeKind::Map(e) = &n.kind else { panic!() };
-        let NodeKind::Map(inner) = &e[0].1.kind else { panic!() };
+        let NodeKind::Map(inner) = &e[0].1.kind else {
+            panic!()
+        };
         assert_eq!((inner[0].0.line, inner[0].0.col), (2, 3));
     }
 

@@ -87,7 +87,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
             1
         }
         Err(Failure::Load(e)) => {
-            if let LoadError::Dotenv(msg) = &e {
+            if let LoadError::Dotenv(msg) | LoadError::Panic(msg) = &e {
                 // go-task prints dotenv errors bare, without `task: `.
                 eprint(&format!("{msg}\n"));
             } else if e.is_report() {

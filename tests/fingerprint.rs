@@ -28,7 +28,9 @@ fn copy_tree(from: &Path, to: &Path) {
     for e in fs::read_dir(from).unwrap() {
         let e = e.unwrap();
         let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
+        if e.file_type().unwrap().is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(e.path()).unwrap(), &dst).unwrap();
+        } else if e.file_type().unwrap().is_dir() {
             copy_tree(&e.path(), &dst);
         } else {
             fs::write(&dst, fs::read(e.path()).unwrap()).unwrap();
@@ -244,12 +246,12 @@ fn corpus_globstar_sources() {
 
 #[test]
 fn corpus_symlinked_directories_are_followed() {
-    // The corpus stores src/shared as a plain file holding the link target.
+    // src/shared is a symlink to ../shared in the corpus copy.
     let (_t, root) = fixture("evaluate_symlinks");
-    let link = root.join("src/shared");
-    let target = fs::read_to_string(&link).unwrap();
-    fs::remove_file(&link).unwrap();
-    std::os::unix::fs::symlink(target.trim(), &link).unwrap();
+    assert!(fs::symlink_metadata(root.join("src/shared"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
     let task = Task::new("default", &root, vec![inc("src/**/*")]);
     let (_, h) = task.check_and_hash();
     assert_eq!(

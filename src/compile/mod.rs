@@ -117,6 +117,9 @@ pub enum CompiledCmd {
         cmd: String,
         /// The command with secret values masked, for the echo line.
         shown: String,
+        /// The echo line's exact bytes when the command is not valid UTF-8 (Go strings
+        /// are bytes: `trunc` can cut a character).
+        shown_raw: Option<Vec<u8>>,
         silent: bool,
         ignore_error: bool,
         defer: bool,
@@ -617,10 +620,12 @@ impl Compiler {
                         .map(|(k, v)| (v, Some(Value::Str(k))))
                         .collect(),
                     Value::Nil => vec![],
-                    other => return Err(CompileError::Other(format!(
+                    other => {
+                        return Err(CompileError::Other(format!(
                         "task: loop var must be a delimiter-separated string, list or map, got {}",
                         template::go_format(&other)
-                    ))),
+                    )))
+                    }
                 }
             }
             For::Sources | For::Generates => {
@@ -731,10 +736,17 @@ impl Compiler {
                 });
             } else if let Some(cmd) = &c.cmd {
                 // Deferred commands are templated when they run (EXIT_CODE is known then).
+                let mut shown_raw = None;
                 let (rendered, shown) = if c.defer {
                     (String::new(), String::new())
                 } else {
                     let rendered = self.render(cmd, &v)?;
+                    if rendered.contains('\u{fffd}') && !masked_differs(vars, masked) {
+                        let raw = template::render_bytes(cmd, &v)?;
+                        if std::str::from_utf8(&raw).is_err() {
+                            shown_raw = Some(raw);
+                        }
+                    }
                     let shown = if masked_differs(vars, masked) {
                         self.render(cmd, &mv)?
                     } else {
@@ -743,6 +755,7 @@ impl Compiler {
                     (rendered, shown)
                 };
                 out.push(CompiledCmd::Shell {
+                    shown_raw,
                     cmd: rendered,
                     shown,
                     silent: c.silent,

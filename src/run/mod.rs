@@ -652,6 +652,7 @@ impl Executor {
                 Ok((cmd, shown)) => CompiledCmd::Shell {
                     cmd,
                     shown,
+                    shown_raw: None,
                     silent: *silent,
                     ignore_error: *ignore_error,
                     defer: false,
@@ -785,6 +786,7 @@ impl Executor {
             CompiledCmd::Shell {
                 cmd,
                 shown,
+                shown_raw,
                 silent,
                 ignore_error,
                 set,
@@ -824,10 +826,18 @@ impl Executor {
                     || call.silent
                     || self.project().root.silent;
                 if (!quiet || self.opts.verbose) && !cmd.is_empty() {
-                    self.printer.log_color(
-                        output::GREEN,
-                        &format!("task: [{}] {}\n", t.display(), shown),
-                    );
+                    match shown_raw {
+                        Some(raw) => {
+                            let mut line = format!("task: [{}] ", t.display()).into_bytes();
+                            line.extend_from_slice(raw);
+                            line.push(b'\n');
+                            self.printer.log_bytes(&line);
+                        }
+                        None => self.printer.log_color(
+                            output::GREEN,
+                            &format!("task: [{}] {}\n", t.display(), shown),
+                        ),
+                    }
                 }
                 if self.opts.dry || cmd.is_empty() {
                     return Ok(());

@@ -46,6 +46,13 @@ impl Printer {
         let _ = e.flush();
     }
 
+    pub fn log_bytes(&self, msg: &[u8]) {
+        let _g = self.lock.lock().unwrap();
+        let mut e = std::io::stderr().lock();
+        let _ = e.write_all(msg);
+        let _ = e.flush();
+    }
+
     pub fn out(&self, msg: &[u8]) {
         let _g = self.lock.lock().unwrap();
         let mut o = std::io::stdout().lock();

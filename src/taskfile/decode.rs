@@ -238,7 +238,31 @@ fn var(v: &Node) -> R<Var> {
             secret,
         });
     }
+    if holds_timestamp(v) {
+        // go-task cannot store a YAML timestamp in a var: it panics (exit 2). Same outcome,
+        // without the crash.
+        return err(v, GO_TIMESTAMP_PANIC);
+    }
     Ok(Var::stat(v.to_value()))
+}
+
+pub const GO_TIMESTAMP_PANIC: &str =
+    "panic: reflect: reflect.Value.Set using value obtained using unexported field";
+
+fn holds_timestamp(n: &Node) -> bool {
+    match &n.kind {
+        NodeKind::Scalar {
+            text,
+            plain: true,
+            tag: None,
+        } => {
+            text.as_bytes().first().is_some_and(u8::is_ascii_digit)
+                && matches!(crate::template::parse_yaml_value(text), Ok(Value::Time(_)))
+        }
+        NodeKind::Scalar { .. } => false,
+        NodeKind::Seq(items) => items.iter().any(holds_timestamp),
+        NodeKind::Map(entries) => entries.iter().any(|(_, v)| holds_timestamp(v)),
+    }
 }
 
 fn task(v: &Node) -> R<Task> {

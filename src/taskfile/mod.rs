@@ -53,6 +53,9 @@ pub enum LoadError {
     },
     #[error("{0}")]
     Dotenv(String),
+    /// Where go-task would crash; reported bare with Go's panic exit status.
+    #[error("{0}")]
+    Panic(String),
     #[error("{0}")]
     Other(String),
     #[error(transparent)]
@@ -72,6 +75,7 @@ impl LoadError {
             LoadError::FlattenClash(..) => 203,
             LoadError::ChecksumMismatch { .. } => 111,
             LoadError::Dotenv(_) => 1,
+            LoadError::Panic(_) => 2,
             LoadError::Other(_) => 1,
             LoadError::Remote(e) => e.exit_code(),
         }

@@ -250,6 +250,9 @@ pub fn parse(src: &str, path: &Path, shown: &str) -> Result<Taskfile, LoadError>
         err,
     })?;
     let mut tf = decode::taskfile(&node).map_err(|err| {
+        if err.msg == decode::GO_TIMESTAMP_PANIC {
+            return LoadError::Panic(err.msg);
+        }
         LoadError::Decode(DecodeReport {
             file: path.to_path_buf(),
             err,

@@ -684,6 +684,23 @@ impl Compiler {
             .collect())
     }
 
+    /// The item vars of each iteration of a `for:` (one empty map without a loop).
+    fn loop_items(
+        &self,
+        f: Option<&For>,
+        vars: &Map,
+        entry: &TaskEntry,
+    ) -> Result<Vec<Map>, CompileError> {
+        let Some(f) = f else {
+            return Ok(vec![Map::new()]);
+        };
+        let as_ = match f {
+            For::Var { as_, .. } => as_.as_deref(),
+            _ => None,
+        };
+        self.iterations(f, vars, entry, as_)
+    }
+
     fn compile_cmd(
         &self,
         c: &Cmd,
@@ -692,16 +709,7 @@ impl Compiler {
         entry: &TaskEntry,
         out: &mut Vec<CompiledCmd>,
     ) -> Result<(), CompileError> {
-        let iters = match &c.for_ {
-            Some(f) => {
-                let as_ = match f {
-                    For::Var { as_, .. } => as_.as_deref(),
-                    _ => None,
-                };
-                self.iterations(f, vars, entry, as_)?
-            }
-            None => vec![Map::new()],
-        };
+        let iters = self.loop_items(c.for_.as_ref(), vars, entry)?;
         for item in iters {
             let (v, mv) = if item.is_empty() {
                 (vars.clone(), masked.clone())
@@ -826,16 +834,7 @@ impl Compiler {
         entry: &TaskEntry,
         out: &mut Vec<CompiledDep>,
     ) -> Result<(), CompileError> {
-        let iters = match &d.for_ {
-            Some(f) => {
-                let as_ = match f {
-                    For::Var { as_, .. } => as_.as_deref(),
-                    _ => None,
-                };
-                self.iterations(f, vars, entry, as_)?
-            }
-            None => vec![Map::new()],
-        };
+        let iters = self.loop_items(d.for_.as_ref(), vars, entry)?;
         for item in iters {
             let mut v = vars.clone();
             for (k, val) in &item {

@@ -307,13 +307,8 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
         output,
         temp_dir,
         color: use_color,
-        shim_dir: None,
+        native_tools: !cli.list && !cli.list_all && !cli.summary,
     };
-    let mut opts = opts;
-    if !cli.list && !cli.list_all && !cli.summary {
-        // `helm`/`cosign` in commands resolve to this binary (see src/native).
-        opts.shim_dir = shim_base().and_then(|b| crate::native::shim_dir(&b).ok());
-    }
     let exec = Executor::new(compiler.clone(), opts);
 
     if cli.list || cli.list_all {
@@ -400,20 +395,6 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
         return watch_mode(cli, &exec, watch_calls, cli_interval);
     }
     Ok(())
-}
-
-/// A private per-user directory for the native-tool links: $XDG_RUNTIME_DIR, else
-/// `$TMPDIR/oxtask-<uid>` created 0700 and owned by us (never a directory someone else made).
-fn shim_base() -> Option<PathBuf> {
-    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
-    if let Some(x) = std::env::var_os("XDG_RUNTIME_DIR").filter(|x| !x.is_empty()) {
-        return Some(PathBuf::from(x));
-    }
-    let uid = unsafe { libc::getuid() };
-    let dir = std::env::temp_dir().join(format!("oxtask-{uid}"));
-    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
-    let meta = std::fs::symlink_metadata(&dir).ok()?;
-    (meta.is_dir() && meta.uid() == uid && meta.mode() & 0o022 == 0).then_some(dir)
 }
 
 /// Root `dotenv:` files fill the Taskfile env; the first file that sets a key wins,

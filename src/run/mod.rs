@@ -173,8 +173,8 @@ pub struct Options {
     pub output: Option<Output>,
     pub temp_dir: PathBuf,
     pub color: bool,
-    /// PATH entry that makes `helm`/`cosign` resolve to this binary.
-    pub shim_dir: Option<PathBuf>,
+    /// Put a PATH entry first that makes `helm`/`cosign` resolve to this binary.
+    pub native_tools: bool,
 }
 
 /// A counting semaphore for `--concurrency`.
@@ -217,6 +217,7 @@ pub struct Executor {
     pub cancelled: Arc<AtomicBool>,
     /// Set by a failfast failure: also kill what runs.
     abort: AtomicBool,
+    shim: std::sync::OnceLock<Option<PathBuf>>,
 }
 
 impl Executor {
@@ -235,6 +236,7 @@ impl Executor {
             executions: Mutex::new(HashMap::new()),
             cancelled: Arc::new(AtomicBool::new(false)),
             abort: AtomicBool::new(false),
+            shim: std::sync::OnceLock::new(),
         }
     }
 
@@ -927,6 +929,18 @@ impl Executor {
             .unwrap_or(Output::Interleaved)
     }
 
+    /// The native-tools directory, made on first use (up-to-date runs never need it).
+    fn shim_dir(&self) -> Option<&PathBuf> {
+        if !self.opts.native_tools {
+            return None;
+        }
+        self.shim
+            .get_or_init(|| {
+                crate::native::shim_base().and_then(|b| crate::native::shim_dir(&b).ok())
+            })
+            .as_ref()
+    }
+
     /// The environment commands see: ours, the task's env (OS precedence applied), and
     /// the native-tools PATH entry.
     pub fn command_env(&self, t: &CompiledTask) -> Vec<(String, String)> {
@@ -934,7 +948,7 @@ impl Executor {
         for (k, v) in &t.env {
             env.insert(k.clone(), v.clone());
         }
-        if let Some(shim) = &self.opts.shim_dir {
+        if let Some(shim) = self.shim_dir() {
             let native_off = env
                 .get("OXTASK_NATIVE")
                 .is_some_and(|v| v == "0" || v.eq_ignore_ascii_case("false"));

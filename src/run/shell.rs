@@ -196,6 +196,7 @@ pub fn run(spec: &ShellSpec, sink: Sink) -> Result<(), ShellError> {
             Err(ShellError::Exit(code))
         };
     }
+    super::signals::arm();
     let e = expr(spec);
     let mut readers = vec![];
     let (e, merged) = match &sink {

@@ -5,8 +5,26 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 static COUNT: AtomicUsize = AtomicUsize::new(0);
+static CANCELLED: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
+static ARMED: std::sync::Once = std::sync::Once::new();
 
+/// Registers the flag a signal sets; the handler itself starts with the first command
+/// (a run where everything is up to date never pays for it).
 pub fn install(cancelled: Arc<AtomicBool>) {
+    let _ = CANCELLED.set(cancelled);
+}
+
+/// Starts the signal handler once, before the first command is spawned.
+pub fn arm() {
+    let Some(cancelled) = CANCELLED.get().cloned() else {
+        return;
+    };
+    ARMED.call_once(|| start(cancelled));
+}
+
+fn start(cancelled: Arc<AtomicBool>) {
+    // Wait until the handlers are registered, so no signal meets the default action.
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
     std::thread::spawn(move || {
         let Ok(rt) = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -22,6 +40,7 @@ pub fn install(cancelled: Arc<AtomicBool>) {
             ) else {
                 return;
             };
+            let _ = ready_tx.send(());
             loop {
                 let sig = tokio::select! {
                     _ = int.recv() => libc::SIGINT,
@@ -46,4 +65,5 @@ pub fn install(cancelled: Arc<AtomicBool>) {
             }
         });
     });
+    let _ = ready_rx.recv_timeout(std::time::Duration::from_secs(1));
 }

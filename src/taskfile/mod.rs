@@ -334,7 +334,14 @@ pub fn load_with(
         taskfile: entrypoint.to_path_buf(),
         ..Default::default()
     });
-    let root = project.root.clone();
+    // The root's tasks and includes move into the merged table; its globals stay behind.
+    let root = Taskfile {
+        tasks: std::mem::take(&mut project.root.tasks),
+        includes: std::mem::take(&mut project.root.includes),
+        vars: project.root.vars.clone(),
+        env: project.root.env.clone(),
+        ..Default::default()
+    };
     merge(
         &mut project,
         &root,

@@ -388,7 +388,7 @@ impl Executor {
         self.limit.acquire();
         let r = self.run_compiled(&t, &call);
         self.limit.release();
-        if let Err(TaskError::Deadline) = &r {
+        if r.as_ref().is_err_and(TaskError::is_deadline) {
             self.verbose(&format!(
                 "task: \"{}\" failed: context deadline exceeded\n",
                 t.name

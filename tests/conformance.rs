@@ -315,14 +315,12 @@ fn run_case(name: &str) -> Result<(), Failed> {
         };
         for k in &expect {
             match k.as_str() {
-                "exit" => {
-                    if e["exit"].as_i64() != Some(code) {
-                        return Err(format!(
-                            "{tag}exit {code}, expected {}\nstderr: {stderr}",
-                            e["exit"]
-                        )
-                        .into());
-                    }
+                "exit" if e["exit"].as_i64() != Some(code) => {
+                    return Err(format!(
+                        "{tag}exit {code}, expected {}\nstderr: {stderr}",
+                        e["exit"]
+                    )
+                    .into());
                 }
                 "stdout" | "stderr" => {
                     let got = if k == "stdout" { &stdout } else { &stderr };

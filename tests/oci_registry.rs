@@ -515,8 +515,7 @@ fn bearer_token_flow_against_mock() {
             .contains("repository%3Ans%2Fsigntest%3Apull%2Cpush")
         && header(r, "authorization") == format!("Basic {}", base64_std("user:pass"))));
     // blobs uploaded (POST then PUT ?digest=) before the manifest PUT under the tag
-    let pos =
-        |pred: &dyn Fn(&serde_json::Value) -> bool| reqs.iter().rposition(|r| pred(r)).unwrap();
+    let pos = |pred: &dyn Fn(&serde_json::Value) -> bool| reqs.iter().rposition(pred).unwrap();
     let last_blob_put =
         pos(&|r| r["method"] == "PUT" && r["path"].as_str().unwrap().contains("/blobs/uploads/"));
     let manifest_put =

@@ -224,6 +224,20 @@ fn is_executable(p: &Path) -> bool {
     }
 }
 
+/// A private per-user directory for the native-tool links: $XDG_RUNTIME_DIR, else
+/// `$TMPDIR/oxtask-<uid>` created 0700 and owned by us (never a directory someone else made).
+pub fn shim_base() -> Option<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    if let Some(x) = std::env::var_os("XDG_RUNTIME_DIR").filter(|x| !x.is_empty()) {
+        return Some(PathBuf::from(x));
+    }
+    let uid = unsafe { libc::getuid() };
+    let dir = std::env::temp_dir().join(format!("oxtask-{uid}"));
+    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+    let meta = std::fs::symlink_metadata(&dir).ok()?;
+    (meta.is_dir() && meta.uid() == uid && meta.mode() & 0o022 == 0).then_some(dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,18 +273,4 @@ mod tests {
         assert!(real.is_none());
         assert!(clean.is_empty());
     }
-}
-
-/// A private per-user directory for the native-tool links: $XDG_RUNTIME_DIR, else
-/// `$TMPDIR/oxtask-<uid>` created 0700 and owned by us (never a directory someone else made).
-pub fn shim_base() -> Option<PathBuf> {
-    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
-    if let Some(x) = std::env::var_os("XDG_RUNTIME_DIR").filter(|x| !x.is_empty()) {
-        return Some(PathBuf::from(x));
-    }
-    let uid = unsafe { libc::getuid() };
-    let dir = std::env::temp_dir().join(format!("oxtask-{uid}"));
-    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
-    let meta = std::fs::symlink_metadata(&dir).ok()?;
-    (meta.is_dir() && meta.uid() == uid && meta.mode() & 0o022 == 0).then_some(dir)
 }

@@ -197,11 +197,21 @@ fn json_tasks(
 ) -> Vec<serde_json::Value> {
     let mut tasks = vec![];
     for (e, desc) in items {
-        let up_to_date = if cli.no_status {
-            serde_json::Value::Bool(false)
-        } else {
-            serde_json::Value::Bool(false)
-        };
+        // Like go-task: only the sources fingerprint counts here (not `status:`).
+        let up_to_date = serde_json::Value::Bool(
+            !cli.no_status
+                && !e.task.sources.is_empty()
+                && exec
+                    .sources_up_to_date(&Call {
+                        task: e.name.clone(),
+                        alias: String::new(),
+                        vars: Vars::new(),
+                        matches: vec![],
+                        silent: false,
+                        indirect: false,
+                    })
+                    .unwrap_or(false),
+        );
         let summary = template::render(
             &e.task.summary,
             &exec.compiler.fast_vars(e).unwrap_or_default(),

@@ -1086,6 +1086,16 @@ impl Executor {
     }
 
     /// `--status`: every named task must be up to date.
+    /// Whether a task's sources fingerprint is current (what `--json` reports).
+    pub fn sources_up_to_date(&self, call: &Call) -> Result<bool, TaskError> {
+        let (entry, _, _) = self.resolve(&call.task)?;
+        let t = self
+            .compiler
+            .compile(&entry, call)
+            .map_err(TaskError::from_compile)?;
+        self.with_fingerprint(&t, |fp| fp.is_up_to_date().unwrap_or(false))
+    }
+
     pub fn status(&self, call: &Call) -> Result<(), TaskError> {
         let (entry, _, _) = self.resolve(&call.task)?;
         let t = self

@@ -73,8 +73,8 @@ pub fn parse(args: &[String], specs: &[FlagSpec]) -> Result<Parsed, ArgError> {
             p.values.insert(spec.long, v);
         } else if a.len() > 1 && a.starts_with('-') {
             let body = &a[1..];
-            let mut chars = body.char_indices();
-            while let Some((ci, c)) = chars.next() {
+            let chars = body.char_indices();
+            for (ci, c) in chars {
                 let spec = specs
                     .iter()
                     .find(|s| s.short == Some(c))

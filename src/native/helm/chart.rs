@@ -602,15 +602,13 @@ impl Lock {
             };
             let path = format!("Lock.{f}");
             match f {
-                "generated" => {
-                    if *v != Yaml::Null {
-                        let s = as_string(v, &path)?;
-                        l.generated = reformat_rfc3339(&s).ok_or_else(|| {
+                "generated" if *v != Yaml::Null => {
+                    let s = as_string(v, &path)?;
+                    l.generated = reformat_rfc3339(&s).ok_or_else(|| {
                             format!(
                                 "error unmarshaling JSON: while decoding JSON: parsing time \"\\\"{s}\\\"\" as \"\\\"2006-01-02T15:04:05Z07:00\\\"\": cannot parse"
                             )
                         })?;
-                    }
                 }
                 "digest" => l.digest = as_string(v, &path)?,
                 "dependencies" => l.dependencies = decode_dependencies(v, &path)?,

@@ -453,7 +453,7 @@ pub fn go_format_float(f: f64, bits: u32) -> String {
     let sign = if neg { "-" } else { "" };
     let nd = digits.len() as i32;
     // Go: for the shortest form, %e is used when exp < -4 || exp >= 6.
-    let use_exp = exp < -4 || exp >= 6;
+    let use_exp = !(-4..6).contains(&exp);
     if use_exp {
         let mut m = String::new();
         m.push_str(&digits[..1]);

@@ -154,6 +154,19 @@ fn file_dependency_is_packaged_locked_and_stale_archives_removed() {
         std::fs::read_to_string(d.join("parent/Chart.lock")).unwrap(),
         lock
     );
+
+    // --reproducible without SOURCE_DATE_EPOCH: a new lock is stamped with the epoch
+    std::fs::remove_file(d.join("parent/Chart.lock")).unwrap();
+    let o = helm(
+        d,
+        &["package", "-u", "parent", "-d", "out", "--reproducible"],
+        &[],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(d.join("parent/Chart.lock"))
+        .unwrap()
+        .ends_with("generated: \"1970-01-01T00:00:00Z\"\n"));
 }
 
 #[test]

@@ -23,6 +23,9 @@ pub struct Options<'a> {
     pub flags: &'a Parsed,
     /// Entry mtime for archives packaged from `file://` dependencies.
     pub mtime: u64,
+    /// `--reproducible`: without `SOURCE_DATE_EPOCH` the lock's `generated` is the epoch, so
+    /// the packaged Chart.lock does not carry the wall clock.
+    pub reproducible: bool,
 }
 
 /// What one dependency resolved to.
@@ -71,7 +74,7 @@ pub fn update(dir: &Path, opts: &Options) -> Result<(), CmdError> {
         return Ok(());
     }
     let lock = Lock {
-        generated: generated_now()?,
+        generated: generated_now(opts.reproducible)?,
         digest,
         dependencies: Some(locked.into_iter().map(Some).collect()),
     };
@@ -87,7 +90,7 @@ pub fn hash_req(req: &[Dependency], lock: &[Dependency]) -> String {
 }
 
 /// `time.Now()` as Go's RFC3339Nano, or `SOURCE_DATE_EPOCH` (UTC) when set.
-fn generated_now() -> Result<String, String> {
+fn generated_now(reproducible: bool) -> Result<String, String> {
     if let Ok(s) = std::env::var("SOURCE_DATE_EPOCH") {
         if !s.trim().is_empty() {
             let secs: i64 = s.trim().parse().map_err(|_| {
@@ -97,6 +100,9 @@ fn generated_now() -> Result<String, String> {
                 .ok_or_else(|| format!("invalid SOURCE_DATE_EPOCH {s:?}"))?;
             return Ok(t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
         }
+    }
+    if reproducible {
+        return Ok("1970-01-01T00:00:00Z".into());
     }
     let now = chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, false);
     Ok(chart::reformat_rfc3339(&now).unwrap_or(now))

@@ -93,6 +93,7 @@ pub fn run(args: &[String]) -> CmdResult {
                 &super::deps::Options {
                     flags: &p,
                     mtime: archive_mtime(p.bool("reproducible"))?,
+                    reproducible: p.bool("reproducible"),
                 },
             )?;
         }

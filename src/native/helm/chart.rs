@@ -501,7 +501,7 @@ fn strings(v: &[String]) -> Value {
     Value::Array(v.iter().map(|s| Value::String(s.clone())).collect())
 }
 
-fn dep_json(d: &Dependency) -> Value {
+pub(crate) fn dep_json(d: &Dependency) -> Value {
     let mut o = Map::new();
     o.insert("name".into(), Value::String(d.name.clone()));
     put(&mut o, "version", &d.version);
@@ -635,7 +635,7 @@ impl Lock {
 }
 
 /// RFC 3339 → Go's RFC3339Nano text (trailing fraction zeros trimmed, `Z` for UTC).
-fn reformat_rfc3339(s: &str) -> Option<String> {
+pub(crate) fn reformat_rfc3339(s: &str) -> Option<String> {
     let t = chrono::DateTime::parse_from_rfc3339(s).ok()?;
     let base = t.format("%Y-%m-%dT%H:%M:%S").to_string();
     let nanos = t.timestamp_subsec_nanos();

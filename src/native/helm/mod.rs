@@ -6,6 +6,7 @@ use std::ffi::OsString;
 
 pub mod args;
 pub mod chart;
+pub mod deps;
 pub mod ignore;
 pub mod loader;
 pub mod package;

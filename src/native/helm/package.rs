@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::args::flag;
-use super::{loader, parse_flags, save, CmdError, CmdResult};
+use super::{loader, parse_flags, save, CmdResult};
 
 const FLAGS: &[super::args::FlagSpec] = &[
     flag("sign", None, false),
@@ -86,17 +86,18 @@ pub fn run(args: &[String]) -> CmdResult {
     for arg in &p.positional {
         let path = Path::new(arg);
         std::fs::metadata(path).map_err(|e| format!("stat {arg}: {}", loader::io_msg(&e)))?;
-        let mut ch = loader::load_dir(path, &mut super::warn)?;
-        if p.bool("dependency-update")
-            && ch
-                .metadata
-                .dependencies
-                .as_ref()
-                .is_some_and(|d| !d.is_empty())
-        {
-            // Resolving dependencies from chart repositories is not implemented natively.
-            return Err(CmdError::FallThrough("package --dependency-update".into()));
+        if p.bool("dependency-update") {
+            // As Helm: `dependency update` first (its output is discarded), then load.
+            super::deps::update(
+                path,
+                &super::deps::Options {
+                    flags: &p,
+                    mtime: archive_mtime(p.bool("reproducible"))?,
+                    reproducible: p.bool("reproducible"),
+                },
+            )?;
         }
+        let mut ch = loader::load_dir(path, &mut super::warn)?;
         if let Some(v) = p.get("version") {
             ch.metadata.version = v.to_string();
             super::semver::parse_lenient(v).map_err(|e| e.to_string())?;

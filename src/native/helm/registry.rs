@@ -38,7 +38,7 @@ fn opt_path(p: &Parsed, k: &str) -> Option<PathBuf> {
 }
 
 /// Registry client configured from the TLS/auth flags shared by push, pull and show.
-fn client_from(p: &Parsed, insecure_flag: &str) -> Result<Client, CmdError> {
+pub(crate) fn client_from(p: &Parsed, insecure_flag: &str) -> Result<Client, CmdError> {
     let (u, pw) = (p.str("username"), p.str("password"));
     let credential = if !u.is_empty() && !pw.is_empty() {
         Some(Credential::basic(&u, &pw))

@@ -39,7 +39,7 @@ pub mod json;
 pub mod layout;
 pub mod reference;
 pub mod repo;
-mod tls;
+pub(crate) mod tls;
 
 pub use client::{
     clean_scopes, pull_scope, push_scope, Client, ClientOptions, Manifest, Referrers,

@@ -3,7 +3,7 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use der::EncodePem;
-use serde_json::{json, Value};
+use serde_json::json;
 use x509_cert::builder::{Builder, RequestBuilder};
 
 use super::keys::SigningKey;
@@ -51,32 +51,15 @@ pub async fn request_certificate(
         "certificateSigningRequest": B64.encode(csr_pem(key)?),
     });
     let url = format!("{}/api/v2/signingCert", base.trim_end_matches('/'));
-    let resp = http
-        .post(&url)
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .map_err(|e| {
-            Error::Fulcio(format!(
-                "getting signing certificate from {url}: {}",
-                super::http_error(&e)
-            ))
-        })?;
-    let status = resp.status();
-    let text = resp.text().await.unwrap_or_default();
-    if !status.is_success() {
-        let msg = serde_json::from_str::<Value>(&text)
-            .ok()
-            .and_then(|v| v["message"].as_str().map(str::to_string))
-            .unwrap_or_else(|| text.chars().take(300).collect());
-        return Err(Error::Fulcio(format!(
-            "getting signing certificate from {url}: HTTP {status}: {msg}"
-        )));
-    }
-    let v: Value = serde_json::from_str(&text)
-        .map_err(|_| Error::Fulcio("Fulcio answer is not JSON".into()))?;
+    let v = super::post_json(
+        http,
+        &url,
+        &body,
+        "Fulcio",
+        "getting signing certificate from",
+    )
+    .await
+    .map_err(Error::Fulcio)?;
     let chain_pems =
         if let Some(c) = v["signedCertificateEmbeddedSct"]["chain"]["certificates"].as_array() {
             c.clone()

@@ -101,32 +101,15 @@ pub async fn create_entry(
     proposed: &Value,
 ) -> Result<LogEntry, Error> {
     let url = format!("{}/api/v1/log/entries", base.trim_end_matches('/'));
-    let resp = http
-        .post(&url)
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json")
-        .body(proposed.to_string())
-        .send()
-        .await
-        .map_err(|e| {
-            Error::Rekor(format!(
-                "creating transparency log entry at {url}: {}",
-                super::http_error(&e)
-            ))
-        })?;
-    let status = resp.status();
-    let text = resp.text().await.unwrap_or_default();
-    if !status.is_success() {
-        let msg = serde_json::from_str::<Value>(&text)
-            .ok()
-            .and_then(|v| v["message"].as_str().map(str::to_string))
-            .unwrap_or_else(|| text.chars().take(300).collect());
-        return Err(Error::Rekor(format!(
-            "creating transparency log entry at {url}: HTTP {status}: {msg}"
-        )));
-    }
-    let v: Value =
-        serde_json::from_str(&text).map_err(|_| Error::Rekor("Rekor answer is not JSON".into()))?;
+    let v = super::post_json(
+        http,
+        &url,
+        proposed,
+        "Rekor",
+        "creating transparency log entry at",
+    )
+    .await
+    .map_err(Error::Rekor)?;
     let (_, entry) = v
         .as_object()
         .and_then(|o| o.iter().next())

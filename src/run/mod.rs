@@ -1013,34 +1013,33 @@ impl Executor {
             task: t.name.clone(),
             inner: Box::new(TaskError::Other(e.to_string())),
         };
-        self.with_fingerprint(t, |fp| fp.validate_method())?
-            .map_err(wrap)?;
-        let status_ok = if t.status.is_empty() {
-            None
-        } else {
-            let mut ok = true;
-            for s in &t.status {
-                if self.condition(s, t) {
-                    self.verbose_out(&format!("task: status command {s} exited zero\n"));
-                } else {
-                    self.verbose_out(&format!(
-                        "task: status command {s} exited non-zero: exit status 1\n"
-                    ));
-                    ok = false;
-                    break;
+        // One set of templated inputs serves the method check and the sources check.
+        self.with_fingerprint(t, |fp| {
+            fp.validate_method().map_err(wrap)?;
+            let status_ok = if t.status.is_empty() {
+                None
+            } else {
+                let mut ok = true;
+                for s in &t.status {
+                    if self.condition(s, t) {
+                        self.verbose_out(&format!("task: status command {s} exited zero\n"));
+                    } else {
+                        self.verbose_out(&format!(
+                            "task: status command {s} exited non-zero: exit status 1\n"
+                        ));
+                        ok = false;
+                        break;
+                    }
                 }
-            }
-            Some(ok)
-        };
-        let sources_ok = if t.sources.is_empty() {
-            None
-        } else {
-            Some(
-                self.with_fingerprint(t, |fp| fp.is_up_to_date())?
-                    .map_err(wrap)?,
-            )
-        };
-        Ok(fingerprint::combine(status_ok, sources_ok))
+                Some(ok)
+            };
+            let sources_ok = if t.sources.is_empty() {
+                None
+            } else {
+                Some(fp.is_up_to_date().map_err(wrap)?)
+            };
+            Ok(fingerprint::combine(status_ok, sources_ok))
+        })?
     }
 
     fn on_task_failed(&self, t: &CompiledTask) {

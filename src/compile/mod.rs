@@ -64,8 +64,6 @@ pub struct Compiler {
     pub ctx: Context,
     shell: Box<ShellFn>,
     sh_cache: Mutex<HashMap<(String, String), String>>,
-    /// Global env after dotenv, templated once.
-    globals: Mutex<Option<Map>>,
 }
 
 /// A resolved call: which task, under which name it was called, and its call vars.
@@ -169,7 +167,6 @@ impl Compiler {
             ctx,
             shell,
             sh_cache: Mutex::new(HashMap::new()),
-            globals: Mutex::new(None),
         }
     }
 
@@ -331,11 +328,6 @@ impl Compiler {
             Some(d) => smart_join(&base, d),
             None => base,
         }
-    }
-
-    /// Global vars (OS env, specials, Taskfile env and vars) for templates outside a task.
-    pub fn global_vars(&self, eval_sh: bool) -> Result<Map, CompileError> {
-        self.vars(None, None, eval_sh).map(|(m, _)| m)
     }
 
     /// All vars for a task call, in go-task's precedence order.
@@ -864,16 +856,6 @@ impl Compiler {
     /// Env for `sh:`/status/precondition commands outside a compiled task.
     pub fn render_with(&self, s: &str, data: &Map) -> Result<String, CompileError> {
         self.render(s, data)
-    }
-
-    pub fn cached_globals(&self) -> Result<Map, CompileError> {
-        let mut g = self.globals.lock().unwrap();
-        if let Some(m) = &*g {
-            return Ok(m.clone());
-        }
-        let m = self.global_vars(true)?;
-        *g = Some(m.clone());
-        Ok(m)
     }
 }
 

@@ -10,8 +10,8 @@ pub mod watch;
 
 use indexmap::IndexMap;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 use thiserror::Error;
@@ -1265,23 +1265,3 @@ fn levenshtein(a: &str, b: &str) -> usize {
     }
     prev[b.len()]
 }
-
-/// Glob relative to `dir` with `**` support; sorted, files only.
-pub fn glob(dir: &Path, pattern: &str) -> Vec<PathBuf> {
-    let full = if Path::new(pattern).is_absolute() {
-        pattern.to_string()
-    } else {
-        format!("{}/{}", dir.display(), pattern)
-    };
-    let mut out: Vec<PathBuf> = match ::glob::glob(&full) {
-        Ok(paths) => paths
-            .filter_map(Result::ok)
-            .filter(|p| p.is_file())
-            .collect(),
-        Err(_) => vec![],
-    };
-    out.sort();
-    out
-}
-
-pub static CALLS: AtomicU32 = AtomicU32::new(0);

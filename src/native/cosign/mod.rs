@@ -444,6 +444,35 @@ fn confirm_overwrite(p: &std::path::Path) -> bool {
     std::io::stdin().read_line(&mut line).is_ok() && matches!(line.trim(), "y" | "Y")
 }
 
+/// POSTs JSON to a Sigstore service and returns its JSON answer; errors say what was being
+/// done (`doing URL: …`) and carry the service's own `message` when it gives one.
+pub(crate) async fn post_json(
+    http: &reqwest::Client,
+    url: &str,
+    body: &serde_json::Value,
+    service: &str,
+    doing: &str,
+) -> Result<serde_json::Value, String> {
+    let resp = http
+        .post(url)
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .map_err(|e| format!("{doing} {url}: {}", http_error(&e)))?;
+    let status = resp.status();
+    let text = resp.text().await.unwrap_or_default();
+    if !status.is_success() {
+        let msg = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["message"].as_str().map(str::to_string))
+            .unwrap_or_else(|| text.chars().take(300).collect());
+        return Err(format!("{doing} {url}: HTTP {status}: {msg}"));
+    }
+    serde_json::from_str(&text).map_err(|_| format!("{service} answer is not JSON"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -481,33 +510,4 @@ mod tests {
             ("localhost:5000", "a/b", "c")
         );
     }
-}
-
-/// POSTs JSON to a Sigstore service and returns its JSON answer; errors say what was being
-/// done (`doing URL: …`) and carry the service's own `message` when it gives one.
-pub(crate) async fn post_json(
-    http: &reqwest::Client,
-    url: &str,
-    body: &serde_json::Value,
-    service: &str,
-    doing: &str,
-) -> Result<serde_json::Value, String> {
-    let resp = http
-        .post(url)
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .map_err(|e| format!("{doing} {url}: {}", http_error(&e)))?;
-    let status = resp.status();
-    let text = resp.text().await.unwrap_or_default();
-    if !status.is_success() {
-        let msg = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v["message"].as_str().map(str::to_string))
-            .unwrap_or_else(|| text.chars().take(300).collect());
-        return Err(format!("{doing} {url}: HTTP {status}: {msg}"));
-    }
-    serde_json::from_str(&text).map_err(|_| format!("{service} answer is not JSON"))
 }

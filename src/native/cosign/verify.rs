@@ -543,27 +543,27 @@ pub async fn verify_image_async(image: &str, o: &VerifyOptions) -> Result<Verifi
     let (client, t) = store::open(image, &o.registry, false).await?;
     let mut ok = Vec::new();
     let mut reasons = Vec::new();
-    if o.new_bundle_format {
-        let bundles = store::load_bundles(&client, &t).await?;
-        if bundles.is_empty() {
-            return Err(Error::NoSignatures("no signatures found".into()));
-        }
-        for b in &bundles {
-            match verify_bundle(b, &t, &ctx, o) {
-                Ok(v) => ok.push(v),
-                Err(e) => reasons.push(e),
-            }
-        }
+    // Like cosign v3: without --new-bundle-format both kinds count (the legacy `.sig`
+    // tag and bundle referrers); with it only bundles do.
+    let layers = if o.new_bundle_format {
+        Vec::new()
     } else {
-        let layers = store::load_signatures(&client, &t).await?;
-        if layers.is_empty() {
-            return Err(Error::NoSignatures("no signatures found".into()));
+        store::load_signatures(&client, &t).await?
+    };
+    let bundles = store::load_bundles(&client, &t).await?;
+    if layers.is_empty() && bundles.is_empty() {
+        return Err(Error::NoSignatures("no signatures found".into()));
+    }
+    for l in &layers {
+        match verify_legacy(l, &t, &ctx, o) {
+            Ok(v) => ok.push(v),
+            Err(e) => reasons.push(e),
         }
-        for l in &layers {
-            match verify_legacy(l, &t, &ctx, o) {
-                Ok(v) => ok.push(v),
-                Err(e) => reasons.push(e),
-            }
+    }
+    for b in &bundles {
+        match verify_bundle(b, &t, &ctx, o) {
+            Ok(v) => ok.push(v),
+            Err(e) => reasons.push(e),
         }
     }
     if ok.is_empty() {

@@ -355,7 +355,13 @@ fn key_based_with_transparency_log_and_bundle_format() {
     // With it, the legacy `.sig` of the first image is not looked at: exit 10.
     let o = c.run(
         w,
-        &["verify", "--key", "cosign.pub", "--new-bundle-format", &image],
+        &[
+            "verify",
+            "--key",
+            "cosign.pub",
+            "--new-bundle-format",
+            &image,
+        ],
         &env,
     );
     assert_eq!(o.status.code(), Some(10), "{}", text(&o.stderr));

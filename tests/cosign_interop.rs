@@ -402,3 +402,130 @@ fn keys_and_key_signatures_interchange_with_real_cosign() {
         &[],
     ));
 }
+
+/// The newest Sigstore bundle attached to `image` under the referrers tag.
+fn attached_bundle(reg: &Registry, image: &str) -> serde_json::Value {
+    let (repo, digest) = image
+        .strip_prefix(&format!("{}/", reg.host))
+        .unwrap()
+        .split_once('@')
+        .unwrap();
+    let (idx, _) = reg
+        .get_manifest(repo, &digest.replace(':', "-"))
+        .expect("referrers tag");
+    let idx: serde_json::Value = serde_json::from_slice(&idx).unwrap();
+    let m = idx["manifests"].as_array().unwrap().last().unwrap()["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (m, _) = reg.get_manifest(repo, &m).unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&m).unwrap();
+    let layer = m["layers"][0]["digest"].as_str().unwrap();
+    serde_json::from_slice(&reg.blob(repo, layer)).unwrap()
+}
+
+#[test]
+fn signed_timestamps_from_the_timestamp_authority() {
+    use base64::Engine;
+    use oxtask::native::cosign::{trust::TrustedRoot, tsa};
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let Some(c3) = RealCosign::find("cosign3") else {
+        return;
+    };
+    let Some(e) = setup() else { return };
+    let tr = e.path(e.sig.trusted_root());
+
+    // oxtask asks the signing config's TSA (DER request) and stores the answer in the bundle.
+    let ours = e.image("acme/ts", "ours");
+    e.ox_sign_keyless(&ours, &["--new-bundle-format"]);
+    let b = attached_bundle(&e.reg, &ours);
+    let der = b64
+        .decode(
+            b["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]
+                ["signedTimestamp"]
+                .as_str()
+                .expect("a signed timestamp in the bundle"),
+        )
+        .unwrap();
+    let sig = b64
+        .decode(b["dsseEnvelope"]["signatures"][0]["sig"].as_str().unwrap())
+        .unwrap();
+    let root = TrustedRoot::load(&e.sig.trusted_root()).unwrap();
+    let t = tsa::verify(&der, &sig, &root.tsas).expect("timestamp verifies");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(t <= now + 5 && now - t < 600, "timestamp {t}, now {now}");
+    // Over another signature, tampered, or without that authority: refused.
+    assert!(tsa::verify(&der, b"another signature", &root.tsas).is_err());
+    let mut bad = der.clone();
+    let n = bad.len();
+    bad[n - 10] ^= 0x01; // inside the CMS signature
+    assert!(tsa::verify(&bad, &sig, &root.tsas).is_err());
+    let other = TrustedRoot::load(&e.sig.file("other_trusted_root.json")).unwrap();
+    assert!(tsa::verify(&der, &sig, &other.tsas).is_err());
+
+    // openssl reads and verifies the same response against the TSA chain.
+    if require(openssl_available(), "openssl").is_some() {
+        let d = e.w();
+        std::fs::write(d.join("resp.tsr"), &der).unwrap();
+        let hash = {
+            use sha2::Digest;
+            sha2::Sha256::digest(&sig)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        };
+        let chain = e.sig.file("tsa_chain.pem");
+        let o = std::process::Command::new("sh")
+            .current_dir(d)
+            .arg("-c")
+            .arg(format!(
+                "awk '/BEGIN/{{n++}} n==1' {c} > leaf.pem && awk '/BEGIN/{{n++}} n==2' {c} > root.pem && \
+                 openssl ts -verify -in resp.tsr -digest {hash} -CAfile root.pem -untrusted leaf.pem",
+                c = chain.display()
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            text(&o.stdout).contains("Verification: OK"),
+            "{}{}",
+            text(&o.stdout),
+            text(&o.stderr)
+        );
+    }
+    // Real cosign, told to require signed timestamps, accepts it.
+    let mut args = cosign_verify_args(&tr, GH_IDENTITY, &ours);
+    args.insert(1, "--use-signed-timestamps");
+    ok(&c3.run(e.w(), &args, &[]));
+
+    // And cosign v3's own timestamped bundle passes oxtask's verification.
+    let theirs = e.image("acme/ts", "theirs");
+    let tok = e.path(e.sig.token_file(e.w()));
+    let sc = e.path(e.sig.signing_config());
+    ok(&c3.run(
+        e.w(),
+        &[
+            "sign",
+            "--yes",
+            "--allow-http-registry",
+            "--signing-config",
+            &sc,
+            "--trusted-root",
+            &tr,
+            "--identity-token",
+            &tok,
+            &theirs,
+        ],
+        &[],
+    ));
+    let tb = attached_bundle(&e.reg, &theirs);
+    assert!(
+        tb["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]
+            ["signedTimestamp"]
+            .is_string(),
+        "cosign did not timestamp: {tb}"
+    );
+    ok(&e.ox_verify(&theirs, GH_IDENTITY, &["--new-bundle-format"]));
+}

@@ -309,6 +309,15 @@ async fn sign_bundle(
         entries.push(rekor::to_bundle_tlog_entry(&e, "dsse")?);
     }
     vm.insert("tlogEntries".into(), serde_json::Value::Array(entries));
+    // A signed timestamp over the signature when the signing config names a TSA (cosign v3).
+    if let Some(url) = &ep.tsa_url {
+        let tsas = trust.map(|t| t.tsas.as_slice()).filter(|t| !t.is_empty());
+        let ts = super::tsa::request(http, url, &sig, tsas).await?;
+        vm.insert(
+            "timestampVerificationData".into(),
+            super::tsa::bundle_json(&ts),
+        );
+    }
     let bundle = json!({
         "mediaType": BUNDLE_MEDIA_TYPE,
         "verificationMaterial": serde_json::Value::Object(vm),

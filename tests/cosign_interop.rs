@@ -529,3 +529,41 @@ fn signed_timestamps_from_the_timestamp_authority() {
     );
     ok(&e.ox_verify(&theirs, GH_IDENTITY, &["--new-bundle-format"]));
 }
+
+#[test]
+fn unreachable_timestamp_authority_fails_before_anything_is_logged_or_pushed() {
+    let Some(e) = setup() else { return };
+    let image = e.image("acme/ts", "down");
+    let mut sc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(e.sig.signing_config()).unwrap()).unwrap();
+    let dead = format!("http://127.0.0.1:{}/api/v1/timestamp", free_port());
+    sc["tsaUrls"][0]["url"] = serde_json::json!(dead);
+    let scp = e.w().join("sc_dead_tsa.json");
+    std::fs::write(&scp, sc.to_string()).unwrap();
+    let tr = e.path(e.sig.trusted_root());
+    let o = e.ox.run(
+        e.w(),
+        &[
+            "sign",
+            "--new-bundle-format",
+            "--trusted-root",
+            &tr,
+            "--signing-config",
+            &e.path(scp),
+            &image,
+        ],
+        &e.sig.actions_env(),
+    );
+    let err = fails(&o);
+    assert!(err.contains("timestamp authority"), "{err}");
+    assert!(!err.contains("tlog entry created"), "{err}");
+    let (repo, digest) = image
+        .strip_prefix(&format!("{}/", e.reg.host))
+        .unwrap()
+        .split_once('@')
+        .unwrap();
+    assert!(e
+        .reg
+        .get_manifest(repo, &digest.replace(':', "-"))
+        .is_none());
+}

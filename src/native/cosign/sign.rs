@@ -302,14 +302,8 @@ async fn sign_bundle(
             vm.insert("publicKey".into(), json!({ "hint": hint }));
         }
     }
-    let mut entries = Vec::new();
-    if o.tlog_upload {
-        let proposed = rekor::dsse(&envelope.to_string(), &signer.verifier_pem());
-        let e = log_entry(http, ep, &proposed, trust, signer.cert.is_some()).await?;
-        entries.push(rekor::to_bundle_tlog_entry(&e, "dsse")?);
-    }
-    vm.insert("tlogEntries".into(), serde_json::Value::Array(entries));
-    // A signed timestamp over the signature when the signing config names a TSA (cosign v3).
+    // A signed timestamp over the signature when the signing config names a TSA (cosign v3),
+    // first, as sigstore-go does: a TSA failure then leaves nothing in the log.
     if let Some(url) = &ep.tsa_url {
         let tsas = trust.map(|t| t.tsas.as_slice()).filter(|t| !t.is_empty());
         let ts = super::tsa::request(http, url, &sig, tsas).await?;
@@ -318,6 +312,13 @@ async fn sign_bundle(
             super::tsa::bundle_json(&ts),
         );
     }
+    let mut entries = Vec::new();
+    if o.tlog_upload {
+        let proposed = rekor::dsse(&envelope.to_string(), &signer.verifier_pem());
+        let e = log_entry(http, ep, &proposed, trust, signer.cert.is_some()).await?;
+        entries.push(rekor::to_bundle_tlog_entry(&e, "dsse")?);
+    }
+    vm.insert("tlogEntries".into(), serde_json::Value::Array(entries));
     let bundle = json!({
         "mediaType": BUNDLE_MEDIA_TYPE,
         "verificationMaterial": serde_json::Value::Object(vm),

@@ -461,6 +461,33 @@ fn cache_serves_while_the_mirror_is_down() {
 }
 
 #[test]
+fn expired_cache_is_not_used_when_the_mirror_is_down() {
+    let Some(()) = need_tuf() else { return };
+    let mut repo = Repo::make(
+        "basic",
+        "ecdsa",
+        &[("trusted_root.json", TRUSTED_ROOT)],
+        &["--timestamp-expires-in", "3"],
+    );
+    let cache = tempfile::tempdir().unwrap();
+    assert_eq!(
+        fetch_ok(&repo.opts(cache.path(), None), "trusted_root.json"),
+        TRUSTED_ROOT
+    );
+    repo.stop();
+    std::thread::sleep(Duration::from_secs(4));
+    // Even a recent refresh does not make expired metadata usable.
+    for validity in [Some(DEFAULT_CACHE_VALIDITY), None] {
+        let e = fetch_err(&repo.opts(cache.path(), validity), "trusted_root.json");
+        assert!(e.contains("connection failed"), "{e}");
+        assert!(
+            e.contains("no usable cache: cached timestamp.json expired at"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
 fn refresh_picks_up_new_targets() {
     let Some(()) = need_tuf() else { return };
     let new_root: &[u8] =

@@ -350,8 +350,20 @@ fn key_based_with_transparency_log_and_bundle_format() {
         ],
         &env,
     ));
-    // The legacy lookup finds nothing there: exit 10.
-    let o = c.run(w, &["verify", "--key", "cosign.pub", &image2], &env);
+    // Without the flag both kinds count, as in cosign v3: the bundle is found too.
+    ok(&c.run(w, &["verify", "--key", "cosign.pub", &image2], &env));
+    // With it, the legacy `.sig` of the first image is not looked at: exit 10.
+    let o = c.run(
+        w,
+        &[
+            "verify",
+            "--key",
+            "cosign.pub",
+            "--new-bundle-format",
+            &image,
+        ],
+        &env,
+    );
     assert_eq!(o.status.code(), Some(10), "{}", text(&o.stderr));
 }
 

@@ -269,6 +269,48 @@ fn seed_pipeline_keyless_with_tls_registry() {
         "{out}"
     );
 
+    // A consumer with the real cosign (v3) instead of oxtask accepts the same signature:
+    // its own registry login (Docker config) and the registry's CA.
+    if let Some(c3) = support::RealCosign::find("cosign3") {
+        use base64::Engine;
+        let dc = tempfile::tempdir().unwrap();
+        let auth = base64::engine::general_purpose::STANDARD.encode(format!("{OWNER}:{CR_PAT}"));
+        std::fs::write(
+            dc.path().join("config.json"),
+            format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, reg.host()),
+        )
+        .unwrap();
+        let ca = reg.ca.as_ref().unwrap().display().to_string();
+        let tr = sig.trusted_root().display().to_string();
+        let o = c3.run(
+            &c.work,
+            &[
+                "verify",
+                "--trusted-root",
+                &tr,
+                "--certificate-identity",
+                GH_IDENTITY,
+                "--certificate-oidc-issuer",
+                GH_ISSUER,
+                &format!("{image}:0.1.0"),
+            ],
+            &[
+                ("SSL_CERT_FILE".into(), ca),
+                ("DOCKER_CONFIG".into(), dc.path().display().to_string()),
+            ],
+        );
+        assert!(
+            o.status.success(),
+            "real cosign verify failed:\n{}",
+            all(&o)
+        );
+        assert!(
+            text(&o.stdout).contains(&format!("\"docker-manifest-digest\":\"{digest}\"")),
+            "{}",
+            all(&o)
+        );
+    }
+
     // Another identity (a fork's workflow) is refused, and so is another issuer.
     let o = c.task("verify IDENTITY=https://github.com/evil/charts/.github/workflows/release.yml@refs/heads/main");
     assert!(!o.status.success(), "verify passed for another identity");

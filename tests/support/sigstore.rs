@@ -373,3 +373,67 @@ pub fn text(b: &[u8]) -> String {
 pub fn openssl_available() -> bool {
     which("openssl")
 }
+
+/// A real cosign (Debian's build, unpacked by .ci/install-cosign-real.sh): `cosign3` (v3.x) or
+/// `cosign2` (v2.x). Runs with a clean environment, a private HOME and TUF cache, so it never
+/// sees the host's credentials and never needs the public TUF repository.
+pub struct RealCosign {
+    pub bin: PathBuf,
+    home: tempfile::TempDir,
+}
+
+impl RealCosign {
+    pub fn find(which: &str) -> Option<RealCosign> {
+        let bin = repo_root()
+            .join(".ci/tools")
+            .join(which)
+            .join("usr/bin/cosign");
+        if std::env::var("CI").is_ok_and(|v| v == "true") && !bin.exists() {
+            panic!("required test tool missing under CI=true: real {which} (run .ci/install-cosign-real.sh)");
+        }
+        if !bin.exists() {
+            eprintln!("SKIP: real {which} is missing (run .ci/install-cosign-real.sh)");
+            return None;
+        }
+        Some(RealCosign {
+            bin,
+            home: tempfile::tempdir().unwrap(),
+        })
+    }
+
+    pub fn run(&self, cwd: &Path, args: &[&str], env: &[(String, String)]) -> Output {
+        let h = self.home.path();
+        let mut cmd = Command::new(&self.bin);
+        cmd.current_dir(cwd).args(args).env_clear();
+        cmd.env("PATH", "/usr/bin:/bin")
+            .env("HOME", h)
+            .env("TUF_ROOT", h.join("tuf"))
+            .env("DOCKER_CONFIG", h.join(".docker"));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.stdin(Stdio::null());
+        cmd.output().expect("running the real cosign")
+    }
+}
+
+impl Sigstore {
+    /// cosign v2 reads custom trust material from these variables (its `--trusted-root`
+    /// does not cover Rekor and CT keys), as Flux- and Kyverno-era deployments set them.
+    pub fn v2_trust_env(&self) -> Vec<(String, String)> {
+        let f = |n: &str| self.file(n).to_string_lossy().into_owned();
+        vec![
+            ("SIGSTORE_ROOT_FILE".into(), f("fulcio_root.pem")),
+            ("SIGSTORE_REKOR_PUBLIC_KEY".into(), f("rekor.pub")),
+            ("SIGSTORE_CT_LOG_PUBLIC_KEY_FILE".into(), f("ctfe.pub")),
+        ]
+    }
+
+    /// A file holding the fixture's token without its newline (cosign reads a path given
+    /// to --identity-token verbatim, and a long token itself is taken for a file name).
+    pub fn token_file(&self, dir: &Path) -> PathBuf {
+        let p = dir.join("token");
+        std::fs::write(&p, self.token()).unwrap();
+        p
+    }
+}

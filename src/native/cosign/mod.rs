@@ -21,6 +21,7 @@ pub mod rekor;
 pub mod sign;
 pub mod store;
 pub mod trust;
+pub mod tsa;
 pub mod tuf;
 pub mod verify;
 
@@ -45,6 +46,9 @@ pub enum Error {
     Fulcio(String),
     #[error("{0}")]
     Rekor(String),
+    /// The timestamp authority could not be reached or answered wrongly.
+    #[error("{0}")]
+    Timestamp(String),
     #[error("{0}")]
     Registry(String),
     #[error("{0}")]

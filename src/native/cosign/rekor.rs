@@ -315,7 +315,12 @@ pub fn to_bundle_tlog_entry(e: &LogEntry, kind: &str) -> Result<Value, Error> {
 
 pub fn from_bundle_tlog_entry(v: &Value) -> Result<LogEntry, Error> {
     let bad = |w: &str| Error::Verify(format!("bundle tlog entry: missing or invalid {w}"));
+    // Protobuf's JSON mapping writes int64 as strings and leaves zero values out
+    // (cosign v3 omits `logIndex` 0), so an absent number is 0.
     let num = |x: &Value, w: &str| -> Result<i64, Error> {
+        if x.is_null() {
+            return Ok(0);
+        }
         x.as_str()
             .and_then(|s| s.parse().ok())
             .or_else(|| x.as_i64())

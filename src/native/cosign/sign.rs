@@ -319,6 +319,16 @@ async fn sign_bundle(
             vm.insert("publicKey".into(), json!({ "hint": hint }));
         }
     }
+    // A signed timestamp over the signature when the signing config names a TSA (cosign v3),
+    // first, as sigstore-go does: a TSA failure then leaves nothing in the log.
+    if let Some(url) = &ep.tsa_url {
+        let tsas = trust.map(|t| t.tsas.as_slice()).filter(|t| !t.is_empty());
+        let ts = super::tsa::request(http, url, &sig, tsas).await?;
+        vm.insert(
+            "timestampVerificationData".into(),
+            super::tsa::bundle_json(&ts),
+        );
+    }
     let mut entries = Vec::new();
     if o.tlog_upload {
         let proposed = rekor::dsse(&envelope.to_string(), &signer.verifier_pem());

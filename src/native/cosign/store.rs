@@ -402,8 +402,12 @@ pub async fn load_bundles(repo: &Repo, t: &Target) -> Result<Vec<Vec<u8>>, Error
         .map(Vec::as_slice)
         .unwrap_or_default()
     {
-        if d["artifactType"].as_str() != Some(BUNDLE_MEDIA_TYPE) {
-            continue;
+        // go-containerregistry's referrers-tag fallback (used by cosign v3) records the
+        // config media type (the OCI empty descriptor) as the entry's artifactType, not the
+        // manifest's: open those too and judge by the manifest's own layers.
+        match d["artifactType"].as_str() {
+            None | Some(BUNDLE_MEDIA_TYPE) | Some(OCI_EMPTY) => {}
+            Some(_) => continue,
         }
         let Some(md) = d["digest"].as_str() else {
             continue;

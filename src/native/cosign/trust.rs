@@ -29,6 +29,8 @@ pub struct TrustedRoot {
     pub tlogs: Vec<LogKey>,
     pub ctlogs: Vec<LogKey>,
     pub cas: Vec<CertAuthority>,
+    /// RFC 3161 timestamp authorities (chain: signing certificate first).
+    pub tsas: Vec<CertAuthority>,
 }
 
 /// Service endpoints for signing.
@@ -36,6 +38,8 @@ pub struct TrustedRoot {
 pub struct SigningConfig {
     pub fulcio_url: String,
     pub rekor_url: String,
+    /// RFC 3161 timestamp authority, when the config names one (cosign v3 then uses it).
+    pub tsa_url: Option<String>,
 }
 
 pub(crate) fn rfc3339_to_unix(s: &str) -> Option<u64> {
@@ -112,6 +116,31 @@ fn log_keys(arr: &Value, what: &str) -> Result<Vec<LogKey>, Error> {
     Ok(out)
 }
 
+fn authorities(arr: &Value) -> Result<Vec<CertAuthority>, Error> {
+    let mut out = Vec::new();
+    for ca in arr.as_array().map(Vec::as_slice).unwrap_or_default() {
+        let mut chain = Vec::new();
+        for c in ca["certChain"]["certificates"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            chain.push(Cert::from_der(&b64_field(&c["rawBytes"], "certificate")?)?);
+        }
+        if chain.is_empty() {
+            continue;
+        }
+        let (valid_from, valid_until) = validity(ca);
+        out.push(CertAuthority {
+            chain,
+            uri: ca["uri"].as_str().unwrap_or_default().to_string(),
+            valid_from,
+            valid_until,
+        });
+    }
+    Ok(out)
+}
+
 impl TrustedRoot {
     pub fn from_json(bytes: &[u8]) -> Result<TrustedRoot, Error> {
         let v: Value = serde_json::from_slice(bytes)
@@ -122,35 +151,13 @@ impl TrustedRoot {
                 "trusted root: unexpected mediaType {mt:?}"
             )));
         }
-        let mut cas = Vec::new();
-        for ca in v["certificateAuthorities"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-        {
-            let mut chain = Vec::new();
-            for c in ca["certChain"]["certificates"]
-                .as_array()
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-            {
-                chain.push(Cert::from_der(&b64_field(&c["rawBytes"], "certificate")?)?);
-            }
-            if chain.is_empty() {
-                continue;
-            }
-            let (valid_from, valid_until) = validity(ca);
-            cas.push(CertAuthority {
-                chain,
-                uri: ca["uri"].as_str().unwrap_or_default().to_string(),
-                valid_from,
-                valid_until,
-            });
-        }
+        let cas = authorities(&v["certificateAuthorities"])?;
+        let tsas = authorities(&v["timestampAuthorities"])?;
         Ok(TrustedRoot {
             tlogs: log_keys(&v["tlogs"], "tlog")?,
             ctlogs: log_keys(&v["ctlogs"], "ctlog")?,
             cas,
+            tsas,
         })
     }
 
@@ -170,6 +177,7 @@ impl SigningConfig {
         SigningConfig {
             fulcio_url: DEFAULT_FULCIO_URL.into(),
             rekor_url: DEFAULT_REKOR_URL.into(),
+            tsa_url: None,
         }
     }
 
@@ -184,11 +192,22 @@ impl SigningConfig {
                 "signing config: unexpected mediaType {mt:?}"
             )));
         }
+        // Services whose validity window covers now and whose API this client speaks (v1);
+        // the list's first such entry, as sigstore-go's selection does.
+        let now = super::oidc::now();
+        let current = |s: &&Value| {
+            let (from, until) = validity(s);
+            from.is_none_or(|f| f <= now) && until.is_none_or(|u| now < u)
+        };
         let pick = |key: &str| -> Option<String> {
             let arr = v[key].as_array()?;
             arr.iter()
+                .filter(current)
                 .find(|s| s["majorApiVersion"].as_u64().unwrap_or(1) == 1)
-                .or_else(|| arr.first())
+                .or_else(|| {
+                    arr.iter()
+                        .find(|s| s["majorApiVersion"].as_u64().unwrap_or(1) == 1)
+                })
                 .and_then(|s| s["url"].as_str())
                 .map(str::to_string)
         };
@@ -199,6 +218,7 @@ impl SigningConfig {
                 .ok_or_else(|| Error::Trust("signing config names no CA (Fulcio) URL".into()))?,
             rekor_url: rekor
                 .ok_or_else(|| Error::Trust("signing config names no Rekor URL".into()))?,
+            tsa_url: pick("tsaUrls"),
         })
     }
 

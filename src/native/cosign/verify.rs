@@ -475,8 +475,30 @@ fn verify_bundle(
         at = e.integrated_time.max(0) as u64;
         tlog_entry = Some(e);
     }
+    // Signed timestamps: each must verify; the certificate must be valid at each time.
+    let stamps = vm["timestampVerificationData"]["rfc3161Timestamps"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut times = Vec::new();
+    for s in stamps {
+        let der = s["signedTimestamp"]
+            .as_str()
+            .and_then(|x| B64.decode(x).ok())
+            .ok_or_else(|| Error::Verify("signed timestamp is not base64".into()))?;
+        times.push(super::tsa::verify(&der, &sig, &need_trust(ctx)?.tsas)?);
+    }
+    if tlog_entry.is_none() {
+        if let Some(&t) = times.first() {
+            at = t;
+        }
+    }
     if let Some(c) = &cert {
-        check_certificate(c, need_trust(ctx)?, at, &ctx.m, o)?;
+        let trust = need_trust(ctx)?;
+        check_certificate(c, trust, at, &ctx.m, o)?;
+        for &t in &times {
+            check_certificate(c, trust, t, &ctx.m, o)?;
+        }
     }
     let st: Value = serde_json::from_slice(&payload)
         .map_err(|_| Error::Verify("statement is not JSON".into()))?;
@@ -548,27 +570,27 @@ pub async fn verify_image_async(image: &str, o: &VerifyOptions) -> Result<Verifi
     let (client, t) = store::open(image, &o.registry, false).await?;
     let mut ok = Vec::new();
     let mut reasons = Vec::new();
-    if o.new_bundle_format {
-        let bundles = store::load_bundles(&client, &t).await?;
-        if bundles.is_empty() {
-            return Err(Error::NoSignatures("no signatures found".into()));
-        }
-        for b in &bundles {
-            match verify_bundle(b, &t, &ctx, o) {
-                Ok(v) => ok.push(v),
-                Err(e) => reasons.push(e),
-            }
-        }
+    // Like cosign v3: without --new-bundle-format both kinds count (the legacy `.sig`
+    // tag and bundle referrers); with it only bundles do.
+    let layers = if o.new_bundle_format {
+        Vec::new()
     } else {
-        let layers = store::load_signatures(&client, &t).await?;
-        if layers.is_empty() {
-            return Err(Error::NoSignatures("no signatures found".into()));
+        store::load_signatures(&client, &t).await?
+    };
+    let bundles = store::load_bundles(&client, &t).await?;
+    if layers.is_empty() && bundles.is_empty() {
+        return Err(Error::NoSignatures("no signatures found".into()));
+    }
+    for l in &layers {
+        match verify_legacy(l, &t, &ctx, o) {
+            Ok(v) => ok.push(v),
+            Err(e) => reasons.push(e),
         }
-        for l in &layers {
-            match verify_legacy(l, &t, &ctx, o) {
-                Ok(v) => ok.push(v),
-                Err(e) => reasons.push(e),
-            }
+    }
+    for b in &bundles {
+        match verify_bundle(b, &t, &ctx, o) {
+            Ok(v) => ok.push(v),
+            Err(e) => reasons.push(e),
         }
     }
     if ok.is_empty() {

@@ -714,3 +714,103 @@ fn keyless_sign_and_verify_with_trust_from_tuf_only() {
         "{err}"
     );
 }
+
+/// The cache layout is sigstore-go's: what the real cosign v3 initializes, oxtask signs
+/// with, and what oxtask initializes, the real cosign verifies from, neither given any
+/// trust file.
+#[test]
+fn tuf_cache_is_shared_with_the_real_cosign_v3() {
+    let Some(()) = need_tuf() else { return };
+    let Some(c3) = RealCosign::find("cosign3") else {
+        return;
+    };
+    let Some(sig) = Sigstore::start() else { return };
+    let Some(reg) = Registry::start() else { return };
+    let tr = std::fs::read(sig.trusted_root()).unwrap();
+    let sc = std::fs::read(sig.signing_config()).unwrap();
+    let repo = Repo::make(
+        "rotation",
+        "ecdsa",
+        &[
+            ("trusted_root.json", &tr),
+            ("signing_config.v0.2.json", &sc),
+        ],
+        &[],
+    );
+    let ox = Cosign::new();
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let root = repo.root_file();
+    let init = [
+        "initialize",
+        "--mirror",
+        &repo.url(),
+        "--root",
+        root.to_str().unwrap(),
+    ];
+    let verify = |image: &str, env: &[(String, String)]| {
+        c3.run(
+            w,
+            &[
+                "verify",
+                "--allow-http-registry",
+                "--certificate-identity",
+                GH_IDENTITY,
+                "--certificate-oidc-issuer",
+                GH_ISSUER,
+                image,
+            ],
+            env,
+        )
+    };
+
+    // Real cosign initializes; oxtask signs from that cache; real cosign verifies.
+    let a = tempfile::tempdir().unwrap();
+    let env_a = tuf_env(a.path());
+    let o = c3.run(w, &init, &env_a);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let image = format!(
+        "{}/tuf/shared@{}",
+        reg.host,
+        reg.push_image("tuf/shared", "1", "shared-a")
+    );
+    let mut sign_env = env_a.clone();
+    sign_env.extend(sig.actions_env());
+    let o = ox.run(w, &["sign", "--yes", &image], &sign_env);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = verify(&image, &env_a);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+
+    // oxtask initializes; real cosign verifies from oxtask's cache.
+    let b = tempfile::tempdir().unwrap();
+    let env_b = tuf_env(b.path());
+    let o = ox.run(w, &init, &env_b);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = verify(&image, &env_b);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    // The oracle does look at the TUF trust: an unrelated CA published instead fails.
+    let other = Repo::make(
+        "basic",
+        "ecdsa",
+        &[(
+            "trusted_root.json",
+            &std::fs::read(sig.file("other_trusted_root.json")).unwrap(),
+        )],
+        &[],
+    );
+    let c = tempfile::tempdir().unwrap();
+    let env_c = tuf_env(c.path());
+    let o = ox.run(
+        w,
+        &[
+            "initialize",
+            "--mirror",
+            &other.url(),
+            "--root",
+            other.root_file().to_str().unwrap(),
+        ],
+        &env_c,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(!verify(&image, &env_c).status.success());
+}

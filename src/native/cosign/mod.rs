@@ -22,6 +22,7 @@ pub mod sign;
 pub mod store;
 pub mod trust;
 pub mod tsa;
+pub mod tuf;
 pub mod verify;
 
 pub use sign::{sign_image, SignOptions};
@@ -203,6 +204,20 @@ enum Cmd {
     Sign(Box<SignArgs>),
     /// Verifies an image's signatures.
     Verify(Box<VerifyArgs>),
+    /// Initializes the Sigstore TUF root: records the mirror and fetches the trust
+    /// material (trusted_root.json, signing config) into $TUF_ROOT or ~/.sigstore/root.
+    Initialize {
+        /// TUF repository base URL.
+        #[arg(long, default_value = tuf::DEFAULT_MIRROR)]
+        mirror: String,
+        /// Trusted initial root.json (file, http(s) URL or env://VAR); default: the
+        /// embedded public-good root.
+        #[arg(long)]
+        root: Option<String>,
+        /// Checksum of the initial root: HEX (sha256), sha256:HEX or sha512:HEX.
+        #[arg(long)]
+        root_checksum: Option<String>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -375,6 +390,14 @@ fn run(cli: Cli) -> Result<(), Error> {
             output_key_prefix,
             force,
         } => keys::generate_key_pair(&output_key_prefix, |p| force || confirm_overwrite(p)),
+        Cmd::Initialize {
+            mirror,
+            root,
+            root_checksum,
+        } => rt.block_on(with_timeout(
+            timeout,
+            tuf::initialize(Some(&mirror), root.as_deref(), root_checksum.as_deref()),
+        ))?,
         Cmd::Sign(a) => {
             let o = SignOptions {
                 key: a.key,

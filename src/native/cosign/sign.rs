@@ -63,14 +63,26 @@ impl Default for SignOptions {
     }
 }
 
-/// Endpoints: the signing config (flag, then `SIGSTORE_SIGNING_CONFIG`), else the public
-/// good instance; `--fulcio-url`/`--rekor-url` override either.
-fn endpoints(o: &SignOptions) -> Result<SigningConfig, Error> {
+/// Endpoints: the signing config (flag, then `SIGSTORE_SIGNING_CONFIG`), else the TUF
+/// repository's `signing_config.v0.2.json`, else the public-good services;
+/// `--fulcio-url`/`--rekor-url` override either. The TUF repository is only asked when a
+/// service this signing needs (Fulcio when keyless, Rekor when uploading) is not named by
+/// a flag.
+async fn endpoints(o: &SignOptions) -> Result<SigningConfig, Error> {
     let from_env = std::env::var_os("SIGSTORE_SIGNING_CONFIG")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from);
+    let need_tuf =
+        (o.key.is_none() && o.fulcio_url.is_none()) || (o.tlog_upload && o.rekor_url.is_none());
     let mut c = match o.signing_config.clone().or(from_env) {
         Some(p) => SigningConfig::load(&p)?,
+        // A TUF failure is reported by the trusted-root lookup keyless signing makes next;
+        // key-based signing then uses the public-good services as before.
+        None if need_tuf => super::trust::tuf_signing_config()
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(SigningConfig::public_good),
         None => SigningConfig::public_good(),
     };
     if let Some(u) = &o.fulcio_url {
@@ -131,13 +143,18 @@ pub(crate) fn http_client() -> Result<reqwest::Client, Error> {
 /// Signs `image`. Prints cosign's progress lines on stderr.
 pub async fn sign(image: &str, o: &SignOptions) -> Result<Target, Error> {
     let http = http_client()?;
-    let ep = endpoints(o)?;
+    let ep = endpoints(o).await?;
     // Trust material first: a keyless signature we could not check ourselves is not pushed.
+    // Key-based signing without the log needs none (and then does not ask TUF for it).
     let trust: Option<TrustedRoot> =
-        match super::trust::resolve_trusted_root(o.trusted_root.as_deref()) {
-            Ok(t) => Some(t),
-            Err(e) if o.key.is_none() => return Err(e),
-            Err(_) => None,
+        if o.key.is_some() && !o.tlog_upload && o.trusted_root.is_none() {
+            None
+        } else {
+            match super::trust::resolve_trusted_root(o.trusted_root.as_deref()).await {
+                Ok(t) => Some(t),
+                Err(e) if o.key.is_none() => return Err(e),
+                Err(_) => None,
+            }
         };
     let (client, t) = store::open(image, &o.registry, true).await?;
 

@@ -1,5 +1,6 @@
 //! Sigstore trust material and service endpoints: the standard `TrustedRoot` and
-//! `SigningConfig` JSON files (protobuf-specs JSON mapping), and the public-good defaults.
+//! `SigningConfig` JSON files (protobuf-specs JSON mapping), where to get them (flag,
+//! environment, TUF), and the public-good service defaults.
 
 use std::path::Path;
 
@@ -228,27 +229,32 @@ impl SigningConfig {
     }
 }
 
-/// Snapshot of the public-good instance's trusted root (Sigstore's TUF repository,
-/// target `trusted_root.json`, as of 2026-08-21). Used when no file is named; see
-/// docs/cosign.md for refreshing it.
-const PUBLIC_GOOD_TRUSTED_ROOT: &[u8] = include_bytes!("public_good_trusted_root.json");
-
-impl TrustedRoot {
-    pub fn public_good() -> Result<TrustedRoot, Error> {
-        TrustedRoot::from_json(PUBLIC_GOOD_TRUSTED_ROOT)
-    }
-}
-
-/// The trusted root to use: `--trusted-root`, else `SIGSTORE_TRUSTED_ROOT`, else the
-/// built-in public-good snapshot (this build does not run a TUF client).
-pub fn resolve_trusted_root(flag: Option<&Path>) -> Result<TrustedRoot, Error> {
+/// The trusted root to use: `--trusted-root`, else `SIGSTORE_TRUSTED_ROOT`, else the TUF
+/// target `trusted_root.json` of the TUF repository (the public-good one unless `cosign
+/// initialize --mirror` chose another; see [`super::tuf`]).
+pub async fn resolve_trusted_root(flag: Option<&Path>) -> Result<TrustedRoot, Error> {
     if let Some(p) = flag {
         return TrustedRoot::load(p);
     }
     if let Some(p) = std::env::var_os("SIGSTORE_TRUSTED_ROOT").filter(|p| !p.is_empty()) {
         return TrustedRoot::load(Path::new(&p));
     }
-    TrustedRoot::public_good()
+    let bytes = super::tuf::fetch_target("trusted_root.json")
+        .await?
+        .ok_or_else(|| Error::Trust("the TUF repository has no trusted_root.json target".into()))?;
+    TrustedRoot::from_json(&bytes)
+        .map_err(|e| Error::Trust(format!("TUF target trusted_root.json: {e}")))
+}
+
+/// The TUF repository's signing config (target `signing_config.v0.2.json`), `None` when
+/// the repository has none.
+pub async fn tuf_signing_config() -> Result<Option<SigningConfig>, Error> {
+    match super::tuf::fetch_target("signing_config.v0.2.json").await? {
+        Some(b) => SigningConfig::from_json(&b)
+            .map(Some)
+            .map_err(|e| Error::Trust(format!("TUF target signing_config.v0.2.json: {e}"))),
+        None => Ok(None),
+    }
 }
 
 #[cfg(test)]
@@ -267,33 +273,6 @@ mod tests {
             Some(1615087229)
         );
         assert_eq!(rfc3339_to_unix("nonsense"), None);
-    }
-
-    #[test]
-    fn public_good_snapshot_parses() {
-        let t = TrustedRoot::public_good().unwrap();
-        assert!(t
-            .cas
-            .iter()
-            .any(|c| c.uri == "https://fulcio.sigstore.dev" && c.valid_until.is_none()));
-        // The Rekor v1 ECDSA key is usable; Ed25519 (Rekor v2) keys are skipped.
-        assert!(t
-            .tlogs
-            .iter()
-            .any(|l| l.base_url == "https://rekor.sigstore.dev"));
-        assert!(t
-            .ctlogs
-            .iter()
-            .any(|l| l.base_url == "https://ctfe.sigstore.dev/2022"));
-        // Real Fulcio chains (P-384, ecdsa-with-SHA384) verify link by link to a self-signed root.
-        for ca in &t.cas {
-            for w in ca.chain.windows(2) {
-                w[0].verify_issued_by(&w[1]).unwrap();
-                assert!(w[1].is_ca());
-            }
-            let root = ca.chain.last().unwrap();
-            root.verify_issued_by(root).unwrap();
-        }
     }
 
     #[test]

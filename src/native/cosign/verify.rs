@@ -555,11 +555,16 @@ pub async fn verify_image_async(image: &str, o: &VerifyOptions) -> Result<Verifi
         .as_deref()
         .map(super::keys::load_public_key)
         .transpose()?;
-    let trust = match super::trust::resolve_trusted_root(o.trusted_root.as_deref()) {
-        Ok(t) => Some(t),
-        // Key-based verification without the log needs no trust root.
-        Err(_) if key.is_some() && o.insecure_ignore_tlog => None,
-        Err(e) => return Err(e),
+    // Key-based verification without the log needs no trust root (nor a TUF lookup).
+    let no_trust_needed = key.is_some() && o.insecure_ignore_tlog;
+    let trust = if no_trust_needed && o.trusted_root.is_none() {
+        None
+    } else {
+        match super::trust::resolve_trusted_root(o.trusted_root.as_deref()).await {
+            Ok(t) => Some(t),
+            Err(_) if no_trust_needed => None,
+            Err(e) => return Err(e),
+        }
     };
     let ctx = Ctx { trust, key, m };
     let (client, t) = store::open(image, &o.registry, false).await?;

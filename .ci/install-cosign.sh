@@ -18,6 +18,11 @@ fi
 if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
 
 fixture=tests/fixtures/sigstore
-if [ ! -d "$fixture/node_modules/@sigstore/mock" ] || [ ! -d "$fixture/node_modules/@sigstore/verify" ] || [ ! -d "$fixture/node_modules/tweetnacl" ]; then
+# Reinstall whenever the lock file changed since the last install (a stale node_modules from
+# an older lock would run different package versions).
+stamp="$fixture/node_modules/.oxtask-lock.sha256"
+want=$(sha256sum "$fixture/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   (cd "$fixture" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" > "$stamp"
 fi

@@ -495,6 +495,42 @@ fn signed_timestamps_from_the_timestamp_authority() {
             text(&o.stderr)
         );
     }
+    // sigstore-go's verifier (the library behind cosign v3's bundle checks and Kyverno's
+    // Sigstore bundle support) accepts the bundle for the image digest, and only for the
+    // right identity.
+    let sgo = repo_root().join(".ci/tools/sigstore-go/usr/bin/sigstore-go-verification");
+    if require(sgo.exists(), "sigstore-go (run .ci/install-cosign-real.sh)").is_some() {
+        let bf = e.w().join("bundle.json");
+        std::fs::write(&bf, b.to_string()).unwrap();
+        let hex = ours.split("sha256:").nth(1).unwrap();
+        let run = |san: &str| {
+            std::process::Command::new(&sgo)
+                .args(["-trustedrootJSONpath", &tr, "-expectedSAN", san])
+                .args(["-expectedIssuer", GH_ISSUER, "-artifact-digest", hex])
+                .arg(&bf)
+                .output()
+                .unwrap()
+        };
+        let o = run(GH_IDENTITY);
+        ok(&o);
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(
+            r["verifiedIdentity"]["subjectAlternativeName"]["subjectAlternativeName"],
+            GH_IDENTITY
+        );
+        let kinds: Vec<&str> = r["verifiedTimestamps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t["type"].as_str())
+            .collect();
+        assert!(
+            kinds.contains(&"Tlog") && kinds.contains(&"TimestampAuthority"),
+            "{r}"
+        );
+        fails(&run("https://github.com/evil/x"));
+    }
+
     // Real cosign, told to require signed timestamps, accepts it.
     let mut args = cosign_verify_args(&tr, GH_IDENTITY, &ours);
     args.insert(1, "--use-signed-timestamps");

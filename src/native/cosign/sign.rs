@@ -89,7 +89,7 @@ async fn endpoints(o: &SignOptions) -> Result<SigningConfig, Error> {
         c.fulcio_url = u.clone();
     }
     if let Some(u) = &o.rekor_url {
-        c.rekor_url = u.clone();
+        c.rekor_url = Some(u.clone());
     }
     Ok(c)
 }
@@ -214,7 +214,14 @@ async fn log_entry(
     trust: Option<&TrustedRoot>,
     keyless: bool,
 ) -> Result<LogEntry, Error> {
-    let e = rekor::create_entry(http, &ep.rekor_url, proposed).await?;
+    let url = ep.rekor_url.as_deref().ok_or_else(|| {
+        Error::Trust(
+            "signing config names no Rekor v1 service (Rekor v2 logs are not supported); \
+             pass --rekor-url or --tlog-upload=false"
+                .into(),
+        )
+    })?;
+    let e = rekor::create_entry(http, url, proposed).await?;
     // Check the log's promise before pushing anything. A key-based signer may use a log
     // its (default) trust root does not know; keyless signing never does.
     let known =

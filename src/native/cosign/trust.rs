@@ -37,7 +37,8 @@ pub struct TrustedRoot {
 #[derive(Clone, Debug)]
 pub struct SigningConfig {
     pub fulcio_url: String,
-    pub rekor_url: String,
+    /// Rekor v1 log; `None` when the config names none (fine with `--tlog-upload=false`).
+    pub rekor_url: Option<String>,
     /// RFC 3161 timestamp authority, when the config names one (cosign v3 then uses it).
     pub tsa_url: Option<String>,
 }
@@ -176,7 +177,7 @@ impl SigningConfig {
     pub fn public_good() -> SigningConfig {
         SigningConfig {
             fulcio_url: DEFAULT_FULCIO_URL.into(),
-            rekor_url: DEFAULT_REKOR_URL.into(),
+            rekor_url: Some(DEFAULT_REKOR_URL.into()),
             tsa_url: None,
         }
     }
@@ -216,8 +217,7 @@ impl SigningConfig {
         Ok(SigningConfig {
             fulcio_url: fulcio
                 .ok_or_else(|| Error::Trust("signing config names no CA (Fulcio) URL".into()))?,
-            rekor_url: rekor
-                .ok_or_else(|| Error::Trust("signing config names no Rekor URL".into()))?,
+            rekor_url: rekor,
             tsa_url: pick("tsaUrls"),
         })
     }
@@ -282,12 +282,25 @@ mod tests {
             "rekorTlogUrls":[{"url":"http://r2","majorApiVersion":2},{"url":"http://r1","majorApiVersion":1}]}"#;
         let c = SigningConfig::from_json(v2).unwrap();
         assert_eq!(
-            (c.fulcio_url.as_str(), c.rekor_url.as_str()),
-            ("http://ca", "http://r1")
+            (c.fulcio_url.as_str(), c.rekor_url.as_deref()),
+            ("http://ca", Some("http://r1"))
         );
+        assert_eq!(c.tsa_url, None);
+        // Only Rekor v2 logs: no v1 service to use.
         let v1 = br#"{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.1+json",
-            "caUrl":"http://ca1","tlogUrls":["x"]}"#;
-        assert!(SigningConfig::from_json(v1).is_err());
+            "caUrl":"http://ca1","tlogUrls":[{"url":"http://r2","majorApiVersion":2}]}"#;
+        assert_eq!(SigningConfig::from_json(v1).unwrap().rekor_url, None);
+        // Services outside their validity window are passed over for current ones.
+        let windows = br#"{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.2+json",
+            "caUrls":[{"url":"http://old-ca","majorApiVersion":1,"validFor":{"start":"2020-01-01T00:00:00Z","end":"2021-01-01T00:00:00Z"}},
+                      {"url":"http://ca","majorApiVersion":1,"validFor":{"start":"2021-01-01T00:00:00Z"}}],
+            "rekorTlogUrls":[{"url":"http://future","majorApiVersion":1,"validFor":{"start":"2999-01-01T00:00:00Z"}},
+                             {"url":"http://r1","majorApiVersion":1,"validFor":{"start":"2021-01-01T00:00:00Z"}}],
+            "tsaUrls":[{"url":"http://tsa","majorApiVersion":1,"validFor":{"start":"2021-01-01T00:00:00Z"}}]}"#;
+        let c = SigningConfig::from_json(windows).unwrap();
+        assert_eq!(c.fulcio_url, "http://ca");
+        assert_eq!(c.rekor_url.as_deref(), Some("http://r1"));
+        assert_eq!(c.tsa_url.as_deref(), Some("http://tsa"));
         let bad = br#"{"mediaType":"something/else"}"#;
         assert!(SigningConfig::from_json(bad).is_err());
     }

@@ -124,7 +124,7 @@ pub struct Cert {
 }
 
 /// Splits a DER TLV at the start of `b`: (header length, total length).
-fn tlv(b: &[u8]) -> Option<(usize, usize)> {
+pub(crate) fn tlv(b: &[u8]) -> Option<(usize, usize)> {
     let first = *b.get(1)?;
     let (hl, len) = if first < 0x80 {
         (2, first as usize)
@@ -139,7 +139,8 @@ fn tlv(b: &[u8]) -> Option<(usize, usize)> {
         }
         (2 + n, len)
     };
-    (hl + len <= b.len()).then_some((hl, hl + len))
+    let end = hl.checked_add(len)?;
+    (end <= b.len()).then_some((hl, end))
 }
 
 impl Cert {

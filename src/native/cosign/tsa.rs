@@ -38,24 +38,7 @@ fn read(b: &[u8]) -> Option<(Tlv<'_>, &[u8])> {
     if tag & 0x1f == 0x1f {
         return None; // multi-byte tags do not occur in these structures
     }
-    let first = *b.get(1)?;
-    let (hl, len) = if first < 0x80 {
-        (2, first as usize)
-    } else {
-        let n = (first & 0x7f) as usize;
-        if n == 0 || n > 4 {
-            return None;
-        }
-        let mut len = 0usize;
-        for i in 0..n {
-            len = (len << 8) | *b.get(2 + i)? as usize;
-        }
-        (2 + n, len)
-    };
-    let end = hl.checked_add(len)?;
-    if end > b.len() {
-        return None;
-    }
+    let (hl, end) = super::pki::tlv(b)?;
     Some((
         Tlv {
             tag,

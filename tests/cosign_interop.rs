@@ -143,7 +143,7 @@ fn real_cosign_v3_verifies_oxtask_keyless_signatures() {
     for image in [&legacy, &bundled] {
         let o = c3.run(e.w(), &cosign_verify_args(&tr, GH_IDENTITY, image), &[]);
         ok(&o);
-        let digest = image.split('@').nth(1).unwrap();
+        let digest = image.split_once('@').unwrap().1;
         assert_eq!(verified_digests(&o), vec![digest.to_string()]);
         let err = text(&o.stderr);
         assert!(
@@ -190,7 +190,7 @@ fn real_cosign_v2_verifies_oxtask_keyless_legacy_signature() {
     ok(&o);
     assert_eq!(
         verified_digests(&o),
-        vec![image.split('@').nth(1).unwrap().to_string()]
+        vec![image.split_once('@').unwrap().1.to_string()]
     );
     fails(&run(args("someone@example.com")));
 }
@@ -225,7 +225,7 @@ fn oxtask_verifies_real_cosign_v3_keyless_bundle() {
 
     // cosign v3 stores a bundle referrer (here under the referrers tag: the registry has
     // no referrers API). Found with and without --new-bundle-format.
-    let digest = image.split('@').nth(1).unwrap();
+    let digest = image.split_once('@').unwrap().1;
     let id = GH_IDENTITY;
     for extra in [&[][..], &["--new-bundle-format"][..]] {
         let o = e.ox_verify(&image, id, extra);
@@ -273,7 +273,7 @@ fn oxtask_verifies_real_cosign_v2_keyless_legacy_signature() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(
         v[0]["critical"]["image"]["docker-manifest-digest"].as_str(),
-        image.split('@').nth(1)
+        image.split_once('@').map(|x| x.1)
     );
     // Wrong issuer.
     let tr = e.path(e.sig.trusted_root());
@@ -386,7 +386,7 @@ fn keys_and_key_signatures_interchange_with_real_cosign() {
     assert!(text(&o.stderr).contains("transparency log was verified offline"));
     assert_eq!(
         verified_digests(&o),
-        vec![b.split('@').nth(1).unwrap().to_string()]
+        vec![b.split_once('@').unwrap().1.to_string()]
     );
     fails(&c3.run(
         e.w(),
@@ -403,13 +403,17 @@ fn keys_and_key_signatures_interchange_with_real_cosign() {
     ));
 }
 
+/// `HOST/repo@digest` → (repo, digest) on the test registry.
+fn repo_and_digest<'a>(reg: &Registry, image: &'a str) -> (&'a str, &'a str) {
+    image
+        .strip_prefix(&format!("{}/", reg.host))
+        .and_then(|r| r.split_once('@'))
+        .expect("an image on the test registry, by digest")
+}
+
 /// The newest Sigstore bundle attached to `image` under the referrers tag.
 fn attached_bundle(reg: &Registry, image: &str) -> serde_json::Value {
-    let (repo, digest) = image
-        .strip_prefix(&format!("{}/", reg.host))
-        .unwrap()
-        .split_once('@')
-        .unwrap();
+    let (repo, digest) = repo_and_digest(reg, image);
     let (idx, _) = reg
         .get_manifest(repo, &digest.replace(':', "-"))
         .expect("referrers tag");
@@ -593,11 +597,7 @@ fn unreachable_timestamp_authority_fails_before_anything_is_logged_or_pushed() {
     let err = fails(&o);
     assert!(err.contains("timestamp authority"), "{err}");
     assert!(!err.contains("tlog entry created"), "{err}");
-    let (repo, digest) = image
-        .strip_prefix(&format!("{}/", e.reg.host))
-        .unwrap()
-        .split_once('@')
-        .unwrap();
+    let (repo, digest) = repo_and_digest(&e.reg, &image);
     assert!(e
         .reg
         .get_manifest(repo, &digest.replace(':', "-"))

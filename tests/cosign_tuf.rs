@@ -47,6 +47,22 @@ const TRUSTED_ROOT: &[u8] =
 const SIGNING_CONFIG: &[u8] = br#"{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.2+json","caUrls":[{"url":"http://127.0.0.1:1/ca","majorApiVersion":1}],"rekorTlogUrls":[{"url":"http://127.0.0.1:1/rekor","majorApiVersion":1}]}"#;
 
 impl Repo {
+    /// A repository publishing the loopback Sigstore fixture's trusted root and signing
+    /// config, with a root rotation (so clients follow v1 → v3 first).
+    fn for_sigstore(sig: &Sigstore) -> Repo {
+        let tr = std::fs::read(sig.trusted_root()).unwrap();
+        let sc = std::fs::read(sig.signing_config()).unwrap();
+        Repo::make(
+            "rotation",
+            "ecdsa",
+            &[
+                ("trusted_root.json", &tr),
+                ("signing_config.v0.2.json", &sc),
+            ],
+            &[],
+        )
+    }
+
     /// `targets`: name → content; `extra`: more make_repo.py arguments.
     fn make(scenario: &str, keytype: &str, targets: &[(&str, &[u8])], extra: &[&str]) -> Repo {
         let dir = tempfile::tempdir().unwrap();
@@ -633,17 +649,7 @@ fn keyless_sign_and_verify_with_trust_from_tuf_only() {
     let Some(()) = need_tuf() else { return };
     let Some(sig) = Sigstore::start() else { return };
     let Some(reg) = Registry::start() else { return };
-    let tr = std::fs::read(sig.trusted_root()).unwrap();
-    let sc = std::fs::read(sig.signing_config()).unwrap();
-    let repo = Repo::make(
-        "rotation",
-        "ecdsa",
-        &[
-            ("trusted_root.json", &tr),
-            ("signing_config.v0.2.json", &sc),
-        ],
-        &[],
-    );
+    let repo = Repo::for_sigstore(&sig);
     let c = Cosign::new();
     let tuf_root = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
@@ -726,17 +732,7 @@ fn tuf_cache_is_shared_with_the_real_cosign_v3() {
     };
     let Some(sig) = Sigstore::start() else { return };
     let Some(reg) = Registry::start() else { return };
-    let tr = std::fs::read(sig.trusted_root()).unwrap();
-    let sc = std::fs::read(sig.signing_config()).unwrap();
-    let repo = Repo::make(
-        "rotation",
-        "ecdsa",
-        &[
-            ("trusted_root.json", &tr),
-            ("signing_config.v0.2.json", &sc),
-        ],
-        &[],
-    );
+    let repo = Repo::for_sigstore(&sig);
     let ox = Cosign::new();
     let work = tempfile::tempdir().unwrap();
     let w = work.path();

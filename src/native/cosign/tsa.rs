@@ -269,7 +269,10 @@ fn time_stamping_eku_ok(c: &Cert) -> bool {
 /// Verifies a signed timestamp over `signed` (the signature bytes it vouches for) against
 /// the trusted timestamp authorities; returns the time it proves (Unix seconds).
 pub fn verify(resp: &[u8], signed: &[u8], tsas: &[CertAuthority]) -> Result<u64, Error> {
-    let tok = parse(resp)?;
+    check(&parse(resp)?, signed, tsas)
+}
+
+fn check(tok: &Token, signed: &[u8], tsas: &[CertAuthority]) -> Result<u64, Error> {
     if digest(tok.imprint_hash, signed) != tok.imprint {
         return Err(bad("it is not over this signature"));
     }
@@ -404,7 +407,7 @@ pub async fn request(
         return Err(bad("the authority answered for another request"));
     }
     if let Some(t) = tsas {
-        verify(&body, signed, t)?;
+        check(&tok, signed, t)?;
     }
     Ok(body.to_vec())
 }

@@ -581,14 +581,12 @@ pub async fn verify_image_async(image: &str, o: &VerifyOptions) -> Result<Verifi
     if layers.is_empty() && bundles.is_empty() {
         return Err(Error::NoSignatures("no signatures found".into()));
     }
-    for l in &layers {
-        match verify_legacy(l, &t, &ctx, o) {
-            Ok(v) => ok.push(v),
-            Err(e) => reasons.push(e),
-        }
-    }
-    for b in &bundles {
-        match verify_bundle(b, &t, &ctx, o) {
+    let results = layers
+        .iter()
+        .map(|l| verify_legacy(l, &t, &ctx, o))
+        .chain(bundles.iter().map(|b| verify_bundle(b, &t, &ctx, o)));
+    for r in results {
+        match r {
             Ok(v) => ok.push(v),
             Err(e) => reasons.push(e),
         }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tools the end-to-end tests (tests/e2e_*.rs) need, idempotent: the CNCF distribution
 # registry, skopeo (independent reader of registries and OCI layouts), node + npm and the
-# loopback Sigstore fixture's packages, go-task 3.54.0 (differential --dry check). helm and cosign are deliberately NOT installed:
+# loopback Sigstore fixture's packages, go-task via install-gotask.sh. helm and cosign are deliberately NOT installed:
 # the seed test asserts they are absent from its PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,10 +20,7 @@ fi
 # The registry package may start a service on :5000; the tests start their own on free ports.
 if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
 
-# go-task 3.54.0: the example Taskfile must stay valid for it, with the same command lines.
-if ! command -v task >/dev/null 2>&1 || ! task --version 2>/dev/null | grep -q '3\.54\.0'; then
-  python3 -m pip install --quiet 'go-task-bin==3.54.0'
-fi
+# go-task 3.54.0 (the example must stay valid for it): .ci/install-gotask.sh.
 
 fixture=tests/fixtures/sigstore
 if [ ! -d "$fixture/node_modules/@sigstore/mock" ]; then

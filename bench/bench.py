@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""oxtask beside go-task 3.54.0 on the shared benchmark workloads.
+"""oxtask beside go-task 3.54.0 on the benchmark workloads.
 
     python3 bench/bench.py [--runs N] [--only SUBSTR] [--keep DIR] [--interleave]
 
 Builds the release binary (`task`) and the fingerprint probe example, installs go-task
-3.54.0 if it is missing, generates the workloads with $SHARED_DIR/bench/gen.py
-(SHARED_DIR defaults to ../shared beside the repository), then times both binaries side
+3.54.0 if it is missing, generates the workloads with bench/gen.py (baseline figures of
+go-task on them: bench/go-task-3.54-baseline.md), then times both binaries side
 by side (hyperfine when present, else its own loop) and prints medians and ratios.
 
 Rows where oxtask does not yet behave like go-task (exit code, or output compared as
@@ -24,7 +24,6 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.environ.get("SHARED_DIR", os.path.join(REPO, "..", "shared"))
 GO_TASK_VERSION = "3.54.0"
 
 # name, workload, args, runs, prepare (shell, run before each timing), target ratio
@@ -50,33 +49,44 @@ def run(cmd, **kw):
 
 
 def go_task_path():
-    """A go-task 3.54.0 binary: $GO_TASK, else `task` from pip's go-task-bin."""
+    """go-task 3.54.0: $GO_TASK, else the `task` file of pip's go-task-bin package (found
+    through the package's own file list, never PATH, where oxtask's `task` may come first).
+    A binary that reports itself as oxtask is refused."""
+
+    def check(p):
+        out = subprocess.run([p, "--version"], capture_output=True, text=True, timeout=20)
+        v = out.stdout + out.stderr
+        if "oxtask" in v.lower():
+            sys.exit(f"{p} is oxtask ({v.strip()}), not go-task")
+        if GO_TASK_VERSION not in v:
+            sys.exit(f"{p} reports {v.strip()!r}, not go-task {GO_TASK_VERSION}")
+        return p
+
     cand = os.environ.get("GO_TASK")
     if cand:
-        return cand
+        return check(cand)
 
-    def find():
-        for d in os.environ.get("PATH", "").split(os.pathsep):
-            p = os.path.join(d, "task")
-            if not os.access(p, os.X_OK) or os.path.realpath(p).startswith(os.path.realpath(REPO)):
-                continue
-            try:
-                out = subprocess.run([p, "--version"], capture_output=True, text=True, timeout=20).stdout
-            except (OSError, subprocess.TimeoutExpired):
-                continue
-            if GO_TASK_VERSION in out:
-                return p
-        return None
+    def from_pip():
+        import importlib.metadata as md
+        try:
+            d = md.distribution("go-task-bin")
+        except md.PackageNotFoundError:
+            return None
+        if d.version != GO_TASK_VERSION:
+            return None
+        files = [str(d.locate_file(f).resolve()) for f in (d.files or []) if f.name == "task"]
+        return files[0] if files else None
 
-    p = find()
-    if p:
-        return p
-    log(f"installing go-task {GO_TASK_VERSION} (pip go-task-bin)")
-    run([sys.executable, "-m", "pip", "install", "-q", f"go-task-bin=={GO_TASK_VERSION}"])
-    p = find()
+    p = from_pip()
     if not p:
-        sys.exit("go-task 3.54.0 not found on PATH after installing go-task-bin")
-    return p
+        log(f"installing go-task {GO_TASK_VERSION} (pip go-task-bin)")
+        run([sys.executable, "-m", "pip", "install", "-q", f"go-task-bin=={GO_TASK_VERSION}"])
+        import importlib
+        importlib.invalidate_caches()
+        p = from_pip()
+    if not p:
+        sys.exit("go-task-bin 3.54.0 did not install a task binary")
+    return check(p)
 
 
 def have_hyperfine():
@@ -149,9 +159,7 @@ def main():
                          "(steadier than hyperfine's back-to-back series on a busy machine)")
     args = ap.parse_args()
 
-    gen = os.path.join(SHARED, "bench", "gen.py")
-    if not os.path.isfile(gen):
-        sys.exit(f"{gen} not found (set SHARED_DIR)")
+    gen = os.path.join(REPO, "bench", "gen.py")
 
     log("building release binaries")
     run(["cargo", "build", "--release", "--quiet", "--bin", "task", "--example", "fingerprint_check"], cwd=REPO)

@@ -9,6 +9,8 @@
 //! image layout + a key made on the spot) with skopeo as the independent reader.
 //! Missing tools skip with a reason, or fail under CI=true.
 
+#[path = "support/gotask.rs"]
+mod gotask;
 #[path = "support/registry.rs"]
 mod registry;
 #[path = "support/sigstore.rs"]
@@ -446,32 +448,11 @@ fn laptop_mode_with_oci_layout_and_fresh_key() {
     assert_ne!(digest_file(&m.work), "");
 }
 
-/// go-task 3.54.0 (`GO_TASK`, or a `task` on PATH that reports 3.54.0).
-fn go_task() -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = std::env::var_os("GO_TASK")
-        .map(PathBuf::from)
-        .into_iter()
-        .collect();
-    if let Some(path) = std::env::var_os("PATH") {
-        candidates.extend(std::env::split_paths(&path).map(|d| d.join("task")));
-    }
-    candidates.into_iter().find(|p| {
-        Command::new(p)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| text(&o.stdout).contains("3.54.0"))
-    })
-}
-
 /// The example stays a valid go-task Taskfile, and go-task would run exactly the command
 /// lines oxtask runs, in both modes and for the consumer tasks (`--dry` listings compared).
 #[test]
 fn taskfile_runs_the_same_commands_under_go_task() {
-    let Some(go) = go_task() else {
-        if registry::in_ci() {
-            panic!("go-task 3.54.0 not found (run .ci/install-e2e.sh)");
-        }
-        eprintln!("SKIP: go-task 3.54.0 not found (set GO_TASK or run .ci/install-e2e.sh)");
+    let Some(go) = gotask::require(".ci/install-e2e.sh") else {
         return;
     };
     let m = Machine::new();

@@ -202,6 +202,11 @@ fn main() {
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("read {}: {}", path.display(), e));
         let doc: J = serde_json::from_str(&text).expect("parse vectors");
+        // A file recorded through the clock (`htmlDate "a"` is today) names the
+        // instant it was recorded at; replay pins the template clock to it.
+        if let Some(t) = doc["meta"]["recorded_at_unix"].as_i64() {
+            template::set_fixed_now(t);
+        }
         let var_sets = std::sync::Arc::new(doc.get("var_sets").cloned().unwrap_or(J::Null));
         for case in doc["cases"].as_array().expect("cases").iter().cloned() {
             let name = case["name"].as_str().unwrap().to_string();

@@ -3,31 +3,18 @@
 //! for many pattern shapes, go-task prints its `for: sources` items and writes its
 //! checksum file; ours must agree exactly.
 //!
-//! Needs go-task 3.54.0 (`GO_TASK=/path`, or `task` on PATH reporting 3.54.0; see
-//! .ci/install-uptodate.sh). Without it the test is skipped with a message, except under
+//! Needs go-task 3.54.0 (`GO_TASK=/path`, or pip's go-task-bin; see tests/support/gotask.rs
+//! and .ci/install-uptodate.sh). Without it the test is skipped with a message, except under
 //! CI=true where it fails.
+
+#[path = "support/gotask.rs"]
+mod gotask;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use oxtask::run::fingerprint::{for_items, Fingerprint, GlobSpec, Method, SpecialVar};
-
-fn go_task() -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(p) = std::env::var_os("GO_TASK") {
-        candidates.push(PathBuf::from(p));
-    }
-    if let Some(path) = std::env::var_os("PATH") {
-        candidates.extend(std::env::split_paths(&path).map(|d| d.join("task")));
-    }
-    candidates.into_iter().find(|p| {
-        Command::new(p)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("3.54.0"))
-    })
-}
 
 fn write(root: &Path, rel: &str, content: &str) {
     let p = root.join(rel);
@@ -87,11 +74,7 @@ const CASES: &[&[&str]] = &[
 
 #[test]
 fn globbing_and_checksums_match_go_task() {
-    let Some(go) = go_task() else {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("go-task 3.54.0 not found (run .ci/install-uptodate.sh)");
-        }
-        eprintln!("skipped: go-task 3.54.0 not found (set GO_TASK or run .ci/install-uptodate.sh)");
+    let Some(go) = gotask::require(".ci/install-uptodate.sh") else {
         return;
     };
     let t = tempfile::tempdir().unwrap();
@@ -231,11 +214,7 @@ const GITIGNORE_CASES: &[&[&str]] = &[
 
 #[test]
 fn gitignore_filtering_matches_go_task() {
-    let Some(go) = go_task() else {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("go-task 3.54.0 not found (run .ci/install-uptodate.sh)");
-        }
-        eprintln!("skipped: go-task 3.54.0 not found (set GO_TASK or run .ci/install-uptodate.sh)");
+    let Some(go) = gotask::require(".ci/install-uptodate.sh") else {
         return;
     };
     let t = tempfile::tempdir().unwrap();
@@ -300,11 +279,7 @@ const DOTENV_CASES: &[&str] = &[
 #[test]
 fn dotenv_matches_go_task() {
     use oxtask::taskfile::dotenv;
-    let Some(go) = go_task() else {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("go-task 3.54.0 not found (run .ci/install-uptodate.sh)");
-        }
-        eprintln!("skipped: go-task 3.54.0 not found (set GO_TASK or run .ci/install-uptodate.sh)");
+    let Some(go) = gotask::require(".ci/install-uptodate.sh") else {
         return;
     };
     let t = tempfile::tempdir().unwrap();

@@ -157,6 +157,17 @@ struct Civil {
     abbr: String,
 }
 
+/// `i64::MIN` means "use the system clock".
+static FIXED_NOW: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(i64::MIN);
+
+/// Pins `now` (and every function that falls back to it: `date`, `htmlDate`,
+/// `ago`, …) to a Unix time, process-wide, so recorded cases that went through
+/// the clock can be replayed on any day. Only tests call this; the binary
+/// always uses the system clock.
+pub fn set_fixed_now(unix_secs: i64) {
+    FIXED_NOW.store(unix_secs, std::sync::atomic::Ordering::Relaxed);
+}
+
 impl GoTime {
     pub fn zero() -> GoTime {
         GoTime {
@@ -176,7 +187,18 @@ impl GoTime {
         }
     }
 
+    /// The current time as templates see it: the fixed instant set with
+    /// [`set_fixed_now`] (tests), else the system clock.
     pub fn now() -> GoTime {
+        let fixed = FIXED_NOW.load(std::sync::atomic::Ordering::Relaxed);
+        if fixed != i64::MIN {
+            return GoTime {
+                unix: fixed,
+                nanos: 0,
+                loc: Loc::Local,
+                mono: true,
+            };
+        }
         let d = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();

@@ -27,7 +27,7 @@ mod yaml_value;
 
 use std::collections::HashMap;
 
-pub use gotime::{GoTime, Loc};
+pub use gotime::{set_fixed_now, GoTime, Loc};
 pub use value::{go_format, Kind, Map, Value};
 pub use yaml_value::parse_yaml_value;
 

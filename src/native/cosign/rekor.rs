@@ -5,7 +5,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde_json::{json, Value};
 
-use super::pki::{hex, sha256, unhex, Hash};
+use super::pki::{hex, sha256, unhex, Hash, LogKey};
 use super::trust::TrustedRoot;
 use super::Error;
 
@@ -128,32 +128,134 @@ fn set_payload(e: &LogEntry) -> String {
     )
 }
 
-/// Checks the SET with the key of the log named by `log_id` in the trusted root.
-pub fn verify_set(e: &LogEntry, trust: &TrustedRoot) -> Result<(), Error> {
-    let set = e.set.as_deref().ok_or_else(|| {
-        Error::Verify("transparency log entry has no signed entry timestamp".into())
-    })?;
-    let sig = B64
-        .decode(set)
-        .map_err(|_| Error::Verify("signed entry timestamp is not base64".into()))?;
-    let id =
-        unhex(&e.log_id).ok_or_else(|| Error::Verify("transparency log ID is not hex".into()))?;
-    let log = trust.tlog_by_id(&id).ok_or_else(|| {
+/// How far an entry's integrated time may lie ahead of this machine's clock (clock skew
+/// between the log and the verifier); later times are refused.
+pub const MAX_CLOCK_SKEW_SECS: u64 = 5 * 60;
+
+/// What a transparency-log entry must carry to count, per the bundle version: a v0.1
+/// bundle (and cosign's legacy `.sig` bundle annotation) needs the signed entry
+/// timestamp; a v0.2+ bundle needs the inclusion proof with its signed checkpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Required {
+    Promise,
+    Proof,
+}
+
+/// Finds the log an entry names among the trusted root's transparency logs.
+fn trusted_log<'a>(e: &LogEntry, trust: &'a TrustedRoot) -> Result<&'a LogKey, Error> {
+    let id = unhex(&e.log_id).ok_or_else(|| {
         Error::Verify(format!(
-            "transparency log {} is not in the trusted root",
+            "transparency log entry: log ID {:?} is not hex",
             e.log_id
         ))
     })?;
-    if e.integrated_time < 0 || !log.valid_at(e.integrated_time as u64) {
-        return Err(Error::Verify(
-            "entry integrated outside the transparency log key's validity".into(),
-        ));
-    }
+    trust.tlog_by_id(&id).ok_or_else(|| {
+        Error::Verify(format!(
+            "transparency log entry: log ID {} is not one of the trusted root's transparency logs",
+            e.log_id
+        ))
+    })
+}
+
+/// Checks the SET of `e` with `log`'s key (the caller has matched the log ID).
+fn check_set(e: &LogEntry, log: &LogKey) -> Result<(), Error> {
+    let set = e.set.as_deref().ok_or_else(|| {
+        Error::Verify("transparency log entry has no signed entry timestamp".into())
+    })?;
+    let sig = B64.decode(set).map_err(|_| {
+        Error::Verify("transparency log entry: signed entry timestamp is not base64".into())
+    })?;
     log.key
         .verify(set_payload(e).as_bytes(), &sig, Hash::Sha256)
         .map_err(|_| {
-            Error::Verify("transparency log entry: signed entry timestamp does not verify".into())
+            Error::Verify(
+                "transparency log entry: signed entry timestamp does not verify with the log's key"
+                    .into(),
+            )
         })
+}
+
+/// Checks the SET with the key of the log named by `log_id` in the trusted root, and
+/// that the log's key was valid at the integrated time.
+pub fn verify_set(e: &LogEntry, trust: &TrustedRoot) -> Result<(), Error> {
+    let log = trusted_log(e, trust)?;
+    check_window(e, log)?;
+    check_set(e, log)
+}
+
+fn check_window(e: &LogEntry, log: &LogKey) -> Result<(), Error> {
+    if e.integrated_time <= 0 {
+        return Err(Error::Verify(
+            "transparency log entry has no integrated time".into(),
+        ));
+    }
+    let t = e.integrated_time as u64;
+    if log.valid_from.is_none() {
+        return Err(Error::Verify(
+            "transparency log key in the trusted root has no validity start (validFor.start)"
+                .into(),
+        ));
+    }
+    if !log.valid_at(t) {
+        return Err(Error::Verify(format!(
+            "transparency log entry: integrated time {t} is outside the log key's validity window"
+        )));
+    }
+    Ok(())
+}
+
+/// Verifies that `e` is proven to be in a transparency log of the trusted root: its log
+/// ID names a trusted log, its integrated time lies in that log key's validity window and
+/// not in the future (beyond [`MAX_CLOCK_SKEW_SECS`] past `now`), and it carries what
+/// `required` asks for: a signed entry timestamp verified with the log's key, or an
+/// inclusion proof that leads to a checkpoint signed by the log's key (origin and key
+/// hint of that log). Whatever else it carries is verified as well.
+///
+/// Returns the integrated time when a signed entry timestamp vouches for it (the only
+/// case in which that time may be used to judge a certificate), else `None`.
+pub fn verify_entry(
+    e: &LogEntry,
+    trust: &TrustedRoot,
+    required: Required,
+    now: u64,
+) -> Result<Option<u64>, Error> {
+    if e.log_index < 0 {
+        return Err(Error::Verify(
+            "transparency log entry has a negative log index".into(),
+        ));
+    }
+    let log = trusted_log(e, trust)?;
+    check_window(e, log)?;
+    let t = e.integrated_time as u64;
+    if t > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
+        return Err(Error::Verify(format!(
+            "transparency log entry: integrated time {t} is in the future"
+        )));
+    }
+    match required {
+        Required::Promise if e.set.is_none() => {
+            return Err(Error::Verify(
+                "transparency log entry has no signed entry timestamp (inclusion promise), \
+                 which this bundle version requires"
+                    .into(),
+            ))
+        }
+        Required::Proof if e.inclusion_proof.is_none() => {
+            return Err(Error::Verify(
+                "transparency log entry has no inclusion proof, which this bundle version requires"
+                    .into(),
+            ))
+        }
+        _ => {}
+    }
+    if e.inclusion_proof.is_some() {
+        check_inclusion(e, log)?;
+    }
+    if e.set.is_some() {
+        check_set(e, log)?;
+        return Ok(Some(t));
+    }
+    Ok(None)
 }
 
 fn node(l: &[u8], r: &[u8]) -> [u8; 32] {
@@ -190,15 +292,119 @@ fn root_from_proof(index: u64, size: u64, leaf: [u8; 32], proof: &[Vec<u8>]) -> 
     (s == 0).then_some(r)
 }
 
-/// Checks the inclusion proof against the entry body and the signed checkpoint.
-pub fn verify_inclusion(e: &LogEntry, trust: &TrustedRoot) -> Result<(), Error> {
+/// A checkpoint (signed note): the note text and its signature lines.
+#[derive(Debug, PartialEq)]
+pub struct Checkpoint {
+    pub origin: String,
+    pub size: u64,
+    pub root_hash: Vec<u8>,
+    /// The signed text: every line up to and including the one before the blank line.
+    pub text: String,
+    /// (name, key hint, signature) per signature line.
+    pub signatures: Vec<(String, [u8; 4], Vec<u8>)>,
+}
+
+fn cp_err(what: &str) -> Error {
+    Error::Verify(format!("checkpoint is malformed: {what}"))
+}
+
+/// Parses a checkpoint as Rekor writes it: `origin\nsize\nbase64(root)\n[other lines]\n`,
+/// a blank line, then lines `— <name> <base64(key hint[4] || signature)>`.
+pub fn parse_checkpoint(s: &str) -> Result<Checkpoint, Error> {
+    let split = s
+        .rfind("\n\n")
+        .ok_or_else(|| cp_err("no blank line before the signatures"))?;
+    let (text, sigs) = (&s[..split + 1], &s[split + 2..]);
+    if sigs.is_empty() || !sigs.ends_with('\n') {
+        return Err(cp_err("the signature block does not end with a newline"));
+    }
+    let mut lines = text.lines();
+    let origin = lines.next().unwrap_or_default();
+    if origin.is_empty() {
+        return Err(cp_err("empty origin"));
+    }
+    let size: u64 = lines
+        .next()
+        .and_then(|l| l.parse().ok())
+        .ok_or_else(|| cp_err("tree size is not a number"))?;
+    let root_hash = lines
+        .next()
+        .and_then(|l| B64.decode(l).ok())
+        .filter(|h| h.len() == 32)
+        .ok_or_else(|| cp_err("root hash is not a base64 SHA-256 hash"))?;
+    let mut signatures = Vec::new();
+    for l in sigs.lines() {
+        let rest = l
+            .strip_prefix("\u{2014} ")
+            .ok_or_else(|| cp_err("a signature line does not start with an em dash"))?;
+        let (name, b64) = rest
+            .rsplit_once(' ')
+            .ok_or_else(|| cp_err("a signature line has no key name"))?;
+        let raw = B64
+            .decode(b64)
+            .map_err(|_| cp_err("a signature is not base64"))?;
+        if name.is_empty() || raw.len() < 5 {
+            return Err(cp_err("a signature line is too short"));
+        }
+        let hint = [raw[0], raw[1], raw[2], raw[3]];
+        signatures.push((name.to_string(), hint, raw[4..].to_vec()));
+    }
+    if signatures.is_empty() {
+        return Err(cp_err("no signature"));
+    }
+    Ok(Checkpoint {
+        origin: origin.to_string(),
+        size,
+        root_hash,
+        text: text.to_string(),
+        signatures,
+    })
+}
+
+/// The host (with port, if any) and the bare host name of a log's base URL.
+fn url_host(base_url: &str) -> Option<(String, String)> {
+    let rest = base_url.split_once("://").map_or(base_url, |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next()?.rsplit('@').next()?;
+    if host.is_empty() {
+        return None;
+    }
+    let name = if host.starts_with('[') {
+        host.split(']').next().map(|h| format!("{h}]"))?
+    } else {
+        host.split(':').next()?.to_string()
+    };
+    Some((host.to_string(), name))
+}
+
+/// Rekor v1 names its checkpoints `<log host> - <tree ID>`; the log host must be the one
+/// of the trusted log's base URL (with or without its port).
+fn origin_matches(origin: &str, base_url: &str) -> bool {
+    let Some((host, name)) = url_host(base_url) else {
+        return false;
+    };
+    let stem = match origin.rsplit_once(" - ") {
+        Some((stem, tree)) if !tree.is_empty() && tree.bytes().all(|b| b.is_ascii_digit()) => stem,
+        _ => origin,
+    };
+    stem == host || stem == name
+}
+
+/// The note key hint of a log key: the first four bytes of SHA-256 of its SPKI DER.
+pub fn key_hint(key: &super::pki::PublicKey) -> [u8; 4] {
+    let h = sha256(&key.spki_der());
+    [h[0], h[1], h[2], h[3]]
+}
+
+/// Checks the inclusion proof against the entry body, and the checkpoint it leads to
+/// against `log` (origin, key hint, signature, tree size and root hash).
+fn check_inclusion(e: &LogEntry, log: &LogKey) -> Result<(), Error> {
     let p = e
         .inclusion_proof
         .as_ref()
         .ok_or_else(|| Error::Verify("transparency log entry has no inclusion proof".into()))?;
     let body = B64
         .decode(&e.body)
-        .map_err(|_| Error::Verify("log entry body is not base64".into()))?;
+        .map_err(|_| Error::Verify("transparency log entry body is not base64".into()))?;
     let mut leaf_in = Vec::with_capacity(body.len() + 1);
     leaf_in.push(0);
     leaf_in.extend_from_slice(&body);
@@ -210,52 +416,48 @@ pub fn verify_inclusion(e: &LogEntry, trust: &TrustedRoot) -> Result<(), Error> 
         ));
     }
     if p.checkpoint.is_empty() {
-        return Ok(());
-    }
-    // Signed note: body up to the blank line, then "— <name> <base64(keyhint[4] || sig)>".
-    let split = p
-        .checkpoint
-        .find("\n\n")
-        .ok_or_else(|| Error::Verify("checkpoint is malformed".into()))?;
-    let text = &p.checkpoint[..split + 1];
-    let mut lines = text.lines();
-    let _origin = lines.next();
-    let size: u64 = lines
-        .next()
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(u64::MAX);
-    let root_b64 = lines.next().unwrap_or_default();
-    if size != p.tree_size || B64.decode(root_b64).ok().as_deref() != Some(p.root_hash.as_slice()) {
         return Err(Error::Verify(
-            "checkpoint does not match the inclusion proof".into(),
+            "inclusion proof has no checkpoint (signed tree head)".into(),
         ));
     }
-    let id = unhex(&e.log_id).unwrap_or_default();
-    let log = trust.tlog_by_id(&id).ok_or_else(|| {
-        Error::Verify(format!(
-            "transparency log {} is not in the trusted root",
-            e.log_id
-        ))
-    })?;
-    let ok = p.checkpoint[split + 2..].lines().any(|l| {
-        let Some(sig_b64) = l
-            .strip_prefix("\u{2014} ")
-            .and_then(|r| r.rsplit(' ').next())
-        else {
-            return false;
-        };
-        match B64.decode(sig_b64) {
-            Ok(raw) if raw.len() > 4 => log
-                .key
-                .verify(text.as_bytes(), &raw[4..], Hash::Sha256)
-                .is_ok(),
-            _ => false,
+    let cp = parse_checkpoint(&p.checkpoint)?;
+    if cp.size != p.tree_size || cp.root_hash != p.root_hash {
+        return Err(Error::Verify(
+            "checkpoint does not match the inclusion proof (tree size or root hash)".into(),
+        ));
+    }
+    if log.base_url.is_empty() {
+        return Err(Error::Verify(
+            "the trusted root gives the transparency log no baseUrl, so the checkpoint's origin cannot be checked".into(),
+        ));
+    }
+    if !origin_matches(&cp.origin, &log.base_url) {
+        return Err(Error::Verify(format!(
+            "checkpoint origin {:?} is not the transparency log {}",
+            cp.origin, log.base_url
+        )));
+    }
+    let hint = key_hint(&log.key);
+    for (name, h, sig) in &cp.signatures {
+        if *h != hint {
+            return Err(Error::Verify(format!(
+                "checkpoint is signed by a key other than the transparency log's (key hint {} from {name:?})",
+                hex(h)
+            )));
         }
-    });
-    if !ok {
-        return Err(Error::Verify("checkpoint signature does not verify".into()));
+        log.key
+            .verify(cp.text.as_bytes(), sig, Hash::Sha256)
+            .map_err(|_| {
+                Error::Verify("checkpoint signature does not verify with the log's key".into())
+            })?;
     }
     Ok(())
+}
+
+/// Checks the inclusion proof and its checkpoint with the key of the log named by
+/// `log_id` in the trusted root.
+pub fn verify_inclusion(e: &LogEntry, trust: &TrustedRoot) -> Result<(), Error> {
+    check_inclusion(e, trusted_log(e, trust)?)
 }
 
 /// cosign's `dev.sigstore.cosign/bundle` annotation (Go field order).
@@ -398,6 +600,174 @@ mod tests {
         assert_eq!(root_from_proof(2, 3, l[2], &[n01.to_vec()]), Some(root3));
         assert_eq!(root_from_proof(0, 1, l[0], &[]), Some(l[0]));
         assert_eq!(root_from_proof(1, 1, l[0], &[]), None);
+    }
+
+    use p256::ecdsa::{signature::Signer, DerSignature, SigningKey};
+
+    fn log_key(seed: u8, base_url: &str, valid_from: Option<u64>) -> (SigningKey, LogKey) {
+        let sk = SigningKey::from_bytes(&[seed; 32].into()).unwrap();
+        let key = super::super::pki::PublicKey::P256(*sk.verifying_key());
+        let key_id = sha256(&key.spki_der()).to_vec();
+        let lk = LogKey {
+            key_id,
+            key,
+            valid_from,
+            valid_until: None,
+            base_url: base_url.into(),
+        };
+        (sk, lk)
+    }
+
+    fn sign(sk: &SigningKey, msg: &[u8]) -> Vec<u8> {
+        let s: DerSignature = sk.sign(msg);
+        s.as_bytes().to_vec()
+    }
+
+    fn checkpoint(sk: &SigningKey, hint: [u8; 4], origin: &str, root: &[u8]) -> String {
+        let note = format!("{origin}\n1\n{}\nTimestamp: 1\n", B64.encode(root));
+        let mut raw = hint.to_vec();
+        raw.extend(sign(sk, note.as_bytes()));
+        format!("{note}\n\u{2014} 127.0.0.1:1 {}\n", B64.encode(raw))
+    }
+
+    /// A one-leaf log entry at 1_700_000_000, with SET and checkpoint signed by `sk`.
+    fn entry(sk: &SigningKey, lk: &LogKey) -> LogEntry {
+        let body = br#"{"kind":"hashedrekord"}"#;
+        let root = sha256(&[&[0u8][..], body].concat());
+        let mut e = LogEntry {
+            body: B64.encode(body),
+            integrated_time: 1_700_000_000,
+            log_index: 7,
+            log_id: hex(&lk.key_id),
+            set: None,
+            inclusion_proof: Some(InclusionProof {
+                log_index: 0,
+                root_hash: root.to_vec(),
+                tree_size: 1,
+                hashes: vec![],
+                checkpoint: checkpoint(sk, key_hint(&lk.key), "127.0.0.1:1 - 42", &root),
+            }),
+        };
+        e.set = Some(B64.encode(sign(sk, set_payload(&e).as_bytes())));
+        e
+    }
+
+    const NOW: u64 = 1_700_000_100;
+
+    #[test]
+    fn entry_proven_by_trusted_log_only() {
+        let (sk, lk) = log_key(1, "http://127.0.0.1:1", Some(1_600_000_000));
+        let trust = TrustedRoot {
+            tlogs: vec![lk.clone()],
+            ..Default::default()
+        };
+        let good = entry(&sk, &lk);
+        assert_eq!(
+            verify_entry(&good, &trust, Required::Proof, NOW).unwrap(),
+            Some(1_700_000_000)
+        );
+        assert_eq!(
+            verify_entry(&good, &trust, Required::Promise, NOW).unwrap(),
+            Some(1_700_000_000)
+        );
+        // Proof only: proven, but its time is not signed.
+        let mut proof_only = good.clone();
+        proof_only.set = None;
+        assert_eq!(
+            verify_entry(&proof_only, &trust, Required::Proof, NOW).unwrap(),
+            None
+        );
+        assert!(verify_entry(&proof_only, &trust, Required::Promise, NOW).is_err());
+        let mut set_only = good.clone();
+        set_only.inclusion_proof = None;
+        assert!(verify_entry(&set_only, &trust, Required::Proof, NOW).is_err());
+
+        let refused = |e: &LogEntry, t: &TrustedRoot, what: &str| {
+            let err = verify_entry(e, t, Required::Proof, NOW)
+                .expect_err(what)
+                .to_string();
+            assert!(err.contains(what), "{what}: {err}");
+        };
+        // The issue's forgery: own log ID, own one-leaf proof, no SET, no checkpoint.
+        let (evil, evil_lk) = log_key(2, "http://127.0.0.1:1", Some(1_600_000_000));
+        let mut forged = entry(&evil, &evil_lk);
+        forged.set = None;
+        forged.inclusion_proof.as_mut().unwrap().checkpoint.clear();
+        refused(&forged, &trust, "not one of the trusted root's");
+        // ... and with the trusted log's ID but no checkpoint.
+        forged.log_id = good.log_id.clone();
+        refused(&forged, &trust, "has no checkpoint");
+        // Checkpoint signed by another key, with its own hint or the log's.
+        let mut e = good.clone();
+        let p = e.inclusion_proof.as_mut().unwrap();
+        p.checkpoint = checkpoint(
+            &evil,
+            key_hint(&evil_lk.key),
+            "127.0.0.1:1 - 42",
+            &p.root_hash,
+        );
+        refused(&e, &trust, "key other than");
+        let p = e.inclusion_proof.as_mut().unwrap();
+        p.checkpoint = checkpoint(&evil, key_hint(&lk.key), "127.0.0.1:1 - 42", &p.root_hash);
+        refused(&e, &trust, "checkpoint signature does not verify");
+        // Wrong origin, signed by the log's own key.
+        let p = e.inclusion_proof.as_mut().unwrap();
+        p.checkpoint = checkpoint(&sk, key_hint(&lk.key), "rekor.example - 42", &p.root_hash);
+        refused(&e, &trust, "checkpoint origin");
+        // Proof for another leaf.
+        let mut e = good.clone();
+        e.body = B64.encode(b"{}");
+        refused(&e, &trust, "does not lead to the log's root hash");
+        // Tampered SET.
+        let mut e = good.clone();
+        e.log_index += 1;
+        refused(&e, &trust, "signed entry timestamp does not verify");
+        // Future and out-of-window integrated times (re-signed, so only the time is wrong).
+        let mut e = good.clone();
+        e.integrated_time = (NOW + MAX_CLOCK_SKEW_SECS + 1) as i64;
+        e.set = Some(B64.encode(sign(&sk, set_payload(&e).as_bytes())));
+        refused(&e, &trust, "in the future");
+        let mut e = good.clone();
+        e.integrated_time = 1_500_000_000;
+        e.set = Some(B64.encode(sign(&sk, set_payload(&e).as_bytes())));
+        refused(&e, &trust, "outside the log key's validity window");
+        // A log key without a validity start is not trusted for any time.
+        let (sk2, lk2) = log_key(3, "http://127.0.0.1:1", None);
+        let t2 = TrustedRoot {
+            tlogs: vec![lk2.clone()],
+            ..Default::default()
+        };
+        refused(&entry(&sk2, &lk2), &t2, "no validity start");
+    }
+
+    #[test]
+    fn checkpoint_parsing_and_origin() {
+        let (sk, lk) = log_key(1, "http://127.0.0.1:1", Some(1));
+        let cp = checkpoint(&sk, key_hint(&lk.key), "o - 1", &[9; 32]);
+        let c = parse_checkpoint(&cp).unwrap();
+        assert_eq!((c.origin.as_str(), c.size), ("o - 1", 1));
+        assert_eq!(c.signatures.len(), 1);
+        assert!(parse_checkpoint(cp.trim_end()).is_err());
+        assert!(parse_checkpoint(&cp.replace("\n1\n", "\nx\n")).is_err());
+        assert!(parse_checkpoint("o\n1\nAAAA\n\n\u{2014} n AAAAAAA=\n").is_err());
+        assert!(origin_matches(
+            "rekor.sigstore.dev - 1193050959916656506",
+            "https://rekor.sigstore.dev"
+        ));
+        assert!(origin_matches(
+            "127.0.0.1:8080 - 5",
+            "http://127.0.0.1:8080/"
+        ));
+        assert!(origin_matches("log.example", "https://log.example:443"));
+        assert!(!origin_matches(
+            "evil.example - 5",
+            "https://rekor.sigstore.dev"
+        ));
+        assert!(!origin_matches(
+            "rekor.sigstore.dev.evil - 5",
+            "https://rekor.sigstore.dev"
+        ));
+        assert!(!origin_matches("rekor.sigstore.dev", ""));
     }
 
     #[test]

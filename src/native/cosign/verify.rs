@@ -325,7 +325,9 @@ fn verify_legacy(
         })?;
 
     let mut tlog_entry = None;
-    let mut at = super::oidc::now();
+    let now = super::oidc::now();
+    // Without the log, cosign judges the certificate at the current time.
+    let mut at = now;
     if !o.insecure_ignore_tlog {
         let trust = need_trust(ctx)?;
         let b = l.annotation(ANN_BUNDLE).ok_or_else(|| {
@@ -334,9 +336,12 @@ fn verify_legacy(
         let v: Value = serde_json::from_str(b)
             .map_err(|_| Error::Verify("bundle annotation is not JSON".into()))?;
         let e = rekor::from_cosign_bundle(&v)?;
-        rekor::verify_set(&e, trust)?;
+        // The annotation carries no proof: its signed entry timestamp is what proves it.
+        let signed = rekor::verify_entry(&e, trust, rekor::Required::Promise, now)?;
         check_hashedrekord_body(&e, &sig, &l.payload, cert.as_ref(), &key)?;
-        at = e.integrated_time.max(0) as u64;
+        at = signed.ok_or_else(|| {
+            Error::Verify("transparency log entry has no signed entry timestamp".into())
+        })?;
         tlog_entry = Some(e);
     }
     if let Some(c) = &cert {
@@ -378,6 +383,74 @@ fn verify_legacy(
     })
 }
 
+/// At most this many transparency log entries in a bundle (as sigstore-go).
+const MAX_TLOG_ENTRIES: usize = 32;
+
+/// The Sigstore bundle versions this verifier knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum BundleVersion {
+    V0_1,
+    V0_2,
+    V0_3,
+}
+
+impl BundleVersion {
+    fn name(self) -> &'static str {
+        match self {
+            BundleVersion::V0_1 => "v0.1",
+            BundleVersion::V0_2 => "v0.2",
+            BundleVersion::V0_3 => "v0.3",
+        }
+    }
+}
+
+/// The bundle version a media type names; anything but the known media types is refused.
+fn bundle_version(mt: &str) -> Result<BundleVersion, Error> {
+    match mt {
+        "application/vnd.dev.sigstore.bundle+json;version=0.1" => Ok(BundleVersion::V0_1),
+        "application/vnd.dev.sigstore.bundle+json;version=0.2" => Ok(BundleVersion::V0_2),
+        "application/vnd.dev.sigstore.bundle+json;version=0.3"
+        | "application/vnd.dev.sigstore.bundle.v0.3+json" => Ok(BundleVersion::V0_3),
+        _ => Err(Error::Verify(format!(
+            "unsupported bundle media type {mt:?} (known: bundle v0.1, v0.2, v0.3)"
+        ))),
+    }
+}
+
+/// A (v0.1/v0.2) bundle's certificate chain must not carry a trust anchor: the roots
+/// come from the trusted root only. Refuses self-signed certificates and any certificate
+/// that is a trusted CA's root.
+fn check_bundle_chain(chain: &Value, trust: &TrustedRoot) -> Result<(), Error> {
+    let certs = chain["certificates"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for (i, c) in certs.iter().enumerate() {
+        let der = c["rawBytes"]
+            .as_str()
+            .and_then(|d| B64.decode(d).ok())
+            .ok_or_else(|| {
+                Error::Verify(format!(
+                    "bundle x509CertificateChain: certificate {i} is not base64"
+                ))
+            })?;
+        let cert = Cert::from_der(&der)?;
+        let is_root = cert.verify_issued_by(&cert).is_ok()
+            || trust
+                .cas
+                .iter()
+                .any(|ca| ca.chain.last().is_some_and(|r| r.der == der));
+        if is_root {
+            return Err(Error::Verify(
+                "bundle x509CertificateChain includes a root certificate (trust anchor); \
+                 roots must come from the trusted root only"
+                    .into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn verify_bundle(
     bytes: &[u8],
     t: &Target,
@@ -387,15 +460,43 @@ fn verify_bundle(
     let b: Value = serde_json::from_slice(bytes)
         .map_err(|e| Error::Verify(format!("bundle is not JSON: {e}")))?;
     let mt = b["mediaType"].as_str().unwrap_or_default();
-    if !mt.starts_with("application/vnd.dev.sigstore.bundle") {
+    let version = bundle_version(mt)?;
+    let vm = &b["verificationMaterial"];
+    if !vm.is_object() {
+        return Err(Error::Verify("bundle has no verificationMaterial".into()));
+    }
+    let present: Vec<&str> = ["publicKey", "certificate", "x509CertificateChain"]
+        .into_iter()
+        .filter(|k| !vm[*k].is_null())
+        .collect();
+    if present.len() > 1 {
         return Err(Error::Verify(format!(
-            "unsupported bundle media type {mt:?}"
+            "bundle verification material holds more than one of {}",
+            present.join(", ")
         )));
     }
-    let vm = &b["verificationMaterial"];
-    let cert_der = vm["certificate"]["rawBytes"]
-        .as_str()
-        .or_else(|| vm["x509CertificateChain"]["certificates"][0]["rawBytes"].as_str());
+    let chain = &vm["x509CertificateChain"];
+    if !chain.is_null() && version >= BundleVersion::V0_3 {
+        return Err(Error::Verify(
+            "bundle v0.3 verification material must be a single certificate, not an x509CertificateChain".into(),
+        ));
+    }
+    let cert_der = if chain.is_null() {
+        vm["certificate"]["rawBytes"].as_str()
+    } else {
+        let certs = chain["certificates"]
+            .as_array()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| {
+                Error::Verify("bundle x509CertificateChain holds no certificate".into())
+            })?;
+        Some(certs[0]["rawBytes"].as_str().ok_or_else(|| {
+            Error::Verify("bundle x509CertificateChain: certificate has no rawBytes".into())
+        })?)
+    };
+    if !chain.is_null() && ctx.key.is_none() {
+        check_bundle_chain(chain, need_trust(ctx)?)?;
+    }
     let cert = match (&ctx.key, cert_der) {
         (Some(_), _) => None,
         (None, Some(d)) => {
@@ -448,55 +549,109 @@ fn verify_bundle(
     )
     .map_err(|_| Error::Verify("DSSE signature does not verify".into()))?;
 
-    let mut tlog_entry = None;
-    let mut at = super::oidc::now();
-    if !o.insecure_ignore_tlog {
-        let trust = need_trust(ctx)?;
-        let entries = vm["tlogEntries"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let v = entries
-            .first()
-            .ok_or_else(|| Error::Verify("bundle has no transparency log entry".into()))?;
+    // The bundle's log entries, held to its version's rules whether or not they are used.
+    let entries = match &vm["tlogEntries"] {
+        Value::Null => Vec::new(),
+        Value::Array(a) => a.clone(),
+        _ => return Err(Error::Verify("bundle tlogEntries is not a list".into())),
+    };
+    if entries.len() > MAX_TLOG_ENTRIES {
+        return Err(Error::Verify(format!(
+            "bundle has too many transparency log entries ({} > {MAX_TLOG_ENTRIES})",
+            entries.len()
+        )));
+    }
+    let required = if version == BundleVersion::V0_1 {
+        rekor::Required::Promise
+    } else {
+        rekor::Required::Proof
+    };
+    let mut parsed = Vec::with_capacity(entries.len());
+    for v in &entries {
         let e = rekor::from_bundle_tlog_entry(v)?;
-        if e.set.is_none() && e.inclusion_proof.is_none() {
+        if parsed
+            .iter()
+            .any(|p: &LogEntry| p.log_id == e.log_id && p.log_index == e.log_index)
+        {
             return Err(Error::Verify(
-                "transparency log entry has neither a promise nor a proof".into(),
+                "bundle has duplicate transparency log entries".into(),
             ));
         }
-        if e.set.is_some() {
-            rekor::verify_set(&e, trust)?;
+        match required {
+            rekor::Required::Promise if e.set.is_none() => {
+                return Err(Error::Verify(
+                    "bundle v0.1 transparency log entry has no inclusion promise (signed entry timestamp)".into(),
+                ))
+            }
+            rekor::Required::Proof if e.inclusion_proof.is_none() => {
+                return Err(Error::Verify(format!(
+                    "bundle {} transparency log entry has no inclusion proof",
+                    version.name()
+                )))
+            }
+            _ => {}
         }
-        if e.inclusion_proof.is_some() {
-            rekor::verify_inclusion(&e, trust)?;
+        parsed.push(e);
+    }
+
+    let now = super::oidc::now();
+    let mut tlog_entry = None;
+    // Times something trusted signed: SET-backed integrated times, RFC 3161 timestamps.
+    let mut signed_times = Vec::new();
+    // Integrated times of proven entries (the certificate must be valid then too).
+    let mut log_times = Vec::new();
+    if !o.insecure_ignore_tlog {
+        let trust = need_trust(ctx)?;
+        if parsed.is_empty() {
+            return Err(Error::Verify("bundle has no transparency log entry".into()));
         }
-        check_dsse_body(&e, &sig, &payload, cert.as_ref(), &key)?;
-        at = e.integrated_time.max(0) as u64;
-        tlog_entry = Some(e);
+        // Every entry must be proven: none is skipped.
+        for e in &parsed {
+            let signed = rekor::verify_entry(e, trust, required, now)?;
+            check_dsse_body(e, &sig, &payload, cert.as_ref(), &key)?;
+            log_times.push(e.integrated_time as u64);
+            signed_times.extend(signed);
+        }
+        tlog_entry = parsed.into_iter().next();
     }
     // Signed timestamps: each must verify; the certificate must be valid at each time.
-    let stamps = vm["timestampVerificationData"]["rfc3161Timestamps"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let mut times = Vec::new();
-    for s in stamps {
+    let stamps = match &vm["timestampVerificationData"]["rfc3161Timestamps"] {
+        Value::Null => Vec::new(),
+        Value::Array(a) => a.clone(),
+        _ => {
+            return Err(Error::Verify(
+                "bundle rfc3161Timestamps is not a list".into(),
+            ))
+        }
+    };
+    for s in &stamps {
         let der = s["signedTimestamp"]
             .as_str()
             .and_then(|x| B64.decode(x).ok())
             .ok_or_else(|| Error::Verify("signed timestamp is not base64".into()))?;
-        times.push(super::tsa::verify(&der, &sig, &need_trust(ctx)?.tsas)?);
-    }
-    if tlog_entry.is_none() {
-        if let Some(&t) = times.first() {
-            at = t;
+        let t = super::tsa::verify(&der, &sig, &need_trust(ctx)?.tsas)?;
+        if t > now.saturating_add(rekor::MAX_CLOCK_SKEW_SECS) {
+            return Err(Error::Verify(format!(
+                "RFC 3161 timestamp {t} is in the future"
+            )));
         }
+        signed_times.push(t);
     }
     if let Some(c) = &cert {
         let trust = need_trust(ctx)?;
-        check_certificate(c, trust, at, &ctx.m, o)?;
-        for &t in &times {
+        if signed_times.is_empty() {
+            if !o.insecure_ignore_tlog {
+                return Err(Error::Verify(
+                    "no trusted time to judge the certificate by: the bundle has neither a \
+                     transparency log entry with a signed entry timestamp nor an RFC 3161 \
+                     timestamp from a trusted timestamp authority"
+                        .into(),
+                ));
+            }
+            // --insecure-ignore-tlog without a timestamp: cosign judges at the current time.
+            check_certificate(c, trust, now, &ctx.m, o)?;
+        }
+        for &t in signed_times.iter().chain(&log_times) {
             check_certificate(c, trust, t, &ctx.m, o)?;
         }
     }

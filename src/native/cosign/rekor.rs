@@ -473,17 +473,31 @@ pub fn cosign_bundle_json(e: &LogEntry) -> String {
 }
 
 pub fn from_cosign_bundle(v: &Value) -> Result<LogEntry, Error> {
-    let bad = || Error::Verify("malformed dev.sigstore.cosign/bundle annotation".into());
+    let bad = |w: &str| {
+        Error::Verify(format!(
+            "dev.sigstore.cosign/bundle annotation: missing or invalid {w}"
+        ))
+    };
     let p = &v["Payload"];
     Ok(LogEntry {
-        body: p["body"].as_str().ok_or_else(bad)?.to_string(),
-        integrated_time: p["integratedTime"].as_i64().ok_or_else(bad)?,
-        log_index: p["logIndex"].as_i64().ok_or_else(bad)?,
-        log_id: p["logID"].as_str().ok_or_else(bad)?.to_string(),
+        body: p["body"]
+            .as_str()
+            .ok_or_else(|| bad("Payload.body"))?
+            .to_string(),
+        integrated_time: p["integratedTime"]
+            .as_i64()
+            .ok_or_else(|| bad("Payload.integratedTime"))?,
+        log_index: p["logIndex"]
+            .as_i64()
+            .ok_or_else(|| bad("Payload.logIndex"))?,
+        log_id: p["logID"]
+            .as_str()
+            .ok_or_else(|| bad("Payload.logID"))?
+            .to_string(),
         set: Some(
             v["SignedEntryTimestamp"]
                 .as_str()
-                .ok_or_else(bad)?
+                .ok_or_else(|| bad("SignedEntryTimestamp"))?
                 .to_string(),
         ),
         inclusion_proof: None,

@@ -1086,3 +1086,91 @@ fn legacy_signature_forgeries_are_refused() {
     );
     e.print_table("legacy .sig signatures");
 }
+
+/// `helm pull --verify-cosign` uses the same verifier: the forgery on a chart's
+/// bundle is refused and nothing is written; the genuine bundle passes.
+#[test]
+fn helm_pull_verify_cosign_refuses_the_forgery() {
+    use std::process::{Command, Stdio};
+    let Some(e) = setup() else { return };
+    let w = e.w();
+    let bin = w.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_task"), bin.join("helm")).unwrap();
+    let home = w.join("helm-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let helm = |args: &[&str]| {
+        Command::new(bin.join("helm"))
+            .current_dir(w)
+            .args(args)
+            .env_clear()
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+            .env("HOME", &home)
+            .env("DOCKER_CONFIG", home.join(".docker"))
+            .env("HELM_REGISTRY_CONFIG", home.join("registry.json"))
+            .env("HELM_CACHE_HOME", home.join("cache"))
+            .env("HELM_CONFIG_HOME", home.join("config"))
+            .env("HELM_DATA_HOME", home.join("data"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let chart = w.join("forgechart");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: forgechart\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    ok(&helm(&["package", "forgechart"]), "helm package");
+    let remote = format!("oci://{}/charts", e.reg.host);
+    let o = helm(&["push", "forgechart-0.1.0.tgz", &remote, "--plain-http"]);
+    ok(&o, "helm push");
+    let digest = text(&o.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("Digest: ").map(str::to_string))
+        .expect("helm push prints the digest");
+    let image = format!("{}/charts/forgechart@{digest}", e.reg.host);
+    e.sign_key(&image, true);
+    let root = e.root.display().to_string();
+    let pull = |dest: &str| {
+        helm(&[
+            "pull",
+            &format!("{remote}/forgechart"),
+            "--version",
+            "0.1.0",
+            "--plain-http",
+            "--verify-cosign",
+            "--cosign-key",
+            "cosign.pub",
+            "--trusted-root",
+            &root,
+            "-d",
+            dest,
+        ])
+    };
+    std::fs::create_dir_all(w.join("genuine")).unwrap();
+    ok(&pull("genuine"), "helm pull of the genuine signature");
+    assert!(w.join("genuine/forgechart-0.1.0.tgz").is_file());
+
+    let genuine = e.bundle(&image);
+    let g = tlog0(&genuine);
+    let t0: i64 = g["integratedTime"].as_str().unwrap().parse().unwrap();
+    let mut f = Fab::by(&e.attacker, t0);
+    f.set = false;
+    f.checkpoint = false;
+    let forged = with_entry(
+        &genuine,
+        f.bundle_entry(g["canonicalizedBody"].as_str().unwrap(), &g["kindVersion"]),
+    );
+    e.attach(&image, &forged);
+    std::fs::create_dir_all(w.join("forged")).unwrap();
+    let o = pull("forged");
+    let err = text(&o.stderr);
+    assert!(!o.status.success(), "helm pull accepted the forgery: {err}");
+    assert!(
+        err.contains("is not one of the trusted root's transparency logs"),
+        "{err}"
+    );
+    assert!(!w.join("forged/forgechart-0.1.0.tgz").exists());
+}

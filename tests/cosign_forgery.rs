@@ -493,6 +493,16 @@ impl Env {
     }
 }
 
+/// (name, bundle, how verified, oxtask's reason, real cosign: `Some(its extra flags)` when it
+/// must refuse too).
+type KeylessCase = (
+    &'static str,
+    Value,
+    Mode,
+    &'static str,
+    Option<&'static [&'static str]>,
+);
+
 fn tlog0(b: &Value) -> &Value {
     &b["verificationMaterial"]["tlogEntries"][0]
 }
@@ -855,7 +865,7 @@ fn keyless_bundle_forgeries_are_refused() {
     // it must refuse too). cosign looks at RFC 3161 timestamps only when told to.
     const REFUSES: Option<&[&str]> = Some(&[]);
     const TSA: Option<&[&str]> = Some(&["--use-signed-timestamps"]);
-    let mut cases: Vec<(&str, Value, Mode, &str, Option<&[&str]>)> = Vec::new();
+    let mut cases: Vec<KeylessCase> = Vec::new();
     let mut f = Fab::by(att, t0);
     f.set = false;
     f.checkpoint = false;

@@ -381,9 +381,11 @@ fn merge(
         }
         if !origin.namespace.is_empty() {
             // Calls inside an included file are relative to its namespace; `:x` is the root's.
+            // As in go-task, the `:` is removed here only: in the root Taskfile (and in files
+            // flattened into it) `:x` stays literal and names no task.
             let ns = |n: &mut String| {
                 *n = match n.strip_prefix(':') {
-                    Some(abs) => format!(":{abs}"),
+                    Some(abs) => abs.to_string(),
                     None => format!("{}:{n}", origin.namespace),
                 }
             };

@@ -189,3 +189,64 @@ fn colon_names_resolve_from_included_files_only() {
         "task: Failed to run task \"y\": task: Task \":x\" does not exist\n"
     );
 }
+
+// ---- 5: YAML alias bombs ----------------------------------------------------------------
+
+fn alias_bomb(indent: &str) -> String {
+    let mut s = format!("{indent}a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    for i in 1..9 {
+        s.push_str(&format!(
+            "{indent}a{i}: &a{i} [{}]\n",
+            vec![format!("*a{}", i - 1); 9].join(",")
+        ));
+    }
+    s
+}
+
+#[test]
+fn taskfile_alias_bomb_is_refused_like_go_task() {
+    let tf = format!(
+        "version: '3'\nvars:\n{}tasks:\n  default:\n    cmds: [echo hi]\n",
+        alias_bomb("  ")
+    );
+    let d = project(&[("Taskfile.yml", &tf)]);
+    let (o, took) = task_in(d.path(), &[], Duration::from_secs(30));
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(102), "{err}");
+    let file = d.path().join("Taskfile.yml");
+    let head = format!(
+        "err:  yaml: document contains excessive aliasing\nfile: {}:6:7\n",
+        file.display()
+    );
+    assert!(err.starts_with(&head), "{err}");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    if let Some(go) = gotask::require(".ci/install-e2e.sh") {
+        let g = go_task_in(&go, d.path(), &[]);
+        assert_eq!(g.status.code(), Some(102));
+        assert!(text(&g.stderr).starts_with(&head), "{}", text(&g.stderr));
+    }
+}
+
+#[test]
+fn chart_yaml_alias_bomb_is_refused() {
+    let d = project(&[
+        (
+            "c/Chart.yaml",
+            &format!("apiVersion: v2\nname: c\nversion: 0.1.0\nannotations:\n  x: y\nbomb:\n{}", alias_bomb("  ")),
+        ),
+        ("c/values.yaml", "{}\n"),
+    ]);
+    let mut cmd = Command::new(registry::helm_bin());
+    cmd.args(["show", "chart", "c"])
+        .current_dir(d.path())
+        .env("HOME", d.path())
+        .env("PATH", "/usr/bin:/bin");
+    let (o, took) = run_limited(cmd, Duration::from_secs(30));
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error converting YAML to JSON: yaml: document contains excessive aliasing"),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+}

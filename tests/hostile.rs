@@ -632,3 +632,41 @@ fn passwords_in_references_are_never_echoed() {
         assert!(all.contains("credentials in a reference are not supported"), "{all}");
     }
 }
+
+// ---- 6: deeply nested templates -----------------------------------------------------------
+
+fn nested_parens_taskfile(n: usize) -> String {
+    format!(
+        "version: '3'\ntasks:\n  default:\n    deps: [dep]\n    cmds:\n      - echo \"{{{{{p}1{q}}}}}\"\n  dep:\n    cmds:\n      - echo \"{{{{{p}2{q}}}}}\"\n",
+        p = "(".repeat(n),
+        q = ")".repeat(n)
+    )
+}
+
+#[test]
+fn ten_thousand_nested_parentheses_run_in_main_and_worker_threads() {
+    let d = project(&[("Taskfile.yml", &nested_parens_taskfile(10_000))]);
+    let (o, _) = task_in(d.path(), &["--silent"], Duration::from_secs(120));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "2\n1\n");
+}
+
+#[test]
+fn nesting_beyond_gos_limit_is_go_tasks_error() {
+    let d = project(&[(
+        "Taskfile.yml",
+        &format!(
+            "version: '3'\ntasks:\n  default:\n    cmds:\n      - echo \"{{{{{}1{}}}}}\"\n",
+            "(".repeat(10_001),
+            ")".repeat(10_001)
+        ),
+    )]);
+    let (o, _) = task_in(d.path(), &[], Duration::from_secs(120));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stderr), "template: :1: max expression depth exceeded\n");
+    if let Some(go) = gotask::require(".ci/install-e2e.sh") {
+        let g = go_task_in(&go, d.path(), &[]);
+        assert_eq!(g.status.code(), Some(1));
+        assert_eq!(text(&g.stderr), "template: :1: max expression depth exceeded\n");
+    }
+}

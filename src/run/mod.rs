@@ -150,10 +150,8 @@ impl TaskError {
 
     fn from_compile(e: CompileError) -> Self {
         let code = e.exit_code();
-        let msg = match &e {
-            CompileError::Template(t) => format!("task: {t}"),
-            other => other.to_string(),
-        };
+        // go-task prints template errors as they are (`template: :1: …`), no `task: `.
+        let msg = e.to_string();
         TaskError::Compile(msg, code)
     }
 }

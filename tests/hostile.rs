@@ -670,3 +670,23 @@ fn nesting_beyond_gos_limit_is_go_tasks_error() {
         assert_eq!(text(&g.stderr), "template: :1: max expression depth exceeded\n");
     }
 }
+
+// ---- 9: background processes holding the output pipes --------------------------------------
+
+#[test]
+fn a_background_daemon_does_not_hold_prefixed_or_group_output() {
+    for (mode, want) in [("prefixed", "[default] started\n[default] next\n"), ("group", "started\nnext\n")] {
+        let d = project(&[(
+            "Taskfile.yml",
+            &format!("version: '3'\noutput: {mode}\ntasks:\n  default:\n    cmds:\n      - sleep 600 & echo $! > daemon.pid; echo started\n      - echo next\n"),
+        )]);
+        let (o, took) = task_in(d.path(), &["--silent"], Duration::from_secs(60));
+        // stop the daemon this test started
+        if let Ok(pid) = std::fs::read_to_string(d.path().join("daemon.pid")) {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
+        assert!(o.status.success(), "{mode}: {}", text(&o.stderr));
+        assert_eq!(text(&o.stdout), want, "{mode}");
+        assert!(took < Duration::from_secs(10), "{mode}: took {took:?}");
+    }
+}

@@ -143,6 +143,44 @@ fn unique() -> u128 {
 /// Entries resolving to this executable (the shim directory, or a PATH entry holding `task`
 /// under the tool's name) are skipped and removed from the child's PATH so that it cannot
 /// loop back into us. `what` names the unimplemented subcommand in the error message.
+/// `msg` with every secret `args` carry blanked: passwords of `scheme://user:pw@host`
+/// references (also where an error quotes the reference without its scheme) and values of
+/// flags named like `--password`/`--token` become `xxxxx`.
+pub fn redact_secrets(msg: &str, args: &[String]) -> String {
+    let mut secrets: Vec<String> = Vec::new();
+    let mut prev_secret_flag = false;
+    for a in args {
+        if prev_secret_flag {
+            secrets.push(a.clone());
+        }
+        let flag = a.starts_with('-') && {
+            let name = a.trim_start_matches('-');
+            let name = name.split('=').next().unwrap_or(name);
+            name.contains("password") || name.contains("token") || name == "p"
+        };
+        prev_secret_flag = flag && !a.contains('=');
+        if flag {
+            if let Some((_, v)) = a.split_once('=') {
+                secrets.push(v.to_string());
+            }
+        }
+        for part in a.split("://").skip(1) {
+            let authority = part.split('/').next().unwrap_or(part);
+            if let Some((userinfo, _)) = authority.rsplit_once('@') {
+                if let Some((_, pw)) = userinfo.split_once(':') {
+                    secrets.push(pw.to_string());
+                }
+            }
+        }
+    }
+    let mut out = oci::redact_userinfo(msg);
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        out = out.replace(s.as_str(), "xxxxx");
+    }
+    out
+}
+
 pub fn fall_through(tool: &str, args: &[OsString], what: &str) -> i32 {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let (real, clean_path) = find_real(tool, &path);

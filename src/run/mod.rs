@@ -150,10 +150,8 @@ impl TaskError {
 
     fn from_compile(e: CompileError) -> Self {
         let code = e.exit_code();
-        let msg = match &e {
-            CompileError::Template(t) => format!("task: {t}"),
-            other => other.to_string(),
-        };
+        // go-task prints template errors as they are (`template: :1: …`), no `task: `.
+        let msg = e.to_string();
         TaskError::Compile(msg, code)
     }
 }
@@ -253,7 +251,6 @@ impl Executor {
     /// Resolves a name (exact, alias, namespace default, wildcard) to a task entry.
     pub fn resolve(&self, name: &str) -> Result<(TaskEntry, String, Vec<String>), TaskError> {
         let p = self.project();
-        let name = name.strip_prefix(':').unwrap_or(name);
         if let Some(e) = p.get(name) {
             return Ok((e.clone(), String::new(), vec![]));
         }
@@ -333,7 +330,15 @@ impl Executor {
     }
 
     /// Runs one task call and everything it needs.
+    ///
+    /// Calls nest (a `task:` cmd or a dep runs inside its caller), up to go-task's limit of
+    /// [`MAX_TASK_CALLS`] per task; the stack grows on the heap as needed so that limit is
+    /// reached with go-task's error instead of a stack overflow, on any thread.
     pub fn run_task(&self, call: &Call) -> Result<(), TaskError> {
+        stacker::maybe_grow(256 * 1024, 8 * 1024 * 1024, || self.run_task_inner(call))
+    }
+
+    fn run_task_inner(&self, call: &Call) -> Result<(), TaskError> {
         if self.cancelled.load(Ordering::SeqCst) || self.abort.load(Ordering::SeqCst) {
             return Err(TaskError::Other("task: context canceled".into()));
         }

@@ -221,25 +221,33 @@ pub fn run(spec: &ShellSpec, sink: Sink) -> Result<(), ShellError> {
     if !spec.interactive {
         RUNNING.lock().unwrap().extend(pids.iter().copied());
     }
+    // Set when the shell has exited: a background process (`daemon &`) may hold the pipes
+    // open for ever, so readers then stop once the pipe is idle (as go-task, which does not
+    // wait for background jobs).
+    let shell_done = AtomicBool::new(false);
     let result = std::thread::scope(|s| {
-        let buf_thread = merged.map(|mut r| {
+        let done = &shell_done;
+        let buf_thread = merged.map(|r| {
             s.spawn(move || {
                 let mut buf = vec![];
-                let _ = r.read_to_end(&mut buf);
+                pump(r, done, |c| buf.extend_from_slice(c));
                 buf
             })
         });
         if let Sink::Lines(f) = &sink {
             for (r, is_err) in readers.drain(..) {
                 s.spawn(move || {
-                    let mut br = std::io::BufReader::new(r);
-                    let mut line = vec![];
-                    loop {
-                        line.clear();
-                        match std::io::BufRead::read_until(&mut br, b'\n', &mut line) {
-                            Ok(0) | Err(_) => break,
-                            Ok(_) => f(&line, is_err),
+                    let mut line: Vec<u8> = vec![];
+                    pump(r, done, |c| {
+                        line.extend_from_slice(c);
+                        while let Some(i) = line.iter().position(|&b| b == b'\n') {
+                            let rest = line.split_off(i + 1);
+                            f(&line, is_err);
+                            line = rest;
                         }
+                    });
+                    if !line.is_empty() {
+                        f(&line, is_err);
                     }
                 });
             }
@@ -271,6 +279,7 @@ pub fn run(spec: &ShellSpec, sink: Sink) -> Result<(), ShellError> {
                 break Err(ShellError::Exit(130));
             }
         };
+        shell_done.store(true, Ordering::SeqCst);
         let buf = buf_thread.map(|t| t.join().unwrap_or_default());
         (status, buf)
     });
@@ -292,6 +301,53 @@ pub fn run(spec: &ShellSpec, sink: Sink) -> Result<(), ShellError> {
         Ok(())
     } else {
         Err(ShellError::Exit(code))
+    }
+}
+
+/// After the shell exits, how long a pipe may stay silent before its reader stops, and the
+/// most time spent reading output of background processes.
+const DRAIN_IDLE: Duration = Duration::from_millis(50);
+const DRAIN_MAX: Duration = Duration::from_secs(2);
+
+/// Reads `r` until EOF, handing each chunk to `out`; once `done` is set, stops after the
+/// pipe has been idle for [`DRAIN_IDLE`] or after [`DRAIN_MAX`] in all.
+fn pump(mut r: os_pipe::PipeReader, done: &AtomicBool, mut out: impl FnMut(&[u8])) {
+    use std::os::fd::AsRawFd;
+    let fd = r.as_raw_fd();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut done_at: Option<Instant> = None;
+    loop {
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let wait = if done_at.is_some() { DRAIN_IDLE } else { Duration::from_millis(20) };
+        let n = unsafe { libc::poll(&mut pfd, 1, wait.as_millis() as libc::c_int) };
+        if n < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return;
+        }
+        if n == 0 {
+            match done_at {
+                Some(_) => return, // idle after the shell exited
+                None if done.load(Ordering::SeqCst) => done_at = Some(Instant::now()),
+                None => {}
+            }
+            continue;
+        }
+        match r.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(k) => out(&buf[..k]),
+        }
+        if done_at.is_none() && done.load(Ordering::SeqCst) {
+            done_at = Some(Instant::now());
+        }
+        if done_at.is_some_and(|t| t.elapsed() > DRAIN_MAX) {
+            return;
+        }
     }
 }
 

@@ -245,9 +245,23 @@ pub fn read(path: &Path, shown: &str) -> Result<Taskfile, LoadError> {
 /// Decodes a Taskfile's text; `path` is its location (a URL for remote files).
 pub fn parse(src: &str, path: &Path, shown: &str) -> Result<Taskfile, LoadError> {
     let src = src.strip_prefix('\u{feff}').unwrap_or(src);
-    let node = yaml::parse(src).map_err(|err| LoadError::Yaml {
-        file: shown.to_string(),
-        err,
+    let node = yaml::parse(src).map_err(|err| {
+        if err.msg == yaml::EXCESSIVE_ALIASING {
+            // go-yaml finds it while decoding, so go-task reports it as a decode error (102)
+            return LoadError::Decode(DecodeReport {
+                file: path.to_path_buf(),
+                err: decode::DecodeError {
+                    msg: format!("yaml: {}", err.msg),
+                    line: err.line,
+                    col: err.col,
+                },
+                source: src.to_string(),
+            });
+        }
+        LoadError::Yaml {
+            file: shown.to_string(),
+            err,
+        }
     })?;
     let mut tf = decode::taskfile(&node).map_err(|err| {
         if err.msg == decode::GO_TIMESTAMP_PANIC {
@@ -381,9 +395,11 @@ fn merge(
         }
         if !origin.namespace.is_empty() {
             // Calls inside an included file are relative to its namespace; `:x` is the root's.
+            // As in go-task, the `:` is removed here only: in the root Taskfile (and in files
+            // flattened into it) `:x` stays literal and names no task.
             let ns = |n: &mut String| {
                 *n = match n.strip_prefix(':') {
-                    Some(abs) => format!(":{abs}"),
+                    Some(abs) => abs.to_string(),
                     None => format!("{}:{n}", origin.namespace),
                 }
             };

@@ -81,16 +81,76 @@ fn go_yaml_message(info: &str) -> (String, bool) {
     (msg, parser_error)
 }
 
+/// go-yaml v3's message when alias expansion exceeds its budget.
+pub const EXCESSIVE_ALIASING: &str = "document contains excessive aliasing";
+
+/// go-yaml v3's alias budget (decode.go `allowedAliasRatio`): the share of decode
+/// operations that may come from alias expansion, 99% for documents up to 400,000
+/// operations, falling linearly to 10% at 4,000,000.
+pub fn allowed_alias_ratio(decode_count: u64) -> f64 {
+    const LOW: u64 = 400_000;
+    const HIGH: u64 = 4_000_000;
+    if decode_count <= LOW {
+        0.99
+    } else if decode_count >= HIGH {
+        0.10
+    } else {
+        0.99 - 0.89 * ((decode_count - LOW) as f64 / (HIGH - LOW) as f64)
+    }
+}
+
+/// go-yaml v3's check, made before an alias is expanded: more than 100 alias-driven
+/// decodes, more than 1,000 decodes in all, and a ratio above the allowed one.
+pub fn excessive_aliasing(decode_count: u64, alias_count: u64) -> bool {
+    alias_count > 100
+        && decode_count > 1000
+        && alias_count as f64 / decode_count as f64 > allowed_alias_ratio(decode_count)
+}
+
 #[derive(Default)]
 struct Builder {
     stack: Vec<(Node, usize)>, // container under construction + its anchor id
+    /// `decode_count` when each open container started.
+    starts: Vec<u64>,
     pending_key: Vec<Option<Node>>,
     anchors: HashMap<usize, Node>,
+    /// Decode operations one expansion of each anchor costs (go-yaml counts every node
+    /// it visits, an alias as 1 plus its target).
+    anchor_cost: HashMap<usize, u64>,
+    decode_count: u64,
+    alias_count: u64,
     root: Option<Node>,
 }
 
 impl Builder {
     fn event(&mut self, ev: Event, line: usize, col: usize) -> Result<(), YamlError> {
+        match &ev {
+            Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..) => {
+                self.decode_count += 1;
+            }
+            Event::Alias(id) => {
+                let cost = self.anchor_cost.get(id).copied().unwrap_or(1);
+                let decodes = self.decode_count + 1 + cost;
+                let aliases = self.alias_count + cost;
+                if excessive_aliasing(decodes, aliases) {
+                    // Reported where the enclosing collection starts (go-task points at
+                    // the value it was decoding).
+                    let (line, col) = self
+                        .stack
+                        .last()
+                        .map(|(n, _)| (n.line, n.col))
+                        .unwrap_or((line, col));
+                    return Err(YamlError {
+                        line,
+                        col,
+                        msg: EXCESSIVE_ALIASING.into(),
+                    });
+                }
+                self.decode_count = decodes;
+                self.alias_count = aliases;
+            }
+            _ => {}
+        }
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
                 let node = Node {
@@ -104,6 +164,7 @@ impl Builder {
                 };
                 if anchor > 0 {
                     self.anchors.insert(anchor, node.clone());
+                    self.anchor_cost.insert(anchor, 1);
                 }
                 self.push(node)?;
             }
@@ -116,6 +177,7 @@ impl Builder {
                 self.push(node)?;
             }
             Event::SequenceStart(anchor, _) => {
+                self.starts.push(self.decode_count - 1);
                 self.stack.push((
                     Node {
                         kind: NodeKind::Seq(vec![]),
@@ -126,6 +188,7 @@ impl Builder {
                 ));
             }
             Event::MappingStart(anchor, _) => {
+                self.starts.push(self.decode_count - 1);
                 self.stack.push((
                     Node {
                         kind: NodeKind::Map(vec![]),
@@ -138,17 +201,21 @@ impl Builder {
             }
             Event::SequenceEnd => {
                 let (node, anchor) = self.stack.pop().expect("balanced events");
+                let start = self.starts.pop().unwrap_or(0);
                 if anchor > 0 {
                     self.anchors.insert(anchor, node.clone());
+                    self.anchor_cost.insert(anchor, self.decode_count - start);
                 }
                 self.push(node)?;
             }
             Event::MappingEnd => {
                 let (mut node, anchor) = self.stack.pop().expect("balanced events");
+                let start = self.starts.pop().unwrap_or(0);
                 self.pending_key.pop();
                 resolve_merge(&mut node)?;
                 if anchor > 0 {
                     self.anchors.insert(anchor, node.clone());
+                    self.anchor_cost.insert(anchor, self.decode_count - start);
                 }
                 self.push(node)?;
             }
@@ -458,6 +525,36 @@ fn is_yaml_float(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+
+    /// "Billion laughs": 9 levels of 9 aliases each would expand to 9^9 scalars.
+    pub(crate) fn alias_bomb(levels: usize) -> String {
+        let mut s = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..levels {
+            s.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 9].join(", ")));
+        }
+        s
+    }
+
+    #[test]
+    fn alias_bombs_are_refused_before_expanding() {
+        let t = std::time::Instant::now();
+        let e = parse(&alias_bomb(9)).unwrap_err();
+        assert!(e.msg == EXCESSIVE_ALIASING && (e.line, e.col) == (4, 5), "{e:?}");
+        assert!(t.elapsed() < std::time::Duration::from_secs(5));
+        // three levels (910 decodes) stay under go-yaml's 1,000-decode floor
+        assert!(parse(&alias_bomb(3)).is_ok());
+    }
+
+    #[test]
+    fn ordinary_aliasing_is_allowed() {
+        // many aliases, but most of the document is its own content
+        let mut s = String::from("base: &b {x: 1, y: 2}\n");
+        for i in 0..2000 {
+            s.push_str(&format!("k{i}: {{v: {i}, w: *b}}\n"));
+        }
+        assert!(parse(&s).is_ok());
+    }
 
     #[test]
     fn merge_keys_explicit_wins() {

@@ -184,9 +184,9 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
             }
             Node::Break(_) => Err(Flow::Break),
             Node::Continue(_) => Err(Flow::Continue),
-            Node::If(b) => self.walk_if_or_with(false, dot, b),
-            Node::With(b) => self.walk_if_or_with(true, dot, b),
-            Node::Range(b) => self.walk_range(dot, node, b),
+            Node::If(b) => super::parse::grow(|| self.walk_if_or_with(false, dot, b)),
+            Node::With(b) => super::parse::grow(|| self.walk_if_or_with(true, dot, b)),
+            Node::Range(b) => super::parse::grow(|| self.walk_range(dot, node, b)),
             Node::Template(t) => {
                 stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || self.walk_template(dot, t))
             }
@@ -454,7 +454,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
             }
             Arg::Pipe(p) => {
                 self.not_a_function(&cmd.args, &final_)?;
-                return self.eval_pipeline(dot, Some(p));
+                return super::parse::grow(|| self.eval_pipeline(dot, Some(p)));
             }
             Arg::Var(v) => return self.eval_variable_node(dot, v, Some(&cmd.args), final_),
             _ => {}
@@ -846,7 +846,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
                 self.eval_field_node(dot, n, ident, std::slice::from_ref(n), None)
             }
             Arg::Var(v) => self.eval_variable_node(dot, v, None, None),
-            Arg::Pipe(p) => self.eval_pipeline(dot, Some(p)),
+            Arg::Pipe(p) => super::parse::grow(|| self.eval_pipeline(dot, Some(p))),
             Arg::Ident { .. } => self.eval_function(dot, n, At::Arg(n), None, None),
             Arg::Chain { .. } => self.eval_chain_node(dot, n, &[], None),
             _ => self.eval_empty_interface(dot, n),
@@ -867,7 +867,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
                 self.eval_field_node(dot, n, ident, std::slice::from_ref(n), None)?
             }
             Arg::Var(v) => self.eval_variable_node(dot, v, None, None)?,
-            Arg::Pipe(p) => self.eval_pipeline(dot, Some(p))?,
+            Arg::Pipe(p) => super::parse::grow(|| self.eval_pipeline(dot, Some(p)))?,
             Arg::Ident { .. } => self.eval_function(dot, n, At::Arg(n), None, None)?,
             Arg::Chain { .. } => self.eval_chain_node(dot, n, &[], None)?,
             _ => {

@@ -171,6 +171,33 @@ pub fn strip_no_value(out: Vec<u8>) -> Vec<u8> {
 mod tests {
     use super::*;
 
+
+    fn parens(n: usize) -> String {
+        format!("{{{{{}1{}}}}}", "(".repeat(n), ")".repeat(n))
+    }
+
+    #[test]
+    fn nesting_up_to_gos_limit_works_on_a_small_stack_and_beyond_is_an_error() {
+        // tokio and `std::thread` workers have 2 MiB stacks; so does this thread
+        let r = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(|| {
+                let ok = render(&parens(parse::MAX_PAREN_DEPTH), &Map::new()).unwrap();
+                let ifs = format!("{}x{}", "{{if 1}}".repeat(20_000), "{{end}}".repeat(20_000));
+                let deep_if = render(&ifs, &Map::new()).unwrap();
+                let err = render(&parens(parse::MAX_PAREN_DEPTH + 1), &Map::new())
+                    .unwrap_err()
+                    .to_string();
+                (ok, deep_if, err)
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(r.0, "1");
+        assert_eq!(r.1, "x");
+        assert_eq!(r.2, "template: :1: max expression depth exceeded");
+    }
+
     fn data() -> Map {
         let mut m = Map::new();
         m.insert("S".into(), Value::str("hello"));

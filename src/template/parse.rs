@@ -283,6 +283,36 @@ pub struct Parser<'a> {
     vars: Vec<String>,
     action_line: usize,
     range_depth: usize,
+    /// Open parenthesized pipelines (Go's `stackDepth`).
+    paren_depth: usize,
+}
+
+/// Go's text/template/parse `maxStackDepth`: 10,000 nested parenthesized pipelines parse,
+/// one more is "max expression depth exceeded". Parsing, executing and dropping such a
+/// tree recurses that deep, so those paths grow the stack on the heap ([`grow`]) and work
+/// on 2 MiB worker threads as on the main thread.
+pub const MAX_PAREN_DEPTH: usize = 10_000;
+
+// Trees nest as deep as templates do (parentheses, `{{if}}` in `{{if}}`): their drop glue
+// recurses as deep, so it goes through [`grow`] too.
+impl Drop for Branch {
+    fn drop(&mut self) {
+        let list = std::mem::take(&mut self.list);
+        let else_list = self.else_list.take();
+        grow(move || drop((list, else_list)));
+    }
+}
+
+impl Drop for Pipe {
+    fn drop(&mut self) {
+        let cmds = std::mem::take(&mut self.cmds);
+        grow(move || drop(cmds));
+    }
+}
+
+/// Runs `f` with at least 64 KiB of stack left, growing it by 1 MiB on the heap if not.
+pub fn grow<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, f)
 }
 
 fn eof_item<'a>() -> Item<'a> {
@@ -380,6 +410,7 @@ pub fn parse<'a>(name: &'a str, text: &'a str) -> PResult<TreeSet> {
         vars: vec!["$".to_string()],
         action_line: 0,
         range_depth: 0,
+        paren_depth: 0,
     };
     let mut set = TreeSet::default();
     let root = p.parse_top(&mut set)?;
@@ -603,7 +634,8 @@ impl<'a> Parser<'a> {
 
     fn parse_control(&mut self, context: &str, set: &mut TreeSet) -> PResult<Branch> {
         let nvars = self.vars.len();
-        let r = self.parse_control_inner(context, set);
+        // `{{if}}` inside `{{if}}` … has no depth limit in Go: grow the stack instead.
+        let r = grow(|| self.parse_control_inner(context, set));
         self.vars.truncate(nvars);
         r
     }
@@ -807,9 +839,15 @@ impl<'a> Parser<'a> {
                 let n = new_number(pos, token.val(), token.typ).map_err(|e| self.errorf(e))?;
                 Arg::Number(Box::new(n))
             }
-            It::LeftParen => Arg::Pipe(Box::new(
-                self.pipeline("parenthesized pipeline", It::RightParen)?,
-            )),
+            It::LeftParen => {
+                if self.paren_depth >= MAX_PAREN_DEPTH {
+                    return Err(self.errorf("max expression depth exceeded"));
+                }
+                self.paren_depth += 1;
+                let pipe = grow(|| self.pipeline("parenthesized pipeline", It::RightParen));
+                self.paren_depth -= 1;
+                Arg::Pipe(Box::new(pipe?))
+            }
             It::String | It::RawString => {
                 let b = sc::unquote(token.val()).map_err(|_| self.errorf("invalid syntax"))?;
                 Arg::Str {

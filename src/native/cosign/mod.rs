@@ -353,7 +353,14 @@ pub fn main(args: Vec<OsString>) -> i32 {
     match run(cli) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("Error: {e}");
+            let sargs: Vec<String> = args
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            eprintln!(
+                "Error: {}",
+                crate::native::redact_secrets(&e.to_string(), &sargs)
+            );
             e.exit_code()
         }
     }

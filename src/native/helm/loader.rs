@@ -197,7 +197,7 @@ fn sniff_content_type(data: &[u8]) -> &'static str {
 /// Archive entry names → chart files (`loader.LoadArchiveFiles`).
 pub fn archive_files(data: &[u8]) -> Result<Vec<BufferedFile>, String> {
     let gz = flate2::read::MultiGzDecoder::new(data);
-    let mut ar = tar::Archive::new(gz);
+    let mut ar = tar::Archive::new(SpecialHeaderLimit::new(gz));
     let mut files = Vec::new();
     let mut total: u64 = 0;
     let entries = ar.entries().map_err(|e| gz_err(&e))?;
@@ -226,9 +226,10 @@ pub fn archive_files(data: &[u8]) -> Result<Vec<BufferedFile>, String> {
             ));
         }
         total += size;
-        if total > MAX_CHART_SIZE {
+        // Helm fails when the remaining budget reaches 0: exactly 100 MiB is too much
+        if total >= MAX_CHART_SIZE {
             return Err(format!(
-                "decompressed chart is larger than the maximum file size {MAX_CHART_SIZE}"
+                "decompressed chart is larger than the maximum size {MAX_CHART_SIZE}"
             ));
         }
         let mut buf = Vec::with_capacity(size as usize);
@@ -241,6 +242,101 @@ pub fn archive_files(data: &[u8]) -> Result<Vec<BufferedFile>, String> {
         files.push(BufferedFile { name: n, data: buf });
     }
     Ok(files)
+}
+
+/// Go's archive/tar limit on PAX extended headers and GNU long names/links
+/// (`maxSpecialFileSize`): the tar crate would read any size into memory.
+pub const MAX_SPECIAL_FILE_SIZE: u64 = 1 << 20;
+const FIELD_TOO_LONG: &str = "archive/tar: header field too long";
+
+/// Passes a tar stream through while following its 512-byte blocks, and fails the read
+/// that reaches a PAX (`x`, `g`) or GNU long-name (`L`, `K`) header whose body is over
+/// [`MAX_SPECIAL_FILE_SIZE`], before the tar crate buffers that body.
+struct SpecialHeaderLimit<R> {
+    inner: R,
+    /// Bytes of the current header block seen so far (a header may span reads).
+    header: Vec<u8>,
+    /// Bytes of entry data (padded to 512) still to pass before the next header.
+    body_left: u64,
+    /// The next block is a GNU sparse extension block, not a header.
+    sparse_ext: bool,
+    /// Data size of the sparse entry whose extension blocks are being read.
+    sparse_size: u64,
+}
+
+impl<R> SpecialHeaderLimit<R> {
+    fn new(inner: R) -> Self {
+        SpecialHeaderLimit {
+            inner,
+            header: Vec::with_capacity(512),
+            body_left: 0,
+            sparse_ext: false,
+            sparse_size: 0,
+        }
+    }
+
+    fn track(&mut self, mut buf: &[u8]) -> std::io::Result<()> {
+        while !buf.is_empty() {
+            if self.body_left > 0 {
+                let n = (self.body_left.min(buf.len() as u64)) as usize;
+                self.body_left -= n as u64;
+                buf = &buf[n..];
+                continue;
+            }
+            let n = (512 - self.header.len()).min(buf.len());
+            self.header.extend_from_slice(&buf[..n]);
+            buf = &buf[n..];
+            if self.header.len() < 512 {
+                break;
+            }
+            let h = std::mem::take(&mut self.header);
+            if self.sparse_ext {
+                self.sparse_ext = h[504] != 0;
+                if !self.sparse_ext {
+                    self.body_left = self.sparse_size.div_ceil(512) * 512;
+                }
+                continue;
+            }
+            let size = tar_size(&h[124..136]);
+            if h[156] == b'S' && h[482] != 0 {
+                self.sparse_ext = true;
+                self.sparse_size = size;
+                continue;
+            }
+            if matches!(h[156], b'x' | b'g' | b'L' | b'K') && size > MAX_SPECIAL_FILE_SIZE {
+                return Err(std::io::Error::other(FIELD_TOO_LONG));
+            }
+            // directories, links and the like carry no data whatever the size says
+            // (the tar crate reads `size` bytes for every entry type, so follow it)
+            self.body_left = size.div_ceil(512) * 512;
+        }
+        Ok(())
+    }
+}
+
+/// A tar header's size field: octal, or base-256 when the high bit is set.
+fn tar_size(f: &[u8]) -> u64 {
+    if f[0] & 0x80 != 0 {
+        let mut v: u64 = (f[0] & 0x7f) as u64;
+        for &b in &f[1..] {
+            v = v.saturating_mul(256).saturating_add(b as u64);
+        }
+        return v;
+    }
+    let s: String = f
+        .iter()
+        .take_while(|&&b| b != 0)
+        .map(|&b| b as char)
+        .collect();
+    u64::from_str_radix(s.trim(), 8).unwrap_or(0)
+}
+
+impl<R: Read> Read for SpecialHeaderLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.track(&buf[..n])?;
+        Ok(n)
+    }
 }
 
 fn gz_err(e: &std::io::Error) -> String {
@@ -438,6 +534,78 @@ pub fn load_files(files: Vec<BufferedFile>, warn: &mut dyn FnMut(String)) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn header(name: &str, flag: u8, size: u64) -> Vec<u8> {
+        let mut h = vec![0u8; 512];
+        h[..name.len()].copy_from_slice(name.as_bytes());
+        h[100..107].copy_from_slice(b"0000644");
+        h[124..135].copy_from_slice(format!("{size:011o}").as_bytes());
+        h[136..147].copy_from_slice(b"00000000000");
+        h[156] = flag;
+        h[257..263].copy_from_slice(b"ustar ");
+        h[263..265].copy_from_slice(b" \0");
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|&b| b as u32).sum();
+        h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+        h
+    }
+
+    #[test]
+    fn oversized_long_name_headers_are_refused_before_buffering() {
+        for flag in [b'L', b'x'] {
+            let size = MAX_SPECIAL_FILE_SIZE + 1;
+            let mut tar = header("././@LongLink", flag, size);
+            tar.extend(std::iter::repeat_n(b'a', (size.div_ceil(512) * 512) as usize));
+            tar.extend(header("c/Chart.yaml", b'0', 0));
+            tar.extend([0u8; 1024]);
+            assert_eq!(
+                archive_files(&gz(&tar)).unwrap_err(),
+                "archive/tar: header field too long"
+            );
+        }
+        // at the limit it is read (and the name applies to the next entry)
+        let name = format!("c/{}", "n".repeat(300));
+        let mut tar = header("././@LongLink", b'L', name.len() as u64 + 1);
+        let mut body = name.clone().into_bytes();
+        body.push(0);
+        body.resize(512, 0);
+        tar.extend(body);
+        tar.extend(header("c/short", b'0', 0));
+        tar.extend([0u8; 1024]);
+        let files = archive_files(&gz(&tar)).unwrap();
+        assert_eq!(files[0].name, "n".repeat(300));
+    }
+
+    #[test]
+    fn chart_size_limits_use_helms_messages() {
+        let mut tar = header("c/big", b'0', MAX_FILE_SIZE + 1);
+        tar.extend(vec![0u8; ((MAX_FILE_SIZE + 1).div_ceil(512) * 512) as usize]);
+        tar.extend([0u8; 1024]);
+        assert_eq!(
+            archive_files(&gz(&tar)).unwrap_err(),
+            format!("decompressed chart file \"c/big\" is larger than the maximum file size {MAX_FILE_SIZE}")
+        );
+        // 21 files of 5 MiB: the 21st passes 100 MiB (headers only: sizes are checked
+        // before any data is read, so the data can be short)
+        let mut tar = Vec::new();
+        for i in 0..21 {
+            tar.extend(header(&format!("c/f{i}"), b'0', MAX_FILE_SIZE));
+            tar.extend(vec![0u8; MAX_FILE_SIZE as usize]);
+        }
+        tar.extend([0u8; 1024]);
+        assert_eq!(
+            archive_files(&gz(&tar)).unwrap_err(),
+            format!("decompressed chart is larger than the maximum size {MAX_CHART_SIZE}")
+        );
+    }
 
     #[test]
     fn entry_names() {

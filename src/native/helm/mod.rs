@@ -108,7 +108,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     match res {
         Ok(()) => 0,
         Err(CmdError::Fail(msg)) => {
-            eprintln!("Error: {msg}");
+            eprintln!("Error: {}", crate::native::redact_secrets(&msg, &sargs));
             1
         }
         Err(CmdError::FallThrough(what)) => crate::native::fall_through("helm", &args, &what),

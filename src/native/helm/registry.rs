@@ -532,7 +532,7 @@ pub fn fetch_chart(
             layers
                 .iter()
                 .find(|l| l["mediaType"].as_str() == Some(mt))
-                .and_then(|l| l["digest"].as_str().map(str::to_string))
+                .map(|l| (l["digest"].as_str().unwrap_or_default().to_string(), l["size"].as_u64()))
         };
         let chart_digest = match find(CHART_MEDIA_TYPE) {
             Some(d) => d,
@@ -548,17 +548,23 @@ pub fn fetch_chart(
                 }
             },
         };
-        let cfg_digest = cfg_desc["digest"].as_str().unwrap_or_default().to_string();
-        let config = repo.fetch_blob(&cfg_digest).await.map_err(e)?;
+        let cfg = (
+            cfg_desc["digest"].as_str().unwrap_or_default().to_string(),
+            cfg_desc["size"].as_u64(),
+        );
+        let config = fetch_layer(&repo, "config", &cfg, oci::MAX_METADATA_SIZE).await?;
         let meta: Metadata = {
             let text = String::from_utf8_lossy(&config).into_owned();
             Metadata::from_yaml(text.as_bytes())
                 .map_err(|x| format!("unable to load chart config: {x}"))?
         };
-        let chart = repo.fetch_blob(&chart_digest).await.map_err(e)?;
+        // A compressed chart bigger than Helm's limit on the decompressed chart cannot load.
+        let chart = fetch_layer(&repo, "chart", &chart_digest, loader::MAX_CHART_SIZE).await?;
         let prov = if want_prov {
             match find(PROV_MEDIA_TYPE) {
-                Some(d) => Some(repo.fetch_blob(&d).await.map_err(e)?),
+                Some(d) => {
+                    Some(fetch_layer(&repo, "provenance", &d, oci::MAX_METADATA_SIZE).await?)
+                }
                 None => {
                     return Err(format!(
                         "manifest does not contain a layer with mediatype {PROV_MEDIA_TYPE}"
@@ -576,6 +582,60 @@ pub fn fetch_chart(
             prov,
         })
     })
+}
+
+/// Downloads the blob of a manifest descriptor `(digest, size)`: the size must be given and
+/// at most `limit`, and the bytes must match both.
+async fn fetch_layer(
+    repo: &Repo,
+    what: &str,
+    (digest, size): &(String, Option<u64>),
+    limit: u64,
+) -> Result<Vec<u8>, String> {
+    let Some(size) = *size else {
+        return Err(format!(
+            "manifest {what} layer {digest:?} has no size (refused)"
+        ));
+    };
+    if size > limit {
+        return Err(format!(
+            "manifest {what} layer {digest} is {size} bytes, over the {limit}-byte limit (refused)"
+        ));
+    }
+    repo.fetch_blob_sized(digest, size)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The file name `helm pull` writes: the last path segment of the repository and the tag
+/// (`_` back to `+`) that was requested or resolved, as Helm's chart downloader builds it
+/// from the reference — never from the chart's own metadata, which the registry controls.
+/// A digest reference gives `<name>@sha256-<hex>.tgz`, as Helm's does.
+pub fn pulled_file_name(reference: &Location) -> Result<String, String> {
+    let base = match reference {
+        Location::Registry(r) => r.repository.rsplit('/').next().unwrap_or_default().to_string(),
+        Location::Layout { dir, .. } => dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
+    let r = reference.reference();
+    let name = if reference.is_digest() {
+        format!("{base}@{}.tgz", r.replacen(':', "-", 1))
+    } else {
+        format!("{base}-{}.tgz", r.replace('_', "+"))
+    };
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || "._-+@".contains(c);
+    if base.is_empty()
+        || base.starts_with('.')
+        || r.is_empty()
+        || !name.chars().all(ok_char)
+    {
+        return Err(format!(
+            "refusing to write chart file {name:?}: the name must be a plain file name made of the repository's last path segment and the version"
+        ));
+    }
+    Ok(name)
 }
 
 pub fn pull(args: &[String]) -> CmdResult {
@@ -622,7 +682,7 @@ pub fn pull(args: &[String]) -> CmdResult {
     );
     std::fs::create_dir_all(&dest)
         .map_err(|e| format!("{}: {}", dest.display(), loader::io_msg(&e)))?;
-    let fname = format!("{}-{}.tgz", pulled.meta.name, pulled.meta.version);
+    let fname = pulled_file_name(&pulled.reference)?;
     eprintln!("Pulled: {}", pulled.reference);
     eprintln!("Digest: {}", pulled.digest);
     if pulled.reference.reference().contains('_') {
@@ -828,6 +888,32 @@ pub fn show(args: &[String]) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pulled_file_names_come_from_the_reference() {
+        let l = |s: &str| Location::parse(s).unwrap();
+        assert_eq!(pulled_file_name(&l("h:5000/ns/chart:1.0.0_b.1")).unwrap(), "chart-1.0.0+b.1.tgz");
+        let d = format!("sha256:{}", "a".repeat(64));
+        assert_eq!(
+            pulled_file_name(&l(&format!("h/c@{d}"))).unwrap(),
+            format!("c@sha256-{}.tgz", "a".repeat(64))
+        );
+        assert_eq!(pulled_file_name(&l("oci-layout://out/charts/lc:0.1.0")).unwrap(), "lc-0.1.0.tgz");
+        assert!(pulled_file_name(&l("oci-layout://out/..:0.1.0")).is_err());
+        assert!(pulled_file_name(&l("h/c")).is_err());
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let args: Vec<String> = ["pull", "oci://u:pw123@h/c:1", "--password", "p4ss", "--registry-token=tkn"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            crate::native::redact_secrets("bad \"u:pw123@h\" p4ss tkn oci://a:b@c/", &args),
+            "bad \"u:xxxxx@h\" xxxxx xxxxx oci://a:xxxxx@c/"
+        );
+    }
 
     #[test]
     fn tags_and_remotes() {

@@ -39,8 +39,9 @@ impl Yaml {
 }
 
 /// A YAML syntax error with its position.
+/// (`line` 0: an error yaml.v2 reports without a position, such as excessive aliasing.)
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("yaml: line {line}: {msg}")]
+#[error("yaml: {}{msg}", if *line > 0 { format!("line {line}: ") } else { String::new() })]
 pub struct YamlError {
     pub line: usize,
     pub msg: String,
@@ -57,6 +58,12 @@ pub fn parse(src: &str) -> Result<Yaml, YamlError> {
     }
     let mut stack: Vec<Open> = Vec::new();
     let mut result: Option<Yaml> = None;
+    // yaml.v2's alias budget (the same rule as go-yaml v3, see taskfile::yaml): decode
+    // operations so far, those due to alias expansion, what each anchor costs to expand,
+    // and the count when each open collection started.
+    let (mut decodes, mut alias_decodes) = (0u64, 0u64);
+    let mut anchor_cost: std::collections::HashMap<usize, u64> = Default::default();
+    let mut starts: Vec<u64> = Vec::new();
     // yaml.v2 Unmarshal reads only the first document.
     let mut docs = 0;
     loop {
@@ -77,6 +84,18 @@ pub fn parse(src: &str) -> Result<Yaml, YamlError> {
             }
             Event::StreamEnd => break,
             Event::Alias(id) => {
+                let cost = anchor_cost.get(&id).copied().unwrap_or(1);
+                if crate::taskfile::yaml::excessive_aliasing(
+                    decodes + 1 + cost,
+                    alias_decodes + cost,
+                ) {
+                    return Err(YamlError {
+                        line: 0,
+                        msg: crate::taskfile::yaml::EXCESSIVE_ALIASING.into(),
+                    });
+                }
+                decodes += 1 + cost;
+                alias_decodes += cost;
                 complete = Some(anchors.get(&id).cloned().ok_or_else(|| YamlError {
                     line,
                     msg: format!("unknown anchor {id} referenced"),
@@ -90,27 +109,41 @@ pub fn parse(src: &str) -> Result<Yaml, YamlError> {
                         .map(|t| (t.handle.as_str(), t.suffix.as_str())),
                 )
                 .map_err(|msg| YamlError { line, msg })?;
+                decodes += 1;
                 if anchor > 0 {
                     anchors.insert(anchor, val.clone());
+                    anchor_cost.insert(anchor, 1);
                 }
                 complete = Some(val);
             }
-            Event::SequenceStart(anchor, _) => stack.push(Open::Seq(Vec::new(), anchor)),
-            Event::MappingStart(anchor, _) => stack.push(Open::Map(Vec::new(), anchor, None)),
+            Event::SequenceStart(anchor, _) => {
+                starts.push(decodes);
+                decodes += 1;
+                stack.push(Open::Seq(Vec::new(), anchor))
+            }
+            Event::MappingStart(anchor, _) => {
+                starts.push(decodes);
+                decodes += 1;
+                stack.push(Open::Map(Vec::new(), anchor, None))
+            }
             Event::SequenceEnd => {
+                let start = starts.pop().unwrap_or(0);
                 if let Some(Open::Seq(v, anchor)) = stack.pop() {
                     let y = Yaml::Seq(v);
                     if anchor > 0 {
                         anchors.insert(anchor, y.clone());
+                        anchor_cost.insert(anchor, decodes - start);
                     }
                     complete = Some(y);
                 }
             }
             Event::MappingEnd => {
+                let start = starts.pop().unwrap_or(0);
                 if let Some(Open::Map(v, anchor, _)) = stack.pop() {
                     let y = Yaml::Map(v);
                     if anchor > 0 {
                         anchors.insert(anchor, y.clone());
+                        anchor_cost.insert(anchor, decodes - start);
                     }
                     complete = Some(y);
                 }
@@ -960,6 +993,36 @@ fn less(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+
+    /// "Billion laughs": 9 levels of 9 aliases each would expand to 9^9 scalars.
+    pub(crate) fn alias_bomb(levels: usize) -> String {
+        let mut s = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..levels {
+            s.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 9].join(", ")));
+        }
+        s
+    }
+
+    #[test]
+    fn alias_bombs_are_refused_before_expanding() {
+        let t = std::time::Instant::now();
+        let e = parse(&alias_bomb(9)).unwrap_err();
+        assert!(e.to_string() == "yaml: document contains excessive aliasing", "{e:?}");
+        assert!(t.elapsed() < std::time::Duration::from_secs(5));
+        // three levels (910 decodes) stay under go-yaml's 1,000-decode floor
+        assert!(parse(&alias_bomb(3)).is_ok());
+    }
+
+    #[test]
+    fn ordinary_aliasing_is_allowed() {
+        // many aliases, but most of the document is its own content
+        let mut s = String::from("base: &b {x: 1, y: 2}\n");
+        for i in 0..2000 {
+            s.push_str(&format!("k{i}: {{v: {i}, w: *b}}\n"));
+        }
+        assert!(parse(&s).is_ok());
+    }
 
     fn s(x: &str) -> Yaml {
         Yaml::Str(x.into())

@@ -11,7 +11,10 @@ use reqwest::header::{
 use reqwest::{Method, StatusCode, Url};
 
 use super::credentials::{credentials_for, Credential};
-use super::{sha256_digest, OciError, ACCEPT_MANIFESTS, OCI_INDEX};
+use super::{
+    sha256_digest, verify_digest, OciError, ACCEPT_MANIFESTS, MAX_METADATA_SIZE,
+    MAX_UNSIZED_BLOB, OCI_INDEX,
+};
 
 /// How to reach registries and whose credentials to use.
 #[derive(Clone, Debug, Default)]
@@ -96,9 +99,13 @@ impl Client {
         } else {
             opts.user_agent.clone()
         };
+        // A registry that accepts the connection and never answers (or stalls mid-body)
+        // must not hang the command: bounded connect, and a bound on each read.
+        let (connect, idle) = super::registry_timeouts();
         let mut b = reqwest::Client::builder()
             .user_agent(ua)
-            .connect_timeout(std::time::Duration::from_secs(30))
+            .connect_timeout(connect)
+            .read_timeout(idle)
             .redirect(reqwest::redirect::Policy::limited(10));
         if !opts.plain_http {
             let tls = super::tls::build_config(
@@ -284,17 +291,20 @@ impl Client {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|s| s.split(';').next().unwrap_or(s).trim().to_string());
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| transport(&Method::GET, reference, &e))?
-            .to_vec();
+        let claimed = resp
+            .headers()
+            .get("docker-content-digest")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string());
+        let what = format!("manifest {repo}:{reference}");
+        let bytes = read_body(resp, MAX_METADATA_SIZE, &what).await?;
         let digest = sha256_digest(&bytes);
-        if reference.starts_with("sha256:") && reference != digest {
-            return Err(OciError::DigestMismatch {
-                expected: reference.into(),
-                actual: digest,
-            });
+        // The bytes must be what was asked for (a digest reference) and what the registry
+        // says they are (its Docker-Content-Digest header).
+        if reference.contains(':') {
+            verify_digest(&bytes, reference, &what)?;
+        }
+        if let Some(c) = claimed.filter(|c| !c.is_empty()) {
+            verify_digest(&bytes, &c, &format!("{what} (Docker-Content-Digest)"))?;
         }
         let media_type = match ct {
             Some(ct) if !ct.is_empty() && ct != "application/json" => ct,
@@ -341,6 +351,7 @@ impl Client {
     pub async fn list_tags(&self, host: &str, repo: &str) -> Result<Vec<String>, OciError> {
         let mut tags = Vec::new();
         let mut url = self.url(host, &format!("/v2/{repo}/tags/list"))?;
+        let mut budget = MAX_METADATA_SIZE;
         for _ in 0..1000 {
             let resp = self
                 .send(
@@ -359,10 +370,10 @@ impl Client {
                 .and_then(|v| v.to_str().ok())
                 .and_then(parse_next_link)
                 .and_then(|l| url.join(&l).ok());
-            let body: serde_json::Value = resp
-                .json()
-                .await
-                .map_err(|e| OciError::Protocol(format!("tags list: {}", error_chain(&e))))?;
+            let page = read_body(resp, budget, &format!("tag list of {repo}")).await?;
+            budget -= page.len() as u64;
+            let body: serde_json::Value = serde_json::from_slice(&page)
+                .map_err(|e| OciError::Protocol(format!("tags list: {e}")))?;
             if let Some(a) = body["tags"].as_array() {
                 tags.extend(a.iter().filter_map(|t| t.as_str().map(str::to_string)));
             }
@@ -399,12 +410,10 @@ impl Client {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("")
                     .to_string();
-                let bytes = resp
-                    .bytes()
-                    .await
-                    .map_err(|e| transport(&Method::GET, digest, &e))?;
+                let bytes =
+                    read_body(resp, MAX_METADATA_SIZE, &format!("referrers of {digest}")).await?;
                 if ct.starts_with(OCI_INDEX) {
-                    Ok(Referrers::Supported(bytes.to_vec()))
+                    Ok(Referrers::Supported(bytes))
                 } else {
                     Ok(Referrers::Unsupported)
                 }
@@ -413,13 +422,31 @@ impl Client {
         }
     }
 
-    /// `GET /v2/<repo>/blobs/<digest>`; the bytes are checked against the digest.
+    /// `GET /v2/<repo>/blobs/<digest>`; the bytes are checked against the digest. At most
+    /// [`MAX_UNSIZED_BLOB`] bytes: prefer [`Client::fetch_blob_sized`] with the descriptor.
     pub async fn fetch_blob(
         &self,
         host: &str,
         repo: &str,
         digest: &str,
     ) -> Result<Vec<u8>, OciError> {
+        self.fetch_blob_sized(host, repo, digest, None).await
+    }
+
+    /// `GET /v2/<repo>/blobs/<digest>` for a descriptor: exactly `size` bytes (more is
+    /// refused without reading on, fewer is an error) matching `digest`.
+    pub async fn fetch_blob_sized(
+        &self,
+        host: &str,
+        repo: &str,
+        digest: &str,
+        size: Option<u64>,
+    ) -> Result<Vec<u8>, OciError> {
+        if !super::reference::valid_digest(digest) {
+            return Err(OciError::Protocol(format!(
+                "invalid blob digest {digest:?} (refused)"
+            )));
+        }
         let url = self.url(host, &format!("/v2/{repo}/blobs/{digest}"))?;
         let resp = self
             .send(host, &[pull_scope(repo)], Req::new(Method::GET, url), false)
@@ -427,20 +454,17 @@ impl Client {
         if !resp.status().is_success() {
             return Err(status_error(&Method::GET, resp).await);
         }
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| transport(&Method::GET, digest, &e))?
-            .to_vec();
-        if digest.starts_with("sha256:") {
-            let got = sha256_digest(&bytes);
-            if got != digest {
-                return Err(OciError::DigestMismatch {
-                    expected: digest.into(),
-                    actual: got,
-                });
+        let what = format!("blob {digest}");
+        let bytes = read_body(resp, size.unwrap_or(MAX_UNSIZED_BLOB), &what).await?;
+        if let Some(n) = size {
+            if bytes.len() as u64 != n {
+                return Err(OciError::Protocol(format!(
+                    "{what}: {} bytes where the manifest says {n} (refused)",
+                    bytes.len()
+                )));
             }
         }
+        verify_digest(&bytes, digest, &what)?;
         Ok(bytes)
     }
 
@@ -593,10 +617,9 @@ impl Client {
         if !resp.status().is_success() {
             return Err(status_error_url(&Method::GET, realm_url.as_str(), resp).await);
         }
-        let v: serde_json::Value = resp
-            .json()
-            .await
-            .map_err(|e| OciError::Auth(format!("invalid token response: {}", error_chain(&e))))?;
+        let body = read_body(resp, MAX_METADATA_SIZE, "token response").await?;
+        let v: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| OciError::Auth(format!("invalid token response: {e}")))?;
         v["token"]
             .as_str()
             .filter(|t| !t.is_empty())
@@ -642,10 +665,9 @@ impl Client {
         if !resp.status().is_success() {
             return Err(status_error_url(&Method::POST, realm.as_str(), resp).await);
         }
-        let v: serde_json::Value = resp
-            .json()
-            .await
-            .map_err(|e| OciError::Auth(format!("invalid token response: {}", error_chain(&e))))?;
+        let body = read_body(resp, MAX_METADATA_SIZE, "token response").await?;
+        let v: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| OciError::Auth(format!("invalid token response: {e}")))?;
         v["access_token"]
             .as_str()
             .filter(|t| !t.is_empty())
@@ -833,11 +855,53 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 fn transport(method: &Method, url: &str, e: &reqwest::Error) -> OciError {
+    let msg = if e.is_timeout() {
+        let (connect, idle) = super::registry_timeouts();
+        format!(
+            "the registry did not answer in time (connect timeout {}s, read timeout {}s; set {} in seconds to change): {}",
+            connect.as_secs_f64(),
+            idle.as_secs_f64(),
+            super::TIMEOUT_ENV,
+            error_chain(e)
+        )
+    } else {
+        error_chain(e)
+    };
     OciError::Transport {
         method: method.to_string(),
-        url: strip_query(url),
-        msg: error_chain(e),
+        url: super::redact_userinfo(&strip_query(url)),
+        msg,
     }
+}
+
+/// Reads a response body, refusing it (without reading on) once it passes `limit` bytes;
+/// a `Content-Length` over the limit is refused before any of the body is read.
+async fn read_body(
+    mut resp: reqwest::Response,
+    limit: u64,
+    what: &str,
+) -> Result<Vec<u8>, OciError> {
+    let too_large = || OciError::TooLarge {
+        what: what.to_string(),
+        limit,
+    };
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let url = resp.url().to_string();
+    let mut out = Vec::new();
+    loop {
+        let chunk = resp
+            .chunk()
+            .await
+            .map_err(|e| transport(&Method::GET, &url, &e))?;
+        let Some(c) = chunk else { break };
+        if out.len() as u64 + c.len() as u64 > limit {
+            return Err(too_large());
+        }
+        out.extend_from_slice(&c);
+    }
+    Ok(out)
 }
 
 fn strip_query(url: &str) -> String {
@@ -851,7 +915,10 @@ async fn status_error(method: &Method, resp: reqwest::Response) -> OciError {
 
 async fn status_error_url(method: &Method, url: &str, resp: reqwest::Response) -> OciError {
     let status = resp.status();
-    let body = resp.bytes().await.unwrap_or_default();
+    // Only the start of an error body is of use; a huge or stalled one is cut short.
+    let body = read_body(resp, 64 << 10, "error response")
+        .await
+        .unwrap_or_default();
     let mut detail = String::new();
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) {
         if let Some(errs) = v["errors"].as_array() {
@@ -873,7 +940,7 @@ async fn status_error_url(method: &Method, url: &str, resp: reqwest::Response) -
     }
     OciError::Status {
         method: method.to_string(),
-        url: strip_query(url),
+        url: super::redact_userinfo(&strip_query(url)),
         status: status.as_u16(),
         detail,
     }

@@ -97,6 +97,9 @@ pub enum OciError {
     /// A tag, manifest or blob that is not in an OCI image layout.
     #[error("{0}")]
     NotFound(String),
+    /// An answer over its size limit (refused before it is all read).
+    #[error("{what}: over the {limit}-byte limit (refused)")]
+    TooLarge { what: String, limit: u64 },
 }
 
 impl OciError {
@@ -114,6 +117,85 @@ impl OciError {
     }
 }
 
+/// Largest manifest, image index, tag list page (and all pages together), referrers answer,
+/// token answer or config blob read from a registry: 4 MiB (ORAS and containerd use the
+/// same bound for manifests). Larger answers are refused, not truncated.
+pub const MAX_METADATA_SIZE: u64 = 4 << 20;
+/// Largest blob fetched without a size from its descriptor (cosign's default
+/// `COSIGN_MAX_ATTACHMENT_SIZE`, 128 MiB). Blobs with a descriptor are read to exactly its
+/// size.
+pub const MAX_UNSIZED_BLOB: u64 = 128 << 20;
+/// Environment variable: seconds to wait for a registry connection, and for each read
+/// once connected (default 30 s to connect, 60 s between reads).
+pub const TIMEOUT_ENV: &str = "OXTASK_REGISTRY_TIMEOUT";
+pub const DEFAULT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+pub const DEFAULT_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The connect and idle timeouts: [`TIMEOUT_ENV`] (whole or fractional seconds > 0) sets
+/// both; unset or invalid keeps the defaults.
+pub fn registry_timeouts() -> (std::time::Duration, std::time::Duration) {
+    match std::env::var(TIMEOUT_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9)
+    {
+        Some(s) => {
+            let d = std::time::Duration::from_secs_f64(s);
+            (d, d)
+        }
+        None => (DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT),
+    }
+}
+
+/// Checks `data` against `digest` (`sha256:` or `sha512:`); `what` names the content in
+/// the error.
+pub fn verify_digest(data: &[u8], digest: &str, what: &str) -> Result<(), OciError> {
+    let actual = match digest.split_once(':') {
+        Some(("sha256", _)) => sha256_digest(data),
+        Some(("sha512", _)) => format!("sha512:{}", hex::encode(sha2::Sha512::digest(data))),
+        _ => {
+            return Err(OciError::Protocol(format!(
+                "{what}: unsupported digest {digest:?} (only sha256 and sha512 can be verified)"
+            )))
+        }
+    };
+    if actual != digest {
+        return Err(OciError::Protocol(format!(
+            "{what}: digest mismatch: expected {digest}, got {actual} (refused)"
+        )));
+    }
+    Ok(())
+}
+
+/// Replaces the password of any `scheme://user:password@` in `s` with `xxxxx` (as Go's
+/// `url.Redacted`), so references never echo credentials.
+pub fn redact_userinfo(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c == '/' || c == '"' || c.is_whitespace())
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@') {
+            Some(at) => {
+                let userinfo = &authority[..at];
+                match userinfo.split_once(':') {
+                    Some((user, _)) => out.push_str(&format!("{user}:xxxxx")),
+                    None => out.push_str(userinfo),
+                }
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `sha256:<lowercase hex>` of `data`.
 pub fn sha256_digest(data: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(data)))
@@ -126,4 +208,38 @@ pub fn block_on<F: std::future::Future>(fut: F) -> std::io::Result<F::Output> {
         .enable_all()
         .build()?;
     Ok(rt.block_on(fut))
+}
+
+#[cfg(test)]
+mod hostile_tests {
+    use super::*;
+
+    #[test]
+    fn userinfo_is_redacted() {
+        assert_eq!(
+            redact_userinfo("GET \"oci://bob:s3cret@h:5000/a/b\": boom"),
+            "GET \"oci://bob:xxxxx@h:5000/a/b\": boom"
+        );
+        assert_eq!(redact_userinfo("https://h/x@y"), "https://h/x@y");
+        assert_eq!(redact_userinfo("http://tok@h/"), "http://tok@h/");
+        assert_eq!(redact_userinfo("no url"), "no url");
+    }
+
+    #[test]
+    fn digests_are_verified() {
+        let d = sha256_digest(b"x");
+        assert!(verify_digest(b"x", &d, "m").is_ok());
+        let e = verify_digest(b"y", &d, "manifest a:1").unwrap_err().to_string();
+        assert!(e.starts_with("manifest a:1: digest mismatch: expected sha256:"), "{e}");
+        assert!(verify_digest(b"x", "md5:00", "m").is_err());
+    }
+
+    #[test]
+    fn timeouts_come_from_the_environment() {
+        // (only read here; the variable is not set by other unit tests)
+        let (c, i) = registry_timeouts();
+        if std::env::var_os(TIMEOUT_ENV).is_none() {
+            assert_eq!((c, i), (DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT));
+        }
+    }
 }

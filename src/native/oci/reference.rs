@@ -19,6 +19,13 @@ impl Reference {
         let (registry, rest) = s
             .split_once('/')
             .ok_or_else(|| format!("invalid reference: missing repository: {s:?}"))?;
+        if let Some((_, host)) = registry.rsplit_once('@') {
+            // `user:password@host`: never echo the credential back
+            return Err(format!(
+                "invalid reference: credentials in a reference are not supported (\"{}@{host}\"); use --username/--password or a registry login",
+                registry.split(':').next().unwrap_or("").split('@').next().unwrap_or("")
+            ));
+        }
         if registry.is_empty() || !valid_registry(registry) {
             return Err(format!("invalid reference: invalid registry {registry:?}"));
         }

@@ -256,6 +256,31 @@ impl Repo {
             Repo::Layout(l) => l.fetch_blob(digest),
         }
     }
+
+    /// The blob of a descriptor: exactly `size` bytes matching `digest`.
+    pub async fn fetch_blob_sized(&self, digest: &str, size: u64) -> Result<Vec<u8>, OciError> {
+        match self {
+            Repo::Registry {
+                client,
+                host,
+                repository,
+            } => {
+                client
+                    .fetch_blob_sized(host, repository, digest, Some(size))
+                    .await
+            }
+            Repo::Layout(l) => {
+                let b = l.fetch_blob(digest)?;
+                if b.len() as u64 != size {
+                    return Err(OciError::Protocol(format!(
+                        "blob {digest}: {} bytes where the manifest says {size} (refused)",
+                        b.len()
+                    )));
+                }
+                Ok(b)
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -218,6 +218,10 @@ pub fn find(dir: &Path, explicit: Option<&Path>) -> Result<PathBuf, LoadError> {
         }
         return Err(LoadError::NotFound(p.display().to_string()));
     }
+    // go-task stats the directory first: a missing `--dir` is not searched above.
+    if !dir.is_dir() {
+        return Err(LoadError::NotFoundWalk(String::new()));
+    }
     let mut cur = Some(dir);
     while let Some(d) = cur {
         if let Some(f) = first_in(d) {

@@ -175,6 +175,18 @@ pub fn fall_through(tool: &str, args: &[OsString], what: &str) -> i32 {
     }
 }
 
+/// cobra's wording for a flag that is not defined: `unknown flag: --foo`, or for a
+/// shorthand `unknown shorthand flag: 'x' in -x`.
+pub fn unknown_flag_message(flag: &str) -> String {
+    let flag = flag.split('=').next().unwrap_or(flag);
+    if flag.starts_with("--") {
+        format!("unknown flag: {flag}")
+    } else {
+        let c = flag.trim_start_matches('-').chars().next().unwrap_or('-');
+        format!("unknown shorthand flag: '{c}' in {flag}")
+    }
+}
+
 /// Finds the first `tool` on `path` that is not this executable; also returns `path` without
 /// the directories whose `tool` is this executable.
 pub fn find_real(tool: &str, path: &OsStr) -> (Option<PathBuf>, OsString) {

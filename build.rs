@@ -14,8 +14,8 @@ fn git(args: &[&str]) -> Option<String> {
 fn main() {
     if let Some(commit) = git(&["rev-parse", "HEAD"]).filter(|c| c.len() == 40) {
         println!("cargo:rustc-env=OXTASK_GIT_COMMIT={commit}");
-        let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
-            .is_some_and(|s| !s.is_empty());
+        let dirty =
+            git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
         let state = if dirty { "dirty" } else { "clean" };
         println!("cargo:rustc-env=OXTASK_GIT_TREE_STATE={state}");
     }

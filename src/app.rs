@@ -176,10 +176,7 @@ fn env_flag(name: &str) -> bool {
 }
 
 /// Finds and loads the Taskfile (with includes, CLI vars and dotenv) as `cli` asks.
-pub(crate) fn load_project(
-    cli: &Cli,
-    dir: &Path,
-) -> Result<(Project, remote::Remote), Failure> {
+pub(crate) fn load_project(cli: &Cli, dir: &Path) -> Result<(Project, remote::Remote), Failure> {
     let remote_entry = cli
         .taskfile
         .as_ref()

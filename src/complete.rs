@@ -78,7 +78,9 @@ fn match_flag<'a>(fs: &'a [Flag], word: &str) -> Option<&'a Flag> {
         return fs.iter().find(|f| f.long == name);
     }
     if word.len() == 2 && word.starts_with('-') {
-        return fs.iter().find(|f| !f.short.is_empty() && f.short == &word[1..]);
+        return fs
+            .iter()
+            .find(|f| !f.short.is_empty() && f.short == &word[1..]);
     }
     None
 }

@@ -45,7 +45,10 @@ fn complete(exe: &Path, dir: &Path, words: &[&str]) -> (String, Option<i32>) {
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
-    (String::from_utf8_lossy(&o.stdout).into_owned(), o.status.code())
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        o.status.code(),
+    )
 }
 
 /// (subdirectory of the fixture, words after `__complete`).
@@ -174,7 +177,10 @@ fn complete_flags_follow_gentle_force() {
         .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("--force-all\t"), "{out}");
-    assert!(out.contains("--force\tForces execution of the directly called task."), "{out}");
+    assert!(
+        out.contains("--force\tForces execution of the directly called task."),
+        "{out}"
+    );
 }
 
 /// Runs the bash script's `_task` with bash's completion variables set as bash would for
@@ -217,9 +223,14 @@ fn bash_script_completes_task_names() {
     assert_eq!(bash_complete(d, "task b", &["task", "b"]), ["build", "b"]);
     let all = bash_complete(d, "task ", &["task", ""]);
     for name in ["build", "clean", "deploy", "docs:serve", "flatone"] {
-        assert!(all.contains(&name.to_string()), "{name} missing from {all:?}");
+        assert!(
+            all.contains(&name.to_string()),
+            "{name} missing from {all:?}"
+        );
     }
-    assert!(!all.iter().any(|n| n.contains("secret") || n.contains("hidden")));
+    assert!(!all
+        .iter()
+        .any(|n| n.contains("secret") || n.contains("hidden")));
     // Bash split `docs:s` at the colon: the replies replace only the part after it.
     assert_eq!(
         bash_complete(d, "task docs:s", &["task", "docs", ":", "s"]),
@@ -257,7 +268,10 @@ fn scripts_call_complete_and_honour_task_exe() {
             .unwrap();
         assert!(o.status.success(), "{shell}");
         let s = String::from_utf8_lossy(&o.stdout);
-        assert!(s.contains("__complete"), "{shell} script does not call __complete");
+        assert!(
+            s.contains("__complete"),
+            "{shell} script does not call __complete"
+        );
         assert!(s.contains("TASK_EXE"), "{shell} script ignores TASK_EXE");
     }
     let o = Command::new(OXTASK)

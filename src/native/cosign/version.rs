@@ -40,7 +40,9 @@ pub fn fields() -> Vec<(&'static str, &'static str, String)> {
         (
             "GitTreeState",
             "gitTreeState",
-            option_env!("OXTASK_GIT_TREE_STATE").unwrap_or("").to_string(),
+            option_env!("OXTASK_GIT_TREE_STATE")
+                .unwrap_or("")
+                .to_string(),
         ),
         ("BuildDate", "buildDate", "unknown".to_string()),
         (

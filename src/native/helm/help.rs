@@ -4,53 +4,239 @@
 //! The descriptions are ours.
 
 /// (shorthand, name, value type — empty for a boolean, usage, default as printed).
-type FlagDoc = (&'static str, &'static str, &'static str, &'static str, &'static str);
+type FlagDoc = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
 
 /// The Helm release whose command line and output the native helm follows.
 pub const HELM_VERSION: &str = "v4.2.3";
 
 /// Helm's persistent flags: accepted by every native command (most have no effect here).
 pub const GLOBAL: &[FlagDoc] = &[
-    ("", "burst-limit", "int", "Kubernetes client throttling burst (no effect in oxtask)", "100"),
-    ("", "color", "string", "when to colour output: never, auto or always", "\"auto\""),
+    (
+        "",
+        "burst-limit",
+        "int",
+        "Kubernetes client throttling burst (no effect in oxtask)",
+        "100",
+    ),
+    (
+        "",
+        "color",
+        "string",
+        "when to colour output: never, auto or always",
+        "\"auto\"",
+    ),
     ("", "colour", "string", "same as --color", "\"auto\""),
-    ("", "content-cache", "string", "directory for cached chart content", ""),
+    (
+        "",
+        "content-cache",
+        "string",
+        "directory for cached chart content",
+        "",
+    ),
     ("", "debug", "", "print extra diagnostics", ""),
-    ("", "kube-apiserver", "string", "Kubernetes API server address (no effect in oxtask)", ""),
-    ("", "kube-as-group", "stringArray", "group to impersonate, repeatable (no effect in oxtask)", ""),
-    ("", "kube-as-user", "string", "user to impersonate (no effect in oxtask)", ""),
-    ("", "kube-ca-file", "string", "CA file for the Kubernetes API server (no effect in oxtask)", ""),
-    ("", "kube-context", "string", "kubeconfig context to use (no effect in oxtask)", ""),
-    ("", "kube-insecure-skip-tls-verify", "", "do not verify the Kubernetes API server's certificate (no effect in oxtask)", ""),
-    ("", "kube-tls-server-name", "string", "server name for the Kubernetes API server's certificate (no effect in oxtask)", ""),
-    ("", "kube-token", "string", "bearer token for the Kubernetes API server (no effect in oxtask)", ""),
-    ("", "kubeconfig", "string", "path of the kubeconfig file (no effect in oxtask)", ""),
-    ("n", "namespace", "string", "Kubernetes namespace (no effect in oxtask)", ""),
-    ("", "qps", "float32", "Kubernetes API queries per second (no effect in oxtask)", ""),
-    ("", "registry-config", "string", "registry credentials file", "\"~/.config/helm/registry/config.json\""),
-    ("", "repository-cache", "string", "directory of cached repository indexes", "\"~/.cache/helm/repository\""),
-    ("", "repository-config", "string", "file listing chart repositories", "\"~/.config/helm/repositories.yaml\""),
+    (
+        "",
+        "kube-apiserver",
+        "string",
+        "Kubernetes API server address (no effect in oxtask)",
+        "",
+    ),
+    (
+        "",
+        "kube-as-group",
+        "stringArray",
+        "group to impersonate, repeatable (no effect in oxtask)",
+        "",
+    ),
+    (
+        "",
+        "kube-as-user",
+        "string",
+        "user to impersonate (no effect in oxtask)",
+        "",
+    ),
+    (
+        "",
+        "kube-ca-file",
+        "string",
+        "CA file for the Kubernetes API server (no effect in oxtask)",
+        "",
+    ),
+    (
+        "",
+        "kube-context",
+        "string",
+        "kubeconfig context to use (no effect in oxtask)",
+        "",
+    ),
+    (
+        "",
+        "kube-insecure-skip-tls-verify",
+        "",
+        "do not verify the Kubernetes API server's certificate (no effect in oxtask)",
+        "",
+    ),
+    (
+        "",
+        "kube-tls-server-name",
+        "string",
+        "server name for the Kubernetes API server's certificate (no effect in oxtask)",
+        "",
+    ),
+    (
+        "",
+        "kube-token",
+        "string",
+        "bearer token for the Kubernetes API server (no effect in oxtask)",
+        "",
+    ),
+    (
+        "",
+        "kubeconfig",
+        "string",
+        "path of the kubeconfig file (no effect in oxtask)",
+        "",
+    ),
+    (
+        "n",
+        "namespace",
+        "string",
+        "Kubernetes namespace (no effect in oxtask)",
+        "",
+    ),
+    (
+        "",
+        "qps",
+        "float32",
+        "Kubernetes API queries per second (no effect in oxtask)",
+        "",
+    ),
+    (
+        "",
+        "registry-config",
+        "string",
+        "registry credentials file",
+        "\"~/.config/helm/registry/config.json\"",
+    ),
+    (
+        "",
+        "repository-cache",
+        "string",
+        "directory of cached repository indexes",
+        "\"~/.cache/helm/repository\"",
+    ),
+    (
+        "",
+        "repository-config",
+        "string",
+        "file listing chart repositories",
+        "\"~/.config/helm/repositories.yaml\"",
+    ),
 ];
 
 const TLS: &[FlagDoc] = &[
-    ("", "ca-file", "string", "trust the CAs in this PEM bundle for HTTPS registries", ""),
-    ("", "cert-file", "string", "client certificate (PEM) presented to the registry", ""),
-    ("", "insecure-skip-tls-verify", "", "do not verify the registry's TLS certificate", ""),
-    ("", "key-file", "string", "private key (PEM) of the client certificate", ""),
+    (
+        "",
+        "ca-file",
+        "string",
+        "trust the CAs in this PEM bundle for HTTPS registries",
+        "",
+    ),
+    (
+        "",
+        "cert-file",
+        "string",
+        "client certificate (PEM) presented to the registry",
+        "",
+    ),
+    (
+        "",
+        "insecure-skip-tls-verify",
+        "",
+        "do not verify the registry's TLS certificate",
+        "",
+    ),
+    (
+        "",
+        "key-file",
+        "string",
+        "private key (PEM) of the client certificate",
+        "",
+    ),
     ("", "password", "string", "registry password or token", ""),
-    ("", "plain-http", "", "talk to the registry over plain HTTP instead of HTTPS", ""),
+    (
+        "",
+        "plain-http",
+        "",
+        "talk to the registry over plain HTTP instead of HTTPS",
+        "",
+    ),
     ("", "username", "string", "registry user name", ""),
 ];
 
 const COSIGN_PULL: &[FlagDoc] = &[
-    ("", "certificate-identity", "string", "with --verify-cosign: the signer identity the certificate must name", ""),
-    ("", "certificate-identity-regexp", "string", "with --verify-cosign: a regular expression for the signer identity", ""),
-    ("", "certificate-oidc-issuer", "string", "with --verify-cosign: the OIDC issuer the certificate must name", ""),
-    ("", "certificate-oidc-issuer-regexp", "string", "with --verify-cosign: a regular expression for the OIDC issuer", ""),
-    ("", "cosign-key", "string", "with --verify-cosign: verify with this public key instead of a certificate", ""),
-    ("", "insecure-ignore-tlog", "", "with --verify-cosign: do not require a transparency log entry", ""),
-    ("", "trusted-root", "string", "with --verify-cosign: Sigstore trusted root JSON to verify against", ""),
-    ("", "verify-cosign", "", "verify the chart's cosign signature before saving it (oxtask extension)", ""),
+    (
+        "",
+        "certificate-identity",
+        "string",
+        "with --verify-cosign: the signer identity the certificate must name",
+        "",
+    ),
+    (
+        "",
+        "certificate-identity-regexp",
+        "string",
+        "with --verify-cosign: a regular expression for the signer identity",
+        "",
+    ),
+    (
+        "",
+        "certificate-oidc-issuer",
+        "string",
+        "with --verify-cosign: the OIDC issuer the certificate must name",
+        "",
+    ),
+    (
+        "",
+        "certificate-oidc-issuer-regexp",
+        "string",
+        "with --verify-cosign: a regular expression for the OIDC issuer",
+        "",
+    ),
+    (
+        "",
+        "cosign-key",
+        "string",
+        "with --verify-cosign: verify with this public key instead of a certificate",
+        "",
+    ),
+    (
+        "",
+        "insecure-ignore-tlog",
+        "",
+        "with --verify-cosign: do not require a transparency log entry",
+        "",
+    ),
+    (
+        "",
+        "trusted-root",
+        "string",
+        "with --verify-cosign: Sigstore trusted root JSON to verify against",
+        "",
+    ),
+    (
+        "",
+        "verify-cosign",
+        "",
+        "verify the chart's cosign signature before saving it (oxtask extension)",
+        "",
+    ),
 ];
 
 /// One native command's help.
@@ -228,15 +414,57 @@ const COMMANDS: &[Command] = &[
 ];
 
 const SHOW: &[FlagDoc] = &[
-    ("", "ca-file", "string", "trust the CAs in this PEM bundle for HTTPS registries", ""),
-    ("", "cert-file", "string", "client certificate (PEM) presented to the registry", ""),
-    ("", "devel", "", "also consider pre-release versions when --version is a range", ""),
-    ("", "insecure-skip-tls-verify", "", "do not verify the registry's TLS certificate", ""),
-    ("", "key-file", "string", "private key (PEM) of the client certificate", ""),
+    (
+        "",
+        "ca-file",
+        "string",
+        "trust the CAs in this PEM bundle for HTTPS registries",
+        "",
+    ),
+    (
+        "",
+        "cert-file",
+        "string",
+        "client certificate (PEM) presented to the registry",
+        "",
+    ),
+    (
+        "",
+        "devel",
+        "",
+        "also consider pre-release versions when --version is a range",
+        "",
+    ),
+    (
+        "",
+        "insecure-skip-tls-verify",
+        "",
+        "do not verify the registry's TLS certificate",
+        "",
+    ),
+    (
+        "",
+        "key-file",
+        "string",
+        "private key (PEM) of the client certificate",
+        "",
+    ),
     ("", "password", "string", "registry password or token", ""),
-    ("", "plain-http", "", "talk to the registry over plain HTTP instead of HTTPS", ""),
+    (
+        "",
+        "plain-http",
+        "",
+        "talk to the registry over plain HTTP instead of HTTPS",
+        "",
+    ),
     ("", "username", "string", "registry user name", ""),
-    ("", "version", "string", "version or SemVer range (default: the latest)", ""),
+    (
+        "",
+        "version",
+        "string",
+        "version or SemVer range (default: the latest)",
+        "",
+    ),
 ];
 
 const ROOT_ABOUT: &str = "The Kubernetes package manager, as far as oxtask runs it natively: packaging, signing\nand verifying charts, and moving them to and from OCI registries. Any other command\n(and any flag not listed here) is handed to the next real helm on PATH.";
@@ -381,11 +609,7 @@ pub fn version(args: &[String]) -> Result<String, super::CmdError> {
         &[flag("short", None, false), flag("template", None, true)],
     )?;
     if !p.positional.is_empty() {
-        return Err(format!(
-            "unknown command {:?} for \"helm version\"",
-            p.positional[0]
-        )
-        .into());
+        return Err(format!("unknown command {:?} for \"helm version\"", p.positional[0]).into());
     }
     let fields = version_fields();
     if let Some(t) = p.get("template").filter(|t| !t.is_empty()) {

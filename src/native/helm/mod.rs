@@ -113,7 +113,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
         }
         if let Some(bad) = sargs.iter().find(|a| {
             let name = a.trim_start_matches('-').split('=').next().unwrap_or("");
-            a.starts_with('-') && !globals.iter().any(|f| f.long == name || (a.len() == 2 && f.short == name.chars().next()))
+            a.starts_with('-')
+                && !globals
+                    .iter()
+                    .any(|f| f.long == name || (a.len() == 2 && f.short == name.chars().next()))
         }) {
             return unknown_flag(&args, "", bad);
         }

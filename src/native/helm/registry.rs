@@ -377,7 +377,9 @@ pub fn push(args: &[String]) -> CmdResult {
     let manifest = helm_manifest(&config, &data, prov.as_deref(), &annotations);
     let repo = Repo::open(&location, true, || {
         client_from(&p, "insecure-skip-tls-verify").map_err(|e| match e {
-            CmdError::Fail(m) | CmdError::FallThrough(m) | CmdError::UnknownFlag(_, m) => oci::OciError::Tls(m),
+            CmdError::Fail(m) | CmdError::FallThrough(m) | CmdError::UnknownFlag(_, m) => {
+                oci::OciError::Tls(m)
+            }
         })
     })
     .map_err(|e| e.to_string())?;

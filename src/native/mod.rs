@@ -8,7 +8,8 @@
 //!   `helm` or `cosign`, the native tool runs and its exit code is returned.
 //! - A tool that meets a subcommand or flag it does not implement calls [`fall_through`], which
 //!   execs the next real binary of that name on `PATH` (skipping every entry that resolves to
-//!   this executable), or fails with a message naming the subcommand.
+//!   this executable), or fails with a message naming the subcommand (for an unknown flag,
+//!   cobra's `Error: unknown flag: --foo`, see [`unknown_flag_message`]).
 
 use std::ffi::{OsStr, OsString};
 use std::io;

@@ -341,7 +341,6 @@ fn load(parsed: &Parsed) -> Option<Executor> {
 
 /// Task names and aliases in listing order; a wildcard task offers the text before its `*`.
 fn task_names(exec: &Executor, parsed: &Parsed, opts: Options) -> Suggestions {
-    let project = exec.compiler.project.clone();
     let sort = parsed.sort.as_deref().unwrap_or("default");
     let tasks: Vec<_> = crate::run::list::sorted(exec, sort)
         .into_iter()
@@ -380,19 +379,6 @@ fn task_names(exec: &Executor, parsed: &Parsed, opts: Options) -> Suggestions {
         }
         for a in &e.aliases {
             add(a, &desc);
-        }
-        // `ns:default` also answers to the namespace and the namespace's aliases.
-        if let Some(ns) = e.name.strip_suffix(":default") {
-            if let Some((_, ns_aliases)) = project.namespaces.iter().find(|(n, _)| n == ns) {
-                add(ns, &desc);
-                let parent = ns.rsplit_once(':').map(|(p, _)| p);
-                for a in ns_aliases {
-                    match parent {
-                        Some(p) => add(&format!("{p}:{a}"), &desc),
-                        None => add(a, &desc),
-                    }
-                }
-            }
         }
     }
     out

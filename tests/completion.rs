@@ -71,6 +71,10 @@ const VECTORS: &[(&str, &[&str])] = &[
     ("plain", &[""]),
     ("plain", &["--sort", "none", ""]),
     ("plain", &["l", ""]),
+    ("nested", &[""]),
+    ("nested", &["--sort", "none", ""]),
+    ("nested", &["--no-aliases", ""]),
+    ("nested", &["o:i:lf", ""]),
     ("broken", &[""]),
     ("broken", &["-"]),
     // Which Taskfile: --dir / --taskfile in every spelling, stdin never read.

@@ -412,6 +412,19 @@ fn merge(
                 aliases.push(format!("{ns_parent}{nsa}:{a}"));
             }
         }
+        // An included file's `default` also answers to the namespace and its aliases
+        // (go-task lists them among the task's aliases).
+        if name == "default" && !origin.namespace.is_empty() {
+            aliases.push(origin.namespace.clone());
+            let ns_parent = origin
+                .namespace
+                .rsplit_once(':')
+                .map(|(p, _)| format!("{p}:"))
+                .unwrap_or_default();
+            for nsa in ns_aliases {
+                aliases.push(format!("{ns_parent}{nsa}"));
+            }
+        }
         if project.tasks.contains_key(&full) {
             return Err(LoadError::FlattenClash(
                 full,
@@ -584,6 +597,11 @@ fn merge(
             remote,
         )?;
         stack.pop();
+        let own: std::collections::HashSet<String> = filtered
+            .tasks
+            .keys()
+            .map(|k| format!("{namespace}:{k}"))
+            .collect();
         for (name, entry) in sub.tasks {
             // Excludes name tasks relative to the include (`task`, `ns:task`, `ns:*`).
             let rel = if inc.flatten {
@@ -601,6 +619,24 @@ fn merge(
             if project.tasks.contains_key(&name) {
                 let short = name.rsplit(':').next().unwrap_or(&name).to_string();
                 return Err(LoadError::FlattenClash(short, ns.clone()));
+            }
+            let mut entry = entry;
+            // Tasks of deeper includes also answer to this include's aliases, for their
+            // name and for each alias they already have (`o:inner:leaf`, `o:i:lf`, …).
+            if !inc.flatten && !own.contains(&name) {
+                let ns_parent = namespace
+                    .rsplit_once(':')
+                    .map(|(p, _)| format!("{p}:"))
+                    .unwrap_or_default();
+                let ns_prefix = format!("{namespace}:");
+                let before = entry.aliases.clone();
+                for a in &inc.aliases {
+                    for n in std::iter::once(&name).chain(before.iter()) {
+                        if let Some(r) = n.strip_prefix(&ns_prefix) {
+                            entry.aliases.push(format!("{ns_parent}{a}:{r}"));
+                        }
+                    }
+                }
             }
             project.tasks.insert(name, entry);
         }

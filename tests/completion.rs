@@ -286,6 +286,119 @@ fn scripts_call_complete_and_honour_task_exe() {
     assert_eq!(String::from_utf8_lossy(&o.stderr), "unknown shell: tcsh\n");
 }
 
+/// `shell` on PATH; missing: a skip message, or a failure under CI=true.
+fn require_shell(shell: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(shell).is_file()));
+    if !found {
+        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+            panic!("{shell} is not installed (run .ci/install-shells.sh)");
+        }
+        eprintln!("skipped: {shell} not installed (run .ci/install-shells.sh)");
+    }
+    found
+}
+
+fn script(shell: &str) -> tempfile::NamedTempFile {
+    let o = Command::new(OXTASK)
+        .args(["--completion", shell])
+        .output()
+        .unwrap();
+    let f = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(f.path(), o.stdout).unwrap();
+    f
+}
+
+/// fish's own completion engine (`complete -C`) driving our script.
+#[test]
+fn fish_script_completes() {
+    if !require_shell("fish") {
+        return;
+    }
+    let fx = fixture();
+    let s = script("fish");
+    let run = |line: &str| -> Vec<String> {
+        let o = Command::new("fish")
+            .args(["--no-config", "-c"])
+            .arg(format!(
+                "source {}; complete -C '{line}'",
+                s.path().display()
+            ))
+            .current_dir(fx.path())
+            .env("TASK_EXE", OXTASK)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        run("task b"),
+        ["build\tBuild the thing", "b\tBuild the thing"]
+    );
+    assert_eq!(
+        run("task docs:s"),
+        ["docs:serve\tServe docs", "docs:s\tServe docs"]
+    );
+    assert_eq!(run("task -o "), ["interleaved", "group", "prefixed"]);
+    assert_eq!(run("task --output=g"), ["--output=group"]);
+    assert_eq!(run("task deploy R"), ["REGION=eu", "REGION=us"]);
+    assert_eq!(run("task -d other "), ["alpha", "zeta\tlast"]);
+}
+
+/// The zsh function with compsys' builtins stubbed: what it hands to `compadd`/`_files`.
+#[test]
+fn zsh_script_completes() {
+    if !require_shell("zsh") {
+        return;
+    }
+    let fx = fixture();
+    let s = script("zsh");
+    let run = |words: &str, current: usize| -> String {
+        let prog = format!(
+            "compdef() {{ }}\n\
+             _files() {{ print -r -- \"FILES $*\" }}\n\
+             compadd() {{\n\
+               local -a opts\n\
+               while (( $# )); do\n\
+                 case $1 in\n\
+                   (-a) shift; print -rl -- \"${{(@P)1}}\" ;;\n\
+                   (-d) shift; print -rl -- \"${{(@P)1/#/shown: }}\" ;;\n\
+                   (-S|-J|-V) opts+=(\"$1=$2\"); shift ;;\n\
+                 esac\n\
+                 shift\n\
+               done\n\
+               print -r -- \"opts: ${{opts[*]}}\"\n\
+             }}\n\
+             source {}\n\
+             words=({words}); CURRENT={current}; _task",
+            s.path().display()
+        );
+        let o = Command::new("zsh")
+            .args(["-f", "-c", &prog])
+            .current_dir(fx.path())
+            .env("TASK_EXE", OXTASK)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    assert_eq!(
+        run("task -d other ''", 4),
+        "shown: alpha\nshown: zeta  -- last\nalpha\nzeta\nopts: -J=task\n"
+    );
+    // Required vars: no space after `=`, declaration order kept.
+    assert_eq!(
+        run("task deploy ''", 3),
+        "shown: ENV=\nshown: REGION=eu\nshown: REGION=us\nshown: STAGE=dev\nshown: STAGE=prod\n\
+         ENV=\nREGION=eu\nREGION=us\nSTAGE=dev\nSTAGE=prod\nopts: -S= -V=task-ordered\n"
+    );
+    assert_eq!(run("task -t ''", 3), "FILES -g *.(yml|yaml)\n");
+    assert_eq!(run("task --dir ''", 3), "FILES -/\n");
+}
+
 /// A shell that is installed must at least parse its script.
 #[test]
 fn scripts_parse_in_installed_shells() {

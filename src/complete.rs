@@ -272,7 +272,7 @@ fn parse_flags(fs: &[Flag], words: &[String]) -> Parsed {
                 let clen = c.len_utf8();
                 let Some(f) = fs
                     .iter()
-                    .find(|f| f.short.chars().next() == Some(c) && f.short.len() == clen)
+                    .find(|f| f.short.starts_with(c) && f.short.len() == clen)
                 else {
                     if shorts.len() > clen && shorts[clen..].starts_with('=') {
                         break;

@@ -67,6 +67,7 @@ const VECTORS: &[(&str, &[&str])] = &[
     ("", &["--no-aliases", "--no-descriptions", ""]),
     ("", &["--no-descriptions", "-"]),
     ("", &["--sort", "alphanumeric", ""]),
+    ("", &["--sort", "none", ""]),
     ("", &["--sort=default", ""]),
     ("plain", &[""]),
     ("plain", &["--sort", "none", ""]),

@@ -22,6 +22,14 @@ fn eprint(msg: &str) {
 }
 
 pub fn main(args: Vec<OsString>) -> i32 {
+    // Before flag parsing: the words after `__complete` are the user's half-typed line.
+    if args.get(1).is_some_and(|a| a == crate::complete::COMMAND) {
+        let words: Vec<String> = args[2..]
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        return crate::complete::main(&words);
+    }
     let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
         Err(e) => {
@@ -105,7 +113,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     }
 }
 
-enum Failure {
+pub(crate) enum Failure {
     Load(LoadError),
     Task(TaskError, bool),
     Code(i32),
@@ -147,19 +155,19 @@ fn init(dir: &Path, cli: &Cli) -> i32 {
     0
 }
 
+/// The shell scripts behind `--completion`: thin wrappers around `task __complete`.
 fn completion(shell: &str) -> i32 {
-    use clap::CommandFactory;
-    let sh = match shell {
-        "bash" => clap_complete::Shell::Bash,
-        "zsh" => clap_complete::Shell::Zsh,
-        "fish" => clap_complete::Shell::Fish,
-        "powershell" => clap_complete::Shell::PowerShell,
+    let script = match shell {
+        "bash" => include_str!("completion/task.bash"),
+        "zsh" => include_str!("completion/task.zsh"),
+        "fish" => include_str!("completion/task.fish"),
+        "powershell" => include_str!("completion/task.ps1"),
         other => {
-            eprint(&format!("task: Unknown shell: {other}\n"));
+            eprint(&format!("unknown shell: {other}\n"));
             return 1;
         }
     };
-    clap_complete::generate(sh, &mut Cli::command(), "task", &mut std::io::stdout());
+    print!("{script}");
     0
 }
 
@@ -167,13 +175,8 @@ fn env_flag(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| matches!(v.as_str(), "1" | "true" | "TRUE" | "True"))
 }
 
-fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
-    check_remote_flags(cli)?;
-    let cli_interval = duration_flag(
-        "interval",
-        cli.interval.as_deref(),
-        std::time::Duration::ZERO,
-    )?;
+/// Finds and loads the Taskfile (with includes, CLI vars and dotenv) as `cli` asks.
+pub(crate) fn load_project(cli: &Cli, dir: &Path) -> Result<(Project, remote::Remote), Failure> {
     let remote_entry = cli
         .taskfile
         .as_ref()
@@ -188,7 +191,7 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
         taskfile::find(dir, cli.taskfile.as_deref())?
     };
     let os_env: IndexMap<String, String> = std::env::vars().collect();
-    let (task_names, cli_vars) = cli.tasks_and_vars();
+    let (_, cli_vars) = cli.tasks_and_vars();
 
     let resolve_env = os_env.clone();
     let resolve = move |s: &str, tf: &taskfile::ast::Taskfile| -> String {
@@ -228,11 +231,12 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
         );
     }
     apply_dotenv(&mut project, &os_env)?;
-    if cli.clear_cache {
-        // go-task clears after reading the Taskfiles, and does nothing else.
-        let _ = std::fs::remove_dir_all(remote.options().cache_path());
-        return Ok(());
-    }
+    Ok((project, remote))
+}
+
+/// The executor for a loaded project, configured by `cli`.
+pub(crate) fn make_executor(cli: &Cli, cwd: &Path, project: Project) -> Result<Executor, Failure> {
+    let os_env: IndexMap<String, String> = std::env::vars().collect();
     let project = Arc::new(project);
 
     let temp_dir = cli
@@ -309,7 +313,24 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
         color: use_color,
         native_tools: !cli.list && !cli.list_all && !cli.summary,
     };
-    let exec = Executor::new(compiler.clone(), opts);
+    Ok(Executor::new(compiler, opts))
+}
+
+fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
+    check_remote_flags(cli)?;
+    let cli_interval = duration_flag(
+        "interval",
+        cli.interval.as_deref(),
+        std::time::Duration::ZERO,
+    )?;
+    let (project, remote) = load_project(cli, dir)?;
+    let (task_names, _) = cli.tasks_and_vars();
+    if cli.clear_cache {
+        // go-task clears after reading the Taskfiles, and does nothing else.
+        let _ = std::fs::remove_dir_all(remote.options().cache_path());
+        return Ok(());
+    }
+    let exec = make_executor(cli, cwd, project)?;
 
     if cli.list || cli.list_all {
         return crate::run::list::list(&exec, cli).map_err(Failure::Code);

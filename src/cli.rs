@@ -231,7 +231,7 @@ impl Cli {
 }
 
 /// (short, long, value type, help, default) — the flag table `--help` and usage errors print.
-const FLAGS: &[(&str, &str, &str, &str, &str)] = &[
+pub(crate) const FLAGS: &[(&str, &str, &str, &str, &str)] = &[
     ("", "cacert", "string", "Path to a custom CA certificate for HTTPS connections.", ""),
     ("", "cert", "string", "Path to a client certificate for HTTPS connections.", ""),
     ("", "cert-key", "string", "Path to a client certificate key for HTTPS connections.", ""),

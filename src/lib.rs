@@ -6,6 +6,7 @@
 pub mod app;
 pub mod cli;
 pub mod compile;
+pub mod complete;
 pub mod gomatch;
 pub mod native;
 pub mod run;

@@ -8,7 +8,8 @@
 //!   `helm` or `cosign`, the native tool runs and its exit code is returned.
 //! - A tool that meets a subcommand or flag it does not implement calls [`fall_through`], which
 //!   execs the next real binary of that name on `PATH` (skipping every entry that resolves to
-//!   this executable), or fails with a message naming the subcommand.
+//!   this executable), or fails with a message naming the subcommand (for an unknown flag,
+//!   cobra's `Error: unknown flag: --foo`, see [`unknown_flag_message`]).
 
 use std::ffi::{OsStr, OsString};
 use std::io;
@@ -210,6 +211,18 @@ pub fn fall_through(tool: &str, args: &[OsString], what: &str) -> i32 {
                 1
             }
         }
+    }
+}
+
+/// cobra's wording for a flag that is not defined: `unknown flag: --foo`, or for a
+/// shorthand `unknown shorthand flag: 'x' in -x`.
+pub fn unknown_flag_message(flag: &str) -> String {
+    let flag = flag.split('=').next().unwrap_or(flag);
+    if flag.starts_with("--") {
+        format!("unknown flag: {flag}")
+    } else {
+        let c = flag.trim_start_matches('-').chars().next().unwrap_or('-');
+        format!("unknown shorthand flag: '{c}' in {flag}")
     }
 }
 

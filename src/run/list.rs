@@ -48,7 +48,7 @@ pub fn tabwrite(rows: &[Vec<String>]) -> String {
     out
 }
 
-fn sorted<'a>(exec: &'a Executor, mode: &str) -> Vec<&'a TaskEntry> {
+pub(crate) fn sorted<'a>(exec: &'a Executor, mode: &str) -> Vec<&'a TaskEntry> {
     let mut tasks: Vec<&TaskEntry> = exec.compiler.project.tasks.values().collect();
     match mode {
         "none" => {}

@@ -218,6 +218,10 @@ pub fn find(dir: &Path, explicit: Option<&Path>) -> Result<PathBuf, LoadError> {
         }
         return Err(LoadError::NotFound(p.display().to_string()));
     }
+    // go-task stats the directory first: a missing `--dir` is not searched above.
+    if !dir.is_dir() {
+        return Err(LoadError::NotFoundWalk(String::new()));
+    }
     let mut cur = Some(dir);
     while let Some(d) = cur {
         if let Some(f) = first_in(d) {
@@ -424,6 +428,19 @@ fn merge(
                 aliases.push(format!("{ns_parent}{nsa}:{a}"));
             }
         }
+        // An included file's `default` also answers to the namespace and its aliases
+        // (go-task lists them among the task's aliases).
+        if name == "default" && !origin.namespace.is_empty() {
+            aliases.push(origin.namespace.clone());
+            let ns_parent = origin
+                .namespace
+                .rsplit_once(':')
+                .map(|(p, _)| format!("{p}:"))
+                .unwrap_or_default();
+            for nsa in ns_aliases {
+                aliases.push(format!("{ns_parent}{nsa}"));
+            }
+        }
         if project.tasks.contains_key(&full) {
             return Err(LoadError::FlattenClash(
                 full,
@@ -596,6 +613,11 @@ fn merge(
             remote,
         )?;
         stack.pop();
+        let own: std::collections::HashSet<String> = filtered
+            .tasks
+            .keys()
+            .map(|k| format!("{namespace}:{k}"))
+            .collect();
         for (name, entry) in sub.tasks {
             // Excludes name tasks relative to the include (`task`, `ns:task`, `ns:*`).
             let rel = if inc.flatten {
@@ -613,6 +635,24 @@ fn merge(
             if project.tasks.contains_key(&name) {
                 let short = name.rsplit(':').next().unwrap_or(&name).to_string();
                 return Err(LoadError::FlattenClash(short, ns.clone()));
+            }
+            let mut entry = entry;
+            // Tasks of deeper includes also answer to this include's aliases, for their
+            // name and for each alias they already have (`o:inner:leaf`, `o:i:lf`, …).
+            if !inc.flatten && !own.contains(&name) {
+                let ns_parent = namespace
+                    .rsplit_once(':')
+                    .map(|(p, _)| format!("{p}:"))
+                    .unwrap_or_default();
+                let ns_prefix = format!("{namespace}:");
+                let before = entry.aliases.clone();
+                for a in &inc.aliases {
+                    for n in std::iter::once(&name).chain(before.iter()) {
+                        if let Some(r) = n.strip_prefix(&ns_prefix) {
+                            entry.aliases.push(format!("{ns_parent}{a}:{r}"));
+                        }
+                    }
+                }
             }
             project.tasks.insert(name, entry);
         }

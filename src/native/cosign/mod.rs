@@ -24,6 +24,7 @@ pub mod trust;
 pub mod tsa;
 pub mod tuf;
 pub mod verify;
+pub mod version;
 
 pub use sign::{sign_image, SignOptions};
 pub use store::RegistryOpts;
@@ -166,7 +167,7 @@ fn bool_flag(s: &str) -> Result<bool, String> {
 #[command(
     name = "cosign",
     about = "Container signing and verification (oxtask's native cosign)",
-    version
+    version = concat!("v3.1.1 (oxtask ", env!("CARGO_PKG_VERSION"), ")")
 )]
 struct Cli {
     /// Log debug output (accepted for compatibility).
@@ -217,6 +218,12 @@ enum Cmd {
         /// Checksum of the initial root: HEX (sha256), sha256:HEX or sha512:HEX.
         #[arg(long)]
         root_checksum: Option<String>,
+    },
+    /// Prints the version: the cosign release followed and the oxtask build.
+    Version {
+        /// Print the version as JSON.
+        #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+        json: bool,
     },
 }
 
@@ -334,6 +341,20 @@ pub fn main(args: Vec<OsString>) -> i32 {
                     let _ = e.print();
                     return 0;
                 }
+                // A flag no native command knows: a real cosign gets the command line;
+                // without one, cobra's error naming the flag (exit 1).
+                ErrorKind::UnknownArgument if !has_real_cosign() => {
+                    let flag = match e.get(clap::error::ContextKind::InvalidArg) {
+                        Some(clap::error::ContextValue::String(a)) => a.clone(),
+                        _ => String::new(),
+                    };
+                    if flag.starts_with('-') {
+                        eprintln!("Error: {}", super::unknown_flag_message(&flag));
+                    } else {
+                        eprintln!("Error: unknown command {flag:?} for \"cosign\"");
+                    }
+                    return 1;
+                }
                 // Subcommands and flags this build does not implement go to a real cosign.
                 ErrorKind::InvalidSubcommand | ErrorKind::UnknownArgument => {
                     let what = args
@@ -366,6 +387,11 @@ pub fn main(args: Vec<OsString>) -> i32 {
     }
 }
 
+fn has_real_cosign() -> bool {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    super::find_real("cosign", &path).0.is_some()
+}
+
 fn registry_opts(r: &RegistryArgs) -> RegistryOpts {
     RegistryOpts {
         allow_http: r.allow_http_registry,
@@ -393,6 +419,10 @@ fn run(cli: Cli) -> Result<(), Error> {
         .build()
         .map_err(|e| Error::Io(format!("starting runtime: {e}")))?;
     match cli.cmd {
+        Cmd::Version { json } => {
+            print!("{}", version::render(json));
+            Ok(())
+        }
         Cmd::GenerateKeyPair {
             output_key_prefix,
             force,

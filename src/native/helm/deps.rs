@@ -232,7 +232,7 @@ fn resolve_oci(base: &str, d: &Dependency, opts: &Options) -> Result<Option<Stri
     let repo = Repo::open(&loc, false, || {
         super::registry::client_from(opts.flags, "insecure-skip-tls-verify").map_err(|e| {
             let m = match e {
-                CmdError::Fail(m) | CmdError::FallThrough(m) => m,
+                CmdError::Fail(m) | CmdError::FallThrough(m) | CmdError::UnknownFlag(_, m) => m,
             };
             client_err = Some(m.clone());
             oci::OciError::Tls(m)

@@ -377,7 +377,9 @@ pub fn push(args: &[String]) -> CmdResult {
     let manifest = helm_manifest(&config, &data, prov.as_deref(), &annotations);
     let repo = Repo::open(&location, true, || {
         client_from(&p, "insecure-skip-tls-verify").map_err(|e| match e {
-            CmdError::Fail(m) | CmdError::FallThrough(m) => oci::OciError::Tls(m),
+            CmdError::Fail(m) | CmdError::FallThrough(m) | CmdError::UnknownFlag(_, m) => {
+                oci::OciError::Tls(m)
+            }
         })
     })
     .map_err(|e| e.to_string())?;
@@ -470,7 +472,7 @@ pub fn fetch_chart(
     let repo = Repo::open(&reference, false, || {
         client().map_err(|e| {
             let m = match e {
-                CmdError::Fail(m) | CmdError::FallThrough(m) => m,
+                CmdError::Fail(m) | CmdError::FallThrough(m) | CmdError::UnknownFlag(_, m) => m,
             };
             client_err = Some(m.clone());
             oci::OciError::Tls(m)

@@ -836,8 +836,46 @@ fn parse_next_link(h: &str) -> Option<String> {
     None
 }
 
+/// Go's net/http wording, which Helm and cosign print, for a TLS handshake answered in
+/// plain HTTP (a registry without TLS reached without `--plain-http`).
+pub const HTTP_RESPONSE_TO_HTTPS: &str = "http: server gave HTTP response to HTTPS client";
+
+/// True when the chain holds rustls' complaint about a first record that is no TLS record
+/// (what an HTTP response to our ClientHello looks like).
+fn http_response_to_https(e: &(dyn std::error::Error + 'static)) -> bool {
+    let is_it = |r: &rustls::Error| {
+        matches!(
+            r,
+            rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)
+        )
+    };
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err.downcast_ref::<rustls::Error>().is_some_and(is_it) {
+            return true;
+        }
+        // io::Error::source() skips the wrapped error itself: look inside.
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io
+                .get_ref()
+                .and_then(|i| i.downcast_ref::<rustls::Error>())
+                .is_some_and(is_it)
+            {
+                return true;
+            }
+        }
+        cur = err.source();
+    }
+    // The connector may hand the TLS error over boxed in a way downcasting cannot see
+    // through; its Debug form still names rustls' variant.
+    format!("{e:?}").contains("InvalidMessage(InvalidContentType)")
+}
+
 /// Error chain without reqwest's outer "error sending request for url (…)" repetition.
 pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    if http_response_to_https(e) {
+        return HTTP_RESPONSE_TO_HTTPS.to_string();
+    }
     let mut parts: Vec<String> = Vec::new();
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {

@@ -1,0 +1,649 @@
+//! `--help` texts and `helm version` for the native helm, in Helm's (cobra's) layout:
+//! description, `Usage:`, optional `Aliases:` / `Available Commands:`, `Flags:` (the
+//! command's own, plus `-h, --help`) and `Global Flags:`, flag lines as pflag aligns them.
+//! The descriptions are ours.
+
+/// (shorthand, name, value type — empty for a boolean, usage, default as printed).
+type FlagDoc = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+/// The Helm release whose command line and output the native helm follows.
+pub const HELM_VERSION: &str = "v4.2.3";
+
+/// Helm's persistent flags: accepted by every native command (most have no effect here).
+pub const GLOBAL: &[FlagDoc] = &[
+    (
+        "",
+        "burst-limit",
+        "int",
+        "Kubernetes client throttling burst (no effect in oxtask)",
+        "100",
+    ),
+    (
+        "",
+        "color",
+        "string",
+        "when to colour output: never, auto or always",
+        "\"auto\"",
+    ),
+    ("", "colour", "string", "same as --color", "\"auto\""),
+    (
+        "",
+        "content-cache",
+        "string",
+        "directory for cached chart content",
+        "",
+    ),
+    ("", "debug", "", "print extra diagnostics", ""),
+    (
+        "",
+        "kube-apiserver",
+        "string",
+        "Kubernetes API server address (no effect in oxtask)",
+        "",
+    ),
+    (
+        "",
+        "kube-as-group",
+        "stringArray",
+        "group to impersonate, repeatable (no effect in oxtask)",
+        "",
+    ),
+    (
+        "",
+        "kube-as-user",
+        "string",
+        "user to impersonate (no effect in oxtask)",
+        "",
+    ),
+    (
+        "",
+        "kube-ca-file",
+        "string",
+        "CA file for the Kubernetes API server (no effect in oxtask)",
+        "",
+    ),
+    (
+        "",
+        "kube-context",
+        "string",
+        "kubeconfig context to use (no effect in oxtask)",
+        "",
+    ),
+    (
+        "",
+        "kube-insecure-skip-tls-verify",
+        "",
+        "do not verify the Kubernetes API server's certificate (no effect in oxtask)",
+        "",
+    ),
+    (
+        "",
+        "kube-tls-server-name",
+        "string",
+        "server name for the Kubernetes API server's certificate (no effect in oxtask)",
+        "",
+    ),
+    (
+        "",
+        "kube-token",
+        "string",
+        "bearer token for the Kubernetes API server (no effect in oxtask)",
+        "",
+    ),
+    (
+        "",
+        "kubeconfig",
+        "string",
+        "path of the kubeconfig file (no effect in oxtask)",
+        "",
+    ),
+    (
+        "n",
+        "namespace",
+        "string",
+        "Kubernetes namespace (no effect in oxtask)",
+        "",
+    ),
+    (
+        "",
+        "qps",
+        "float32",
+        "Kubernetes API queries per second (no effect in oxtask)",
+        "",
+    ),
+    (
+        "",
+        "registry-config",
+        "string",
+        "registry credentials file",
+        "\"~/.config/helm/registry/config.json\"",
+    ),
+    (
+        "",
+        "repository-cache",
+        "string",
+        "directory of cached repository indexes",
+        "\"~/.cache/helm/repository\"",
+    ),
+    (
+        "",
+        "repository-config",
+        "string",
+        "file listing chart repositories",
+        "\"~/.config/helm/repositories.yaml\"",
+    ),
+];
+
+const TLS: &[FlagDoc] = &[
+    (
+        "",
+        "ca-file",
+        "string",
+        "trust the CAs in this PEM bundle for HTTPS registries",
+        "",
+    ),
+    (
+        "",
+        "cert-file",
+        "string",
+        "client certificate (PEM) presented to the registry",
+        "",
+    ),
+    (
+        "",
+        "insecure-skip-tls-verify",
+        "",
+        "do not verify the registry's TLS certificate",
+        "",
+    ),
+    (
+        "",
+        "key-file",
+        "string",
+        "private key (PEM) of the client certificate",
+        "",
+    ),
+    ("", "password", "string", "registry password or token", ""),
+    (
+        "",
+        "plain-http",
+        "",
+        "talk to the registry over plain HTTP instead of HTTPS",
+        "",
+    ),
+    ("", "username", "string", "registry user name", ""),
+];
+
+const COSIGN_PULL: &[FlagDoc] = &[
+    (
+        "",
+        "certificate-identity",
+        "string",
+        "with --verify-cosign: the signer identity the certificate must name",
+        "",
+    ),
+    (
+        "",
+        "certificate-identity-regexp",
+        "string",
+        "with --verify-cosign: a regular expression for the signer identity",
+        "",
+    ),
+    (
+        "",
+        "certificate-oidc-issuer",
+        "string",
+        "with --verify-cosign: the OIDC issuer the certificate must name",
+        "",
+    ),
+    (
+        "",
+        "certificate-oidc-issuer-regexp",
+        "string",
+        "with --verify-cosign: a regular expression for the OIDC issuer",
+        "",
+    ),
+    (
+        "",
+        "cosign-key",
+        "string",
+        "with --verify-cosign: verify with this public key instead of a certificate",
+        "",
+    ),
+    (
+        "",
+        "insecure-ignore-tlog",
+        "",
+        "with --verify-cosign: do not require a transparency log entry",
+        "",
+    ),
+    (
+        "",
+        "trusted-root",
+        "string",
+        "with --verify-cosign: Sigstore trusted root JSON to verify against",
+        "",
+    ),
+    (
+        "",
+        "verify-cosign",
+        "",
+        "verify the chart's cosign signature before saving it (oxtask extension)",
+        "",
+    ),
+];
+
+/// One native command's help.
+struct Command {
+    /// Words after `helm` (`"push"`, `"registry login"`).
+    path: &'static str,
+    /// Arguments shown after the path on the usage line.
+    args: &'static str,
+    aliases: &'static [&'static str],
+    /// Description printed first (the long form).
+    about: &'static str,
+    /// One line for the parent's command list.
+    short: &'static str,
+    flags: &'static [&'static [FlagDoc]],
+    /// Child commands (`registry` → login, logout).
+    children: &'static [&'static str],
+}
+
+const COMMANDS: &[Command] = &[
+    Command {
+        path: "package",
+        args: "[CHART_PATH] [...]",
+        aliases: &[],
+        about: "Package chart directories into versioned chart archives (NAME-VERSION.tgz).\n\nWith --sign, a provenance file (.prov) signed with a PGP key is written next to the\narchive. With --dependency-update, the chart's dependencies are fetched into charts/\nfirst.",
+        short: "package a chart directory into a chart archive",
+        flags: &[
+            &[
+                ("", "app-version", "string", "set appVersion in the packaged Chart.yaml", ""),
+                ("u", "dependency-update", "", "update dependencies into charts/ before packaging", ""),
+                ("d", "destination", "string", "directory the archive is written to", "\".\""),
+                ("", "key", "string", "name of the PGP key to sign with", ""),
+                ("", "keyring", "string", "PGP keyring holding the signing key", "\"~/.gnupg/pubring.gpg\""),
+                ("", "passphrase-file", "string", "file holding the key's passphrase (\"-\" for stdin)", ""),
+                ("", "reproducible", "", "stamp entries with SOURCE_DATE_EPOCH (or 0) for identical archives (oxtask extension)", ""),
+                ("", "sign", "", "write a PGP-signed provenance file next to the archive", ""),
+                ("", "version", "string", "set the version in the packaged Chart.yaml", ""),
+            ],
+            TLS,
+        ],
+        children: &[],
+    },
+    Command {
+        path: "push",
+        args: "[chart] [remote]",
+        aliases: &[],
+        about: "Upload a chart archive to an OCI registry.\n\nThe remote is oci://HOST/NAMESPACE; the chart is stored as NAMESPACE/NAME:VERSION,\nwith its .prov file when one sits next to the archive.",
+        short: "upload a chart to an OCI registry",
+        flags: &[
+            &[("o", "output", "string", "output format: table, json or yaml", "\"table\"")],
+            TLS,
+        ],
+        children: &[],
+    },
+    Command {
+        path: "pull",
+        args: "[chart URL | repo/chartname] [...]",
+        aliases: &["fetch"],
+        about: "Download a chart from an OCI registry (oci://HOST/NS/NAME) into a local directory,\noptionally unpacked and verified.",
+        short: "download a chart",
+        flags: &[
+            &[
+                ("d", "destination", "string", "directory the chart is written to", "\".\""),
+                ("", "devel", "", "also consider pre-release versions when --version is a range", ""),
+                ("", "keyring", "string", "PGP keyring used by --verify", "\"~/.gnupg/pubring.gpg\""),
+                ("", "prov", "", "also download the provenance file", ""),
+                ("", "untar", "", "unpack the chart after downloading it", ""),
+                ("", "untardir", "string", "with --untar: directory to unpack into", "\".\""),
+                ("", "verify", "", "check the chart's provenance file before using it", ""),
+                ("", "version", "string", "version or SemVer range to download (default: the latest)", ""),
+            ],
+            COSIGN_PULL,
+            TLS,
+        ],
+        children: &[],
+    },
+    Command {
+        path: "show",
+        args: "",
+        aliases: &["inspect"],
+        about: "Show information about a chart: an oci:// reference, a chart archive or a chart\ndirectory.",
+        short: "show information of a chart",
+        flags: &[],
+        children: &["chart", "values", "readme"],
+    },
+    Command {
+        path: "show chart",
+        args: "[CHART]",
+        aliases: &[],
+        about: "Print the chart's Chart.yaml.",
+        short: "show the chart's definition",
+        flags: &[SHOW],
+        children: &[],
+    },
+    Command {
+        path: "show values",
+        args: "[CHART]",
+        aliases: &[],
+        about: "Print the chart's values.yaml.",
+        short: "show the chart's values",
+        flags: &[SHOW],
+        children: &[],
+    },
+    Command {
+        path: "show readme",
+        args: "[CHART]",
+        aliases: &[],
+        about: "Print the chart's README.",
+        short: "show the chart's README",
+        flags: &[SHOW],
+        children: &[],
+    },
+    Command {
+        path: "verify",
+        args: "PATH",
+        aliases: &[],
+        about: "Check a chart archive against its provenance file (PATH.prov): the PGP signature\nand the archive's digest.",
+        short: "verify a signed chart archive",
+        flags: &[&[(
+            "",
+            "keyring",
+            "string",
+            "PGP keyring holding the signer's public key",
+            "\"~/.gnupg/pubring.gpg\"",
+        )]],
+        children: &[],
+    },
+    Command {
+        path: "registry",
+        args: "",
+        aliases: &[],
+        about: "Log in to and out of OCI registries.",
+        short: "log in to or out of a registry",
+        flags: &[],
+        children: &["login", "logout"],
+    },
+    Command {
+        path: "registry login",
+        args: "[host]",
+        aliases: &[],
+        about: "Check credentials against a registry and store them in the registry config.",
+        short: "log in to a registry",
+        flags: &[&[
+            ("", "ca-file", "string", "trust the CAs in this PEM bundle for HTTPS registries", ""),
+            ("", "cert-file", "string", "client certificate (PEM) presented to the registry", ""),
+            ("", "insecure", "", "do not verify the registry's TLS certificate", ""),
+            ("", "key-file", "string", "private key (PEM) of the client certificate", ""),
+            ("p", "password", "string", "registry password or token", ""),
+            ("", "password-stdin", "", "read the password or token from standard input", ""),
+            ("", "plain-http", "", "talk to the registry over plain HTTP instead of HTTPS", ""),
+            ("u", "username", "string", "registry user name", ""),
+        ]],
+        children: &[],
+    },
+    Command {
+        path: "registry logout",
+        args: "[host]",
+        aliases: &[],
+        about: "Remove a registry's credentials from the registry config.",
+        short: "log out of a registry",
+        flags: &[],
+        children: &[],
+    },
+    Command {
+        path: "version",
+        args: "",
+        aliases: &[],
+        about: "Show the version of the native helm: the Helm release it follows (Version), the\noxtask commit it was built from (GitCommit, GitTreeState) and, where Helm names its\nGo toolchain (GoVersion), the oxtask release, as no Go compiler built it.\n\n--template takes a Go template over .Version, .GitCommit, .GitTreeState, .GoVersion\nand .KubeClientVersion.",
+        short: "print the version information",
+        flags: &[&[
+            ("", "short", "", "print only the version number", ""),
+            ("", "template", "string", "Go template for the output", ""),
+        ]],
+        children: &[],
+    },
+];
+
+const SHOW: &[FlagDoc] = &[
+    (
+        "",
+        "ca-file",
+        "string",
+        "trust the CAs in this PEM bundle for HTTPS registries",
+        "",
+    ),
+    (
+        "",
+        "cert-file",
+        "string",
+        "client certificate (PEM) presented to the registry",
+        "",
+    ),
+    (
+        "",
+        "devel",
+        "",
+        "also consider pre-release versions when --version is a range",
+        "",
+    ),
+    (
+        "",
+        "insecure-skip-tls-verify",
+        "",
+        "do not verify the registry's TLS certificate",
+        "",
+    ),
+    (
+        "",
+        "key-file",
+        "string",
+        "private key (PEM) of the client certificate",
+        "",
+    ),
+    ("", "password", "string", "registry password or token", ""),
+    (
+        "",
+        "plain-http",
+        "",
+        "talk to the registry over plain HTTP instead of HTTPS",
+        "",
+    ),
+    ("", "username", "string", "registry user name", ""),
+    (
+        "",
+        "version",
+        "string",
+        "version or SemVer range (default: the latest)",
+        "",
+    ),
+];
+
+const ROOT_ABOUT: &str = "The Kubernetes package manager, as far as oxtask runs it natively: packaging, signing\nand verifying charts, and moving them to and from OCI registries. Any other command\n(and any flag not listed here) is handed to the next real helm on PATH.";
+
+/// pflag's flag table: `  -x, --name type` padded to one column, then the usage.
+fn flag_usages(flags: &[(&str, &str, &str, &str, &str)]) -> String {
+    let mut sorted: Vec<&(&str, &str, &str, &str, &str)> = flags.iter().collect();
+    sorted.sort_by_key(|f| f.1);
+    sorted.dedup_by_key(|f| f.1);
+    let lefts: Vec<String> = sorted
+        .iter()
+        .map(|(short, long, ty, _, _)| {
+            let mut l = if short.is_empty() {
+                format!("      --{long}")
+            } else {
+                format!("  -{short}, --{long}")
+            };
+            if !ty.is_empty() {
+                l.push(' ');
+                l.push_str(ty);
+            }
+            l
+        })
+        .collect();
+    let width = lefts.iter().map(String::len).max().unwrap_or(0);
+    let mut out = String::new();
+    for (left, (_, _, _, usage, default)) in lefts.iter().zip(&sorted) {
+        let mut line = format!("{left:width$}   {usage}");
+        if !default.is_empty() {
+            line.push_str(&format!(" (default {default})"));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn find(path: &str) -> Option<&'static Command> {
+    COMMANDS.iter().find(|c| c.path == path)
+}
+
+/// The help of `helm PATH` (`""` for helm itself); `None` for a command not native here.
+pub fn help(path: &str) -> Option<String> {
+    if path.is_empty() {
+        return Some(root_help());
+    }
+    let c = find(path)?;
+    let name = c.path.rsplit(' ').next().unwrap_or(c.path);
+    let mut out = format!("{}\n\nUsage:\n", c.about);
+    if c.children.is_empty() || !c.args.is_empty() {
+        let args = if c.args.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", c.args)
+        };
+        out.push_str(&format!("  helm {}{args} [flags]\n", c.path));
+    }
+    if !c.children.is_empty() {
+        out.push_str(&format!("  helm {} [command]\n", c.path));
+    }
+    if !c.aliases.is_empty() {
+        out.push_str(&format!("\nAliases:\n  {name}, {}\n", c.aliases.join(", ")));
+    }
+    if !c.children.is_empty() {
+        out.push_str("\nAvailable Commands:\n");
+        let rows: Vec<(&str, &str)> = c
+            .children
+            .iter()
+            .filter_map(|ch| find(&format!("{} {ch}", c.path)).map(|cc| (*ch, cc.short)))
+            .collect();
+        out.push_str(&command_list(&rows));
+    }
+    let help_usage = format!("help for {name}");
+    let mut own: Vec<(&str, &str, &str, &str, &str)> =
+        c.flags.iter().flat_map(|f| f.iter().copied()).collect();
+    own.push(("h", "help", "", &help_usage, ""));
+    out.push_str("\nFlags:\n");
+    out.push_str(&flag_usages(&own));
+    out.push_str("\nGlobal Flags:\n");
+    out.push_str(&flag_usages(GLOBAL));
+    if !c.children.is_empty() {
+        out.push_str(&format!(
+            "\nUse \"helm {} [command] --help\" for more information about a command.\n",
+            c.path
+        ));
+    }
+    Some(out)
+}
+
+fn command_list(rows: &[(&str, &str)]) -> String {
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(11);
+    rows.iter()
+        .map(|(n, s)| format!("  {n:width$} {s}\n"))
+        .collect()
+}
+
+fn root_help() -> String {
+    let mut out = format!("{ROOT_ABOUT}\n\nUsage:\n  helm [command]\n\nAvailable Commands:\n");
+    let rows: Vec<(&str, &str)> = COMMANDS
+        .iter()
+        .filter(|c| !c.path.contains(' '))
+        .map(|c| (c.path, c.short))
+        .collect();
+    out.push_str(&command_list(&rows));
+    let mut flags: Vec<FlagDoc> = GLOBAL.to_vec();
+    flags.push(("h", "help", "", "help for helm", ""));
+    out.push_str("\nFlags:\n");
+    out.push_str(&flag_usages(&flags));
+    out.push_str("\nUse \"helm [command] --help\" for more information about a command.\n");
+    out
+}
+
+/// The commit and tree state oxtask was built from (see build.rs), when known.
+fn build_info() -> (&'static str, &'static str) {
+    (
+        option_env!("OXTASK_GIT_COMMIT").unwrap_or(""),
+        option_env!("OXTASK_GIT_TREE_STATE").unwrap_or(""),
+    )
+}
+
+/// What `helm version` reports. GoVersion names oxtask: no Go toolchain built this helm.
+pub fn version_fields() -> Vec<(&'static str, String)> {
+    let (commit, state) = build_info();
+    vec![
+        ("Version", HELM_VERSION.to_string()),
+        ("GitCommit", commit.to_string()),
+        ("GitTreeState", state.to_string()),
+        (
+            "GoVersion",
+            format!("none (oxtask {}, Rust)", env!("CARGO_PKG_VERSION")),
+        ),
+        ("KubeClientVersion", String::new()),
+    ]
+}
+
+/// `helm version [--short] [--template T]`.
+pub fn version(args: &[String]) -> Result<String, super::CmdError> {
+    use super::args::flag;
+    let p = super::parse_flags(
+        "version",
+        args,
+        &[flag("short", None, false), flag("template", None, true)],
+    )?;
+    if !p.positional.is_empty() {
+        return Err(format!("unknown command {:?} for \"helm version\"", p.positional[0]).into());
+    }
+    let fields = version_fields();
+    if let Some(t) = p.get("template").filter(|t| !t.is_empty()) {
+        let mut data = crate::template::Map::new();
+        for (k, v) in &fields {
+            data.insert(k.to_string(), crate::template::Value::str(v));
+        }
+        return crate::template::render(t, &data).map_err(|e| e.to_string().into());
+    }
+    if p.bool("short") {
+        let (commit, _) = build_info();
+        if commit.len() >= 7 {
+            return Ok(format!("{HELM_VERSION}+g{}\n", &commit[..7]));
+        }
+        return Ok(format!("{HELM_VERSION}\n"));
+    }
+    let body: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("{k}:{}", go_quote(v)))
+        .collect();
+    Ok(format!("version.BuildInfo{{{}}}\n", body.join(", ")))
+}
+
+/// Go's `%q` for the plain strings these fields hold.
+fn go_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}

@@ -81,6 +81,21 @@ fn listed<'a>(exec: &'a Executor, all: bool, sort: &str) -> Vec<(&'a TaskEntry, 
 pub fn list(exec: &Executor, cli: &Cli) -> Result<(), i32> {
     let sort = cli.sort.as_deref().unwrap_or("default");
     let items = listed(exec, cli.list_all, sort);
+    // `--silent` lists bare names, then each alias, one a line, for scripts; it wins over
+    // `--json` and prints nothing (exit 0) when no task qualifies, as go-task does.
+    if cli.silent {
+        let mut out = String::new();
+        for (e, _) in &items {
+            out.push_str(&e.name);
+            out.push('\n');
+            for a in &e.aliases {
+                out.push_str(a);
+                out.push('\n');
+            }
+        }
+        exec.printer.out(out.as_bytes());
+        return Ok(());
+    }
     if cli.json {
         print!("{}", json(exec, &items, cli));
         return Ok(());

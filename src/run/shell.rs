@@ -207,11 +207,12 @@ pub fn run(spec: &ShellSpec, sink: Sink) -> Result<(), ShellError> {
             (e.stdout_file(w).stderr_file(w2), Some(r))
         }
         Sink::Lines(_) => {
-            let (ro, wo) = os_pipe::pipe().map_err(|e| ShellError::Io(e.to_string()))?;
-            let (re, we) = os_pipe::pipe().map_err(|e| ShellError::Io(e.to_string()))?;
-            readers.push((ro, false));
-            readers.push((re, true));
-            (e.stdout_file(wo).stderr_file(we), None)
+            // One pipe for both streams: go-task's prefixed writer is shared by stdout and
+            // stderr, so lines come out in the order the command wrote them.
+            let (r, w) = os_pipe::pipe().map_err(|e| ShellError::Io(e.to_string()))?;
+            let w2 = w.try_clone().map_err(|e| ShellError::Io(e.to_string()))?;
+            readers.push((r, false));
+            (e.stdout_file(w).stderr_file(w2), None)
         }
     };
     let handle = e.start().map_err(|e| ShellError::Io(e.to_string()))?;

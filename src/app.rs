@@ -319,10 +319,6 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
     } else {
         task_names
     };
-    if cli.summary {
-        return crate::run::list::summary(&exec, &names)
-            .map_err(|e| Failure::Task(e, cli.exit_code));
-    }
     let calls: Vec<Call> = names
         .iter()
         .map(|n| Call {
@@ -358,6 +354,11 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
             }
             Ok(_) => {}
         }
+    }
+    // go-task checks every name first, then prints the summaries.
+    if cli.summary {
+        return crate::run::list::summary(&exec, &names)
+            .map_err(|e| Failure::Task(e, cli.exit_code));
     }
     if cli.status {
         for c in &calls {

@@ -181,6 +181,7 @@ fn include(v: &Node) -> R<Include> {
     match &v.kind {
         NodeKind::Scalar { .. } => inc.taskfile = string(v)?,
         NodeKind::Map(e) => {
+            inc.advanced = true;
             for (k, val) in e {
                 match key_str(k)? {
                     "taskfile" => inc.taskfile = string(val)?,

@@ -308,6 +308,7 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
         temp_dir,
         color: use_color,
         native_tools: !cli.list && !cli.list_all && !cli.summary,
+        disable_fuzzy: cli.disable_fuzzy,
     };
     let exec = Executor::new(compiler.clone(), opts);
 

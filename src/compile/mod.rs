@@ -262,11 +262,21 @@ impl Compiler {
     ) -> Result<(), CompileError> {
         for (k, v) in vars {
             let own = dirs.and_then(|d| d.get(k)).map(PathBuf::from);
-            let mut val = self.eval_var(v, result, own.as_deref().unwrap_or(dir), eval_sh)?;
+            // Without evaluation (listing, summary) go-task ignores a var's template error:
+            // the var keeps its text as written (an `sh:` var its command, value empty).
+            let mut val = match self.eval_var(v, result, own.as_deref().unwrap_or(dir), eval_sh) {
+                Ok(val) => val,
+                Err(_) if !eval_sh => match &v.value {
+                    VarValue::Static(raw) => raw.clone(),
+                    _ => Value::str(""),
+                },
+                Err(e) => return Err(e),
+            };
             if let Some(trace) = trace.as_mut() {
                 match &v.value {
                     VarValue::Sh(cmd) if !eval_sh => {
-                        trace.insert(k.clone(), self.render(cmd, result).unwrap_or_default());
+                        let shown = self.render(cmd, result).unwrap_or_else(|_| cmd.clone());
+                        trace.insert(k.clone(), shown);
                     }
                     _ => {
                         trace.remove(k);

@@ -98,7 +98,8 @@ pub fn list(exec: &Executor, cli: &Cli) -> Result<(), i32> {
     }
     if cli.json {
         print!("{}", json(exec, &items, cli));
-        return Ok(());
+        // go-task prints the (empty) list, then exits 1 when no task qualified.
+        return if items.is_empty() { Err(1) } else { Ok(()) };
     }
     if items.is_empty() {
         if cli.list_all {
@@ -118,7 +119,8 @@ fn render_list(items: &[(&TaskEntry, String)]) -> String {
     let mut rows = vec![];
     for (e, desc) in items {
         let name = e.name.clone();
-        let desc = desc.lines().next().unwrap_or("").to_string();
+        // go-task lists a multi-line description on one line: newlines become spaces.
+        let desc = desc.replace('\n', " ");
         let mut row = vec![format!("* {name}: "), desc];
         if !e.aliases.is_empty() {
             row.push(format!("(aliases: {})", e.aliases.join(", ")));
@@ -200,9 +202,27 @@ fn json(exec: &Executor, items: &[(&TaskEntry, String)], cli: &Cli) -> String {
             .to_string()
             .into(),
     );
-    let mut s = serde_json::to_string_pretty(&serde_json::Value::Object(v)).unwrap_or_default();
+    let s = serde_json::to_string_pretty(&serde_json::Value::Object(v)).unwrap_or_default();
+    let mut s = go_json_escape(&s);
     s.push('\n');
     s
+}
+
+/// Go's encoding/json escapes `<`, `>`, `&`, U+2028 and U+2029 inside strings; in JSON
+/// text those characters only occur inside strings, so replacing them everywhere is exact.
+fn go_json_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn json_tasks(
@@ -227,20 +247,17 @@ fn json_tasks(
                     })
                     .unwrap_or(false),
         );
-        let summary = template::render(
-            &e.task.summary,
-            &exec.compiler.fast_vars(e).unwrap_or_default(),
-        )
-        .unwrap_or_default();
+        let fast = exec.compiler.fast_vars(e).unwrap_or_default();
+        let summary = template::render(&e.task.summary, &fast).unwrap_or_default();
+        // The name is the label, templated with the fast vars (go-task's task.Name()).
+        let name = match &e.task.label {
+            Some(l) => template::render(l, &fast)
+                .map(|s| s.replace("<no value>", ""))
+                .unwrap_or_else(|_| l.clone()),
+            None => e.name.clone(),
+        };
         let mut obj = serde_json::Map::new();
-        obj.insert(
-            "name".into(),
-            e.task
-                .label
-                .clone()
-                .unwrap_or_else(|| e.name.clone())
-                .into(),
-        );
+        obj.insert("name".into(), name.into());
         obj.insert("task".into(), e.name.clone().into());
         obj.insert("desc".into(), desc.clone().into());
         obj.insert("summary".into(), summary.into());

@@ -117,7 +117,12 @@ impl TaskError {
                     }
                 }
                 TaskError::Command { timeout: true, .. } => 208,
-                TaskError::Command { .. } | TaskError::Precondition | TaskError::Other(_) => 201,
+                // A failing `sh:` var of a called task is a run error (201); a call to a
+                // task that does not exist keeps its own code (200), as go-task 3.54 exits.
+                TaskError::Command { .. }
+                | TaskError::Precondition
+                | TaskError::Other(_)
+                | TaskError::Compile(..) => 201,
                 other => other.exit_code(pass_through),
             },
             TaskError::Command { code, timeout, .. } => {
@@ -150,10 +155,8 @@ impl TaskError {
 
     fn from_compile(e: CompileError) -> Self {
         let code = e.exit_code();
-        let msg = match &e {
-            CompileError::Template(t) => format!("task: {t}"),
-            other => other.to_string(),
-        };
+        // go-task returns template errors as they are: no `task: ` prefix.
+        let msg = e.to_string();
         TaskError::Compile(msg, code)
     }
 }
@@ -175,6 +178,8 @@ pub struct Options {
     pub color: bool,
     /// Put a PATH entry first that makes `helm`/`cosign` resolve to this binary.
     pub native_tools: bool,
+    /// `--disable-fuzzy`: no "Did you mean" in task-not-found errors.
+    pub disable_fuzzy: bool,
 }
 
 /// A counting semaphore for `--concurrency`.
@@ -291,9 +296,14 @@ impl Executor {
                 }
             }
         }
+        // As go-task's GetTask: every lookup that fails suggests a near name.
         Err(TaskError::NotFound {
             name: name.to_string(),
-            suggestion: None,
+            suggestion: if self.opts.disable_fuzzy {
+                None
+            } else {
+                self.suggest(name)
+            },
         })
     }
 
@@ -372,6 +382,16 @@ impl Executor {
             return Ok(());
         }
         let call = self.prompt_missing_vars(&entry, call)?;
+        // Required vars are checked on the fast-compiled vars, before any `sh:` var runs
+        // (go-task: a clear "missing required variables" rather than a failing command).
+        if !entry.task.requires.is_empty() {
+            let fast = self
+                .compiler
+                .vars(Some(&entry), Some(&call), false)
+                .map_err(TaskError::from_compile)?
+                .0;
+            missing_required(&entry.name, &entry.task.requires, &fast)?;
+        }
         let t = self
             .compiler
             .compile(&entry, &call)
@@ -438,22 +458,7 @@ impl Executor {
         if reqs.is_empty() {
             return Ok(());
         }
-        let missing: Vec<String> = reqs
-            .iter()
-            .filter(|r| !t.vars.contains_key(&r.name))
-            .map(|r| match &r.enum_ {
-                Some(EnumSpec::List(l)) => {
-                    format!("{} (allowed values: [{}])", r.name, l.join(" "))
-                }
-                _ => r.name.clone(),
-            })
-            .collect();
-        if !missing.is_empty() {
-            return Err(TaskError::MissingVars {
-                task: t.name.clone(),
-                vars: missing.join(", "),
-            });
-        }
+        missing_required(&t.name, reqs, &t.vars)?;
         let mut lines = vec![];
         for r in reqs {
             let Some(spec) = &r.enum_ else { continue };
@@ -572,13 +577,13 @@ impl Executor {
     fn execute(&self, t: &CompiledTask, call: &Call) -> Result<(), TaskError> {
         self.verbose(&format!("task: \"{}\" started\n", call.task));
         self.run_deps(t).map_err(|e| TaskError::Run {
-            task: t.name.clone(),
+            task: t.display().to_string(),
             inner: Box::new(e),
         })?;
         let skip_fp = self.opts.force_all || (!call.indirect && self.opts.force);
         if !skip_fp {
             self.check_preconditions(t).map_err(|e| TaskError::Run {
-                task: t.name.clone(),
+                task: t.display().to_string(),
                 inner: Box::new(e),
             })?;
             if self.is_up_to_date(t)? {
@@ -593,7 +598,7 @@ impl Executor {
         }
         if !t.prompt.is_empty() && !self.opts.dry {
             self.prompt(t).map_err(|e| TaskError::Run {
-                task: t.name.clone(),
+                task: t.display().to_string(),
                 inner: Box::new(e),
             })?;
         }
@@ -622,7 +627,7 @@ impl Executor {
                     continue;
                 }
                 result = Err(TaskError::Run {
-                    task: t.name.clone(),
+                    task: t.display().to_string(),
                     inner: Box::new(e),
                 });
                 break;
@@ -1010,7 +1015,7 @@ impl Executor {
     /// go-task's verdict: status commands and sources must all pass; with neither, run.
     fn is_up_to_date(&self, t: &CompiledTask) -> Result<bool, TaskError> {
         let wrap = |e: fingerprint::FingerprintError| TaskError::Run {
-            task: t.name.clone(),
+            task: t.display().to_string(),
             inner: Box::new(TaskError::Other(e.to_string())),
         };
         // One set of templated inputs serves the method check and the sources check.
@@ -1264,4 +1269,27 @@ fn levenshtein(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+/// go-task's `areTaskRequiredVarsSet`: every required var must be defined.
+fn missing_required(
+    task: &str,
+    reqs: &[crate::taskfile::ast::Require],
+    vars: &template::Map,
+) -> Result<(), TaskError> {
+    let missing: Vec<String> = reqs
+        .iter()
+        .filter(|r| !vars.contains_key(&r.name))
+        .map(|r| match &r.enum_ {
+            Some(EnumSpec::List(l)) => format!("{} (allowed values: [{}])", r.name, l.join(" ")),
+            _ => r.name.clone(),
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(TaskError::MissingVars {
+        task: task.to_string(),
+        vars: missing.join(", "),
+    })
 }

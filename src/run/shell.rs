@@ -310,10 +310,13 @@ pub fn status(
     set: &[String],
     shopt: &[String],
 ) -> bool {
+    // go-task runs status, precondition and `if:` commands with no stdio: their output,
+    // stderr included, is discarded.
     duct::cmd("bash", bash_args(set, shopt, cmd))
         .dir(dir)
         .full_env(env.iter().map(|(k, v)| (k.clone(), v.clone())))
         .stdout_null()
+        .stderr_null()
         .unchecked()
         .run()
         .map(|o| o.status.success())
@@ -351,6 +354,7 @@ pub fn status_within(
         .dir(dir)
         .full_env(env.iter().map(|(k, v)| (k.clone(), v.clone())))
         .stdout_null()
+        .stderr_null()
         .unchecked()
         .before_spawn(|c| {
             use std::os::unix::process::CommandExt;

@@ -257,6 +257,16 @@ pub fn parse(src: &str, path: &Path, shown: &str) -> Result<Taskfile, LoadError>
         file: shown.to_string(),
         err,
     })?;
+    // go-task checks the schema version before any other key: a v1/v2-era file with no
+    // `version:` is "Missing schema version", not an unknown key.
+    if let yaml::NodeKind::Map(entries) = &node.kind {
+        let has_version = entries.iter().any(|(k, _)| {
+            matches!(&k.kind, yaml::NodeKind::Scalar { text, .. } if text == "version")
+        });
+        if !has_version {
+            return Err(LoadError::MissingVersion(path.display().to_string()));
+        }
+    }
     let mut tf = decode::taskfile(&node).map_err(|err| {
         if err.msg == decode::GO_TIMESTAMP_PANIC {
             return LoadError::Panic(err.msg);
@@ -611,7 +621,19 @@ fn merge(
             .advanced
             .then(|| Arc::new((project.root.vars.clone(), project.var_dirs.clone())));
         let mut rescoped: HashMap<*const Origin, Arc<Origin>> = HashMap::new();
+        // An included `default` answers to the namespace itself (and its aliases), listed as
+        // aliases of `ns:default`, unless the including file has a task of that name.
+        let default_full = format!("{namespace}:default");
+        let ns_prefix = namespace.strip_suffix(ns.as_str()).unwrap_or("").to_string();
+        let default_aliases = !inc.flatten
+            && filtered.tasks.contains_key("default")
+            && !tf.tasks.contains_key(ns.as_str());
         for (name, mut entry) in sub.tasks {
+            if default_aliases && name == default_full {
+                for a in std::iter::once(ns).chain(inc.aliases.iter()) {
+                    entry.aliases.push(format!("{ns_prefix}{a}"));
+                }
+            }
             if let Some(scope) = &scope {
                 let key = Arc::as_ptr(&entry.origin);
                 let o = rescoped.entry(key).or_insert_with(|| {

@@ -20,9 +20,12 @@ fn corpus() -> Option<PathBuf> {
         return Some(PathBuf::from(p));
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    [root.join("../shared/realworld"), root.join("../../shared/realworld")]
-        .into_iter()
-        .find(|p| p.join("run.py").is_file())
+    [
+        root.join("../shared/realworld"),
+        root.join("../../shared/realworld"),
+    ]
+    .into_iter()
+    .find(|p| p.join("run.py").is_file())
 }
 
 /// `case kind args…` → reason, from KNOWN_FAILURES.txt (`#` starts the reason).
@@ -55,7 +58,13 @@ fn main() {
     let results = tempfile::NamedTempFile::new().unwrap();
     let out = Command::new("python3")
         .arg(dir.join("run.py"))
-        .args(["--task", env!("CARGO_BIN_EXE_task"), "--jobs", "2", "--results"])
+        .args([
+            "--task",
+            env!("CARGO_BIN_EXE_task"),
+            "--jobs",
+            "2",
+            "--results",
+        ])
         .arg(results.path())
         .output()
         .expect("python3 run.py");
@@ -76,13 +85,21 @@ fn main() {
         let kind = r["kind"].as_str().unwrap_or("").to_string();
         let argv: Vec<String> = r["args"]
             .as_array()
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default();
         let key = format!("{case} {kind} {}", argv.join(" "));
         // The same comparison can be recorded twice (a task listed under two names).
         let n = seen.entry(key.clone()).or_default();
         *n += 1;
-        let name = if *n == 1 { key.clone() } else { format!("{key} #{n}") };
+        let name = if *n == 1 {
+            key.clone()
+        } else {
+            format!("{key} #{n}")
+        };
         let ignored = known.contains_key(&key);
         let t = Trial::test(name, move || check(&r)).with_ignored_flag(ignored);
         trials.push(t);

@@ -382,7 +382,15 @@ impl Compiler {
         }
         let root_dir = self.project.root_dir.clone();
         let mut secrets = vec![];
-        self.apply_in(&self.project.root.env, None, &mut result, &root_dir, eval_sh, &mut secrets, sh)?;
+        self.apply_in(
+            &self.project.root.env,
+            None,
+            &mut result,
+            &root_dir,
+            eval_sh,
+            &mut secrets,
+            sh,
+        )?;
         // The global scope: the root's vars with every included file's merged in.
         self.apply_in(
             &self.project.root.vars,
@@ -390,18 +398,52 @@ impl Compiler {
             &mut result,
             &root_dir,
             eval_sh,
-            &mut secrets, sh)?;
+            &mut secrets,
+            sh,
+        )?;
         let (Some(e), Some(call)) = (entry, call) else {
             return Ok((result, secrets));
         };
         let task_dir = self.task_dir(e, &result)?;
-        self.apply_in(&e.origin.include_vars, None, &mut result, &root_dir, eval_sh, &mut secrets, sh)?;
+        self.apply_in(
+            &e.origin.include_vars,
+            None,
+            &mut result,
+            &root_dir,
+            eval_sh,
+            &mut secrets,
+            sh,
+        )?;
         if let Some(scope) = &e.origin.taskfile_vars {
             let (vars, dirs) = &**scope;
-            self.apply_in(vars, Some(dirs), &mut result, &task_dir, eval_sh, &mut secrets, sh)?;
+            self.apply_in(
+                vars,
+                Some(dirs),
+                &mut result,
+                &task_dir,
+                eval_sh,
+                &mut secrets,
+                sh,
+            )?;
         }
-        self.apply_in(&call.vars, None, &mut result, &root_dir, eval_sh, &mut secrets, sh)?;
-        self.apply_in(&e.task.vars, None, &mut result, &task_dir, eval_sh, &mut secrets, sh)?;
+        self.apply_in(
+            &call.vars,
+            None,
+            &mut result,
+            &root_dir,
+            eval_sh,
+            &mut secrets,
+            sh,
+        )?;
+        self.apply_in(
+            &e.task.vars,
+            None,
+            &mut result,
+            &task_dir,
+            eval_sh,
+            &mut secrets,
+            sh,
+        )?;
         Ok((result, secrets))
     }
 

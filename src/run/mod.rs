@@ -1,6 +1,7 @@
 //! Execution: DAG scheduling, shell, fingerprints, output modes, watch.
 
 pub mod fingerprint;
+pub mod fuzzy;
 pub mod graph;
 pub mod list;
 pub mod output;
@@ -307,20 +308,14 @@ impl Executor {
         })
     }
 
+    /// go-task's "Did you mean": its spelling model over every non-internal task name and
+    /// alias (see `fuzzy`).
     pub fn suggest(&self, name: &str) -> Option<String> {
-        let mut best: Option<(usize, String)> = None;
-        for e in self.project().tasks.values() {
-            if e.task.internal {
-                continue;
-            }
-            for cand in std::iter::once(&e.name).chain(e.aliases.iter()) {
-                let d = levenshtein(name, cand);
-                if d <= 2 && best.as_ref().is_none_or(|(bd, _)| d < *bd) {
-                    best = Some((d, cand.clone()));
-                }
-            }
-        }
-        best.map(|b| b.1)
+        let p = self.project();
+        let words = p.tasks.values().filter(|e| !e.task.internal).flat_map(|e| {
+            std::iter::once(e.name.as_str()).chain(e.aliases.iter().map(|a| a.as_str()))
+        });
+        fuzzy::Model::train(words).spell_check(name)
     }
 
     /// A top-level call that can only end in a dependency cycle fails before anything runs.
@@ -1254,21 +1249,6 @@ pub fn wildcard_match(pat: &str, name: &str) -> Option<Vec<String>> {
     } else {
         None
     }
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        let mut cur = vec![i; b.len() + 1];
-        for j in 1..=b.len() {
-            let cost = if a[i - 1] == b[j - 1] { 0 } else { 1 };
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// go-task's `areTaskRequiredVarsSet`: every required var must be defined.

@@ -260,9 +260,9 @@ pub fn parse(src: &str, path: &Path, shown: &str) -> Result<Taskfile, LoadError>
     // go-task checks the schema version before any other key: a v1/v2-era file with no
     // `version:` is "Missing schema version", not an unknown key.
     if let yaml::NodeKind::Map(entries) = &node.kind {
-        let has_version = entries.iter().any(|(k, _)| {
-            matches!(&k.kind, yaml::NodeKind::Scalar { text, .. } if text == "version")
-        });
+        let has_version = entries.iter().any(
+            |(k, _)| matches!(&k.kind, yaml::NodeKind::Scalar { text, .. } if text == "version"),
+        );
         if !has_version {
             return Err(LoadError::MissingVersion(path.display().to_string()));
         }
@@ -601,7 +601,9 @@ fn merge(
         // go-task merges an included file's vars and env into the including file's, so
         // they end up in one global scope: a name already there keeps its place and takes
         // the new value. Through a mapping include a var runs its `sh:` in the include's dir.
-        let inc_dir = dir.clone().unwrap_or_else(|| base_dir.display().to_string());
+        let inc_dir = dir
+            .clone()
+            .unwrap_or_else(|| base_dir.display().to_string());
         for (k, v) in sub.root.vars {
             let vdir = if inc.advanced {
                 Some(inc_dir.clone())
@@ -624,7 +626,10 @@ fn merge(
         // An included `default` answers to the namespace itself (and its aliases), listed as
         // aliases of `ns:default`, unless the including file has a task of that name.
         let default_full = format!("{namespace}:default");
-        let ns_prefix = namespace.strip_suffix(ns.as_str()).unwrap_or("").to_string();
+        let ns_prefix = namespace
+            .strip_suffix(ns.as_str())
+            .unwrap_or("")
+            .to_string();
         let default_aliases = !inc.flatten
             && filtered.tasks.contains_key("default")
             && !tf.tasks.contains_key(ns.as_str());

@@ -312,6 +312,7 @@ pub(crate) fn make_executor(cli: &Cli, cwd: &Path, project: Project) -> Result<E
         temp_dir,
         color: use_color,
         native_tools: !cli.list && !cli.list_all && !cli.summary,
+        disable_fuzzy: cli.disable_fuzzy,
     };
     Ok(Executor::new(compiler, opts))
 }
@@ -340,10 +341,6 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
     } else {
         task_names
     };
-    if cli.summary {
-        return crate::run::list::summary(&exec, &names)
-            .map_err(|e| Failure::Task(e, cli.exit_code));
-    }
     let calls: Vec<Call> = names
         .iter()
         .map(|n| Call {
@@ -379,6 +376,11 @@ fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {
             }
             Ok(_) => {}
         }
+    }
+    // go-task checks every name first, then prints the summaries.
+    if cli.summary {
+        return crate::run::list::summary(&exec, &names)
+            .map_err(|e| Failure::Task(e, cli.exit_code));
     }
     if cli.status {
         for c in &calls {

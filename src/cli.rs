@@ -219,11 +219,10 @@ impl Cli {
         let mut tasks = vec![];
         let mut vars = vec![];
         for a in &self.args {
+            // go-task: any argument holding `=` is a variable, whatever stands before it.
             match a.split_once('=') {
-                Some((k, v)) if !k.is_empty() && !k.contains(':') => {
-                    vars.push((k.to_string(), v.to_string()))
-                }
-                _ => tasks.push(a.clone()),
+                Some((k, v)) => vars.push((k.to_string(), v.to_string())),
+                None => tasks.push(a.clone()),
             }
         }
         (tasks, vars)

@@ -350,3 +350,124 @@ fn dotenv_matches_go_task() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     eprintln!("{} dotenv files agree with go-task", DOTENV_CASES.len());
 }
+
+/// Runs go-task and oxtask with the same arguments in `dir`; returns the differences in
+/// exit code, stdout and stderr (each stream compared on its own).
+fn side_by_side(go: &Path, dir: &Path, args: &[&str]) -> Vec<String> {
+    let run = |exe: &Path| {
+        Command::new(exe)
+            .args(args)
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let (g, o) = (run(go), run(Path::new(env!("CARGO_BIN_EXE_task"))));
+    let mut diffs = vec![];
+    if g.status.code() != o.status.code() {
+        diffs.push(format!(
+            "{args:?}: exit go-task {:?}, oxtask {:?}",
+            g.status.code(),
+            o.status.code()
+        ));
+    }
+    for (what, a, b) in [
+        ("stdout", &g.stdout, &o.stdout),
+        ("stderr", &g.stderr, &o.stderr),
+    ] {
+        if a != b {
+            diffs.push(format!(
+                "{args:?}: {what}\n go-task: {:?}\n oxtask:  {:?}",
+                String::from_utf8_lossy(a),
+                String::from_utf8_lossy(b)
+            ));
+        }
+    }
+    diffs
+}
+
+/// Scripts read `task --list --silent` / `-a -s` as bare names (aliases after their task,
+/// one a line), and `--output prefixed` sends a command's stderr, prefixed, to stdout.
+#[test]
+fn silent_listing_and_output_streams_match_go_task() {
+    let Some(go) = gotask::require(".ci/install-uptodate.sh") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    write(
+        d,
+        "Taskfile.yml",
+        "version: '3'\nincludes:\n  inc: ./inc\ntasks:\n  default:\n    desc: d\n    aliases: [d, dd]\n  b:\n    cmds: [echo b]\n  c:\n    desc: '{{.NOPE}}'\n  x:\n    internal: true\n    desc: hidden\n  out:\n    cmds:\n      - echo out; echo err >&2\n      - printf 'no newline' >&2\n      - echo two >&2; echo three\n",
+    );
+    write(d, "inc/Taskfile.yml", "version: '3'\ntasks:\n  t:\n    desc: included\n    aliases: [tt]\n  u: {cmds: [echo u]}\n");
+    write(
+        d,
+        "empty/Taskfile.yml",
+        "version: '3'\ntasks:\n  a: {cmds: [echo a]}\n",
+    );
+    let mut diffs = vec![];
+    for args in [
+        &["--list", "--silent"][..],
+        &["-l", "-s"],
+        &["-a", "-s"],
+        &["--list-all", "--silent", "--sort", "none"],
+        &["--list-all", "--silent", "--sort", "alphanumeric"],
+        &["--list", "--silent", "--json"],
+        &["-d", "empty", "--list", "--silent"],
+        &["-d", "empty", "-a", "-s"],
+        &["--output", "prefixed", "out"],
+        &["--output", "group", "out"],
+        &["--output", "interleaved", "out"],
+    ] {
+        diffs.extend(side_by_side(&go, d, args));
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}
+
+/// "Did you mean": go-task's spelling model, on the command line and for calls inside a run.
+#[test]
+fn did_you_mean_matches_go_task() {
+    let Some(go) = gotask::require(".ci/install-uptodate.sh") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    write(
+        d,
+        "Taskfile.yml",
+        "version: '3'\nincludes:\n  docs:\n    taskfile: ./docs\n    aliases: [d]\ntasks:\n  build:\n    aliases: [b]\n    cmds: [echo b]\n  test:unit: {cmds: [echo u]}\n  test:integration: {cmds: [echo i]}\n  lint: {cmds: [echo l]}\n  x: {cmds: [echo x]}\n  hidden-task:\n    internal: true\n    cmds: [echo h]\n  release:\n    cmds:\n      - task: biuld\n  deploy:\n    deps: [tset:unit]\n",
+    );
+    write(
+        d,
+        "docs/Taskfile.yml",
+        "version: '3'\ntasks:\n  default: {cmds: [echo docs]}\n  serve: {cmds: [echo s]}\n",
+    );
+    let mut diffs = vec![];
+    for name in [
+        "biuld",
+        "buld",
+        "buildd",
+        "BUILD",
+        "tset:unit",
+        "test:unt",
+        "test:integ",
+        "lnt",
+        "lints",
+        "z",
+        "xx",
+        "hiden-task",
+        "docs:serv",
+        "doc:serve",
+        "d:serv",
+        "dcos",
+        "release",
+        "deploy",
+        "totally-unrelated",
+        "bb",
+    ] {
+        diffs.extend(side_by_side(&go, d, &[name]));
+        diffs.extend(side_by_side(&go, d, &["--disable-fuzzy", name]));
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}

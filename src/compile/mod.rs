@@ -249,16 +249,40 @@ impl Compiler {
         })
     }
 
-    fn apply(
+    /// `apply`, where a var named in `dirs` runs its `sh:` in that dir instead of `dir`.
+    fn apply_in(
         &self,
         vars: &Vars,
+        dirs: Option<&HashMap<String, String>>,
         result: &mut Map,
         dir: &Path,
         eval_sh: bool,
         secrets: &mut Vec<String>,
+        trace: &mut Option<HashMap<String, String>>,
     ) -> Result<(), CompileError> {
         for (k, v) in vars {
-            let mut val = self.eval_var(v, result, dir, eval_sh)?;
+            let own = dirs.and_then(|d| d.get(k)).map(PathBuf::from);
+            // Without evaluation (listing, summary) go-task ignores a var's template error:
+            // the var keeps its text as written (an `sh:` var its command, value empty).
+            let mut val = match self.eval_var(v, result, own.as_deref().unwrap_or(dir), eval_sh) {
+                Ok(val) => val,
+                Err(_) if !eval_sh => match &v.value {
+                    VarValue::Static(raw) => raw.clone(),
+                    _ => Value::str(""),
+                },
+                Err(e) => return Err(e),
+            };
+            if let Some(trace) = trace.as_mut() {
+                match &v.value {
+                    VarValue::Sh(cmd) if !eval_sh => {
+                        let shown = self.render(cmd, result).unwrap_or_else(|_| cmd.clone());
+                        trace.insert(k.clone(), shown);
+                    }
+                    _ => {
+                        trace.remove(k);
+                    }
+                }
+            }
             if !eval_sh && val == Value::Nil {
                 val = Value::str("");
             }
@@ -337,6 +361,18 @@ impl Compiler {
         call: Option<&Call>,
         eval_sh: bool,
     ) -> Result<(Map, Vec<String>), CompileError> {
+        self.vars_traced(entry, call, eval_sh, &mut None)
+    }
+
+    /// `vars`, recording (when `sh` is given) the templated command of each var whose
+    /// final definition is an unevaluated `sh:` (go-task's summary shows `sh: CMD`).
+    fn vars_traced(
+        &self,
+        entry: Option<&TaskEntry>,
+        call: Option<&Call>,
+        eval_sh: bool,
+        sh: &mut Option<HashMap<String, String>>,
+    ) -> Result<(Map, Vec<String>), CompileError> {
         let mut result = Map::new();
         for (k, v) in &self.ctx.os_env {
             result.insert(k.clone(), Value::str(v));
@@ -346,32 +382,68 @@ impl Compiler {
         }
         let root_dir = self.project.root_dir.clone();
         let mut secrets = vec![];
-        self.apply(
+        self.apply_in(
             &self.project.root.env,
+            None,
             &mut result,
             &root_dir,
             eval_sh,
             &mut secrets,
+            sh,
         )?;
-        self.apply(
+        // The global scope: the root's vars with every included file's merged in.
+        self.apply_in(
             &self.project.root.vars,
+            Some(&self.project.var_dirs),
             &mut result,
             &root_dir,
             eval_sh,
             &mut secrets,
+            sh,
         )?;
         let (Some(e), Some(call)) = (entry, call) else {
             return Ok((result, secrets));
         };
         let task_dir = self.task_dir(e, &result)?;
-        for v in &e.origin.include_vars {
-            self.apply(v, &mut result, &root_dir, eval_sh, &mut secrets)?;
+        self.apply_in(
+            &e.origin.include_vars,
+            None,
+            &mut result,
+            &root_dir,
+            eval_sh,
+            &mut secrets,
+            sh,
+        )?;
+        if let Some(scope) = &e.origin.taskfile_vars {
+            let (vars, dirs) = &**scope;
+            self.apply_in(
+                vars,
+                Some(dirs),
+                &mut result,
+                &task_dir,
+                eval_sh,
+                &mut secrets,
+                sh,
+            )?;
         }
-        for v in &e.origin.taskfile_vars {
-            self.apply(v, &mut result, &task_dir, eval_sh, &mut secrets)?;
-        }
-        self.apply(&call.vars, &mut result, &root_dir, eval_sh, &mut secrets)?;
-        self.apply(&e.task.vars, &mut result, &task_dir, eval_sh, &mut secrets)?;
+        self.apply_in(
+            &call.vars,
+            None,
+            &mut result,
+            &root_dir,
+            eval_sh,
+            &mut secrets,
+            sh,
+        )?;
+        self.apply_in(
+            &e.task.vars,
+            None,
+            &mut result,
+            &task_dir,
+            eval_sh,
+            &mut secrets,
+            sh,
+        )?;
         Ok((result, secrets))
     }
 
@@ -429,7 +501,29 @@ impl Compiler {
     }
 
     pub fn compile(&self, entry: &TaskEntry, call: &Call) -> Result<CompiledTask, CompileError> {
-        let (mut vars, secrets) = self.vars(Some(entry), Some(call), true)?;
+        self.compile_with(entry, call, true, &mut None)
+    }
+
+    /// go-task's `FastCompiledTask` (for `--summary`): no `sh:` var or env runs; returns
+    /// the templated command of each var left as `sh:`.
+    pub fn compile_fast(
+        &self,
+        entry: &TaskEntry,
+        call: &Call,
+    ) -> Result<(CompiledTask, HashMap<String, String>), CompileError> {
+        let mut sh = Some(HashMap::new());
+        let t = self.compile_with(entry, call, false, &mut sh)?;
+        Ok((t, sh.unwrap_or_default()))
+    }
+
+    fn compile_with(
+        &self,
+        entry: &TaskEntry,
+        call: &Call,
+        eval_sh: bool,
+        sh: &mut Option<HashMap<String, String>>,
+    ) -> Result<CompiledTask, CompileError> {
+        let (mut vars, secrets) = self.vars_traced(Some(entry), Some(call), eval_sh, sh)?;
         let t = &entry.task;
         let dir = self.task_dir(entry, &vars)?;
         // {{.CHECKSUM}} / {{.TIMESTAMP}}: computed only when something reads them.
@@ -476,20 +570,12 @@ impl Compiler {
         let mut env_map = Map::new();
         // Global env (templated with the task's vars), task dotenv, task env.
         let global_env = self.project.root.env.clone();
-        let mut dummy = vec![];
         for (k, v) in &global_env {
             let val = match &v.value {
-                VarValue::Sh(_) => self.eval_var(v, &vars, &self.project.root_dir, true)?,
-                _ => self.eval_var(v, &vars, &dir, true)?,
+                VarValue::Sh(_) => self.eval_var(v, &vars, &self.project.root_dir, eval_sh)?,
+                _ => self.eval_var(v, &vars, &dir, eval_sh)?,
             };
             env_map.insert(k.clone(), val);
-        }
-        for layer in &entry.origin.taskfile_env {
-            self.apply(layer, &mut env_map, &dir, true, &mut dummy)?;
-            for (k, _) in layer {
-                let v = env_map[k].clone();
-                env_map.insert(k.clone(), v);
-            }
         }
         // Task dotenv files: the first file naming a key wins; they override the global env.
         let files: Vec<PathBuf> = t
@@ -509,7 +595,7 @@ impl Compiler {
             for (ek, ev) in &env_map {
                 data.entry(ek.clone()).or_insert_with(|| ev.clone());
             }
-            let val = self.eval_var(v, &vars, &dir, true)?;
+            let val = self.eval_var(v, &vars, &dir, eval_sh)?;
             env_map.insert(k.clone(), val);
         }
         let mut env = vec![];

@@ -81,9 +81,25 @@ fn listed<'a>(exec: &'a Executor, all: bool, sort: &str) -> Vec<(&'a TaskEntry, 
 pub fn list(exec: &Executor, cli: &Cli) -> Result<(), i32> {
     let sort = cli.sort.as_deref().unwrap_or("default");
     let items = listed(exec, cli.list_all, sort);
+    // `--silent` lists bare names, then each alias, one a line, for scripts; it wins over
+    // `--json` and prints nothing (exit 0) when no task qualifies, as go-task does.
+    if cli.silent {
+        let mut out = String::new();
+        for (e, _) in &items {
+            out.push_str(&e.name);
+            out.push('\n');
+            for a in &e.aliases {
+                out.push_str(a);
+                out.push('\n');
+            }
+        }
+        exec.printer.out(out.as_bytes());
+        return Ok(());
+    }
     if cli.json {
         print!("{}", json(exec, &items, cli));
-        return Ok(());
+        // go-task prints the (empty) list, then exits 1 when no task qualified.
+        return if items.is_empty() { Err(1) } else { Ok(()) };
     }
     if items.is_empty() {
         if cli.list_all {
@@ -103,7 +119,8 @@ fn render_list(items: &[(&TaskEntry, String)]) -> String {
     let mut rows = vec![];
     for (e, desc) in items {
         let name = e.name.clone();
-        let desc = desc.lines().next().unwrap_or("").to_string();
+        // go-task lists a multi-line description on one line: newlines become spaces.
+        let desc = desc.replace('\n', " ");
         let mut row = vec![format!("* {name}: "), desc];
         if !e.aliases.is_empty() {
             row.push(format!("(aliases: {})", e.aliases.join(", ")));
@@ -185,9 +202,27 @@ fn json(exec: &Executor, items: &[(&TaskEntry, String)], cli: &Cli) -> String {
             .to_string()
             .into(),
     );
-    let mut s = serde_json::to_string_pretty(&serde_json::Value::Object(v)).unwrap_or_default();
+    let s = serde_json::to_string_pretty(&serde_json::Value::Object(v)).unwrap_or_default();
+    let mut s = go_json_escape(&s);
     s.push('\n');
     s
+}
+
+/// Go's encoding/json escapes `<`, `>`, `&`, U+2028 and U+2029 inside strings; in JSON
+/// text those characters only occur inside strings, so replacing them everywhere is exact.
+fn go_json_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn json_tasks(
@@ -212,20 +247,17 @@ fn json_tasks(
                     })
                     .unwrap_or(false),
         );
-        let summary = template::render(
-            &e.task.summary,
-            &exec.compiler.fast_vars(e).unwrap_or_default(),
-        )
-        .unwrap_or_default();
+        let fast = exec.compiler.fast_vars(e).unwrap_or_default();
+        let summary = template::render(&e.task.summary, &fast).unwrap_or_default();
+        // The name is the label, templated with the fast vars (go-task's task.Name()).
+        let name = match &e.task.label {
+            Some(l) => template::render(l, &fast)
+                .map(|s| s.replace("<no value>", ""))
+                .unwrap_or_else(|_| l.clone()),
+            None => e.name.clone(),
+        };
         let mut obj = serde_json::Map::new();
-        obj.insert(
-            "name".into(),
-            e.task
-                .label
-                .clone()
-                .unwrap_or_else(|| e.name.clone())
-                .into(),
-        );
+        obj.insert("name".into(), name.into());
         obj.insert("task".into(), e.name.clone().into());
         obj.insert("desc".into(), desc.clone().into());
         obj.insert("summary".into(), summary.into());
@@ -245,132 +277,197 @@ fn json_tasks(
     tasks
 }
 
+/// `--summary`: go-task's `summary.PrintTask` over the fast-compiled task (no `sh:` runs).
+/// A task that fails to compile ends the output there, with exit 0, as in go-task.
 pub fn summary(exec: &Executor, names: &[String]) -> Result<(), TaskError> {
     let mut out = String::new();
     for (i, n) in names.iter().enumerate() {
-        let (entry, _, _) = exec.resolve(n)?;
+        let (entry, alias, _) = exec.resolve(n)?;
         let call = Call {
             task: entry.name.clone(),
-            alias: String::new(),
+            alias,
             vars: Vars::new(),
             matches: vec![],
             silent: false,
             indirect: false,
         };
-        let vars = exec
-            .compiler
-            .vars(Some(&entry), Some(&call), false)
-            .map(|v| v.0)
-            .unwrap_or_default();
-        let secrets: Vec<&String> = entry
-            .task
-            .vars
-            .iter()
-            .chain(exec.compiler.project.root.vars.iter())
-            .filter(|(_, v)| v.secret)
-            .map(|(k, _)| k)
-            .collect();
-        let r = |s: &str| template::render(s, &vars).unwrap_or_else(|_| s.to_string());
-        let t = &entry.task;
+        let Ok((ct, sh)) = exec.compiler.compile_fast(&entry, &call) else {
+            break;
+        };
         if i > 0 {
             out.push_str("\n\n");
         }
-        out.push_str(&format!(
-            "task: {}\n\n",
-            t.label
-                .as_ref()
-                .map(|l| r(l))
-                .unwrap_or_else(|| entry.name.clone())
-        ));
-        let text = if !t.summary.is_empty() {
-            r(&t.summary)
-        } else {
-            r(&t.desc)
-        };
-        if text.is_empty() {
-            out.push_str("(task does not have description or summary)\n");
-        } else {
-            out.push_str(text.trim_end_matches('\n'));
-            out.push('\n');
-        }
-        let show_vars = |out: &mut String, title: &str, vs: &Vars| {
-            if vs.is_empty() {
-                return;
+        summary_of(exec, &ct, &sh, &mut out);
+    }
+    exec.printer.out(out.as_bytes());
+    Ok(())
+}
+
+/// Names go-task's summary never lists: its own variables.
+fn special_name(k: &str) -> bool {
+    k.starts_with("TASK_")
+        || k.starts_with("CLI_")
+        || k.starts_with("ROOT_")
+        || matches!(
+            k,
+            "TASK"
+                | "TASKFILE"
+                | "TASKFILE_DIR"
+                | "USER_WORKING_DIR"
+                | "ALIAS"
+                | "MATCH"
+                | "PATH_LIST_SEPARATOR"
+                | "FILE_PATH_SEPARATOR"
+        )
+}
+
+/// go-task's `formatVarValue`: `"%v"` of the value, `sh: CMD`, a map as indented lines.
+fn shown_value(v: &template::Value) -> String {
+    match v {
+        template::Value::Map(m) if m.is_empty() => "{}".to_string(),
+        template::Value::Map(m) => {
+            let mut s = String::from("\n");
+            for (k, val) in m {
+                s.push_str(&format!("    {k}: {}\n", template::go_format(val)));
             }
-            out.push_str(&format!("\n{title}:\n"));
-            for (k, v) in vs {
-                let shown = if secrets.contains(&k) {
-                    "*****".to_string()
-                } else {
-                    match &v.value {
-                        VarValue::Static(val) => format!(
-                            "{:?}",
-                            template::go_format(&match val {
-                                template::Value::Str(s) => template::Value::Str(r(s)),
-                                o => o.clone(),
-                            })
-                        ),
-                        VarValue::Sh(sh) => format!("sh: {}", r(sh)),
-                        VarValue::Ref(rf) => format!("ref: {rf}"),
-                    }
-                };
-                out.push_str(&format!("  {k}: {shown}\n"));
-            }
-        };
-        let mut all_vars = exec.compiler.project.root.vars.clone();
-        for layer in &entry.origin.taskfile_vars {
-            for (k, v) in layer {
-                all_vars.insert(k.clone(), v.clone());
-            }
+            s
         }
-        for (k, v) in &t.vars {
-            all_vars.insert(k.clone(), v.clone());
-        }
-        show_vars(&mut out, "vars", &all_vars);
-        let mut env = exec.compiler.project.root.env.clone();
-        for (k, v) in &t.env {
-            env.insert(k.clone(), v.clone());
-        }
-        show_vars(&mut out, "env", &env);
-        if !t.requires.is_empty() {
-            out.push_str("\nrequires:\n  vars:\n");
-            for req in &t.requires {
-                out.push_str(&format!("    - {}\n", req.name));
-            }
-        }
-        if !t.aliases.is_empty() {
-            out.push_str("\naliases:\n");
-            for a in &t.aliases {
-                out.push_str(&format!(" - {a}\n"));
+        template::Value::Nil => "\"\"".to_string(),
+        other => format!("\"{}\"", template::go_format(other)),
+    }
+}
+
+fn summary_of(
+    exec: &Executor,
+    ct: &crate::compile::CompiledTask,
+    sh: &std::collections::HashMap<String, String>,
+    out: &mut String,
+) {
+    let t = ct.task();
+    let os_env = &exec.compiler.ctx.os_env;
+    out.push_str(&format!("task: {}\n\n", ct.display()));
+    let text = if !ct.summary.is_empty() {
+        &ct.summary
+    } else {
+        &ct.desc
+    };
+    if text.is_empty() {
+        out.push_str("(task does not have description or summary)\n");
+    } else if !ct.summary.is_empty() {
+        // Every line, but not the empty one after a final newline.
+        let lines: Vec<&str> = text.split('\n').collect();
+        for (i, l) in lines.iter().enumerate() {
+            if i + 1 < lines.len() || !l.is_empty() {
+                out.push_str(l);
+                out.push('\n');
             }
         }
-        if !t.deps.is_empty() {
-            out.push_str("\ndependencies:\n");
-            for d in &t.deps {
-                out.push_str(&format!(" - {}\n", r(&d.task)));
-            }
-        }
-        if !t.cmds.is_empty() {
-            out.push_str("\ncommands:\n");
-            let masked = {
-                let mut m = vars.clone();
-                for s in &secrets {
-                    m.insert((*s).clone(), template::Value::str("*****"));
-                }
-                m
+    } else {
+        out.push_str(text);
+        out.push('\n');
+    }
+    let secret = |k: &str| ct.secrets.iter().any(|s| s == k);
+    // The compiled env's names: the global env, then the task's own.
+    let env_names: Vec<&String> = exec
+        .compiler
+        .project
+        .root
+        .env
+        .keys()
+        .chain(t.env.keys())
+        .collect();
+    let listed = |k: &str| !special_name(k) && !os_env.contains_key(k);
+    let vars: Vec<(&String, &template::Value)> = ct
+        .vars
+        .iter()
+        .filter(|(k, _)| listed(k) && !env_names.contains(k))
+        .collect();
+    if !vars.is_empty() {
+        out.push_str("\nvars:\n");
+        for (k, v) in vars {
+            let shown = if secret(k) {
+                "*****".to_string()
+            } else if let Some(cmd) = sh.get(k.as_str()) {
+                format!("sh: {cmd}")
+            } else {
+                shown_value(v)
             };
-            for c in &t.cmds {
-                if let Some(cmd) = &c.cmd {
+            out.push_str(&format!("  {k}: {shown}\n"));
+        }
+    }
+    let mut env: Vars = exec.compiler.project.root.env.clone();
+    for (k, v) in &t.env {
+        env.insert(k.clone(), v.clone());
+    }
+    let env: Vec<(&String, &crate::taskfile::ast::Var)> =
+        env.iter().filter(|(k, _)| listed(k)).collect();
+    if !env.is_empty() {
+        out.push_str("\nenv:\n");
+        for (k, v) in env {
+            let r = |s: &str| template::render(s, &ct.vars).unwrap_or_default();
+            let shown = if v.secret {
+                "*****".to_string()
+            } else {
+                match &v.value {
+                    VarValue::Sh(cmd) => format!("sh: {}", r(cmd)),
+                    VarValue::Ref(rf) => shown_value(
+                        &crate::compile::resolve_ref(rf, &ct.vars).unwrap_or(template::Value::Nil),
+                    ),
+                    VarValue::Static(template::Value::Str(s)) => format!("\"{}\"", r(s)),
+                    VarValue::Static(val) => shown_value(val),
+                }
+            };
+            out.push_str(&format!("  {k}: {shown}\n"));
+        }
+    }
+    if !t.requires.is_empty() {
+        out.push_str("\nrequires:\n  vars:\n");
+        for req in &t.requires {
+            match &req.enum_ {
+                Some(crate::taskfile::ast::EnumSpec::List(l)) if !l.is_empty() => {
+                    out.push_str(&format!("    - {}:\n        enum:\n", req.name));
+                    for e in l {
+                        out.push_str(&format!("          - {e}\n"));
+                    }
+                }
+                Some(crate::taskfile::ast::EnumSpec::Ref(r)) if !r.is_empty() => {
                     out.push_str(&format!(
-                        " - {}\n",
-                        template::render(cmd, &masked).unwrap_or_else(|_| cmd.clone())
+                        "    - {}:\n        enum:\n          ref: {r}\n",
+                        req.name
                     ));
-                } else if let Some(task) = &c.task {
-                    out.push_str(&format!(" - Task: {}\n", r(task)));
+                }
+                _ => out.push_str(&format!("    - {}\n", req.name)),
+            }
+        }
+    }
+    if !ct.deps.is_empty() {
+        out.push_str("\ndependencies:\n");
+        for d in &ct.deps {
+            out.push_str(&format!(" - {}\n", d.call.task));
+        }
+    }
+    if !entry_aliases(ct).is_empty() {
+        out.push_str("\naliases:\n");
+        for a in entry_aliases(ct) {
+            out.push_str(&format!(" - {a}\n"));
+        }
+    }
+    if !ct.cmds.is_empty() {
+        out.push_str("\ncommands:\n");
+        for c in &ct.cmds {
+            match c {
+                crate::compile::CompiledCmd::Shell { shown, .. } => {
+                    out.push_str(&format!(" - {shown}\n"))
+                }
+                crate::compile::CompiledCmd::Task { call, .. } => {
+                    out.push_str(&format!(" - Task: {}\n", call.task))
                 }
             }
         }
     }
-    exec.printer.out(out.as_bytes());
-    Ok(())
+}
+
+/// The task's aliases as go-task's merged task holds them (namespaced).
+fn entry_aliases(ct: &crate::compile::CompiledTask) -> &[String] {
+    &ct.entry.aliases
 }

@@ -1,6 +1,7 @@
 //! Execution: DAG scheduling, shell, fingerprints, output modes, watch.
 
 pub mod fingerprint;
+pub mod fuzzy;
 pub mod graph;
 pub mod list;
 pub mod output;
@@ -117,7 +118,12 @@ impl TaskError {
                     }
                 }
                 TaskError::Command { timeout: true, .. } => 208,
-                TaskError::Command { .. } | TaskError::Precondition | TaskError::Other(_) => 201,
+                // A failing `sh:` var of a called task is a run error (201); a call to a
+                // task that does not exist keeps its own code (200), as go-task 3.54 exits.
+                TaskError::Command { .. }
+                | TaskError::Precondition
+                | TaskError::Other(_)
+                | TaskError::Compile(..) => 201,
                 other => other.exit_code(pass_through),
             },
             TaskError::Command { code, timeout, .. } => {
@@ -173,6 +179,8 @@ pub struct Options {
     pub color: bool,
     /// Put a PATH entry first that makes `helm`/`cosign` resolve to this binary.
     pub native_tools: bool,
+    /// `--disable-fuzzy`: no "Did you mean" in task-not-found errors.
+    pub disable_fuzzy: bool,
 }
 
 /// A counting semaphore for `--concurrency`.
@@ -288,26 +296,25 @@ impl Executor {
                 }
             }
         }
+        // As go-task's GetTask: every lookup that fails suggests a near name.
         Err(TaskError::NotFound {
             name: name.to_string(),
-            suggestion: None,
+            suggestion: if self.opts.disable_fuzzy {
+                None
+            } else {
+                self.suggest(name)
+            },
         })
     }
 
+    /// go-task's "Did you mean": its spelling model over every non-internal task name and
+    /// alias (see `fuzzy`).
     pub fn suggest(&self, name: &str) -> Option<String> {
-        let mut best: Option<(usize, String)> = None;
-        for e in self.project().tasks.values() {
-            if e.task.internal {
-                continue;
-            }
-            for cand in std::iter::once(&e.name).chain(e.aliases.iter()) {
-                let d = levenshtein(name, cand);
-                if d <= 2 && best.as_ref().is_none_or(|(bd, _)| d < *bd) {
-                    best = Some((d, cand.clone()));
-                }
-            }
-        }
-        best.map(|b| b.1)
+        let p = self.project();
+        let words = p.tasks.values().filter(|e| !e.task.internal).flat_map(|e| {
+            std::iter::once(e.name.as_str()).chain(e.aliases.iter().map(|a| a.as_str()))
+        });
+        fuzzy::Model::train(words).spell_check(name)
     }
 
     /// A top-level call that can only end in a dependency cycle fails before anything runs.
@@ -377,6 +384,16 @@ impl Executor {
             return Ok(());
         }
         let call = self.prompt_missing_vars(&entry, call)?;
+        // Required vars are checked on the fast-compiled vars, before any `sh:` var runs
+        // (go-task: a clear "missing required variables" rather than a failing command).
+        if !entry.task.requires.is_empty() {
+            let fast = self
+                .compiler
+                .vars(Some(&entry), Some(&call), false)
+                .map_err(TaskError::from_compile)?
+                .0;
+            missing_required(&entry.name, &entry.task.requires, &fast)?;
+        }
         let t = self
             .compiler
             .compile(&entry, &call)
@@ -443,22 +460,7 @@ impl Executor {
         if reqs.is_empty() {
             return Ok(());
         }
-        let missing: Vec<String> = reqs
-            .iter()
-            .filter(|r| !t.vars.contains_key(&r.name))
-            .map(|r| match &r.enum_ {
-                Some(EnumSpec::List(l)) => {
-                    format!("{} (allowed values: [{}])", r.name, l.join(" "))
-                }
-                _ => r.name.clone(),
-            })
-            .collect();
-        if !missing.is_empty() {
-            return Err(TaskError::MissingVars {
-                task: t.name.clone(),
-                vars: missing.join(", "),
-            });
-        }
+        missing_required(&t.name, reqs, &t.vars)?;
         let mut lines = vec![];
         for r in reqs {
             let Some(spec) = &r.enum_ else { continue };
@@ -577,13 +579,13 @@ impl Executor {
     fn execute(&self, t: &CompiledTask, call: &Call) -> Result<(), TaskError> {
         self.verbose(&format!("task: \"{}\" started\n", call.task));
         self.run_deps(t).map_err(|e| TaskError::Run {
-            task: t.name.clone(),
+            task: t.display().to_string(),
             inner: Box::new(e),
         })?;
         let skip_fp = self.opts.force_all || (!call.indirect && self.opts.force);
         if !skip_fp {
             self.check_preconditions(t).map_err(|e| TaskError::Run {
-                task: t.name.clone(),
+                task: t.display().to_string(),
                 inner: Box::new(e),
             })?;
             if self.is_up_to_date(t)? {
@@ -598,7 +600,7 @@ impl Executor {
         }
         if !t.prompt.is_empty() && !self.opts.dry {
             self.prompt(t).map_err(|e| TaskError::Run {
-                task: t.name.clone(),
+                task: t.display().to_string(),
                 inner: Box::new(e),
             })?;
         }
@@ -627,7 +629,7 @@ impl Executor {
                     continue;
                 }
                 result = Err(TaskError::Run {
-                    task: t.name.clone(),
+                    task: t.display().to_string(),
                     inner: Box::new(e),
                 });
                 break;
@@ -1015,7 +1017,7 @@ impl Executor {
     /// go-task's verdict: status commands and sources must all pass; with neither, run.
     fn is_up_to_date(&self, t: &CompiledTask) -> Result<bool, TaskError> {
         let wrap = |e: fingerprint::FingerprintError| TaskError::Run {
-            task: t.name.clone(),
+            task: t.display().to_string(),
             inner: Box::new(TaskError::Other(e.to_string())),
         };
         // One set of templated inputs serves the method check and the sources check.
@@ -1256,17 +1258,25 @@ pub fn wildcard_match(pat: &str, name: &str) -> Option<Vec<String>> {
     }
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        let mut cur = vec![i; b.len() + 1];
-        for j in 1..=b.len() {
-            let cost = if a[i - 1] == b[j - 1] { 0 } else { 1 };
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-        }
-        prev = cur;
+/// go-task's `areTaskRequiredVarsSet`: every required var must be defined.
+fn missing_required(
+    task: &str,
+    reqs: &[crate::taskfile::ast::Require],
+    vars: &template::Map,
+) -> Result<(), TaskError> {
+    let missing: Vec<String> = reqs
+        .iter()
+        .filter(|r| !vars.contains_key(&r.name))
+        .map(|r| match &r.enum_ {
+            Some(EnumSpec::List(l)) => format!("{} (allowed values: [{}])", r.name, l.join(" ")),
+            _ => r.name.clone(),
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
     }
-    prev[b.len()]
+    Err(TaskError::MissingVars {
+        task: task.to_string(),
+        vars: missing.join(", "),
+    })
 }

@@ -95,17 +95,15 @@ impl Printer {
             Output::Prefixed => {
                 let prefix = format!("[{}] ", t.prefix);
                 let p = self.clone();
-                Sink::Lines(Box::new(move |line, is_err| {
+                // go-task's prefixed writer is the task's stdout for both streams: a
+                // command's stderr lines come out prefixed on stdout too.
+                Sink::Lines(Box::new(move |line, _is_err| {
                     let mut l = prefix.clone().into_bytes();
                     l.extend_from_slice(line);
                     if !l.ends_with(b"\n") {
                         l.push(b'\n');
                     }
-                    if is_err {
-                        p.log(&String::from_utf8_lossy(&l));
-                    } else {
-                        p.out(&l);
-                    }
+                    p.out(&l);
                 }))
             }
         }

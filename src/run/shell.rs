@@ -207,11 +207,12 @@ pub fn run(spec: &ShellSpec, sink: Sink) -> Result<(), ShellError> {
             (e.stdout_file(w).stderr_file(w2), Some(r))
         }
         Sink::Lines(_) => {
-            let (ro, wo) = os_pipe::pipe().map_err(|e| ShellError::Io(e.to_string()))?;
-            let (re, we) = os_pipe::pipe().map_err(|e| ShellError::Io(e.to_string()))?;
-            readers.push((ro, false));
-            readers.push((re, true));
-            (e.stdout_file(wo).stderr_file(we), None)
+            // One pipe for both streams: go-task's prefixed writer is shared by stdout and
+            // stderr, so lines come out in the order the command wrote them.
+            let (r, w) = os_pipe::pipe().map_err(|e| ShellError::Io(e.to_string()))?;
+            let w2 = w.try_clone().map_err(|e| ShellError::Io(e.to_string()))?;
+            readers.push((r, false));
+            (e.stdout_file(w).stderr_file(w2), None)
         }
     };
     let handle = e.start().map_err(|e| ShellError::Io(e.to_string()))?;
@@ -365,10 +366,13 @@ pub fn status(
     set: &[String],
     shopt: &[String],
 ) -> bool {
+    // go-task runs status, precondition and `if:` commands with no stdio: their output,
+    // stderr included, is discarded.
     duct::cmd("bash", bash_args(set, shopt, cmd))
         .dir(dir)
         .full_env(env.iter().map(|(k, v)| (k.clone(), v.clone())))
         .stdout_null()
+        .stderr_null()
         .unchecked()
         .run()
         .map(|o| o.status.success())
@@ -406,6 +410,7 @@ pub fn status_within(
         .dir(dir)
         .full_env(env.iter().map(|(k, v)| (k.clone(), v.clone())))
         .stdout_null()
+        .stderr_null()
         .unchecked()
         .before_spawn(|c| {
             use std::os::unix::process::CommandExt;

@@ -48,6 +48,9 @@ pub struct Include {
     pub excludes: Vec<String>,
     pub vars: Vars,
     pub checksum: Option<String>,
+    /// Written as a mapping (go-task's "advanced import"): only then do its tasks get the
+    /// include's `dir`, its `vars:` and the including file's vars as their own scope.
+    pub advanced: bool,
     pub line: usize,
     pub col: usize,
 }

@@ -181,6 +181,7 @@ fn include(v: &Node) -> R<Include> {
     match &v.kind {
         NodeKind::Scalar { .. } => inc.taskfile = string(v)?,
         NodeKind::Map(e) => {
+            inc.advanced = true;
             for (k, val) in e {
                 match key_str(k)? {
                     "taskfile" => inc.taskfile = string(val)?,
@@ -381,10 +382,15 @@ fn preconditions(v: &Node) -> R<Vec<Precondition>> {
     let mut out = vec![];
     for it in items {
         match &it.kind {
-            NodeKind::Scalar { .. } => out.push(Precondition {
-                sh: string(it)?,
-                msg: None,
-            }),
+            // go-task's default message: `CMD` failed for the short form, CMD failed
+            // (no backticks) for a mapping without `msg:`.
+            NodeKind::Scalar { .. } => {
+                let sh = string(it)?;
+                out.push(Precondition {
+                    msg: Some(format!("`{sh}` failed")),
+                    sh,
+                })
+            }
             NodeKind::Map(e) => {
                 let mut p = Precondition {
                     sh: String::new(),

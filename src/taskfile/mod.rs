@@ -7,6 +7,7 @@ pub mod remote;
 pub mod yaml;
 
 use indexmap::IndexMap;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use thiserror::Error;
@@ -167,11 +168,13 @@ pub struct Origin {
     pub taskfile: PathBuf,
     /// The include's `dir:` (already joined with the parent's dir), if any.
     pub dir: Option<String>,
-    /// Vars given by the `includes:` entries (outermost first).
-    pub include_vars: Vec<Vars>,
-    /// Global vars of the included Taskfile (and of intermediate ones).
-    pub taskfile_vars: Vec<Vars>,
-    pub taskfile_env: Vec<Vars>,
+    /// Vars given by the `includes:` entries that are mappings, merged innermost first (an
+    /// outer include's value replaces an inner one's, in place): go-task's `IncludeVars`.
+    pub include_vars: Vars,
+    /// go-task's `IncludedTaskfileVars`: the including file's merged vars (its own, then its
+    /// includes' so far) as they stood when the outermost mapping include merged this file;
+    /// evaluated in the task's dir after `include_vars`. With the dirs of `sh:` vars.
+    pub taskfile_vars: Option<Arc<(Vars, HashMap<String, String>)>>,
     /// The included file's own `use_gitignore:` (its tasks follow it, not the root's).
     pub use_gitignore: Option<bool>,
 }
@@ -188,7 +191,12 @@ pub struct TaskEntry {
 /// The root Taskfile with every include merged into one task table.
 #[derive(Debug)]
 pub struct Project {
+    /// The root Taskfile; after loading, its `vars`/`env` are the one global scope: the
+    /// root's own, then every included file's merged in (go-task's `Taskfile.Merge`).
     pub root: Taskfile,
+    /// Directory in which a global `sh:` var runs, for vars merged from a mapping include
+    /// (go-task sets the var's `Dir` to the include's dir); others run in the root dir.
+    pub var_dirs: HashMap<String, String>,
     pub root_dir: PathBuf,
     pub entrypoint: PathBuf,
     pub tasks: IndexMap<String, TaskEntry>,
@@ -267,6 +275,16 @@ pub fn parse(src: &str, path: &Path, shown: &str) -> Result<Taskfile, LoadError>
             err,
         }
     })?;
+    // go-task checks the schema version before any other key: a v1/v2-era file with no
+    // `version:` is "Missing schema version", not an unknown key.
+    if let yaml::NodeKind::Map(entries) = &node.kind {
+        let has_version = entries.iter().any(
+            |(k, _)| matches!(&k.kind, yaml::NodeKind::Scalar { text, .. } if text == "version"),
+        );
+        if !has_version {
+            return Err(LoadError::MissingVersion(path.display().to_string()));
+        }
+    }
     let mut tf = decode::taskfile(&node).map_err(|err| {
         if err.msg == decode::GO_TIMESTAMP_PANIC {
             return LoadError::Panic(err.msg);
@@ -347,6 +365,7 @@ pub fn load_with(
         tasks: IndexMap::new(),
         namespaces: vec![],
         root,
+        var_dirs: HashMap::new(),
     };
     let origin = Arc::new(Origin {
         taskfile: entrypoint.to_path_buf(),
@@ -426,19 +445,6 @@ fn merge(
             aliases.push(format!("{ns_parent}{nsa}:{name}"));
             for a in &task.aliases {
                 aliases.push(format!("{ns_parent}{nsa}:{a}"));
-            }
-        }
-        // An included file's `default` also answers to the namespace and its aliases
-        // (go-task lists them among the task's aliases).
-        if name == "default" && !origin.namespace.is_empty() {
-            aliases.push(origin.namespace.clone());
-            let ns_parent = origin
-                .namespace
-                .rsplit_once(':')
-                .map(|(p, _)| format!("{p}:"))
-                .unwrap_or_default();
-            for nsa in ns_aliases {
-                aliases.push(format!("{ns_parent}{nsa}"));
             }
         }
         if project.tasks.contains_key(&full) {
@@ -565,19 +571,12 @@ fn merge(
             }
             None => origin.dir.clone(),
         };
-        let mut include_vars = origin.include_vars.clone();
-        include_vars.push(inc.vars.clone());
-        let mut taskfile_vars = origin.taskfile_vars.clone();
-        taskfile_vars.push(child.vars.clone());
-        let mut taskfile_env = origin.taskfile_env.clone();
-        taskfile_env.push(child.env.clone());
         let child_origin = Arc::new(Origin {
             namespace: namespace.clone(),
             taskfile: file.clone(),
-            dir,
-            include_vars,
-            taskfile_vars,
-            taskfile_env,
+            dir: dir.clone(),
+            include_vars: Vars::new(),
+            taskfile_vars: None,
             use_gitignore: Some(child.use_gitignore),
         });
         let mut filtered = child.clone();
@@ -595,12 +594,18 @@ fn merge(
         } else {
             inc.aliases.clone()
         };
+        // The child's vars and env, with its own includes merged in by the recursion.
         let mut sub = Project {
-            root: Taskfile::default(),
+            root: Taskfile {
+                vars: child.vars.clone(),
+                env: child.env.clone(),
+                ..Default::default()
+            },
             root_dir: project.root_dir.clone(),
             entrypoint: project.entrypoint.clone(),
             tasks: IndexMap::new(),
             namespaces: vec![],
+            var_dirs: HashMap::new(),
         };
         merge(
             &mut sub,
@@ -618,7 +623,59 @@ fn merge(
             .keys()
             .map(|k| format!("{namespace}:{k}"))
             .collect();
-        for (name, entry) in sub.tasks {
+        // go-task merges an included file's vars and env into the including file's, so
+        // they end up in one global scope: a name already there keeps its place and takes
+        // the new value. Through a mapping include a var runs its `sh:` in the include's dir.
+        let inc_dir = dir
+            .clone()
+            .unwrap_or_else(|| base_dir.display().to_string());
+        for (k, v) in sub.root.vars {
+            let vdir = if inc.advanced {
+                Some(inc_dir.clone())
+            } else {
+                sub.var_dirs.get(&k).cloned()
+            };
+            match vdir {
+                Some(d) => project.var_dirs.insert(k.clone(), d),
+                None => project.var_dirs.remove(&k),
+            };
+            project.root.vars.insert(k, v);
+        }
+        for (k, v) in sub.root.env {
+            project.root.env.insert(k, v);
+        }
+        let scope = inc
+            .advanced
+            .then(|| Arc::new((project.root.vars.clone(), project.var_dirs.clone())));
+        let mut rescoped: HashMap<*const Origin, Arc<Origin>> = HashMap::new();
+        // An included `default` answers to the namespace itself (and its aliases), listed as
+        // aliases of `ns:default`, unless the including file has a task of that name.
+        let default_full = format!("{namespace}:default");
+        let ns_prefix = namespace
+            .strip_suffix(ns.as_str())
+            .unwrap_or("")
+            .to_string();
+        let default_aliases = !inc.flatten
+            && filtered.tasks.contains_key("default")
+            && !tf.tasks.contains_key(ns.as_str());
+        for (name, mut entry) in sub.tasks {
+            if default_aliases && name == default_full {
+                for a in std::iter::once(ns).chain(inc.aliases.iter()) {
+                    entry.aliases.push(format!("{ns_prefix}{a}"));
+                }
+            }
+            if let Some(scope) = &scope {
+                let key = Arc::as_ptr(&entry.origin);
+                let o = rescoped.entry(key).or_insert_with(|| {
+                    let mut o = (*entry.origin).clone();
+                    for (k, v) in &inc.vars {
+                        o.include_vars.insert(k.clone(), v.clone());
+                    }
+                    o.taskfile_vars = Some(scope.clone());
+                    Arc::new(o)
+                });
+                entry.origin = o.clone();
+            }
             // Excludes name tasks relative to the include (`task`, `ns:task`, `ns:*`).
             let rel = if inc.flatten {
                 name.as_str()
@@ -636,7 +693,6 @@ fn merge(
                 let short = name.rsplit(':').next().unwrap_or(&name).to_string();
                 return Err(LoadError::FlattenClash(short, ns.clone()));
             }
-            let mut entry = entry;
             // Tasks of deeper includes also answer to this include's aliases, for their
             // name and for each alias they already have (`o:inner:leaf`, `o:i:lf`, …).
             if !inc.flatten && !own.contains(&name) {

@@ -17,10 +17,18 @@ fn check(p: PathBuf) -> Result<PathBuf, String> {
         .map_err(|e| format!("{}: {e}", p.display()))?;
     let v = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
     if v.to_lowercase().contains("oxtask") {
-        return Err(format!("{} is oxtask ({}), not go-task", p.display(), v.trim()));
+        return Err(format!(
+            "{} is oxtask ({}), not go-task",
+            p.display(),
+            v.trim()
+        ));
     }
     if !v.contains(WANT) {
-        return Err(format!("{} reports {:?}, not go-task {WANT}", p.display(), v.trim()));
+        return Err(format!(
+            "{} reports {:?}, not go-task {WANT}",
+            p.display(),
+            v.trim()
+        ));
     }
     Ok(p)
 }
@@ -38,7 +46,10 @@ print([str(d.locate_file(f).resolve()) for f in d.files if f.name in ('task', 't
     if !o.status.success() {
         return Err(format!(
             "pip package go-task-bin==3.54.0 not installed: {}",
-            String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("")
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
         ));
     }
     Ok(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
@@ -60,7 +71,9 @@ pub fn require(install_hint: &str) -> Option<PathBuf> {
             panic!("go-task 3.54.0 not found: {why} (run {install_hint})")
         }
         Err(why) => {
-            eprintln!("skipped: go-task 3.54.0 not found: {why} (set GO_TASK or run {install_hint})");
+            eprintln!(
+                "skipped: go-task 3.54.0 not found: {why} (set GO_TASK or run {install_hint})"
+            );
             None
         }
     }

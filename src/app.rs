@@ -91,21 +91,31 @@ pub fn main(args: Vec<OsString>) -> i32 {
         Ok(()) => 0,
         // go-task prints plain (non-Task) errors without the `task: ` prefix.
         Err(Failure::Load(LoadError::Remote(remote::RemoteError::Other(m)))) => {
+            github_annotation(None, &m);
             eprint(&format!("{m}\n"));
             1
         }
         Err(Failure::Load(e)) => {
             if let LoadError::Dotenv(msg) | LoadError::Panic(msg) = &e {
                 // go-task prints dotenv errors bare, without `task: `.
+                if matches!(e, LoadError::Dotenv(_)) {
+                    github_annotation(None, msg);
+                }
                 eprint(&format!("{msg}\n"));
             } else if e.is_report() {
+                github_annotation(None, e.to_string().trim_end_matches('\n'));
                 eprint(&format!("{e}"));
             } else {
+                github_annotation(None, &format!("task: {e}"));
                 eprint(&format!("task: {e}\n"));
             }
             e.exit_code()
         }
         Err(Failure::Task(e, x)) => {
+            match &e {
+                TaskError::Run { task, inner } => github_annotation(Some(task), &inner.to_string()),
+                other => github_annotation(None, &other.to_string()),
+            }
             eprint(&format!("{e}\n"));
             e.exit_code(x)
         }
@@ -609,4 +619,22 @@ fn watch_mode(
         0 => Ok(()),
         c => Err(Failure::Code(c)),
     }
+}
+
+/// Under GitHub Actions (`GITHUB_ACTIONS` true as Go's ParseBool reads it) go-task writes
+/// a workflow annotation for the error to stdout before the error itself.
+fn github_annotation(task: Option<&str>, msg: &str) {
+    let on = std::env::var("GITHUB_ACTIONS")
+        .is_ok_and(|v| matches!(v.as_str(), "1" | "t" | "T" | "true" | "TRUE" | "True"));
+    if !on {
+        return;
+    }
+    let line = match task {
+        Some(t) => format!("::error title=Task '{t}' failed::{msg}\n"),
+        None => format!("::error title=Task failed::{msg}\n"),
+    };
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    let _ = o.write_all(line.as_bytes());
+    let _ = o.flush();
 }

@@ -354,11 +354,16 @@ fn dotenv_matches_go_task() {
 /// Runs go-task and oxtask with the same arguments in `dir`; returns the differences in
 /// exit code, stdout and stderr (each stream compared on its own).
 fn side_by_side(go: &Path, dir: &Path, args: &[&str]) -> Vec<String> {
+    side_by_side_env(go, dir, args, &[])
+}
+
+fn side_by_side_env(go: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Vec<String> {
     let run = |exe: &Path| {
         Command::new(exe)
             .args(args)
             .current_dir(dir)
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .output()
             .unwrap()
     };
@@ -469,5 +474,88 @@ fn did_you_mean_matches_go_task() {
         diffs.extend(side_by_side(&go, d, &[name]));
         diffs.extend(side_by_side(&go, d, &["--disable-fuzzy", name]));
     }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}
+
+/// Under GITHUB_ACTIONS go-task writes a `::error` workflow annotation to stdout.
+#[test]
+fn github_actions_annotations_match_go_task() {
+    let Some(go) = gotask::require(".ci/install-uptodate.sh") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    write(
+        d,
+        "Taskfile.yml",
+        "version: '3'\ntasks:\n  fail:\n    cmds: ['exit 3']\n  labelled:\n    label: 'lab-{{.X}}'\n    vars: {X: one}\n    cmds: ['false']\n  pre:\n    preconditions: ['test -f nope']\n  calls:\n    cmds: [task: fail]\n  ok: {cmds: [echo ok]}\n",
+    );
+    write(
+        d,
+        "bad/Taskfile.yml",
+        "version: '3'\ntasks:\n  a:\n    cmds: [echo\n",
+    );
+    write(d, "old/Taskfile.yml", "tasks: {}\n");
+    let mut diffs = vec![];
+    for v in ["true", "1", "false", "yes"] {
+        for args in [
+            &["fail"][..],
+            &["labelled"],
+            &["pre"],
+            &["calls"],
+            &["ok"],
+            &["nope"],
+            &["-d", "bad", "a"],
+            &["-d", "old"],
+            &["-x", "fail"],
+        ] {
+            diffs.extend(side_by_side_env(&go, d, args, &[("GITHUB_ACTIONS", v)]));
+        }
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}
+
+/// YAML syntax errors: go-yaml's (libyaml's) wording and the file named relative to the
+/// working directory. Known differences (line numbers of some scanner errors at end of
+/// input, duplicate keys in flow mappings) are left out and listed in docs/semantics.md.
+#[test]
+fn yaml_syntax_errors_match_go_task() {
+    let Some(go) = gotask::require(".ci/install-uptodate.sh") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let cases = [
+        "tasks:\n  a:\n    cmds: [echo\n",
+        "tasks:\n  a: {cmds: [echo]\n",
+        "tasks:\n  a:\n  b: c: d\n",
+        "tasks:\n  a:\n\tcmds: []\n",
+        "tasks:\n  a:\n    cmds:\n    - \"unterminated\n",
+        "tasks:\n  a:\n    cmds:\n    - 'unterminated\n",
+        "tasks:\n  - a\n  b: 1\n",
+        "tasks:\n  a: *nope\n",
+        "tasks:\n  a:\n    cmds: [*nope, x]\n",
+        "tasks: @x\n",
+        "tasks: `x\n",
+        "tasks: %x\n",
+        "tasks:\n  a:\n    x: 1\n   y: 2\n",
+    ];
+    let mut diffs = vec![];
+    for (i, c) in cases.iter().enumerate() {
+        write(
+            d,
+            &format!("c{i}/Taskfile.yml"),
+            &format!("version: '3'\n{c}"),
+        );
+        diffs.extend(side_by_side(&go, d, &["-d", &format!("c{i}"), "--list"]));
+    }
+    // From inside the directory, and from a sibling (`../`).
+    diffs.extend(side_by_side(&go, &d.join("c0"), &["--list"]));
+    std::fs::create_dir_all(d.join("sib")).unwrap();
+    diffs.extend(side_by_side(
+        &go,
+        &d.join("sib"),
+        &["-d", "../c1", "--list"],
+    ));
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }

@@ -334,10 +334,7 @@ pub fn load_with(
     remote: Option<&remote::Remote>,
     remote_dir: Option<&Path>,
 ) -> Result<Project, LoadError> {
-    let shown = entrypoint
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let shown = rel_to_cwd(entrypoint);
     let ep = entrypoint.to_string_lossy();
     let (root, root_dir) = match remote {
         Some(r) if remote::is_remote(&ep) => {
@@ -547,7 +544,7 @@ fn merge(
                     });
                 }
             }
-            let child = read(&file, &inc.taskfile)?;
+            let child = read(&file, &rel_to_cwd(&file))?;
             (file, child)
         };
         if !child.dotenv.is_empty() {
@@ -743,3 +740,30 @@ pub fn clean(p: &Path) -> PathBuf {
 
 pub use ast::Output;
 pub type IncludeMap = IndexMap<String, Include>;
+
+/// A path as go-task names a Taskfile in parse errors (`TryAbsToRel`): relative to the
+/// working directory, with `..` where needed (Go's filepath.Rel), else as given.
+pub fn rel_to_cwd(p: &Path) -> String {
+    let Ok(wd) = std::env::current_dir() else {
+        return p.display().to_string();
+    };
+    if !p.is_absolute() {
+        return p.display().to_string();
+    }
+    let (a, b) = (clean(&wd), clean(p));
+    let ac: Vec<_> = a.components().collect();
+    let bc: Vec<_> = b.components().collect();
+    let common = ac.iter().zip(&bc).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..ac.len() {
+        out.push("..");
+    }
+    for c in &bc[common..] {
+        out.push(c.as_os_str());
+    }
+    if out.as_os_str().is_empty() {
+        ".".to_string()
+    } else {
+        out.display().to_string()
+    }
+}

@@ -27,8 +27,9 @@ pub enum NodeKind {
     Map(Vec<(Node, Node)>),
 }
 
+/// `line` 0: go-yaml gives no line (an unknown anchor is found while decoding).
 #[derive(Debug, Error, Clone, PartialEq)]
-#[error("yaml: line {line}: {msg}")]
+#[error("yaml: {}{msg}", if *line == 0 { String::new() } else { format!("line {line}: ") })]
 pub struct YamlError {
     pub line: usize,
     pub col: usize,
@@ -40,6 +41,20 @@ pub fn parse(src: &str) -> Result<Node, YamlError> {
     let mut builder = Builder::default();
     for ev in Parser::new_from_str(src) {
         let (ev, span) = ev.map_err(|e| {
+            if e.info().ends_with("found unknown anchor") {
+                // go-yaml names the anchor, without a line: `unknown anchor 'x' referenced`.
+                let at: String = src.chars().skip(e.marker().index()).collect();
+                let name: String = at
+                    .trim_start_matches('*')
+                    .chars()
+                    .take_while(|c| !c.is_whitespace() && !",[]{}".contains(*c))
+                    .collect();
+                return YamlError {
+                    line: 0,
+                    col: e.marker().col() + 1,
+                    msg: format!("unknown anchor '{name}' referenced"),
+                };
+            }
             let (msg, parser_error) = go_yaml_message(e.info());
             // go-yaml reports a parser error at its context mark (the open block's start,
             // printed 0-based) and a scanner error at its 1-based line.
@@ -77,6 +92,16 @@ fn go_yaml_message(info: &str) -> (String, bool) {
     let msg = match info.split_once(", ") {
         Some((ctx, problem)) if ctx.starts_with("while ") => problem.to_string(),
         _ => info.to_string(),
+    };
+    // Where saphyr's wording differs from libyaml's (which go-yaml prints), libyaml's.
+    let msg = match msg.as_str() {
+        "expected ',' or ']'" => "did not find expected ',' or ']'".to_string(),
+        "expected ',' or '}'" => "did not find expected ',' or '}'".to_string(),
+        "simple key expect ':'" => "could not find expected ':'".to_string(),
+        m if m.starts_with("unexpected character: ") || m.starts_with("tabs disallowed") => {
+            "found character that cannot start any token".to_string()
+        }
+        _ => msg,
     };
     (msg, parser_error)
 }
@@ -526,12 +551,14 @@ fn is_yaml_float(s: &str) -> bool {
 mod tests {
     use super::*;
 
-
     /// "Billion laughs": 9 levels of 9 aliases each would expand to 9^9 scalars.
     pub(crate) fn alias_bomb(levels: usize) -> String {
         let mut s = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
         for i in 1..levels {
-            s.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 9].join(", ")));
+            s.push_str(&format!(
+                "a{i}: &a{i} [{}]\n",
+                vec![format!("*a{}", i - 1); 9].join(", ")
+            ));
         }
         s
     }
@@ -540,7 +567,10 @@ mod tests {
     fn alias_bombs_are_refused_before_expanding() {
         let t = std::time::Instant::now();
         let e = parse(&alias_bomb(9)).unwrap_err();
-        assert!(e.msg == EXCESSIVE_ALIASING && (e.line, e.col) == (4, 5), "{e:?}");
+        assert!(
+            e.msg == EXCESSIVE_ALIASING && (e.line, e.col) == (4, 5),
+            "{e:?}"
+        );
         assert!(t.elapsed() < std::time::Duration::from_secs(5));
         // three levels (910 decodes) stay under go-yaml's 1,000-decode floor
         assert!(parse(&alias_bomb(3)).is_ok());

@@ -72,15 +72,17 @@ fn run_limited(mut cmd: Command, limit: Duration) -> (Output, Duration) {
 
 fn task_in(dir: &Path, args: &[&str], limit: Duration) -> (Output, Duration) {
     let mut c = Command::new(task_bin());
+    // Compared as plain text: under CI=true both tools colour their output.
     c.args(args)
         .current_dir(dir)
+        .env("NO_COLOR", "1")
         .env_remove("TASK_X_REMOTE_TASKFILES");
     run_limited(c, limit)
 }
 
 fn go_task_in(go: &Path, dir: &Path, args: &[&str]) -> Output {
     let mut c = Command::new(go);
-    c.args(args).current_dir(dir);
+    c.args(args).current_dir(dir).env("NO_COLOR", "1");
     run_limited(c, Duration::from_secs(60)).0
 }
 

@@ -559,3 +559,37 @@ fn yaml_syntax_errors_match_go_task() {
     ));
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
+
+/// The repository's own Taskfile is the project's (build, test, lint, fmt, bench, example)
+/// and reads the same under go-task: same listing, same commands in `--dry`.
+#[test]
+fn repository_taskfile_is_valid_for_go_task() {
+    let Some(go) = gotask::require(".ci/install-uptodate.sh") else {
+        return;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut diffs = vec![];
+    for args in [
+        &["--list-all"][..],
+        &["--list"],
+        &["--dry", "default"],
+        &["--dry", "test"],
+        &["--dry", "lint"],
+        &["--dry", "fmt"],
+        &["--dry", "bench"],
+        &["--dry", "example"],
+        &["--summary", "build"],
+    ] {
+        diffs.extend(side_by_side(&go, root, args));
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    let list = Command::new(env!("CARGO_BIN_EXE_task"))
+        .args(["--list-all", "--silent"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let names = String::from_utf8_lossy(&list.stdout).to_string();
+    for want in ["build", "test", "lint", "fmt", "bench", "example", "default"] {
+        assert!(names.lines().any(|l| l == want), "no task {want:?} in {names:?}");
+    }
+}

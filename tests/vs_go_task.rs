@@ -589,7 +589,12 @@ fn repository_taskfile_is_valid_for_go_task() {
         .output()
         .unwrap();
     let names = String::from_utf8_lossy(&list.stdout).to_string();
-    for want in ["build", "test", "lint", "fmt", "bench", "example", "default"] {
-        assert!(names.lines().any(|l| l == want), "no task {want:?} in {names:?}");
+    for want in [
+        "build", "test", "lint", "fmt", "bench", "example", "default",
+    ] {
+        assert!(
+            names.lines().any(|l| l == want),
+            "no task {want:?} in {names:?}"
+        );
     }
 }

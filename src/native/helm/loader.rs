@@ -293,7 +293,7 @@ impl<R> SpecialHeaderLimit<R> {
             if self.sparse_ext {
                 self.sparse_ext = h[504] != 0;
                 if !self.sparse_ext {
-                    self.body_left = self.sparse_size.div_ceil(512) * 512;
+                    self.body_left = self.sparse_size.div_ceil(512).saturating_mul(512);
                 }
                 continue;
             }
@@ -308,7 +308,8 @@ impl<R> SpecialHeaderLimit<R> {
             }
             // directories, links and the like carry no data whatever the size says
             // (the tar crate reads `size` bytes for every entry type, so follow it)
-            self.body_left = size.div_ceil(512) * 512;
+            // A size near u64::MAX (base-256 field) must not overflow the rounding.
+            self.body_left = size.div_ceil(512).saturating_mul(512);
         }
         Ok(())
     }

@@ -1,6 +1,5 @@
 //! The `task` program: flags → load → list/summary/run. Returns go-task's exit codes.
 
-use clap::Parser;
 use indexmap::IndexMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -30,8 +29,16 @@ pub fn main(args: Vec<OsString>) -> i32 {
             .collect();
         return crate::complete::main(&words);
     }
-    let cli = match Cli::try_parse_from(&args) {
-        Ok(c) => c,
+    use clap::{CommandFactory, FromArgMatches};
+    let parsed = Cli::command()
+        .try_get_matches_from(&args)
+        .and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m)));
+    let cli = match parsed {
+        Ok((mut c, m)) => {
+            // Flags the command line left alone come from TASK_* and .taskrc.yml.
+            crate::settings::apply(&mut c, &m);
+            c
+        }
         Err(e) => {
             use clap::error::ErrorKind;
             if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
@@ -70,7 +77,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         return 0;
     }
     if cli.experiments {
-        let on = |n: &str| if env_flag(n) { "on" } else { "off" };
+        let on = |n: &str| if env_flag(n) { "on (1)" } else { "off" };
         println!("* GENTLE_FORCE:   {}", on("TASK_X_GENTLE_FORCE"));
         println!("* ENV_PRECEDENCE: {}", on("TASK_X_ENV_PRECEDENCE"));
         return 0;
@@ -181,8 +188,10 @@ fn completion(shell: &str) -> i32 {
     0
 }
 
+/// An experiment is on only with the value 1 (go-task parses the value as an integer and
+/// accepts only its allowed values; `true` leaves it off).
 fn env_flag(name: &str) -> bool {
-    std::env::var(name).is_ok_and(|v| matches!(v.as_str(), "1" | "true" | "TRUE" | "True"))
+    std::env::var(name).is_ok_and(|v| v.trim() == "1")
 }
 
 /// Finds and loads the Taskfile (with includes, CLI vars and dotenv) as `cli` asks.

@@ -21,7 +21,7 @@ pub struct Cli {
     #[arg(last = true, hide = true)]
     pub cli_args: Vec<String>,
 
-    #[arg(short = 'c', long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true", help = "Colored output. Enabled by default. Set flag to false or use NO_COLOR=1 to disable.")]
+    #[arg(short = 'c', long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1, require_equals = true, value_parser = clap::builder::BoolishValueParser::new(), default_missing_value = "true", help = "Colored output. Enabled by default. Set flag to false or use NO_COLOR=1 to disable.")]
     pub color: bool,
     #[arg(
         long,
@@ -42,25 +42,25 @@ pub struct Cli {
         help = "Sets the directory in which Task will execute and look for a Taskfile."
     )]
     pub dir: Option<PathBuf>,
-    #[arg(long, help = "Disables fuzzy matching for task names.")]
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), long, help = "Disables fuzzy matching for task names.")]
     pub disable_fuzzy: bool,
-    #[arg(long, help = "Downloads a cached version of a remote Taskfile.")]
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), long, help = "Downloads a cached version of a remote Taskfile.")]
     pub download: bool,
-    #[arg(long)]
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), long)]
     pub clear_cache: bool,
-    #[arg(
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), 
         short = 'n',
         long,
         help = "Compiles and prints tasks in the order that they would be run, without executing them."
     )]
     pub dry: bool,
-    #[arg(
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), 
         short = 'x',
         long,
         help = "Pass-through the exit code of the task command."
     )]
     pub exit_code: bool,
-    #[arg(
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), 
         long,
         help = "Lists all the available experiments and whether or not they are enabled."
     )]
@@ -71,43 +71,43 @@ pub struct Cli {
         help = "Expiry duration for cached remote Taskfiles."
     )]
     pub expiry: Option<String>,
-    #[arg(
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), 
         short = 'F',
         long,
         help = "When running tasks in parallel, stop all tasks if one fails."
     )]
     pub failfast: bool,
-    #[arg(
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), 
         short = 'f',
         long,
         help = "Forces execution even when the task is up-to-date."
     )]
     pub force: bool,
-    #[arg(
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), 
         long,
         help = "Forces execution of the called task and all its dependant tasks (with TASK_X_GENTLE_FORCE)."
     )]
     pub force_all: bool,
-    #[arg(
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), 
         short = 'g',
         long,
         help = "Runs global Taskfile, from $HOME/{T,t}askfile.{yml,yaml}."
     )]
     pub global: bool,
-    #[arg(short = 'h', long, help = "Shows Task usage.")]
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), short = 'h', long, help = "Shows Task usage.")]
     pub help: bool,
-    #[arg(
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), 
         short = 'i',
         long,
         help = "Creates a new Taskfile.yml in the current folder."
     )]
     pub init: bool,
-    #[arg(
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), 
         long,
         help = "Forces Task to download Taskfiles over insecure connections."
     )]
     pub insecure: bool,
-    #[arg(long, help = "Prompt for missing required variables.")]
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), long, help = "Prompt for missing required variables.")]
     pub interactive: bool,
     #[arg(
         short = 'I',
@@ -116,21 +116,21 @@ pub struct Cli {
         help = "Interval to watch for changes."
     )]
     pub interval: Option<String>,
-    #[arg(short = 'j', long, help = "Formats task list as JSON.")]
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), short = 'j', long, help = "Formats task list as JSON.")]
     pub json: bool,
-    #[arg(
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), 
         short = 'l',
         long,
         help = "Lists tasks with description of current Taskfile."
     )]
     pub list: bool,
-    #[arg(short = 'a', long, help = "Lists tasks with or without a description.")]
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), short = 'a', long, help = "Lists tasks with or without a description.")]
     pub list_all: bool,
-    #[arg(long, help = "Nest namespaces when listing tasks as JSON")]
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), long, help = "Nest namespaces when listing tasks as JSON")]
     pub nested: bool,
-    #[arg(long, help = "Ignore status when listing tasks as JSON")]
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), long, help = "Ignore status when listing tasks as JSON")]
     pub no_status: bool,
-    #[arg(long, help = "Forces Task to only use local or cached Taskfiles.")]
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), long, help = "Forces Task to only use local or cached Taskfiles.")]
     pub offline: bool,
     #[arg(
         short = 'o',
@@ -149,9 +149,9 @@ pub struct Cli {
         help = "Message template to print after a task's grouped output."
     )]
     pub output_group_end: Option<String>,
-    #[arg(long, help = "Swallow output from successful tasks.")]
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), long, help = "Swallow output from successful tasks.")]
     pub output_group_error_only: bool,
-    #[arg(
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), 
         short = 'p',
         long,
         help = "Executes tasks provided on command line in parallel."
@@ -159,7 +159,7 @@ pub struct Cli {
     pub parallel: bool,
     #[arg(long, help = "Directory to cache remote Taskfiles.")]
     pub remote_cache_dir: Option<PathBuf>,
-    #[arg(short = 's', long, help = "Disables echoing.")]
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), short = 's', long, help = "Disables echoing.")]
     pub silent: bool,
     #[arg(
         long,
@@ -167,12 +167,12 @@ pub struct Cli {
         help = "Changes the order of the tasks when listed. [default|alphanumeric|none]."
     )]
     pub sort: Option<String>,
-    #[arg(
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), 
         long,
         help = "Exits with non-zero exit code if any of the given tasks is not up-to-date."
     )]
     pub status: bool,
-    #[arg(long, help = "Show summary about a task.")]
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), long, help = "Show summary about a task.")]
     pub summary: bool,
     #[arg(
         short = 't',
@@ -203,13 +203,13 @@ pub struct Cli {
     pub cert: Option<PathBuf>,
     #[arg(long, help = "Client certificate private key.")]
     pub cert_key: Option<PathBuf>,
-    #[arg(short = 'v', long, help = "Enables verbose mode.")]
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), short = 'v', long, help = "Enables verbose mode.")]
     pub verbose: bool,
-    #[arg(long, help = "Show Task version.")]
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), long, help = "Show Task version.")]
     pub version: bool,
-    #[arg(short = 'w', long, help = "Enables watch of the given task.")]
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), short = 'w', long, help = "Enables watch of the given task.")]
     pub watch: bool,
-    #[arg(short = 'y', long, help = "Assume \"yes\" as answer to all prompts.")]
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), short = 'y', long, help = "Assume \"yes\" as answer to all prompts.")]
     pub yes: bool,
 }
 

@@ -42,7 +42,7 @@ struct Flag {
 }
 
 fn gentle_force() -> bool {
-    std::env::var("TASK_X_GENTLE_FORCE").is_ok_and(|v| v == "1" || v == "true")
+    std::env::var("TASK_X_GENTLE_FORCE").is_ok_and(|v| v.trim() == "1")
 }
 
 /// go-task's flag set; the gentle-force experiment rewords `--force` and adds `--force-all`.

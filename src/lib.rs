@@ -10,5 +10,6 @@ pub mod complete;
 pub mod gomatch;
 pub mod native;
 pub mod run;
+pub mod settings;
 pub mod taskfile;
 pub mod template;

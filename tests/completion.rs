@@ -153,7 +153,17 @@ fn complete_matches_go_task() {
             want.0.ends_with('\n') && want.0.lines().last().unwrap().starts_with(':'),
             "go-task gave no directive for {sub:?} {words:?}: {want:?}"
         );
-        if want != got {
+        // With `--sort none` the order of included tasks is the order go-task merged the
+        // includes in, which is random (its graph's topological sort iterates a Go map):
+        // compare those as sets.
+        let sorted = |s: &str| {
+            let mut l: Vec<&str> = s.lines().collect();
+            l.sort();
+            l.join("\n")
+        };
+        let reordered =
+            words.contains(&"none") && want.1 == got.1 && sorted(&want.0) == sorted(&got.0);
+        if want != got && !reordered {
             failures.push(format!(
                 "dir {sub:?} words {words:?}\n--- go-task ({:?})\n{}--- oxtask ({:?})\n{}",
                 want.1, want.0, got.1, got.0

@@ -598,3 +598,105 @@ fn repository_taskfile_is_valid_for_go_task() {
         );
     }
 }
+
+/// `.taskrc.yml` (XDG, home, and every directory up to the project) and `TASK_*`
+/// environment variables set what the command line does not, as go-task reads them.
+#[test]
+fn taskrc_and_task_env_match_go_task() {
+    let Some(go) = gotask::require(".ci/install-uptodate.sh") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let base = t.path();
+    let home = base.join("home");
+    let xdg = base.join("xdg");
+    let proj = base.join("ws/proj");
+    write(
+        &proj,
+        "Taskfile.yml",
+        "version: '3'\ntasks:\n  default:\n    cmds: [echo one, echo two >&2]\n  typo:\n    cmds: [task: defualt]\n  two:\n    deps: [a, b]\n  a: {cmds: [echo a]}\n  b: {cmds: [echo b]}\n",
+    );
+    let cases: &[(&[(&str, &str)], &[(&str, &str)], &[&str])] = &[
+        // (files as path=content, env, args)
+        (&[("proj/.taskrc.yml", "silent: true\n")], &[], &[]),
+        (
+            &[
+                ("ws/.taskrc.yml", "silent: true\n"),
+                ("proj/.taskrc.yml", "silent: false\n"),
+            ],
+            &[],
+            &[],
+        ),
+        (&[("ws/.taskrc.yml", "verbose: true\n")], &[], &[]),
+        (&[("home/.taskrc.yml", "silent: true\n")], &[], &[]),
+        (
+            &[
+                ("xdg/task/taskrc.yml", "silent: true\n"),
+                ("proj/.taskrc.yml", "verbose: true\n"),
+            ],
+            &[],
+            &[],
+        ),
+        (
+            &[("proj/.taskrc.yml", "silent: true\n")],
+            &[("TASK_SILENT", "false")],
+            &[],
+        ),
+        (
+            &[("proj/.taskrc.yml", "silent: true\n")],
+            &[],
+            &["--silent=false"],
+        ),
+        (&[], &[("TASK_SILENT", "1")], &[]),
+        (&[], &[("TASK_VERBOSE", "true")], &[]),
+        (&[], &[("TASK_DRY", "true")], &[]),
+        (&[], &[("TASK_OUTPUT", "prefixed")], &[]),
+        (&[], &[("TASK_DISABLE_FUZZY", "true")], &["typo"]),
+        (
+            &[("proj/.taskrc.yml", "disable-fuzzy: true\n")],
+            &[],
+            &["typo"],
+        ),
+        (&[("proj/.taskrc.yml", "silent: [not a bool]\n")], &[], &[]),
+        (&[("proj/.taskrc.yml", "{{{ not yaml\n")], &[], &[]),
+        (
+            &[("proj/.taskrc.yml", "experiments:\n  GENTLE_FORCE: 1\n")],
+            &[],
+            &["--experiments"],
+        ),
+        (&[], &[("TASK_X_GENTLE_FORCE", "1")], &["--experiments"]),
+        (&[], &[("TASK_X_GENTLE_FORCE", "true")], &["--experiments"]),
+    ];
+    let mut diffs = vec![];
+    for (files, env, args) in cases {
+        for rel in [
+            "proj/.taskrc.yml",
+            "ws/.taskrc.yml",
+            "home/.taskrc.yml",
+            "xdg/task/taskrc.yml",
+        ] {
+            let _ = std::fs::remove_file(base.join(if rel.starts_with("proj") {
+                format!("ws/{rel}")
+            } else {
+                rel.to_string()
+            }));
+        }
+        for (rel, content) in *files {
+            let rel = if rel.starts_with("proj/") {
+                format!("ws/{rel}")
+            } else {
+                rel.to_string()
+            };
+            write(base, &rel, content);
+        }
+        let mut e: Vec<(&str, &str)> = vec![
+            ("HOME", home.to_str().unwrap()),
+            ("XDG_CONFIG_HOME", xdg.to_str().unwrap()),
+        ];
+        e.extend(env.iter().copied());
+        for d in side_by_side_env(&go, &proj, args, &e) {
+            diffs.push(format!("files {files:?} env {env:?}: {d}"));
+        }
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}

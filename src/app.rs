@@ -292,7 +292,8 @@ pub(crate) fn make_executor(cli: &Cli, cwd: &Path, project: Project) -> Result<E
         env_precedence: env_flag("TASK_X_ENV_PRECEDENCE"),
         os_env: os_env.clone(),
         temp_dir: temp_dir.clone(),
-        dry: cli.dry,
+        // `--status` only reads the fingerprint state (go-task leaves no `.task/` behind).
+        dry: cli.dry || cli.status,
     };
     let compiler = Arc::new(Compiler::new(
         project.clone(),
@@ -318,7 +319,8 @@ pub(crate) fn make_executor(cli: &Cli, cwd: &Path, project: Project) -> Result<E
     };
     let use_color = cli.color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let opts = Options {
-        dry: cli.dry,
+        // `--status` only reads the fingerprint state (go-task leaves no `.task/` behind).
+        dry: cli.dry || cli.status,
         force: cli.force,
         force_all: cli.force_all || (cli.force && !gentle),
         silent: cli.silent,

@@ -577,6 +577,12 @@ fn merge(
             use_gitignore: Some(child.use_gitignore),
         });
         let mut filtered = child.clone();
+        // `silent: true` at the top of an included file silences its tasks.
+        if child.silent {
+            for t in filtered.tasks.values_mut() {
+                t.silent = true;
+            }
+        }
         for ex in &inc.excludes {
             filtered.tasks.shift_remove(ex);
         }

@@ -171,7 +171,6 @@ pub fn strip_no_value(out: Vec<u8>) -> Vec<u8> {
 mod tests {
     use super::*;
 
-
     fn parens(n: usize) -> String {
         format!("{{{{{}1{}}}}}", "(".repeat(n), ")".repeat(n))
     }

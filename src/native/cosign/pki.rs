@@ -33,7 +33,7 @@ pub enum Hash {
 }
 
 impl Hash {
-    fn digest(self, msg: &[u8]) -> Vec<u8> {
+    pub fn digest(self, msg: &[u8]) -> Vec<u8> {
         match self {
             Hash::Sha256 => Sha256::digest(msg).to_vec(),
             Hash::Sha384 => Sha384::digest(msg).to_vec(),
@@ -98,8 +98,12 @@ impl PublicKey {
 
     /// Verifies an ASN.1 DER ECDSA signature over `msg` hashed with `hash`.
     pub fn verify(&self, msg: &[u8], sig_der: &[u8], hash: Hash) -> Result<(), Error> {
+        self.verify_digest(&hash.digest(msg), sig_der)
+    }
+
+    /// Verifies an ASN.1 DER ECDSA signature over an already computed digest.
+    pub fn verify_digest(&self, digest: &[u8], sig_der: &[u8]) -> Result<(), Error> {
         use ecdsa::signature::hazmat::PrehashVerifier;
-        let digest = hash.digest(msg);
         let ok = match self {
             PublicKey::P256(k) => p256::ecdsa::Signature::from_der(sig_der)
                 .ok()

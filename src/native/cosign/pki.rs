@@ -60,12 +60,19 @@ pub fn unhex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// An ECDSA public key (the curves Sigstore uses).
+/// A public key of the kinds Sigstore uses: ECDSA P-256/P-384, and Ed25519 (Rekor v2
+/// log keys).
 #[derive(Clone, Debug, PartialEq)]
 pub enum PublicKey {
     P256(p256::ecdsa::VerifyingKey),
     P384(p384::ecdsa::VerifyingKey),
+    Ed25519(ed25519_dalek::VerifyingKey),
 }
+
+/// DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410), before the 32 key bytes.
+const ED25519_SPKI_PREFIX: [u8; 12] = [
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+];
 
 impl PublicKey {
     pub fn from_spki_der(der: &[u8]) -> Result<PublicKey, Error> {
@@ -75,8 +82,17 @@ impl PublicKey {
         if let Ok(k) = p384::ecdsa::VerifyingKey::from_public_key_der(der) {
             return Ok(PublicKey::P384(k));
         }
+        if let Some(raw) = der.strip_prefix(&ED25519_SPKI_PREFIX[..]) {
+            if let Ok(k) = <[u8; 32]>::try_from(raw)
+                .map_err(|_| ())
+                .and_then(|b| ed25519_dalek::VerifyingKey::from_bytes(&b).map_err(|_| ()))
+            {
+                return Ok(PublicKey::Ed25519(k));
+            }
+        }
         Err(Error::Key(
-            "unsupported public key: only ECDSA P-256 and P-384 keys are supported".into(),
+            "unsupported public key: only ECDSA P-256, P-384 and Ed25519 keys are supported"
+                .into(),
         ))
     }
 
@@ -84,6 +100,7 @@ impl PublicKey {
         let d = match self {
             PublicKey::P256(k) => k.to_public_key_der(),
             PublicKey::P384(k) => k.to_public_key_der(),
+            PublicKey::Ed25519(k) => return [&ED25519_SPKI_PREFIX[..], k.as_bytes()].concat(),
         };
         d.map(|d| d.as_bytes().to_vec()).unwrap_or_default()
     }
@@ -91,13 +108,21 @@ impl PublicKey {
     /// The hash the key is used with by default (cosign: P-256/SHA-256, P-384/SHA-384).
     pub fn default_hash(&self) -> Hash {
         match self {
-            PublicKey::P256(_) => Hash::Sha256,
+            PublicKey::P256(_) | PublicKey::Ed25519(_) => Hash::Sha256,
             PublicKey::P384(_) => Hash::Sha384,
         }
     }
 
-    /// Verifies an ASN.1 DER ECDSA signature over `msg` hashed with `hash`.
+    /// Verifies an ASN.1 DER ECDSA signature over `msg` hashed with `hash`; for an
+    /// Ed25519 key, a (pure) Ed25519 signature over `msg` itself.
     pub fn verify(&self, msg: &[u8], sig_der: &[u8], hash: Hash) -> Result<(), Error> {
+        if let PublicKey::Ed25519(k) = self {
+            let sig = ed25519_dalek::Signature::from_slice(sig_der)
+                .map_err(|_| Error::Verify("malformed signature".into()))?;
+            return k
+                .verify_strict(msg, &sig)
+                .map_err(|_| Error::Verify("invalid signature".into()));
+        }
         self.verify_digest(&hash.digest(msg), sig_der)
     }
 
@@ -111,6 +136,11 @@ impl PublicKey {
             PublicKey::P384(k) => p384::ecdsa::Signature::from_der(sig_der)
                 .ok()
                 .map(|s| k.verify_prehash(&digest, &s).is_ok()),
+            PublicKey::Ed25519(_) => {
+                return Err(Error::Verify(
+                    "an Ed25519 key cannot verify a signature over a digest".into(),
+                ))
+            }
         };
         match ok {
             Some(true) => Ok(()),

@@ -225,6 +225,25 @@ pub fn verify_entry(
         ));
     }
     let log = trusted_log(e, trust)?;
+    if e.integrated_time == 0 && e.set.is_none() {
+        // Rekor v2 writes no integrated time (nor a SET): the entry can only be proven by
+        // its inclusion proof, and times come from timestamp authorities.
+        if required == Required::Promise {
+            return Err(Error::Verify(
+                "transparency log entry has no signed entry timestamp (inclusion promise), \
+                 which this bundle version requires"
+                    .into(),
+            ));
+        }
+        if log.valid_from.is_none() {
+            return Err(Error::Verify(
+                "transparency log key in the trusted root has no validity start (validFor.start)"
+                    .into(),
+            ));
+        }
+        check_inclusion(e, log)?;
+        return Ok(None);
+    }
     check_window(e, log)?;
     let t = e.integrated_time as u64;
     if t > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
@@ -437,14 +456,30 @@ fn check_inclusion(e: &LogEntry, log: &LogKey) -> Result<(), Error> {
             cp.origin, log.base_url
         )));
     }
-    let hint = key_hint(&log.key);
-    for (name, h, sig) in &cp.signatures {
-        if *h != hint {
-            return Err(Error::Verify(format!(
-                "checkpoint is signed by a key other than the transparency log's (key hint {} from {name:?})",
-                hex(h)
-            )));
-        }
+    let hint = note_key_hint(log);
+    // Lines with other key hints are other parties' cosignatures (witnesses): a verifier
+    // ignores signatures by keys it does not know. At least one line must be the log's,
+    // and every line carrying the log's hint must verify.
+    let mine: Vec<&Vec<u8>> = cp
+        .signatures
+        .iter()
+        .filter(|(_, h, _)| *h == hint)
+        .map(|(_, _, sig)| sig)
+        .collect();
+    if mine.is_empty() {
+        let hints: Vec<String> = cp
+            .signatures
+            .iter()
+            .map(|(name, h, _)| format!("{} from {name:?}", hex(h)))
+            .collect();
+        return Err(Error::Verify(format!(
+            "checkpoint is signed by a key other than the transparency log's (no signature line \
+             carries its key hint {}; found key hint {})",
+            hex(&hint),
+            hints.join(", ")
+        )));
+    }
+    for sig in mine {
         log.key
             .verify(cp.text.as_bytes(), sig, Hash::Sha256)
             .map_err(|_| {
@@ -452,6 +487,37 @@ fn check_inclusion(e: &LogEntry, log: &LogKey) -> Result<(), Error> {
             })?;
     }
     Ok(())
+}
+
+/// The signed-note key hint of a log: for ECDSA keys the first four bytes of SHA-256 of
+/// the SPKI DER (Rekor v1 and v2); for Ed25519 keys (Rekor v2) the note standard's
+/// SHA-256 of `name \n 0x01 key` with the log's host name as the key name.
+pub fn note_key_hint(log: &LogKey) -> [u8; 4] {
+    match &log.key {
+        super::pki::PublicKey::Ed25519(k) => {
+            let name = url_host(&log.base_url).map(|(_, n)| n).unwrap_or_default();
+            let mut b = name.into_bytes();
+            b.push(b'\n');
+            b.push(0x01);
+            b.extend_from_slice(k.as_bytes());
+            let h = sha256(&b);
+            [h[0], h[1], h[2], h[3]]
+        }
+        k => key_hint(k),
+    }
+}
+
+/// Whether the key of the log `e` names was valid at `t` (for entries without an
+/// integrated time, judged at the times timestamp authorities signed).
+pub fn log_valid_at(e: &LogEntry, trust: &TrustedRoot, t: u64) -> Result<(), Error> {
+    let log = trusted_log(e, trust)?;
+    if log.valid_at(t) {
+        Ok(())
+    } else {
+        Err(Error::Verify(format!(
+            "transparency log entry: the log key was not valid at the signed time {t} (validFor)"
+        )))
+    }
 }
 
 /// Checks the inclusion proof and its checkpoint with the key of the log named by

@@ -22,6 +22,9 @@ const OID_EKU: &str = "2.5.29.37";
 const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
 const OID_EKU_CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
 const OID_ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
+const OID_RSA_SHA256: &str = "1.2.840.113549.1.1.11";
+const OID_RSA_SHA384: &str = "1.2.840.113549.1.1.12";
+const OID_RSA_SHA512: &str = "1.2.840.113549.1.1.13";
 const OID_ECDSA_SHA384: &str = "1.2.840.10045.4.3.3";
 const OID_ECDSA_SHA512: &str = "1.2.840.10045.4.3.4";
 
@@ -150,6 +153,22 @@ impl PublicKey {
     }
 }
 
+/// RSA PKCS#1 v1.5 signature by the key of `issuer_spki` (certificate chains of private
+/// Sigstore instances may use RSA CAs).
+fn verify_rsa_pkcs1(issuer_spki: &[u8], alg: &str, msg: &[u8], sig: &[u8]) -> Result<(), Error> {
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::signature::Verifier;
+    let bad = || Error::Verify("x509: certificate signed by unknown authority".into());
+    let key = rsa::RsaPublicKey::from_public_key_der(issuer_spki).map_err(|_| bad())?;
+    let sig = rsa::pkcs1v15::Signature::try_from(sig).map_err(|_| bad())?;
+    let ok = match alg {
+        OID_RSA_SHA256 => rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key).verify(msg, &sig),
+        OID_RSA_SHA384 => rsa::pkcs1v15::VerifyingKey::<Sha384>::new(key).verify(msg, &sig),
+        _ => rsa::pkcs1v15::VerifyingKey::<Sha512>::new(key).verify(msg, &sig),
+    };
+    ok.map_err(|_| bad())
+}
+
 /// A parsed certificate that keeps its exact DER bytes.
 #[derive(Clone, Debug)]
 pub struct Cert {
@@ -229,21 +248,24 @@ impl Cert {
     /// Checks that `issuer`'s key signed this certificate.
     pub fn verify_issued_by(&self, issuer: &Cert) -> Result<(), Error> {
         let alg = self.cert.signature_algorithm.oid.to_string();
+        let sig = self
+            .cert
+            .signature
+            .as_bytes()
+            .ok_or_else(|| Error::Verify("malformed certificate signature".into()))?;
         let hash = match alg.as_str() {
             OID_ECDSA_SHA256 => Hash::Sha256,
             OID_ECDSA_SHA384 => Hash::Sha384,
             OID_ECDSA_SHA512 => Hash::Sha512,
+            OID_RSA_SHA256 | OID_RSA_SHA384 | OID_RSA_SHA512 => {
+                return verify_rsa_pkcs1(&issuer.spki_der(), &alg, self.tbs_raw()?, sig)
+            }
             other => {
                 return Err(Error::Verify(format!(
                     "certificate signature algorithm {other} is not supported"
                 )))
             }
         };
-        let sig = self
-            .cert
-            .signature
-            .as_bytes()
-            .ok_or_else(|| Error::Verify("malformed certificate signature".into()))?;
         issuer
             .public_key()?
             .verify(self.tbs_raw()?, sig, hash)

@@ -116,7 +116,12 @@ impl Case {
             a.push(tr.display().to_string());
         } else if client == Client::Cosign3 {
             a.push("--trusted-root".into());
-            a.push(root().join("public-good-trusted-root.json").display().to_string());
+            a.push(
+                root()
+                    .join("public-good-trusted-root.json")
+                    .display()
+                    .to_string(),
+            );
         }
         let art = self.artifact();
         a.push(match mode {
@@ -169,7 +174,10 @@ fn run(case: &Case, mode: Mode, client: Client, bin: &Path, home: &Path) -> Resu
     let mut cmd = Command::new(bin);
     cmd.args(&args)
         .env_clear()
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.parent().unwrap().display()))
+        .env(
+            "PATH",
+            format!("{}:/usr/bin:/bin", bin.parent().unwrap().display()),
+        )
         .env("HOME", home)
         .env("TUF_ROOT", home.join("tuf"))
         .env(
@@ -198,9 +206,9 @@ fn run(case: &Case, mode: Mode, client: Client, bin: &Path, home: &Path) -> Resu
         (true, true) => Err(format!("exit 0 without \"Verified OK\"\n{}", report()).into()),
         (true, false) => Err(format!("expected to verify, was refused\n{}", report()).into()),
         (false, true) => Err(format!("expected a refusal, verified\n{}", report()).into()),
-        (false, false) if client == Client::Oxtask && !stderr.starts_with("Error: ") => Err(
-            format!("refusal without an \"Error: …\" message\n{}", report()).into(),
-        ),
+        (false, false) if client == Client::Oxtask && !stderr.starts_with("Error: ") => {
+            Err(format!("refusal without an \"Error: …\" message\n{}", report()).into())
+        }
         (false, false) => Ok(()),
     }
 }

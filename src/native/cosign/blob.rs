@@ -73,8 +73,19 @@ fn is_sigstore_bundle(v: &Value) -> bool {
         .is_some_and(|m| m.starts_with("application/vnd.dev.sigstore.bundle"))
 }
 
-/// `cosign verify-blob`: Ok when the signature over `blob_ref` passes every check.
+/// `cosign verify-blob`: Ok when the signature over `blob_ref` passes every check. Every
+/// error exits 1, as cosign's verify-blob (the codes 10–13 are for images).
 pub async fn verify_blob(blob_ref: &str, o: &VerifyBlobOptions) -> Result<(), Error> {
+    verify_blob_inner(blob_ref, o).await.map_err(|e| match e {
+        Error::NoCertificate(m)
+        | Error::NoMatching(m)
+        | Error::NoSignatures(m)
+        | Error::NotFound(m) => Error::Verify(m),
+        e => e,
+    })
+}
+
+async fn verify_blob_inner(blob_ref: &str, o: &VerifyBlobOptions) -> Result<(), Error> {
     let v = &o.verify;
     let n = |x: bool| usize::from(x);
     if n(v.key.is_some()) + n(o.certificate.is_some()) + n(o.bundle.is_some()) == 0 {

@@ -94,8 +94,7 @@ impl PublicKey {
             }
         }
         Err(Error::Key(
-            "unsupported public key: only ECDSA P-256, P-384 and Ed25519 keys are supported"
-                .into(),
+            "unsupported public key: only ECDSA P-256, P-384 and Ed25519 keys are supported".into(),
         ))
     }
 

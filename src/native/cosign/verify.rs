@@ -278,7 +278,9 @@ fn check_entry_body(
 }
 
 fn body_mismatch() -> Error {
-    Error::Verify("transparency log entry does not match this signature (rekor body mismatch)".into())
+    Error::Verify(
+        "transparency log entry does not match this signature (rekor body mismatch)".into(),
+    )
 }
 
 /// Rekor's name of a key type (protobuf-specs `PublicKeyDetails`).

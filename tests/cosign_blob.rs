@@ -417,6 +417,89 @@ fn key_sign_blob_is_verified_by_oxtask_cosign3_and_sigstore_go() {
 }
 
 #[test]
+fn legacy_blob_bundles_keyless_and_key() {
+    let Some(e) = setup() else { return };
+    ok(&e.ox.run(e.w(), &["generate-key-pair"], &pw("pw")));
+    let (tr, sc) = (e.tr(), e.sc());
+    let art = s(&e.artifact);
+    let trust_env = vec![("SIGSTORE_TRUSTED_ROOT".to_string(), tr.clone())];
+    // cosign's legacy blob bundle (--new-bundle-format=false --bundle): base64Signature,
+    // cert (base64 PEM of the certificate or key) and rekorBundle (SET).
+    for (name, key) in [("keyless", None), ("key", Some("cosign.key"))] {
+        let bundle = e.w().join(format!("{name}.bundle"));
+        let bs = s(&bundle);
+        let mut args = vec![
+            "sign-blob",
+            "--new-bundle-format=false",
+            "--trusted-root",
+            &tr,
+            "--signing-config",
+            &sc,
+            "--bundle",
+            &bs,
+            "--yes",
+        ];
+        if let Some(k) = key {
+            args.extend(["--key", k]);
+        }
+        args.push(&art);
+        let mut env = e.sig.actions_env();
+        env.extend(pw("pw"));
+        let o = e.ox.run(e.w(), &args, &env);
+        ok(&o);
+        // The base64 signature goes to stdout, as cosign prints it.
+        let b = read_json(&bundle);
+        assert_eq!(
+            text(&o.stdout).trim(),
+            b["base64Signature"].as_str().unwrap()
+        );
+        assert!(b["rekorBundle"]["SignedEntryTimestamp"].is_string(), "{b}");
+        let mut v = vec!["verify-blob", "--bundle", &bs];
+        match key {
+            Some(_) => v.extend(["--key", "cosign.pub"]),
+            None => v.extend([
+                "--certificate-identity",
+                GH_IDENTITY,
+                "--certificate-oidc-issuer",
+                GH_ISSUER,
+            ]),
+        }
+        let mut good = v.clone();
+        good.push(&art);
+        let out = ok(&e.ox.run(e.w(), &good, &trust_env));
+        assert!(out.contains("Verified OK"), "{name}: {out}");
+        // Another file is refused; so is a SET over a changed log index.
+        let other = e.w().join("other");
+        std::fs::write(&other, b"x").unwrap();
+        let os = s(&other);
+        let mut bad = v.clone();
+        bad.push(&os);
+        fails(&e.ox.run(e.w(), &bad, &trust_env));
+        let mut t = b.clone();
+        let i = t["rekorBundle"]["Payload"]["logIndex"].as_i64().unwrap();
+        t["rekorBundle"]["Payload"]["logIndex"] = (i + 1).into();
+        let tp = e.w().join("tampered.bundle");
+        std::fs::write(&tp, t.to_string()).unwrap();
+        let tps = s(&tp);
+        let mut tv = good.clone();
+        tv[2] = &tps;
+        let err = fails(&e.ox.run(e.w(), &tv, &trust_env));
+        assert!(
+            err.contains("signed entry timestamp does not verify"),
+            "{name}: {err}"
+        );
+        // --trusted-root is cosign's error in the legacy path.
+        let mut with_tr = good.clone();
+        with_tr.splice(1..1, ["--trusted-root", tr.as_str()]);
+        let err = fails(&e.ox.run(e.w(), &with_tr, &[]));
+        assert!(
+            err.contains("--trusted-root only supported with --new-bundle-format"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn oxtask_verifies_cosign3_sign_blob_with_a_key() {
     let Some(c3) = RealCosign::find("cosign3") else {
         return;
@@ -470,6 +553,44 @@ fn oxtask_verifies_cosign3_sign_blob_with_a_key() {
     std::fs::create_dir_all(&od).unwrap();
     ok(&e.ox.run(&od, &["generate-key-pair"], &pw("x")));
     fails(&verify(&s(&od.join("cosign.pub")), &art));
+
+    // cosign's legacy blob bundle, as cosign 3.1.1 writes it with --new-bundle-format=false.
+    let legacy = e.w().join("theirs.bundle");
+    ok(&c3.run(
+        e.w(),
+        &[
+            "sign-blob",
+            "--key",
+            "cosign.key",
+            "--new-bundle-format=false",
+            "--signing-config",
+            &sc,
+            "--trusted-root",
+            &tr,
+            "--bundle",
+            &s(&legacy),
+            "--yes",
+            &art,
+        ],
+        &pw("theirs"),
+    ));
+    let trust_env = vec![("SIGSTORE_TRUSTED_ROOT".to_string(), tr.clone())];
+    let lv = |a: &str| {
+        e.ox.run(
+            e.w(),
+            &[
+                "verify-blob",
+                "--key",
+                "cosign.pub",
+                "--bundle",
+                &s(&legacy),
+                a,
+            ],
+            &trust_env,
+        )
+    };
+    ok(&lv(&art));
+    fails(&lv(&s(&other)));
 }
 
 #[test]

@@ -820,6 +820,102 @@ mod tests {
         refused(&entry(&sk2, &lk2), &t2, "no validity start");
     }
 
+    /// A Rekor v2 entry (no integrated time, no SET) of an Ed25519 log, its checkpoint
+    /// signed by the log and, optionally, cosigned by a witness.
+    fn v2_entry(log: &ed25519_dalek::SigningKey, hint: [u8; 4], witness: bool) -> LogEntry {
+        use ed25519_dalek::Signer as _;
+        let body = br#"{"apiVersion":"0.0.2","kind":"hashedrekord"}"#;
+        let root = sha256(&[&[0u8][..], body].concat());
+        let note = format!("log.example\n1\n{}\n", B64.encode(root));
+        let line = |name: &str, hint: [u8; 4], sig: Vec<u8>| {
+            let mut raw = hint.to_vec();
+            raw.extend(sig);
+            format!("\u{2014} {name} {}\n", B64.encode(raw))
+        };
+        let mut sigs = String::new();
+        if witness {
+            let w = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+            sigs.push_str(&line(
+                "witness.example",
+                [1, 2, 3, 4],
+                w.sign(note.as_bytes()).to_bytes().to_vec(),
+            ));
+        }
+        sigs.push_str(&line(
+            "log.example",
+            hint,
+            log.sign(note.as_bytes()).to_bytes().to_vec(),
+        ));
+        LogEntry {
+            body: B64.encode(body),
+            integrated_time: 0,
+            log_index: 0,
+            log_id: String::new(),
+            set: None,
+            inclusion_proof: Some(InclusionProof {
+                log_index: 0,
+                root_hash: root.to_vec(),
+                tree_size: 1,
+                hashes: vec![],
+                checkpoint: format!("{note}\n{sigs}"),
+            }),
+        }
+    }
+
+    #[test]
+    fn rekor_v2_ed25519_checkpoints() {
+        let sk = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
+        let key = super::super::pki::PublicKey::Ed25519(sk.verifying_key());
+        // The SPKI form round-trips (trusted roots carry it).
+        assert_eq!(
+            super::super::pki::PublicKey::from_spki_der(&key.spki_der()).unwrap(),
+            key
+        );
+        let lk = LogKey {
+            key_id: vec![7; 32],
+            key,
+            valid_from: Some(1),
+            valid_until: None,
+            base_url: "https://log.example".into(),
+        };
+        let trust = TrustedRoot {
+            tlogs: vec![lk.clone()],
+            ..Default::default()
+        };
+        let hint = note_key_hint(&lk);
+        let mut e = v2_entry(&sk, hint, true);
+        e.log_id = hex(&lk.key_id);
+        // Proven, but no signed time; a witness's cosignature is ignored.
+        assert_eq!(
+            verify_entry(&e, &trust, Required::Proof, NOW).unwrap(),
+            None
+        );
+        // A v0.1 bundle needs a SET, which Rekor v2 never gives.
+        assert!(verify_entry(&e, &trust, Required::Promise, NOW).is_err());
+        // No line from the log (only the witness): refused.
+        let mut only_witness = v2_entry(&sk, [0; 4], true);
+        only_witness.log_id = e.log_id.clone();
+        let err = verify_entry(&only_witness, &trust, Required::Proof, NOW).unwrap_err();
+        assert!(err.to_string().contains("key other than"), "{err}");
+        // The log's hint on a signature by another key: refused.
+        let evil = ed25519_dalek::SigningKey::from_bytes(&[6; 32]);
+        let mut forged = v2_entry(&evil, hint, false);
+        forged.log_id = e.log_id.clone();
+        let err = verify_entry(&forged, &trust, Required::Proof, NOW).unwrap_err();
+        assert!(err.to_string().contains("does not verify"), "{err}");
+        // The ECDSA-style hint (SHA-256 of the SPKI) is not the Ed25519 note hint.
+        assert_ne!(hint, key_hint(&lk.key));
+        // Log key validity is judged at signed (TSA) times for such entries.
+        let mut late = lk.clone();
+        late.valid_from = Some(NOW);
+        let t2 = TrustedRoot {
+            tlogs: vec![late],
+            ..Default::default()
+        };
+        assert!(log_valid_at(&e, &t2, NOW - 1).is_err());
+        assert!(log_valid_at(&e, &t2, NOW).is_ok());
+    }
+
     #[test]
     fn checkpoint_parsing_and_origin() {
         let (sk, lk) = log_key(1, "http://127.0.0.1:1", Some(1));

@@ -1,4 +1,5 @@
-//! Native `cosign`: `generate-key-pair`, `sign` and `verify` for OCI images, key-based
+//! Native `cosign`: `generate-key-pair`, `sign` and `verify` for OCI images and
+//! `sign-blob` / `verify-blob` for files, key-based
 //! or keyless (Fulcio + Rekor), in cosign's legacy signature layout or as Sigstore
 //! bundles (OCI referrers). See docs/cosign.md.
 //!

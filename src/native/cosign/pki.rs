@@ -134,10 +134,10 @@ impl PublicKey {
         let ok = match self {
             PublicKey::P256(k) => p256::ecdsa::Signature::from_der(sig_der)
                 .ok()
-                .map(|s| k.verify_prehash(&digest, &s).is_ok()),
+                .map(|s| k.verify_prehash(digest, &s).is_ok()),
             PublicKey::P384(k) => p384::ecdsa::Signature::from_der(sig_der)
                 .ok()
-                .map(|s| k.verify_prehash(&digest, &s).is_ok()),
+                .map(|s| k.verify_prehash(digest, &s).is_ok()),
             PublicKey::Ed25519(_) => {
                 return Err(Error::Verify(
                     "an Ed25519 key cannot verify a signature over a digest".into(),

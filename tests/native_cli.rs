@@ -628,6 +628,8 @@ fn every_documented_cosign_flag_is_accepted() {
             "generate-key-pair",
             "sign",
             "verify",
+            "sign-blob",
+            "verify-blob",
             "initialize",
             "version"
         ]

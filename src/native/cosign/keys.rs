@@ -262,6 +262,10 @@ pub fn public_key_pem(k: &PublicKey) -> String {
     match k {
         PublicKey::P256(v) => v.to_public_key_pem(LineEnding::LF).unwrap_or_default(),
         PublicKey::P384(v) => v.to_public_key_pem(LineEnding::LF).unwrap_or_default(),
+        PublicKey::Ed25519(_) => pem::encode_config(
+            &pem::Pem::new("PUBLIC KEY", k.spki_der()),
+            pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+        ),
     }
 }
 

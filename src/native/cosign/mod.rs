@@ -1,4 +1,5 @@
-//! Native `cosign`: `generate-key-pair`, `sign` and `verify` for OCI images, key-based
+//! Native `cosign`: `generate-key-pair`, `sign` and `verify` for OCI images and
+//! `sign-blob` / `verify-blob` for files, key-based
 //! or keyless (Fulcio + Rekor), in cosign's legacy signature layout or as Sigstore
 //! bundles (OCI referrers). See docs/cosign.md.
 //!
@@ -12,6 +13,7 @@ use std::path::PathBuf;
 use clap::{ArgAction, Parser, Subcommand};
 use indexmap::IndexMap;
 
+pub mod blob;
 pub mod fulcio;
 pub mod keys;
 pub mod oidc;
@@ -205,6 +207,10 @@ enum Cmd {
     Sign(Box<SignArgs>),
     /// Verifies an image's signatures.
     Verify(Box<VerifyArgs>),
+    /// Signs a file (a Sigstore bundle, or cosign's legacy signature and bundle).
+    SignBlob(Box<SignBlobArgs>),
+    /// Verifies a file's signature (a Sigstore bundle, or cosign's legacy formats).
+    VerifyBlob(Box<VerifyBlobArgs>),
     /// Initializes the Sigstore TUF root: records the mirror and fetches the trust
     /// material (trusted_root.json, signing config) into $TUF_ROOT or ~/.sigstore/root.
     Initialize {
@@ -313,6 +319,92 @@ struct VerifyArgs {
     registry: RegistryArgs,
     #[arg(required = true)]
     images: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct SignBlobArgs {
+    /// Private key: a file or env://VAR. Keyless (Fulcio) when absent.
+    #[arg(long)]
+    key: Option<String>,
+    /// Skip the confirmation prompt.
+    #[arg(short = 'y', long)]
+    yes: bool,
+    /// Write the bundle to this file.
+    #[arg(long)]
+    bundle: Option<PathBuf>,
+    /// Write a Sigstore bundle (cosign v3's default); `=false` for the legacy outputs.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
+    new_bundle_format: bool,
+    /// Upload the signature to the transparency log.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
+    tlog_upload: bool,
+    /// Legacy format: write the base64 signature here instead of stdout.
+    #[arg(long)]
+    output_signature: Option<PathBuf>,
+    /// Legacy format: write the (base64 PEM) certificate here.
+    #[arg(long)]
+    output_certificate: Option<PathBuf>,
+    #[arg(long)]
+    fulcio_url: Option<String>,
+    #[arg(long)]
+    rekor_url: Option<String>,
+    #[arg(long)]
+    signing_config: Option<PathBuf>,
+    #[arg(long)]
+    trusted_root: Option<PathBuf>,
+    #[arg(long)]
+    identity_token: Option<String>,
+    /// Accepted for compatibility (base64 output is the only encoding).
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
+    b64: bool,
+    #[arg(long, hide = true)]
+    oidc_issuer: Option<String>,
+    #[arg(long, hide = true)]
+    oidc_client_id: Option<String>,
+    /// The file to sign (`-` for stdin).
+    blob: String,
+}
+
+#[derive(clap::Args, Debug)]
+struct VerifyBlobArgs {
+    #[arg(long)]
+    key: Option<String>,
+    /// Sigstore bundle (or cosign's legacy blob bundle).
+    #[arg(long)]
+    bundle: Option<PathBuf>,
+    /// Signature: base64 text or a file (legacy verification).
+    #[arg(long)]
+    signature: Option<String>,
+    /// PEM certificate (legacy verification).
+    #[arg(long)]
+    certificate: Option<PathBuf>,
+    #[arg(long)]
+    certificate_identity: Option<String>,
+    #[arg(long)]
+    certificate_identity_regexp: Option<String>,
+    #[arg(long)]
+    certificate_oidc_issuer: Option<String>,
+    #[arg(long)]
+    certificate_oidc_issuer_regexp: Option<String>,
+    #[arg(long)]
+    trusted_root: Option<PathBuf>,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
+    new_bundle_format: bool,
+    /// Require an RFC 3161 timestamp from a trusted timestamp authority.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    use_signed_timestamps: bool,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    insecure_ignore_tlog: bool,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    insecure_ignore_sct: bool,
+    /// Accepted for compatibility (verification is offline).
+    #[arg(long, hide = true)]
+    rekor_url: Option<String>,
+    /// Accepted for compatibility (verification is always offline).
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    offline: bool,
+    /// The file (`-` for stdin) or its digest `sha256:HEX`.
+    blob: String,
 }
 
 fn parse_annotations(a: &[String]) -> Result<IndexMap<String, String>, Error> {
@@ -458,6 +550,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
+        c @ (Cmd::SignBlob(_) | Cmd::VerifyBlob(_)) => run_blob(c, &rt, timeout),
         Cmd::Verify(a) => {
             let o = VerifyOptions {
                 key: a.key,
@@ -469,6 +562,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 insecure_ignore_tlog: a.insecure_ignore_tlog,
                 insecure_ignore_sct: a.insecure_ignore_sct,
                 new_bundle_format: a.new_bundle_format,
+                use_signed_timestamps: false,
                 annotations: parse_annotations(&a.annotations)?,
                 registry: registry_opts(&a.registry),
             };
@@ -494,6 +588,60 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
+    }
+}
+
+fn run_blob(
+    cmd: Cmd,
+    rt: &tokio::runtime::Runtime,
+    timeout: std::time::Duration,
+) -> Result<(), Error> {
+    match cmd {
+        Cmd::SignBlob(a) => {
+            let o = blob::SignBlobOptions {
+                sign: SignOptions {
+                    key: a.key,
+                    tlog_upload: a.tlog_upload,
+                    fulcio_url: a.fulcio_url,
+                    rekor_url: a.rekor_url,
+                    signing_config: a.signing_config,
+                    trusted_root: a.trusted_root,
+                    identity_token: a.identity_token,
+                    new_bundle_format: a.new_bundle_format,
+                    yes: a.yes,
+                    output_signature: a.output_signature,
+                    output_certificate: a.output_certificate,
+                    ..Default::default()
+                },
+                bundle: a.bundle,
+            };
+            rt.block_on(with_timeout(timeout, blob::sign_blob(&a.blob, &o)))?
+        }
+        Cmd::VerifyBlob(a) => {
+            let o = blob::VerifyBlobOptions {
+                verify: VerifyOptions {
+                    key: a.key,
+                    certificate_identity: a.certificate_identity,
+                    certificate_identity_regexp: a.certificate_identity_regexp,
+                    certificate_oidc_issuer: a.certificate_oidc_issuer,
+                    certificate_oidc_issuer_regexp: a.certificate_oidc_issuer_regexp,
+                    trusted_root: a.trusted_root,
+                    insecure_ignore_tlog: a.insecure_ignore_tlog,
+                    insecure_ignore_sct: a.insecure_ignore_sct,
+                    use_signed_timestamps: a.use_signed_timestamps,
+                    ..Default::default()
+                },
+                bundle: a.bundle,
+                signature: a.signature,
+                certificate: a.certificate,
+                new_bundle_format: a.new_bundle_format,
+            };
+            if o.verify.insecure_ignore_tlog {
+                eprintln!("WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.");
+            }
+            rt.block_on(with_timeout(timeout, blob::verify_blob(&a.blob, &o)))?
+        }
+        _ => unreachable!("run_blob is only called for blob commands"),
     }
 }
 

@@ -22,6 +22,9 @@ const OID_EKU: &str = "2.5.29.37";
 const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
 const OID_EKU_CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
 const OID_ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
+const OID_RSA_SHA256: &str = "1.2.840.113549.1.1.11";
+const OID_RSA_SHA384: &str = "1.2.840.113549.1.1.12";
+const OID_RSA_SHA512: &str = "1.2.840.113549.1.1.13";
 const OID_ECDSA_SHA384: &str = "1.2.840.10045.4.3.3";
 const OID_ECDSA_SHA512: &str = "1.2.840.10045.4.3.4";
 
@@ -33,7 +36,7 @@ pub enum Hash {
 }
 
 impl Hash {
-    fn digest(self, msg: &[u8]) -> Vec<u8> {
+    pub fn digest(self, msg: &[u8]) -> Vec<u8> {
         match self {
             Hash::Sha256 => Sha256::digest(msg).to_vec(),
             Hash::Sha384 => Sha384::digest(msg).to_vec(),
@@ -60,12 +63,19 @@ pub fn unhex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// An ECDSA public key (the curves Sigstore uses).
+/// A public key of the kinds Sigstore uses: ECDSA P-256/P-384, and Ed25519 (Rekor v2
+/// log keys).
 #[derive(Clone, Debug, PartialEq)]
 pub enum PublicKey {
     P256(p256::ecdsa::VerifyingKey),
     P384(p384::ecdsa::VerifyingKey),
+    Ed25519(ed25519_dalek::VerifyingKey),
 }
+
+/// DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410), before the 32 key bytes.
+const ED25519_SPKI_PREFIX: [u8; 12] = [
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+];
 
 impl PublicKey {
     pub fn from_spki_der(der: &[u8]) -> Result<PublicKey, Error> {
@@ -75,8 +85,16 @@ impl PublicKey {
         if let Ok(k) = p384::ecdsa::VerifyingKey::from_public_key_der(der) {
             return Ok(PublicKey::P384(k));
         }
+        if let Some(raw) = der.strip_prefix(&ED25519_SPKI_PREFIX[..]) {
+            if let Ok(k) = <[u8; 32]>::try_from(raw)
+                .map_err(|_| ())
+                .and_then(|b| ed25519_dalek::VerifyingKey::from_bytes(&b).map_err(|_| ()))
+            {
+                return Ok(PublicKey::Ed25519(k));
+            }
+        }
         Err(Error::Key(
-            "unsupported public key: only ECDSA P-256 and P-384 keys are supported".into(),
+            "unsupported public key: only ECDSA P-256, P-384 and Ed25519 keys are supported".into(),
         ))
     }
 
@@ -84,6 +102,7 @@ impl PublicKey {
         let d = match self {
             PublicKey::P256(k) => k.to_public_key_der(),
             PublicKey::P384(k) => k.to_public_key_der(),
+            PublicKey::Ed25519(k) => return [&ED25519_SPKI_PREFIX[..], k.as_bytes()].concat(),
         };
         d.map(|d| d.as_bytes().to_vec()).unwrap_or_default()
     }
@@ -91,22 +110,39 @@ impl PublicKey {
     /// The hash the key is used with by default (cosign: P-256/SHA-256, P-384/SHA-384).
     pub fn default_hash(&self) -> Hash {
         match self {
-            PublicKey::P256(_) => Hash::Sha256,
+            PublicKey::P256(_) | PublicKey::Ed25519(_) => Hash::Sha256,
             PublicKey::P384(_) => Hash::Sha384,
         }
     }
 
-    /// Verifies an ASN.1 DER ECDSA signature over `msg` hashed with `hash`.
+    /// Verifies an ASN.1 DER ECDSA signature over `msg` hashed with `hash`; for an
+    /// Ed25519 key, a (pure) Ed25519 signature over `msg` itself.
     pub fn verify(&self, msg: &[u8], sig_der: &[u8], hash: Hash) -> Result<(), Error> {
+        if let PublicKey::Ed25519(k) = self {
+            let sig = ed25519_dalek::Signature::from_slice(sig_der)
+                .map_err(|_| Error::Verify("malformed signature".into()))?;
+            return k
+                .verify_strict(msg, &sig)
+                .map_err(|_| Error::Verify("invalid signature".into()));
+        }
+        self.verify_digest(&hash.digest(msg), sig_der)
+    }
+
+    /// Verifies an ASN.1 DER ECDSA signature over an already computed digest.
+    pub fn verify_digest(&self, digest: &[u8], sig_der: &[u8]) -> Result<(), Error> {
         use ecdsa::signature::hazmat::PrehashVerifier;
-        let digest = hash.digest(msg);
         let ok = match self {
             PublicKey::P256(k) => p256::ecdsa::Signature::from_der(sig_der)
                 .ok()
-                .map(|s| k.verify_prehash(&digest, &s).is_ok()),
+                .map(|s| k.verify_prehash(digest, &s).is_ok()),
             PublicKey::P384(k) => p384::ecdsa::Signature::from_der(sig_der)
                 .ok()
-                .map(|s| k.verify_prehash(&digest, &s).is_ok()),
+                .map(|s| k.verify_prehash(digest, &s).is_ok()),
+            PublicKey::Ed25519(_) => {
+                return Err(Error::Verify(
+                    "an Ed25519 key cannot verify a signature over a digest".into(),
+                ))
+            }
         };
         match ok {
             Some(true) => Ok(()),
@@ -114,6 +150,22 @@ impl PublicKey {
             None => Err(Error::Verify("malformed signature".into())),
         }
     }
+}
+
+/// RSA PKCS#1 v1.5 signature by the key of `issuer_spki` (certificate chains of private
+/// Sigstore instances may use RSA CAs).
+fn verify_rsa_pkcs1(issuer_spki: &[u8], alg: &str, msg: &[u8], sig: &[u8]) -> Result<(), Error> {
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::signature::Verifier;
+    let bad = || Error::Verify("x509: certificate signed by unknown authority".into());
+    let key = rsa::RsaPublicKey::from_public_key_der(issuer_spki).map_err(|_| bad())?;
+    let sig = rsa::pkcs1v15::Signature::try_from(sig).map_err(|_| bad())?;
+    let ok = match alg {
+        OID_RSA_SHA256 => rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key).verify(msg, &sig),
+        OID_RSA_SHA384 => rsa::pkcs1v15::VerifyingKey::<Sha384>::new(key).verify(msg, &sig),
+        _ => rsa::pkcs1v15::VerifyingKey::<Sha512>::new(key).verify(msg, &sig),
+    };
+    ok.map_err(|_| bad())
 }
 
 /// A parsed certificate that keeps its exact DER bytes.
@@ -195,21 +247,24 @@ impl Cert {
     /// Checks that `issuer`'s key signed this certificate.
     pub fn verify_issued_by(&self, issuer: &Cert) -> Result<(), Error> {
         let alg = self.cert.signature_algorithm.oid.to_string();
+        let sig = self
+            .cert
+            .signature
+            .as_bytes()
+            .ok_or_else(|| Error::Verify("malformed certificate signature".into()))?;
         let hash = match alg.as_str() {
             OID_ECDSA_SHA256 => Hash::Sha256,
             OID_ECDSA_SHA384 => Hash::Sha384,
             OID_ECDSA_SHA512 => Hash::Sha512,
+            OID_RSA_SHA256 | OID_RSA_SHA384 | OID_RSA_SHA512 => {
+                return verify_rsa_pkcs1(&issuer.spki_der(), &alg, self.tbs_raw()?, sig)
+            }
             other => {
                 return Err(Error::Verify(format!(
                     "certificate signature algorithm {other} is not supported"
                 )))
             }
         };
-        let sig = self
-            .cert
-            .signature
-            .as_bytes()
-            .ok_or_else(|| Error::Verify("malformed certificate signature".into()))?;
         issuer
             .public_key()?
             .verify(self.tbs_raw()?, sig, hash)

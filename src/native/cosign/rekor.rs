@@ -225,6 +225,25 @@ pub fn verify_entry(
         ));
     }
     let log = trusted_log(e, trust)?;
+    if e.integrated_time == 0 && e.set.is_none() {
+        // Rekor v2 writes no integrated time (nor a SET): the entry can only be proven by
+        // its inclusion proof, and times come from timestamp authorities.
+        if required == Required::Promise {
+            return Err(Error::Verify(
+                "transparency log entry has no signed entry timestamp (inclusion promise), \
+                 which this bundle version requires"
+                    .into(),
+            ));
+        }
+        if log.valid_from.is_none() {
+            return Err(Error::Verify(
+                "transparency log key in the trusted root has no validity start (validFor.start)"
+                    .into(),
+            ));
+        }
+        check_inclusion(e, log)?;
+        return Ok(None);
+    }
     check_window(e, log)?;
     let t = e.integrated_time as u64;
     if t > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
@@ -437,14 +456,30 @@ fn check_inclusion(e: &LogEntry, log: &LogKey) -> Result<(), Error> {
             cp.origin, log.base_url
         )));
     }
-    let hint = key_hint(&log.key);
-    for (name, h, sig) in &cp.signatures {
-        if *h != hint {
-            return Err(Error::Verify(format!(
-                "checkpoint is signed by a key other than the transparency log's (key hint {} from {name:?})",
-                hex(h)
-            )));
-        }
+    let hint = note_key_hint(log);
+    // Lines with other key hints are other parties' cosignatures (witnesses): a verifier
+    // ignores signatures by keys it does not know. At least one line must be the log's,
+    // and every line carrying the log's hint must verify.
+    let mine: Vec<&Vec<u8>> = cp
+        .signatures
+        .iter()
+        .filter(|(_, h, _)| *h == hint)
+        .map(|(_, _, sig)| sig)
+        .collect();
+    if mine.is_empty() {
+        let hints: Vec<String> = cp
+            .signatures
+            .iter()
+            .map(|(name, h, _)| format!("{} from {name:?}", hex(h)))
+            .collect();
+        return Err(Error::Verify(format!(
+            "checkpoint is signed by a key other than the transparency log's (no signature line \
+             carries its key hint {}; found key hint {})",
+            hex(&hint),
+            hints.join(", ")
+        )));
+    }
+    for sig in mine {
         log.key
             .verify(cp.text.as_bytes(), sig, Hash::Sha256)
             .map_err(|_| {
@@ -452,6 +487,37 @@ fn check_inclusion(e: &LogEntry, log: &LogKey) -> Result<(), Error> {
             })?;
     }
     Ok(())
+}
+
+/// The signed-note key hint of a log: for ECDSA keys the first four bytes of SHA-256 of
+/// the SPKI DER (Rekor v1 and v2); for Ed25519 keys (Rekor v2) the note standard's
+/// SHA-256 of `name \n 0x01 key` with the log's host name as the key name.
+pub fn note_key_hint(log: &LogKey) -> [u8; 4] {
+    match &log.key {
+        super::pki::PublicKey::Ed25519(k) => {
+            let name = url_host(&log.base_url).map(|(_, n)| n).unwrap_or_default();
+            let mut b = name.into_bytes();
+            b.push(b'\n');
+            b.push(0x01);
+            b.extend_from_slice(k.as_bytes());
+            let h = sha256(&b);
+            [h[0], h[1], h[2], h[3]]
+        }
+        k => key_hint(k),
+    }
+}
+
+/// Whether the key of the log `e` names was valid at `t` (for entries without an
+/// integrated time, judged at the times timestamp authorities signed).
+pub fn log_valid_at(e: &LogEntry, trust: &TrustedRoot, t: u64) -> Result<(), Error> {
+    let log = trusted_log(e, trust)?;
+    if log.valid_at(t) {
+        Ok(())
+    } else {
+        Err(Error::Verify(format!(
+            "transparency log entry: the log key was not valid at the signed time {t} (validFor)"
+        )))
+    }
 }
 
 /// Checks the inclusion proof and its checkpoint with the key of the log named by
@@ -752,6 +818,102 @@ mod tests {
             ..Default::default()
         };
         refused(&entry(&sk2, &lk2), &t2, "no validity start");
+    }
+
+    /// A Rekor v2 entry (no integrated time, no SET) of an Ed25519 log, its checkpoint
+    /// signed by the log and, optionally, cosigned by a witness.
+    fn v2_entry(log: &ed25519_dalek::SigningKey, hint: [u8; 4], witness: bool) -> LogEntry {
+        use ed25519_dalek::Signer as _;
+        let body = br#"{"apiVersion":"0.0.2","kind":"hashedrekord"}"#;
+        let root = sha256(&[&[0u8][..], body].concat());
+        let note = format!("log.example\n1\n{}\n", B64.encode(root));
+        let line = |name: &str, hint: [u8; 4], sig: Vec<u8>| {
+            let mut raw = hint.to_vec();
+            raw.extend(sig);
+            format!("\u{2014} {name} {}\n", B64.encode(raw))
+        };
+        let mut sigs = String::new();
+        if witness {
+            let w = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+            sigs.push_str(&line(
+                "witness.example",
+                [1, 2, 3, 4],
+                w.sign(note.as_bytes()).to_bytes().to_vec(),
+            ));
+        }
+        sigs.push_str(&line(
+            "log.example",
+            hint,
+            log.sign(note.as_bytes()).to_bytes().to_vec(),
+        ));
+        LogEntry {
+            body: B64.encode(body),
+            integrated_time: 0,
+            log_index: 0,
+            log_id: String::new(),
+            set: None,
+            inclusion_proof: Some(InclusionProof {
+                log_index: 0,
+                root_hash: root.to_vec(),
+                tree_size: 1,
+                hashes: vec![],
+                checkpoint: format!("{note}\n{sigs}"),
+            }),
+        }
+    }
+
+    #[test]
+    fn rekor_v2_ed25519_checkpoints() {
+        let sk = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
+        let key = super::super::pki::PublicKey::Ed25519(sk.verifying_key());
+        // The SPKI form round-trips (trusted roots carry it).
+        assert_eq!(
+            super::super::pki::PublicKey::from_spki_der(&key.spki_der()).unwrap(),
+            key
+        );
+        let lk = LogKey {
+            key_id: vec![7; 32],
+            key,
+            valid_from: Some(1),
+            valid_until: None,
+            base_url: "https://log.example".into(),
+        };
+        let trust = TrustedRoot {
+            tlogs: vec![lk.clone()],
+            ..Default::default()
+        };
+        let hint = note_key_hint(&lk);
+        let mut e = v2_entry(&sk, hint, true);
+        e.log_id = hex(&lk.key_id);
+        // Proven, but no signed time; a witness's cosignature is ignored.
+        assert_eq!(
+            verify_entry(&e, &trust, Required::Proof, NOW).unwrap(),
+            None
+        );
+        // A v0.1 bundle needs a SET, which Rekor v2 never gives.
+        assert!(verify_entry(&e, &trust, Required::Promise, NOW).is_err());
+        // No line from the log (only the witness): refused.
+        let mut only_witness = v2_entry(&sk, [0; 4], true);
+        only_witness.log_id = e.log_id.clone();
+        let err = verify_entry(&only_witness, &trust, Required::Proof, NOW).unwrap_err();
+        assert!(err.to_string().contains("key other than"), "{err}");
+        // The log's hint on a signature by another key: refused.
+        let evil = ed25519_dalek::SigningKey::from_bytes(&[6; 32]);
+        let mut forged = v2_entry(&evil, hint, false);
+        forged.log_id = e.log_id.clone();
+        let err = verify_entry(&forged, &trust, Required::Proof, NOW).unwrap_err();
+        assert!(err.to_string().contains("does not verify"), "{err}");
+        // The ECDSA-style hint (SHA-256 of the SPKI) is not the Ed25519 note hint.
+        assert_ne!(hint, key_hint(&lk.key));
+        // Log key validity is judged at signed (TSA) times for such entries.
+        let mut late = lk.clone();
+        late.valid_from = Some(NOW);
+        let t2 = TrustedRoot {
+            tlogs: vec![late],
+            ..Default::default()
+        };
+        assert!(log_valid_at(&e, &t2, NOW - 1).is_err());
+        assert!(log_valid_at(&e, &t2, NOW).is_ok());
     }
 
     #[test]

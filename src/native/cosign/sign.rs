@@ -68,7 +68,7 @@ impl Default for SignOptions {
 /// `--fulcio-url`/`--rekor-url` override either. The TUF repository is only asked when a
 /// service this signing needs (Fulcio when keyless, Rekor when uploading) is not named by
 /// a flag.
-async fn endpoints(o: &SignOptions) -> Result<SigningConfig, Error> {
+pub(crate) async fn endpoints(o: &SignOptions) -> Result<SigningConfig, Error> {
     let from_env = std::env::var_os("SIGSTORE_SIGNING_CONFIG")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from);
@@ -94,7 +94,7 @@ async fn endpoints(o: &SignOptions) -> Result<SigningConfig, Error> {
     Ok(c)
 }
 
-fn confirm_upload(o: &SignOptions) -> Result<(), Error> {
+pub(crate) fn confirm_upload(o: &SignOptions) -> Result<(), Error> {
     // CI has no terminal: no prompt there (cosign's seed command runs without --yes).
     if o.yes || !o.tlog_upload || !std::io::stdin().is_terminal() {
         return Ok(());
@@ -116,14 +116,14 @@ fn confirm_upload(o: &SignOptions) -> Result<(), Error> {
     }
 }
 
-struct Signer {
-    key: SigningKey,
-    cert: Option<FulcioCert>,
+pub(crate) struct Signer {
+    pub(crate) key: SigningKey,
+    pub(crate) cert: Option<FulcioCert>,
 }
 
 impl Signer {
     /// PEM of what verifies the signature: the certificate, else the public key.
-    fn verifier_pem(&self) -> String {
+    pub(crate) fn verifier_pem(&self) -> String {
         match &self.cert {
             Some(c) => c.leaf.to_pem(),
             None => self.key.public_key_pem(),
@@ -144,21 +144,28 @@ pub(crate) fn http_client() -> Result<reqwest::Client, Error> {
 pub async fn sign(image: &str, o: &SignOptions) -> Result<Target, Error> {
     let http = http_client()?;
     let ep = endpoints(o).await?;
-    // Trust material first: a keyless signature we could not check ourselves is not pushed.
-    // Key-based signing without the log needs none (and then does not ask TUF for it).
-    let trust: Option<TrustedRoot> =
-        if o.key.is_some() && !o.tlog_upload && o.trusted_root.is_none() {
-            None
-        } else {
-            match super::trust::resolve_trusted_root(o.trusted_root.as_deref()).await {
-                Ok(t) => Some(t),
-                Err(e) if o.key.is_none() => return Err(e),
-                Err(_) => None,
-            }
-        };
+    let trust = signing_trust(o).await?;
     let (client, t) = store::open(image, &o.registry, true).await?;
 
-    let signer = match &o.key {
+    let signer = make_signer(o, &http, &ep, trust.as_ref()).await?;
+    confirm_upload(o)?;
+
+    if o.new_bundle_format {
+        sign_bundle(&client, &http, &ep, &t, &signer, trust.as_ref(), o).await?;
+    } else {
+        sign_legacy(&client, &http, &ep, &t, &signer, trust.as_ref(), o).await?;
+    }
+    Ok(t)
+}
+
+/// The signing key: `--key`, else an ephemeral key with a Fulcio certificate (keyless).
+pub(crate) async fn make_signer(
+    o: &SignOptions,
+    http: &reqwest::Client,
+    ep: &SigningConfig,
+    trust: Option<&TrustedRoot>,
+) -> Result<Signer, Error> {
+    Ok(match &o.key {
         Some(k) => {
             let bytes = keys::read_key_ref(k)?;
             let pw = if is_encrypted(&bytes) {
@@ -172,28 +179,32 @@ pub async fn sign(image: &str, o: &SignOptions) -> Result<Target, Error> {
             }
         }
         None => {
-            let token = oidc::obtain(o.identity_token.as_deref(), &http).await?;
+            let token = oidc::obtain(o.identity_token.as_deref(), http).await?;
             let key = SigningKey::generate();
-            let trust = trust
-                .as_ref()
-                .ok_or_else(|| Error::Trust("keyless signing needs a trusted root".into()))?;
+            let trust =
+                trust.ok_or_else(|| Error::Trust("keyless signing needs a trusted root".into()))?;
             let cert =
-                fulcio::request_certificate(&http, &ep.fulcio_url, &token, &key, trust).await?;
+                fulcio::request_certificate(http, &ep.fulcio_url, &token, &key, trust).await?;
             eprintln!("Successfully verified SCT...");
             Signer {
                 key,
                 cert: Some(cert),
             }
         }
-    };
-    confirm_upload(o)?;
+    })
+}
 
-    if o.new_bundle_format {
-        sign_bundle(&client, &http, &ep, &t, &signer, trust.as_ref(), o).await?;
-    } else {
-        sign_legacy(&client, &http, &ep, &t, &signer, trust.as_ref(), o).await?;
+/// Trust material for signing: a keyless signature we could not check ourselves is not
+/// used. Key-based signing without the log needs none (and then does not ask TUF for it).
+pub(crate) async fn signing_trust(o: &SignOptions) -> Result<Option<TrustedRoot>, Error> {
+    if o.key.is_some() && !o.tlog_upload && o.trusted_root.is_none() {
+        return Ok(None);
     }
-    Ok(t)
+    match super::trust::resolve_trusted_root(o.trusted_root.as_deref()).await {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if o.key.is_none() => Err(e),
+        Err(_) => Ok(None),
+    }
 }
 
 /// Blocking form of [`sign`] for sync callers. Must not be called inside a runtime.
@@ -207,7 +218,7 @@ fn is_encrypted(pem_bytes: &[u8]) -> bool {
     s.contains(keys::SIGSTORE_PRIVATE_KEY_PEM) || s.contains(keys::COSIGN_PRIVATE_KEY_PEM)
 }
 
-async fn log_entry(
+pub(crate) async fn log_entry(
     http: &reqwest::Client,
     ep: &SigningConfig,
     proposed: &serde_json::Value,
@@ -236,7 +247,7 @@ async fn log_entry(
     Ok(e)
 }
 
-fn write_output(path: &Option<PathBuf>, data: &[u8]) -> Result<(), Error> {
+pub(crate) fn write_output(path: &Option<PathBuf>, data: &[u8]) -> Result<(), Error> {
     if let Some(p) = path {
         keys::write_atomic(p, data, 0o600)?;
     }

@@ -101,7 +101,7 @@ fn log_keys(arr: &Value, what: &str) -> Result<Vec<LogKey>, Error> {
         let raw = b64_field(&l["publicKey"]["rawBytes"], &format!("{what} publicKey"))?;
         let key = match PublicKey::from_spki_der(&raw) {
             Ok(k) => k,
-            // Keys we cannot use (e.g. Ed25519 logs) are skipped, not fatal.
+            // Keys of other types (e.g. RSA or ML-DSA logs) are skipped, not fatal.
             Err(_) => continue,
         };
         let key_id = b64_field(&l["logId"]["keyId"], &format!("{what} logId"))?;

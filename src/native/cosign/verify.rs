@@ -33,6 +33,8 @@ pub struct VerifyOptions {
     pub trusted_root: Option<PathBuf>,
     pub insecure_ignore_tlog: bool,
     pub insecure_ignore_sct: bool,
+    /// Require an RFC 3161 timestamp in each bundle (`--use-signed-timestamps`).
+    pub use_signed_timestamps: bool,
     /// Look for Sigstore bundles (OCI referrers) instead of `.sig` tags.
     pub new_bundle_format: bool,
     /// Annotations the signed payload must carry (`-a k=v`).
@@ -61,7 +63,7 @@ pub struct Verification {
     pub ca_checked: bool,
 }
 
-struct Matchers {
+pub(crate) struct Matchers {
     identity: Option<String>,
     identity_re: Option<Regex>,
     issuer: Option<String>,
@@ -69,7 +71,7 @@ struct Matchers {
 }
 
 impl Matchers {
-    fn new(o: &VerifyOptions) -> Result<Matchers, Error> {
+    pub(crate) fn new(o: &VerifyOptions) -> Result<Matchers, Error> {
         let re = |s: &Option<String>, what: &str| -> Result<Option<Regex>, Error> {
             s.as_deref()
                 .map(|r| Regex::new(r).map_err(|e| Error::Usage(format!("invalid {what}: {e}"))))
@@ -159,7 +161,7 @@ pub fn chain_to_trusted_ca<'a>(
 }
 
 /// Checks a keyless certificate: code-signing use, chain, identity, SCT.
-fn check_certificate(
+pub(crate) fn check_certificate(
     cert: &Cert,
     trust: &TrustedRoot,
     at: u64,
@@ -197,10 +199,10 @@ fn pem_matches(b64_pem: &str, cert: Option<&Cert>, key: &PublicKey) -> bool {
 }
 
 /// Checks that a hashedrekord log body records exactly this signature.
-fn check_hashedrekord_body(
+pub(crate) fn check_hashedrekord_body(
     e: &LogEntry,
     sig: &[u8],
-    payload: &[u8],
+    digest_hex: &str,
     cert: Option<&Cert>,
     key: &PublicKey,
 ) -> Result<(), Error> {
@@ -216,7 +218,8 @@ fn check_hashedrekord_body(
             .and_then(|s| B64.decode(s).ok())
             .as_deref()
             == Some(sig)
-        && spec["data"]["hash"]["value"].as_str() == Some(pki::hex(&pki::sha256(payload)).as_str())
+        && spec["data"]["hash"]["algorithm"].as_str() == Some("sha256")
+        && spec["data"]["hash"]["value"].as_str() == Some(digest_hex)
         && spec["signature"]["publicKey"]["content"]
             .as_str()
             .is_some_and(|p| pem_matches(p, cert, key));
@@ -226,6 +229,130 @@ fn check_hashedrekord_body(
         Err(Error::Verify(
             "transparency log entry does not match this signature (rekor body mismatch)".into(),
         ))
+    }
+}
+
+/// The log entry body of a bundle must record exactly its signature, key or certificate
+/// and signed content. Kinds: `hashedrekord` 0.0.1 (message signatures), `dsse` 0.0.1 and
+/// `intoto` 0.0.2 (DSSE envelopes), and Rekor v2's `hashedrekord` 0.0.2 (both: for an
+/// envelope its digest is the hash of the PAE).
+fn check_entry_body(
+    e: &LogEntry,
+    sig: &[u8],
+    content: &Content,
+    subject: Subject,
+    cert: Option<&Cert>,
+    key: &PublicKey,
+) -> Result<(), Error> {
+    let body: Value = B64
+        .decode(&e.body)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| Error::Verify("transparency log entry body is not JSON".into()))?;
+    let kind = body["kind"].as_str().unwrap_or_default();
+    let version = body["apiVersion"].as_str().unwrap_or_default();
+    match (kind, version, content, subject) {
+        ("hashedrekord", "0.0.1", Content::Message, Subject::Blob(blob)) => {
+            check_hashedrekord_body(e, sig, &pki::hex(&blob.sha256), cert, key)
+        }
+        ("dsse", "0.0.1", Content::Dsse { payload, .. }, _) => {
+            check_dsse_body(e, sig, payload, cert, key)
+        }
+        ("intoto", "0.0.2", Content::Dsse { payload, .. }, _) => {
+            check_intoto_body(&body, sig, payload, cert, key)
+        }
+        ("hashedrekord", "0.0.2", _, _) => {
+            let digest = match (content, subject) {
+                (Content::Message, Subject::Blob(blob)) => blob.sha256.to_vec(),
+                (Content::Dsse { payload_type, payload }, _) => key
+                    .default_hash()
+                    .digest(&payload::pae(payload_type, payload)),
+                (Content::Message, Subject::Image(_)) => Vec::new(),
+            };
+            check_hashedrekord_v2_body(&body, sig, &digest, cert, key)
+        }
+        _ => Err(Error::Verify(format!(
+            "transparency log entry kind {kind:?} version {version:?} does not record this kind of signature"
+        ))),
+    }
+}
+
+fn body_mismatch() -> Error {
+    Error::Verify(
+        "transparency log entry does not match this signature (rekor body mismatch)".into(),
+    )
+}
+
+/// Rekor's name of a key type (protobuf-specs `PublicKeyDetails`).
+fn key_details(key: &PublicKey) -> &'static str {
+    match key {
+        PublicKey::P256(_) => "PKIX_ECDSA_P256_SHA_256",
+        PublicKey::P384(_) => "PKIX_ECDSA_P384_SHA_384",
+        PublicKey::Ed25519(_) => "PKIX_ED25519",
+    }
+}
+
+/// Rekor v2 `hashedrekord` 0.0.2: digest, signature and verifier (certificate DER or key
+/// SPKI DER, with its key details).
+fn check_hashedrekord_v2_body(
+    body: &Value,
+    sig: &[u8],
+    digest: &[u8],
+    cert: Option<&Cert>,
+    key: &PublicKey,
+) -> Result<(), Error> {
+    let spec = &body["spec"]["hashedRekordV002"];
+    let b64 = |v: &Value| v.as_str().and_then(|s| B64.decode(s).ok());
+    let alg_ok = matches!(
+        (spec["data"]["algorithm"].as_str(), digest.len()),
+        (Some("SHA2_256"), 32) | (Some("SHA2_384"), 48) | (Some("SHA2_512"), 64)
+    );
+    let verifier = &spec["signature"]["verifier"];
+    let verifier_ok = match cert {
+        Some(c) => b64(&verifier["x509Certificate"]["rawBytes"]).as_deref() == Some(&c.der[..]),
+        None => b64(&verifier["publicKey"]["rawBytes"]) == Some(key.spki_der()),
+    } && verifier["keyDetails"].as_str() == Some(key_details(key));
+    let ok = alg_ok
+        && b64(&spec["data"]["digest"]).as_deref() == Some(digest)
+        && b64(&spec["signature"]["content"]).as_deref() == Some(sig)
+        && verifier_ok;
+    if ok {
+        Ok(())
+    } else {
+        Err(body_mismatch())
+    }
+}
+
+/// `intoto` 0.0.2: the payload hash, and the one signature (base64 twice) with its
+/// verifier (base64 PEM).
+fn check_intoto_body(
+    body: &Value,
+    sig: &[u8],
+    payload: &[u8],
+    cert: Option<&Cert>,
+    key: &PublicKey,
+) -> Result<(), Error> {
+    let c = &body["spec"]["content"];
+    let sigs = c["envelope"]["signatures"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let twice = |v: &Value| {
+        v.as_str()
+            .and_then(|s| B64.decode(s).ok())
+            .and_then(|s| B64.decode(s).ok())
+    };
+    let ok = sigs.len() == 1
+        && twice(&sigs[0]["sig"]).as_deref() == Some(sig)
+        && sigs[0]["publicKey"]
+            .as_str()
+            .is_some_and(|p| pem_matches(p, cert, key))
+        && c["payloadHash"]["algorithm"].as_str() == Some("sha256")
+        && c["payloadHash"]["value"].as_str() == Some(pki::hex(&pki::sha256(payload)).as_str());
+    if ok {
+        Ok(())
+    } else {
+        Err(body_mismatch())
     }
 }
 
@@ -266,13 +393,13 @@ fn check_dsse_body(
     }
 }
 
-struct Ctx {
-    trust: Option<TrustedRoot>,
-    key: Option<PublicKey>,
-    m: Matchers,
+pub(crate) struct Ctx {
+    pub(crate) trust: Option<TrustedRoot>,
+    pub(crate) key: Option<PublicKey>,
+    pub(crate) m: Matchers,
 }
 
-fn need_trust(ctx: &Ctx) -> Result<&TrustedRoot, Error> {
+pub(crate) fn need_trust(ctx: &Ctx) -> Result<&TrustedRoot, Error> {
     ctx.trust.as_ref().ok_or_else(|| {
         Error::Trust(
             "no trusted root: pass --trusted-root FILE or set SIGSTORE_TRUSTED_ROOT \
@@ -338,7 +465,13 @@ fn verify_legacy(
         let e = rekor::from_cosign_bundle(&v)?;
         // The annotation carries no proof: its signed entry timestamp is what proves it.
         let signed = rekor::verify_entry(&e, trust, rekor::Required::Promise, now)?;
-        check_hashedrekord_body(&e, &sig, &l.payload, cert.as_ref(), &key)?;
+        check_hashedrekord_body(
+            &e,
+            &sig,
+            &pki::hex(&pki::sha256(&l.payload)),
+            cert.as_ref(),
+            &key,
+        )?;
         at = signed.ok_or_else(|| {
             Error::Verify("transparency log entry has no signed entry timestamp".into())
         })?;
@@ -451,9 +584,162 @@ fn check_bundle_chain(chain: &Value, trust: &TrustedRoot) -> Result<(), Error> {
     Ok(())
 }
 
-fn verify_bundle(
+/// What a bundle must be about.
+#[derive(Clone, Copy)]
+pub(crate) enum Subject<'a> {
+    /// An image digest: a DSSE envelope holding cosign's in-toto statement for it.
+    Image(&'a Target),
+    /// A blob: a message signature over it, or an in-toto statement naming it.
+    Blob(&'a Blob),
+}
+
+/// The artifact `verify-blob` checks: its SHA-256 digest, and its bytes when given as a
+/// file (a `sha256:HEX` argument gives the digest only).
+#[derive(Clone, Debug)]
+pub struct Blob {
+    pub sha256: [u8; 32],
+    pub bytes: Option<Vec<u8>>,
+}
+
+impl Blob {
+    pub fn from_bytes(bytes: Vec<u8>) -> Blob {
+        Blob {
+            sha256: pki::sha256(&bytes),
+            bytes: Some(bytes),
+        }
+    }
+}
+
+/// The signed content of a bundle.
+enum Content {
+    /// DSSE envelope: the payload (PAE-signed).
+    Dsse {
+        payload_type: String,
+        payload: Vec<u8>,
+    },
+    /// Message signature over the artifact, with the digest the bundle claims for it.
+    Message,
+}
+
+fn message_hash(alg: &str) -> Result<pki::Hash, Error> {
+    match alg {
+        "SHA2_256" => Ok(pki::Hash::Sha256),
+        "SHA2_384" => Ok(pki::Hash::Sha384),
+        "SHA2_512" => Ok(pki::Hash::Sha512),
+        _ => Err(Error::Verify(format!(
+            "bundle messageDigest: unsupported hash algorithm {alg:?}"
+        ))),
+    }
+}
+
+/// Reads and checks a bundle's signed content against `key`; returns the signature bytes
+/// and what was signed. A message signature must be over `blob` and its `messageDigest`
+/// must be the blob's digest.
+fn bundle_content(
+    b: &Value,
+    key: &PublicKey,
+    subject: Subject,
+) -> Result<(Vec<u8>, Content), Error> {
+    let env = &b["dsseEnvelope"];
+    let msg = &b["messageSignature"];
+    match (env.is_null(), msg.is_null()) {
+        (false, false) => {
+            return Err(Error::Verify(
+                "bundle holds both a dsseEnvelope and a messageSignature".into(),
+            ))
+        }
+        (true, true) => {
+            return Err(Error::Verify(
+                "bundle holds neither a dsseEnvelope nor a messageSignature".into(),
+            ))
+        }
+        _ => {}
+    }
+    if !env.is_null() {
+        let payload_type = env["payloadType"].as_str().unwrap_or_default().to_string();
+        if payload_type != INTOTO_PAYLOAD_TYPE {
+            return Err(Error::Verify(
+                "bundle does not hold an in-toto DSSE envelope".into(),
+            ));
+        }
+        let payload = env["payload"]
+            .as_str()
+            .and_then(|p| B64.decode(p).ok())
+            .ok_or_else(|| Error::Verify("DSSE payload is not base64".into()))?;
+        let sigs = env["signatures"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if sigs.len() != 1 {
+            return Err(Error::Verify(
+                "DSSE envelope must carry exactly one signature".into(),
+            ));
+        }
+        let sig = sigs[0]["sig"]
+            .as_str()
+            .and_then(|s| B64.decode(s).ok())
+            .ok_or_else(|| Error::Verify("DSSE signature is not base64".into()))?;
+        key.verify(
+            &payload::pae(&payload_type, &payload),
+            &sig,
+            key.default_hash(),
+        )
+        .map_err(|_| Error::Verify("DSSE signature does not verify".into()))?;
+        return Ok((
+            sig,
+            Content::Dsse {
+                payload_type,
+                payload,
+            },
+        ));
+    }
+    let Subject::Blob(blob) = subject else {
+        return Err(Error::Verify(
+            "bundle holds a message signature, not the DSSE envelope of an image signature".into(),
+        ));
+    };
+    let sig = msg["signature"]
+        .as_str()
+        .and_then(|s| B64.decode(s).ok())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Error::Verify("bundle messageSignature: signature is not base64".into()))?;
+    let md = &msg["messageDigest"];
+    let alg = message_hash(md["algorithm"].as_str().unwrap_or_default())?;
+    let claimed = md["digest"]
+        .as_str()
+        .and_then(|s| B64.decode(s).ok())
+        .ok_or_else(|| Error::Verify("bundle messageDigest: digest is not base64".into()))?;
+    let actual = match (&blob.bytes, alg) {
+        (Some(bytes), _) => alg.digest(bytes),
+        (None, pki::Hash::Sha256) => blob.sha256.to_vec(),
+        (None, _) => {
+            return Err(Error::Verify(
+                "the bundle's message digest is not SHA-256; verify the artifact file, not its sha256: digest".into(),
+            ))
+        }
+    };
+    if claimed != actual {
+        return Err(Error::Verify(
+            "bundle messageDigest does not match the artifact's digest".into(),
+        ));
+    }
+    let checked = match &blob.bytes {
+        Some(bytes) => key.verify(bytes, &sig, key.default_hash()),
+        None if key.default_hash() == pki::Hash::Sha256 => key.verify_digest(&blob.sha256, &sig),
+        None => Err(Error::Verify(
+            "this key signs SHA-384 digests; verify the artifact file, not its sha256: digest"
+                .into(),
+        )),
+    };
+    checked.map_err(|_| {
+        Error::Verify("invalid signature when validating ASN.1 encoded signature".into())
+    })?;
+    Ok((sig, Content::Message))
+}
+
+pub(crate) fn verify_bundle(
     bytes: &[u8],
-    t: &Target,
+    subject: Subject,
     ctx: &Ctx,
     o: &VerifyOptions,
 ) -> Result<VerifiedSignature, Error> {
@@ -519,35 +805,7 @@ fn verify_bundle(
             ))
         }
     };
-    let env = &b["dsseEnvelope"];
-    if env["payloadType"].as_str() != Some(INTOTO_PAYLOAD_TYPE) {
-        return Err(Error::Verify(
-            "bundle does not hold an in-toto DSSE envelope".into(),
-        ));
-    }
-    let payload = env["payload"]
-        .as_str()
-        .and_then(|p| B64.decode(p).ok())
-        .ok_or_else(|| Error::Verify("DSSE payload is not base64".into()))?;
-    let sigs = env["signatures"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    if sigs.len() != 1 {
-        return Err(Error::Verify(
-            "DSSE envelope must carry exactly one signature".into(),
-        ));
-    }
-    let sig = sigs[0]["sig"]
-        .as_str()
-        .and_then(|s| B64.decode(s).ok())
-        .ok_or_else(|| Error::Verify("DSSE signature is not base64".into()))?;
-    key.verify(
-        &payload::pae(INTOTO_PAYLOAD_TYPE, &payload),
-        &sig,
-        key.default_hash(),
-    )
-    .map_err(|_| Error::Verify("DSSE signature does not verify".into()))?;
+    let (sig, content) = bundle_content(&b, &key, subject)?;
 
     // The bundle's log entries, held to its version's rules whether or not they are used.
     let entries = match &vm["tlogEntries"] {
@@ -608,11 +866,12 @@ fn verify_bundle(
         // Every entry must be proven: none is skipped.
         for e in &parsed {
             let signed = rekor::verify_entry(e, trust, required, now)?;
-            check_dsse_body(e, &sig, &payload, cert.as_ref(), &key)?;
-            log_times.push(e.integrated_time as u64);
+            check_entry_body(e, &sig, &content, subject, cert.as_ref(), &key)?;
+            if e.integrated_time > 0 {
+                log_times.push(e.integrated_time as u64);
+            }
             signed_times.extend(signed);
         }
-        tlog_entry = parsed.into_iter().next();
     }
     // Signed timestamps: each must verify; the certificate must be valid at each time.
     let stamps = match &vm["timestampVerificationData"]["rfc3161Timestamps"] {
@@ -624,6 +883,11 @@ fn verify_bundle(
             ))
         }
     };
+    if o.use_signed_timestamps && stamps.is_empty() {
+        return Err(Error::Verify(
+            "--use-signed-timestamps: the bundle has no RFC 3161 timestamp".into(),
+        ));
+    }
     for s in &stamps {
         let der = s["signedTimestamp"]
             .as_str()
@@ -636,6 +900,17 @@ fn verify_bundle(
             )));
         }
         signed_times.push(t);
+    }
+    if !o.insecure_ignore_tlog {
+        // Entries without an integrated time (Rekor v2): their log's key must have been
+        // valid at the times the timestamp authorities signed.
+        let trust = need_trust(ctx)?;
+        for e in parsed.iter().filter(|e| e.integrated_time == 0) {
+            for &t in &signed_times {
+                rekor::log_valid_at(e, trust, t)?;
+            }
+        }
+        tlog_entry = parsed.into_iter().next();
     }
     if let Some(c) = &cert {
         let trust = need_trust(ctx)?;
@@ -655,7 +930,37 @@ fn verify_bundle(
             check_certificate(c, trust, t, &ctx.m, o)?;
         }
     }
-    let st: Value = serde_json::from_slice(&payload)
+    let payload = match (content, subject) {
+        (Content::Dsse { payload, .. }, Subject::Image(t)) => {
+            check_image_statement(&payload, t)?;
+            payload
+        }
+        (
+            Content::Dsse {
+                payload,
+                payload_type,
+            },
+            Subject::Blob(blob),
+        ) => {
+            check_blob_statement(&payload_type, &payload, blob)?;
+            payload
+        }
+        (Content::Message, _) => Vec::new(),
+    };
+    Ok(VerifiedSignature {
+        subject: cert
+            .as_ref()
+            .and_then(|c| c.san_identities().into_iter().next()),
+        issuer: cert.as_ref().and_then(Cert::oidc_issuer),
+        payload,
+        certificate: cert,
+        tlog_entry,
+    })
+}
+
+/// The statement of an image signature names the image's digest and is cosign's.
+fn check_image_statement(payload: &[u8], t: &Target) -> Result<(), Error> {
+    let st: Value = serde_json::from_slice(payload)
         .map_err(|_| Error::Verify("statement is not JSON".into()))?;
     let (alg, hex) = t.digest.split_once(':').unwrap_or(("", ""));
     let names_digest = st["subject"]
@@ -675,15 +980,32 @@ fn verify_bundle(
             "statement is not a cosign signature (predicateType)".into(),
         ));
     }
-    Ok(VerifiedSignature {
-        subject: cert
-            .as_ref()
-            .and_then(|c| c.san_identities().into_iter().next()),
-        issuer: cert.as_ref().and_then(Cert::oidc_issuer),
-        payload,
-        certificate: cert,
-        tlog_entry,
-    })
+    Ok(())
+}
+
+/// An in-toto statement about a blob must name the blob's SHA-256 among its subjects.
+fn check_blob_statement(payload_type: &str, payload: &[u8], blob: &Blob) -> Result<(), Error> {
+    if payload_type != INTOTO_PAYLOAD_TYPE {
+        return Err(Error::Verify(format!(
+            "DSSE payload type {payload_type:?} is not an in-toto statement"
+        )));
+    }
+    let st: Value = serde_json::from_slice(payload)
+        .map_err(|_| Error::Verify("in-toto statement is not JSON".into()))?;
+    let want = pki::hex(&blob.sha256);
+    let subjects = st["subject"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if !subjects
+        .iter()
+        .any(|s| s["digest"]["sha256"].as_str() == Some(want.as_str()))
+    {
+        return Err(Error::Verify(format!(
+            "provided artifact digest does not match any digest in the in-toto statement's subjects (sha256:{want})"
+        )));
+    }
+    Ok(())
 }
 
 /// Verifies the signatures of `image` (`registry/repo[:tag|@digest]`); Ok when at least
@@ -736,10 +1058,11 @@ pub async fn verify_image_async(image: &str, o: &VerifyOptions) -> Result<Verifi
     if layers.is_empty() && bundles.is_empty() {
         return Err(Error::NoSignatures("no signatures found".into()));
     }
-    let results = layers
-        .iter()
-        .map(|l| verify_legacy(l, &t, &ctx, o))
-        .chain(bundles.iter().map(|b| verify_bundle(b, &t, &ctx, o)));
+    let results = layers.iter().map(|l| verify_legacy(l, &t, &ctx, o)).chain(
+        bundles
+            .iter()
+            .map(|b| verify_bundle(b, Subject::Image(&t), &ctx, o)),
+    );
     for r in results {
         match r {
             Ok(v) => ok.push(v),

@@ -470,7 +470,32 @@ impl Client {
 
     // ---- transport and auth -------------------------------------------------------
 
+    /// Sends `req`, retrying an idempotent request (GET, HEAD, PUT) that the registry
+    /// answers with a retryable status ([`retryable_status`]) as Helm's oras-go and
+    /// cosign's go-containerregistry do: at most [`MAX_ATTEMPTS`] attempts, waiting
+    /// [`retry_wait`] between them. Transport errors (refused, reset, timed out) are not
+    /// retried, so a stalled registry fails after one timeout.
     async fn exec(&self, req: &Req, auth: Option<&str>) -> Result<reqwest::Response, OciError> {
+        let idempotent = matches!(req.method, Method::GET | Method::HEAD | Method::PUT);
+        let mut attempt = 0u32;
+        loop {
+            let resp = self.exec_once(req, auth).await?;
+            let status = resp.status().as_u16();
+            if !idempotent || attempt + 1 >= MAX_ATTEMPTS || !retryable_status(status) {
+                return Ok(resp);
+            }
+            let wait = retry_wait(attempt, status, resp.headers());
+            drop(resp);
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn exec_once(
+        &self,
+        req: &Req,
+        auth: Option<&str>,
+    ) -> Result<reqwest::Response, OciError> {
         let mut rb = self
             .http
             .request(req.method.clone(), req.url.clone())
@@ -484,6 +509,10 @@ impl Client {
         rb.send()
             .await
             .map_err(|e| transport(&req.method, req.url.as_str(), &e))
+    }
+
+    fn same_origin(&self, host: &str, url: &Url) -> bool {
+        Url::parse(&self.base_url(host)).is_ok_and(|b| b.origin() == url.origin())
     }
 
     fn cached(&self, host: &str, key: &str) -> Option<String> {
@@ -501,6 +530,13 @@ impl Client {
         req: Req,
         force_oauth2: bool,
     ) -> Result<reqwest::Response, OciError> {
+        // Credentials belong to the registry's own origin (as oras-go's per-host credential
+        // lookup): a request that goes elsewhere (an upload `Location` or a `Link` page on
+        // another host) is sent without them and its challenges are not answered.
+        // Redirects are followed by reqwest, which drops `Authorization` across hosts.
+        if !self.same_origin(host, &req.url) {
+            return self.exec(&req, None).await;
+        }
         let key = scope_key(scopes);
         let pre = self.cached(host, &key);
         let resp = self.exec(&req, pre.as_deref()).await?;
@@ -685,6 +721,42 @@ impl Req {
             body: None,
         }
     }
+}
+
+/// Attempts per idempotent request, the first included (oras-go: 1 + 5 retries).
+pub const MAX_ATTEMPTS: u32 = 6;
+/// Shortest and longest wait between two attempts (oras-go's `MinWait`/`MaxWait`); a
+/// `Retry-After` beyond the cap is cut to it.
+pub const RETRY_MIN_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+pub const RETRY_MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// 408, 429 and the 5xx answers Helm (oras-go) and cosign (go-containerregistry) both
+/// retry; 501 Not Implemented and 505 are final.
+pub fn retryable_status(s: u16) -> bool {
+    matches!(s, 408 | 429) || ((500..600).contains(&s) && s != 501 && s != 505)
+}
+
+/// Wait before attempt `attempt + 1`: a `Retry-After` in seconds on a 429 or 503 when the
+/// registry sends one, else 250 ms doubled per attempt with ±10% jitter (oras-go's
+/// `DefaultBackoff`); always within [`RETRY_MIN_WAIT`], [`RETRY_MAX_WAIT`].
+pub fn retry_wait(attempt: u32, status: u16, headers: &HeaderMap) -> std::time::Duration {
+    use std::time::Duration;
+    let after = if status == 429 || status == 503 {
+        headers
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|s| *s > 0)
+            .map(|s| Duration::from_secs(s.min(3600)))
+    } else {
+        None
+    };
+    let d = after.unwrap_or_else(|| {
+        let base = 250f64 * 2f64.powi(attempt.min(16) as i32);
+        let jitter = 0.9 + 0.2 * rand::random::<f64>();
+        Duration::from_secs_f64(base * jitter / 1000.0)
+    });
+    d.clamp(RETRY_MIN_WAIT, RETRY_MAX_WAIT)
 }
 
 fn urlencode(s: &str) -> String {
@@ -1019,6 +1091,26 @@ mod tests {
         assert!(validate_realm("http://auth.example/token", &reg).is_err());
         let plain = Url::parse("http://127.0.0.1:5000/v2/").unwrap();
         assert!(validate_realm("http://127.0.0.1:5000/token", &plain).is_ok());
+    }
+
+    #[test]
+    fn retry_policy() {
+        for s in [408, 429, 500, 502, 503, 504, 522] {
+            assert!(retryable_status(s), "{s}");
+        }
+        for s in [200, 201, 301, 400, 401, 403, 404, 501, 505] {
+            assert!(!retryable_status(s), "{s}");
+        }
+        let none = HeaderMap::new();
+        let mut ra = HeaderMap::new();
+        ra.insert("retry-after", HeaderValue::from_static("1"));
+        assert_eq!(retry_wait(0, 429, &ra), std::time::Duration::from_secs(1));
+        assert_eq!(retry_wait(0, 503, &ra), std::time::Duration::from_secs(1));
+        ra.insert("retry-after", HeaderValue::from_static("86400"));
+        assert_eq!(retry_wait(0, 429, &ra), RETRY_MAX_WAIT);
+        let w = retry_wait(0, 500, &ra);
+        assert!(w >= RETRY_MIN_WAIT && w <= std::time::Duration::from_millis(275), "{w:?}");
+        assert_eq!(retry_wait(10, 500, &none), RETRY_MAX_WAIT);
     }
 
     #[test]

@@ -1019,3 +1019,78 @@ fn cosign_verify_retries_image_lookup_and_ends_with_a_clear_error() {
     assert!(err.contains("did not answer in time"), "{err}");
     assert!(took < Duration::from_secs(15), "{took:?}");
 }
+
+#[test]
+fn a_tag_list_page_on_another_host_gets_no_credentials() {
+    let attacker = FaultServer::start(|_| {
+        answer(401, &[("WWW-Authenticate", r#"Basic realm="give""#)], b"")
+    });
+    let target = attacker.host();
+    let c = Arc::new(chart());
+    // page one of the tag list (for a pull without --version) links to the attacker
+    let front = FaultServer::start(move |s| {
+        if s.path() == "/v2/ns/c/tags/list" && s.header("authorization").is_some() {
+            let link = format!("<http://{target}/v2/ns/c/tags/list?last=0.9.0>; rel=\"next\"");
+            return answer(
+                200,
+                &[("Content-Type", "application/json"), ("Link", link.as_str())],
+                br#"{"name":"ns/c","tags":["0.9.0"]}"#,
+            );
+        }
+        if s.header("authorization") != Some("Basic dTpzM2NyZXQtcHc=") {
+            return answer(401, &[("WWW-Authenticate", r#"Basic realm="reg""#)], b"");
+        }
+        c.serve(s).unwrap_or_else(not_found)
+    });
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(d.path().join("out")).unwrap();
+    let r = format!("oci://{}/ns/c", front.host());
+    let (o, took) = run(
+        "helm",
+        d.path(),
+        &["pull", &r, "--plain-http", "-d", "out", "--username", "u", "--password", "s3cret-pw"],
+    );
+    let err = text(&o.stderr);
+    assert_ne!(o.status.code(), Some(0), "{err}");
+    assert!(took < Duration::from_secs(15));
+    assert!(!attacker.seen().is_empty(), "the Link was not followed: {err}");
+    no_authorization(&attacker, "the next tag page's host");
+    assert!(files_under(d.path()).is_empty());
+}
+
+#[test]
+fn cosign_image_lookup_redirected_elsewhere_sends_no_credentials() {
+    let d = tempfile::tempdir().unwrap();
+    cosign_keys(d.path());
+    let attacker = FaultServer::start(|_| {
+        answer(401, &[("WWW-Authenticate", r#"Basic realm="give""#)], b"")
+    });
+    let target = attacker.host();
+    let reg = FaultServer::start(move |s| {
+        if s.header("authorization") != Some("Basic dTpzM2NyZXQtcHc=") {
+            return answer(401, &[("WWW-Authenticate", r#"Basic realm="reg""#)], b"");
+        }
+        if s.path() == "/v2/" {
+            return answer(200, &[], b"{}");
+        }
+        let loc = format!("http://{target}{}", s.target);
+        answer(307, &[("Location", loc.as_str())], b"")
+    });
+    std::fs::create_dir_all(d.path().join(".docker")).unwrap();
+    std::fs::write(
+        d.path().join(".docker/config.json"),
+        format!(
+            r#"{{"auths":{{"{}":{{"auth":"dTpzM2NyZXQtcHc="}}}}}}"#,
+            reg.host()
+        ),
+    )
+    .unwrap();
+    let (o, took) = verify(d.path(), &reg);
+    let err = text(&o.stderr);
+    assert_ne!(o.status.code(), Some(0), "{err}");
+    assert!(took < Duration::from_secs(20), "{took:?}");
+    assert!(!err.contains("dTpzM2NyZXQtcHc="), "{err}");
+    assert!(reg.seen().iter().any(|s| s.header("authorization").is_some()), "no credentials used");
+    assert!(!attacker.seen().is_empty(), "{err}");
+    no_authorization(&attacker, "the host cosign was redirected to");
+}

@@ -158,7 +158,9 @@ fn serve(mut sock: TcpStream, h: &Handler, log: &Mutex<Vec<Seen>>, stop: &Atomic
     }
     if first[0] == 0x16 {
         // A TLS ClientHello (cosign tries HTTPS first): answer as Go's server does.
-        let _ = sock.write_all(b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n");
+        let _ = sock.write_all(
+            b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n",
+        );
         return;
     }
     let Some(seen) = read_request(&mut sock) else {
@@ -166,7 +168,8 @@ fn serve(mut sock: TcpStream, h: &Handler, log: &Mutex<Vec<Seen>>, stop: &Atomic
     };
     log.lock().unwrap().push(seen.clone());
     let head = |status: u16, headers: &[(String, String)], len: usize| {
-        let mut s = format!("HTTP/1.1 {status} X\r\nContent-Length: {len}\r\nConnection: close\r\n");
+        let mut s =
+            format!("HTTP/1.1 {status} X\r\nContent-Length: {len}\r\nConnection: close\r\n");
         for (k, v) in headers {
             s.push_str(&format!("{k}: {v}\r\n"));
         }
@@ -321,8 +324,15 @@ fn files_under(dir: &Path) -> Vec<String> {
             let p = e.path();
             let name = e.file_name().to_string_lossy().into_owned();
             if p.is_dir() {
-                if ![".helmcfg", ".docker", ".tuf", ".sigstore", ".cache", ".config"]
-                    .contains(&name.as_str())
+                if ![
+                    ".helmcfg",
+                    ".docker",
+                    ".tuf",
+                    ".sigstore",
+                    ".cache",
+                    ".config",
+                ]
+                .contains(&name.as_str())
                 {
                     stack.push(p);
                 }
@@ -402,8 +412,7 @@ impl Chart {
         if p == "/v2/" {
             return Some(answer(200, &[], b"{}"));
         }
-        if p == "/v2/ns/c/manifests/1.0.0" || p == format!("/v2/ns/c/manifests/{}", self.digest)
-        {
+        if p == "/v2/ns/c/manifests/1.0.0" || p == format!("/v2/ns/c/manifests/{}", self.digest) {
             return Some(answer(
                 200,
                 &[
@@ -425,7 +434,15 @@ impl Chart {
 
 fn pull(reg: &FaultServer, dir: &Path, extra: &[&str]) -> (Output, Duration) {
     let r = format!("oci://{}/ns/c", reg.host());
-    let mut args = vec!["pull", r.as_str(), "--version", "1.0.0", "--plain-http", "-d", "out"];
+    let mut args = vec![
+        "pull",
+        r.as_str(),
+        "--version",
+        "1.0.0",
+        "--plain-http",
+        "-d",
+        "out",
+    ];
     args.extend_from_slice(extra);
     std::fs::create_dir_all(dir.join("out")).unwrap();
     run("helm", dir, &args)
@@ -449,9 +466,7 @@ fn pull_retries_5xx_and_429_with_retry_after_then_succeeds() {
     let blob_calls = Arc::new(AtomicUsize::new(0));
     let (c2, m2, b2) = (c.clone(), manifest_calls.clone(), blob_calls.clone());
     let reg = FaultServer::start(move |s| {
-        if s.path().starts_with("/v2/ns/c/manifests/")
-            && m2.fetch_add(1, Ordering::SeqCst) < 2
-        {
+        if s.path().starts_with("/v2/ns/c/manifests/") && m2.fetch_add(1, Ordering::SeqCst) < 2 {
             return answer(503, &[], b"busy");
         }
         if s.path() == c2.chart_path && b2.fetch_add(1, Ordering::SeqCst) < 1 {
@@ -463,7 +478,10 @@ fn pull_retries_5xx_and_429_with_retry_after_then_succeeds() {
     let (o, took) = pull(&reg, d.path(), &[]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert_eq!(files_under(d.path()), ["out/c-1.0.0.tgz"]);
-    assert_eq!(std::fs::read(d.path().join("out/c-1.0.0.tgz")).unwrap(), c.chart);
+    assert_eq!(
+        std::fs::read(d.path().join("out/c-1.0.0.tgz")).unwrap(),
+        c.chart
+    );
     // two 503s then the answer; one 429 then the blob
     assert!(manifest_calls.load(Ordering::SeqCst) >= 3);
     assert_eq!(reg.count("GET", &c.chart_path), 2);
@@ -496,7 +514,11 @@ fn pull_gives_up_after_six_attempts_and_leaves_nothing() {
         .collect();
     // oras-go: 1 + 5 retries, per request
     assert!(!tries.is_empty() && tries.len() % 6 == 0, "{tries:?}");
-    assert!(files_under(d.path()).is_empty(), "{:?}", files_under(d.path()));
+    assert!(
+        files_under(d.path()).is_empty(),
+        "{:?}",
+        files_under(d.path())
+    );
 }
 
 #[test]
@@ -602,7 +624,11 @@ fn pull_refuses_bodies_cut_short_stalled_or_lying() {
         assert_eq!(o.status.code(), Some(1), "{name}: {err}");
         assert!(err.contains(needle), "{name}: expected {needle:?} in {err}");
         assert!(took < Duration::from_secs(15), "{name}: took {took:?}");
-        assert!(files_under(d.path()).is_empty(), "{name}: {:?}", files_under(d.path()));
+        assert!(
+            files_under(d.path()).is_empty(),
+            "{name}: {:?}",
+            files_under(d.path())
+        );
         // not retried into a success either
         assert!(reg.count("GET", &c.chart_path) <= 6, "{name}");
     }
@@ -642,7 +668,11 @@ fn authed_registry(c: Arc<Chart>, bearer: bool, target: String) -> FaultServer {
         let basic = "Basic dTpzM2NyZXQtcHc="; // u:s3cret-pw
         if s.path() == "/token" {
             return if s.header("authorization") == Some(basic) {
-                answer(200, &[("Content-Type", "application/json")], br#"{"token":"T0K3N"}"#)
+                answer(
+                    200,
+                    &[("Content-Type", "application/json")],
+                    br#"{"token":"T0K3N"}"#,
+                )
             } else {
                 answer(401, &[], b"")
             };
@@ -681,11 +711,18 @@ fn blob_redirects_to_a_cdn_carry_no_credentials() {
     for bearer in [false, true] {
         let reg = authed_registry(c.clone(), bearer, cdn.host());
         let d = tempfile::tempdir().unwrap();
-        let (o, _) = pull(&reg, d.path(), &["--username", "u", "--password", "s3cret-pw"]);
+        let (o, _) = pull(
+            &reg,
+            d.path(),
+            &["--username", "u", "--password", "s3cret-pw"],
+        );
         assert!(o.status.success(), "bearer={bearer}: {}", text(&o.stderr));
         assert_eq!(files_under(d.path()), ["out/c-1.0.0.tgz"]);
         // the registry got the credentials, the CDN never did
-        assert!(reg.seen().iter().any(|s| s.header("authorization").is_some()));
+        assert!(reg
+            .seen()
+            .iter()
+            .any(|s| s.header("authorization").is_some()));
         assert!(cdn.count("GET", &c.chart_path) >= 1);
         no_authorization(&cdn, "the CDN");
     }
@@ -704,19 +741,29 @@ fn blob_redirects_to_an_attacker_get_no_credentials_and_no_file() {
     for bearer in [false, true] {
         let reg = authed_registry(c.clone(), bearer, attacker.host());
         let d = tempfile::tempdir().unwrap();
-        let (o, took) = pull(&reg, d.path(), &["--username", "u", "--password", "s3cret-pw"]);
+        let (o, took) = pull(
+            &reg,
+            d.path(),
+            &["--username", "u", "--password", "s3cret-pw"],
+        );
         let err = text(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{err}");
         assert!(took < Duration::from_secs(15));
         assert!(files_under(d.path()).is_empty());
-        assert!(!err.contains("dTpzM2NyZXQtcHc=") && !err.contains("T0K3N"), "{err}");
+        assert!(
+            !err.contains("dTpzM2NyZXQtcHc=") && !err.contains("T0K3N"),
+            "{err}"
+        );
     }
-    let attacker_ask = FaultServer::start(|_| {
-        answer(401, &[("WWW-Authenticate", r#"Basic realm="give""#)], b"")
-    });
+    let attacker_ask =
+        FaultServer::start(|_| answer(401, &[("WWW-Authenticate", r#"Basic realm="give""#)], b""));
     let reg = authed_registry(c.clone(), false, attacker_ask.host());
     let d = tempfile::tempdir().unwrap();
-    let (o, took) = pull(&reg, d.path(), &["--username", "u", "--password", "s3cret-pw"]);
+    let (o, took) = pull(
+        &reg,
+        d.path(),
+        &["--username", "u", "--password", "s3cret-pw"],
+    );
     assert_fails(&o, took, "401", Duration::from_secs(15));
     assert!(files_under(d.path()).is_empty());
     assert!(attacker.seen().len() >= 2 && !attacker_ask.seen().is_empty());
@@ -726,9 +773,8 @@ fn blob_redirects_to_an_attacker_get_no_credentials_and_no_file() {
 
 #[test]
 fn login_redirected_to_another_host_sends_it_no_credentials() {
-    let attacker = FaultServer::start(|_| {
-        answer(401, &[("WWW-Authenticate", r#"Basic realm="give""#)], b"")
-    });
+    let attacker =
+        FaultServer::start(|_| answer(401, &[("WWW-Authenticate", r#"Basic realm="give""#)], b""));
     let target = attacker.host();
     let reg = FaultServer::start(move |s| {
         if s.header("authorization").is_none() {
@@ -741,17 +787,28 @@ fn login_redirected_to_another_host_sends_it_no_credentials() {
     let (o, took) = run(
         "helm",
         d.path(),
-        &["registry", "login", &reg.host(), "-u", "u", "-p", "s3cret-pw", "--plain-http"],
+        &[
+            "registry",
+            "login",
+            &reg.host(),
+            "-u",
+            "u",
+            "-p",
+            "s3cret-pw",
+            "--plain-http",
+        ],
     );
     let err = assert_fails(&o, took, "401", Duration::from_secs(20));
     assert!(!err.contains("dTpzM2NyZXQtcHc="), "{err}");
     assert!(!attacker.seen().is_empty());
     no_authorization(&attacker, "the attacker");
     // nothing stored for a failed login
-    assert!(!d.path().join(".helmcfg/registry.json").exists() || {
-        let s = std::fs::read_to_string(d.path().join(".helmcfg/registry.json")).unwrap();
-        !s.contains("dTpzM2NyZXQtcHc=")
-    });
+    assert!(
+        !d.path().join(".helmcfg/registry.json").exists() || {
+            let s = std::fs::read_to_string(d.path().join(".helmcfg/registry.json")).unwrap();
+            !s.contains("dTpzM2NyZXQtcHc=")
+        }
+    );
 }
 
 #[test]
@@ -772,16 +829,37 @@ fn login_retries_a_busy_registry_and_gives_up_on_a_broken_one() {
     let (o, took) = run(
         "helm",
         d.path(),
-        &["registry", "login", &reg.host(), "-u", "u", "-p", "s3cret-pw", "--plain-http"],
+        &[
+            "registry",
+            "login",
+            &reg.host(),
+            "-u",
+            "u",
+            "-p",
+            "s3cret-pw",
+            "--plain-http",
+        ],
     );
     assert!(o.status.success(), "{}", text(&o.stderr));
-    assert!(took >= Duration::from_secs(2), "Retry-After ignored: {took:?}");
+    assert!(
+        took >= Duration::from_secs(2),
+        "Retry-After ignored: {took:?}"
+    );
 
     let reg = FaultServer::start(|_| answer(502, &[], b"bad gateway"));
     let (o, took) = run(
         "helm",
         d.path(),
-        &["registry", "login", &reg.host(), "-u", "u", "-p", "s3cret-pw", "--plain-http"],
+        &[
+            "registry",
+            "login",
+            &reg.host(),
+            "-u",
+            "u",
+            "-p",
+            "s3cret-pw",
+            "--plain-http",
+        ],
     );
     assert_fails(&o, took, "502", Duration::from_secs(40));
     assert_eq!(reg.seen().len() % 6, 0, "{}", reg.seen().len());
@@ -792,7 +870,16 @@ fn login_retries_a_busy_registry_and_gives_up_on_a_broken_one() {
     let (o, took) = run(
         "helm",
         d.path(),
-        &["registry", "login", &reg.host(), "-u", "u", "-p", "s3cret-pw", "--plain-http"],
+        &[
+            "registry",
+            "login",
+            &reg.host(),
+            "-u",
+            "u",
+            "-p",
+            "s3cret-pw",
+            "--plain-http",
+        ],
     );
     assert_fails(&o, took, "did not answer in time", Duration::from_secs(15));
 }
@@ -836,7 +923,16 @@ fn push(reg: &FaultServer, dir: &Path) -> (Output, Duration) {
     run(
         "helm",
         dir,
-        &["push", "c-1.0.0.tgz", &r, "--plain-http", "--username", "u", "--password", "s3cret-pw"],
+        &[
+            "push",
+            "c-1.0.0.tgz",
+            &r,
+            "--plain-http",
+            "--username",
+            "u",
+            "--password",
+            "s3cret-pw",
+        ],
     )
 }
 
@@ -874,7 +970,8 @@ fn push_retries_a_failed_blob_put_and_tags_once() {
 
 #[test]
 fn failed_pushes_create_no_tag() {
-    let cases: Vec<(&str, Box<dyn Fn(&Seen) -> Option<Reply> + Send + Sync>, &str)> = vec![
+    type PushFault = Box<dyn Fn(&Seen) -> Option<Reply> + Send + Sync>;
+    let cases: Vec<(&str, PushFault, &str)> = vec![
         (
             "blob PUT always 500",
             Box::new(|s: &Seen| {
@@ -891,8 +988,7 @@ fn failed_pushes_create_no_tag() {
         (
             "blob PUT stalls",
             Box::new(|s: &Seen| {
-                (s.method == "PUT" && s.path().contains("/blobs/uploads/"))
-                    .then_some(Reply::Silent)
+                (s.method == "PUT" && s.path().contains("/blobs/uploads/")).then_some(Reply::Silent)
             }),
             "did not answer in time",
         ),
@@ -914,9 +1010,8 @@ fn failed_pushes_create_no_tag() {
 
 #[test]
 fn an_upload_location_on_another_host_gets_no_credentials() {
-    let attacker = FaultServer::start(|_| {
-        answer(401, &[("WWW-Authenticate", r#"Basic realm="give""#)], b"")
-    });
+    let attacker =
+        FaultServer::start(|_| answer(401, &[("WWW-Authenticate", r#"Basic realm="give""#)], b""));
     let reg = push_registry(Some(attacker.host()), |_| None);
     let d = tempfile::tempdir().unwrap();
     let (o, took) = push(&reg, d.path());
@@ -967,7 +1062,10 @@ fn cosign_verify_retries_image_lookup_and_ends_with_a_clear_error() {
             }
             return answer(
                 200,
-                &[("Content-Type", MANIFEST_MT), ("Docker-Content-Digest", &digest)],
+                &[
+                    ("Content-Type", MANIFEST_MT),
+                    ("Docker-Content-Digest", &digest),
+                ],
                 &image,
             );
         }
@@ -978,7 +1076,10 @@ fn cosign_verify_retries_image_lookup_and_ends_with_a_clear_error() {
     // found the image after two 503s; then no signatures (a 404, not retried)
     assert_ne!(o.status.code(), Some(0), "{err}");
     assert!(!err.contains("503"), "{err}");
-    assert!(err.to_lowercase().contains("no signatures") || err.contains("no matching"), "{err}");
+    assert!(
+        err.to_lowercase().contains("no signatures") || err.contains("no matching"),
+        "{err}"
+    );
     assert!(calls.load(Ordering::SeqCst) >= 3);
     assert!(took < Duration::from_secs(20));
 
@@ -1022,9 +1123,8 @@ fn cosign_verify_retries_image_lookup_and_ends_with_a_clear_error() {
 
 #[test]
 fn a_tag_list_page_on_another_host_gets_no_credentials() {
-    let attacker = FaultServer::start(|_| {
-        answer(401, &[("WWW-Authenticate", r#"Basic realm="give""#)], b"")
-    });
+    let attacker =
+        FaultServer::start(|_| answer(401, &[("WWW-Authenticate", r#"Basic realm="give""#)], b""));
     let target = attacker.host();
     let c = Arc::new(chart());
     // page one of the tag list (for a pull without --version) links to the attacker
@@ -1033,7 +1133,10 @@ fn a_tag_list_page_on_another_host_gets_no_credentials() {
             let link = format!("<http://{target}/v2/ns/c/tags/list?last=0.9.0>; rel=\"next\"");
             return answer(
                 200,
-                &[("Content-Type", "application/json"), ("Link", link.as_str())],
+                &[
+                    ("Content-Type", "application/json"),
+                    ("Link", link.as_str()),
+                ],
                 br#"{"name":"ns/c","tags":["0.9.0"]}"#,
             );
         }
@@ -1048,12 +1151,25 @@ fn a_tag_list_page_on_another_host_gets_no_credentials() {
     let (o, took) = run(
         "helm",
         d.path(),
-        &["pull", &r, "--plain-http", "-d", "out", "--username", "u", "--password", "s3cret-pw"],
+        &[
+            "pull",
+            &r,
+            "--plain-http",
+            "-d",
+            "out",
+            "--username",
+            "u",
+            "--password",
+            "s3cret-pw",
+        ],
     );
     let err = text(&o.stderr);
     assert_ne!(o.status.code(), Some(0), "{err}");
     assert!(took < Duration::from_secs(15));
-    assert!(!attacker.seen().is_empty(), "the Link was not followed: {err}");
+    assert!(
+        !attacker.seen().is_empty(),
+        "the Link was not followed: {err}"
+    );
     no_authorization(&attacker, "the next tag page's host");
     assert!(files_under(d.path()).is_empty());
 }
@@ -1062,9 +1178,8 @@ fn a_tag_list_page_on_another_host_gets_no_credentials() {
 fn cosign_image_lookup_redirected_elsewhere_sends_no_credentials() {
     let d = tempfile::tempdir().unwrap();
     cosign_keys(d.path());
-    let attacker = FaultServer::start(|_| {
-        answer(401, &[("WWW-Authenticate", r#"Basic realm="give""#)], b"")
-    });
+    let attacker =
+        FaultServer::start(|_| answer(401, &[("WWW-Authenticate", r#"Basic realm="give""#)], b""));
     let target = attacker.host();
     let reg = FaultServer::start(move |s| {
         if s.header("authorization") != Some("Basic dTpzM2NyZXQtcHc=") {
@@ -1090,7 +1205,12 @@ fn cosign_image_lookup_redirected_elsewhere_sends_no_credentials() {
     assert_ne!(o.status.code(), Some(0), "{err}");
     assert!(took < Duration::from_secs(20), "{took:?}");
     assert!(!err.contains("dTpzM2NyZXQtcHc="), "{err}");
-    assert!(reg.seen().iter().any(|s| s.header("authorization").is_some()), "no credentials used");
+    assert!(
+        reg.seen()
+            .iter()
+            .any(|s| s.header("authorization").is_some()),
+        "no credentials used"
+    );
     assert!(!attacker.seen().is_empty(), "{err}");
     no_authorization(&attacker, "the host cosign was redirected to");
 }

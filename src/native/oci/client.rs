@@ -1109,7 +1109,10 @@ mod tests {
         ra.insert("retry-after", HeaderValue::from_static("86400"));
         assert_eq!(retry_wait(0, 429, &ra), RETRY_MAX_WAIT);
         let w = retry_wait(0, 500, &ra);
-        assert!(w >= RETRY_MIN_WAIT && w <= std::time::Duration::from_millis(275), "{w:?}");
+        assert!(
+            w >= RETRY_MIN_WAIT && w <= std::time::Duration::from_millis(275),
+            "{w:?}"
+        );
         assert_eq!(retry_wait(10, 500, &none), RETRY_MAX_WAIT);
     }
 

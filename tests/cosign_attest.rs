@@ -478,3 +478,145 @@ fn attest_input_errors_are_clear() {
     ]));
     assert!(err.contains("--digest"), "{err}");
 }
+
+/// The fixture's signing config without its TSA (cosign v3 sends RFC 3161 requests in DER,
+/// which the mock TSA does not take).
+fn signing_config_without_tsa(sig: &Sigstore, dir: &Path) -> String {
+    let mut sc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sig.signing_config()).unwrap()).unwrap();
+    sc["tsaUrls"] = serde_json::json!([]);
+    let p = dir.join("signing_config_no_tsa.json");
+    std::fs::write(&p, sc.to_string()).unwrap();
+    s(&p)
+}
+
+#[test]
+fn oci_attest_is_verified_by_oxtask_and_cosign3() {
+    let Some(e) = setup() else { return };
+    let Some(reg) = Registry::start() else { return };
+    let d = reg.push_image("acme/chart", "1.0.0", "acme/chart:1.0.0");
+    let image = format!("{}/acme/chart@{d}", reg.host);
+    let d2 = reg.push_image("acme/chart", "2.0.0", "acme/chart:2.0.0");
+    let unattested = format!("{}/acme/chart@{d2}", reg.host);
+    let (tr, sc) = (e.tr(), e.sc());
+    ok(&e.ox.run(
+        e.w(),
+        &[
+            "attest",
+            "--trusted-root",
+            &tr,
+            "--signing-config",
+            &sc,
+            "--predicate",
+            &s(&e.predicate),
+            "--type",
+            "openvex",
+            "--yes",
+            &image,
+        ],
+        &e.sig.actions_env(),
+    ));
+    let va = |bin: &dyn Fn(&[&str]) -> Output, id: &str, ty: &str, img: &str| {
+        bin(&[
+            "verify-attestation",
+            "--allow-http-registry",
+            "--trusted-root",
+            &tr,
+            "--certificate-identity",
+            id,
+            "--certificate-oidc-issuer",
+            GH_ISSUER,
+            "--type",
+            ty,
+            img,
+        ])
+    };
+    let ox = |a: &[&str]| e.ox.run(e.w(), a, &[]);
+    let o = va(&ox, GH_IDENTITY, "openvex", &image);
+    let err = ok(&o);
+    assert!(err.contains("Verification for"), "{err}");
+    // stdout: the DSSE envelope of the statement naming the image digest.
+    let env: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(env["payloadType"], "application/vnd.in-toto+json");
+    let st: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(env["payload"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        st["subject"][0]["digest"]["sha256"].as_str(),
+        Some(d.trim_start_matches("sha256:"))
+    );
+    assert_eq!(st["predicateType"], "https://openvex.dev/ns");
+    let err = fails(&va(&ox, GH_IDENTITY, "cyclonedx", &image));
+    assert!(err.contains("invalid predicate type"), "{err}");
+    let err = fails(&va(&ox, OTHER_ID, "openvex", &image));
+    assert!(err.contains("no matching attestations"), "{err}");
+    let err = fails(&va(&ox, GH_IDENTITY, "openvex", &unattested));
+    assert!(err.contains("no attestations found"), "{err}");
+
+    if let Some(c3) = RealCosign::find("cosign3") {
+        let c3r = |a: &[&str]| c3.run(e.w(), a, &[]);
+        ok(&va(&c3r, GH_IDENTITY, "openvex", &image));
+        fails(&va(&c3r, GH_IDENTITY, "cyclonedx", &image));
+        fails(&va(&c3r, OTHER_ID, "openvex", &image));
+    }
+}
+
+#[test]
+fn oxtask_verifies_cosign3_oci_attest_with_a_key() {
+    let Some(c3) = RealCosign::find("cosign3") else {
+        return;
+    };
+    let Some(e) = setup() else { return };
+    let Some(reg) = Registry::start() else { return };
+    let d = reg.push_image("acme/app", "1.0.0", "acme/app:1.0.0");
+    let image = format!("{}/acme/app@{d}", reg.host);
+    ok(&c3.run(e.w(), &["generate-key-pair"], &pw("theirs")));
+    let tr = e.tr();
+    let sc = signing_config_without_tsa(&e.sig, e.w());
+    ok(&c3.run(
+        e.w(),
+        &[
+            "attest",
+            "--yes",
+            "--allow-http-registry",
+            "--key",
+            "cosign.key",
+            "--trusted-root",
+            &tr,
+            "--signing-config",
+            &sc,
+            "--predicate",
+            &s(&e.predicate),
+            "--type",
+            "openvex",
+            &image,
+        ],
+        &pw("theirs"),
+    ));
+    let va = |key: &str, ty: &str| {
+        e.ox.run(
+            e.w(),
+            &[
+                "verify-attestation",
+                "--trusted-root",
+                &tr,
+                "--key",
+                key,
+                "--type",
+                ty,
+                &image,
+            ],
+            &[],
+        )
+    };
+    ok(&va("cosign.pub", "openvex"));
+    let err = fails(&va("cosign.pub", "custom"));
+    assert!(err.contains("invalid predicate type"), "{err}");
+    let od = e.w().join("od");
+    std::fs::create_dir_all(&od).unwrap();
+    ok(&e.ox.run(&od, &["generate-key-pair"], &pw("x")));
+    fails(&va(&s(&od.join("cosign.pub")), "openvex"));
+}

@@ -190,6 +190,16 @@ pub async fn attest_blob(artifact: Option<&str>, o: &AttestBlobOptions) -> Resul
         }
     };
 
+    let bytes = dsse_bundle(so, &statement).await?;
+    super::keys::write_atomic(bundle_path, &bytes, 0o600)?;
+    eprintln!("Wrote bundle to file {}", bundle_path.display());
+    Ok(())
+}
+
+/// Signs `statement` as a DSSE envelope (key, else keyless) and returns the Sigstore
+/// bundle v0.3: verification material, the TSA's timestamp when the signing config names
+/// one, the `dsse` log entry unless `--tlog-upload=false`.
+async fn dsse_bundle(so: &SignOptions, statement: &[u8]) -> Result<Vec<u8>, Error> {
     let http = sign::http_client()?;
     let ep = sign::endpoints(so).await?;
     let trust = sign::signing_trust(so).await?;
@@ -197,8 +207,8 @@ pub async fn attest_blob(artifact: Option<&str>, o: &AttestBlobOptions) -> Resul
     sign::confirm_upload(so)?;
     let sig = signer
         .key
-        .sign(&payload::pae(INTOTO_PAYLOAD_TYPE, &statement));
-    let envelope = payload::envelope_json(INTOTO_PAYLOAD_TYPE, &statement, &sig);
+        .sign(&payload::pae(INTOTO_PAYLOAD_TYPE, statement));
+    let envelope = payload::envelope_json(INTOTO_PAYLOAD_TYPE, statement, &sig);
 
     let mut vm = serde_json::Map::new();
     match &signer.cert {
@@ -238,9 +248,7 @@ pub async fn attest_blob(artifact: Option<&str>, o: &AttestBlobOptions) -> Resul
         "dsseEnvelope": envelope,
     });
     let bytes = serde_json::to_vec(&bundle).expect("serialising JSON cannot fail");
-    super::keys::write_atomic(bundle_path, &bytes, 0o600)?;
-    eprintln!("Wrote bundle to file {}", bundle_path.display());
-    Ok(())
+    Ok(bytes)
 }
 
 /// `verify-blob-attestation`'s inputs beyond the shared verification options.
@@ -408,4 +416,149 @@ mod tests {
         assert!(check_statement(b"{}").is_err());
         assert!(check_statement(b"nope").is_err());
     }
+}
+
+/// `attest`'s inputs beyond the shared signing options (registry options in `sign`).
+#[derive(Clone, Debug, Default)]
+pub struct AttestOptions {
+    pub sign: SignOptions,
+    pub predicate: PathBuf,
+    /// `--type` (default `custom`).
+    pub predicate_type: String,
+}
+
+/// `cosign attest IMAGE`: an in-toto statement about the image digest (subject name: the
+/// repository), signed as a DSSE envelope in a Sigstore bundle and attached as an OCI 1.1
+/// referrer (`dev.sigstore.bundle.predicateType` annotation), as cosign 3 does by default.
+pub async fn attest_image(image: &str, o: &AttestOptions) -> Result<(), Error> {
+    let so = &o.sign;
+    if !so.new_bundle_format {
+        return Err(Error::Usage(
+            "oxtask's attest stores Sigstore bundles as OCI referrers only: --new-bundle-format=false (the .att tag) is not supported".into(),
+        ));
+    }
+    let uri = predicate_type_uri(&o.predicate_type)?;
+    let pred = read_file(&o.predicate, "predicate")?;
+    if pred.is_empty() {
+        return Err(Error::Usage("predicate cannot be empty".into()));
+    }
+    let (client, t) = super::store::open(image, &so.registry, true).await?;
+    let (alg, hex) = t.digest.split_once(':').unwrap_or(("", ""));
+    if alg != "sha256" {
+        return Err(Error::Usage(format!(
+            "unsupported image digest {}: only sha256",
+            t.digest
+        )));
+    }
+    let st = statement(
+        &t.repo_name(),
+        hex,
+        &pred,
+        &o.predicate_type,
+        &sign::rfc3339_now(),
+    )?;
+    let bytes = dsse_bundle(so, &st).await?;
+    if so.upload {
+        eprintln!("Pushing attestation to: {}", t.repo_name());
+        super::store::push_bundle_referrer(&client, &t, &bytes, &uri, &sign::rfc3339_now()).await?;
+    }
+    Ok(())
+}
+
+/// What `verify-attestation` found: the digest checked, and each passing attestation's
+/// DSSE envelope (printed as cosign prints it) with the verification result.
+pub struct AttestationVerification {
+    pub verification: verify::Verification,
+    pub envelopes: Vec<Value>,
+}
+
+/// `cosign verify-attestation IMAGE`: Ok when at least one Sigstore bundle referrer of
+/// the image passes every check (signature, log, certificate and identity, statement
+/// subject = the image digest) and has the `--type` predicate type.
+pub async fn verify_attestation(
+    image: &str,
+    o: &VerifyOptions,
+    type_flag: &str,
+) -> Result<AttestationVerification, Error> {
+    if o.key.is_none() {
+        if o.certificate_identity.is_none() && o.certificate_identity_regexp.is_none() {
+            return Err(Error::Usage(
+                "--certificate-identity or --certificate-identity-regexp is required for verification in keyless mode".into(),
+            ));
+        }
+        if o.certificate_oidc_issuer.is_none() && o.certificate_oidc_issuer_regexp.is_none() {
+            return Err(Error::Usage(
+                "--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for verification in keyless mode".into(),
+            ));
+        }
+    } else if o.certificate_identity.is_some() || o.certificate_identity_regexp.is_some() {
+        return Err(Error::Usage(
+            "exactly one of: key reference (--key) or certificate identity \
+             (--certificate-identity or --certificate-identity-regexp), must be provided"
+                .into(),
+        ));
+    }
+    let want = predicate_type_uri(type_flag)?;
+    let m = Matchers::new(o)?;
+    let key = o
+        .key
+        .as_deref()
+        .map(super::keys::load_public_key)
+        .transpose()?;
+    let offline_key = key.is_some() && o.insecure_ignore_tlog;
+    let trust = if offline_key && o.trusted_root.is_none() {
+        None
+    } else {
+        match super::trust::resolve_trusted_root(o.trusted_root.as_deref()).await {
+            Ok(t) => Some(t),
+            Err(_) if offline_key => None,
+            Err(e) => return Err(e),
+        }
+    };
+    let ctx = Ctx { trust, key, m };
+    let (client, t) = super::store::open(image, &o.registry, false).await?;
+    let bundles = super::store::load_bundles(&client, &t).await?;
+    if bundles.is_empty() {
+        return Err(Error::NoSignatures("no attestations found".into()));
+    }
+    let mut ok = Vec::new();
+    let mut envelopes = Vec::new();
+    let mut reasons = Vec::new();
+    for b in &bundles {
+        match verify::verify_bundle(b, Subject::Attestation(&t), &ctx, o) {
+            Ok(vs) => {
+                let got = serde_json::from_slice::<Value>(&vs.payload)
+                    .ok()
+                    .and_then(|st| st["predicateType"].as_str().map(str::to_string))
+                    .unwrap_or_default();
+                if got != want {
+                    reasons.push(format!(
+                        "invalid predicate type, expected {type_flag} got {got}"
+                    ));
+                    continue;
+                }
+                let env = serde_json::from_slice::<Value>(b)
+                    .map(|v| v["dsseEnvelope"].clone())
+                    .unwrap_or(Value::Null);
+                envelopes.push(env);
+                ok.push(vs);
+            }
+            Err(e) => reasons.push(e.to_string()),
+        }
+    }
+    if ok.is_empty() {
+        return Err(Error::NoMatching(format!(
+            "no matching attestations: {}",
+            reasons.join("\n ")
+        )));
+    }
+    Ok(AttestationVerification {
+        verification: verify::Verification {
+            target: t,
+            signatures: ok,
+            tlog_checked: !o.insecure_ignore_tlog,
+            ca_checked: o.key.is_none(),
+        },
+        envelopes,
+    })
 }

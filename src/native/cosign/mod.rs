@@ -217,6 +217,11 @@ enum Cmd {
     AttestBlob(Box<AttestBlobArgs>),
     /// Verifies a file's attestation (a Sigstore bundle holding a DSSE envelope).
     VerifyBlobAttestation(Box<VerifyBlobAttestationArgs>),
+    /// Attests to an image digest: an in-toto statement in a Sigstore bundle, attached as
+    /// an OCI 1.1 referrer.
+    Attest(Box<AttestArgs>),
+    /// Verifies an image's attestations (Sigstore bundle referrers).
+    VerifyAttestation(Box<VerifyAttestationArgs>),
     /// Initializes the Sigstore TUF root: records the mirror and fetches the trust
     /// material (trusted_root.json, signing config) into $TUF_ROOT or ~/.sigstore/root.
     Initialize {
@@ -464,6 +469,85 @@ struct AttestBlobArgs {
 }
 
 #[derive(clap::Args, Debug)]
+struct AttestArgs {
+    /// Private key: a file or env://VAR. Keyless (Fulcio) when absent.
+    #[arg(long)]
+    key: Option<String>,
+    /// Skip the confirmation prompt.
+    #[arg(short = 'y', long)]
+    yes: bool,
+    /// Path to the predicate file.
+    #[arg(long, required = true)]
+    predicate: PathBuf,
+    /// Predicate type: slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom, or a URI.
+    #[arg(long = "type", default_value = "custom")]
+    predicate_type: String,
+    /// Upload the attestation to the transparency log.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
+    tlog_upload: bool,
+    /// Do not push the attestation to the registry.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    no_upload: bool,
+    /// Attach a Sigstore bundle as an OCI referrer (cosign 3's default; `=false` is refused).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
+    new_bundle_format: bool,
+    #[arg(long)]
+    fulcio_url: Option<String>,
+    #[arg(long)]
+    rekor_url: Option<String>,
+    #[arg(long)]
+    signing_config: Option<PathBuf>,
+    #[arg(long)]
+    trusted_root: Option<PathBuf>,
+    #[arg(long)]
+    identity_token: Option<String>,
+    #[arg(long, hide = true)]
+    oidc_issuer: Option<String>,
+    #[arg(long, hide = true)]
+    oidc_client_id: Option<String>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// Image reference(s): REGISTRY/REPO@DIGEST (a tag is resolved, with a warning).
+    #[arg(required = true)]
+    images: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct VerifyAttestationArgs {
+    #[arg(long)]
+    key: Option<String>,
+    /// Predicate type the statement must have (a name as for attest, or a URI).
+    #[arg(long = "type", default_value = "custom")]
+    predicate_type: String,
+    #[arg(long)]
+    certificate_identity: Option<String>,
+    #[arg(long)]
+    certificate_identity_regexp: Option<String>,
+    #[arg(long)]
+    certificate_oidc_issuer: Option<String>,
+    #[arg(long)]
+    certificate_oidc_issuer_regexp: Option<String>,
+    #[arg(long)]
+    trusted_root: Option<PathBuf>,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    insecure_ignore_tlog: bool,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    insecure_ignore_sct: bool,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    use_signed_timestamps: bool,
+    /// Accepted for compatibility (only bundle referrers are read).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
+    new_bundle_format: bool,
+    /// Accepted for compatibility (verification is offline).
+    #[arg(long, hide = true)]
+    rekor_url: Option<String>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    #[arg(required = true)]
+    images: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
 struct VerifyBlobAttestationArgs {
     #[arg(long)]
     key: Option<String>,
@@ -653,6 +737,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         | Cmd::VerifyBlob(_)
         | Cmd::AttestBlob(_)
         | Cmd::VerifyBlobAttestation(_)) => run_blob(c, &rt, timeout),
+        c @ (Cmd::Attest(_) | Cmd::VerifyAttestation(_)) => run_attest(c, &rt, timeout),
         Cmd::Verify(a) => {
             let o = VerifyOptions {
                 key: a.key,
@@ -797,6 +882,76 @@ fn run_blob(
             ))?
         }
         _ => unreachable!("run_blob is only called for blob commands"),
+    }
+}
+
+fn run_attest(
+    cmd: Cmd,
+    rt: &tokio::runtime::Runtime,
+    timeout: std::time::Duration,
+) -> Result<(), Error> {
+    match cmd {
+        Cmd::Attest(a) => {
+            let o = attest::AttestOptions {
+                sign: SignOptions {
+                    key: a.key,
+                    tlog_upload: a.tlog_upload,
+                    upload: !a.no_upload,
+                    fulcio_url: a.fulcio_url,
+                    rekor_url: a.rekor_url,
+                    signing_config: a.signing_config,
+                    trusted_root: a.trusted_root,
+                    identity_token: a.identity_token,
+                    new_bundle_format: a.new_bundle_format,
+                    registry: registry_opts(&a.registry),
+                    yes: a.yes,
+                    ..Default::default()
+                },
+                predicate: a.predicate,
+                predicate_type: a.predicate_type,
+            };
+            for img in &a.images {
+                rt.block_on(with_timeout(timeout, attest::attest_image(img, &o)))??;
+            }
+            Ok(())
+        }
+        Cmd::VerifyAttestation(a) => {
+            let o = VerifyOptions {
+                key: a.key,
+                certificate_identity: a.certificate_identity,
+                certificate_identity_regexp: a.certificate_identity_regexp,
+                certificate_oidc_issuer: a.certificate_oidc_issuer,
+                certificate_oidc_issuer_regexp: a.certificate_oidc_issuer_regexp,
+                trusted_root: a.trusted_root,
+                insecure_ignore_tlog: a.insecure_ignore_tlog,
+                insecure_ignore_sct: a.insecure_ignore_sct,
+                new_bundle_format: a.new_bundle_format,
+                use_signed_timestamps: a.use_signed_timestamps,
+                annotations: IndexMap::new(),
+                registry: registry_opts(&a.registry),
+            };
+            if o.insecure_ignore_tlog {
+                eprintln!("WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the attestation.");
+            }
+            for img in &a.images {
+                let v = rt.block_on(with_timeout(
+                    timeout,
+                    attest::verify_attestation(img, &o, &a.predicate_type),
+                ))??;
+                eprint!("{}", verify::header(img, &v.verification, o.key.is_some()));
+                for (s, env) in v.verification.signatures.iter().zip(&v.envelopes) {
+                    if let Some(sub) = &s.subject {
+                        eprintln!("Certificate subject: {sub}");
+                    }
+                    if let Some(i) = &s.issuer {
+                        eprintln!("Certificate issuer URL: {i}");
+                    }
+                    println!("{env}");
+                }
+            }
+            Ok(())
+        }
+        _ => unreachable!("run_attest is only called for attest commands"),
     }
 }
 

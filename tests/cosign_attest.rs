@@ -620,3 +620,102 @@ fn oxtask_verifies_cosign3_oci_attest_with_a_key() {
     ok(&e.ox.run(&od, &["generate-key-pair"], &pw("x")));
     fails(&va(&s(&od.join("cosign.pub")), "openvex"));
 }
+
+#[test]
+fn statement_and_hash_inputs_offline_with_a_key() {
+    let ox = Cosign::new();
+    let w = tempfile::tempdir().unwrap();
+    let wp = w.path();
+    ok(&ox.run(wp, &["generate-key-pair"], &pw("pw")));
+    let art = wp.join("app.bin");
+    std::fs::write(&art, b"app\n").unwrap();
+    let hex = sha256_hex(b"app\n");
+    let ty = "https://example.com/attestation/test/v1";
+    let stf = wp.join("statement.json");
+    std::fs::write(
+        &stf,
+        serde_json::json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "app.bin", "digest": {"sha256": hex}}],
+            "predicateType": ty,
+            "predicate": {"ok": true},
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let b1 = wp.join("st.json");
+    ok(&ox.run(
+        wp,
+        &[
+            "attest-blob",
+            "--key",
+            "cosign.key",
+            "--tlog-upload=false",
+            "--statement",
+            &s(&stf),
+            "--bundle",
+            &s(&b1),
+        ],
+        &pw("pw"),
+    ));
+    // --hash: the digest without the file (the subject name is the argument's base name).
+    let b2 = wp.join("hash.json");
+    let pred = wp.join("p.json");
+    std::fs::write(&pred, br#"{"ok":true}"#).unwrap();
+    ok(&ox.run(
+        wp,
+        &[
+            "attest-blob",
+            "--key",
+            "cosign.key",
+            "--tlog-upload=false",
+            "--predicate",
+            &s(&pred),
+            "--type",
+            ty,
+            "--hash",
+            &hex,
+            "--bundle",
+            &s(&b2),
+            "not-read.bin",
+        ],
+        &pw("pw"),
+    ));
+    for b in [&b1, &b2] {
+        let v = |a: &[&str]| {
+            let mut args = vec![
+                "verify-blob-attestation",
+                "--key",
+                "cosign.pub",
+                "--insecure-ignore-tlog",
+                "--bundle",
+            ];
+            let bs = s(b);
+            args.push(&bs);
+            args.extend_from_slice(a);
+            ox.run(wp, &args, &[])
+        };
+        ok(&v(&["--type", ty, &s(&art)]));
+        ok(&v(&["--type", ty, "--digest", &hex]));
+        fails(&v(&["--type", "custom", &s(&art)]));
+        fails(&v(&["--type", ty, "--digest", &sha256_hex(b"other")]));
+    }
+    // Without the log and --insecure-ignore-tlog: refused (no log entry).
+    let err = fails(&ox.run(
+        wp,
+        &[
+            "verify-blob-attestation",
+            "--key",
+            "cosign.pub",
+            "--bundle",
+            &s(&b1),
+            "--type",
+            ty,
+            "--trusted-root",
+            &s(&wp.join("missing-root.json")),
+            &s(&art),
+        ],
+        &[],
+    ));
+    assert!(!err.is_empty());
+}

@@ -429,7 +429,7 @@ struct AttestBlobArgs {
     /// Path to the predicate file.
     #[arg(long)]
     predicate: Option<PathBuf>,
-    /// Path to a complete in-toto statement (instead of --predicate).
+    /// Path to a complete in-toto statement (instead of a predicate).
     #[arg(long)]
     statement: Option<PathBuf>,
     /// Predicate type: slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom, or a URI.
@@ -448,7 +448,7 @@ struct AttestBlobArgs {
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
     tlog_upload: bool,
     /// Log entry type: dsse (oxtask writes dsse entries only).
-    #[arg(long, default_value = "dsse", value_parser = ["dsse"])]
+    #[arg(long, default_value = "dsse")]
     rekor_entry_type: String,
     #[arg(long)]
     fulcio_url: Option<String>,
@@ -464,7 +464,7 @@ struct AttestBlobArgs {
     oidc_issuer: Option<String>,
     #[arg(long, hide = true)]
     oidc_client_id: Option<String>,
-    /// The file to attest to (`-` for stdin); optional with --statement.
+    /// The file to attest to (`-` for stdin); optional when a whole statement is given.
     blob: Option<String>,
 }
 
@@ -560,7 +560,7 @@ struct VerifyBlobAttestationArgs {
     /// The artifact's digest (hex), when the artifact is not given.
     #[arg(long)]
     digest: Option<String>,
-    /// Algorithm of --digest (sha256).
+    /// Algorithm of the digest flag (sha256).
     #[arg(long = "digestAlg")]
     digest_alg: Option<String>,
     #[arg(long)]
@@ -586,7 +586,7 @@ struct VerifyBlobAttestationArgs {
     rekor_url: Option<String>,
     #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
     offline: bool,
-    /// The file (`-` for stdin) or `sha256:HEX`; else --digest.
+    /// The file (`-` for stdin) or `sha256:HEX`; else its digest as a flag.
     blob: Option<String>,
 }
 
@@ -829,6 +829,16 @@ fn run_blob(
             rt.block_on(with_timeout(timeout, blob::verify_blob(&a.blob, &o)))?
         }
         Cmd::AttestBlob(a) => {
+            match a.rekor_entry_type.as_str() {
+                "dsse" => {}
+                "intoto" => {
+                    return Err(Error::Usage(
+                        "--rekor-entry-type intoto is not supported by oxtask (dsse entries only)"
+                            .into(),
+                    ))
+                }
+                _ => return Err(Error::Usage("unknown value for rekor-entry-type".into())),
+            }
             let o = attest::AttestBlobOptions {
                 sign: SignOptions {
                     key: a.key,

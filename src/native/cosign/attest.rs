@@ -105,7 +105,7 @@ fn check_statement(b: &[u8]) -> Result<(), Error> {
     if v["predicateType"].as_str().unwrap_or_default().is_empty() {
         return Err(Error::Usage("invalid statement: no predicateType".into()));
     }
-    if !v["subject"].as_array().is_some_and(|s| !s.is_empty()) {
+    if v["subject"].as_array().is_none_or(|s| s.is_empty()) {
         return Err(Error::Usage("invalid statement: no subject".into()));
     }
     Ok(())

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use clap::{ArgAction, Parser, Subcommand};
 use indexmap::IndexMap;
 
+pub mod attest;
 pub mod blob;
 pub mod fulcio;
 pub mod keys;
@@ -211,6 +212,16 @@ enum Cmd {
     SignBlob(Box<SignBlobArgs>),
     /// Verifies a file's signature (a Sigstore bundle, or cosign's legacy formats).
     VerifyBlob(Box<VerifyBlobArgs>),
+    /// Attests to a file: an in-toto statement (subject: the file's SHA-256) signed as a
+    /// DSSE envelope, written as a Sigstore bundle.
+    AttestBlob(Box<AttestBlobArgs>),
+    /// Verifies a file's attestation (a Sigstore bundle holding a DSSE envelope).
+    VerifyBlobAttestation(Box<VerifyBlobAttestationArgs>),
+    /// Attests to an image digest: an in-toto statement in a Sigstore bundle, attached as
+    /// an OCI 1.1 referrer.
+    Attest(Box<AttestArgs>),
+    /// Verifies an image's attestations (Sigstore bundle referrers).
+    VerifyAttestation(Box<VerifyAttestationArgs>),
     /// Initializes the Sigstore TUF root: records the mirror and fetches the trust
     /// material (trusted_root.json, signing config) into $TUF_ROOT or ~/.sigstore/root.
     Initialize {
@@ -407,6 +418,178 @@ struct VerifyBlobArgs {
     blob: String,
 }
 
+#[derive(clap::Args, Debug)]
+struct AttestBlobArgs {
+    /// Private key: a file or env://VAR. Keyless (Fulcio) when absent.
+    #[arg(long)]
+    key: Option<String>,
+    /// Skip the confirmation prompt.
+    #[arg(short = 'y', long)]
+    yes: bool,
+    /// Path to the predicate file.
+    #[arg(long)]
+    predicate: Option<PathBuf>,
+    /// Path to a complete in-toto statement (instead of a predicate).
+    #[arg(long)]
+    statement: Option<PathBuf>,
+    /// Predicate type: slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom, or a URI.
+    #[arg(long = "type", default_value = "custom")]
+    predicate_type: String,
+    /// The artifact's SHA-256 (hex) instead of reading the file.
+    #[arg(long)]
+    hash: Option<String>,
+    /// Write the bundle to this file.
+    #[arg(long)]
+    bundle: Option<PathBuf>,
+    /// Write a Sigstore bundle (the only output oxtask writes; `=false` is refused).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
+    new_bundle_format: bool,
+    /// Upload the attestation to the transparency log.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
+    tlog_upload: bool,
+    /// Log entry type: dsse (oxtask writes dsse entries only).
+    #[arg(long, default_value = "dsse")]
+    rekor_entry_type: String,
+    #[arg(long)]
+    fulcio_url: Option<String>,
+    #[arg(long)]
+    rekor_url: Option<String>,
+    #[arg(long)]
+    signing_config: Option<PathBuf>,
+    #[arg(long)]
+    trusted_root: Option<PathBuf>,
+    #[arg(long)]
+    identity_token: Option<String>,
+    #[arg(long, hide = true)]
+    oidc_issuer: Option<String>,
+    #[arg(long, hide = true)]
+    oidc_client_id: Option<String>,
+    /// The file to attest to (`-` for stdin); optional when a whole statement is given.
+    blob: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct AttestArgs {
+    /// Private key: a file or env://VAR. Keyless (Fulcio) when absent.
+    #[arg(long)]
+    key: Option<String>,
+    /// Skip the confirmation prompt.
+    #[arg(short = 'y', long)]
+    yes: bool,
+    /// Path to the predicate file.
+    #[arg(long, required = true)]
+    predicate: PathBuf,
+    /// Predicate type: slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom, or a URI.
+    #[arg(long = "type", default_value = "custom")]
+    predicate_type: String,
+    /// Upload the attestation to the transparency log.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
+    tlog_upload: bool,
+    /// Do not push the attestation to the registry.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    no_upload: bool,
+    /// Attach a Sigstore bundle as an OCI referrer (cosign 3's default; `=false` is refused).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
+    new_bundle_format: bool,
+    #[arg(long)]
+    fulcio_url: Option<String>,
+    #[arg(long)]
+    rekor_url: Option<String>,
+    #[arg(long)]
+    signing_config: Option<PathBuf>,
+    #[arg(long)]
+    trusted_root: Option<PathBuf>,
+    #[arg(long)]
+    identity_token: Option<String>,
+    #[arg(long, hide = true)]
+    oidc_issuer: Option<String>,
+    #[arg(long, hide = true)]
+    oidc_client_id: Option<String>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// Image reference(s): REGISTRY/REPO@DIGEST (a tag is resolved, with a warning).
+    #[arg(required = true)]
+    images: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct VerifyAttestationArgs {
+    #[arg(long)]
+    key: Option<String>,
+    /// Predicate type the statement must have (a name as for attest, or a URI).
+    #[arg(long = "type", default_value = "custom")]
+    predicate_type: String,
+    #[arg(long)]
+    certificate_identity: Option<String>,
+    #[arg(long)]
+    certificate_identity_regexp: Option<String>,
+    #[arg(long)]
+    certificate_oidc_issuer: Option<String>,
+    #[arg(long)]
+    certificate_oidc_issuer_regexp: Option<String>,
+    #[arg(long)]
+    trusted_root: Option<PathBuf>,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    insecure_ignore_tlog: bool,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    insecure_ignore_sct: bool,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    use_signed_timestamps: bool,
+    /// Accepted for compatibility (only bundle referrers are read).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
+    new_bundle_format: bool,
+    /// Accepted for compatibility (verification is offline).
+    #[arg(long, hide = true)]
+    rekor_url: Option<String>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    #[arg(required = true)]
+    images: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct VerifyBlobAttestationArgs {
+    #[arg(long)]
+    key: Option<String>,
+    /// Sigstore bundle holding the DSSE envelope.
+    #[arg(long)]
+    bundle: Option<PathBuf>,
+    /// Predicate type the statement must have (a name as for attest-blob, or a URI).
+    #[arg(long = "type", default_value = "custom")]
+    predicate_type: String,
+    /// The artifact's digest (hex), when the artifact is not given.
+    #[arg(long)]
+    digest: Option<String>,
+    /// Algorithm of the digest flag (sha256).
+    #[arg(long = "digestAlg")]
+    digest_alg: Option<String>,
+    #[arg(long)]
+    certificate_identity: Option<String>,
+    #[arg(long)]
+    certificate_identity_regexp: Option<String>,
+    #[arg(long)]
+    certificate_oidc_issuer: Option<String>,
+    #[arg(long)]
+    certificate_oidc_issuer_regexp: Option<String>,
+    #[arg(long)]
+    trusted_root: Option<PathBuf>,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
+    new_bundle_format: bool,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    use_signed_timestamps: bool,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    insecure_ignore_tlog: bool,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    insecure_ignore_sct: bool,
+    /// Accepted for compatibility (verification is offline).
+    #[arg(long, hide = true)]
+    rekor_url: Option<String>,
+    #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
+    offline: bool,
+    /// The file (`-` for stdin) or `sha256:HEX`; else its digest as a flag.
+    blob: Option<String>,
+}
+
 fn parse_annotations(a: &[String]) -> Result<IndexMap<String, String>, Error> {
     let mut out = IndexMap::new();
     for item in a.iter().flat_map(|s| s.split(',')) {
@@ -550,7 +733,11 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
-        c @ (Cmd::SignBlob(_) | Cmd::VerifyBlob(_)) => run_blob(c, &rt, timeout),
+        c @ (Cmd::SignBlob(_)
+        | Cmd::VerifyBlob(_)
+        | Cmd::AttestBlob(_)
+        | Cmd::VerifyBlobAttestation(_)) => run_blob(c, &rt, timeout),
+        c @ (Cmd::Attest(_) | Cmd::VerifyAttestation(_)) => run_attest(c, &rt, timeout),
         Cmd::Verify(a) => {
             let o = VerifyOptions {
                 key: a.key,
@@ -641,7 +828,140 @@ fn run_blob(
             }
             rt.block_on(with_timeout(timeout, blob::verify_blob(&a.blob, &o)))?
         }
+        Cmd::AttestBlob(a) => {
+            match a.rekor_entry_type.as_str() {
+                "dsse" => {}
+                "intoto" => {
+                    return Err(Error::Usage(
+                        "--rekor-entry-type intoto is not supported by oxtask (dsse entries only)"
+                            .into(),
+                    ))
+                }
+                _ => return Err(Error::Usage("unknown value for rekor-entry-type".into())),
+            }
+            let o = attest::AttestBlobOptions {
+                sign: SignOptions {
+                    key: a.key,
+                    tlog_upload: a.tlog_upload,
+                    fulcio_url: a.fulcio_url,
+                    rekor_url: a.rekor_url,
+                    signing_config: a.signing_config,
+                    trusted_root: a.trusted_root,
+                    identity_token: a.identity_token,
+                    new_bundle_format: a.new_bundle_format,
+                    yes: a.yes,
+                    ..Default::default()
+                },
+                bundle: a.bundle,
+                predicate: a.predicate,
+                statement: a.statement,
+                predicate_type: a.predicate_type,
+                hash: a.hash,
+            };
+            rt.block_on(with_timeout(
+                timeout,
+                attest::attest_blob(a.blob.as_deref(), &o),
+            ))?
+        }
+        Cmd::VerifyBlobAttestation(a) => {
+            let o = attest::VerifyBlobAttestationOptions {
+                verify: VerifyOptions {
+                    key: a.key,
+                    certificate_identity: a.certificate_identity,
+                    certificate_identity_regexp: a.certificate_identity_regexp,
+                    certificate_oidc_issuer: a.certificate_oidc_issuer,
+                    certificate_oidc_issuer_regexp: a.certificate_oidc_issuer_regexp,
+                    trusted_root: a.trusted_root,
+                    insecure_ignore_tlog: a.insecure_ignore_tlog,
+                    insecure_ignore_sct: a.insecure_ignore_sct,
+                    use_signed_timestamps: a.use_signed_timestamps,
+                    ..Default::default()
+                },
+                bundle: a.bundle,
+                predicate_type: a.predicate_type,
+                digest: a.digest,
+                digest_alg: a.digest_alg,
+                new_bundle_format: a.new_bundle_format,
+            };
+            if o.verify.insecure_ignore_tlog {
+                eprintln!("WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.");
+            }
+            rt.block_on(with_timeout(
+                timeout,
+                attest::verify_blob_attestation(a.blob.as_deref(), &o),
+            ))?
+        }
         _ => unreachable!("run_blob is only called for blob commands"),
+    }
+}
+
+fn run_attest(
+    cmd: Cmd,
+    rt: &tokio::runtime::Runtime,
+    timeout: std::time::Duration,
+) -> Result<(), Error> {
+    match cmd {
+        Cmd::Attest(a) => {
+            let o = attest::AttestOptions {
+                sign: SignOptions {
+                    key: a.key,
+                    tlog_upload: a.tlog_upload,
+                    upload: !a.no_upload,
+                    fulcio_url: a.fulcio_url,
+                    rekor_url: a.rekor_url,
+                    signing_config: a.signing_config,
+                    trusted_root: a.trusted_root,
+                    identity_token: a.identity_token,
+                    new_bundle_format: a.new_bundle_format,
+                    registry: registry_opts(&a.registry),
+                    yes: a.yes,
+                    ..Default::default()
+                },
+                predicate: a.predicate,
+                predicate_type: a.predicate_type,
+            };
+            for img in &a.images {
+                rt.block_on(with_timeout(timeout, attest::attest_image(img, &o)))??;
+            }
+            Ok(())
+        }
+        Cmd::VerifyAttestation(a) => {
+            let o = VerifyOptions {
+                key: a.key,
+                certificate_identity: a.certificate_identity,
+                certificate_identity_regexp: a.certificate_identity_regexp,
+                certificate_oidc_issuer: a.certificate_oidc_issuer,
+                certificate_oidc_issuer_regexp: a.certificate_oidc_issuer_regexp,
+                trusted_root: a.trusted_root,
+                insecure_ignore_tlog: a.insecure_ignore_tlog,
+                insecure_ignore_sct: a.insecure_ignore_sct,
+                new_bundle_format: a.new_bundle_format,
+                use_signed_timestamps: a.use_signed_timestamps,
+                annotations: IndexMap::new(),
+                registry: registry_opts(&a.registry),
+            };
+            if o.insecure_ignore_tlog {
+                eprintln!("WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the attestation.");
+            }
+            for img in &a.images {
+                let v = rt.block_on(with_timeout(
+                    timeout,
+                    attest::verify_attestation(img, &o, &a.predicate_type),
+                ))??;
+                eprint!("{}", verify::header(img, &v.verification, o.key.is_some()));
+                for (s, env) in v.verification.signatures.iter().zip(&v.envelopes) {
+                    if let Some(sub) = &s.subject {
+                        eprintln!("Certificate subject: {sub}");
+                    }
+                    if let Some(i) = &s.issuer {
+                        eprintln!("Certificate issuer URL: {i}");
+                    }
+                    println!("{env}");
+                }
+            }
+            Ok(())
+        }
+        _ => unreachable!("run_attest is only called for attest commands"),
     }
 }
 

@@ -287,7 +287,7 @@ async fn sign_legacy(
     Ok(())
 }
 
-fn rfc3339_now() -> String {
+pub(crate) fn rfc3339_now() -> String {
     let secs = oidc::now() as i64;
     let days = secs.div_euclid(86400);
     let rem = secs.rem_euclid(86400);

@@ -267,7 +267,7 @@ fn check_entry_body(
                 (Content::Dsse { payload_type, payload }, _) => key
                     .default_hash()
                     .digest(&payload::pae(payload_type, payload)),
-                (Content::Message, Subject::Image(_)) => Vec::new(),
+                (Content::Message, Subject::Image(_) | Subject::Attestation(_)) => Vec::new(),
             };
             check_hashedrekord_v2_body(&body, sig, &digest, cert, key)
         }
@@ -591,6 +591,9 @@ pub(crate) enum Subject<'a> {
     Image(&'a Target),
     /// A blob: a message signature over it, or an in-toto statement naming it.
     Blob(&'a Blob),
+    /// An image digest: a DSSE envelope holding an in-toto statement (any predicate type:
+    /// the caller checks it) naming the digest.
+    Attestation(&'a Target),
 }
 
 /// The artifact `verify-blob` checks: its SHA-256 digest, and its bytes when given as a
@@ -935,6 +938,10 @@ pub(crate) fn verify_bundle(
             check_image_statement(&payload, t)?;
             payload
         }
+        (Content::Dsse { payload, .. }, Subject::Attestation(t)) => {
+            check_statement_digest(&payload, t)?;
+            payload
+        }
         (
             Content::Dsse {
                 payload,
@@ -960,6 +967,17 @@ pub(crate) fn verify_bundle(
 
 /// The statement of an image signature names the image's digest and is cosign's.
 fn check_image_statement(payload: &[u8], t: &Target) -> Result<(), Error> {
+    let st = check_statement_digest(payload, t)?;
+    if st["predicateType"].as_str() != Some(COSIGN_SIGN_PREDICATE) {
+        return Err(Error::Verify(
+            "statement is not a cosign signature (predicateType)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// An in-toto statement about an image names the image's digest among its subjects.
+fn check_statement_digest(payload: &[u8], t: &Target) -> Result<Value, Error> {
     let st: Value = serde_json::from_slice(payload)
         .map_err(|_| Error::Verify("statement is not JSON".into()))?;
     let (alg, hex) = t.digest.split_once(':').unwrap_or(("", ""));
@@ -969,18 +987,13 @@ fn check_image_statement(payload: &[u8], t: &Target) -> Result<(), Error> {
         .unwrap_or_default()
         .iter()
         .any(|s| s["digest"][alg].as_str() == Some(hex));
-    if !names_digest {
+    if alg.is_empty() || hex.is_empty() || !names_digest {
         return Err(Error::Verify(format!(
             "invalid or missing digest in claim: statement does not name {}",
             t.digest
         )));
     }
-    if st["predicateType"].as_str() != Some(COSIGN_SIGN_PREDICATE) {
-        return Err(Error::Verify(
-            "statement is not a cosign signature (predicateType)".into(),
-        ));
-    }
-    Ok(())
+    Ok(st)
 }
 
 /// An in-toto statement about a blob must name the blob's SHA-256 among its subjects.

@@ -72,7 +72,9 @@ fn run_limited(mut cmd: Command, limit: Duration) -> (Output, Duration) {
 
 fn task_in(dir: &Path, args: &[&str], limit: Duration) -> (Output, Duration) {
     let mut c = Command::new(task_bin());
-    c.args(args).current_dir(dir).env_remove("TASK_X_REMOTE_TASKFILES");
+    c.args(args)
+        .current_dir(dir)
+        .env_remove("TASK_X_REMOTE_TASKFILES");
     run_limited(c, limit)
 }
 
@@ -100,7 +102,8 @@ fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
 
 // ---- 7: tasks calling each other ------------------------------------------------------
 
-const MUTUAL: &str = "version: '3'\ntasks:\n  a:\n    cmds:\n      - task: b\n  b:\n    cmds:\n      - task: a\n";
+const MUTUAL: &str =
+    "version: '3'\ntasks:\n  a:\n    cmds:\n      - task: b\n  b:\n    cmds:\n      - task: a\n";
 
 fn call_chain(n: usize) -> String {
     let mut s = String::new();
@@ -153,19 +156,24 @@ fn flattened_include_calling_colon_name_is_not_found() {
             "Taskfile.yml",
             "version: '3'\nincludes:\n  inc:\n    taskfile: ./inc.yml\n    flatten: true\n",
         ),
-        ("inc.yml", "version: '3'\ntasks:\n  test:\n    cmds:\n      - task: :test\n"),
+        (
+            "inc.yml",
+            "version: '3'\ntasks:\n  test:\n    cmds:\n      - task: :test\n",
+        ),
     ]);
     let (o, _) = task_in(d.path(), &["test"], Duration::from_secs(60));
     assert_eq!(o.status.code(), Some(200), "{}", text(&o.stderr));
     assert!(
-        text(&o.stderr).starts_with("task: Failed to run task \"test\": task: Task \":test\" does not exist"),
+        text(&o.stderr)
+            .starts_with("task: Failed to run task \"test\": task: Task \":test\" does not exist"),
         "{}",
         text(&o.stderr)
     );
     if let Some(go) = gotask::require(".ci/install-e2e.sh") {
         let g = go_task_in(&go, d.path(), &["test"]);
         assert_eq!(g.status.code(), Some(200));
-        assert!(text(&g.stderr).starts_with("task: Failed to run task \"test\": task: Task \":test\" does not exist"));
+        assert!(text(&g.stderr)
+            .starts_with("task: Failed to run task \"test\": task: Task \":test\" does not exist"));
     }
 }
 
@@ -232,7 +240,10 @@ fn chart_yaml_alias_bomb_is_refused() {
     let d = project(&[
         (
             "c/Chart.yaml",
-            &format!("apiVersion: v2\nname: c\nversion: 0.1.0\nannotations:\n  x: y\nbomb:\n{}", alias_bomb("  ")),
+            &format!(
+                "apiVersion: v2\nname: c\nversion: 0.1.0\nannotations:\n  x: y\nbomb:\n{}",
+                alias_bomb("  ")
+            ),
         ),
         ("c/values.yaml", "{}\n"),
     ]);
@@ -320,7 +331,9 @@ impl FakeRegistry {
                         held.push(sock);
                     }
                     Behaviour::Routes(routes) => {
-                        let Some((method, path)) = read_head(&mut sock) else { continue };
+                        let Some((method, path)) = read_head(&mut sock) else {
+                            continue;
+                        };
                         let a = routes
                             .iter()
                             .find(|(p, _)| *p == path)
@@ -328,7 +341,8 @@ impl FakeRegistry {
                             .unwrap_or(Answer {
                                 status: 404,
                                 headers: vec![("Content-Type".into(), "application/json".into())],
-                                body: br#"{"errors":[{"code":"NOT_FOUND","message":"not here"}]}"#.to_vec(),
+                                body: br#"{"errors":[{"code":"NOT_FOUND","message":"not here"}]}"#
+                                    .to_vec(),
                             });
                         let mut head = format!(
                             "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
@@ -411,7 +425,10 @@ const MANIFEST_MT: &str = "application/vnd.oci.image.manifest.v1+json";
 
 /// Routes serving `ns/c:1.0.0` with `config` as the config blob; `tweak` edits the
 /// manifest JSON (sizes, digests) before it is served.
-fn chart_routes(config: &[u8], tweak: impl Fn(&mut serde_json::Value)) -> (Vec<(String, Answer)>, String) {
+fn chart_routes(
+    config: &[u8],
+    tweak: impl Fn(&mut serde_json::Value),
+) -> (Vec<(String, Answer)>, String) {
     let chart = chart_tgz();
     let mut m = serde_json::json!({
         "schemaVersion": 2,
@@ -440,7 +457,10 @@ fn chart_routes(config: &[u8], tweak: impl Fn(&mut serde_json::Value)) -> (Vec<(
         ),
         (
             "/v2/ns/c/tags/list".to_string(),
-            Answer::ok("application/json", br#"{"name":"ns/c","tags":["1.0.0"]}"#.to_vec()),
+            Answer::ok(
+                "application/json",
+                br#"{"name":"ns/c","tags":["1.0.0"]}"#.to_vec(),
+            ),
         ),
     ];
     (routes, md)
@@ -448,7 +468,12 @@ fn chart_routes(config: &[u8], tweak: impl Fn(&mut serde_json::Value)) -> (Vec<(
 
 const GOOD_CONFIG: &[u8] = br#"{"name":"c","version":"1.0.0","apiVersion":"v2"}"#;
 
-fn helm_pull(cwd: &Path, reference: &str, extra: &[&str], env: &[(&str, &str)]) -> (Output, Duration) {
+fn helm_pull(
+    cwd: &Path,
+    reference: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Output, Duration) {
     let mut c = Command::new(registry::helm_bin());
     c.arg("pull")
         .arg(reference)
@@ -497,11 +522,24 @@ fn pull_names_the_file_from_the_reference_not_the_registrys_config() {
     let evil = br#"{"name":"../../x","version":"1.0.0","apiVersion":"v2"}"#;
     let (routes, _) = chart_routes(evil, |_| {});
     let reg = FakeRegistry::start(Behaviour::Routes(routes));
-    let (o, _) = helm_pull(&cwd, &format!("oci://{}/ns/c:1.0.0", reg.host()), &["-d", "out"], &[]);
+    let (o, _) = helm_pull(
+        &cwd,
+        &format!("oci://{}/ns/c:1.0.0", reg.host()),
+        &["-d", "out"],
+        &[],
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
-    assert_eq!(files_under(root.path()), vec!["a/b/out/c-1.0.0.tgz".to_string()]);
+    assert_eq!(
+        files_under(root.path()),
+        vec!["a/b/out/c-1.0.0.tgz".to_string()]
+    );
     // --version resolves the tag; the name is still the reference's
-    let (o, _) = helm_pull(&cwd, &format!("oci://{}/ns/c", reg.host()), &["--version", "1.0.0", "-d", "v"], &[]);
+    let (o, _) = helm_pull(
+        &cwd,
+        &format!("oci://{}/ns/c", reg.host()),
+        &["--version", "1.0.0", "-d", "v"],
+        &[],
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(cwd.join("v/c-1.0.0.tgz").is_file());
     assert!(!root.path().join("x-1.0.0.tgz").exists());
@@ -522,11 +560,25 @@ fn pull_refuses_a_manifest_that_does_not_match_docker_content_digest() {
         ..routes[0].1.clone()
     };
     let reg = FakeRegistry::start(Behaviour::Routes(routes));
-    let (o, _) = helm_pull(d.path(), &format!("oci://{}/ns/c:1.0.0", reg.host()), &[], &[]);
+    let (o, _) = helm_pull(
+        d.path(),
+        &format!("oci://{}/ns/c:1.0.0", reg.host()),
+        &[],
+        &[],
+    );
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("Docker-Content-Digest") && err.contains("digest mismatch") && err.contains(&wrong), "{err}");
-    assert!(files_under(d.path()).is_empty(), "{:?}", files_under(d.path()));
+    assert!(
+        err.contains("Docker-Content-Digest")
+            && err.contains("digest mismatch")
+            && err.contains(&wrong),
+        "{err}"
+    );
+    assert!(
+        files_under(d.path()).is_empty(),
+        "{:?}",
+        files_under(d.path())
+    );
 }
 
 #[test]
@@ -534,13 +586,23 @@ fn pull_by_digest_refuses_other_bytes() {
     let d = tempfile::tempdir().unwrap();
     let (mut routes, md) = chart_routes(GOOD_CONFIG, |_| {});
     // the digest URL serves a different (valid) manifest, without a header to compare
-    let (other, _) = chart_routes(GOOD_CONFIG, |m| m["annotations"] = serde_json::json!({"x": "y"}));
+    let (other, _) = chart_routes(GOOD_CONFIG, |m| {
+        m["annotations"] = serde_json::json!({"x": "y"})
+    });
     routes[1].1 = Answer::ok(MANIFEST_MT, other[0].1.body.clone());
     let reg = FakeRegistry::start(Behaviour::Routes(routes));
-    let (o, _) = helm_pull(d.path(), &format!("oci://{}/ns/c@{md}", reg.host()), &[], &[]);
+    let (o, _) = helm_pull(
+        d.path(),
+        &format!("oci://{}/ns/c@{md}", reg.host()),
+        &[],
+        &[],
+    );
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("digest mismatch: expected ") && err.contains(&md), "{err}");
+    assert!(
+        err.contains("digest mismatch: expected ") && err.contains(&md),
+        "{err}"
+    );
     assert!(files_under(d.path()).is_empty());
 }
 
@@ -552,10 +614,18 @@ fn pull_checks_each_blob_against_its_descriptor_size() {
         m["layers"][0]["size"] = (n - 1).into();
     });
     let reg = FakeRegistry::start(Behaviour::Routes(routes));
-    let (o, _) = helm_pull(d.path(), &format!("oci://{}/ns/c:1.0.0", reg.host()), &[], &[]);
+    let (o, _) = helm_pull(
+        d.path(),
+        &format!("oci://{}/ns/c:1.0.0", reg.host()),
+        &[],
+        &[],
+    );
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("over the") || err.contains("where the manifest says"), "{err}");
+    assert!(
+        err.contains("over the") || err.contains("where the manifest says"),
+        "{err}"
+    );
     assert!(files_under(d.path()).is_empty());
 }
 
@@ -570,26 +640,51 @@ fn pull_refuses_oversized_manifests_configs_and_tag_lists() {
     });
     // the config descriptor claims 5 MiB
     let (cfg_routes, _) = chart_routes(GOOD_CONFIG, |m| m["config"]["size"] = (5u64 << 20).into());
-    routes.push(("/v2/ns/big-config/manifests/1.0.0".into(), cfg_routes[0].1.clone()));
+    routes.push((
+        "/v2/ns/big-config/manifests/1.0.0".into(),
+        cfg_routes[0].1.clone(),
+    ));
     // a 5 MiB tag list
     let tags: Vec<String> = (0..400_000).map(|i| format!("0.0.{i}")).collect();
     routes.push((
         "/v2/ns/many/tags/list".into(),
-        Answer::ok("application/json", serde_json::to_vec(&serde_json::json!({"name": "ns/many", "tags": tags})).unwrap()),
+        Answer::ok(
+            "application/json",
+            serde_json::to_vec(&serde_json::json!({"name": "ns/many", "tags": tags})).unwrap(),
+        ),
     ));
     let reg = FakeRegistry::start(Behaviour::Routes(routes));
-    let (o, _) = helm_pull(d.path(), &format!("oci://{}/ns/c:1.0.0", reg.host()), &[], &[]);
+    let (o, _) = helm_pull(
+        d.path(),
+        &format!("oci://{}/ns/c:1.0.0", reg.host()),
+        &[],
+        &[],
+    );
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("manifest ns/c:1.0.0: over the 4194304-byte limit (refused)"), "{err}");
-    let (o, _) = helm_pull(d.path(), &format!("oci://{}/ns/big-config:1.0.0", reg.host()), &[], &[]);
+    assert!(
+        err.contains("manifest ns/c:1.0.0: over the 4194304-byte limit (refused)"),
+        "{err}"
+    );
+    let (o, _) = helm_pull(
+        d.path(),
+        &format!("oci://{}/ns/big-config:1.0.0", reg.host()),
+        &[],
+        &[],
+    );
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("config layer") && err.contains("over the 4194304-byte limit"), "{err}");
+    assert!(
+        err.contains("config layer") && err.contains("over the 4194304-byte limit"),
+        "{err}"
+    );
     let (o, _) = helm_pull(d.path(), &format!("oci://{}/ns/many", reg.host()), &[], &[]);
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("tag list of ns/many: over the 4194304-byte limit"), "{err}");
+    assert!(
+        err.contains("tag list of ns/many: over the 4194304-byte limit"),
+        "{err}"
+    );
     assert!(files_under(d.path()).is_empty());
 }
 
@@ -608,7 +703,10 @@ fn pull_gives_up_on_a_registry_that_never_answers() {
         );
         let err = text(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{err}");
-        assert!(err.contains("did not answer in time") && err.contains("OXTASK_REGISTRY_TIMEOUT"), "{err}");
+        assert!(
+            err.contains("did not answer in time") && err.contains("OXTASK_REGISTRY_TIMEOUT"),
+            "{err}"
+        );
         assert!(took < Duration::from_secs(30), "took {took:?}");
         drop(reg);
     }
@@ -625,11 +723,22 @@ fn passwords_in_references_are_never_echoed() {
         format!("oci://bob:Sup3rSecretPW@{}/ns/c:1.0.0", reg.host()),
         format!("oci://bob:Sup3rSecretPW@{}/ns/c", reg.host()),
     ] {
-        let (o, _) = helm_pull(d.path(), &r, &["--password", "OtherSecretPW", "--username", "bob"], &[]);
+        let (o, _) = helm_pull(
+            d.path(),
+            &r,
+            &["--password", "OtherSecretPW", "--username", "bob"],
+            &[],
+        );
         let all = format!("{}{}", text(&o.stdout), text(&o.stderr));
         assert_eq!(o.status.code(), Some(1), "{all}");
-        assert!(!all.contains("Sup3rSecretPW") && !all.contains("OtherSecretPW"), "{all}");
-        assert!(all.contains("credentials in a reference are not supported"), "{all}");
+        assert!(
+            !all.contains("Sup3rSecretPW") && !all.contains("OtherSecretPW"),
+            "{all}"
+        );
+        assert!(
+            all.contains("credentials in a reference are not supported"),
+            "{all}"
+        );
     }
 }
 
@@ -663,11 +772,17 @@ fn nesting_beyond_gos_limit_is_go_tasks_error() {
     )]);
     let (o, _) = task_in(d.path(), &[], Duration::from_secs(120));
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
-    assert_eq!(text(&o.stderr), "template: :1: max expression depth exceeded\n");
+    assert_eq!(
+        text(&o.stderr),
+        "template: :1: max expression depth exceeded\n"
+    );
     if let Some(go) = gotask::require(".ci/install-e2e.sh") {
         let g = go_task_in(&go, d.path(), &[]);
         assert_eq!(g.status.code(), Some(1));
-        assert_eq!(text(&g.stderr), "template: :1: max expression depth exceeded\n");
+        assert_eq!(
+            text(&g.stderr),
+            "template: :1: max expression depth exceeded\n"
+        );
     }
 }
 
@@ -675,7 +790,10 @@ fn nesting_beyond_gos_limit_is_go_tasks_error() {
 
 #[test]
 fn a_background_daemon_does_not_hold_prefixed_or_group_output() {
-    for (mode, want) in [("prefixed", "[default] started\n[default] next\n"), ("group", "started\nnext\n")] {
+    for (mode, want) in [
+        ("prefixed", "[default] started\n[default] next\n"),
+        ("group", "started\nnext\n"),
+    ] {
         let d = project(&[(
             "Taskfile.yml",
             &format!("version: '3'\noutput: {mode}\ntasks:\n  default:\n    cmds:\n      - sleep 600 & echo $! > daemon.pid; echo started\n      - echo next\n"),

@@ -29,7 +29,9 @@ fn sole_static_dep<'a>(p: &'a Project, e: &TaskEntry) -> Option<&'a str> {
     if d.task.contains("{{") || d.for_.is_some() || d.if_.is_some() {
         return None;
     }
-    p.tasks.get_key_value(d.task.as_str()).map(|(k, _)| k.as_str())
+    p.tasks
+        .get_key_value(d.task.as_str())
+        .map(|(k, _)| k.as_str())
 }
 
 /// The graph of tasks whose single dep is static.

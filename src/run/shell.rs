@@ -323,7 +323,11 @@ fn pump(mut r: os_pipe::PipeReader, done: &AtomicBool, mut out: impl FnMut(&[u8]
             events: libc::POLLIN,
             revents: 0,
         };
-        let wait = if done_at.is_some() { DRAIN_IDLE } else { Duration::from_millis(20) };
+        let wait = if done_at.is_some() {
+            DRAIN_IDLE
+        } else {
+            Duration::from_millis(20)
+        };
         let n = unsafe { libc::poll(&mut pfd, 1, wait.as_millis() as libc::c_int) };
         if n < 0 {
             if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {

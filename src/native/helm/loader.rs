@@ -535,7 +535,6 @@ pub fn load_files(files: Vec<BufferedFile>, warn: &mut dyn FnMut(String)) -> Res
 mod tests {
     use super::*;
 
-
     fn gz(data: &[u8]) -> Vec<u8> {
         use std::io::Write;
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -563,7 +562,10 @@ mod tests {
         for flag in [b'L', b'x'] {
             let size = MAX_SPECIAL_FILE_SIZE + 1;
             let mut tar = header("././@LongLink", flag, size);
-            tar.extend(std::iter::repeat_n(b'a', (size.div_ceil(512) * 512) as usize));
+            tar.extend(std::iter::repeat_n(
+                b'a',
+                (size.div_ceil(512) * 512) as usize,
+            ));
             tar.extend(header("c/Chart.yaml", b'0', 0));
             tar.extend([0u8; 1024]);
             assert_eq!(
@@ -587,7 +589,10 @@ mod tests {
     #[test]
     fn chart_size_limits_use_helms_messages() {
         let mut tar = header("c/big", b'0', MAX_FILE_SIZE + 1);
-        tar.extend(vec![0u8; ((MAX_FILE_SIZE + 1).div_ceil(512) * 512) as usize]);
+        tar.extend(vec![
+            0u8;
+            ((MAX_FILE_SIZE + 1).div_ceil(512) * 512) as usize
+        ]);
         tar.extend([0u8; 1024]);
         assert_eq!(
             archive_files(&gz(&tar)).unwrap_err(),

@@ -14,8 +14,12 @@ pub mod package;
 pub mod progress;
 pub mod prov;
 pub mod registry;
+pub mod render;
 pub mod save;
+pub mod schema;
 pub mod semver;
+pub mod tmplcmd;
+pub mod values;
 pub mod yaml;
 
 use args::{ArgError, FlagSpec, Parsed};
@@ -163,6 +167,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         "pull" | "fetch" => registry::pull(&rest),
         "show" | "inspect" => registry::show(&rest),
         "verify" => prov::verify_cmd(&rest),
+        "template" => tmplcmd::run(&rest),
         "registry" => registry::registry_cmd(&rest),
         "version" => help::version(&rest).map(|v| print!("{v}")),
         _ => Err(CmdError::FallThrough(sub.to_string())),

@@ -534,7 +534,12 @@ pub fn fetch_chart(
             layers
                 .iter()
                 .find(|l| l["mediaType"].as_str() == Some(mt))
-                .map(|l| (l["digest"].as_str().unwrap_or_default().to_string(), l["size"].as_u64()))
+                .map(|l| {
+                    (
+                        l["digest"].as_str().unwrap_or_default().to_string(),
+                        l["size"].as_u64(),
+                    )
+                })
         };
         let chart_digest = match find(CHART_MEDIA_TYPE) {
             Some(d) => d,
@@ -615,7 +620,12 @@ async fn fetch_layer(
 /// A digest reference gives `<name>@sha256-<hex>.tgz`, as Helm's does.
 pub fn pulled_file_name(reference: &Location) -> Result<String, String> {
     let base = match reference {
-        Location::Registry(r) => r.repository.rsplit('/').next().unwrap_or_default().to_string(),
+        Location::Registry(r) => r
+            .repository
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string(),
         Location::Layout { dir, .. } => dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -628,11 +638,7 @@ pub fn pulled_file_name(reference: &Location) -> Result<String, String> {
         format!("{base}-{}.tgz", r.replace('_', "+"))
     };
     let ok_char = |c: char| c.is_ascii_alphanumeric() || "._-+@".contains(c);
-    if base.is_empty()
-        || base.starts_with('.')
-        || r.is_empty()
-        || !name.chars().all(ok_char)
-    {
+    if base.is_empty() || base.starts_with('.') || r.is_empty() || !name.chars().all(ok_char) {
         return Err(format!(
             "refusing to write chart file {name:?}: the name must be a plain file name made of the repository's last path segment and the version"
         ));
@@ -894,23 +900,35 @@ mod tests {
     #[test]
     fn pulled_file_names_come_from_the_reference() {
         let l = |s: &str| Location::parse(s).unwrap();
-        assert_eq!(pulled_file_name(&l("h:5000/ns/chart:1.0.0_b.1")).unwrap(), "chart-1.0.0+b.1.tgz");
+        assert_eq!(
+            pulled_file_name(&l("h:5000/ns/chart:1.0.0_b.1")).unwrap(),
+            "chart-1.0.0+b.1.tgz"
+        );
         let d = format!("sha256:{}", "a".repeat(64));
         assert_eq!(
             pulled_file_name(&l(&format!("h/c@{d}"))).unwrap(),
             format!("c@sha256-{}.tgz", "a".repeat(64))
         );
-        assert_eq!(pulled_file_name(&l("oci-layout://out/charts/lc:0.1.0")).unwrap(), "lc-0.1.0.tgz");
+        assert_eq!(
+            pulled_file_name(&l("oci-layout://out/charts/lc:0.1.0")).unwrap(),
+            "lc-0.1.0.tgz"
+        );
         assert!(pulled_file_name(&l("oci-layout://out/..:0.1.0")).is_err());
         assert!(pulled_file_name(&l("h/c")).is_err());
     }
 
     #[test]
     fn secrets_are_redacted() {
-        let args: Vec<String> = ["pull", "oci://u:pw123@h/c:1", "--password", "p4ss", "--registry-token=tkn"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let args: Vec<String> = [
+            "pull",
+            "oci://u:pw123@h/c:1",
+            "--password",
+            "p4ss",
+            "--registry-token=tkn",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         assert_eq!(
             crate::native::redact_secrets("bad \"u:pw123@h\" p4ss tkn oci://a:b@c/", &args),
             "bad \"u:xxxxx@h\" xxxxx xxxxx oci://a:xxxxx@c/"

@@ -994,12 +994,14 @@ fn less(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
-
     /// "Billion laughs": 9 levels of 9 aliases each would expand to 9^9 scalars.
     pub(crate) fn alias_bomb(levels: usize) -> String {
         let mut s = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
         for i in 1..levels {
-            s.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 9].join(", ")));
+            s.push_str(&format!(
+                "a{i}: &a{i} [{}]\n",
+                vec![format!("*a{}", i - 1); 9].join(", ")
+            ));
         }
         s
     }
@@ -1008,7 +1010,10 @@ mod tests {
     fn alias_bombs_are_refused_before_expanding() {
         let t = std::time::Instant::now();
         let e = parse(&alias_bomb(9)).unwrap_err();
-        assert!(e.to_string() == "yaml: document contains excessive aliasing", "{e:?}");
+        assert!(
+            e.to_string() == "yaml: document contains excessive aliasing",
+            "{e:?}"
+        );
         assert!(t.elapsed() < std::time::Duration::from_secs(5));
         // three levels (910 decodes) stay under go-yaml's 1,000-decode floor
         assert!(parse(&alias_bomb(3)).is_ok());

@@ -12,8 +12,8 @@ use reqwest::{Method, StatusCode, Url};
 
 use super::credentials::{credentials_for, Credential};
 use super::{
-    sha256_digest, verify_digest, OciError, ACCEPT_MANIFESTS, MAX_METADATA_SIZE,
-    MAX_UNSIZED_BLOB, OCI_INDEX,
+    sha256_digest, verify_digest, OciError, ACCEPT_MANIFESTS, MAX_METADATA_SIZE, MAX_UNSIZED_BLOB,
+    OCI_INDEX,
 };
 
 /// How to reach registries and whose credentials to use.

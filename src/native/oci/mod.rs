@@ -229,8 +229,13 @@ mod hostile_tests {
     fn digests_are_verified() {
         let d = sha256_digest(b"x");
         assert!(verify_digest(b"x", &d, "m").is_ok());
-        let e = verify_digest(b"y", &d, "manifest a:1").unwrap_err().to_string();
-        assert!(e.starts_with("manifest a:1: digest mismatch: expected sha256:"), "{e}");
+        let e = verify_digest(b"y", &d, "manifest a:1")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("manifest a:1: digest mismatch: expected sha256:"),
+            "{e}"
+        );
         assert!(verify_digest(b"x", "md5:00", "m").is_err());
     }
 

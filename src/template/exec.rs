@@ -627,6 +627,13 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
                 return Err(self.errorf(format_args!("{} is not a method but has arguments", name)));
             }
             if let Some(v) = receiver.map_get(name) {
+                if self.tmpl.helm && v.is_missing() {
+                    // Helm runs with missingkey=zero: the element type's zero value
+                    if let Some(Value::StrMap(_)) = receiver.as_ref() {
+                        return Ok(Val::own(Value::Str(String::new())));
+                    }
+                    return Ok(Val::nil());
+                }
                 return Ok(self.ov(v));
             }
         }
@@ -1189,7 +1196,12 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
                             "Get" => Value::Str(
                                 String::from_utf8_lossy(data.unwrap_or(b"")).into_owned(),
                             ),
-                            "GetBytes" => Value::Bytes(data.unwrap_or(b"").to_vec()),
+                            "GetBytes" => Value::List(
+                                data.unwrap_or(b"")
+                                    .iter()
+                                    .map(|b| Value::Uint8(*b))
+                                    .collect(),
+                            ),
                             "Lines" => match data {
                                 None => Value::StrList(vec![]),
                                 Some(d) => {

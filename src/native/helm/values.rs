@@ -123,19 +123,24 @@ fn toml_scalar(v: &Value) -> Option<String> {
 fn toml_table(out: &mut String, m: &Map, path: &mut Vec<String>) {
     let mut keys: Vec<&String> = m.keys().collect();
     keys.sort();
-    let indent = "  ".repeat(path.len().saturating_sub(1));
+    // keys are indented by the depth of their table, headers by one less
+    let indent = "  ".repeat(path.len());
     for k in &keys {
+        if matches!(m[*k], Value::Map(_)) {
+            continue;
+        }
         if let Some(s) = toml_scalar(&m[*k]) {
-            if !matches!(m[*k], Value::Map(_)) {
-                out.push_str(&format!("{indent}{} = {}\n", toml_key(k), s));
-            }
+            out.push_str(&format!("{indent}{} = {}\n", toml_key(k), s));
         }
     }
     for k in &keys {
         if let Value::Map(sub) = &m[*k] {
             path.push(toml_key(k));
+            if path.len() == 1 && !out.is_empty() {
+                out.push('\n');
+            }
             let ind = "  ".repeat(path.len() - 1);
-            out.push_str(&format!("\n{ind}[{}]\n", path.join(".")));
+            out.push_str(&format!("{ind}[{}]\n", path.join(".")));
             toml_table(out, sub, path);
             path.pop();
         }

@@ -594,44 +594,65 @@ fn reformat_exec_error(filename: &str, err: &str) -> String {
             return format!("execution error at ({location}): {}", &rest[..end]);
         }
     }
-    // the TraceableError chain: "LOCATION\n  executing "NAME" at <X>:\n    MESSAGE"
-    let mut out = Vec::new();
+    // the TraceableError chain: "LOCATION\n  executing "NAME" at <X>:\n    MESSAGE", one per
+    // wrapped template error
+    let mut out: Vec<String> = Vec::new();
     let mut rest = err;
-    while let Some(r) = rest.strip_prefix("template: ") {
-        let (loc, after) = match r.split_once(": executing \"") {
-            Some(x) => x,
-            None => {
-                if let Some(i) = r.rfind(": ") {
-                    let msg = &r[i + 2..];
-                    out.push(format!(
-                        "{}\n  {}",
-                        &r[..i],
-                        msg.split(" template:").next().unwrap_or(msg)
-                    ));
-                }
-                break;
-            }
+    loop {
+        let Some(r) = rest.strip_prefix("template: ") else {
+            return err.to_string();
         };
-        let Some((func, after)) = after.split_once("\" at <") else {
+        if r.starts_with("no template ") {
+            out.push(rest.to_string());
             break;
+        }
+        let Some((loc, after)) = r.split_once(": executing \"") else {
+            match r.rfind(": ") {
+                Some(i) => {
+                    let msg = &r[i + 2..];
+                    out.push(format!("{}\n  {}", &r[..i], cut_template(msg)));
+                }
+                None => return err.to_string(),
+            }
+            break;
+        };
+        let (Some((func, after)), true) = (after.split_once('"'), true) else {
+            return err.to_string();
+        };
+        let Some(after) = after.strip_prefix(" at <") else {
+            return err.to_string();
         };
         let Some((at, msg)) = after.split_once(">: ") else {
-            break;
+            return err.to_string();
         };
-        let short = msg.split(" template:").next().unwrap_or(msg);
-        let short = short.strip_suffix(':').unwrap_or(short).trim_end();
-        out.push(format!(
-            "{loc}\n  executing \"{func}\" at <{at}>:\n    {short}"
-        ));
-        match msg.find("template: ") {
-            Some(i) => rest = &msg[i..],
-            None => break,
+        let entry = format!(
+            "{loc}\n  executing \"{func}\" at <{at}>:\n    {}",
+            cut_template(msg)
+        );
+        if out.last() != Some(&entry) {
+            out.push(entry);
         }
-    }
-    if out.is_empty() {
-        return err.to_string();
+        // a wrapped error ("error calling F: …") continues the chain only if it is a
+        // template error itself; otherwise Helm prints the error as it is
+        if let Some(call) = msg.strip_prefix("error calling ") {
+            match call.split_once(": ") {
+                Some((_, inner)) if inner.starts_with("template: ") => {
+                    rest = inner;
+                    continue;
+                }
+                _ => return err.to_string(),
+            }
+        }
+        break;
     }
     out.join("\n")
+}
+
+fn cut_template(msg: &str) -> &str {
+    match msg.find(" template:") {
+        Some(i) => &msg[..i],
+        None => msg,
+    }
 }
 
 // ---- manifests ----------------------------------------------------------------------------

@@ -364,3 +364,217 @@ fn known_differences() {
     );
     assert!(fails.is_empty(), "{}", fails.join("\n\n"));
 }
+
+fn kitchen() -> String {
+    fixtures().join("kitchen").to_str().unwrap().to_string()
+}
+
+fn ok_out(args: &[&str], cwd: &Path) -> String {
+    let o = helm(cwd, args, &[], None);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    stdout(&o)
+}
+
+fn err_out(args: &[&str], cwd: &Path) -> String {
+    let o = helm(cwd, args, &[], None);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{args:?} should fail: {}",
+        stdout(&o)
+    );
+    stderr(&o)
+}
+
+#[test]
+fn show_only_include_crds_skip_tests_and_no_hooks() {
+    let d = tempfile::tempdir().unwrap();
+    let k = kitchen();
+    let full = ok_out(&["template", &k], d.path());
+    assert!(full.contains("# Source: kitchen/templates/tests/test-conn.yaml"));
+    assert!(
+        !full.contains("must-not-render"),
+        "library templates are not rendered"
+    );
+    assert!(!full.contains("Thank you"), "NOTES.txt is not printed");
+    assert!(!full.contains("kitchen/crds/"));
+    // --show-only: the documents of that template, each after "---"
+    let cm = ok_out(&["template", &k, "-s", "templates/files.yaml"], d.path());
+    assert!(
+        cm.starts_with(
+            "---\n# Source: kitchen/templates/files.yaml\napiVersion: v1\nkind: Secret\n"
+        ),
+        "{cm}"
+    );
+    assert_eq!(cm.matches("# Source: ").count(), 3);
+    let glob = ok_out(&["template", &k, "-s", "charts/sub/templates/*"], d.path());
+    assert!(glob.contains("# Source: kitchen/charts/sub/templates/cm.yaml"));
+    assert_eq!(glob.matches("# Source: ").count(), 1);
+    let e = err_out(&["template", &k, "-s", "templates/nope.yaml"], d.path());
+    assert_eq!(
+        e,
+        "Error: could not find template templates/nope.yaml in chart\n"
+    );
+    // --include-crds: the CRDs come first
+    let crds = ok_out(&["template", &k, "--include-crds"], d.path());
+    assert!(
+        crds.starts_with(
+            "---\n# Source: kitchen/crds/crd.yaml\napiVersion: apiextensions.k8s.io/v1\n"
+        ),
+        "{crds}"
+    );
+    assert_eq!(
+        &crds["---\n# Source: kitchen/crds/crd.yaml\n".len()..]
+            .find("---\n# Source: kitchen/templates/many.yaml")
+            .is_some(),
+        &true
+    );
+    // --skip-tests, --no-hooks
+    let st = ok_out(&["template", &k, "--skip-tests"], d.path());
+    assert!(!st.contains("test-conn.yaml"));
+    assert!(st.contains("name: pre-install"));
+    let nh = ok_out(&["template", &k, "--no-hooks"], d.path());
+    assert!(!nh.contains("name: pre-install") && !nh.contains("test-conn"));
+    assert!(full.starts_with(&nh));
+}
+
+#[test]
+fn output_dir_writes_one_file_per_template() {
+    let d = tempfile::tempdir().unwrap();
+    let k = kitchen();
+    let out = d.path().join("out");
+    let o = ok_out(
+        &["template", "rel", &k, "--output-dir", out.to_str().unwrap()],
+        d.path(),
+    );
+    let cm = out.join("kitchen/templates/configmap.yaml");
+    assert!(o.contains(&format!("wrote {}\n", cm.display())), "{o}");
+    let text = std::fs::read_to_string(&cm).unwrap();
+    assert!(text.starts_with(
+        "---\n# Source: kitchen/templates/configmap.yaml\napiVersion: v1\nkind: ConfigMap\n"
+    ));
+    // several documents of one template are appended to its file
+    let many = std::fs::read_to_string(out.join("kitchen/templates/many.yaml")).unwrap();
+    assert_eq!(
+        many.matches("# Source: kitchen/templates/many.yaml")
+            .count(),
+        6
+    );
+    assert!(out.join("kitchen/charts/sub/templates/cm.yaml").exists());
+    assert!(out.join("kitchen/templates/hooks.yaml").exists());
+    // --release-name puts the files under the release name
+    let out2 = d.path().join("out2");
+    ok_out(
+        &[
+            "template",
+            "rel",
+            &k,
+            "--output-dir",
+            out2.to_str().unwrap(),
+            "--release-name",
+        ],
+        d.path(),
+    );
+    assert!(out2.join("rel/kitchen/templates/configmap.yaml").exists());
+}
+
+#[test]
+fn capabilities_flags() {
+    let d = tempfile::tempdir().unwrap();
+    let k = kitchen();
+    let o = ok_out(
+        &[
+            "template",
+            &k,
+            "--kube-version",
+            "1.29",
+            "-a",
+            "foo/v1,bar/v2",
+        ],
+        d.path(),
+    );
+    assert!(o.contains("  kube: v1.29 1 29 v1.29\n"), "{o}");
+    assert!(o.contains("  hasFoo: \"true\"\n"));
+    let o = ok_out(&["template", &k], d.path());
+    assert!(o.contains("  kube: v1.36.0 1 36 v1.36.0\n"));
+    assert!(o.contains("  hasFoo: \"false\"\n"));
+    let e = err_out(&["template", &k, "--kube-version", "1.10"], d.path());
+    assert_eq!(e, "Error: chart requires kubeVersion: >=1.20.0-0 which is incompatible with Kubernetes v1.10\n\nUse --debug flag to render out invalid YAML\n");
+    let e = err_out(&["template", &k, "--kube-version", "abc"], d.path());
+    assert!(e.starts_with("Error: invalid kube version 'abc': "), "{e}");
+}
+
+#[test]
+fn release_name_namespace_and_upgrade() {
+    let d = tempfile::tempdir().unwrap();
+    let k = kitchen();
+    let o = ok_out(
+        &["template", "my-rel", &k, "-n", "team-a", "--is-upgrade"],
+        d.path(),
+    );
+    assert!(o.contains(r#"release: "{\"IsInstall\":false,\"IsUpgrade\":true,\"Name\":\"my-rel\",\"Namespace\":\"team-a\",\"Revision\":1,\"Service\":\"Helm\"}""#), "{o}");
+    let e = err_out(&["template", "Bad_Name", &k], d.path());
+    assert!(
+        e.starts_with("Error: release name \"Bad_Name\": invalid release name"),
+        "{e}"
+    );
+    let e = err_out(&["template", "./does-not-exist"], d.path());
+    assert_eq!(e, "Error: path \"./does-not-exist\" not found\n");
+}
+
+/// `--set` and friends parse as Helm's strvals does (compared through the SDK's parser).
+#[test]
+fn set_flags_match_helms_parser() {
+    if !require_python_module("helm_python") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let echo = fixtures().join("echo");
+    let echo = echo.to_str().unwrap();
+    let file = d.path().join("f.txt");
+    std::fs::write(&file, "file body\n").unwrap();
+    let cases: Vec<(&str, String)> = vec![
+        ("--set", "a=2,b.c=x,list[1]=9".into()),
+        (
+            "--set",
+            "t=true,f=FALSE,n=null,z=0,o=0123,big=12345678901,neg=-3".into(),
+        ),
+        ("--set", r"esc=a\,b,dot\.key=v,arr={x,y,z}".into()),
+        ("--set", "nested.keep=null".into()),
+        ("--set-string", "a=2,b=true".into()),
+        ("--set-json", r#"j={"x":[1,"two",null]},k=[1,2]"#.into()),
+        ("--set-file", format!("body={}", file.display())),
+        ("--set-literal", "lit=a,b=c".into()),
+    ];
+    for (flag, expr) in cases {
+        let func = match flag {
+            "--set" => "parse_set_string",
+            "--set-string" => "parse_set_string_values",
+            "--set-json" => "parse_set_json",
+            "--set-file" => "parse_set_file",
+            _ => "parse_set_literal",
+        };
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                &format!(
+                    "import helm_python as h, json, sys\nvals = h.{func}(sys.argv[1])\nc = h.Chart.load(sys.argv[2])\nprint(c.render(vals)['echo/templates/cm.yaml'])"
+                ),
+                &expr,
+                echo,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let want = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
+        let got = ok_out(&["template", echo, flag, &expr], d.path());
+        let got = got
+            .trim_end()
+            .trim_start_matches("---\n# Source: echo/templates/cm.yaml\n");
+        assert_eq!(got, want, "{flag} {expr}");
+    }
+}

@@ -9,6 +9,7 @@ pub mod chart;
 pub mod deps;
 pub mod help;
 pub mod ignore;
+pub mod lint;
 pub mod loader;
 pub mod package;
 pub mod progress;
@@ -168,6 +169,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         "show" | "inspect" => registry::show(&rest),
         "verify" => prov::verify_cmd(&rest),
         "template" => tmplcmd::run(&rest),
+        "lint" => lint::run(&rest),
         "registry" => registry::registry_cmd(&rest),
         "version" => help::version(&rest).map(|v| print!("{v}")),
         _ => Err(CmdError::FallThrough(sub.to_string())),

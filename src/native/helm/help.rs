@@ -349,6 +349,15 @@ const COMMANDS: &[Command] = &[
         children: &[],
     },
     Command {
+        path: "lint",
+        args: "PATH",
+        aliases: &[],
+        about: "Examine charts (directories or archives) for possible issues, with Helm 4's rules.\n\nProblems that would make an install fail are reported as [ERROR], departures from\nconvention as [WARNING], suggestions as [INFO]. A chart with errors (or, with --strict,\nwarnings) fails the command.",
+        short: "examine a chart for possible issues",
+        flags: &[LINT, VALUES],
+        children: &[],
+    },
+    Command {
         path: "template",
         args: "[NAME] [CHART]",
         aliases: &[],
@@ -457,6 +466,32 @@ const VALUES: &[FlagDoc] = &[
         "values",
         "strings",
         "values files (YAML), later ones win",
+        "",
+    ),
+];
+
+const LINT: &[FlagDoc] = &[
+    (
+        "",
+        "kube-version",
+        "string",
+        "Kubernetes version for capabilities and deprecation checks",
+        "",
+    ),
+    ("", "quiet", "", "print only warnings and errors", ""),
+    (
+        "",
+        "skip-schema-validation",
+        "",
+        "do not validate values against values.schema.json",
+        "",
+    ),
+    ("", "strict", "", "fail on lint warnings", ""),
+    (
+        "",
+        "with-subcharts",
+        "",
+        "lint the charts under charts/ too",
         "",
     ),
 ];

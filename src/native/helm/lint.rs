@@ -616,7 +616,12 @@ fn templates(l: &mut Linter, vals: &Map, o: &LintOpts) {
                 Ok(())
             };
             l.rule(ERROR, &name, r);
-            if kind == "List" && content.contains("helm.sh/resource-policy") {
+            let first_is_list = yaml_documents(content)
+                .first()
+                .and_then(|d| super::yaml::parse(d).ok())
+                .map(|y| matches!(yaml_get(&y, "kind"), Some(Yaml::Str(k)) if k == "List"))
+                .unwrap_or(false);
+            if kind == "List" && first_is_list && content.contains("helm.sh/resource-policy") {
                 l.rule(
                     ERROR,
                     &name,
@@ -752,159 +757,283 @@ fn validate_metadata_name(kind: &str, name: &str) -> Result<(), String> {
     ))
 }
 
-/// Deprecated API versions (k8s' prerelease-lifecycle tags) of the common kinds:
-/// (apiVersion, kinds, deprecated in, removed in, replacement apiVersion).
-const DEPRECATED: &[(&str, &[&str], (u32, u32), Option<(u32, u32)>, &str)] = &[
+/// Deprecated API versions as Helm 4.2.3 reports them (k8s' prerelease-lifecycle tags of
+/// the client-go v0.36 scheme, observed through helm-python-sdk): (apiVersion, kind,
+/// deprecated in, removed in, replacement).
+#[allow(clippy::type_complexity)]
+const DEPRECATED: &[(&str, &str, (u32, u32), Option<(u32, u32)>, Option<&str>)] = &[
     (
-        "extensions/v1beta1",
-        &["Ingress"],
-        (1, 14),
-        Some((1, 22)),
-        "networking.k8s.io/v1",
-    ),
-    (
-        "extensions/v1beta1",
-        &["Deployment", "DaemonSet", "ReplicaSet"],
-        (1, 8),
-        Some((1, 16)),
-        "apps/v1",
-    ),
-    (
-        "extensions/v1beta1",
-        &["NetworkPolicy"],
-        (1, 9),
-        Some((1, 16)),
-        "networking.k8s.io/v1",
-    ),
-    (
-        "networking.k8s.io/v1beta1",
-        &["Ingress", "IngressClass"],
-        (1, 19),
-        Some((1, 22)),
-        "networking.k8s.io/v1",
-    ),
-    (
-        "apps/v1beta1",
-        &["Deployment", "StatefulSet", "ControllerRevision"],
-        (1, 8),
-        Some((1, 16)),
-        "apps/v1",
-    ),
-    (
-        "apps/v1beta2",
-        &[
-            "Deployment",
-            "StatefulSet",
-            "DaemonSet",
-            "ReplicaSet",
-            "ControllerRevision",
-        ],
-        (1, 9),
-        Some((1, 16)),
-        "apps/v1",
-    ),
-    (
-        "policy/v1beta1",
-        &["PodDisruptionBudget"],
-        (1, 21),
-        Some((1, 25)),
-        "policy/v1",
-    ),
-    (
-        "batch/v1beta1",
-        &["CronJob"],
-        (1, 21),
-        Some((1, 25)),
-        "batch/v1",
-    ),
-    (
-        "autoscaling/v2beta1",
-        &["HorizontalPodAutoscaler"],
-        (1, 22),
-        Some((1, 25)),
-        "autoscaling/v2",
-    ),
-    (
-        "autoscaling/v2beta2",
-        &["HorizontalPodAutoscaler"],
-        (1, 23),
-        Some((1, 26)),
-        "autoscaling/v2",
-    ),
-    (
-        "rbac.authorization.k8s.io/v1beta1",
-        &[
-            "Role",
-            "ClusterRole",
-            "RoleBinding",
-            "ClusterRoleBinding",
-            "RoleList",
-            "ClusterRoleList",
-            "RoleBindingList",
-            "ClusterRoleBindingList",
-        ],
-        (1, 17),
-        Some((1, 22)),
-        "rbac.authorization.k8s.io/v1",
-    ),
-    (
-        "apiextensions.k8s.io/v1beta1",
-        &["CustomResourceDefinition"],
+        "admissionregistration.k8s.io/v1beta1",
+        "MutatingWebhookConfiguration",
         (1, 16),
         Some((1, 22)),
-        "apiextensions.k8s.io/v1",
+        Some("admissionregistration.k8s.io/v1 MutatingWebhookConfiguration"),
     ),
     (
         "admissionregistration.k8s.io/v1beta1",
-        &[
-            "MutatingWebhookConfiguration",
-            "ValidatingWebhookConfiguration",
-        ],
+        "ValidatingWebhookConfiguration",
         (1, 16),
         Some((1, 22)),
-        "admissionregistration.k8s.io/v1",
+        Some("admissionregistration.k8s.io/v1 ValidatingWebhookConfiguration"),
     ),
     (
-        "scheduling.k8s.io/v1beta1",
-        &["PriorityClass"],
-        (1, 14),
-        Some((1, 22)),
-        "scheduling.k8s.io/v1",
+        "apps/v1beta1",
+        "ControllerRevision",
+        (1, 8),
+        Some((1, 16)),
+        Some("apps/v1 ControllerRevision"),
     ),
     (
-        "storage.k8s.io/v1beta1",
-        &["StorageClass", "VolumeAttachment", "CSINode", "CSIDriver"],
-        (1, 19),
-        Some((1, 22)),
-        "storage.k8s.io/v1",
+        "apps/v1beta1",
+        "Deployment",
+        (1, 8),
+        Some((1, 16)),
+        Some("apps/v1 Deployment"),
     ),
     (
-        "coordination.k8s.io/v1beta1",
-        &["Lease"],
-        (1, 19),
-        Some((1, 22)),
-        "coordination.k8s.io/v1",
+        "apps/v1beta1",
+        "StatefulSet",
+        (1, 8),
+        Some((1, 16)),
+        Some("apps/v1 StatefulSet"),
     ),
     (
-        "discovery.k8s.io/v1beta1",
-        &["EndpointSlice"],
+        "apps/v1beta2",
+        "ControllerRevision",
+        (1, 9),
+        Some((1, 16)),
+        Some("apps/v1 ControllerRevision"),
+    ),
+    (
+        "apps/v1beta2",
+        "DaemonSet",
+        (1, 9),
+        Some((1, 16)),
+        Some("apps/v1 DaemonSet"),
+    ),
+    (
+        "apps/v1beta2",
+        "Deployment",
+        (1, 9),
+        Some((1, 16)),
+        Some("apps/v1 Deployment"),
+    ),
+    (
+        "apps/v1beta2",
+        "ReplicaSet",
+        (1, 9),
+        Some((1, 16)),
+        Some("apps/v1 ReplicaSet"),
+    ),
+    (
+        "apps/v1beta2",
+        "StatefulSet",
+        (1, 9),
+        Some((1, 16)),
+        Some("apps/v1 StatefulSet"),
+    ),
+    (
+        "batch/v1beta1",
+        "CronJob",
         (1, 21),
         Some((1, 25)),
-        "discovery.k8s.io/v1",
-    ),
-    (
-        "events.k8s.io/v1beta1",
-        &["Event"],
-        (1, 22),
-        Some((1, 25)),
-        "events.k8s.io/v1",
+        Some("batch/v1 CronJob"),
     ),
     (
         "certificates.k8s.io/v1beta1",
-        &["CertificateSigningRequest"],
+        "CertificateSigningRequest",
         (1, 19),
         Some((1, 22)),
-        "certificates.k8s.io/v1",
+        Some("certificates.k8s.io/v1 CertificateSigningRequest"),
+    ),
+    (
+        "coordination.k8s.io/v1beta1",
+        "Lease",
+        (1, 19),
+        Some((1, 22)),
+        Some("coordination.k8s.io/v1 Lease"),
+    ),
+    (
+        "discovery.k8s.io/v1beta1",
+        "EndpointSlice",
+        (1, 21),
+        Some((1, 25)),
+        Some("discovery.k8s.io/v1 EndpointSlice"),
+    ),
+    (
+        "events.k8s.io/v1beta1",
+        "Event",
+        (1, 22),
+        Some((1, 25)),
+        None,
+    ),
+    (
+        "extensions/v1beta1",
+        "DaemonSet",
+        (1, 8),
+        Some((1, 16)),
+        Some("apps/v1 DaemonSet"),
+    ),
+    (
+        "extensions/v1beta1",
+        "Deployment",
+        (1, 8),
+        Some((1, 16)),
+        Some("apps/v1 Deployment"),
+    ),
+    (
+        "extensions/v1beta1",
+        "Ingress",
+        (1, 14),
+        Some((1, 22)),
+        Some("networking.k8s.io/v1 Ingress"),
+    ),
+    (
+        "extensions/v1beta1",
+        "NetworkPolicy",
+        (1, 9),
+        Some((1, 16)),
+        Some("networking.k8s.io/v1 NetworkPolicy"),
+    ),
+    (
+        "extensions/v1beta1",
+        "ReplicaSet",
+        (1, 8),
+        Some((1, 16)),
+        Some("apps/v1 ReplicaSet"),
+    ),
+    (
+        "flowcontrol.apiserver.k8s.io/v1beta1",
+        "FlowSchema",
+        (1, 23),
+        Some((1, 26)),
+        Some("flowcontrol.apiserver.k8s.io/v1beta3 FlowSchema"),
+    ),
+    (
+        "flowcontrol.apiserver.k8s.io/v1beta1",
+        "PriorityLevelConfiguration",
+        (1, 23),
+        Some((1, 26)),
+        Some("flowcontrol.apiserver.k8s.io/v1beta3 PriorityLevelConfiguration"),
+    ),
+    (
+        "flowcontrol.apiserver.k8s.io/v1beta2",
+        "FlowSchema",
+        (1, 26),
+        Some((1, 29)),
+        Some("flowcontrol.apiserver.k8s.io/v1beta3 FlowSchema"),
+    ),
+    (
+        "flowcontrol.apiserver.k8s.io/v1beta2",
+        "PriorityLevelConfiguration",
+        (1, 26),
+        Some((1, 29)),
+        Some("flowcontrol.apiserver.k8s.io/v1beta3 PriorityLevelConfiguration"),
+    ),
+    (
+        "flowcontrol.apiserver.k8s.io/v1beta3",
+        "FlowSchema",
+        (1, 29),
+        Some((1, 32)),
+        Some("flowcontrol.apiserver.k8s.io/v1 FlowSchema"),
+    ),
+    (
+        "flowcontrol.apiserver.k8s.io/v1beta3",
+        "PriorityLevelConfiguration",
+        (1, 29),
+        Some((1, 32)),
+        Some("flowcontrol.apiserver.k8s.io/v1 PriorityLevelConfiguration"),
+    ),
+    (
+        "networking.k8s.io/v1beta1",
+        "Ingress",
+        (1, 19),
+        Some((1, 22)),
+        Some("networking.k8s.io/v1 Ingress"),
+    ),
+    (
+        "networking.k8s.io/v1beta1",
+        "IngressClass",
+        (1, 19),
+        Some((1, 22)),
+        Some("networking.k8s.io/v1 IngressClassList"),
+    ),
+    (
+        "node.k8s.io/v1beta1",
+        "RuntimeClass",
+        (1, 22),
+        Some((1, 25)),
+        None,
+    ),
+    (
+        "policy/v1beta1",
+        "PodDisruptionBudget",
+        (1, 21),
+        Some((1, 25)),
+        Some("policy/v1 PodDisruptionBudget"),
+    ),
+    (
+        "rbac.authorization.k8s.io/v1beta1",
+        "ClusterRole",
+        (1, 17),
+        Some((1, 22)),
+        Some("rbac.authorization.k8s.io/v1 ClusterRole"),
+    ),
+    (
+        "rbac.authorization.k8s.io/v1beta1",
+        "ClusterRoleBinding",
+        (1, 17),
+        Some((1, 22)),
+        Some("rbac.authorization.k8s.io/v1 ClusterRoleBinding"),
+    ),
+    (
+        "rbac.authorization.k8s.io/v1beta1",
+        "Role",
+        (1, 17),
+        Some((1, 22)),
+        Some("rbac.authorization.k8s.io/v1 Role"),
+    ),
+    (
+        "rbac.authorization.k8s.io/v1beta1",
+        "RoleBinding",
+        (1, 17),
+        Some((1, 22)),
+        Some("rbac.authorization.k8s.io/v1 RoleBinding"),
+    ),
+    (
+        "scheduling.k8s.io/v1beta1",
+        "PriorityClass",
+        (1, 14),
+        Some((1, 22)),
+        Some("scheduling.k8s.io/v1 PriorityClass"),
+    ),
+    (
+        "storage.k8s.io/v1beta1",
+        "CSIDriver",
+        (1, 19),
+        Some((1, 22)),
+        Some("storage.k8s.io/v1 CSIDriver"),
+    ),
+    (
+        "storage.k8s.io/v1beta1",
+        "CSINode",
+        (1, 17),
+        Some((1, 22)),
+        Some("storage.k8s.io/v1 CSINode"),
+    ),
+    (
+        "storage.k8s.io/v1beta1",
+        "StorageClass",
+        (1, 19),
+        Some((1, 22)),
+        Some("storage.k8s.io/v1 StorageClass"),
+    ),
+    (
+        "storage.k8s.io/v1beta1",
+        "VolumeAttachment",
+        (1, 19),
+        Some((1, 22)),
+        Some("storage.k8s.io/v1 VolumeAttachment"),
     ),
 ];
 
@@ -914,21 +1043,22 @@ fn deprecation(api: &str, kind: &str, caps: &Caps) -> Result<(), String> {
     }
     let major: u32 = caps.kube_major.parse().unwrap_or(0);
     let minor: u32 = caps.kube_minor.parse().unwrap_or(0);
-    for (a, kinds, dep, removed, repl) in DEPRECATED {
-        if *a != api || !kinds.contains(&kind) {
-            continue;
-        }
-        if (major, minor) < *dep {
-            return Ok(());
-        }
-        let mut msg = format!("{api} {kind} is deprecated in v{}.{}+", dep.0, dep.1);
-        if let Some(r) = removed {
-            msg.push_str(&format!(", unavailable in v{}.{}+", r.0, r.1));
-        }
-        msg.push_str(&format!("; use {repl} {kind}"));
-        return Err(msg);
+    let Some((_, _, dep, removed, repl)) =
+        DEPRECATED.iter().find(|(a, k, ..)| *a == api && *k == kind)
+    else {
+        return Ok(());
+    };
+    if (major, minor) < *dep {
+        return Ok(());
     }
-    Ok(())
+    let mut msg = format!("{api} {kind} is deprecated in v{}.{}+", dep.0, dep.1);
+    if let Some(r) = removed {
+        msg.push_str(&format!(", unavailable in v{}.{}+", r.0, r.1));
+    }
+    if let Some(r) = repl {
+        msg.push_str(&format!("; use {r}"));
+    }
+    Err(msg)
 }
 
 // ---- dependencies, CRDs -----------------------------------------------------------------

@@ -143,7 +143,7 @@ fn run(only_known: bool) -> (usize, usize, Vec<String>) {
             let want_text = want_lines.join("\n");
             let failed = !o.status.success();
             let summary_ok = if failed {
-                stderr(&o).ends_with(&format!("Error: 1 chart(s) linted, 1 chart(s) failed\n"))
+                stderr(&o).ends_with("Error: 1 chart(s) linted, 1 chart(s) failed\n")
             } else {
                 out.ends_with("1 chart(s) linted, 0 chart(s) failed\n")
             };

@@ -192,7 +192,7 @@ fn is_hook(doc: &str) -> bool {
         "test-success",
     ];
     doc.lines().any(|l| {
-        let l = l.trim().replace('"', "").replace('\'', "");
+        let l = l.trim().replace(['"', '\''], "");
         match l.strip_prefix("helm.sh/hook:") {
             Some(v) => v
                 .split(',')

@@ -534,15 +534,12 @@ fn templates(l: &mut Linter, vals: &Map, o: &LintOpts) {
     };
     for t in &chart.templates {
         let name = t.name.clone();
-        let ext = match name.rsplit_once('.') {
-            Some((base, e)) if !base.ends_with('/') || true => format!(".{e}"),
-            _ => String::new(),
-        };
-        let ext = if name.rsplit('/').next().unwrap_or("").contains('.') {
-            ext
-        } else {
-            String::new()
-        };
+        // filepath.Ext: from the last '.' of the base name
+        let base = name.rsplit('/').next().unwrap_or("");
+        let ext = base
+            .rfind('.')
+            .map(|i| base[i..].to_string())
+            .unwrap_or_default();
         l.rule(
             ERROR,
             &name,

@@ -437,7 +437,7 @@ fn capabilities(c: &Caps) -> Value {
     kv.insert("Major".into(), s(&c.kube_major));
     kv.insert("Minor".into(), s(&c.kube_minor));
     let mut hv = Map::new();
-    hv.insert("Version".into(), s(&super::help::HELM_VERSION.to_string()));
+    hv.insert("Version".into(), s(super::help::HELM_VERSION));
     hv.insert("GitCommit".into(), s(""));
     hv.insert("GitTreeState".into(), s(""));
     hv.insert("GoVersion".into(), s("go1.26.6"));

@@ -44,13 +44,7 @@ fn json_type(v: &Json) -> &'static str {
     match v {
         Json::Null => "null",
         Json::Bool(_) => "boolean",
-        Json::Number(n) => {
-            if n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0) {
-                "number"
-            } else {
-                "number"
-            }
-        }
+        Json::Number(_) => "number",
         Json::String(_) => "string",
         Json::Array(_) => "array",
         Json::Object(_) => "object",

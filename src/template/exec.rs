@@ -75,6 +75,12 @@ pub(crate) struct State<'t, 'a, 'o> {
     /// Maps of the data changed by `set`/`unset` (Go maps are references),
     /// keyed by the address of the original.
     overlay: std::collections::HashMap<usize, Rc<Value>>,
+    /// Further template sets searched for a name (Helm's `tpl` sees its parent's).
+    sets: Vec<&'t Template>,
+    /// The file the running tree was parsed from (error positions): name, text.
+    cur: (&'t str, &'t str),
+    /// Helm's `includedNames`: nesting count per included name.
+    includes: std::collections::HashMap<String, usize>,
 }
 
 impl<'t, 'a, 'o> State<'t, 'a, 'o> {
@@ -87,7 +93,29 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
             at: At::None,
             out,
             overlay: std::collections::HashMap::new(),
+            sets: Vec::new(),
+            cur: (tmpl.name.as_str(), tmpl.src.as_str()),
+            includes: std::collections::HashMap::new(),
         }
+    }
+
+    /// Makes `name` (a tree of the set) the running template.
+    pub(crate) fn enter(&mut self, name: &str) {
+        if let Some((k, _)) = self.tmpl.trees.get_key_value(name) {
+            self.name = k.as_str();
+            self.cur = origin(self.tmpl, k);
+        }
+    }
+
+    /// A tree by name in this set or the ones behind it, with its file.
+    fn find_tree(&self, name: &str) -> Option<(&'t str, &'t List, (&'t str, &'t str))> {
+        std::iter::once(self.tmpl)
+            .chain(self.sets.iter().copied())
+            .find_map(|t| {
+                t.trees
+                    .get_key_value(name)
+                    .map(|(k, l)| (k.as_str(), l, origin(t, k)))
+            })
     }
 
     fn errorf(&self, msg: impl std::fmt::Display) -> Flow {
@@ -99,14 +127,14 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
             return format!("template: {}: {}", self.name, msg);
         }
         let pos = self.at.pos();
-        let text = &self.tmpl.src[..pos.min(self.tmpl.src.len())];
+        let text = &self.cur.1[..pos.min(self.cur.1.len())];
         let (line, col) = match text.rfind('\n') {
             None => (1, pos),
             Some(i) => (1 + text.matches('\n').count(), pos - (i + 1)),
         };
         format!(
             "template: {}:{}:{}: executing {} at <{}>: {}",
-            self.tmpl.name,
+            self.cur.0,
             line,
             col,
             sc::quote(self.name),
@@ -347,7 +375,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
 
     fn walk_template(&mut self, dot: &Val<'a>, t: &'t TemplateNode) -> R<()> {
         self.at = At::Tmpl(t);
-        let Some(root) = self.tmpl.trees.get(&t.name) else {
+        let Some((tname, root, file)) = self.find_tree(&t.name) else {
             return Err(self.errorf(format_args!("template {} not defined", sc::quote(&t.name))));
         };
         if self.depth == MAX_EXEC_DEPTH {
@@ -358,11 +386,13 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
         }
         let newdot = self.eval_pipeline(dot, t.pipe.as_ref())?;
         let saved_vars = std::mem::replace(&mut self.vars, vec![("$", newdot.clone())]);
-        let saved_name = std::mem::replace(&mut self.name, t.name.as_str());
+        let saved_name = std::mem::replace(&mut self.name, tname);
+        let saved_cur = std::mem::replace(&mut self.cur, file);
         self.depth += 1;
         let r = self.walk_list(&newdot, root);
         self.depth -= 1;
         self.name = saved_name;
+        self.cur = saved_cur;
         self.vars = saved_vars;
         r
     }
@@ -587,11 +617,23 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
             }
         }
         let has_args = args.len() > 1 || final_.is_some();
+        if self.tmpl.helm {
+            if let Some(r) = self.helm_method(dot, &receiver, name, args, final_.clone())? {
+                return Ok(r);
+            }
+        }
         if receiver.kind() == Kind::Map {
             if has_args {
                 return Err(self.errorf(format_args!("{} is not a method but has arguments", name)));
             }
             if let Some(v) = receiver.map_get(name) {
+                if self.tmpl.helm && v.is_missing() {
+                    // Helm runs with missingkey=zero: the element type's zero value
+                    if let Some(Value::StrMap(_)) = receiver.as_ref() {
+                        return Ok(Val::own(Value::Str(String::new())));
+                    }
+                    return Ok(Val::nil());
+                }
                 return Ok(self.ov(v));
             }
         }
@@ -773,6 +815,21 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
             };
             self.at = node;
             return Err(self.errorf(format_args!("error calling {}: {}", name, msg)));
+        }
+
+        if def.special == Special::Include || def.special == Special::Tpl {
+            let r = if def.special == Special::Include {
+                self.include(&argv)
+            } else {
+                self.tpl(&argv)
+            };
+            return match r {
+                Ok(s) => Ok(Val::own(Value::Str(s))),
+                Err(e) => {
+                    self.at = node;
+                    Err(self.errorf(format_args!("error calling {}: {}", name, e)))
+                }
+            };
         }
 
         let mut ctx = Ctx::default();
@@ -964,5 +1021,228 @@ fn sorted_entries<'a>(val: &Val<'a>) -> Vec<(Val<'a>, Val<'a>)> {
             }
             _ => Vec::new(),
         },
+    }
+}
+
+/// The file a tree of `t` was parsed from.
+fn origin<'t>(t: &'t Template, name: &str) -> (&'t str, &'t str) {
+    match t.origins.get(name).and_then(|i| t.files.get(*i)) {
+        Some((n, src)) => (n.as_str(), src.as_str()),
+        None => (t.name.as_str(), t.src.as_str()),
+    }
+}
+
+/// Helm's recursion limit for `include` of one name.
+const INCLUDE_MAX: usize = 1000;
+
+impl<'t, 'a, 'o> State<'t, 'a, 'o> {
+    /// Runs `root` as template `name` with `dot` in a fresh state that shares this one's
+    /// template sets, `set` overlay and include counts; returns the output.
+    fn sub_run<'t2>(
+        &mut self,
+        tmpl: &'t2 Template,
+        sets: Vec<&'t2 Template>,
+        name: &'t2 str,
+        cur: (&'t2 str, &'t2 str),
+        root: &'t2 List,
+        dot: Val<'a>,
+    ) -> Result<Vec<u8>, String>
+    where
+        't: 't2,
+    {
+        if self.depth >= MAX_EXEC_DEPTH {
+            return Err(format!(
+                "exceeded maximum template depth ({MAX_EXEC_DEPTH})"
+            ));
+        }
+        let mut buf = Vec::new();
+        let mut st: State<'t2, 'a, '_> = State {
+            tmpl,
+            name,
+            vars: vec![("$", dot.clone())],
+            depth: self.depth + 1,
+            at: At::None,
+            out: Some(&mut buf),
+            overlay: std::mem::take(&mut self.overlay),
+            sets,
+            cur,
+            includes: std::mem::take(&mut self.includes),
+        };
+        let r = super::parse::grow(|| st.walk_list(&dot, root));
+        self.overlay = std::mem::take(&mut st.overlay);
+        self.includes = std::mem::take(&mut st.includes);
+        drop(st);
+        match r {
+            Ok(()) | Err(Flow::Break) | Err(Flow::Continue) => Ok(buf),
+            Err(Flow::Err(e)) => Err(e),
+        }
+    }
+
+    fn include(&mut self, argv: &[Val<'a>]) -> Result<String, String> {
+        let name = funcs::a_str(&argv[0]).into_owned();
+        let n = self.includes.entry(name.clone()).or_insert(0);
+        if *n > INCLUDE_MAX {
+            return Err(format!(
+                "rendering template has a nested reference name: {name}: unable to execute template"
+            ));
+        }
+        *n += 1;
+        let r = match self.find_tree(&name) {
+            None => Err(format!(
+                "template: no template {} associated with template {}",
+                sc::quote(&name),
+                sc::quote("gotpl")
+            )),
+            Some((tname, root, file)) => {
+                let sets = self.sets.clone();
+                let tmpl = self.tmpl;
+                self.sub_run(tmpl, sets, tname, file, root, argv[1].clone())
+            }
+        };
+        if let Some(n) = self.includes.get_mut(&name) {
+            *n -= 1;
+        }
+        r.map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+
+    fn tpl(&mut self, argv: &[Val<'a>]) -> Result<String, String> {
+        let text = funcs::a_str(&argv[0]).into_owned();
+        let mut t = Template::new_helm_set();
+        t.add_file("gotpl", &text)
+            .map_err(|e| format!("cannot parse template {}: {}", sc::quote(&text), e))?;
+        let mut sets = vec![self.tmpl];
+        sets.extend(self.sets.iter().copied());
+        let Some(root) = t.trees.get("gotpl") else {
+            return Ok(String::new());
+        };
+        let cur = origin(&t, "gotpl");
+        let out = self
+            .sub_run(&t, sets, "gotpl", cur, root, argv[1].clone())
+            .map_err(|e| {
+                format!(
+                    "error during tpl function execution for {}: {}",
+                    sc::quote(&text),
+                    e
+                )
+            })?;
+        let s = String::from_utf8_lossy(&out).into_owned();
+        Ok(s.replace("<no value>", ""))
+    }
+
+    /// Methods of Helm's objects: `.Files` (a map of `[]byte`), `.Capabilities.APIVersions`
+    /// (a `[]string`), `.Capabilities.KubeVersion` (a map with `Version`, `Major`, `Minor`).
+    fn helm_method(
+        &mut self,
+        dot: &Val<'a>,
+        receiver: &Val<'a>,
+        name: &str,
+        args: &'t [Arg],
+        final_: Option<Val<'a>>,
+    ) -> R<Option<Val<'a>>> {
+        let Some(rv) = receiver
+            .as_ref()
+            .cloned()
+            .or_else(|| receiver.value().map(|c| c.into_owned()))
+        else {
+            return Ok(None);
+        };
+        let mut argv: Vec<Val<'a>> = Vec::new();
+        for a in args.iter().skip(1) {
+            argv.push(self.eval_arg(dot, Ty::Any, a)?);
+        }
+        if let Some(f) = final_ {
+            argv.push(f);
+        }
+        let want = |st: &Self, n: usize| -> R<()> {
+            if argv.len() != n {
+                return Err(st.errorf(format_args!(
+                    "wrong number of args for {}: want {} got {}",
+                    name,
+                    n,
+                    argv.len()
+                )));
+            }
+            Ok(())
+        };
+        let arg_str = |i: usize| -> String { funcs::a_str(&argv[i]).into_owned() };
+        match (&rv, name) {
+            (Value::StrList(l), "Has") => {
+                want(self, 1)?;
+                let x = arg_str(0);
+                Ok(Some(Val::own(Value::Bool(l.contains(&x)))))
+            }
+            (Value::Map(m), "GitVersion" | "String")
+                if m.len() == 3 && m.contains_key("Version") && m.contains_key("Major") =>
+            {
+                want(self, 0)?;
+                Ok(Some(Val::own(m["Version"].clone())))
+            }
+            (Value::Map(m), "Get" | "GetBytes" | "Glob" | "Lines" | "AsConfig" | "AsSecrets")
+                if m.values().all(|v| matches!(v, Value::Bytes(_))) && !m.contains_key(name) =>
+            {
+                let files: Vec<(&String, &[u8])> = m
+                    .iter()
+                    .map(|(k, v)| match v {
+                        Value::Bytes(b) => (k, b.as_slice()),
+                        _ => (k, &b""[..]),
+                    })
+                    .collect();
+                let v = match name {
+                    "Get" | "GetBytes" | "Lines" | "Glob" => {
+                        want(self, 1)?;
+                        let p = arg_str(0);
+                        let data = files.iter().find(|(k, _)| **k == p).map(|(_, d)| *d);
+                        match name {
+                            "Get" => Value::Str(
+                                String::from_utf8_lossy(data.unwrap_or(b"")).into_owned(),
+                            ),
+                            "GetBytes" => Value::List(
+                                data.unwrap_or(b"")
+                                    .iter()
+                                    .map(|b| Value::Uint8(*b))
+                                    .collect(),
+                            ),
+                            "Lines" => match data {
+                                None => Value::StrList(vec![]),
+                                Some(d) => {
+                                    let s = String::from_utf8_lossy(d);
+                                    let s = s.strip_suffix('\n').unwrap_or(&s);
+                                    Value::StrList(s.split('\n').map(String::from).collect())
+                                }
+                            },
+                            _ => {
+                                let mut out = Map::new();
+                                for (k, d) in &files {
+                                    if crate::native::helm::render::glob_match(&p, k) {
+                                        out.insert((*k).clone(), Value::Bytes(d.to_vec()));
+                                    }
+                                }
+                                Value::Map(out)
+                            }
+                        }
+                    }
+                    _ => {
+                        want(self, 0)?;
+                        let mut keys: Vec<&(&String, &[u8])> = files.iter().collect();
+                        keys.sort_by(|a, b| a.0.cmp(b.0));
+                        let mut out = Map::new();
+                        for (k, d) in keys {
+                            let base = k.rsplit('/').next().unwrap_or(k).to_string();
+                            let v = if name == "AsConfig" {
+                                String::from_utf8_lossy(d).into_owned()
+                            } else {
+                                funcs::b64_encode_pub(d)
+                            };
+                            out.insert(base, Value::Str(v));
+                        }
+                        let y = crate::native::helm::values::to_yaml(&Value::Map(out))
+                            .unwrap_or_default();
+                        Value::Str(y.trim_end_matches('\n').to_string())
+                    }
+                };
+                Ok(Some(Val::own(v)))
+            }
+            _ => Ok(None),
+        }
     }
 }

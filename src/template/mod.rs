@@ -27,6 +27,7 @@ mod yaml_value;
 
 use std::collections::HashMap;
 
+pub use funcs::helm::{WARN_END as HELM_WARN_END, WARN_START as HELM_WARN_START};
 pub use gotime::{set_fixed_now, GoTime, Loc};
 pub use value::{go_format, Kind, Map, Value};
 pub use yaml_value::parse_yaml_value;
@@ -45,6 +46,12 @@ pub struct Template {
     name: String,
     src: String,
     trees: HashMap<String, parse::List>,
+    /// Helm mode: Helm's function map, `include`/`tpl`, `.Files`/`.Capabilities` methods.
+    helm: bool,
+    /// For a set of files (Helm): each file's parse name and text…
+    files: Vec<(String, String)>,
+    /// …and the file each tree came from.
+    origins: HashMap<String, usize>,
 }
 
 impl Template {
@@ -60,7 +67,54 @@ impl Template {
             name: name.to_string(),
             src: src.to_string(),
             trees: set.trees,
+            helm: false,
+            files: Vec::new(),
+            origins: HashMap::new(),
         })
+    }
+
+    /// An empty Helm template set (Go's `template.New("gotpl")` with Helm's functions).
+    pub fn new_helm_set() -> Template {
+        Template {
+            name: "gotpl".into(),
+            src: String::new(),
+            trees: HashMap::new(),
+            helm: true,
+            files: Vec::new(),
+            origins: HashMap::new(),
+        }
+    }
+
+    /// Helm's `t.New(name).Parse(src)`: adds the file's trees to the set; a later
+    /// definition replaces an earlier one unless it is empty.
+    pub fn add_file(&mut self, name: &str, src: &str) -> Result<(), TemplateError> {
+        let set = parse::parse_flavor(name, src, self.helm).map_err(TemplateError)?;
+        let idx = self.files.len();
+        self.files.push((name.to_string(), src.to_string()));
+        for (n, tree) in set.trees {
+            if parse::is_empty_tree(&tree) && self.trees.contains_key(&n) {
+                continue;
+            }
+            self.trees.insert(n.clone(), tree);
+            self.origins.insert(n, idx);
+        }
+        Ok(())
+    }
+
+    /// `ExecuteTemplate(name, data)` on a set.
+    pub fn execute_template(&self, name: &str, data: &Map) -> Result<Vec<u8>, TemplateError> {
+        let mut out = Vec::new();
+        let Some(root) = self.trees.get(name) else {
+            return Err(TemplateError(format!(
+                "template: no template {} associated with template {}",
+                strconv::quote(name),
+                strconv::quote(&self.name)
+            )));
+        };
+        let mut st = exec::State::new(self, data, Some(&mut out));
+        st.enter(name);
+        st.run(root, val::Val::Data(data)).map_err(TemplateError)?;
+        Ok(out)
     }
 
     /// Executes the template with `data` as dot; returns the raw bytes.
@@ -146,6 +200,21 @@ pub fn resolve_ref(expr: &str, data: &Map) -> Result<Value, TemplateError> {
     }
     let t = Template::parse_named("resolver", &format!("{{{{{}}}}}", expr))?;
     t.resolve(data)
+}
+
+/// Go's `json.Marshal` of a value (HTML-escaped, as `toJson`).
+pub fn value_to_json(v: &Value) -> Result<String, String> {
+    funcs::json::to_json(v, true, false)
+}
+
+/// `json.Unmarshal` into `interface{}` (numbers are float64).
+pub fn json_to_value(text: &str) -> Result<Value, String> {
+    funcs::json::from_json(text)
+}
+
+/// Go's `strconv.Quote`.
+pub fn go_quote(s: &str) -> String {
+    strconv::quote(s)
 }
 
 /// go-task blanks every `<no value>` in a rendered string.

@@ -240,7 +240,7 @@ impl fmt::Display for TemplateNode {
     }
 }
 
-fn is_empty_tree(l: &List) -> bool {
+pub(crate) fn is_empty_tree(l: &List) -> bool {
     l.iter().all(|n| match n {
         Node::Text(t) => t.trim_matches(|c: char| c.is_whitespace()).is_empty(),
         _ => false,
@@ -285,6 +285,8 @@ pub struct Parser<'a> {
     range_depth: usize,
     /// Open parenthesized pipelines (Go's `stackDepth`).
     paren_depth: usize,
+    /// Helm's function map instead of go-task's.
+    helm: bool,
 }
 
 /// Go's text/template/parse `maxStackDepth`: 10,000 nested parenthesized pipelines parse,
@@ -402,7 +404,13 @@ impl<'a> Parser<'a> {
 
 /// Parses `text` into its named trees.
 pub fn parse<'a>(name: &'a str, text: &'a str) -> PResult<TreeSet> {
+    parse_flavor(name, text, false)
+}
+
+/// Parses with go-task's (`helm == false`) or Helm's function map.
+pub fn parse_flavor<'a>(name: &'a str, text: &'a str, helm: bool) -> PResult<TreeSet> {
     let mut p = Parser {
+        helm,
         name,
         lex: Lexer::new(text),
         token: [eof_item(), eof_item(), eof_item()],
@@ -801,7 +809,7 @@ impl<'a> Parser<'a> {
         Ok(Some(match token.typ {
             It::Identifier => {
                 let name = token.val();
-                let Some(func) = funcs::lookup(name) else {
+                let Some(func) = funcs::lookup_in(name, self.helm) else {
                     return Err(
                         self.errorf(format_args!("function {} not defined", sc::quote(name)))
                     );

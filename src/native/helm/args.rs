@@ -21,6 +21,8 @@ pub const fn flag(long: &'static str, short: Option<char>, takes_value: bool) ->
 #[derive(Debug, Default)]
 pub struct Parsed {
     pub values: HashMap<&'static str, String>,
+    /// Every value of each flag, in order (repeatable flags).
+    pub multi: HashMap<&'static str, Vec<String>>,
     pub positional: Vec<String>,
 }
 
@@ -36,6 +38,10 @@ impl Parsed {
             self.get(k),
             Some("true") | Some("1") | Some("t") | Some("T") | Some("TRUE") | Some("True")
         )
+    }
+    /// All values given for a repeatable flag.
+    pub fn all(&self, k: &str) -> Vec<String> {
+        self.multi.get(k).cloned().unwrap_or_default()
     }
     pub fn has(&self, k: &str) -> bool {
         self.values.contains_key(k)
@@ -70,6 +76,7 @@ pub fn parse(args: &[String], specs: &[FlagSpec]) -> Result<Parsed, ArgError> {
                 .find(|s| s.long == name)
                 .ok_or_else(|| ArgError::Unknown(format!("--{name}")))?;
             let v = take_value(spec, inline, args, &mut i, &format!("--{name}"))?;
+            p.multi.entry(spec.long).or_default().push(v.clone());
             p.values.insert(spec.long, v);
         } else if a.len() > 1 && a.starts_with('-') {
             let body = &a[1..];
@@ -87,6 +94,7 @@ pub fn parse(args: &[String], specs: &[FlagSpec]) -> Result<Parsed, ArgError> {
                         Some(rest.strip_prefix('=').unwrap_or(rest).to_string())
                     };
                     let v = take_value(spec, inline, args, &mut i, &format!("-{c}"))?;
+                    p.multi.entry(spec.long).or_default().push(v.clone());
                     p.values.insert(spec.long, v);
                     break;
                 }

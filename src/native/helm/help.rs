@@ -349,6 +349,24 @@ const COMMANDS: &[Command] = &[
         children: &[],
     },
     Command {
+        path: "lint",
+        args: "PATH",
+        aliases: &[],
+        about: "Examine charts (directories or archives) for possible issues, with Helm 4's rules.\n\nProblems that would make an install fail are reported as [ERROR], departures from\nconvention as [WARNING], suggestions as [INFO]. A chart with errors (or, with --strict,\nwarnings) fails the command.",
+        short: "examine a chart for possible issues",
+        flags: &[LINT, VALUES],
+        children: &[],
+    },
+    Command {
+        path: "template",
+        args: "[NAME] [CHART]",
+        aliases: &[],
+        about: "Render a chart's templates locally and print them, as Helm 4 does: the release manifest\nin install order with \"# Source:\" headers, then the hooks. NAME defaults to\n\"release-name\"; CHART is a chart directory or archive. Nothing contacts a cluster:\nlookup returns empty results and .Capabilities holds Helm's defaults unless\n--kube-version and --api-versions say otherwise.",
+        short: "locally render templates",
+        flags: &[TEMPLATE, VALUES],
+        children: &[],
+    },
+    Command {
         path: "verify",
         args: "PATH",
         aliases: &[],
@@ -411,6 +429,132 @@ const COMMANDS: &[Command] = &[
         ]],
         children: &[],
     },
+];
+
+const VALUES: &[FlagDoc] = &[
+    (
+        "",
+        "set",
+        "stringArray",
+        "set values on the command line (a.b=1,c=x)",
+        "",
+    ),
+    (
+        "",
+        "set-file",
+        "stringArray",
+        "set values from files (key=path)",
+        "",
+    ),
+    (
+        "",
+        "set-json",
+        "stringArray",
+        "set JSON values (a.b={\"x\":1})",
+        "",
+    ),
+    (
+        "",
+        "set-literal",
+        "stringArray",
+        "set a literal string value",
+        "",
+    ),
+    ("", "set-string", "stringArray", "set string values", ""),
+    (
+        "f",
+        "values",
+        "strings",
+        "values files (YAML), later ones win",
+        "",
+    ),
+];
+
+const LINT: &[FlagDoc] = &[
+    (
+        "",
+        "kube-version",
+        "string",
+        "Kubernetes version for capabilities and deprecation checks",
+        "",
+    ),
+    ("", "quiet", "", "print only warnings and errors", ""),
+    (
+        "",
+        "skip-schema-validation",
+        "",
+        "do not validate values against values.schema.json",
+        "",
+    ),
+    ("", "strict", "", "fail on lint warnings", ""),
+    (
+        "",
+        "with-subcharts",
+        "",
+        "lint the charts under charts/ too",
+        "",
+    ),
+];
+
+const TEMPLATE: &[FlagDoc] = &[
+    (
+        "a",
+        "api-versions",
+        "strings",
+        "Kubernetes API versions for .Capabilities.APIVersions",
+        "",
+    ),
+    (
+        "",
+        "include-crds",
+        "",
+        "include the charts' CRDs in the output",
+        "",
+    ),
+    (
+        "",
+        "is-upgrade",
+        "",
+        "set .Release.IsUpgrade instead of .Release.IsInstall",
+        "",
+    ),
+    (
+        "",
+        "kube-version",
+        "string",
+        "Kubernetes version for .Capabilities.KubeVersion",
+        "",
+    ),
+    ("", "no-hooks", "", "leave the hooks out", ""),
+    (
+        "",
+        "output-dir",
+        "string",
+        "write the manifests to files in this directory",
+        "",
+    ),
+    (
+        "",
+        "release-name",
+        "",
+        "use the release name in the --output-dir path",
+        "",
+    ),
+    (
+        "s",
+        "show-only",
+        "stringArray",
+        "only print manifests from these templates (globs)",
+        "",
+    ),
+    (
+        "",
+        "skip-schema-validation",
+        "",
+        "do not validate values against values.schema.json",
+        "",
+    ),
+    ("", "skip-tests", "", "leave test hooks out", ""),
 ];
 
 const SHOW: &[FlagDoc] = &[

@@ -9,13 +9,18 @@ pub mod chart;
 pub mod deps;
 pub mod help;
 pub mod ignore;
+pub mod lint;
 pub mod loader;
 pub mod package;
 pub mod progress;
 pub mod prov;
 pub mod registry;
+pub mod render;
 pub mod save;
+pub mod schema;
 pub mod semver;
+pub mod tmplcmd;
+pub mod values;
 pub mod yaml;
 
 use args::{ArgError, FlagSpec, Parsed};
@@ -163,6 +168,8 @@ pub fn main(args: Vec<OsString>) -> i32 {
         "pull" | "fetch" => registry::pull(&rest),
         "show" | "inspect" => registry::show(&rest),
         "verify" => prov::verify_cmd(&rest),
+        "template" => tmplcmd::run(&rest),
+        "lint" => lint::run(&rest),
         "registry" => registry::registry_cmd(&rest),
         "version" => help::version(&rest).map(|v| print!("{v}")),
         _ => Err(CmdError::FallThrough(sub.to_string())),

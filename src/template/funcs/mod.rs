@@ -12,6 +12,7 @@ use super::value::{Map, Value};
 
 mod builtin;
 mod goregex;
+pub(crate) mod helm;
 pub(crate) mod json;
 mod lists;
 mod shell;
@@ -92,6 +93,10 @@ pub enum Special {
     And,
     Or,
     Call,
+    /// Helm's `include NAME DATA`.
+    Include,
+    /// Helm's `tpl TEXT DATA`.
+    Tpl,
 }
 
 pub struct FuncDef {
@@ -109,6 +114,7 @@ fn all_funcs() -> Vec<FuncDef> {
     sprig::register(&mut v);
     lists::register(&mut v);
     task::register(&mut v);
+    helm::register(&mut v);
     v
 }
 
@@ -132,6 +138,48 @@ fn registry() -> &'static Registry {
 
 pub fn lookup(name: &str) -> Option<FuncId> {
     registry().by_name.get(name).copied()
+}
+
+/// go-task's own functions (and sprig's `env`/`expandenv`, which Helm removes): not in
+/// Helm's function map.
+const NOT_IN_HELM: &[&str] = &[
+    "OS",
+    "ARCH",
+    "numCPU",
+    "catLines",
+    "splitLines",
+    "splitArgs",
+    "IsSH",
+    "joinPath",
+    "joinEnv",
+    "joinUrl",
+    "relPath",
+    "absPath",
+    "spew",
+    "uuid",
+    "randIntN",
+    "env",
+    "expandenv",
+    "fromSlash",
+    "toSlash",
+    "exeExt",
+    "shellQuote",
+    "q",
+    "mustFromYaml",
+];
+
+/// Looks a function up in go-task's map or (`helm`) in Helm's.
+pub fn lookup_in(name: &str, helm: bool) -> Option<FuncId> {
+    if !helm {
+        return lookup(name);
+    }
+    if let Some(id) = registry().by_name.get(format!("helm.{name}").as_str()) {
+        return Some(*id);
+    }
+    if NOT_IN_HELM.contains(&name) {
+        return None;
+    }
+    lookup(name)
 }
 
 pub fn get(id: FuncId) -> &'static FuncDef {

@@ -214,7 +214,9 @@ impl Compiler {
             VarValue::Sh(cmd) => {
                 let cmd = self.render(cmd, data)?;
                 if !eval_sh {
-                    return Ok(Value::str(""));
+                    // Unevaluated, it is no value in templates (ToCacheMap skips a var
+                    // whose `sh:` is not empty), whatever an outer scope gave the name.
+                    return Ok(if cmd.is_empty() { Value::str("") } else { Value::Nil });
                 }
                 let env = env_from_vars(data);
                 let out = self.dynamic(&cmd, dir, &env)?;
@@ -268,6 +270,7 @@ impl Compiler {
                 Ok(val) => val,
                 Err(_) if !eval_sh => match &v.value {
                     VarValue::Static(raw) => raw.clone(),
+                    VarValue::Sh(_) => Value::Nil,
                     _ => Value::str(""),
                 },
                 Err(e) => return Err(e),
@@ -283,7 +286,7 @@ impl Compiler {
                     }
                 }
             }
-            if !eval_sh && val == Value::Nil {
+            if !eval_sh && val == Value::Nil && !matches!(v.value, VarValue::Sh(_)) {
                 val = Value::str("");
             }
             if v.secret {
@@ -565,17 +568,77 @@ impl Compiler {
             }
         }
         let masked = mask(&vars, &secrets);
-        let r = |s: &str| self.render(s, &vars);
+        // go-task's templater.Cache: the first template error sticks. A full compile
+        // reports it; a fast one (listing, summary) ignores it, but that text and every
+        // later one stay raw, in go-task's order (variables.go compiledTask): label, desc,
+        // prompt, summary, globs, prefix, env, cmds, deps, preconditions, status.
+        let failed = std::cell::Cell::new(false);
+        let r = |s: &str| -> Result<String, CompileError> {
+            if eval_sh {
+                return self.render(s, &vars);
+            }
+            if failed.get() || !s.contains("{{") {
+                return Ok(s.to_string());
+            }
+            match self.render(s, &vars) {
+                Ok(v) => Ok(v),
+                Err(_) => {
+                    failed.set(true);
+                    Ok(s.to_string())
+                }
+            }
+        };
+        let label = t.label.as_ref().map(|l| r(l)).transpose()?;
+        let desc = r(&t.desc)?;
+        let prompt = t.prompt.iter().map(|p| r(p)).collect::<Result<Vec<_>, _>>()?;
+        let summary = r(&t.summary)?;
+        let globs = |gs: &[crate::taskfile::ast::Glob]| {
+            gs.iter()
+                .map(|g| {
+                    Ok(crate::taskfile::ast::Glob {
+                        pattern: r(&g.pattern)?,
+                        exclude: g.exclude,
+                    })
+                })
+                .collect::<Result<Vec<_>, CompileError>>()
+        };
+        let sources = globs(&t.sources)?;
+        let generates = globs(&t.generates)?;
+        let prefix = match &t.prefix {
+            Some(p) => r(p)?,
+            None => entry.name.clone(),
+        };
+        // A fast compile never fails on a template: it leaves the text raw from there on.
+        let tolerate = |res: Result<(), CompileError>| -> Result<bool, CompileError> {
+            match res {
+                Ok(()) => Ok(true),
+                Err(_) if !eval_sh => {
+                    failed.set(true);
+                    Ok(false)
+                }
+                Err(e) => Err(e),
+            }
+        };
 
         let mut env_map = Map::new();
         // Global env (templated with the task's vars), task dotenv, task env.
         let global_env = self.project.root.env.clone();
         for (k, v) in &global_env {
+            if failed.get() {
+                break;
+            }
             let val = match &v.value {
-                VarValue::Sh(_) => self.eval_var(v, &vars, &self.project.root_dir, eval_sh)?,
-                _ => self.eval_var(v, &vars, &dir, eval_sh)?,
+                VarValue::Sh(_) => self.eval_var(v, &vars, &self.project.root_dir, eval_sh),
+                _ => self.eval_var(v, &vars, &dir, eval_sh),
             };
-            env_map.insert(k.clone(), val);
+            match val {
+                Ok(val) => {
+                    env_map.insert(k.clone(), val);
+                }
+                Err(e) => {
+                    tolerate(Err(e))?;
+                }
+            }
         }
         // Task dotenv files: the first file naming a key wins; they override the global env.
         let files: Vec<PathBuf> = t
@@ -591,12 +654,17 @@ impl Compiler {
             }
         }
         for (k, v) in &t.env {
-            let mut data = vars.clone();
-            for (ek, ev) in &env_map {
-                data.entry(ek.clone()).or_insert_with(|| ev.clone());
+            if failed.get() {
+                break;
             }
-            let val = self.eval_var(v, &vars, &dir, eval_sh)?;
-            env_map.insert(k.clone(), val);
+            match self.eval_var(v, &vars, &dir, eval_sh) {
+                Ok(val) => {
+                    env_map.insert(k.clone(), val);
+                }
+                Err(e) => {
+                    tolerate(Err(e))?;
+                }
+            }
         }
         let mut env = vec![];
         for (k, v) in &env_map {
@@ -609,49 +677,39 @@ impl Compiler {
 
         let mut cmds = vec![];
         for c in &t.cmds {
-            self.compile_cmd(c, &vars, &masked, entry, &mut cmds)?;
+            let n = cmds.len();
+            let res = self.compile_cmd(c, &vars, &masked, entry, &mut cmds, failed.get());
+            if !tolerate(res)? {
+                cmds.truncate(n);
+                self.compile_cmd(c, &vars, &masked, entry, &mut cmds, true)?;
+            }
         }
         let mut deps = vec![];
         for d in &t.deps {
-            self.compile_dep(d, &vars, entry, &mut deps)?;
+            let n = deps.len();
+            let res = self.compile_dep(d, &vars, entry, &mut deps, failed.get());
+            if !tolerate(res)? {
+                deps.truncate(n);
+                self.compile_dep(d, &vars, entry, &mut deps, true)?;
+            }
         }
-        let prefix = match &t.prefix {
-            Some(p) => r(p)?,
-            None => entry.name.clone(),
-        };
+        let preconditions = t
+            .preconditions
+            .iter()
+            .map(|p| Ok((r(&p.sh)?, p.msg.as_ref().map(|m| r(m)).transpose()?)))
+            .collect::<Result<_, CompileError>>()?;
+        let status = t.status.iter().map(|p| r(p)).collect::<Result<_, _>>()?;
         Ok(CompiledTask {
             name: entry.name.clone(),
-            label: t.label.as_ref().map(|l| r(l)).transpose()?,
+            label,
             entry: entry.clone(),
-            desc: r(&t.desc)?,
-            summary: r(&t.summary)?,
-            prompt: t.prompt.iter().map(|p| r(p)).collect::<Result<_, _>>()?,
-            status: t.status.iter().map(|p| r(p)).collect::<Result<_, _>>()?,
-            preconditions: t
-                .preconditions
-                .iter()
-                .map(|p| Ok((r(&p.sh)?, p.msg.as_ref().map(|m| r(m)).transpose()?)))
-                .collect::<Result<_, CompileError>>()?,
-            sources: t
-                .sources
-                .iter()
-                .map(|g| {
-                    Ok(crate::taskfile::ast::Glob {
-                        pattern: r(&g.pattern)?,
-                        exclude: g.exclude,
-                    })
-                })
-                .collect::<Result<_, CompileError>>()?,
-            generates: t
-                .generates
-                .iter()
-                .map(|g| {
-                    Ok(crate::taskfile::ast::Glob {
-                        pattern: r(&g.pattern)?,
-                        exclude: g.exclude,
-                    })
-                })
-                .collect::<Result<_, CompileError>>()?,
+            desc,
+            summary,
+            prompt,
+            status,
+            preconditions,
+            sources,
+            generates,
             vars,
             secrets,
             dir,
@@ -786,7 +844,16 @@ impl Compiler {
         masked: &Map,
         entry: &TaskEntry,
         out: &mut Vec<CompiledCmd>,
+        raw: bool,
     ) -> Result<(), CompileError> {
+        // `raw`: go-task's templater after a first error in fast mode (text left as is).
+        let render = |s: &str, v: &Map| -> Result<String, CompileError> {
+            if raw {
+                Ok(s.to_string())
+            } else {
+                self.render(s, v)
+            }
+        };
         let iters = self.loop_items(c.for_.as_ref(), vars, entry)?;
         for item in iters {
             let (v, mv) = if item.is_empty() {
@@ -801,10 +868,13 @@ impl Compiler {
                 (v, mv)
             };
             if let Some(task) = &c.task {
-                let name = self.render(task, &v)?;
+                let name = render(task, &v)?;
                 let mut call_vars = Vars::new();
                 for (k, var) in &c.vars {
-                    call_vars.insert(k.clone(), self.resolve_call_var(var, &v)?);
+                    call_vars.insert(
+                        k.clone(),
+                        if raw { var.clone() } else { self.resolve_call_var(var, &v)? },
+                    );
                 }
                 out.push(CompiledCmd::Task {
                     call: Call {
@@ -816,25 +886,27 @@ impl Compiler {
                         indirect: true,
                     },
                     defer: c.defer,
-                    if_: c.if_.as_ref().map(|i| self.render(i, &v)).transpose()?,
+                    if_: c.if_.as_ref().map(|i| render(i, &v)).transpose()?,
                     timeout: c.timeout.clone(),
                     platforms: c.platforms.clone(),
                 });
             } else if let Some(cmd) = &c.cmd {
                 // Deferred commands are templated when they run (EXIT_CODE is known then).
                 let mut shown_raw = None;
+                // The summary shows a deferred command raw, as go-task's compiled task
+                // holds it (a deep copy, templated only when it runs).
                 let (rendered, shown) = if c.defer {
-                    (String::new(), String::new())
+                    (String::new(), cmd.clone())
                 } else {
-                    let rendered = self.render(cmd, &v)?;
-                    if rendered.contains('\u{fffd}') && !masked_differs(vars, masked) {
+                    let rendered = render(cmd, &v)?;
+                    if !raw && rendered.contains('\u{fffd}') && !masked_differs(vars, masked) {
                         let raw = template::render_bytes(cmd, &v)?;
                         if std::str::from_utf8(&raw).is_err() {
                             shown_raw = Some(raw);
                         }
                     }
                     let shown = if masked_differs(vars, masked) {
-                        self.render(cmd, &mv)?
+                        render(cmd, &mv)?
                     } else {
                         rendered.clone()
                     };
@@ -850,7 +922,7 @@ impl Compiler {
                     set: c.set.clone(),
                     shopt: c.shopt.clone(),
                     platforms: c.platforms.clone(),
-                    if_: c.if_.as_ref().map(|i| self.render(i, &v)).transpose()?,
+                    if_: c.if_.as_ref().map(|i| render(i, &v)).transpose()?,
                     timeout: c.timeout.clone(),
                     raw: c.clone(),
                     item_vars: item,
@@ -911,6 +983,7 @@ impl Compiler {
         vars: &Map,
         entry: &TaskEntry,
         out: &mut Vec<CompiledDep>,
+        raw: bool,
     ) -> Result<(), CompileError> {
         let iters = self.loop_items(d.for_.as_ref(), vars, entry)?;
         for item in iters {
@@ -918,10 +991,11 @@ impl Compiler {
             for (k, val) in &item {
                 v.insert(k.clone(), val.clone());
             }
-            let name = self.render(&d.task, &v)?;
+            let name = if raw { d.task.clone() } else { self.render(&d.task, &v)? };
             let mut call_vars = Vars::new();
             for (k, var) in &d.vars {
-                call_vars.insert(k.clone(), self.resolve_call_var(var, &v)?);
+                let cv = if raw { var.clone() } else { self.resolve_call_var(var, &v)? };
+                call_vars.insert(k.clone(), cv);
             }
             out.push(CompiledDep {
                 call: Call {

@@ -59,6 +59,33 @@ pub(crate) fn sorted<'a>(exec: &'a Executor, mode: &str) -> Vec<&'a TaskEntry> {
     tasks
 }
 
+/// go-task's CompiledTaskForTaskList: label, desc, prompt and summary templated in that
+/// order with the fast vars through one templater.Cache, whose first error sticks: that
+/// text and every later one stay raw.
+fn list_texts(exec: &Executor, e: &TaskEntry) -> (Option<String>, String, String) {
+    let vars = exec.compiler.fast_vars(e).unwrap_or_default();
+    let mut failed = false;
+    let mut r = |s: &str| -> String {
+        if failed || !s.contains("{{") {
+            return s.to_string();
+        }
+        match template::render(s, &vars) {
+            Ok(v) => v.replace("<no value>", ""),
+            Err(_) => {
+                failed = true;
+                s.to_string()
+            }
+        }
+    };
+    let label = e.task.label.as_ref().map(|l| r(l));
+    let desc = r(&e.task.desc);
+    for p in &e.task.prompt {
+        r(p);
+    }
+    let summary = r(&e.task.summary);
+    (label, desc, summary)
+}
+
 fn listed<'a>(exec: &'a Executor, all: bool, sort: &str) -> Vec<(&'a TaskEntry, String)> {
     sorted(exec, sort)
         .into_iter()
@@ -67,8 +94,7 @@ fn listed<'a>(exec: &'a Executor, all: bool, sort: &str) -> Vec<(&'a TaskEntry, 
             let desc = if !e.task.desc.contains("{{") {
                 e.task.desc.clone()
             } else {
-                let vars = exec.compiler.fast_vars(e).unwrap_or_default();
-                template::render(&e.task.desc, &vars).unwrap_or_else(|_| e.task.desc.clone())
+                list_texts(exec, e).1
             };
             if !all && desc.is_empty() && e.task.desc.is_empty() {
                 return None;
@@ -247,15 +273,9 @@ fn json_tasks(
                     })
                     .unwrap_or(false),
         );
-        let fast = exec.compiler.fast_vars(e).unwrap_or_default();
-        let summary = template::render(&e.task.summary, &fast).unwrap_or_default();
         // The name is the label, templated with the fast vars (go-task's task.Name()).
-        let name = match &e.task.label {
-            Some(l) => template::render(l, &fast)
-                .map(|s| s.replace("<no value>", ""))
-                .unwrap_or_else(|_| l.clone()),
-            None => e.name.clone(),
-        };
+        let (label, _, summary) = list_texts(exec, e);
+        let name = label.unwrap_or_else(|| e.name.clone());
         let mut obj = serde_json::Map::new();
         obj.insert("name".into(), name.into());
         obj.insert("task".into(), e.name.clone().into());

@@ -905,7 +905,11 @@ impl Compiler {
                             shown_raw = Some(raw);
                         }
                     }
-                    let shown = if masked_differs(vars, masked) {
+                    // The echo line is go-task's LogCmd (templater.MaskSecrets): its own
+                    // templating, raw where that fails, whatever came before.
+                    let shown = if raw {
+                        self.render(cmd, &mv).unwrap_or_else(|_| cmd.clone())
+                    } else if masked_differs(vars, masked) {
                         render(cmd, &mv)?
                     } else {
                         rendered.clone()

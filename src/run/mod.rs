@@ -386,13 +386,13 @@ impl Executor {
         let call = self.prompt_missing_vars(&entry, call)?;
         // Required vars are checked on the fast-compiled vars, before any `sh:` var runs
         // (go-task: a clear "missing required variables" rather than a failing command).
+        // The error names the task by its fast-compiled label (go-task's t.Name()).
         if !entry.task.requires.is_empty() {
-            let fast = self
+            let (fast, _) = self
                 .compiler
-                .vars(Some(&entry), Some(&call), false)
-                .map_err(TaskError::from_compile)?
-                .0;
-            missing_required(&entry.name, &entry.task.requires, &fast)?;
+                .compile_fast(&entry, &call)
+                .map_err(TaskError::from_compile)?;
+            missing_required(fast.display(), &entry.task.requires, &fast.vars)?;
         }
         let t = self
             .compiler
@@ -460,7 +460,7 @@ impl Executor {
         if reqs.is_empty() {
             return Ok(());
         }
-        missing_required(&t.name, reqs, &t.vars)?;
+        missing_required(t.display(), reqs, &t.vars)?;
         let mut lines = vec![];
         for r in reqs {
             let Some(spec) = &r.enum_ else { continue };
@@ -1095,9 +1095,11 @@ impl Executor {
     /// Whether a task's sources fingerprint is current (what `--json` reports).
     pub fn sources_up_to_date(&self, call: &Call) -> Result<bool, TaskError> {
         let (entry, _, _) = self.resolve(&call.task)?;
-        let t = self
+        // go-task's JSON listing fingerprints the list-compiled task: fast vars, no `sh:`
+        // run, so a task whose full compile would fail still gets its checksum written.
+        let (t, _) = self
             .compiler
-            .compile(&entry, call)
+            .compile_fast(&entry, call)
             .map_err(TaskError::from_compile)?;
         self.with_fingerprint(&t, |fp| fp.is_up_to_date().unwrap_or(false))
     }

@@ -81,6 +81,8 @@ fn run(bin: &Path, root: &Path, home: &Path, args: &[String]) -> (i32, String, S
         .env("HOME", home)
         .env("TERM", "dumb")
         .env("NO_COLOR", "1")
+        // Less garbage collection in go-task's short runs; oxtask ignores it.
+        .env("GOGC", "off")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -115,12 +117,18 @@ fn run(bin: &Path, root: &Path, home: &Path, args: &[String]) -> (i32, String, S
     (rc, so, se)
 }
 
+/// Milliseconds spent in go-task and in oxtask (wall clock, summed over workers).
+static SPENT: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+
 fn invoke(bin: &Path, base: &Path, tag: &str, p: &gen::Program, args: &[String]) -> Out {
     let root = base.join(tag).join("w");
     let home = base.join("home");
     std::fs::create_dir_all(&home).unwrap();
     write_files(&root, p);
+    let t0 = Instant::now();
     let (rc, so, se) = run(bin, &root, &home, args);
+    let who = usize::from(tag.starts_with("ox"));
+    SPENT[who].fetch_add(t0.elapsed().as_millis() as u64, Ordering::Relaxed);
     let rs = root.to_string_lossy().to_string();
     let files = tree(&root, p);
     std::fs::remove_dir_all(&root).ok();
@@ -195,8 +203,10 @@ fn generated_programs_match_go_task() {
     let mut failures = std::mem::take(&mut *failures.lock().unwrap());
     failures.sort_by_key(|(p, _)| p.seed);
     eprintln!(
-        "gen_diff: {count} programs from seed {seed0} in {:.1}s, {} differ",
+        "gen_diff: {count} programs from seed {seed0} in {:.1}s ({:.1}s in go-task, {:.1}s in oxtask), {} differ",
         start.elapsed().as_secs_f64(),
+        SPENT[0].load(Ordering::Relaxed) as f64 / 1000.0,
+        SPENT[1].load(Ordering::Relaxed) as f64 / 1000.0,
         failures.len()
     );
     if let Some(path) = report {

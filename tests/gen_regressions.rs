@@ -164,3 +164,51 @@ tasks:
     same(tf, &[], &["a"]);
     same(tf, &[], &["--dry", "b"]);
 }
+
+/// "is up to date" is quiet for a silent call too, and names the prefix in prefixed output.
+#[test]
+fn up_to_date_message_silent_call_and_prefix() {
+    let tf = r#"version: '3'
+tasks:
+  a:
+    cmds:
+      - task: b
+        silent: true
+      - task: b
+      - task: c
+  b:
+    label: lb
+    status: ['true']
+  c:
+    label: lc
+    prefix: pc
+    status: ['true']
+"#;
+    same(tf, &[], &["a"]);
+    same(tf, &[], &["a", "--output", "prefixed"]);
+}
+
+/// A dry run still makes the task's dir (go-task's mkdir is not dry-guarded).
+#[test]
+fn dry_run_makes_task_dir() {
+    let tf = r#"version: '3'
+tasks:
+  a:
+    dir: sub/inner
+    cmds: [echo hi > out.txt]
+"#;
+    same(tf, &[], &["--dry", "a"]);
+}
+
+/// A nested mapping include without `dir:` runs its tasks in the including file's dir;
+/// a scalar one keeps the includer's task dir.
+#[test]
+fn nested_mapping_include_runs_in_includer_dir() {
+    let lib = "version: '3'\nincludes:\n  deep: ./deep\n  d2:\n    taskfile: ./deep\n  d3:\n    taskfile: ./deep\n    dir: x\n";
+    let deep = "version: '3'\ntasks:\n  w: echo w > out.txt\n";
+    let tf = "version: '3'\nincludes:\n  lib: ./lib\n";
+    let files = [("lib/Taskfile.yml", lib), ("lib/deep/Taskfile.yml", deep)];
+    same(tf, &files, &["lib:deep:w"]);
+    same(tf, &files, &["lib:d2:w"]);
+    same(tf, &files, &["lib:d3:w"]);
+}

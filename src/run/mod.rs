@@ -589,10 +589,20 @@ impl Executor {
                 inner: Box::new(e),
             })?;
             if self.is_up_to_date(t)? {
-                if !(self.opts.silent || t.task().silent) || self.opts.verbose {
+                let quiet = self.opts.silent
+                    || t.task().silent
+                    || call.silent
+                    || self.project().root.silent;
+                if !quiet || self.opts.verbose {
+                    // go-task names the task by its prefix in prefixed output.
+                    let name = if matches!(self.output_mode(), Output::Prefixed) {
+                        t.prefix.as_str()
+                    } else {
+                        t.display()
+                    };
                     self.printer.log_color(
                         output::MAGENTA,
-                        &format!("task: Task \"{}\" is up to date\n", t.display()),
+                        &format!("task: Task \"{name}\" is up to date\n"),
                     );
                 }
                 return Ok(());
@@ -604,9 +614,8 @@ impl Executor {
                 inner: Box::new(e),
             })?;
         }
-        if !self.opts.dry {
-            let _ = std::fs::create_dir_all(&t.dir);
-        }
+        // go-task makes the task's dir even in a dry run (task.go mkdir, not dry-guarded).
+        let _ = std::fs::create_dir_all(&t.dir);
         let mut deferred: Vec<usize> = vec![];
         let mut exit_code: Option<i32> = None;
         let mut result = Ok(());

@@ -144,13 +144,14 @@ struct Gen {
     unordered: bool,
     uses_output_group: bool,
     /// Variable names `vars()` may use, and whether values may reference other variables.
-    /// go-task merges sibling includes' `vars:` into the global scope in a random order
-    /// (graph.TopologicalSort over a map, taskfile/ast/graph.go), so with two sibling
-    /// includes each subtree gets its own names and no references (docs/semantics.md).
     names: &'static [&'static str],
     noref: bool,
-    /// The second sibling include's files declare no `vars:` (see `names`): even with
-    /// disjoint names the summary lists the global vars in that random merge order.
+    /// With two sibling includes, no included file declares `vars:`. go-task merges
+    /// sibling includes in a random order (graph.TopologicalSort over a map,
+    /// taskfile/ast/graph.go), and each included task keeps a snapshot of its includer's
+    /// vars taken at its merge (IncludedTaskfileVars, taskfile/ast/tasks.go), so which
+    /// value wins, and the order the summary lists them in, is random
+    /// (docs/semantics.md, "Sibling includes").
     no_file_vars: bool,
 }
 
@@ -529,11 +530,7 @@ pub fn program(seed: u64) -> Program {
     for (i, ns) in ["lib", "ext"].iter().take(nin).enumerate() {
         let dir = if i == 0 { "lib" } else { "ext" };
         let pfx = if i == 0 { "u" } else { "v" };
-        if nin == 2 {
-            g.names = if i == 0 { &["S", "N", "L"] } else { &["T", "F", "M"] };
-            g.noref = true;
-            g.no_file_vars = i == 1;
-        }
+        g.no_file_vars = nin == 2;
         let names = g.included(dir, pfx, 1);
         (g.names, g.noref, g.no_file_vars) = (KINDS, false, false);
         let flatten = g.rng.pct(15);

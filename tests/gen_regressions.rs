@@ -212,3 +212,30 @@ fn nested_mapping_include_runs_in_includer_dir() {
     same(tf, &files, &["lib:d2:w"]);
     same(tf, &files, &["lib:d3:w"]);
 }
+
+/// `--summary` env: each group (global env, task dotenv, task env) goes through the
+/// sticky cache; after the first error a whole group is dropped (ReplaceVars returns nil),
+/// so env names show up among the vars instead, and `for: sources` has no items.
+#[test]
+fn summary_env_and_sources_after_template_error() {
+    let tf = r#"version: '3'
+env:
+  GE: 'ge-{{.T}}'
+tasks:
+  a:
+    desc: 'A {{splitList "-" .S | first}}'
+    env:
+      FE: 'fe-{{.T}}'
+    sources: ['*.txt']
+    cmds:
+      - for: sources
+        cmd: echo {{.ITEM}}
+  b:
+    env:
+      FE: 'fe-{{.S | upper}}'
+      XE: 'x-{{.T}}'
+    cmds: [echo hi]
+"#;
+    same(tf, &[("a.txt", "x\n")], &["--summary", "a"]);
+    same(tf, &[("a.txt", "x\n")], &["--summary", "b"]);
+}

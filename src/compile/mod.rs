@@ -97,6 +97,18 @@ pub struct CompiledTask {
     pub sources: Vec<crate::taskfile::ast::Glob>,
     pub generates: Vec<crate::taskfile::ast::Glob>,
     pub prefix: String,
+    /// Fast compile only: the env as go-task's summary shows it (global env, task dotenv,
+    /// task env, each templated through the sticky cache; a group after the first error
+    /// is dropped whole, as templater.ReplaceVars returns nil).
+    pub env_shown: Vec<(String, ShownVar)>,
+}
+
+/// An env entry as go-task's summary formats it (formatVarValue).
+#[derive(Clone, Debug)]
+pub enum ShownVar {
+    Secret,
+    Sh(String),
+    Value(Value),
 }
 
 impl CompiledTask {
@@ -602,8 +614,14 @@ impl Compiler {
                 })
                 .collect::<Result<Vec<_>, CompileError>>()
         };
-        let sources = globs(&t.sources)?;
-        let generates = globs(&t.generates)?;
+        // templater.ReplaceGlobs returns nil once the cache holds an error, so a fast
+        // compile then has no sources (and `for: sources` no items).
+        let no_globs = failed.get();
+        let (sources, generates) = if no_globs {
+            (vec![], vec![])
+        } else {
+            (globs(&t.sources)?, globs(&t.generates)?)
+        };
         let prefix = match &t.prefix {
             Some(p) => r(p)?,
             None => entry.name.clone(),
@@ -620,6 +638,48 @@ impl Compiler {
             }
         };
 
+        let mut env_shown: Vec<(String, ShownVar)> = vec![];
+        let task_dotenv: Vec<(String, String)> = if t.dotenv.is_empty() {
+            vec![]
+        } else {
+            let files: Vec<PathBuf> = t
+                .dotenv
+                .iter()
+                .map(|f| Ok(smart_join(&dir, &expand_home(&r(f)?))))
+                .collect::<Result<_, CompileError>>()?;
+            crate::taskfile::dotenv::load(&files).map_err(|e| CompileError::Other(e.to_string()))?
+        };
+        if !eval_sh {
+            let dotenv_vars: Vars = task_dotenv
+                .iter()
+                .map(|(k, v)| (k.clone(), Var::stat(Value::Str(v.clone()))))
+                .collect();
+            for group in [&self.project.root.env, &dotenv_vars, &t.env] {
+                if failed.get() || group.is_empty() {
+                    continue;
+                }
+                for (k, v) in group {
+                    let shown = match &v.value {
+                        _ if v.secret => ShownVar::Secret,
+                        VarValue::Sh(cmd) => ShownVar::Sh(r(cmd)?),
+                        VarValue::Ref(rf) if !failed.get() => match resolve_ref(rf, &vars) {
+                            Ok(val) => ShownVar::Value(val),
+                            Err(_) => {
+                                failed.set(true);
+                                ShownVar::Value(Value::Nil)
+                            }
+                        },
+                        VarValue::Ref(_) => ShownVar::Value(Value::Nil),
+                        VarValue::Static(Value::Str(s)) => ShownVar::Value(Value::Str(r(s)?)),
+                        VarValue::Static(val) => ShownVar::Value(val.clone()),
+                    };
+                    match env_shown.iter_mut().find(|(n, _)| n == k) {
+                        Some(slot) => slot.1 = shown,
+                        None => env_shown.push((k.clone(), shown)),
+                    }
+                }
+            }
+        }
         let mut env_map = Map::new();
         // Global env (templated with the task's vars), task dotenv, task env.
         let global_env = self.project.root.env.clone();
@@ -641,17 +701,8 @@ impl Compiler {
             }
         }
         // Task dotenv files: the first file naming a key wins; they override the global env.
-        let files: Vec<PathBuf> = t
-            .dotenv
-            .iter()
-            .map(|f| Ok(smart_join(&dir, &expand_home(&r(f)?))))
-            .collect::<Result<_, CompileError>>()?;
-        if !files.is_empty() {
-            let pairs = crate::taskfile::dotenv::load(&files)
-                .map_err(|e| CompileError::Other(e.to_string()))?;
-            for (k, v) in pairs {
-                env_map.insert(k, Value::Str(v));
-            }
+        for (k, v) in task_dotenv {
+            env_map.insert(k, Value::Str(v));
         }
         for (k, v) in &t.env {
             if failed.get() {
@@ -678,19 +729,19 @@ impl Compiler {
         let mut cmds = vec![];
         for c in &t.cmds {
             let n = cmds.len();
-            let res = self.compile_cmd(c, &vars, &masked, entry, &mut cmds, failed.get());
+            let res = self.compile_cmd(c, &vars, &masked, entry, &mut cmds, failed.get(), no_globs);
             if !tolerate(res)? {
                 cmds.truncate(n);
-                self.compile_cmd(c, &vars, &masked, entry, &mut cmds, true)?;
+                self.compile_cmd(c, &vars, &masked, entry, &mut cmds, true, no_globs)?;
             }
         }
         let mut deps = vec![];
         for d in &t.deps {
             let n = deps.len();
-            let res = self.compile_dep(d, &vars, entry, &mut deps, failed.get());
+            let res = self.compile_dep(d, &vars, entry, &mut deps, failed.get(), no_globs);
             if !tolerate(res)? {
                 deps.truncate(n);
-                self.compile_dep(d, &vars, entry, &mut deps, true)?;
+                self.compile_dep(d, &vars, entry, &mut deps, true, no_globs)?;
             }
         }
         let preconditions = t
@@ -717,6 +768,7 @@ impl Compiler {
             cmds,
             deps,
             prefix,
+            env_shown,
         })
     }
 
@@ -826,10 +878,14 @@ impl Compiler {
         f: Option<&For>,
         vars: &Map,
         entry: &TaskEntry,
+        no_globs: bool,
     ) -> Result<Vec<Map>, CompileError> {
         let Some(f) = f else {
             return Ok(vec![Map::new()]);
         };
+        if no_globs && matches!(f, For::Sources | For::Generates) {
+            return Ok(vec![]);
+        }
         let as_ = match f {
             For::Var { as_, .. } => as_.as_deref(),
             _ => None,
@@ -845,6 +901,7 @@ impl Compiler {
         entry: &TaskEntry,
         out: &mut Vec<CompiledCmd>,
         raw: bool,
+        no_globs: bool,
     ) -> Result<(), CompileError> {
         // `raw`: go-task's templater after a first error in fast mode (text left as is).
         let render = |s: &str, v: &Map| -> Result<String, CompileError> {
@@ -854,7 +911,7 @@ impl Compiler {
                 self.render(s, v)
             }
         };
-        let iters = self.loop_items(c.for_.as_ref(), vars, entry)?;
+        let iters = self.loop_items(c.for_.as_ref(), vars, entry, no_globs)?;
         for item in iters {
             let (v, mv) = if item.is_empty() {
                 (vars.clone(), masked.clone())
@@ -988,8 +1045,9 @@ impl Compiler {
         entry: &TaskEntry,
         out: &mut Vec<CompiledDep>,
         raw: bool,
+        no_globs: bool,
     ) -> Result<(), CompileError> {
-        let iters = self.loop_items(d.for_.as_ref(), vars, entry)?;
+        let iters = self.loop_items(d.for_.as_ref(), vars, entry, no_globs)?;
         for item in iters {
             let mut v = vars.clone();
             for (k, val) in &item {

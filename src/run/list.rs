@@ -3,7 +3,7 @@
 use super::{Executor, TaskError};
 use crate::cli::Cli;
 use crate::compile::Call;
-use crate::taskfile::ast::{VarValue, Vars};
+use crate::taskfile::ast::Vars;
 use crate::taskfile::TaskEntry;
 use crate::template;
 
@@ -387,15 +387,8 @@ fn summary_of(
         out.push('\n');
     }
     let secret = |k: &str| ct.secrets.iter().any(|s| s == k);
-    // The compiled env's names: the global env, then the task's own.
-    let env_names: Vec<&String> = exec
-        .compiler
-        .project
-        .root
-        .env
-        .keys()
-        .chain(t.env.keys())
-        .collect();
+    // The compiled env's names (go-task's t.Env): vars of those names are not listed.
+    let env_names: Vec<&String> = ct.env_shown.iter().map(|(k, _)| k).collect();
     let listed = |k: &str| !special_name(k) && !os_env.contains_key(k);
     let vars: Vec<(&String, &template::Value)> = ct
         .vars
@@ -415,27 +408,15 @@ fn summary_of(
             out.push_str(&format!("  {k}: {shown}\n"));
         }
     }
-    let mut env: Vars = exec.compiler.project.root.env.clone();
-    for (k, v) in &t.env {
-        env.insert(k.clone(), v.clone());
-    }
-    let env: Vec<(&String, &crate::taskfile::ast::Var)> =
-        env.iter().filter(|(k, _)| listed(k)).collect();
+    let env: Vec<&(String, crate::compile::ShownVar)> =
+        ct.env_shown.iter().filter(|(k, _)| listed(k)).collect();
     if !env.is_empty() {
         out.push_str("\nenv:\n");
         for (k, v) in env {
-            let r = |s: &str| template::render(s, &ct.vars).unwrap_or_default();
-            let shown = if v.secret {
-                "*****".to_string()
-            } else {
-                match &v.value {
-                    VarValue::Sh(cmd) => format!("sh: {}", r(cmd)),
-                    VarValue::Ref(rf) => shown_value(
-                        &crate::compile::resolve_ref(rf, &ct.vars).unwrap_or(template::Value::Nil),
-                    ),
-                    VarValue::Static(template::Value::Str(s)) => format!("\"{}\"", r(s)),
-                    VarValue::Static(val) => shown_value(val),
-                }
+            let shown = match v {
+                crate::compile::ShownVar::Secret => "*****".to_string(),
+                crate::compile::ShownVar::Sh(cmd) => format!("sh: {cmd}"),
+                crate::compile::ShownVar::Value(val) => shown_value(val),
             };
             out.push_str(&format!("  {k}: {shown}\n"));
         }

@@ -239,3 +239,61 @@ tasks:
     same(tf, &[("a.txt", "x\n")], &["--summary", "a"]);
     same(tf, &[("a.txt", "x\n")], &["--summary", "b"]);
 }
+
+/// A deferred command's template error is ignored: the raw text runs.
+#[test]
+fn deferred_template_error_runs_raw() {
+    let tf = r#"version: '3'
+tasks:
+  a:
+    cmds:
+      - defer: echo deferred {{len .L}}
+      - echo main
+"#;
+    same(tf, &[], &["a"]);
+    same(tf, &[], &["--dry", "a"]);
+}
+
+/// Outside a task (set-up with a root dotenv) TASK, TASK_DIR, ALIAS… are empty strings,
+/// so a global env templating them does not fail.
+#[test]
+fn special_vars_outside_a_task_are_empty() {
+    let tf = r#"version: '3'
+env:
+  GE: 'ge-{{.TASK_DIR | base}}{{.TASKFILE | base}}'
+dotenv: ['.env']
+tasks:
+  a: echo "$GE"
+"#;
+    same(tf, &[(".env", "FE=1\n")], &["--list-all"]);
+    same(tf, &[(".env", "FE=1\n")], &["a"]);
+}
+
+/// Task-level `ignore_error` ignores a command's own failure only, not a called task's
+/// missing required vars; an enum violation names the task by its label.
+#[test]
+fn ignore_error_only_for_command_failures() {
+    let tf = r#"version: '3'
+tasks:
+  a:
+    ignore_error: true
+    cmds:
+      - exit 3
+      - task: b
+      - echo after
+  b:
+    label: 'lbl-b'
+    requires:
+      vars: [Q]
+  c:
+    label: 'lbl-c'
+    vars:
+      T: z
+    requires:
+      vars:
+        - name: T
+          enum: [x, y]
+"#;
+    same(tf, &[], &["a"]);
+    same(tf, &[], &["c"]);
+}

@@ -331,8 +331,10 @@ impl Compiler {
             m.insert("TASK_DIR".into(), Value::str(slash(&self.raw_task_dir(e))));
             m.insert("MATCH".into(), Value::StrList(c.matches.clone()));
         } else {
-            m.insert("TASKFILE".into(), Value::str(slash(&p.entrypoint)));
-            m.insert("TASKFILE_DIR".into(), Value::str(slash(&p.root_dir)));
+            // Outside a task (go-task's GetTaskfileVariables): empty, but defined.
+            for k in ["TASK", "ALIAS", "TASK_DIR", "TASKFILE", "TASKFILE_DIR"] {
+                m.insert(k.into(), Value::str(""));
+            }
         }
         m.insert("ROOT_TASKFILE".into(), Value::str(slash(&p.entrypoint)));
         m.insert("ROOT_DIR".into(), Value::str(slash(&p.root_dir)));
@@ -1010,12 +1012,14 @@ impl Compiler {
             v.insert(k.clone(), val.clone());
         }
         let cmd = raw.cmd.as_deref().unwrap_or("");
-        let rendered = self.render(cmd, &v)?;
+        // go-task's runDeferred ignores template errors: the command (and its echo line,
+        // templated on its own) stay as written, and the shell gets the raw text.
+        let rendered = self.render(cmd, &v).unwrap_or_else(|_| cmd.to_string());
         let mv = mask(&v, &t.secrets);
         let shown = if t.secrets.is_empty() {
             rendered.clone()
         } else {
-            self.render(cmd, &mv)?
+            self.render(cmd, &mv).unwrap_or_else(|_| cmd.to_string())
         };
         Ok((rendered, shown))
     }

@@ -492,7 +492,7 @@ impl Executor {
         }
         if !lines.is_empty() {
             return Err(TaskError::DisallowedValues {
-                task: t.name.clone(),
+                task: t.display().to_string(),
                 lines: format!("{}\n", lines.join("\n")),
             });
         }
@@ -633,7 +633,9 @@ impl Executor {
                     exit_code = Some(*code);
                 }
                 self.on_task_failed(t);
-                if t.task().ignore_error {
+                // Only a command's own failure (exit status, its timeout) is ignored, not
+                // Task failing to run it, e.g. a called task's missing required vars.
+                if t.task().ignore_error && is_command_failure(&e) {
                     self.verbose(&format!("task: task error ignored: {e}\n"));
                     continue;
                 }
@@ -1270,6 +1272,15 @@ pub fn wildcard_match(pat: &str, name: &str) -> Option<Vec<String>> {
 }
 
 /// go-task's `areTaskRequiredVarsSet`: every required var must be defined.
+/// go-task's isCommandFailure: an exit status or a command timeout anywhere in the chain.
+fn is_command_failure(e: &TaskError) -> bool {
+    match e {
+        TaskError::Command { .. } => true,
+        TaskError::Run { inner, .. } => is_command_failure(inner),
+        _ => false,
+    }
+}
+
 fn missing_required(
     task: &str,
     reqs: &[crate::taskfile::ast::Require],

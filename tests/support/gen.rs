@@ -301,7 +301,10 @@ impl Gen {
             let body = if !callees.is_empty() && self.rng.pct(30) {
                 Y::M(vec![("task".into(), s(self.rng.pick(callees).clone()))])
             } else {
-                s(format!("echo deferred{n} {}", self.expr()))
+                // Templates whose raw text (what runs when templating fails) is still a
+                // harmless word list: shell error messages differ (docs/semantics.md).
+                let e = *self.rng.pick(&["{{.TASK}}", "{{.M}}", "{{len .L}}", "{{.N}}", "{{.EXIT_CODE}}", "{{.S}}", "{{.F}}"]);
+                s(format!("echo deferred{n} {e}"))
             };
             return Y::M(vec![("defer".into(), body)]);
         }

@@ -260,7 +260,7 @@ tasks:
 fn special_vars_outside_a_task_are_empty() {
     let tf = r#"version: '3'
 env:
-  GE: 'ge-{{.TASK_DIR | base}}{{.TASKFILE | base}}'
+  GE: 'ge-{{.TASK_DIR | base | len}}{{.TASKFILE | base}}{{.TASK}}'
 dotenv: ['.env']
 tasks:
   a: echo "$GE"

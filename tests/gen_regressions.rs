@@ -297,3 +297,33 @@ tasks:
     same(tf, &[], &["a"]);
     same(tf, &[], &["c"]);
 }
+
+/// `sh:` results are cached by command text: another task's dir reuses the first result
+/// and is not created by it.
+#[test]
+fn sh_cache_is_keyed_by_command_text() {
+    let tf = r#"version: '3'
+vars:
+  G:
+    sh: echo g
+tasks:
+  a:
+    dir: d1
+    vars:
+      T:
+        sh: pwd
+    cmds: ['echo {{.T}} {{.G}}']
+  c:
+    dir: d2
+    vars:
+      T:
+        sh: pwd
+    cmds: ['echo {{.T}}']
+  b:
+    label: 'lbl-{{splitList "-" .T | first}}'
+    requires:
+      vars: [Q]
+"#;
+    same(tf, &[], &["a", "c"]);
+    same(tf, &[], &["b"]);
+}

@@ -186,14 +186,16 @@ impl Compiler {
         Ok(template::render(s, data)?)
     }
 
-    /// Runs a dynamic variable once per (command, dir).
+    /// Runs a dynamic variable once per command text.
     fn dynamic(
         &self,
         cmd: &str,
         dir: &Path,
         env: &[(String, String)],
     ) -> Result<String, CompileError> {
-        let key = (cmd.to_string(), slash(dir));
+        // go-task's dynamicCache is keyed by the command text alone: the same command
+        // in another dir (or with another env) reuses the first result (compiler.go).
+        let key = (cmd.to_string(), String::new());
         if let Some(v) = self.sh_cache.lock().unwrap().get(&key) {
             return Ok(v.clone());
         }

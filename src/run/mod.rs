@@ -77,9 +77,10 @@ pub enum TaskError {
     PromptNoTty(String),
     #[error("task: Task \"{0}\" cancelled by user")]
     Cancelled(String),
-    #[error("task: Task \"{task}\" cancelled because it is missing required variables: {vars}")]
+    // go-task formats the name with %q (a raw label keeps its quotes escaped).
+    #[error("task: Task {} cancelled because it is missing required variables: {vars}", crate::taskfile::dotenv::go_quote(.task))]
     MissingVars { task: String, vars: String },
-    #[error("task: Task \"{task}\" cancelled because it is missing required variables:\n{lines}")]
+    #[error("task: Task {} cancelled because it is missing required variables:\n{lines}", crate::taskfile::dotenv::go_quote(.task))]
     DisallowedValues { task: String, lines: String },
     #[error("task: precondition not met")]
     Precondition,

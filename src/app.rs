@@ -303,6 +303,15 @@ pub(crate) fn make_executor(cli: &Cli, cwd: &Path, project: Project) -> Result<E
         }),
     ));
 
+    // go-task's readDotEnvFiles (setup.go) evaluates every global var, `sh:` included,
+    // before anything else runs when the root Taskfile has `dotenv:`; an error there ends
+    // every mode (listing, summary, dry run) with exit 1 and the bare message.
+    if !project.root.dotenv.is_empty() {
+        if let Err(e) = compiler.vars(None, None, true) {
+            eprint(&format!("{e}\n"));
+            return Err(Failure::Code(1));
+        }
+    }
     let output = match cli.output.as_deref() {
         None => None,
         Some("interleaved") => Some(Output::Interleaved),

@@ -97,6 +97,18 @@ pub struct CompiledTask {
     pub sources: Vec<crate::taskfile::ast::Glob>,
     pub generates: Vec<crate::taskfile::ast::Glob>,
     pub prefix: String,
+    /// Fast compile only: the env as go-task's summary shows it (global env, task dotenv,
+    /// task env, each templated through the sticky cache; a group after the first error
+    /// is dropped whole, as templater.ReplaceVars returns nil).
+    pub env_shown: Vec<(String, ShownVar)>,
+}
+
+/// An env entry as go-task's summary formats it (formatVarValue).
+#[derive(Clone, Debug)]
+pub enum ShownVar {
+    Secret,
+    Sh(String),
+    Value(Value),
 }
 
 impl CompiledTask {
@@ -174,14 +186,16 @@ impl Compiler {
         Ok(template::render(s, data)?)
     }
 
-    /// Runs a dynamic variable once per (command, dir).
+    /// Runs a dynamic variable once per command text.
     fn dynamic(
         &self,
         cmd: &str,
         dir: &Path,
         env: &[(String, String)],
     ) -> Result<String, CompileError> {
-        let key = (cmd.to_string(), slash(dir));
+        // go-task's dynamicCache is keyed by the command text alone: the same command
+        // in another dir (or with another env) reuses the first result (compiler.go).
+        let key = (cmd.to_string(), String::new());
         if let Some(v) = self.sh_cache.lock().unwrap().get(&key) {
             return Ok(v.clone());
         }
@@ -214,7 +228,9 @@ impl Compiler {
             VarValue::Sh(cmd) => {
                 let cmd = self.render(cmd, data)?;
                 if !eval_sh {
-                    return Ok(Value::str(""));
+                    // Unevaluated, it is no value in templates (ToCacheMap skips a var
+                    // whose `sh:` is not empty), whatever an outer scope gave the name.
+                    return Ok(if cmd.is_empty() { Value::str("") } else { Value::Nil });
                 }
                 let env = env_from_vars(data);
                 let out = self.dynamic(&cmd, dir, &env)?;
@@ -268,6 +284,7 @@ impl Compiler {
                 Ok(val) => val,
                 Err(_) if !eval_sh => match &v.value {
                     VarValue::Static(raw) => raw.clone(),
+                    VarValue::Sh(_) => Value::Nil,
                     _ => Value::str(""),
                 },
                 Err(e) => return Err(e),
@@ -283,7 +300,7 @@ impl Compiler {
                     }
                 }
             }
-            if !eval_sh && val == Value::Nil {
+            if !eval_sh && val == Value::Nil && !matches!(v.value, VarValue::Sh(_)) {
                 val = Value::str("");
             }
             if v.secret {
@@ -316,8 +333,10 @@ impl Compiler {
             m.insert("TASK_DIR".into(), Value::str(slash(&self.raw_task_dir(e))));
             m.insert("MATCH".into(), Value::StrList(c.matches.clone()));
         } else {
-            m.insert("TASKFILE".into(), Value::str(slash(&p.entrypoint)));
-            m.insert("TASKFILE_DIR".into(), Value::str(slash(&p.root_dir)));
+            // Outside a task (go-task's GetTaskfileVariables): empty, but defined.
+            for k in ["TASK", "ALIAS", "TASK_DIR", "TASKFILE", "TASKFILE_DIR"] {
+                m.insert(k.into(), Value::str(""));
+            }
         }
         m.insert("ROOT_TASKFILE".into(), Value::str(slash(&p.entrypoint)));
         m.insert("ROOT_DIR".into(), Value::str(slash(&p.root_dir)));
@@ -565,38 +584,142 @@ impl Compiler {
             }
         }
         let masked = mask(&vars, &secrets);
-        let r = |s: &str| self.render(s, &vars);
+        // go-task's templater.Cache: the first template error sticks. A full compile
+        // reports it; a fast one (listing, summary) ignores it, but that text and every
+        // later one stay raw, in go-task's order (variables.go compiledTask): label, desc,
+        // prompt, summary, globs, prefix, env, cmds, deps, preconditions, status.
+        let failed = std::cell::Cell::new(false);
+        let r = |s: &str| -> Result<String, CompileError> {
+            if eval_sh {
+                return self.render(s, &vars);
+            }
+            if failed.get() || !s.contains("{{") {
+                return Ok(s.to_string());
+            }
+            match self.render(s, &vars) {
+                Ok(v) => Ok(v),
+                Err(_) => {
+                    failed.set(true);
+                    Ok(s.to_string())
+                }
+            }
+        };
+        let label = t.label.as_ref().map(|l| r(l)).transpose()?;
+        let desc = r(&t.desc)?;
+        let prompt = t.prompt.iter().map(|p| r(p)).collect::<Result<Vec<_>, _>>()?;
+        let summary = r(&t.summary)?;
+        let globs = |gs: &[crate::taskfile::ast::Glob]| {
+            gs.iter()
+                .map(|g| {
+                    Ok(crate::taskfile::ast::Glob {
+                        pattern: r(&g.pattern)?,
+                        exclude: g.exclude,
+                    })
+                })
+                .collect::<Result<Vec<_>, CompileError>>()
+        };
+        // templater.ReplaceGlobs returns nil once the cache holds an error, so a fast
+        // compile then has no sources (and `for: sources` no items).
+        let no_globs = failed.get();
+        let (sources, generates) = if no_globs {
+            (vec![], vec![])
+        } else {
+            (globs(&t.sources)?, globs(&t.generates)?)
+        };
+        let prefix = match &t.prefix {
+            Some(p) => r(p)?,
+            None => entry.name.clone(),
+        };
+        // A fast compile never fails on a template: it leaves the text raw from there on.
+        let tolerate = |res: Result<(), CompileError>| -> Result<bool, CompileError> {
+            match res {
+                Ok(()) => Ok(true),
+                Err(_) if !eval_sh => {
+                    failed.set(true);
+                    Ok(false)
+                }
+                Err(e) => Err(e),
+            }
+        };
 
+        let mut env_shown: Vec<(String, ShownVar)> = vec![];
+        let task_dotenv: Vec<(String, String)> = if t.dotenv.is_empty() {
+            vec![]
+        } else {
+            let files: Vec<PathBuf> = t
+                .dotenv
+                .iter()
+                .map(|f| Ok(smart_join(&dir, &expand_home(&r(f)?))))
+                .collect::<Result<_, CompileError>>()?;
+            crate::taskfile::dotenv::load(&files).map_err(|e| CompileError::Other(e.to_string()))?
+        };
+        if !eval_sh {
+            let dotenv_vars: Vars = task_dotenv
+                .iter()
+                .map(|(k, v)| (k.clone(), Var::stat(Value::Str(v.clone()))))
+                .collect();
+            for group in [&self.project.root.env, &dotenv_vars, &t.env] {
+                if failed.get() || group.is_empty() {
+                    continue;
+                }
+                for (k, v) in group {
+                    let shown = match &v.value {
+                        _ if v.secret => ShownVar::Secret,
+                        VarValue::Sh(cmd) => ShownVar::Sh(r(cmd)?),
+                        VarValue::Ref(rf) if !failed.get() => match resolve_ref(rf, &vars) {
+                            Ok(val) => ShownVar::Value(val),
+                            Err(_) => {
+                                failed.set(true);
+                                ShownVar::Value(Value::Nil)
+                            }
+                        },
+                        VarValue::Ref(_) => ShownVar::Value(Value::Nil),
+                        VarValue::Static(Value::Str(s)) => ShownVar::Value(Value::Str(r(s)?)),
+                        VarValue::Static(val) => ShownVar::Value(val.clone()),
+                    };
+                    match env_shown.iter_mut().find(|(n, _)| n == k) {
+                        Some(slot) => slot.1 = shown,
+                        None => env_shown.push((k.clone(), shown)),
+                    }
+                }
+            }
+        }
         let mut env_map = Map::new();
         // Global env (templated with the task's vars), task dotenv, task env.
         let global_env = self.project.root.env.clone();
         for (k, v) in &global_env {
+            if failed.get() {
+                break;
+            }
             let val = match &v.value {
-                VarValue::Sh(_) => self.eval_var(v, &vars, &self.project.root_dir, eval_sh)?,
-                _ => self.eval_var(v, &vars, &dir, eval_sh)?,
+                VarValue::Sh(_) => self.eval_var(v, &vars, &self.project.root_dir, eval_sh),
+                _ => self.eval_var(v, &vars, &dir, eval_sh),
             };
-            env_map.insert(k.clone(), val);
+            match val {
+                Ok(val) => {
+                    env_map.insert(k.clone(), val);
+                }
+                Err(e) => {
+                    tolerate(Err(e))?;
+                }
+            }
         }
         // Task dotenv files: the first file naming a key wins; they override the global env.
-        let files: Vec<PathBuf> = t
-            .dotenv
-            .iter()
-            .map(|f| Ok(smart_join(&dir, &expand_home(&r(f)?))))
-            .collect::<Result<_, CompileError>>()?;
-        if !files.is_empty() {
-            let pairs = crate::taskfile::dotenv::load(&files)
-                .map_err(|e| CompileError::Other(e.to_string()))?;
-            for (k, v) in pairs {
-                env_map.insert(k, Value::Str(v));
-            }
+        for (k, v) in task_dotenv {
+            env_map.insert(k, Value::Str(v));
         }
         for (k, v) in &t.env {
-            let mut data = vars.clone();
-            for (ek, ev) in &env_map {
-                data.entry(ek.clone()).or_insert_with(|| ev.clone());
+            if failed.get() {
+                break;
             }
-            let val = self.eval_var(v, &vars, &dir, eval_sh)?;
-            env_map.insert(k.clone(), val);
+            match self.eval_var(v, &vars, &dir, eval_sh) {
+                Ok(val) => {
+                    env_map.insert(k.clone(), val);
+                }
+                Err(e) => {
+                    tolerate(Err(e))?;
+                }
+            }
         }
         let mut env = vec![];
         for (k, v) in &env_map {
@@ -609,49 +732,39 @@ impl Compiler {
 
         let mut cmds = vec![];
         for c in &t.cmds {
-            self.compile_cmd(c, &vars, &masked, entry, &mut cmds)?;
+            let n = cmds.len();
+            let res = self.compile_cmd(c, &vars, &masked, entry, &mut cmds, failed.get(), no_globs);
+            if !tolerate(res)? {
+                cmds.truncate(n);
+                self.compile_cmd(c, &vars, &masked, entry, &mut cmds, true, no_globs)?;
+            }
         }
         let mut deps = vec![];
         for d in &t.deps {
-            self.compile_dep(d, &vars, entry, &mut deps)?;
+            let n = deps.len();
+            let res = self.compile_dep(d, &vars, entry, &mut deps, failed.get(), no_globs);
+            if !tolerate(res)? {
+                deps.truncate(n);
+                self.compile_dep(d, &vars, entry, &mut deps, true, no_globs)?;
+            }
         }
-        let prefix = match &t.prefix {
-            Some(p) => r(p)?,
-            None => entry.name.clone(),
-        };
+        let preconditions = t
+            .preconditions
+            .iter()
+            .map(|p| Ok((r(&p.sh)?, p.msg.as_ref().map(|m| r(m)).transpose()?)))
+            .collect::<Result<_, CompileError>>()?;
+        let status = t.status.iter().map(|p| r(p)).collect::<Result<_, _>>()?;
         Ok(CompiledTask {
             name: entry.name.clone(),
-            label: t.label.as_ref().map(|l| r(l)).transpose()?,
+            label,
             entry: entry.clone(),
-            desc: r(&t.desc)?,
-            summary: r(&t.summary)?,
-            prompt: t.prompt.iter().map(|p| r(p)).collect::<Result<_, _>>()?,
-            status: t.status.iter().map(|p| r(p)).collect::<Result<_, _>>()?,
-            preconditions: t
-                .preconditions
-                .iter()
-                .map(|p| Ok((r(&p.sh)?, p.msg.as_ref().map(|m| r(m)).transpose()?)))
-                .collect::<Result<_, CompileError>>()?,
-            sources: t
-                .sources
-                .iter()
-                .map(|g| {
-                    Ok(crate::taskfile::ast::Glob {
-                        pattern: r(&g.pattern)?,
-                        exclude: g.exclude,
-                    })
-                })
-                .collect::<Result<_, CompileError>>()?,
-            generates: t
-                .generates
-                .iter()
-                .map(|g| {
-                    Ok(crate::taskfile::ast::Glob {
-                        pattern: r(&g.pattern)?,
-                        exclude: g.exclude,
-                    })
-                })
-                .collect::<Result<_, CompileError>>()?,
+            desc,
+            summary,
+            prompt,
+            status,
+            preconditions,
+            sources,
+            generates,
             vars,
             secrets,
             dir,
@@ -659,6 +772,7 @@ impl Compiler {
             cmds,
             deps,
             prefix,
+            env_shown,
         })
     }
 
@@ -768,10 +882,14 @@ impl Compiler {
         f: Option<&For>,
         vars: &Map,
         entry: &TaskEntry,
+        no_globs: bool,
     ) -> Result<Vec<Map>, CompileError> {
         let Some(f) = f else {
             return Ok(vec![Map::new()]);
         };
+        if no_globs && matches!(f, For::Sources | For::Generates) {
+            return Ok(vec![]);
+        }
         let as_ = match f {
             For::Var { as_, .. } => as_.as_deref(),
             _ => None,
@@ -786,8 +904,18 @@ impl Compiler {
         masked: &Map,
         entry: &TaskEntry,
         out: &mut Vec<CompiledCmd>,
+        raw: bool,
+        no_globs: bool,
     ) -> Result<(), CompileError> {
-        let iters = self.loop_items(c.for_.as_ref(), vars, entry)?;
+        // `raw`: go-task's templater after a first error in fast mode (text left as is).
+        let render = |s: &str, v: &Map| -> Result<String, CompileError> {
+            if raw {
+                Ok(s.to_string())
+            } else {
+                self.render(s, v)
+            }
+        };
+        let iters = self.loop_items(c.for_.as_ref(), vars, entry, no_globs)?;
         for item in iters {
             let (v, mv) = if item.is_empty() {
                 (vars.clone(), masked.clone())
@@ -801,10 +929,13 @@ impl Compiler {
                 (v, mv)
             };
             if let Some(task) = &c.task {
-                let name = self.render(task, &v)?;
+                let name = render(task, &v)?;
                 let mut call_vars = Vars::new();
                 for (k, var) in &c.vars {
-                    call_vars.insert(k.clone(), self.resolve_call_var(var, &v)?);
+                    call_vars.insert(
+                        k.clone(),
+                        if raw { var.clone() } else { self.resolve_call_var(var, &v)? },
+                    );
                 }
                 out.push(CompiledCmd::Task {
                     call: Call {
@@ -816,25 +947,31 @@ impl Compiler {
                         indirect: true,
                     },
                     defer: c.defer,
-                    if_: c.if_.as_ref().map(|i| self.render(i, &v)).transpose()?,
+                    if_: c.if_.as_ref().map(|i| render(i, &v)).transpose()?,
                     timeout: c.timeout.clone(),
                     platforms: c.platforms.clone(),
                 });
             } else if let Some(cmd) = &c.cmd {
                 // Deferred commands are templated when they run (EXIT_CODE is known then).
                 let mut shown_raw = None;
+                // The summary shows a deferred command raw, as go-task's compiled task
+                // holds it (a deep copy, templated only when it runs).
                 let (rendered, shown) = if c.defer {
-                    (String::new(), String::new())
+                    (String::new(), cmd.clone())
                 } else {
-                    let rendered = self.render(cmd, &v)?;
-                    if rendered.contains('\u{fffd}') && !masked_differs(vars, masked) {
+                    let rendered = render(cmd, &v)?;
+                    if !raw && rendered.contains('\u{fffd}') && !masked_differs(vars, masked) {
                         let raw = template::render_bytes(cmd, &v)?;
                         if std::str::from_utf8(&raw).is_err() {
                             shown_raw = Some(raw);
                         }
                     }
-                    let shown = if masked_differs(vars, masked) {
-                        self.render(cmd, &mv)?
+                    // The echo line is go-task's LogCmd (templater.MaskSecrets): its own
+                    // templating, raw where that fails, whatever came before.
+                    let shown = if raw {
+                        self.render(cmd, &mv).unwrap_or_else(|_| cmd.clone())
+                    } else if masked_differs(vars, masked) {
+                        render(cmd, &mv)?
                     } else {
                         rendered.clone()
                     };
@@ -850,7 +987,7 @@ impl Compiler {
                     set: c.set.clone(),
                     shopt: c.shopt.clone(),
                     platforms: c.platforms.clone(),
-                    if_: c.if_.as_ref().map(|i| self.render(i, &v)).transpose()?,
+                    if_: c.if_.as_ref().map(|i| render(i, &v)).transpose()?,
                     timeout: c.timeout.clone(),
                     raw: c.clone(),
                     item_vars: item,
@@ -877,12 +1014,14 @@ impl Compiler {
             v.insert(k.clone(), val.clone());
         }
         let cmd = raw.cmd.as_deref().unwrap_or("");
-        let rendered = self.render(cmd, &v)?;
+        // go-task's runDeferred ignores template errors: the command (and its echo line,
+        // templated on its own) stay as written, and the shell gets the raw text.
+        let rendered = self.render(cmd, &v).unwrap_or_else(|_| cmd.to_string());
         let mv = mask(&v, &t.secrets);
         let shown = if t.secrets.is_empty() {
             rendered.clone()
         } else {
-            self.render(cmd, &mv)?
+            self.render(cmd, &mv).unwrap_or_else(|_| cmd.to_string())
         };
         Ok((rendered, shown))
     }
@@ -911,17 +1050,20 @@ impl Compiler {
         vars: &Map,
         entry: &TaskEntry,
         out: &mut Vec<CompiledDep>,
+        raw: bool,
+        no_globs: bool,
     ) -> Result<(), CompileError> {
-        let iters = self.loop_items(d.for_.as_ref(), vars, entry)?;
+        let iters = self.loop_items(d.for_.as_ref(), vars, entry, no_globs)?;
         for item in iters {
             let mut v = vars.clone();
             for (k, val) in &item {
                 v.insert(k.clone(), val.clone());
             }
-            let name = self.render(&d.task, &v)?;
+            let name = if raw { d.task.clone() } else { self.render(&d.task, &v)? };
             let mut call_vars = Vars::new();
             for (k, var) in &d.vars {
-                call_vars.insert(k.clone(), self.resolve_call_var(var, &v)?);
+                let cv = if raw { var.clone() } else { self.resolve_call_var(var, &v)? };
+                call_vars.insert(k.clone(), cv);
             }
             out.push(CompiledDep {
                 call: Call {

@@ -3,7 +3,7 @@
 use super::{Executor, TaskError};
 use crate::cli::Cli;
 use crate::compile::Call;
-use crate::taskfile::ast::{VarValue, Vars};
+use crate::taskfile::ast::Vars;
 use crate::taskfile::TaskEntry;
 use crate::template;
 
@@ -59,6 +59,33 @@ pub(crate) fn sorted<'a>(exec: &'a Executor, mode: &str) -> Vec<&'a TaskEntry> {
     tasks
 }
 
+/// go-task's CompiledTaskForTaskList: label, desc, prompt and summary templated in that
+/// order with the fast vars through one templater.Cache, whose first error sticks: that
+/// text and every later one stay raw.
+fn list_texts(exec: &Executor, e: &TaskEntry) -> (Option<String>, String, String) {
+    let vars = exec.compiler.fast_vars(e).unwrap_or_default();
+    let mut failed = false;
+    let mut r = |s: &str| -> String {
+        if failed || !s.contains("{{") {
+            return s.to_string();
+        }
+        match template::render(s, &vars) {
+            Ok(v) => v.replace("<no value>", ""),
+            Err(_) => {
+                failed = true;
+                s.to_string()
+            }
+        }
+    };
+    let label = e.task.label.as_ref().map(|l| r(l));
+    let desc = r(&e.task.desc);
+    for p in &e.task.prompt {
+        r(p);
+    }
+    let summary = r(&e.task.summary);
+    (label, desc, summary)
+}
+
 fn listed<'a>(exec: &'a Executor, all: bool, sort: &str) -> Vec<(&'a TaskEntry, String)> {
     sorted(exec, sort)
         .into_iter()
@@ -67,8 +94,7 @@ fn listed<'a>(exec: &'a Executor, all: bool, sort: &str) -> Vec<(&'a TaskEntry, 
             let desc = if !e.task.desc.contains("{{") {
                 e.task.desc.clone()
             } else {
-                let vars = exec.compiler.fast_vars(e).unwrap_or_default();
-                template::render(&e.task.desc, &vars).unwrap_or_else(|_| e.task.desc.clone())
+                list_texts(exec, e).1
             };
             if !all && desc.is_empty() && e.task.desc.is_empty() {
                 return None;
@@ -247,15 +273,9 @@ fn json_tasks(
                     })
                     .unwrap_or(false),
         );
-        let fast = exec.compiler.fast_vars(e).unwrap_or_default();
-        let summary = template::render(&e.task.summary, &fast).unwrap_or_default();
         // The name is the label, templated with the fast vars (go-task's task.Name()).
-        let name = match &e.task.label {
-            Some(l) => template::render(l, &fast)
-                .map(|s| s.replace("<no value>", ""))
-                .unwrap_or_else(|_| l.clone()),
-            None => e.name.clone(),
-        };
+        let (label, _, summary) = list_texts(exec, e);
+        let name = label.unwrap_or_else(|| e.name.clone());
         let mut obj = serde_json::Map::new();
         obj.insert("name".into(), name.into());
         obj.insert("task".into(), e.name.clone().into());
@@ -367,15 +387,8 @@ fn summary_of(
         out.push('\n');
     }
     let secret = |k: &str| ct.secrets.iter().any(|s| s == k);
-    // The compiled env's names: the global env, then the task's own.
-    let env_names: Vec<&String> = exec
-        .compiler
-        .project
-        .root
-        .env
-        .keys()
-        .chain(t.env.keys())
-        .collect();
+    // The compiled env's names (go-task's t.Env): vars of those names are not listed.
+    let env_names: Vec<&String> = ct.env_shown.iter().map(|(k, _)| k).collect();
     let listed = |k: &str| !special_name(k) && !os_env.contains_key(k);
     let vars: Vec<(&String, &template::Value)> = ct
         .vars
@@ -395,27 +408,15 @@ fn summary_of(
             out.push_str(&format!("  {k}: {shown}\n"));
         }
     }
-    let mut env: Vars = exec.compiler.project.root.env.clone();
-    for (k, v) in &t.env {
-        env.insert(k.clone(), v.clone());
-    }
-    let env: Vec<(&String, &crate::taskfile::ast::Var)> =
-        env.iter().filter(|(k, _)| listed(k)).collect();
+    let env: Vec<&(String, crate::compile::ShownVar)> =
+        ct.env_shown.iter().filter(|(k, _)| listed(k)).collect();
     if !env.is_empty() {
         out.push_str("\nenv:\n");
         for (k, v) in env {
-            let r = |s: &str| template::render(s, &ct.vars).unwrap_or_default();
-            let shown = if v.secret {
-                "*****".to_string()
-            } else {
-                match &v.value {
-                    VarValue::Sh(cmd) => format!("sh: {}", r(cmd)),
-                    VarValue::Ref(rf) => shown_value(
-                        &crate::compile::resolve_ref(rf, &ct.vars).unwrap_or(template::Value::Nil),
-                    ),
-                    VarValue::Static(template::Value::Str(s)) => format!("\"{}\"", r(s)),
-                    VarValue::Static(val) => shown_value(val),
-                }
+            let shown = match v {
+                crate::compile::ShownVar::Secret => "*****".to_string(),
+                crate::compile::ShownVar::Sh(cmd) => format!("sh: {cmd}"),
+                crate::compile::ShownVar::Value(val) => shown_value(val),
             };
             out.push_str(&format!("  {k}: {shown}\n"));
         }

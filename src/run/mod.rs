@@ -77,9 +77,10 @@ pub enum TaskError {
     PromptNoTty(String),
     #[error("task: Task \"{0}\" cancelled by user")]
     Cancelled(String),
-    #[error("task: Task \"{task}\" cancelled because it is missing required variables: {vars}")]
+    // go-task formats the name with %q (a raw label keeps its quotes escaped).
+    #[error("task: Task {} cancelled because it is missing required variables: {vars}", crate::taskfile::dotenv::go_quote(.task))]
     MissingVars { task: String, vars: String },
-    #[error("task: Task \"{task}\" cancelled because it is missing required variables:\n{lines}")]
+    #[error("task: Task {} cancelled because it is missing required variables:\n{lines}", crate::taskfile::dotenv::go_quote(.task))]
     DisallowedValues { task: String, lines: String },
     #[error("task: precondition not met")]
     Precondition,
@@ -386,13 +387,13 @@ impl Executor {
         let call = self.prompt_missing_vars(&entry, call)?;
         // Required vars are checked on the fast-compiled vars, before any `sh:` var runs
         // (go-task: a clear "missing required variables" rather than a failing command).
+        // The error names the task by its fast-compiled label (go-task's t.Name()).
         if !entry.task.requires.is_empty() {
-            let fast = self
+            let (fast, _) = self
                 .compiler
-                .vars(Some(&entry), Some(&call), false)
-                .map_err(TaskError::from_compile)?
-                .0;
-            missing_required(&entry.name, &entry.task.requires, &fast)?;
+                .compile_fast(&entry, &call)
+                .map_err(TaskError::from_compile)?;
+            missing_required(fast.display(), &entry.task.requires, &fast.vars)?;
         }
         let t = self
             .compiler
@@ -460,7 +461,7 @@ impl Executor {
         if reqs.is_empty() {
             return Ok(());
         }
-        missing_required(&t.name, reqs, &t.vars)?;
+        missing_required(t.display(), reqs, &t.vars)?;
         let mut lines = vec![];
         for r in reqs {
             let Some(spec) = &r.enum_ else { continue };
@@ -492,7 +493,7 @@ impl Executor {
         }
         if !lines.is_empty() {
             return Err(TaskError::DisallowedValues {
-                task: t.name.clone(),
+                task: t.display().to_string(),
                 lines: format!("{}\n", lines.join("\n")),
             });
         }
@@ -589,10 +590,20 @@ impl Executor {
                 inner: Box::new(e),
             })?;
             if self.is_up_to_date(t)? {
-                if !(self.opts.silent || t.task().silent) || self.opts.verbose {
+                let quiet = self.opts.silent
+                    || t.task().silent
+                    || call.silent
+                    || self.project().root.silent;
+                if !quiet || self.opts.verbose {
+                    // go-task names the task by its prefix in prefixed output.
+                    let name = if matches!(self.output_mode(), Output::Prefixed) {
+                        t.prefix.as_str()
+                    } else {
+                        t.display()
+                    };
                     self.printer.log_color(
                         output::MAGENTA,
-                        &format!("task: Task \"{}\" is up to date\n", t.display()),
+                        &format!("task: Task \"{name}\" is up to date\n"),
                     );
                 }
                 return Ok(());
@@ -604,9 +615,8 @@ impl Executor {
                 inner: Box::new(e),
             })?;
         }
-        if !self.opts.dry {
-            let _ = std::fs::create_dir_all(&t.dir);
-        }
+        // go-task makes the task's dir even in a dry run (task.go mkdir, not dry-guarded).
+        let _ = std::fs::create_dir_all(&t.dir);
         let mut deferred: Vec<usize> = vec![];
         let mut exit_code: Option<i32> = None;
         let mut result = Ok(());
@@ -624,7 +634,9 @@ impl Executor {
                     exit_code = Some(*code);
                 }
                 self.on_task_failed(t);
-                if t.task().ignore_error {
+                // Only a command's own failure (exit status, its timeout) is ignored, not
+                // Task failing to run it, e.g. a called task's missing required vars.
+                if t.task().ignore_error && is_command_failure(&e) {
                     self.verbose(&format!("task: task error ignored: {e}\n"));
                     continue;
                 }
@@ -1095,9 +1107,11 @@ impl Executor {
     /// Whether a task's sources fingerprint is current (what `--json` reports).
     pub fn sources_up_to_date(&self, call: &Call) -> Result<bool, TaskError> {
         let (entry, _, _) = self.resolve(&call.task)?;
-        let t = self
+        // go-task's JSON listing fingerprints the list-compiled task: fast vars, no `sh:`
+        // run, so a task whose full compile would fail still gets its checksum written.
+        let (t, _) = self
             .compiler
-            .compile(&entry, call)
+            .compile_fast(&entry, call)
             .map_err(TaskError::from_compile)?;
         self.with_fingerprint(&t, |fp| fp.is_up_to_date().unwrap_or(false))
     }
@@ -1259,6 +1273,15 @@ pub fn wildcard_match(pat: &str, name: &str) -> Option<Vec<String>> {
 }
 
 /// go-task's `areTaskRequiredVarsSet`: every required var must be defined.
+/// go-task's isCommandFailure: an exit status or a command timeout anywhere in the chain.
+fn is_command_failure(e: &TaskError) -> bool {
+    match e {
+        TaskError::Command { .. } => true,
+        TaskError::Run { inner, .. } => is_command_failure(inner),
+        _ => false,
+    }
+}
+
 fn missing_required(
     task: &str,
     reqs: &[crate::taskfile::ast::Require],

@@ -566,6 +566,11 @@ fn merge(
                     clean(&base_dir.join(p)).display().to_string()
                 })
             }
+            // A mapping include without `dir:` runs its tasks in the including file's dir
+            // (go-task's reader: node.ResolveDir("")); a scalar one keeps the includer's.
+            None if inc.advanced && base_dir != project.root_dir => {
+                Some(base_dir.display().to_string())
+            }
             None => origin.dir.clone(),
         };
         let child_origin = Arc::new(Origin {

@@ -10,5 +10,6 @@ pub mod complete;
 pub mod gomatch;
 pub mod native;
 pub mod run;
+pub mod shell;
 pub mod taskfile;
 pub mod template;

@@ -47,10 +47,9 @@ fn value_of<V: Vars>(v: &mut V, name: &str, depth: usize) -> R {
     if s.is_empty() {
         return Ok(0);
     }
-    if let Ok(n) = s.parse::<i64>() {
-        return Ok(n);
-    }
-    eval_depth(s, v, depth + 1)
+    // mvdan reads a variable as an integer literal; anything else counts as 0.
+    let _ = depth;
+    Ok(number(s).unwrap_or(0))
 }
 
 impl<V: Vars> A<'_, V> {

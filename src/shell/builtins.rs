@@ -76,11 +76,9 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
                         frame.push((n.clone(), old));
                     }
                 }
-                match v {
-                    Some(v) => sh.set_var(&n, v),
-                    None => {
-                        sh.vars.remove(&n);
-                    }
+                // mvdan: `local x` keeps the current value.
+                if let Some(v) = v {
+                    sh.set_var(&n, v);
                 }
             }
             0
@@ -307,162 +305,212 @@ fn printf(args: &[String], io: &Io) -> i32 {
         io.err("usage: printf format [arguments]\n");
         return 2;
     };
-    let (fmt, _) = unescape(fmt, true);
-    let fc: Vec<char> = fmt.chars().collect();
     let mut rest = &args[1..];
-    let mut out = String::new();
-    let mut st = 0;
+    // mvdan's printf: the format is reused while arguments remain and some were consumed.
     loop {
-        let mut used = false;
-        let mut i = 0;
-        while i < fc.len() {
-            if fc[i] != '%' {
-                out.push(fc[i]);
-                i += 1;
-                continue;
-            }
-            i += 1;
-            if i < fc.len() && fc[i] == '%' {
-                out.push('%');
-                i += 1;
-                continue;
-            }
-            let st0 = i;
-            while i < fc.len() && "-+ 0#".contains(fc[i]) {
-                i += 1;
-            }
-            let flags: String = fc[st0..i].iter().collect();
-            let w0 = i;
-            while i < fc.len() && fc[i].is_ascii_digit() {
-                i += 1;
-            }
-            let width: usize = fc[w0..i].iter().collect::<String>().parse().unwrap_or(0);
-            let mut prec = None;
-            if i < fc.len() && fc[i] == '.' {
-                i += 1;
-                let p0 = i;
-                while i < fc.len() && fc[i].is_ascii_digit() {
-                    i += 1;
+        match format(fmt, Some(rest)) {
+            Ok((s, n)) => {
+                io.out(&s);
+                rest = &rest[n..];
+                if n == 0 || rest.is_empty() {
+                    return 0;
                 }
-                prec = Some(fc[p0..i].iter().collect::<String>().parse().unwrap_or(0usize));
             }
-            let Some(&conv) = fc.get(i) else {
-                out.push('%');
-                break;
-            };
-            i += 1;
-            let arg = rest.first().cloned();
-            if arg.is_some() {
-                rest = &rest[1..];
-                used = true;
+            Err(m) => {
+                io.err(&format!("{m}\n"));
+                return 1;
             }
-            let arg = arg.unwrap_or_default();
-            let left = flags.contains('-');
-            let body = match conv {
-                's' => match prec {
-                    Some(p) => arg.chars().take(p).collect(),
-                    None => arg,
-                },
-                'b' => {
-                    let (t, stop) = unescape(&arg, false);
-                    if stop {
-                        out.push_str(&t);
-                        io.out(&out);
-                        return st;
-                    }
-                    t
-                }
-                'c' => arg.chars().next().map(String::from).unwrap_or_default(),
-                'd' | 'i' | 'u' | 'x' | 'X' | 'o' => {
-                    let n = parse_int(&arg).unwrap_or_else(|| {
-                        io.err(&format!("invalid number {arg:?}\n"));
-                        st = 1;
-                        0
-                    });
-                    let mut s = match conv {
-                        'x' => format!("{n:x}"),
-                        'X' => format!("{n:X}"),
-                        'o' => format!("{n:o}"),
-                        _ => n.abs().to_string(),
-                    };
-                    if let Some(p) = prec {
-                        while s.len() < p {
-                            s.insert(0, '0');
-                        }
-                    }
-                    let sign = if matches!(conv, 'd' | 'i' | 'u') && n < 0 {
-                        "-"
-                    } else if flags.contains('+') && matches!(conv, 'd' | 'i') {
-                        "+"
-                    } else if flags.contains(' ') && matches!(conv, 'd' | 'i') {
-                        " "
-                    } else {
-                        ""
-                    };
-                    if flags.contains('0') && !left && prec.is_none() {
-                        while s.len() + sign.len() < width {
-                            s.insert(0, '0');
-                        }
-                    }
-                    format!("{sign}{s}")
-                }
-                'f' | 'e' | 'g' => {
-                    let v: f64 = arg.trim().parse().unwrap_or(0.0);
-                    let p = prec.unwrap_or(6);
-                    match conv {
-                        'f' => format!("{v:.p$}"),
-                        'e' => format!("{v:.p$e}"),
-                        _ => format!("{v}"),
-                    }
-                }
-                c => {
-                    io.out(&out);
-                    io.err(&format!("invalid format char: {c}\n"));
-                    return 1;
-                }
-            };
-            let n = body.chars().count();
-            if n < width {
-                let pad = " ".repeat(width - n);
-                if left {
-                    out.push_str(&body);
-                    out.push_str(&pad);
-                } else {
-                    out.push_str(&pad);
-                    out.push_str(&body);
-                }
-            } else {
-                out.push_str(&body);
-            }
-        }
-        if rest.is_empty() || !used {
-            break;
         }
     }
-    io.out(&out);
-    st
 }
 
-fn parse_int(s: &str) -> Option<i64> {
-    let t = s.trim();
-    if t.is_empty() {
-        return Some(0);
+/// mvdan's `expand.Format`: escapes, and with `args` the directives `%% %c %s %b %d %i %u
+/// %o %x` with one flag (`+ - space`) and digits; anything else is an error.
+fn format(f: &str, args: Option<&[String]>) -> Result<(String, usize), String> {
+    let b = f.as_bytes();
+    let mut out: Vec<u8> = vec![];
+    let mut fmts: Vec<u8> = vec![];
+    let mut used = 0;
+    let next = |used: &mut usize| -> String {
+        let a = args.and_then(|a| a.get(*used)).cloned();
+        if a.is_some() {
+            *used += 1;
+        }
+        a.unwrap_or_default()
+    };
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\\' {
+            i += 1;
+            if i >= b.len() {
+                out.push(b'\\');
+                break;
+            }
+            let e = b[i];
+            let digits = |i: &mut usize, max: usize, hex: bool| {
+                let st = *i;
+                while *i < b.len() && *i - st < max && (b[*i].is_ascii_digit() || (hex && b[*i].is_ascii_hexdigit())) {
+                    *i += 1;
+                }
+                let d = std::str::from_utf8(&b[st..*i]).unwrap_or("").to_string();
+                *i -= 1;
+                d
+            };
+            match e {
+                b'a' => out.push(7),
+                b'b' => out.push(8),
+                b'e' | b'E' => out.push(0x1b),
+                b'f' => out.push(0xc),
+                b'n' => out.push(b'\n'),
+                b'r' => out.push(b'\r'),
+                b't' => out.push(b'\t'),
+                b'v' => out.push(0xb),
+                b'\\' | b'\'' | b'"' | b'?' => out.push(e),
+                b'0'..=b'7' => {
+                    let d = digits(&mut i, 3, false);
+                    out.push(u8::from_str_radix(&d, 8).unwrap_or(0xff));
+                }
+                b'x' | b'u' | b'U' => {
+                    i += 1;
+                    let max = match e {
+                        b'u' => 4,
+                        b'U' => 8,
+                        _ => 2,
+                    };
+                    let d = digits(&mut i, max, true);
+                    if d.is_empty() {
+                        out.push(b'\\');
+                        out.push(e);
+                    } else {
+                        let n = u32::from_str_radix(&d, 16).unwrap_or(0);
+                        if e == b'x' {
+                            out.push(n as u8);
+                        } else {
+                            let mut t = [0u8; 4];
+                            out.extend_from_slice(char::from_u32(n).unwrap_or('\u{fffd}').encode_utf8(&mut t).as_bytes());
+                        }
+                    }
+                }
+                _ => {
+                    out.push(b'\\');
+                    out.push(e);
+                }
+            }
+        } else if !fmts.is_empty() {
+            match c {
+                b'%' => {
+                    out.push(b'%');
+                    fmts.clear();
+                }
+                b'c' => {
+                    let a = next(&mut used);
+                    out.push(a.bytes().next().unwrap_or(0));
+                    fmts.clear();
+                }
+                b'+' | b'-' | b' ' => {
+                    if fmts.len() > 1 {
+                        return Err(format!("invalid format char: {}", c as char));
+                    }
+                    fmts.push(c);
+                }
+                b'0'..=b'9' => fmts.push(c),
+                b's' | b'b' | b'd' | b'i' | b'u' | b'o' | b'x' => {
+                    let a = next(&mut used);
+                    let spec = std::str::from_utf8(&fmts[1..]).unwrap_or("").to_string();
+                    let body = match c {
+                        b'b' => {
+                            let (t, _) = format(&a, None)?;
+                            out.extend_from_slice(t.as_bytes());
+                            fmts.clear();
+                            i += 1;
+                            continue;
+                        }
+                        b's' => a,
+                        _ => {
+                            let n = go_parse_int(&a);
+                            match c {
+                                b'o' => format!("{:o}", n as u64),
+                                b'x' => format!("{:x}", n as u64),
+                                b'u' => (n as u64).to_string(),
+                                _ => n.to_string(),
+                            }
+                        }
+                    };
+                    out.extend_from_slice(go_pad(&spec, body, c != b's' && c != b'o' && c != b'x' && c != b'u').as_bytes());
+                    fmts.clear();
+                }
+                _ => return Err(format!("invalid format char: {}", c as char)),
+            }
+        } else if args.is_some() && c == b'%' {
+            fmts.push(c);
+        } else {
+            out.push(c);
+        }
+        i += 1;
     }
-    if let Some(c) = t.strip_prefix('\'').or_else(|| t.strip_prefix('"')) {
-        return c.chars().next().map(|c| c as i64);
+    if !fmts.is_empty() {
+        return Err("missing format char".into());
     }
-    let (neg, d) = match t.strip_prefix('-') {
+    Ok((String::from_utf8_lossy(&out).into_owned(), used))
+}
+
+/// strconv.ParseInt(s, 0, 0): base prefixes, 0 on error.
+fn go_parse_int(s: &str) -> i64 {
+    let (neg, d) = match s.strip_prefix('-') {
         Some(d) => (true, d),
-        None => (false, t.strip_prefix('+').unwrap_or(t)),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
+    let d = d.replace('_', "");
     let v = if let Some(h) = d.strip_prefix("0x").or_else(|| d.strip_prefix("0X")) {
-        i64::from_str_radix(h, 16).ok()?
+        i64::from_str_radix(h, 16)
+    } else if let Some(o) = d.strip_prefix("0o").or_else(|| d.strip_prefix("0O")) {
+        i64::from_str_radix(o, 8)
+    } else if let Some(b) = d.strip_prefix("0b").or_else(|| d.strip_prefix("0B")) {
+        i64::from_str_radix(b, 2)
     } else if d.len() > 1 && d.starts_with('0') {
-        i64::from_str_radix(&d[1..], 8).ok()?
+        i64::from_str_radix(&d[1..], 8)
     } else {
-        d.parse().ok()?
+        d.parse()
     };
-    Some(if neg { -v } else { v })
+    match v {
+        Ok(v) if neg => -v,
+        Ok(v) => v,
+        Err(_) => 0,
+    }
+}
+
+/// Go's fmt width and flags (`-`, `0`, `+`, space) applied to a formatted value.
+fn go_pad(spec: &str, mut body: String, signed: bool) -> String {
+    let flags: String = spec.chars().take_while(|c| "+- 0".contains(*c)).collect();
+    let width: usize = spec[flags.len()..].parse().unwrap_or(0);
+    let left = flags.contains('-');
+    if signed && !body.starts_with('-') {
+        if flags.contains('+') {
+            body.insert(0, '+');
+        } else if flags.contains(' ') {
+            body.insert(0, ' ');
+        }
+    }
+    let n = body.chars().count();
+    if n >= width {
+        return body;
+    }
+    let pad = width - n;
+    if left {
+        body + &" ".repeat(pad)
+    } else if flags.contains('0') && signed {
+        let (sign, digits) = if body.starts_with(['-', '+', ' ']) {
+            body.split_at(1)
+        } else {
+            ("", body.as_str())
+        };
+        format!("{sign}{}{digits}", "0".repeat(pad))
+    } else if flags.contains('0') {
+        "0".repeat(pad) + &body
+    } else {
+        " ".repeat(pad) + &body
+    }
 }
 
 pub(super) fn normalize(p: &Path) -> PathBuf {
@@ -493,7 +541,8 @@ fn cd(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
     match std::fs::metadata(&dir) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => {
-            io.err(&format!("cd: not a directory: {target:?}\n"));
+            // mvdan reports a file the same way as a missing directory.
+            io.err(&format!("cd: no such file or directory: {target:?}\n"));
             return 1;
         }
         Err(e) => {
@@ -724,11 +773,8 @@ fn unary(sh: &Shell, op: &str, x: &str) -> Result<bool, String> {
 }
 
 fn binary(sh: &Shell, l: &str, op: &str, r: &str) -> Option<Result<bool, String>> {
-    let num = |s: &str| {
-        s.trim()
-            .parse::<i64>()
-            .map_err(|_| format!("invalid integer {s:?}"))
-    };
+    // mvdan ignores the parse error: a non-number is 0.
+    let num = |s: &str| -> Result<i64, String> { Ok(s.trim().parse::<i64>().unwrap_or(0)) };
     let mtime = |s: &str| {
         std::fs::metadata(sh.cwd.join(s))
             .and_then(|m| m.modified())

@@ -296,10 +296,7 @@ impl Shell {
                     }
                     _ => {
                         if unset {
-                            let mut m = self.expand_str(word, io)?;
-                            if m.is_empty() {
-                                m = "parameter null or not set".into();
-                            }
+                            let m = self.expand_str(word, io)?;
                             return Err(ExpErr::Fatal(format!("{name}: {m}")));
                         }
                         push(out, val.unwrap());

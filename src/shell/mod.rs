@@ -167,6 +167,8 @@ pub struct Shell {
     rt: Arc<Rt>,
     no_errexit: u32,
     in_func: u32,
+    /// Status of the last command substitution of the command being expanded.
+    sub_status: Option<i32>,
 }
 
 /// Runs a prepared script to its end; returns its exit status.
@@ -203,6 +205,7 @@ pub fn run(p: &Prepared, cwd: &Path, env: &[(String, String)], io: &Io, rt: Arc<
         rt,
         no_errexit: 0,
         in_func: 0,
+        sub_status: None,
     };
     sh.exec_list(&p.list, io);
     sh.status
@@ -395,6 +398,8 @@ impl Shell {
             Compound::Group(l) => self.exec_list(l, io),
             Compound::Subshell(l) => {
                 let mut sub = self.clone();
+                // mvdan: a subshell applies errexit even where its caller is exempt.
+                sub.no_errexit = 0;
                 sub.exec_list(l, io);
                 self.status = sub.status;
                 Flow::Next
@@ -568,7 +573,7 @@ impl Shell {
         // `export`/`local` arguments that look like assignments are not split or globbed.
         let decl = matches!(words.first().map(|w| w.as_slice()), Some([Part::Lit(n)]) if n == "export" || n == "local");
         let mut argv = vec![];
-        self.status = 0;
+        self.sub_status = None;
         for (k, w) in words.iter().enumerate() {
             let r = if decl && k > 0 && matches!(w.first(), Some(Part::Lit(s)) if s.contains('=')) {
                 self.expand_str(w, io).map(|s| vec![s])
@@ -580,18 +585,21 @@ impl Shell {
                 Err(e) => return self.exp_failed(e, io),
             }
         }
+        // Assignments apply left to right: `x=1 y=$x` sees x.
         let mut values = vec![];
+        let mut saved = vec![];
         for (n, w) in assigns {
             match self.expand_str(w, io) {
-                Ok(v) => values.push((n.clone(), v)),
+                Ok(v) => {
+                    saved.push((n.clone(), self.vars.get(n).cloned()));
+                    self.set_var(n, v.clone());
+                    values.push((n.clone(), v));
+                }
                 Err(e) => return self.exp_failed(e, io),
             }
         }
         if argv.is_empty() {
-            let st = self.status;
-            for (n, v) in values {
-                self.set_var(&n, v);
-            }
+            let st = self.sub_status.unwrap_or(0);
             let io2 = match self.redirect(redirs, io) {
                 Ok(i) => i,
                 Err(f) => return f,
@@ -599,6 +607,10 @@ impl Shell {
             drop(io2);
             self.status = st;
             return Flow::Next;
+        }
+        // For a command they are its environment only.
+        for (n, v) in saved.into_iter().rev() {
+            self.restore(n, v);
         }
         let io2 = match self.redirect(redirs, io) {
             Ok(i) => i,
@@ -763,7 +775,7 @@ impl Shell {
             drop(sio);
             h.join().unwrap_or_default()
         });
-        self.status = sub.status;
+        self.sub_status = Some(sub.status);
         let mut s = String::from_utf8_lossy(&out).into_owned();
         while s.ends_with('\n') {
             s.pop();

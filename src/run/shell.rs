@@ -212,7 +212,7 @@ fn run_embedded(spec: &ShellSpec, prep: Prepared, sink: Sink) -> Result<(), Shel
             (Io::new(stdin, OwnedFd::from(w), OwnedFd::from(w2)), Some(r))
         }
     };
-    let rt = Rt::new(spec.interactive, &RUNNING);
+    let rt = Rt::new(spec.interactive, &RUNNING, super::signals::arm);
     let shell_done = AtomicBool::new(false);
     let (tx, rx) = std::sync::mpsc::channel();
     let (status, buf) = std::thread::scope(|s| {
@@ -520,7 +520,7 @@ pub fn capture(cmd: &str, dir: &Path, env: &[(String, String)]) -> Result<String
                 let _ = r.read_to_end(&mut v);
                 v
             });
-            let code = crate::shell::run(&p, dir, env, &io, Rt::new(false, &RUNNING));
+            let code = crate::shell::run(&p, dir, env, &io, Rt::new(false, &RUNNING, super::signals::arm));
             drop(io);
             (code, h.join().unwrap_or_default())
         });
@@ -544,7 +544,7 @@ pub fn capture(cmd: &str, dir: &Path, env: &[(String, String)]) -> Result<String
 
 /// Runs a check with no stdio (go-task gives status, precondition and `if:` commands none).
 fn quiet_embedded(p: &Prepared, dir: &Path, env: &[(String, String)]) -> Option<i32> {
-    quiet_run(p, dir, env, Rt::new(false, &RUNNING))
+    quiet_run(p, dir, env, Rt::new(false, &RUNNING, super::signals::arm))
 }
 
 fn quiet_run(p: &Prepared, dir: &Path, env: &[(String, String)], rt: Arc<Rt>) -> Option<i32> {
@@ -568,7 +568,7 @@ pub fn status_within(
     if let Ok(p) = embedded(cmd, set, shopt) {
         // Owned copies: on timeout the interpreter thread is abandoned (its children killed).
         let (dir, env) = (dir.to_path_buf(), env.to_vec());
-        let rt = Rt::new(false, &RUNNING);
+        let rt = Rt::new(false, &RUNNING, super::signals::arm);
         let rt2 = rt.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {

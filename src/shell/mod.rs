@@ -112,15 +112,19 @@ pub struct Rt {
     pub interactive: bool,
     /// Process-wide list of running children (for signal forwarding).
     pub running: &'static Mutex<Vec<u32>>,
+    /// Called before a program is spawned (the caller arms its signal forwarding lazily,
+    /// so commands that stay in-process cost no signal thread).
+    pub before_spawn: fn(),
 }
 
 impl Rt {
-    pub fn new(interactive: bool, running: &'static Mutex<Vec<u32>>) -> Arc<Rt> {
+    pub fn new(interactive: bool, running: &'static Mutex<Vec<u32>>, before_spawn: fn()) -> Arc<Rt> {
         Arc::new(Rt {
             killed: AtomicBool::new(false),
             pids: Mutex::new(vec![]),
             interactive,
             running,
+            before_spawn,
         })
     }
     /// Kills every child process group of this command and stops the interpreter.
@@ -728,6 +732,7 @@ impl Shell {
             // Own process group: a timeout or a forwarded signal reaches the whole job.
             cmd.process_group(0);
         }
+        (self.rt.before_spawn)();
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => {

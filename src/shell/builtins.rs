@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 
 const NAMES: &[&str] = &[
     "echo", "printf", "test", "[", "cd", "export", "unset", "read", "true", "false", ":", "pwd",
-    "shift", "set", "exit", "return", "eval", "command", "type", "local",
+    "shift", "set", "exit", "return", "eval", "command", "type", "local", "break", "continue",
 ];
 
 pub fn is_builtin(n: &str) -> bool {
@@ -99,6 +99,18 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
             0
         }
         "read" => read(sh, args, io),
+        "break" | "continue" => {
+            if sh.loops == 0 {
+                // mvdan's wording; the status stays 0.
+                io.err(&format!("{} is only useful in a loop\n", argv[0]));
+                0
+            } else {
+                let n = args.first().and_then(|s| s.parse::<u32>().ok()).unwrap_or(1).max(1);
+                let n = n.min(sh.loops);
+                flow = if argv[0] == "break" { Flow::Break(n) } else { Flow::Continue(n) };
+                0
+            }
+        }
         "shift" => {
             let n: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(1);
             if n > sh.pos.len() {

@@ -150,6 +150,21 @@ enum Flow {
     Next,
     Exit,
     Return,
+    /// `break N` / `continue N`, counting enclosing loops still to leave.
+    Break(u32),
+    Continue(u32),
+}
+
+/// What a loop does after its body ended with `f`: `None` to go on looping, or the flow
+/// to return (`Next` when a `break` ends this loop).
+fn loop_step(f: Flow) -> Option<Flow> {
+    match f {
+        Flow::Next | Flow::Continue(1) => None,
+        Flow::Break(1) => Some(Flow::Next),
+        Flow::Break(n) => Some(Flow::Break(n - 1)),
+        Flow::Continue(n) => Some(Flow::Continue(n - 1)),
+        f => Some(f),
+    }
 }
 
 /// An expansion failure: `Fatal` stops the script with status 1; `Skip` (mvdan's arithmetic
@@ -173,6 +188,8 @@ pub struct Shell {
     in_func: u32,
     /// Status of the last command substitution of the command being expanded.
     sub_status: Option<i32>,
+    /// Loops enclosing the running command (in this function or script).
+    loops: u32,
 }
 
 /// Runs a prepared script to its end; returns its exit status.
@@ -210,6 +227,7 @@ pub fn run(p: &Prepared, cwd: &Path, env: &[(String, String)], io: &Io, rt: Arc<
         no_errexit: 0,
         in_func: 0,
         sub_status: None,
+        loops: 0,
     };
     sh.exec_list(&p.list, io);
     sh.status
@@ -438,9 +456,11 @@ impl Shell {
                     if (self.status == 0) == *until {
                         break;
                     }
+                    self.loops += 1;
                     let f = self.exec_list(body, io);
+                    self.loops -= 1;
                     last = self.status;
-                    if f != Flow::Next {
+                    if let Some(f) = loop_step(f) {
                         return f;
                     }
                 }
@@ -458,8 +478,10 @@ impl Shell {
                 self.status = 0;
                 for it in items {
                     self.set_var(var, it);
+                    self.loops += 1;
                     let f = self.exec_list(body, io);
-                    if f != Flow::Next {
+                    self.loops -= 1;
+                    if let Some(f) = loop_step(f) {
                         return f;
                     }
                 }
@@ -638,7 +660,9 @@ impl Shell {
                 let pos = std::mem::replace(&mut self.pos, argv[1..].to_vec());
                 self.locals.push(vec![]);
                 self.in_func += 1;
+                let loops = std::mem::take(&mut self.loops);
                 let f = self.exec_cmd(&body, io);
+                self.loops = loops;
                 self.in_func -= 1;
                 for (n, v) in self.locals.pop().unwrap_or_default().into_iter().rev() {
                     self.restore(n, v);
@@ -647,7 +671,10 @@ impl Shell {
                 for (n, v) in saved {
                     self.restore(n, v);
                 }
-                return if f == Flow::Return { Flow::Next } else { f };
+                return match f {
+                    Flow::Return | Flow::Break(_) | Flow::Continue(_) => Flow::Next,
+                    f => f,
+                };
             }
         }
         if builtins::is_builtin(name) {

@@ -30,7 +30,7 @@ const UNSUPPORTED_NAMES: &[&str] = &[
     "typeset", "readonly", "let", "ulimit", "umask", "getopts", "shopt", "select", "time",
     "coproc", "function", "[[", "((", "mapfile", "readarray", "disown", "suspend", "hash",
     "builtin", "enable", "caller", "complete", "compgen", "dirs", "pushd", "popd", "history",
-    "fc", "logout", "times", "break", "continue", "kill",
+    "fc", "logout", "times", "kill",
 ];
 
 const RESERVED: &[&str] = &[

@@ -75,6 +75,19 @@ pub enum Compound {
     Loop { until: bool, cond: List, body: List },
     For { var: String, items: Option<Vec<Word>>, body: List },
     Case(Word, Vec<(Vec<Word>, List)>),
+    /// `[[ … ]]`.
+    Test(TestExpr),
+}
+
+#[derive(Debug, Clone)]
+pub enum TestExpr {
+    Word(Word),
+    Unary(String, Word),
+    /// Operator and operands; the right side of `==`, `!=` is a pattern, of `=~` a regex.
+    Binary(Word, String, Word),
+    Not(Box<TestExpr>),
+    And(Box<TestExpr>, Box<TestExpr>),
+    Or(Box<TestExpr>, Box<TestExpr>),
 }
 
 #[derive(Debug, Clone)]

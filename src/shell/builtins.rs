@@ -714,10 +714,10 @@ fn eval_test(sh: &Shell, a: &[&str]) -> Result<bool, String> {
             if a[0] == "!" {
                 return Ok(a[1].is_empty());
             }
-            unary(sh, a[0], a[1])
+            unary_test(sh, a[0], a[1])
         }
         3 => {
-            if let Some(r) = binary(sh, a[0], a[1], a[2]) {
+            if let Some(r) = binary_test(sh, a[0], a[1], a[2]) {
                 return r;
             }
             if a[0] == "!" {
@@ -751,7 +751,7 @@ fn eval_test(sh: &Shell, a: &[&str]) -> Result<bool, String> {
     }
 }
 
-fn unary(sh: &Shell, op: &str, x: &str) -> Result<bool, String> {
+pub(super) fn unary_test(sh: &Shell, op: &str, x: &str) -> Result<bool, String> {
     use std::os::unix::fs::{FileTypeExt, PermissionsExt};
     let p = sh.cwd.join(x);
     let md = || std::fs::metadata(&p);
@@ -784,7 +784,7 @@ fn unary(sh: &Shell, op: &str, x: &str) -> Result<bool, String> {
     })
 }
 
-fn binary(sh: &Shell, l: &str, op: &str, r: &str) -> Option<Result<bool, String>> {
+pub(super) fn binary_test(sh: &Shell, l: &str, op: &str, r: &str) -> Option<Result<bool, String>> {
     // mvdan ignores the parse error: a non-number is 0.
     let num = |s: &str| -> Result<i64, String> { Ok(s.trim().parse::<i64>().unwrap_or(0)) };
     let mtime = |s: &str| {

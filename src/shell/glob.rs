@@ -88,17 +88,19 @@ pub fn matches(pat: &str, s: &str) -> bool {
     m(&compile(pat), &s)
 }
 
-/// Whether a pattern has an unescaped glob character.
+/// Whether a pattern has an unescaped glob character (`[` only with a `]` after it, so
+/// the command `[` costs no directory read).
 pub fn has_meta(pat: &str) -> bool {
     let mut esc = false;
-    for c in pat.chars() {
+    for (i, c) in pat.char_indices() {
         if esc {
             esc = false;
             continue;
         }
         match c {
             '\\' => esc = true,
-            '*' | '?' | '[' => return true,
+            '*' | '?' => return true,
+            '[' if pat[i + 1..].contains(']') => return true,
             _ => {}
         }
     }

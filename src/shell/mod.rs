@@ -487,6 +487,13 @@ impl Shell {
                 }
                 Flow::Next
             }
+            Compound::Test(e) => match self.test_expr(e, io) {
+                Ok(b) => {
+                    self.status = (!b) as i32;
+                    Flow::Next
+                }
+                Err(e) => self.exp_failed(e, io),
+            },
             Compound::Case(w, arms) => {
                 let s = match self.expand_str(w, io) {
                     Ok(s) => s,
@@ -507,6 +514,58 @@ impl Shell {
                 Flow::Next
             }
         }
+    }
+
+    /// `[[ … ]]`: operands expanded without splitting or globbing.
+    fn test_expr(&mut self, e: &TestExpr, io: &Io) -> Result<bool, ExpErr> {
+        Ok(match e {
+            TestExpr::Word(w) => !self.expand_str(w, io)?.is_empty(),
+            TestExpr::Not(e) => !self.test_expr(e, io)?,
+            TestExpr::And(a, b) => self.test_expr(a, io)? && self.test_expr(b, io)?,
+            TestExpr::Or(a, b) => self.test_expr(a, io)? || self.test_expr(b, io)?,
+            TestExpr::Unary(op, w) => {
+                let v = self.expand_str(w, io)?;
+                if op == "-v" {
+                    return Ok(self.vars.contains_key(&v));
+                }
+                builtins::unary_test(self, op, &v).unwrap_or(false)
+            }
+            TestExpr::Binary(l, op, r) => {
+                let a = self.expand_str(l, io)?;
+                match op.as_str() {
+                    "==" | "=" | "!=" => {
+                        let p = self.expand_pattern(r, io)?;
+                        glob::matches(&p, &a) == (op != "!=")
+                    }
+                    "=~" => {
+                        let re = self.expand_str(r, io)?;
+                        match regex::Regex::new(&re) {
+                            Ok(re) => re.is_match(&a),
+                            Err(_) => return Err(ExpErr::Fatal(format!("invalid regex {re:?}"))),
+                        }
+                    }
+                    "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge" => {
+                        let b = self.expand_str(r, io)?;
+                        let x = arith::eval(&a, self).map_err(ExpErr::Fatal)?;
+                        let y = arith::eval(&b, self).map_err(ExpErr::Fatal)?;
+                        match op.as_str() {
+                            "-eq" => x == y,
+                            "-ne" => x != y,
+                            "-lt" => x < y,
+                            "-le" => x <= y,
+                            "-gt" => x > y,
+                            _ => x >= y,
+                        }
+                    }
+                    _ => {
+                        let b = self.expand_str(r, io)?;
+                        builtins::binary_test(self, &a, op, &b)
+                            .and_then(|r| r.ok())
+                            .unwrap_or(false)
+                    }
+                }
+            }
+        })
     }
 
     fn exp_failed(&mut self, e: ExpErr, io: &Io) -> Flow {

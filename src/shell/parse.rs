@@ -28,9 +28,9 @@ fn syntax<T>(what: &str) -> R<T> {
 const UNSUPPORTED_NAMES: &[&str] = &[
     "exec", "trap", "wait", "jobs", "fg", "bg", "source", ".", "alias", "unalias", "declare",
     "typeset", "readonly", "let", "ulimit", "umask", "getopts", "shopt", "select", "time",
-    "coproc", "function", "[[", "((", "mapfile", "readarray", "disown", "suspend", "hash",
+    "coproc", "function", "((", "mapfile", "readarray", "disown", "suspend", "hash",
     "builtin", "enable", "caller", "complete", "compgen", "dirs", "pushd", "popd", "history",
-    "fc", "logout", "times", "kill",
+    "fc", "logout", "times",
 ];
 
 const RESERVED: &[&str] = &[
@@ -254,6 +254,17 @@ impl Parser {
         if self.starts("((") {
             return unsupported("((");
         }
+        if self.starts("[[") && self.peek_at(2).is_some_and(|c| c == ' ' || c == '\t' || c == '\n') {
+            self.i += 2;
+            let e = self.test_or()?;
+            self.skip_test_blank()?;
+            if !(self.starts("]]") && self.peek_at(2).is_none_or(|c| is_meta(c))) {
+                return syntax("expected ]]");
+            }
+            self.i += 2;
+            let r = self.redirs()?;
+            return Ok(Cmd::Compound(Box::new(Compound::Test(e)), r));
+        }
         if self.peek() == Some('(') {
             self.i += 1;
             let l = self.list(&[])?;
@@ -400,6 +411,129 @@ impl Parser {
         };
         let r = self.redirs()?;
         Ok(Cmd::Compound(Box::new(c), r))
+    }
+
+    fn skip_test_blank(&mut self) -> R<()> {
+        self.skip_newlines()
+    }
+
+    fn test_or(&mut self) -> R<TestExpr> {
+        let mut l = self.test_and()?;
+        loop {
+            self.skip_test_blank()?;
+            if self.starts("||") {
+                self.i += 2;
+                let r = self.test_and()?;
+                l = TestExpr::Or(Box::new(l), Box::new(r));
+            } else {
+                return Ok(l);
+            }
+        }
+    }
+
+    fn test_and(&mut self) -> R<TestExpr> {
+        let mut l = self.test_not()?;
+        loop {
+            self.skip_test_blank()?;
+            if self.starts("&&") {
+                self.i += 2;
+                let r = self.test_not()?;
+                l = TestExpr::And(Box::new(l), Box::new(r));
+            } else {
+                return Ok(l);
+            }
+        }
+    }
+
+    fn test_not(&mut self) -> R<TestExpr> {
+        self.skip_test_blank()?;
+        if self.peek() == Some('!') && self.peek_at(1).is_some_and(|c| c == ' ' || c == '\t') {
+            self.i += 1;
+            return Ok(TestExpr::Not(Box::new(self.test_not()?)));
+        }
+        if self.peek() == Some('(') {
+            self.i += 1;
+            let e = self.test_or()?;
+            self.skip_test_blank()?;
+            if self.peek() != Some(')') {
+                return syntax("expected ) in [[");
+            }
+            self.i += 1;
+            return Ok(e);
+        }
+        let w = self.test_word()?;
+        let unary = match w.as_slice() {
+            [Part::Lit(op)] if op.len() == 2 && op.starts_with('-') => Some(op.clone()),
+            _ => None,
+        };
+        self.skip_test_blank()?;
+        // A binary operator after the word?
+        let op = ["==", "!=", "=~", "<", ">", "="]
+            .into_iter()
+            .find(|op| self.starts(op) && self.peek_at(op.len()).is_some_and(|c| c == ' ' || c == '\t'))
+            .map(String::from)
+            .or_else(|| {
+                let save = self.i;
+                let mut p = Parser { s: self.s.clone(), i: save, pending: vec![] };
+                match p.word() {
+                    Ok(Some(v)) => match v.as_slice() {
+                        [Part::Lit(o)]
+                            if ["-eq", "-ne", "-lt", "-le", "-gt", "-ge", "-nt", "-ot", "-ef"]
+                                .contains(&o.as_str()) =>
+                        {
+                            Some(o.clone())
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                }
+            });
+        if let Some(op) = op {
+            self.i += op.len();
+            self.skip_test_blank()?;
+            let r = if op == "=~" {
+                self.regex_word()?
+            } else {
+                self.test_word()?
+            };
+            return Ok(TestExpr::Binary(w, op, r));
+        }
+        if let Some(op) = unary {
+            if !(self.starts("]]") || self.starts("&&") || self.starts("||") || self.peek() == Some(')')) {
+                let arg = self.test_word()?;
+                return Ok(TestExpr::Unary(op, arg));
+            }
+        }
+        Ok(TestExpr::Word(w))
+    }
+
+    fn test_word(&mut self) -> R<Word> {
+        self.skip_test_blank()?;
+        if self.starts("]]") {
+            return syntax("missing operand in [[");
+        }
+        self.word()?.ok_or(ParseError::Syntax("expected a word in [[".into()))
+    }
+
+    /// The right side of `=~`: raw text up to a blank outside parentheses.
+    fn regex_word(&mut self) -> R<Word> {
+        let st = self.i;
+        let mut depth = 0i32;
+        while let Some(c) = self.peek() {
+            match c {
+                '(' => depth += 1,
+                ')' if depth > 0 => depth -= 1,
+                ' ' | '\t' | '\n' if depth == 0 => break,
+                ')' => break,
+                '$' | '\'' | '"' | '\\' | '`' => return unsupported("quoting or expansion in =~"),
+                _ => {}
+            }
+            self.i += 1;
+        }
+        if self.i == st {
+            return syntax("missing regex");
+        }
+        Ok(vec![Part::Quoted(self.s[st..self.i].iter().collect())])
     }
 
     fn redirs(&mut self) -> R<Vec<Redir>> {

@@ -34,6 +34,10 @@ pub enum ParamOp {
     /// `#`, `##`, `%`, `%%`.
     Trim { suffix: bool, longest: bool, pat: Word },
     Replace { all: bool, pat: Word, with: Word },
+    /// `${x:off}` / `${x:off:len}`: arithmetic operands.
+    Substr { off: Word, len: Option<Word> },
+    /// `${x^}` `${x^^}` `${x,}` `${x,,}`.
+    Case { upper: bool, all: bool },
 }
 
 #[derive(Debug, Clone)]

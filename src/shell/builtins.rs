@@ -7,6 +7,7 @@ use std::path::{Component, Path, PathBuf};
 const NAMES: &[&str] = &[
     "echo", "printf", "test", "[", "cd", "export", "unset", "read", "true", "false", ":", "pwd",
     "shift", "set", "exit", "return", "eval", "command", "type", "local", "break", "continue",
+    "exec",
 ];
 
 pub fn is_builtin(n: &str) -> bool {
@@ -99,6 +100,12 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
             0
         }
         "read" => read(sh, args, io),
+        "exec" => {
+            // The parser refused `exec` without a command; with one, mvdan runs it as a
+            // program (never a builtin or function) and the script ends with its status.
+            flow = Flow::Exit;
+            sh.external(args, &[], io)
+        }
         "break" | "continue" => {
             if sh.loops == 0 {
                 // mvdan's wording; the status stays 0.

@@ -317,6 +317,43 @@ impl Shell {
                 let p = self.expand_pattern(pat, io)?;
                 push(out, glob::trim(&v, &p, *suffix, *longest));
             }
+            ParamOp::Substr { off, len } => {
+                let v = val.unwrap_or_default();
+                let chars: Vec<char> = v.chars().collect();
+                let n = chars.len() as i64;
+                let o = self.expand_str(off, io)?;
+                let o = arith::eval(&o, self).map_err(ExpErr::Skip)?;
+                let start = if o < 0 { (n + o).max(0) } else { o.min(n) };
+                let end = match len {
+                    None => n,
+                    Some(l) => {
+                        let l = self.expand_str(l, io)?;
+                        let l = arith::eval(&l, self).map_err(ExpErr::Skip)?;
+                        if l < 0 { (n + l).max(start) } else { (start + l).min(n) }
+                    }
+                };
+                push(out, chars[start as usize..end.max(start) as usize].iter().collect());
+            }
+            ParamOp::Case { upper, all } => {
+                let v = val.unwrap_or_default();
+                let conv = |c: char| -> String {
+                    if *upper {
+                        c.to_uppercase().collect()
+                    } else {
+                        c.to_lowercase().collect()
+                    }
+                };
+                let s: String = if *all {
+                    v.chars().map(conv).collect()
+                } else {
+                    let mut cs = v.chars();
+                    match cs.next() {
+                        Some(f) => conv(f) + cs.as_str(),
+                        None => String::new(),
+                    }
+                };
+                push(out, s);
+            }
             ParamOp::Replace { all, pat, with } => {
                 let v = match val {
                     None if self.opts.nounset => {

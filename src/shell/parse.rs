@@ -26,7 +26,7 @@ fn syntax<T>(what: &str) -> R<T> {
 /// Builtins and keywords the interpreter does not implement: a script naming one of them
 /// literally runs in bash.
 const UNSUPPORTED_NAMES: &[&str] = &[
-    "exec", "trap", "wait", "jobs", "fg", "bg", "source", ".", "alias", "unalias", "declare",
+    "trap", "wait", "jobs", "fg", "bg", "source", ".", "alias", "unalias", "declare",
     "typeset", "readonly", "let", "ulimit", "umask", "getopts", "shopt", "select", "time",
     "coproc", "function", "((", "mapfile", "readarray", "disown", "suspend", "hash",
     "builtin", "enable", "caller", "complete", "compgen", "dirs", "pushd", "popd", "history",
@@ -1044,9 +1044,45 @@ impl Parser {
                 };
                 ParamOp::Replace { all, pat, with }
             }
+            Some(':') => {
+                self.i += 1;
+                let (off, more) = self.substr_part()?;
+                let len = if more { Some(self.substr_part()?.0) } else { None };
+                ParamOp::Substr { off, len }
+            }
+            Some(k @ ('^' | ',')) => {
+                self.i += 1;
+                let all = self.peek() == Some(k);
+                if all {
+                    self.i += 1;
+                }
+                if self.peek() != Some('}') {
+                    return unsupported("case modification with a pattern");
+                }
+                self.i += 1;
+                ParamOp::Case { upper: k == '^', all }
+            }
             _ => return unsupported("parameter expansion operator"),
         };
         Ok(param(name, op))
+    }
+
+    /// An operand of `${x:off:len}` up to `:` (then `true`) or `}` (consumed).
+    fn substr_part(&mut self) -> R<(Word, bool)> {
+        let st = self.i;
+        while let Some(c) = self.peek() {
+            match c {
+                ':' | '}' => break,
+                '$' | '`' | '\'' | '"' | '\\' | '{' => return unsupported("expansion in ${x:…}"),
+                _ => self.i += 1,
+            }
+        }
+        let Some(end) = self.peek() else {
+            return syntax("unterminated ${");
+        };
+        let text: String = self.s[st..self.i].iter().collect();
+        self.i += 1;
+        Ok((vec![Part::Quoted(text)], end == ':'))
     }
 
     fn brace_word(&mut self) -> R<Word> {
@@ -1144,6 +1180,7 @@ fn check_builtin_args(name: &str, args: &[Word]) -> R<()> {
     };
     let first = args.first().and_then(lit);
     match name {
+        "exec" if args.is_empty() => return unsupported("exec without a command"),
         "read" => {
             for a in args {
                 if let Some(s) = lit(a) {

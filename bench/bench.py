@@ -32,6 +32,8 @@ BENCHES = [
     ("list 1000 tasks", "thousand", ["--list"], 30, None, 0.10),
     ("list-all 1000 tasks", "thousand", ["--list-all"], 30, None, None),
     ("200 parallel deps", "deps200", [], 20, None, 0.5),
+    ("200 parallel deps of ordinary commands", "ordinary200", [], 20, None, None),
+    ("200 parallel deps of : \"$HOME\"", "home200", [], 20, None, None),
     ("up-to-date checksum 10k", "sources", ["checksum"], 20, None, 0.2),
     ("up-to-date timestamp 10k", "sources", ["timestamp"], 20, None, 0.2),
     ("status-flag checksum 10k", "sources", ["--status", "checksum"], 20, None, None),

@@ -11,5 +11,6 @@ pub mod gomatch;
 pub mod native;
 pub mod run;
 pub mod settings;
+pub mod shell;
 pub mod taskfile;
 pub mod template;

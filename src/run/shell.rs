@@ -1,7 +1,13 @@
-//! Commands run in a fresh bash per command with go-task's interpreter semantics:
-//! errexit on, `set:`/`shopt:` applied, and mvdan's "not found" message and status 127.
+//! Commands run in the embedded interpreter (crate::shell: a fresh state per command,
+//! errexit on, `set:`/`shopt:` applied, mvdan's messages), as go-task runs them in mvdan/sh.
+//! Scripts it refuses (see docs/shell.md) run in a fresh bash with a prelude reproducing
+//! mvdan's "not found" message; OXTASK_SHELL=bash sends every command there.
 
 use std::io::Read;
+use std::os::fd::{BorrowedFd, OwnedFd};
+use std::sync::Arc;
+
+use crate::shell::{Io, Prepared, Rt, Unsupported};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -174,7 +180,122 @@ fn trivial(script: &str) -> Option<(i32, Vec<u8>)> {
     }
 }
 
+/// The script prepared for the embedded interpreter, or `None` when bash must run it.
+fn embedded(script: &str, set: &[String], shopt: &[String]) -> Result<Prepared, Unsupported> {
+    if std::env::var_os("OXTASK_SHELL").is_some_and(|v| v == "bash") {
+        return Err(Unsupported("OXTASK_SHELL=bash".into()));
+    }
+    crate::shell::prepare(script, set, shopt)
+}
+
+fn dup_std(fd: i32) -> std::io::Result<OwnedFd> {
+    unsafe { BorrowedFd::borrow_raw(fd) }.try_clone_to_owned()
+}
+
+/// A failure to start bash, naming why the embedded interpreter did not run the script.
+fn bash_error(e: impl std::fmt::Display, why: &Unsupported) -> ShellError {
+    ShellError::Io(format!("{e} (bash runs this command: {why})"))
+}
+
+fn run_embedded(spec: &ShellSpec, prep: Prepared, sink: Sink) -> Result<(), ShellError> {
+    let io_err = |e: std::io::Error| ShellError::Io(e.to_string());
+    let stdin = dup_std(0).or_else(|_| crate::shell::open_null()).map_err(io_err)?;
+    let (io, reader) = match &sink {
+        Sink::Inherit => (
+            Io::new(stdin, dup_std(1).map_err(io_err)?, dup_std(2).map_err(io_err)?),
+            None,
+        ),
+        _ => {
+            // One pipe for both streams (see `run`).
+            let (r, w) = os_pipe::pipe().map_err(io_err)?;
+            let w2 = w.try_clone().map_err(io_err)?;
+            (Io::new(stdin, OwnedFd::from(w), OwnedFd::from(w2)), Some(r))
+        }
+    };
+    let rt = Rt::new(spec.interactive, &RUNNING, super::signals::arm);
+    let shell_done = AtomicBool::new(false);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (status, buf) = std::thread::scope(|s| {
+        let done = &shell_done;
+        let lines = match &sink {
+            Sink::Lines(f) => Some(f),
+            _ => None,
+        };
+        let reader = reader.map(|r| {
+            s.spawn(move || {
+                let mut buf = vec![];
+                match lines {
+                    Some(f) => {
+                        let mut line: Vec<u8> = vec![];
+                        pump(r, done, |c| {
+                            line.extend_from_slice(c);
+                            while let Some(i) = line.iter().position(|&b| b == b'\n') {
+                                let rest = line.split_off(i + 1);
+                                f(&line, false);
+                                line = rest;
+                            }
+                        });
+                        if !line.is_empty() {
+                            f(&line, false);
+                        }
+                    }
+                    None => pump(r, done, |c| buf.extend_from_slice(c)),
+                }
+                buf
+            })
+        });
+        let rt2 = rt.clone();
+        let prep = &prep;
+        s.spawn(move || {
+            let code = crate::shell::run(prep, spec.dir, spec.env, &io, rt2);
+            // Close our ends of the output pipe before reporting, so readers see EOF.
+            drop(io);
+            let _ = tx.send(code);
+        });
+        let deadline = spec.timeout.map(|d| Instant::now() + d);
+        let status = loop {
+            match rx.recv_timeout(Duration::from_millis(20)) {
+                Ok(code) => break Ok(code),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break Ok(1),
+                Err(_) => {}
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                rt.kill();
+                break Err(ShellError::Timeout);
+            }
+            if spec.cancelled.load(Ordering::Relaxed) {
+                rt.kill();
+                break Err(ShellError::Exit(130));
+            }
+        };
+        shell_done.store(true, Ordering::SeqCst);
+        let buf = reader.map(|t| t.join().unwrap_or_default());
+        (status, buf)
+    });
+    let code = match status {
+        Ok(c) => c,
+        Err(e) => {
+            if let (Sink::Buffer(f), Some(b)) = (sink, buf) {
+                f(b, false);
+            }
+            return Err(e);
+        }
+    };
+    if let (Sink::Buffer(f), Some(b)) = (sink, buf) {
+        f(b, code == 0);
+    }
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(ShellError::Exit(code))
+    }
+}
+
 pub fn run(spec: &ShellSpec, sink: Sink) -> Result<(), ShellError> {
+    let why = match embedded(spec.script, spec.set, spec.shopt) {
+        Ok(p) => return run_embedded(spec, p, sink),
+        Err(why) => why,
+    };
     if let Some((code, out)) = trivial(spec.script) {
         match sink {
             Sink::Inherit => {
@@ -215,7 +336,7 @@ pub fn run(spec: &ShellSpec, sink: Sink) -> Result<(), ShellError> {
             (e.stdout_file(w).stderr_file(w2), None)
         }
     };
-    let handle = e.start().map_err(|e| ShellError::Io(e.to_string()))?;
+    let handle = e.start().map_err(|e| bash_error(e, &why))?;
     // The expression holds the pipe writers; drop it so readers see EOF.
     drop(e);
     let pids = handle.pids();
@@ -370,6 +491,9 @@ pub fn status(
     set: &[String],
     shopt: &[String],
 ) -> bool {
+    if let Ok(p) = embedded(cmd, set, shopt) {
+        return quiet_embedded(&p, dir, env) == Some(0);
+    }
     // go-task runs status, precondition and `if:` commands with no stdio: their output,
     // stderr included, is discarded.
     duct::cmd("bash", bash_args(set, shopt, cmd))
@@ -385,6 +509,30 @@ pub fn status(
 
 /// Runs a `sh:` variable: stdout captured, stderr passed through.
 pub fn capture(cmd: &str, dir: &Path, env: &[(String, String)]) -> Result<String, String> {
+    if let Ok(p) = embedded(cmd, &[], &[]) {
+        let io_err = |e: std::io::Error| e.to_string();
+        let (mut r, w) = os_pipe::pipe().map_err(io_err)?;
+        // go-task gives `sh:` no stdin; stderr goes to ours.
+        let io = Io::new(
+            crate::shell::open_null().map_err(io_err)?,
+            OwnedFd::from(w),
+            dup_std(2).map_err(io_err)?,
+        );
+        let (code, out) = std::thread::scope(|s| {
+            let h = s.spawn(move || {
+                let mut v = vec![];
+                let _ = r.read_to_end(&mut v);
+                v
+            });
+            let code = crate::shell::run(&p, dir, env, &io, Rt::new(false, &RUNNING, super::signals::arm));
+            drop(io);
+            (code, h.join().unwrap_or_default())
+        });
+        if code != 0 {
+            return Err(format!("exit status {code}"));
+        }
+        return Ok(String::from_utf8_lossy(&out).into_owned());
+    }
     let out = duct::cmd("bash", bash_args(&[], &[], cmd))
         .dir(dir)
         .full_env(env.iter().map(|(k, v)| (k.clone(), v.clone())))
@@ -396,6 +544,17 @@ pub fn capture(cmd: &str, dir: &Path, env: &[(String, String)]) -> Result<String
         return Err(format!("exit status {}", exit_code(&out.status)));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Runs a check with no stdio (go-task gives status, precondition and `if:` commands none).
+fn quiet_embedded(p: &Prepared, dir: &Path, env: &[(String, String)]) -> Option<i32> {
+    quiet_run(p, dir, env, Rt::new(false, &RUNNING, super::signals::arm))
+}
+
+fn quiet_run(p: &Prepared, dir: &Path, env: &[(String, String)], rt: Arc<Rt>) -> Option<i32> {
+    let null = || crate::shell::open_null().ok();
+    let io = Io::new(null()?, null()?, null()?);
+    Some(crate::shell::run(p, dir, env, &io, rt))
 }
 
 /// Like [`status`], bounded by `limit`: `None` when it ran out of time (and was killed).
@@ -410,6 +569,23 @@ pub fn status_within(
     let Some(limit) = limit else {
         return Some(status(cmd, dir, env, set, shopt));
     };
+    if let Ok(p) = embedded(cmd, set, shopt) {
+        // Owned copies: on timeout the interpreter thread is abandoned (its children killed).
+        let (dir, env) = (dir.to_path_buf(), env.to_vec());
+        let rt = Rt::new(false, &RUNNING, super::signals::arm);
+        let rt2 = rt.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(quiet_run(&p, &dir, &env, rt2));
+        });
+        return match rx.recv_timeout(limit) {
+            Ok(code) => Some(code == Some(0)),
+            Err(_) => {
+                rt.kill();
+                None
+            }
+        };
+    }
     let h = duct::cmd("bash", bash_args(set, shopt, cmd))
         .dir(dir)
         .full_env(env.iter().map(|(k, v)| (k.clone(), v.clone())))

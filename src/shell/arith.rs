@@ -1,0 +1,341 @@
+//! `$(( … ))`: integer arithmetic on 64-bit values, variables by name.
+
+pub trait Vars {
+    fn get(&self, name: &str) -> Option<String>;
+    fn set(&mut self, name: &str, v: String);
+}
+
+struct A<'a, V: Vars> {
+    t: Vec<char>,
+    i: usize,
+    v: &'a mut V,
+    depth: usize,
+}
+
+type R = Result<i64, String>;
+
+pub fn eval<V: Vars>(expr: &str, vars: &mut V) -> R {
+    eval_depth(expr, vars, 0)
+}
+
+fn eval_depth<V: Vars>(expr: &str, vars: &mut V, depth: usize) -> R {
+    if depth > 64 {
+        return Err("arithmetic recursion too deep".into());
+    }
+    let mut a = A {
+        t: expr.chars().collect(),
+        i: 0,
+        v: vars,
+        depth,
+    };
+    a.ws();
+    if a.i >= a.t.len() {
+        return Ok(0);
+    }
+    let r = a.comma()?;
+    a.ws();
+    if a.i < a.t.len() {
+        return Err(format!("arithmetic syntax error near {:?}", a.t[a.i..].iter().collect::<String>()));
+    }
+    Ok(r)
+}
+
+/// A variable's value as a number: its text evaluated as an expression.
+fn value_of<V: Vars>(v: &mut V, name: &str, depth: usize) -> R {
+    let s = v.get(name).unwrap_or_default();
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(0);
+    }
+    // mvdan reads a variable as an integer literal; anything else counts as 0.
+    let _ = depth;
+    Ok(number(s).unwrap_or(0))
+}
+
+impl<V: Vars> A<'_, V> {
+    fn ws(&mut self) {
+        while self.t.get(self.i).is_some_and(|c| c.is_whitespace()) {
+            self.i += 1;
+        }
+    }
+    fn eat(&mut self, op: &str) -> bool {
+        self.ws();
+        let ok = op.chars().enumerate().all(|(k, c)| self.t.get(self.i + k) == Some(&c));
+        if ok {
+            self.i += op.chars().count();
+        }
+        ok
+    }
+    /// Eats `op` unless it is the start of a longer operator in `not`.
+    fn eat_not(&mut self, op: &str, not: &[&str]) -> bool {
+        self.ws();
+        let save = self.i;
+        for n in not {
+            if self.eat(n) {
+                self.i = save;
+                return false;
+            }
+        }
+        self.eat(op)
+    }
+
+    fn comma(&mut self) -> R {
+        let mut v = self.assign()?;
+        while self.eat(",") {
+            v = self.assign()?;
+        }
+        Ok(v)
+    }
+
+    fn assign(&mut self) -> R {
+        self.ws();
+        let save = self.i;
+        if let Some(name) = self.name() {
+            self.ws();
+            for op in ["=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "|=", "^="] {
+                if op == "=" && self.t.get(self.i + 1) == Some(&'=') {
+                    continue;
+                }
+                if self.eat(op) {
+                    let rhs = self.assign()?;
+                    let cur = value_of(self.v, &name, self.depth)?;
+                    let v = if op == "=" {
+                        rhs
+                    } else {
+                        binop(&op[..op.len() - 1], cur, rhs)?
+                    };
+                    self.v.set(&name, v.to_string());
+                    return Ok(v);
+                }
+            }
+        }
+        self.i = save;
+        self.ternary()
+    }
+
+    fn ternary(&mut self) -> R {
+        let c = self.bin(0)?;
+        if self.eat("?") {
+            let a = self.assign()?;
+            if !self.eat(":") {
+                return Err("expected :".into());
+            }
+            let b = self.assign()?;
+            return Ok(if c != 0 { a } else { b });
+        }
+        Ok(c)
+    }
+
+    fn bin(&mut self, level: usize) -> R {
+        const LEVELS: &[&[&str]] = &[
+            &["||"],
+            &["&&"],
+            &["|"],
+            &["^"],
+            &["&"],
+            &["==", "!="],
+            &["<=", ">=", "<", ">"],
+            &["<<", ">>"],
+            &["+", "-"],
+            &["*", "/", "%"],
+        ];
+        if level == LEVELS.len() {
+            return self.power();
+        }
+        let mut l = self.bin(level + 1)?;
+        'outer: loop {
+            for op in LEVELS[level] {
+                let not: &[&str] = match *op {
+                    "|" => &["||", "|="],
+                    "&" => &["&&", "&="],
+                    "<" => &["<<", "<="],
+                    ">" => &[">>", ">="],
+                    "+" => &["++", "+="],
+                    "-" => &["--", "-="],
+                    "*" => &["**", "*="],
+                    "/" => &["/="],
+                    "%" => &["%="],
+                    "^" => &["^="],
+                    "<<" => &["<<="],
+                    ">>" => &[">>="],
+                    _ => &[],
+                };
+                if self.eat_not(op, not) {
+                    if *op == "&&" || *op == "||" {
+                        let r = self.bin(level + 1)?;
+                        l = if *op == "&&" {
+                            (l != 0 && r != 0) as i64
+                        } else {
+                            (l != 0 || r != 0) as i64
+                        };
+                    } else {
+                        let r = self.bin(level + 1)?;
+                        l = binop(op, l, r)?;
+                    }
+                    continue 'outer;
+                }
+            }
+            return Ok(l);
+        }
+    }
+
+    fn power(&mut self) -> R {
+        let b = self.unary()?;
+        if self.eat_not("**", &["**="]) {
+            let e = self.power()?;
+            return Ok(b.wrapping_pow(e.clamp(0, u32::MAX as i64) as u32));
+        }
+        Ok(b)
+    }
+
+    fn unary(&mut self) -> R {
+        self.ws();
+        for op in ["++", "--"] {
+            if self.eat(op) {
+                self.ws();
+                let name = self.name().ok_or("expected a variable")?;
+                let v = value_of(self.v, &name, self.depth)? + if op == "++" { 1 } else { -1 };
+                self.v.set(&name, v.to_string());
+                return Ok(v);
+            }
+        }
+        if self.eat("!") {
+            return Ok((self.unary()? == 0) as i64);
+        }
+        if self.eat("~") {
+            return Ok(!self.unary()?);
+        }
+        if self.eat("-") {
+            return Ok(self.unary()?.wrapping_neg());
+        }
+        if self.eat("+") {
+            return self.unary();
+        }
+        self.primary()
+    }
+
+    fn name(&mut self) -> Option<String> {
+        let st = self.i;
+        if self
+            .t
+            .get(self.i)
+            .is_some_and(|c| *c == '_' || c.is_ascii_alphabetic())
+        {
+            while self
+                .t
+                .get(self.i)
+                .is_some_and(|c| *c == '_' || c.is_ascii_alphanumeric())
+            {
+                self.i += 1;
+            }
+            return Some(self.t[st..self.i].iter().collect());
+        }
+        None
+    }
+
+    fn primary(&mut self) -> R {
+        self.ws();
+        if self.eat("(") {
+            let v = self.comma()?;
+            if !self.eat(")") {
+                return Err("expected )".into());
+            }
+            return Ok(v);
+        }
+        if let Some(name) = self.name() {
+            let v = value_of(self.v, &name, self.depth)?;
+            for op in ["++", "--"] {
+                if self.eat(op) {
+                    let n = v + if op == "++" { 1 } else { -1 };
+                    self.v.set(&name, n.to_string());
+                    return Ok(v);
+                }
+            }
+            return Ok(v);
+        }
+        let st = self.i;
+        while self
+            .t
+            .get(self.i)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '#')
+        {
+            self.i += 1;
+        }
+        let lit: String = self.t[st..self.i].iter().collect();
+        if lit.is_empty() {
+            return Err("arithmetic syntax error: operand expected".into());
+        }
+        number(&lit).ok_or_else(|| format!("invalid number: {lit}"))
+    }
+}
+
+fn number(s: &str) -> Option<i64> {
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        return i64::from_str_radix(h, 16).ok();
+    }
+    if let Some((b, d)) = s.split_once('#') {
+        let b: u32 = b.parse().ok()?;
+        if !(2..=36).contains(&b) {
+            return None;
+        }
+        return i64::from_str_radix(d, b).ok();
+    }
+    if s.len() > 1 && s.starts_with('0') {
+        return i64::from_str_radix(&s[1..], 8).ok();
+    }
+    s.parse().ok()
+}
+
+fn binop(op: &str, l: i64, r: i64) -> R {
+    Ok(match op {
+        "+" => l.wrapping_add(r),
+        "-" => l.wrapping_sub(r),
+        "*" => l.wrapping_mul(r),
+        "/" | "%" if r == 0 => return Err("division by zero".into()),
+        "/" => l.wrapping_div(r),
+        "%" => l.wrapping_rem(r),
+        "<<" => l.wrapping_shl(r as u32),
+        ">>" => l.wrapping_shr(r as u32),
+        "&" => l & r,
+        "|" => l | r,
+        "^" => l ^ r,
+        "==" => (l == r) as i64,
+        "!=" => (l != r) as i64,
+        "<" => (l < r) as i64,
+        "<=" => (l <= r) as i64,
+        ">" => (l > r) as i64,
+        ">=" => (l >= r) as i64,
+        _ => return Err(format!("unknown operator {op}")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    impl Vars for HashMap<String, String> {
+        fn get(&self, n: &str) -> Option<String> {
+            HashMap::get(self, n).cloned()
+        }
+        fn set(&mut self, n: &str, v: String) {
+            self.insert(n.into(), v);
+        }
+    }
+
+    #[test]
+    fn arithmetic() {
+        let mut v: HashMap<String, String> = HashMap::new();
+        v.insert("x".into(), "41".into());
+        assert_eq!(eval("x+1", &mut v), Ok(42));
+        assert_eq!(eval("2*3+4", &mut v), Ok(10));
+        assert_eq!(eval("(1+2)*3 - -1", &mut v), Ok(10));
+        assert_eq!(eval("y=5, y*2", &mut v), Ok(10));
+        assert_eq!(eval("x++", &mut v), Ok(41));
+        assert_eq!(eval("x", &mut v), Ok(42));
+        assert_eq!(eval("1 < 2 && 3 >= 3", &mut v), Ok(1));
+        assert_eq!(eval("7 % 3 ? 0x10 : 010", &mut v), Ok(16));
+        assert_eq!(eval("2**10", &mut v), Ok(1024));
+        assert!(eval("1/0", &mut v).is_err());
+    }
+}

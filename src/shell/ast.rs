@@ -1,0 +1,115 @@
+//! Syntax tree of the shell subset the embedded interpreter runs.
+
+use std::sync::{Arc, OnceLock};
+
+pub type Word = Vec<Part>;
+
+#[derive(Debug, Clone)]
+pub enum Part {
+    /// Unquoted literal text: glob characters are active.
+    Lit(String),
+    /// Quoted or escaped text: taken as is.
+    Quoted(String),
+    /// Double-quoted parts: expanded, never split or globbed.
+    Dq(Vec<Part>),
+    Param(Box<Param>),
+    CmdSub(Arc<List>),
+    Arith(Vec<Part>),
+    /// `~` at the start of a word.
+    Tilde,
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub op: ParamOp,
+}
+
+#[derive(Debug, Clone)]
+pub enum ParamOp {
+    Plain,
+    Len,
+    /// `-`, `=`, `+`, `?` with or without `:`.
+    Test { kind: char, colon: bool, word: Word },
+    /// `#`, `##`, `%`, `%%`.
+    Trim { suffix: bool, longest: bool, pat: Word },
+    Replace { all: bool, pat: Word, with: Word },
+    /// `${x:off}` / `${x:off:len}`: arithmetic operands.
+    Substr { off: Word, len: Option<Word> },
+    /// `${x^}` `${x^^}` `${x,}` `${x,,}`.
+    Case { upper: bool, all: bool },
+}
+
+#[derive(Debug, Clone)]
+pub enum RedirOp {
+    Out,
+    Append,
+    In,
+    /// `N>&M` / `N<&M`.
+    Dup,
+    /// `&>` / `&>>`: stdout and stderr to one file.
+    All { append: bool },
+    HereDoc(Arc<OnceLock<Word>>),
+    HereString,
+}
+
+#[derive(Debug, Clone)]
+pub struct Redir {
+    pub fd: i32,
+    pub op: RedirOp,
+    pub target: Word,
+}
+
+#[derive(Debug, Clone)]
+pub enum Cmd {
+    Simple {
+        assigns: Vec<(String, Word)>,
+        words: Vec<Word>,
+        redirs: Vec<Redir>,
+    },
+    Compound(Box<Compound>, Vec<Redir>),
+    FuncDef(String, Arc<Cmd>),
+}
+
+#[derive(Debug, Clone)]
+pub enum Compound {
+    Subshell(List),
+    Group(List),
+    If(Vec<(List, List)>, Option<List>),
+    Loop { until: bool, cond: List, body: List },
+    For { var: String, items: Option<Vec<Word>>, body: List },
+    Case(Word, Vec<(Vec<Word>, List)>),
+    /// `[[ … ]]`.
+    Test(TestExpr),
+}
+
+#[derive(Debug, Clone)]
+pub enum TestExpr {
+    Word(Word),
+    Unary(String, Word),
+    /// Operator and operands; the right side of `==`, `!=` is a pattern, of `=~` a regex.
+    Binary(Word, String, Word),
+    Not(Box<TestExpr>),
+    And(Box<TestExpr>, Box<TestExpr>),
+    Or(Box<TestExpr>, Box<TestExpr>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    pub bang: bool,
+    pub cmds: Vec<Cmd>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AndOrOp {
+    And,
+    Or,
+}
+
+#[derive(Debug, Clone)]
+pub struct AndOr {
+    pub first: Pipeline,
+    pub rest: Vec<(AndOrOp, Pipeline)>,
+}
+
+pub type List = Vec<AndOr>;

@@ -1,0 +1,371 @@
+//! Word expansion: parameters, command substitution, arithmetic, field splitting, globbing.
+
+use super::ast::*;
+use super::{arith, glob, ExpErr, Io, Shell};
+
+enum Chunk {
+    /// Unquoted literal text (globs active, never split).
+    Lit(String),
+    /// Quoted text.
+    Quoted(String),
+    /// Result of an unquoted expansion: split and globbed.
+    Exp(String),
+    /// Field boundary (between the elements of `"$@"`).
+    Break,
+}
+
+#[derive(Default)]
+struct Field {
+    pat: String,
+    lit: String,
+    glob: bool,
+}
+
+fn escape_pat(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            o.push('\\');
+        }
+        o.push(c);
+    }
+    o
+}
+
+impl arith::Vars for Shell {
+    fn get(&self, name: &str) -> Option<String> {
+        Shell::get(self, name)
+    }
+    fn set(&mut self, name: &str, v: String) {
+        self.set_var(name, v)
+    }
+}
+
+impl Shell {
+    /// Expands words into fields (split, globbed).
+    pub(super) fn fields(&mut self, ws: &[Word], io: &Io) -> Result<Vec<String>, ExpErr> {
+        let mut out = vec![];
+        for w in ws {
+            let mut cs = vec![];
+            self.chunks(w, false, io, &mut cs)?;
+            let ifs = self.get("IFS").unwrap_or_else(|| " \t\n".into());
+            let mut fields: Vec<Field> = vec![];
+            let mut cur: Option<Field> = None;
+            for c in cs {
+                match c {
+                    Chunk::Lit(s) => {
+                        let f = cur.get_or_insert_with(Field::default);
+                        f.glob |= glob::has_meta(&s);
+                        f.pat.push_str(&s);
+                        f.lit.push_str(&s);
+                    }
+                    Chunk::Quoted(s) => {
+                        let f = cur.get_or_insert_with(Field::default);
+                        f.pat.push_str(&escape_pat(&s));
+                        f.lit.push_str(&s);
+                    }
+                    Chunk::Break => {
+                        if let Some(f) = cur.take() {
+                            fields.push(f);
+                        }
+                    }
+                    Chunk::Exp(s) => {
+                        for ch in s.chars() {
+                            if ifs.contains(ch) {
+                                if ch == ' ' || ch == '\t' || ch == '\n' {
+                                    if let Some(f) = cur.take() {
+                                        fields.push(f);
+                                    }
+                                } else {
+                                    fields.push(cur.take().unwrap_or_default());
+                                }
+                                continue;
+                            }
+                            let f = cur.get_or_insert_with(Field::default);
+                            if matches!(ch, '*' | '?' | '[') {
+                                f.glob = true;
+                                f.pat.push(ch);
+                            } else {
+                                f.pat.push_str(&escape_pat(&ch.to_string()));
+                            }
+                            f.lit.push(ch);
+                        }
+                    }
+                }
+            }
+            if let Some(f) = cur.take() {
+                fields.push(f);
+            }
+            for f in fields {
+                if f.glob && !self.opts.noglob {
+                    let m = glob::expand(&f.pat, &self.cwd);
+                    if !m.is_empty() {
+                        out.extend(m);
+                        continue;
+                    }
+                    if self.opts.nullglob {
+                        continue;
+                    }
+                }
+                out.push(f.lit);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Expands a word to one string (assignments, redirection targets, here-documents).
+    pub(super) fn expand_str(&mut self, w: &Word, io: &Io) -> Result<String, ExpErr> {
+        let mut cs = vec![];
+        self.chunks(w, false, io, &mut cs)?;
+        let mut s = String::new();
+        for c in cs {
+            match c {
+                Chunk::Lit(t) | Chunk::Quoted(t) | Chunk::Exp(t) => s.push_str(&t),
+                Chunk::Break => s.push(' '),
+            }
+        }
+        Ok(s)
+    }
+
+    /// Expands a word to a pattern: quoted parts escaped.
+    pub(super) fn expand_pattern(&mut self, w: &Word, io: &Io) -> Result<String, ExpErr> {
+        let mut cs = vec![];
+        self.chunks(w, false, io, &mut cs)?;
+        let mut s = String::new();
+        for c in cs {
+            match c {
+                Chunk::Lit(t) | Chunk::Exp(t) => s.push_str(&t),
+                Chunk::Quoted(t) => s.push_str(&escape_pat(&t)),
+                Chunk::Break => s.push(' '),
+            }
+        }
+        Ok(s)
+    }
+
+    fn chunks(&mut self, w: &[Part], dq: bool, io: &Io, out: &mut Vec<Chunk>) -> Result<(), ExpErr> {
+        let val = |s: String| if dq { Chunk::Quoted(s) } else { Chunk::Exp(s) };
+        for p in w {
+            match p {
+                Part::Lit(s) => out.push(if dq {
+                    Chunk::Quoted(s.clone())
+                } else {
+                    Chunk::Lit(s.clone())
+                }),
+                Part::Quoted(s) => out.push(Chunk::Quoted(s.clone())),
+                Part::Tilde => out.push(Chunk::Quoted(self.get("HOME").unwrap_or_default())),
+                Part::Dq(ps) => {
+                    let has_at = ps.iter().any(
+                        |q| matches!(q, Part::Param(b) if b.name == "@" && matches!(b.op, ParamOp::Plain)),
+                    );
+                    if !has_at {
+                        // Marks the field as present even when empty ("").
+                        out.push(Chunk::Quoted(String::new()));
+                    }
+                    self.chunks(ps, true, io, out)?;
+                }
+                Part::CmdSub(l) => {
+                    let s = self.capture(l, io);
+                    out.push(val(s));
+                }
+                Part::Arith(ps) => {
+                    let mut cs = vec![];
+                    self.chunks(ps, true, io, &mut cs)?;
+                    let e: String = cs
+                        .into_iter()
+                        .map(|c| match c {
+                            Chunk::Lit(t) | Chunk::Quoted(t) | Chunk::Exp(t) => t,
+                            Chunk::Break => " ".into(),
+                        })
+                        .collect();
+                    let n = arith::eval(&e, self).map_err(ExpErr::Skip)?;
+                    out.push(val(n.to_string()));
+                }
+                Part::Param(pm) => self.param(pm, dq, io, out)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn lookup(&self, name: &str) -> Option<String> {
+        match name {
+            "?" => Some(self.status.to_string()),
+            "$" => Some(std::process::id().to_string()),
+            "#" => Some(self.pos.len().to_string()),
+            "0" => Some("gosh".into()),
+            "!" => None,
+            "-" => {
+                let mut s = String::new();
+                if self.opts.allexport {
+                    s.push('a');
+                }
+                if self.opts.errexit {
+                    s.push('e');
+                }
+                if self.opts.noglob {
+                    s.push('f');
+                }
+                if self.opts.nounset {
+                    s.push('u');
+                }
+                Some(s)
+            }
+            "@" | "*" => {
+                if self.pos.is_empty() {
+                    None
+                } else {
+                    Some(self.pos.join(" "))
+                }
+            }
+            n if n.bytes().all(|b| b.is_ascii_digit()) => {
+                let k: usize = n.parse().ok()?;
+                self.pos.get(k.checked_sub(1)?).cloned()
+            }
+            n => self.get(n),
+        }
+    }
+
+    fn param(&mut self, pm: &Param, dq: bool, io: &Io, out: &mut Vec<Chunk>) -> Result<(), ExpErr> {
+        let name = pm.name.as_str();
+        let val = self.lookup(name);
+        let push = |out: &mut Vec<Chunk>, s: String| {
+            out.push(if dq { Chunk::Quoted(s) } else { Chunk::Exp(s) })
+        };
+        match &pm.op {
+            ParamOp::Plain if name == "@" || name == "*" => {
+                if dq && name == "*" {
+                    let sep = self
+                        .get("IFS")
+                        .map(|s| s.chars().next().map(String::from).unwrap_or_default())
+                        .unwrap_or_else(|| " ".into());
+                    out.push(Chunk::Quoted(self.pos.join(&sep)));
+                } else {
+                    for (k, p) in self.pos.iter().enumerate() {
+                        if k > 0 {
+                            out.push(Chunk::Break);
+                        }
+                        push(out, p.clone());
+                    }
+                }
+            }
+            ParamOp::Plain => match val {
+                Some(v) => push(out, v),
+                None if self.opts.nounset && name != "!" => {
+                    return Err(ExpErr::Fatal(format!("{name}: unbound variable")))
+                }
+                None => push(out, String::new()),
+            },
+            ParamOp::Len => match val {
+                None if self.opts.nounset && name != "@" && name != "*" => {
+                    return Err(ExpErr::Fatal(format!("{name}: unbound variable")))
+                }
+                v => {
+                    let n = if name == "@" || name == "*" {
+                        self.pos.len()
+                    } else {
+                        v.unwrap_or_default().chars().count()
+                    };
+                    push(out, n.to_string())
+                }
+            },
+            ParamOp::Test { kind, colon, word } => {
+                let unset = match &val {
+                    None => true,
+                    Some(v) => *colon && v.is_empty(),
+                };
+                match kind {
+                    '-' => {
+                        if unset {
+                            self.chunks(word, dq, io, out)?;
+                        } else {
+                            push(out, val.unwrap());
+                        }
+                    }
+                    '=' => {
+                        if unset {
+                            let v = self.expand_str(word, io)?;
+                            self.set_var(name, v.clone());
+                            push(out, v);
+                        } else {
+                            push(out, val.unwrap());
+                        }
+                    }
+                    '+' => {
+                        if !unset {
+                            self.chunks(word, dq, io, out)?;
+                        }
+                    }
+                    _ => {
+                        if unset {
+                            let m = self.expand_str(word, io)?;
+                            return Err(ExpErr::Fatal(format!("{name}: {m}")));
+                        }
+                        push(out, val.unwrap());
+                    }
+                }
+            }
+            ParamOp::Trim {
+                suffix,
+                longest,
+                pat,
+            } => {
+                let v = match val {
+                    None if self.opts.nounset => {
+                        return Err(ExpErr::Fatal(format!("{name}: unbound variable")))
+                    }
+                    v => v.unwrap_or_default(),
+                };
+                let p = self.expand_pattern(pat, io)?;
+                push(out, glob::trim(&v, &p, *suffix, *longest));
+            }
+            ParamOp::Substr { off, len } => {
+                let v = val.unwrap_or_default();
+                let chars: Vec<char> = v.chars().collect();
+                let n = chars.len() as i64;
+                let o = self.expand_str(off, io)?;
+                let o = arith::eval(&o, self).map_err(ExpErr::Skip)?;
+                let start = if o < 0 { (n + o).max(0) } else { o.min(n) };
+                let end = match len {
+                    None => n,
+                    Some(l) => {
+                        let l = self.expand_str(l, io)?;
+                        let l = arith::eval(&l, self).map_err(ExpErr::Skip)?;
+                        if l < 0 { (n + l).max(start) } else { (start + l).min(n) }
+                    }
+                };
+                push(out, chars[start as usize..end.max(start) as usize].iter().collect());
+            }
+            ParamOp::Case { upper, all } => {
+                let v = val.unwrap_or_default();
+                let conv = |c: char| -> String {
+                    if *upper {
+                        c.to_uppercase().collect()
+                    } else {
+                        c.to_lowercase().collect()
+                    }
+                };
+                let s: String = if *all {
+                    v.chars().map(conv).collect()
+                } else {
+                    let mut cs = v.chars();
+                    match cs.next() {
+                        Some(f) => conv(f) + cs.as_str(),
+                        None => String::new(),
+                    }
+                };
+                push(out, s);
+            }
+            ParamOp::Replace { all, pat, with } => {
+                let v = match val {
+                    None if self.opts.nounset => {
+                        return Err(ExpErr::Fatal(format!("{name}: unbound variable")))
+                    }
+                    v => v.unwrap_or_default(),
+                };
+                let p = self.expand_pattern(pat, io)?;
+                let w = self.expand_str(with, io)?;
+                push(out, glob::replace(&v, &p, &w, *all));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,905 @@
+//! The embedded shell: a POSIX-subset interpreter with mvdan/sh's semantics (as go-task runs
+//! commands), so ordinary commands need no bash and no shell start-up. State (cwd, variables)
+//! lives in the interpreter, never in the process: many commands run at once in threads.
+//! Scripts using anything outside the subset are refused by [`prepare`] before anything
+//! runs, and the caller falls back to bash.
+
+mod arith;
+pub mod ast;
+mod builtins;
+mod expand;
+pub mod glob;
+pub mod parse;
+
+use ast::*;
+use std::collections::HashMap;
+use std::io::Write;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Why a script is not run by the embedded interpreter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unsupported(pub String);
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unsupported by the embedded shell: {}", self.0)
+    }
+}
+
+/// A parsed script with its options, ready to run.
+pub struct Prepared {
+    list: Arc<List>,
+    opts: Opts,
+}
+
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Opts {
+    pub errexit: bool,
+    pub nounset: bool,
+    pub pipefail: bool,
+    pub noglob: bool,
+    pub nullglob: bool,
+    pub allexport: bool,
+}
+
+/// Parses `script` and checks `set:` / `shopt:` options; `Err` when bash must run it.
+pub fn prepare(script: &str, set: &[String], shopt: &[String]) -> Result<Prepared, Unsupported> {
+    let mut opts = Opts {
+        errexit: true,
+        ..Opts::default()
+    };
+    for s in set {
+        match s.as_str() {
+            "e" | "errexit" => opts.errexit = true,
+            "u" | "nounset" => opts.nounset = true,
+            "pipefail" => opts.pipefail = true,
+            "f" | "noglob" => opts.noglob = true,
+            "a" | "allexport" => opts.allexport = true,
+            o => return Err(Unsupported(format!("set: {o}"))),
+        }
+    }
+    for s in shopt {
+        match s.as_str() {
+            "nullglob" => opts.nullglob = true,
+            o => return Err(Unsupported(format!("shopt: {o}"))),
+        }
+    }
+    let list = parse::parse(script).map_err(|e| match e {
+        parse::ParseError::Unsupported(w) => Unsupported(w),
+        // Syntax errors are reported by bash (mvdan's wording is not reproduced).
+        parse::ParseError::Syntax(w) => Unsupported(format!("syntax: {w}")),
+    })?;
+    Ok(Prepared {
+        list: Arc::new(list),
+        opts,
+    })
+}
+
+/// The three standard descriptors a command reads and writes.
+#[derive(Clone)]
+pub struct Io {
+    pub fds: [Arc<OwnedFd>; 3],
+}
+
+impl Io {
+    pub fn new(stdin: OwnedFd, stdout: OwnedFd, stderr: OwnedFd) -> Io {
+        Io {
+            fds: [Arc::new(stdin), Arc::new(stdout), Arc::new(stderr)],
+        }
+    }
+    pub fn write(&self, fd: usize, b: &[u8]) -> bool {
+        // The descriptor stays owned by `self`; the File only borrows it.
+        let mut f = std::mem::ManuallyDrop::new(unsafe {
+            std::fs::File::from_raw_fd(self.fds[fd].as_raw_fd())
+        });
+        f.write_all(b).is_ok()
+    }
+    pub fn out(&self, s: &str) -> bool {
+        self.write(1, s.as_bytes())
+    }
+    pub fn err(&self, s: &str) -> bool {
+        self.write(2, s.as_bytes())
+    }
+}
+
+/// Shared by all the interpreters of one command: cancellation and child processes.
+pub struct Rt {
+    pub killed: AtomicBool,
+    pub pids: Mutex<Vec<u32>>,
+    pub interactive: bool,
+    /// Process-wide list of running children (for signal forwarding).
+    pub running: &'static Mutex<Vec<u32>>,
+    /// Called before a program is spawned (the caller arms its signal forwarding lazily,
+    /// so commands that stay in-process cost no signal thread).
+    pub before_spawn: fn(),
+}
+
+impl Rt {
+    pub fn new(interactive: bool, running: &'static Mutex<Vec<u32>>, before_spawn: fn()) -> Arc<Rt> {
+        Arc::new(Rt {
+            killed: AtomicBool::new(false),
+            pids: Mutex::new(vec![]),
+            interactive,
+            running,
+            before_spawn,
+        })
+    }
+    /// Kills every child process group of this command and stops the interpreter.
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+        for p in self.pids.lock().unwrap().iter() {
+            unsafe {
+                libc::killpg(*p as i32, libc::SIGKILL);
+                libc::kill(*p as i32, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Var {
+    value: String,
+    exported: bool,
+}
+
+#[derive(Debug, PartialEq)]
+enum Flow {
+    Next,
+    Exit,
+    Return,
+    /// `break N` / `continue N`, counting enclosing loops still to leave.
+    Break(u32),
+    Continue(u32),
+}
+
+/// What a loop does after its body ended with `f`: `None` to go on looping, or the flow
+/// to return (`Next` when a `break` ends this loop).
+fn loop_step(f: Flow) -> Option<Flow> {
+    match f {
+        Flow::Next | Flow::Continue(1) => None,
+        Flow::Break(1) => Some(Flow::Next),
+        Flow::Break(n) => Some(Flow::Break(n - 1)),
+        Flow::Continue(n) => Some(Flow::Continue(n - 1)),
+        f => Some(f),
+    }
+}
+
+/// An expansion failure: `Fatal` stops the script with status 1; `Skip` (mvdan's arithmetic
+/// errors) only skips the command.
+enum ExpErr {
+    Fatal(String),
+    Skip(String),
+}
+
+#[derive(Clone)]
+pub struct Shell {
+    vars: HashMap<String, Var>,
+    funcs: HashMap<String, Arc<Cmd>>,
+    cwd: PathBuf,
+    pos: Vec<String>,
+    opts: Opts,
+    status: i32,
+    locals: Vec<Vec<(String, Option<Var>)>>,
+    rt: Arc<Rt>,
+    no_errexit: u32,
+    in_func: u32,
+    /// Status of the last command substitution of the command being expanded.
+    sub_status: Option<i32>,
+    /// Loops enclosing the running command (in this function or script).
+    loops: u32,
+}
+
+/// Runs a prepared script to its end; returns its exit status.
+pub fn run(p: &Prepared, cwd: &Path, env: &[(String, String)], io: &Io, rt: Arc<Rt>) -> i32 {
+    let mut vars: HashMap<String, Var> = env
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                Var {
+                    value: v.clone(),
+                    exported: true,
+                },
+            )
+        })
+        .collect();
+    let cwd = std::path::absolute(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+    // mvdan sets PWD to the runner's directory.
+    vars.insert(
+        "PWD".into(),
+        Var {
+            value: cwd.to_string_lossy().into_owned(),
+            exported: true,
+        },
+    );
+    let mut sh = Shell {
+        vars,
+        funcs: HashMap::new(),
+        cwd,
+        pos: vec![],
+        opts: p.opts,
+        status: 0,
+        locals: vec![],
+        rt,
+        no_errexit: 0,
+        in_func: 0,
+        sub_status: None,
+        loops: 0,
+    };
+    sh.exec_list(&p.list, io);
+    sh.status
+}
+
+/// Go's wording of an OS error ("no such file or directory").
+pub fn go_err(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(n) => {
+            let s = unsafe { std::ffi::CStr::from_ptr(libc::strerror(n)) }
+                .to_string_lossy()
+                .into_owned();
+            let mut c = s.chars();
+            match c.next() {
+                Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+                None => s,
+            }
+        }
+        None => e.to_string(),
+    }
+}
+
+impl Shell {
+    fn get(&self, name: &str) -> Option<String> {
+        self.vars.get(name).map(|v| v.value.clone())
+    }
+
+    fn set_var(&mut self, name: &str, value: String) {
+        let exported = self.opts.allexport || self.vars.get(name).is_some_and(|v| v.exported);
+        self.vars.insert(name.to_string(), Var { value, exported });
+    }
+
+    fn env_list(&self, extra: &[(String, String)]) -> Vec<(String, String)> {
+        let mut m: Vec<(String, String)> = self
+            .vars
+            .iter()
+            .filter(|(_, v)| v.exported)
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+            .collect();
+        m.extend(extra.iter().cloned());
+        m
+    }
+
+    fn exec_list(&mut self, l: &List, io: &Io) -> Flow {
+        for ao in l {
+            let f = self.exec_and_or(ao, io);
+            if f != Flow::Next {
+                return f;
+            }
+        }
+        Flow::Next
+    }
+
+    fn exec_and_or(&mut self, ao: &AndOr, io: &Io) -> Flow {
+        let n = ao.rest.len();
+        // Every pipeline but the last of a chain is exempt from errexit.
+        let mut ran_last = n == 0;
+        if n > 0 {
+            self.no_errexit += 1;
+        }
+        let f = self.exec_pipeline(&ao.first, io);
+        if n > 0 {
+            self.no_errexit -= 1;
+        }
+        if f != Flow::Next {
+            return f;
+        }
+        let mut bang = ao.first.bang;
+        for (k, (op, p)) in ao.rest.iter().enumerate() {
+            let run = match op {
+                AndOrOp::And => self.status == 0,
+                AndOrOp::Or => self.status != 0,
+            };
+            if !run {
+                continue;
+            }
+            let last = k + 1 == n;
+            if !last {
+                self.no_errexit += 1;
+            }
+            let f = self.exec_pipeline(p, io);
+            if !last {
+                self.no_errexit -= 1;
+            }
+            if f != Flow::Next {
+                return f;
+            }
+            ran_last = last;
+            bang = p.bang;
+        }
+        if ran_last && !bang && self.status != 0 && self.opts.errexit && self.no_errexit == 0 {
+            return Flow::Exit;
+        }
+        Flow::Next
+    }
+
+    fn exec_pipeline(&mut self, p: &Pipeline, io: &Io) -> Flow {
+        if p.bang {
+            self.no_errexit += 1;
+        }
+        let flow = if p.cmds.len() == 1 {
+            self.exec_cmd(&p.cmds[0], io)
+        } else {
+            self.exec_piped(&p.cmds, io)
+        };
+        if p.bang {
+            self.no_errexit -= 1;
+            if flow == Flow::Next {
+                self.status = (self.status == 0) as i32;
+            }
+        }
+        flow
+    }
+
+    fn exec_piped(&mut self, cmds: &[Cmd], io: &Io) -> Flow {
+        let n = cmds.len();
+        let mut stage_io = vec![];
+        let mut next_in = io.fds[0].clone();
+        for _ in 0..n - 1 {
+            let (r, w) = match os_pipe::pipe() {
+                Ok(p) => p,
+                Err(e) => {
+                    io.err(&format!("{}\n", go_err(&e)));
+                    self.status = 1;
+                    return Flow::Next;
+                }
+            };
+            let mut sio = io.clone();
+            sio.fds[0] = next_in;
+            sio.fds[1] = Arc::new(OwnedFd::from(w));
+            next_in = Arc::new(OwnedFd::from(r));
+            stage_io.push(sio);
+        }
+        let mut lio = io.clone();
+        lio.fds[0] = next_in;
+        let (flow, mut statuses) = std::thread::scope(|s| {
+            let mut hs = vec![];
+            for (c, sio) in cmds[..n - 1].iter().zip(stage_io) {
+                // All stages but the last run in subshells (the last in this shell, as mvdan).
+                let mut sub = self.clone();
+                hs.push(s.spawn(move || {
+                    sub.exec_cmd(c, &sio);
+                    drop(sio);
+                    sub.status
+                }));
+            }
+            let f = self.exec_cmd(&cmds[n - 1], &lio);
+            drop(lio);
+            let st: Vec<i32> = hs.into_iter().map(|h| h.join().unwrap_or(1)).collect();
+            (f, st)
+        });
+        statuses.push(self.status);
+        if self.opts.pipefail {
+            if let Some(s) = statuses.iter().rev().find(|s| **s != 0) {
+                self.status = *s;
+            }
+        }
+        flow
+    }
+
+    fn exec_cmd(&mut self, c: &Cmd, io: &Io) -> Flow {
+        if self.rt.killed.load(Ordering::Relaxed) {
+            self.status = 130;
+            return Flow::Exit;
+        }
+        match c {
+            Cmd::FuncDef(name, body) => {
+                self.funcs.insert(name.clone(), body.clone());
+                self.status = 0;
+                Flow::Next
+            }
+            Cmd::Compound(c, redirs) => {
+                let io2 = match self.redirect(redirs, io) {
+                    Ok(i) => i,
+                    Err(f) => return f,
+                };
+                self.exec_compound(c, &io2)
+            }
+            Cmd::Simple {
+                assigns,
+                words,
+                redirs,
+            } => self.exec_simple(assigns, words, redirs, io),
+        }
+    }
+
+    fn exec_compound(&mut self, c: &Compound, io: &Io) -> Flow {
+        match c {
+            Compound::Group(l) => self.exec_list(l, io),
+            Compound::Subshell(l) => {
+                let mut sub = self.clone();
+                // mvdan: a subshell applies errexit even where its caller is exempt.
+                sub.no_errexit = 0;
+                sub.exec_list(l, io);
+                self.status = sub.status;
+                Flow::Next
+            }
+            Compound::If(arms, els) => {
+                for (cond, body) in arms {
+                    self.no_errexit += 1;
+                    let f = self.exec_list(cond, io);
+                    self.no_errexit -= 1;
+                    if f != Flow::Next {
+                        return f;
+                    }
+                    if self.status == 0 {
+                        return self.exec_list(body, io);
+                    }
+                }
+                self.status = 0;
+                match els {
+                    Some(l) => self.exec_list(l, io),
+                    None => Flow::Next,
+                }
+            }
+            Compound::Loop { until, cond, body } => {
+                let mut last = 0;
+                loop {
+                    self.no_errexit += 1;
+                    let f = self.exec_list(cond, io);
+                    self.no_errexit -= 1;
+                    if f != Flow::Next {
+                        return f;
+                    }
+                    if (self.status == 0) == *until {
+                        break;
+                    }
+                    self.loops += 1;
+                    let f = self.exec_list(body, io);
+                    self.loops -= 1;
+                    last = self.status;
+                    if let Some(f) = loop_step(f) {
+                        return f;
+                    }
+                }
+                self.status = last;
+                Flow::Next
+            }
+            Compound::For { var, items, body } => {
+                let items = match items {
+                    None => self.pos.clone(),
+                    Some(ws) => match self.fields(ws, io) {
+                        Ok(v) => v,
+                        Err(e) => return self.exp_failed(e, io),
+                    },
+                };
+                self.status = 0;
+                for it in items {
+                    self.set_var(var, it);
+                    self.loops += 1;
+                    let f = self.exec_list(body, io);
+                    self.loops -= 1;
+                    if let Some(f) = loop_step(f) {
+                        return f;
+                    }
+                }
+                Flow::Next
+            }
+            Compound::Test(e) => match self.test_expr(e, io) {
+                Ok(b) => {
+                    self.status = (!b) as i32;
+                    Flow::Next
+                }
+                Err(e) => self.exp_failed(e, io),
+            },
+            Compound::Case(w, arms) => {
+                let s = match self.expand_str(w, io) {
+                    Ok(s) => s,
+                    Err(e) => return self.exp_failed(e, io),
+                };
+                for (pats, body) in arms {
+                    for p in pats {
+                        let pat = match self.expand_pattern(p, io) {
+                            Ok(s) => s,
+                            Err(e) => return self.exp_failed(e, io),
+                        };
+                        if glob::matches(&pat, &s) {
+                            return self.exec_list(body, io);
+                        }
+                    }
+                }
+                self.status = 0;
+                Flow::Next
+            }
+        }
+    }
+
+    /// `[[ … ]]`: operands expanded without splitting or globbing.
+    fn test_expr(&mut self, e: &TestExpr, io: &Io) -> Result<bool, ExpErr> {
+        Ok(match e {
+            TestExpr::Word(w) => !self.expand_str(w, io)?.is_empty(),
+            TestExpr::Not(e) => !self.test_expr(e, io)?,
+            TestExpr::And(a, b) => self.test_expr(a, io)? && self.test_expr(b, io)?,
+            TestExpr::Or(a, b) => self.test_expr(a, io)? || self.test_expr(b, io)?,
+            TestExpr::Unary(op, w) => {
+                let v = self.expand_str(w, io)?;
+                if op == "-v" {
+                    return Ok(self.vars.contains_key(&v));
+                }
+                builtins::unary_test(self, op, &v).unwrap_or(false)
+            }
+            TestExpr::Binary(l, op, r) => {
+                let a = self.expand_str(l, io)?;
+                match op.as_str() {
+                    "==" | "=" | "!=" => {
+                        let p = self.expand_pattern(r, io)?;
+                        glob::matches(&p, &a) == (op != "!=")
+                    }
+                    "=~" => {
+                        let re = self.expand_str(r, io)?;
+                        match regex::Regex::new(&re) {
+                            Ok(re) => re.is_match(&a),
+                            Err(_) => return Err(ExpErr::Fatal(format!("invalid regex {re:?}"))),
+                        }
+                    }
+                    "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge" => {
+                        let b = self.expand_str(r, io)?;
+                        let x = arith::eval(&a, self).map_err(ExpErr::Fatal)?;
+                        let y = arith::eval(&b, self).map_err(ExpErr::Fatal)?;
+                        match op.as_str() {
+                            "-eq" => x == y,
+                            "-ne" => x != y,
+                            "-lt" => x < y,
+                            "-le" => x <= y,
+                            "-gt" => x > y,
+                            _ => x >= y,
+                        }
+                    }
+                    _ => {
+                        let b = self.expand_str(r, io)?;
+                        builtins::binary_test(self, &a, op, &b)
+                            .and_then(|r| r.ok())
+                            .unwrap_or(false)
+                    }
+                }
+            }
+        })
+    }
+
+    fn exp_failed(&mut self, e: ExpErr, io: &Io) -> Flow {
+        match e {
+            ExpErr::Fatal(m) => {
+                io.err(&format!("{m}\n"));
+                self.status = 1;
+                Flow::Exit
+            }
+            ExpErr::Skip(m) => {
+                io.err(&format!("{m}\n"));
+                self.status = 0;
+                Flow::Next
+            }
+        }
+    }
+
+    /// Applies redirections to a copy of `io`; on failure the message is printed and the
+    /// command fails with status 1.
+    fn redirect(&mut self, rs: &[Redir], io: &Io) -> Result<Io, Flow> {
+        if rs.is_empty() {
+            return Ok(io.clone());
+        }
+        let mut io2 = io.clone();
+        for r in rs {
+            let fd = r.fd as usize;
+            let res: Result<(), String> = (|| {
+                match &r.op {
+                    RedirOp::Dup => {
+                        let t = self.expand_str(&r.target, io).map_err(exp_msg)?;
+                        match t.as_str() {
+                            "0" | "1" | "2" => io2.fds[fd] = io2.fds[t.parse::<usize>().unwrap()].clone(),
+                            "-" => io2.fds[fd] = Arc::new(open_null().map_err(|e| go_err(&e))?),
+                            _ => return Err(format!("invalid redirection target {t:?}")),
+                        }
+                    }
+                    RedirOp::HereDoc(slot) => {
+                        let body = match slot.get() {
+                            Some(w) => self.expand_str(w, io).map_err(exp_msg)?,
+                            None => String::new(),
+                        };
+                        io2.fds[fd] = Arc::new(feed(body.into_bytes()).map_err(|e| go_err(&e))?);
+                    }
+                    RedirOp::HereString => {
+                        let mut body = self.expand_str(&r.target, io).map_err(exp_msg)?;
+                        body.push('\n');
+                        io2.fds[fd] = Arc::new(feed(body.into_bytes()).map_err(|e| go_err(&e))?);
+                    }
+                    op => {
+                        let t = self.expand_str(&r.target, io).map_err(exp_msg)?;
+                        let path = self.cwd.join(&t);
+                        let mut o = std::fs::OpenOptions::new();
+                        match op {
+                            RedirOp::In => o.read(true),
+                            RedirOp::Append | RedirOp::All { append: true } => {
+                                o.append(true).create(true)
+                            }
+                            _ => o.write(true).create(true).truncate(true),
+                        };
+                        let f = o.open(&path).map_err(|e| {
+                            format!("open {}: {}", path.display(), go_err(&e))
+                        })?;
+                        let f = Arc::new(OwnedFd::from(f));
+                        if let RedirOp::All { .. } = op {
+                            io2.fds[1] = f.clone();
+                            io2.fds[2] = f;
+                        } else {
+                            io2.fds[fd] = f;
+                        }
+                    }
+                }
+                Ok(())
+            })();
+            if let Err(m) = res {
+                io.err(&format!("{m}\n"));
+                self.status = 1;
+                return Err(Flow::Next);
+            }
+        }
+        Ok(io2)
+    }
+
+    fn exec_simple(
+        &mut self,
+        assigns: &[(String, Word)],
+        words: &[Word],
+        redirs: &[Redir],
+        io: &Io,
+    ) -> Flow {
+        // `export`/`local` arguments that look like assignments are not split or globbed.
+        let decl = matches!(words.first().map(|w| w.as_slice()), Some([Part::Lit(n)]) if n == "export" || n == "local");
+        let mut argv = vec![];
+        self.sub_status = None;
+        for (k, w) in words.iter().enumerate() {
+            let r = if decl && k > 0 && matches!(w.first(), Some(Part::Lit(s)) if s.contains('=')) {
+                self.expand_str(w, io).map(|s| vec![s])
+            } else {
+                self.fields(std::slice::from_ref(w), io)
+            };
+            match r {
+                Ok(v) => argv.extend(v),
+                Err(e) => return self.exp_failed(e, io),
+            }
+        }
+        // Assignments apply left to right: `x=1 y=$x` sees x.
+        let mut values = vec![];
+        let mut saved = vec![];
+        for (n, w) in assigns {
+            match self.expand_str(w, io) {
+                Ok(v) => {
+                    saved.push((n.clone(), self.vars.get(n).cloned()));
+                    self.set_var(n, v.clone());
+                    values.push((n.clone(), v));
+                }
+                Err(e) => return self.exp_failed(e, io),
+            }
+        }
+        if argv.is_empty() {
+            let st = self.sub_status.unwrap_or(0);
+            let io2 = match self.redirect(redirs, io) {
+                Ok(i) => i,
+                Err(f) => return f,
+            };
+            drop(io2);
+            self.status = st;
+            return Flow::Next;
+        }
+        // For a command they are its environment only.
+        for (n, v) in saved.into_iter().rev() {
+            self.restore(n, v);
+        }
+        let io2 = match self.redirect(redirs, io) {
+            Ok(i) => i,
+            Err(f) => return f,
+        };
+        self.call(&argv, values, &io2, true)
+    }
+
+    /// Runs a command by name: function, builtin or program.
+    fn call(&mut self, argv: &[String], values: Vec<(String, String)>, io: &Io, funcs: bool) -> Flow {
+        let name = argv[0].as_str();
+        if funcs {
+            if let Some(body) = self.funcs.get(name).cloned() {
+                let saved: Vec<(String, Option<Var>)> = values
+                    .iter()
+                    .map(|(n, _)| (n.clone(), self.vars.get(n).cloned()))
+                    .collect();
+                for (n, v) in &values {
+                    self.set_var(n, v.clone());
+                }
+                let pos = std::mem::replace(&mut self.pos, argv[1..].to_vec());
+                self.locals.push(vec![]);
+                self.in_func += 1;
+                let loops = std::mem::take(&mut self.loops);
+                let f = self.exec_cmd(&body, io);
+                self.loops = loops;
+                self.in_func -= 1;
+                for (n, v) in self.locals.pop().unwrap_or_default().into_iter().rev() {
+                    self.restore(n, v);
+                }
+                self.pos = pos;
+                for (n, v) in saved {
+                    self.restore(n, v);
+                }
+                return match f {
+                    Flow::Return | Flow::Break(_) | Flow::Continue(_) => Flow::Next,
+                    f => f,
+                };
+            }
+        }
+        if builtins::is_builtin(name) {
+            let saved: Vec<(String, Option<Var>)> = values
+                .iter()
+                .map(|(n, _)| (n.clone(), self.vars.get(n).cloned()))
+                .collect();
+            for (n, v) in &values {
+                self.set_var(n, v.clone());
+            }
+            let f = builtins::run(self, argv, io);
+            for (n, v) in saved {
+                self.restore(n, v);
+            }
+            return f;
+        }
+        self.status = self.external(argv, &values, io);
+        Flow::Next
+    }
+
+    fn restore(&mut self, n: String, v: Option<Var>) {
+        match v {
+            Some(v) => {
+                self.vars.insert(n, v);
+            }
+            None => {
+                self.vars.remove(&n);
+            }
+        }
+    }
+
+    /// The program `name` names, or mvdan's message for why there is none.
+    fn look_path(&self, name: &str) -> Result<PathBuf, String> {
+        use std::os::unix::fs::PermissionsExt;
+        if name.contains('/') {
+            // Go's filepath.Join cleans the path (`./x` reads as DIR/x).
+            let p = builtins::normalize(&self.cwd.join(name));
+            return match std::fs::metadata(&p) {
+                Err(e) => Err(format!("stat {}: {}", p.display(), go_err(&e))),
+                Ok(m) if m.is_dir() => Err("is a directory".into()),
+                Ok(m) if m.permissions().mode() & 0o111 == 0 => Err("permission denied".into()),
+                Ok(_) => Ok(p),
+            };
+        }
+        let path = self.get("PATH").unwrap_or_default();
+        for dir in path.split(':') {
+            let d = if dir.is_empty() { "." } else { dir };
+            let p = self.cwd.join(d).join(name);
+            if let Ok(m) = std::fs::metadata(&p) {
+                if m.is_file() && m.permissions().mode() & 0o111 != 0 {
+                    return Ok(p);
+                }
+            }
+        }
+        Err(format!("{name:?}: executable file not found in $PATH"))
+    }
+
+    fn external(&mut self, argv: &[String], extra: &[(String, String)], io: &Io) -> i32 {
+        use std::os::unix::process::{CommandExt, ExitStatusExt};
+        let path = match self.look_path(&argv[0]) {
+            Ok(p) => p,
+            Err(m) => {
+                io.err(&format!("{m}\n"));
+                return 127;
+            }
+        };
+        let dup = |k: usize| io.fds[k].try_clone().map(std::process::Stdio::from);
+        let (Ok(i), Ok(o), Ok(e)) = (dup(0), dup(1), dup(2)) else {
+            io.err("too many open files\n");
+            return 126;
+        };
+        let mut cmd = std::process::Command::new(&path);
+        cmd.arg0(&argv[0])
+            .args(&argv[1..])
+            .env_clear()
+            .envs(self.env_list(extra))
+            .current_dir(&self.cwd)
+            .stdin(i)
+            .stdout(o)
+            .stderr(e);
+        if !self.rt.interactive {
+            // Own process group: a timeout or a forwarded signal reaches the whole job.
+            cmd.process_group(0);
+        }
+        (self.rt.before_spawn)();
+        let mut child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                io.err(&format!("fork/exec {}: {}\n", path.display(), go_err(&e)));
+                return 126;
+            }
+        };
+        let pid = child.id();
+        drop(cmd);
+        self.rt.pids.lock().unwrap().push(pid);
+        if !self.rt.interactive {
+            self.rt.running.lock().unwrap().push(pid);
+        }
+        if self.rt.killed.load(Ordering::SeqCst) {
+            unsafe {
+                libc::killpg(pid as i32, libc::SIGKILL);
+            }
+            let _ = child.kill();
+        }
+        let st = child.wait();
+        self.rt.pids.lock().unwrap().retain(|p| *p != pid);
+        self.rt.running.lock().unwrap().retain(|p| *p != pid);
+        match st {
+            Ok(s) => s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0)),
+            Err(_) => 1,
+        }
+    }
+
+    /// Runs `l` in a subshell with stdout captured (command substitution).
+    fn capture(&mut self, l: &List, io: &Io) -> String {
+        let Ok((r, w)) = os_pipe::pipe() else {
+            return String::new();
+        };
+        let mut sio = io.clone();
+        sio.fds[1] = Arc::new(OwnedFd::from(w));
+        let mut sub = self.clone();
+        let out = std::thread::scope(|s| {
+            let h = s.spawn(move || {
+                let mut r = r;
+                let mut v = vec![];
+                let _ = std::io::Read::read_to_end(&mut r, &mut v);
+                v
+            });
+            sub.exec_list(l, &sio);
+            drop(sio);
+            h.join().unwrap_or_default()
+        });
+        self.sub_status = Some(sub.status);
+        let mut s = String::from_utf8_lossy(&out).into_owned();
+        while s.ends_with('\n') {
+            s.pop();
+        }
+        s
+    }
+}
+
+fn exp_msg(e: ExpErr) -> String {
+    match e {
+        ExpErr::Fatal(m) | ExpErr::Skip(m) => m,
+    }
+}
+
+pub fn open_null() -> std::io::Result<OwnedFd> {
+    Ok(OwnedFd::from(
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")?,
+    ))
+}
+
+/// A descriptor reading `data` (here-documents), written by a thread so any size works.
+fn feed(data: Vec<u8>) -> std::io::Result<OwnedFd> {
+    let (r, mut w) = os_pipe::pipe()?;
+    if data.len() <= 16 * 1024 {
+        // Fits in the pipe buffer: no thread needed.
+        w.write_all(&data)?;
+    } else {
+        std::thread::spawn(move || {
+            let _ = w.write_all(&data);
+        });
+    }
+    Ok(OwnedFd::from(r))
+}

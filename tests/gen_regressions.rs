@@ -327,3 +327,30 @@ tasks:
     same(tf, &[], &["a", "c"]);
     same(tf, &[], &["b"]);
 }
+
+/// A `sh:` var runs in a dir that may not exist yet without creating it: builtins work
+/// there, and go-task leaves no directory behind (seed 475: an included Taskfile's
+/// global `sh:` var with the include's `dir:`).
+#[test]
+fn dynamic_var_does_not_create_its_dir() {
+    let tf = r#"version: '3'
+includes:
+  lib:
+    taskfile: ./lib
+    dir: ./other
+tasks:
+  t1:
+    cmds:
+      - exit 2
+  a:
+    dir: nodir
+    vars:
+      X: {sh: "echo x"}
+    cmds:
+      - echo "{{.X}}"
+"#;
+    let lib = "version: '3'\nvars:\n  S:\n    sh: echo sh-u3\ntasks:\n  u0:\n    cmds:\n      - echo \"{{.S}}\"\n";
+    same(tf, &[("lib/Taskfile.yml", lib)], &["t1"]);
+    same(tf, &[("lib/Taskfile.yml", lib)], &["lib:u0"]);
+    same(tf, &[("lib/Taskfile.yml", lib)], &["a"]);
+}

@@ -11,7 +11,7 @@
 mod gotask;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use oxtask::run::fingerprint::{for_items, Fingerprint, GlobSpec, Method, SpecialVar};

@@ -199,8 +199,8 @@ impl Compiler {
         if let Some(v) = self.sh_cache.lock().unwrap().get(&key) {
             return Ok(v.clone());
         }
-        // go-task creates a task's dir before its dynamic vars run in it.
-        let _ = std::fs::create_dir_all(dir);
+        // go-task does not create the dir here: builtins run in a missing dir, programs
+        // fail with `chdir DIR: …` (execext's dirOption).
         let out = (self.shell)(cmd, dir, env).map_err(|err| CompileError::DynamicVar {
             cmd: cmd.to_string(),
             err,

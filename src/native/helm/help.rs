@@ -107,7 +107,7 @@ pub const GLOBAL: &[FlagDoc] = &[
         "n",
         "namespace",
         "string",
-        "Kubernetes namespace (no effect in oxtask)",
+        "namespace scope for this request (.Release.Namespace in helm template; no cluster is contacted)",
         "",
     ),
     (

@@ -474,8 +474,26 @@ pub struct AttestationVerification {
 
 /// `cosign verify-attestation IMAGE`: Ok when at least one Sigstore bundle referrer of
 /// the image passes every check (signature, log, certificate and identity, statement
-/// subject = the image digest) and has the `--type` predicate type.
+/// subject = the image digest) and has the `--type` predicate type. Every failure is
+/// exit 1, as in cosign 3.1.1 (its attestation errors have no exit code of their own,
+/// unlike `verify`'s 10/11/12).
 pub async fn verify_attestation(
+    image: &str,
+    o: &VerifyOptions,
+    type_flag: &str,
+) -> Result<AttestationVerification, Error> {
+    verify_attestation_inner(image, o, type_flag)
+        .await
+        .map_err(|e| match e {
+            Error::NoCertificate(m)
+            | Error::NoMatching(m)
+            | Error::NoSignatures(m)
+            | Error::NotFound(m) => Error::Verify(m),
+            e => e,
+        })
+}
+
+async fn verify_attestation_inner(
     image: &str,
     o: &VerifyOptions,
     type_flag: &str,
@@ -519,11 +537,18 @@ pub async fn verify_attestation(
     let (client, t) = super::store::open(image, &o.registry, false).await?;
     let bundles = super::store::load_bundles(&client, &t).await?;
     if bundles.is_empty() {
-        return Err(Error::NoSignatures("no attestations found".into()));
+        return Err(Error::Verify(format!(
+            "no matching attestations: no Sigstore bundle is attached to {}@{}",
+            t.repo_name(),
+            t.digest
+        )));
     }
     let mut ok = Vec::new();
     let mut envelopes = Vec::new();
     let mut reasons = Vec::new();
+    // Predicate types of the attestations that verified, as cosign lists them when none
+    // has the wanted one.
+    let mut found_types = Vec::new();
     for b in &bundles {
         match verify::verify_bundle(b, Subject::Attestation(&t), &ctx, o) {
             Ok(vs) => {
@@ -532,9 +557,7 @@ pub async fn verify_attestation(
                     .and_then(|st| st["predicateType"].as_str().map(str::to_string))
                     .unwrap_or_default();
                 if got != want {
-                    reasons.push(format!(
-                        "invalid predicate type, expected {type_flag} got {got}"
-                    ));
+                    found_types.push(got);
                     continue;
                 }
                 let env = serde_json::from_slice::<Value>(b)
@@ -546,10 +569,16 @@ pub async fn verify_attestation(
             Err(e) => reasons.push(e.to_string()),
         }
     }
-    if ok.is_empty() {
-        return Err(Error::NoMatching(format!(
+    if ok.is_empty() && found_types.is_empty() {
+        return Err(Error::Verify(format!(
             "no matching attestations: {}",
             reasons.join("\n ")
+        )));
+    }
+    if ok.is_empty() {
+        return Err(Error::Verify(format!(
+            "none of the attestations matched the predicate type: {type_flag}, found: {}",
+            found_types.join(",")
         )));
     }
     Ok(AttestationVerification {

@@ -781,28 +781,51 @@ fn oci_attest_with_a_key_is_verified_by_cosign3_and_sigstore_go() {
             assert_eq!(o.status.code(), Some(1), "cosign 3.1.1: {err}");
         }
     }
+    // sigstore-go's verifier needs a signed time (its CLI has no "current time" option), so
+    // it gets the same kind of referrer with a log entry (the fixture's Rekor and TSA).
     if let Some(sgo) = sigstore_go() {
+        let d2 = reg.push_image("acme/keyed", "2.0.0", "acme/keyed:2.0.0");
+        let image2 = format!("{}/acme/keyed@{d2}", reg.host);
+        let (tr, sc) = (e.tr(), e.sc());
+        ok(&e.ox.run(
+            e.w(),
+            &[
+                "attest",
+                "--key",
+                "cosign.key",
+                "--trusted-root",
+                &tr,
+                "--signing-config",
+                &sc,
+                "--type",
+                "slsaprovenance1",
+                "--predicate",
+                &s(&prov),
+                "-y",
+                &image2,
+            ],
+            &pw("pw"),
+        ));
         let bundle = e.w().join("attached.sigstore.json");
-        std::fs::write(&bundle, attached_bundle(&reg, &image).to_string()).unwrap();
-        let hex = d.trim_start_matches("sha256:");
-        let run = |key: &str| {
+        std::fs::write(&bundle, attached_bundle(&reg, &image2).to_string()).unwrap();
+        let run = |key: &str, digest: &str| {
             sgo_run(
                 &sgo,
                 e.w(),
-                &e.tr(),
+                &tr,
                 &[
                     "-publicKey",
                     key,
-                    "-requireTlog=false",
-                    "-requireTimestamp=false",
+                    "-requireCTlog=false",
                     "-artifact-digest",
-                    hex,
+                    digest.trim_start_matches("sha256:"),
                 ],
                 &bundle,
             )
         };
-        ok(&run("cosign.pub"));
-        fails(&run(&other_pub));
+        ok(&run("cosign.pub", &d2));
+        fails(&run(&other_pub, &d2));
+        fails(&run("cosign.pub", &d));
     }
 }
 

@@ -465,6 +465,31 @@ pub async fn attest_image(image: &str, o: &AttestOptions) -> Result<(), Error> {
     Ok(())
 }
 
+/// The DSSE envelope as cosign prints it (Go's JSON of its protobuf type): `payload`,
+/// `payloadType`, `signatures` of `sig` and, only when not empty, `keyid`.
+fn printed_envelope(env: &Value) -> Value {
+    let sigs: Vec<Value> = env["signatures"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| {
+                    let mut o = serde_json::Map::new();
+                    o.insert("sig".into(), s["sig"].clone());
+                    if let Some(k) = s["keyid"].as_str().filter(|k| !k.is_empty()) {
+                        o.insert("keyid".into(), Value::String(k.to_string()));
+                    }
+                    Value::Object(o)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    serde_json::json!({
+        "payload": env["payload"],
+        "payloadType": env["payloadType"],
+        "signatures": sigs,
+    })
+}
+
 /// What `verify-attestation` found: the digest checked, and each passing attestation's
 /// DSSE envelope (printed as cosign prints it) with the verification result.
 pub struct AttestationVerification {
@@ -561,7 +586,7 @@ async fn verify_attestation_inner(
                     continue;
                 }
                 let env = serde_json::from_slice::<Value>(b)
-                    .map(|v| v["dsseEnvelope"].clone())
+                    .map(|v| printed_envelope(&v["dsseEnvelope"]))
                     .unwrap_or(Value::Null);
                 envelopes.push(env);
                 ok.push(vs);

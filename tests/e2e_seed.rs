@@ -5,8 +5,9 @@
 //! - the project's loopback Sigstore fixture (SIGSTORE_SIGNING_CONFIG / SIGSTORE_TRUSTED_ROOT),
 //! - its stand-in for GitHub's OIDC token endpoint (ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN);
 //!
-//! then the consumer's side (`task verify`, `task pull-verified`), and the laptop mode (OCI
-//! image layout + a key made on the spot) with skopeo as the independent reader.
+//! then the consumer's side (`task verify`: signature and SLSA provenance attestation,
+//! `task pull-verified`), and the laptop mode (OCI image layout + a key made on the spot)
+//! with skopeo as the independent reader.
 //! Missing tools skip with a reason, or fail under CI=true.
 
 #[path = "support/gotask.rs"]
@@ -140,6 +141,53 @@ fn digest_file(work: &Path) -> String {
         .to_string()
 }
 
+/// The in-toto statement inside the one DSSE envelope `cosign verify-attestation` printed
+/// on stdout (a JSON line with `payloadType`).
+fn verified_statement(stdout: &str) -> serde_json::Value {
+    use base64::Engine;
+    let envs: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter(|l| l.starts_with("{\"payload\""))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        envs.len(),
+        1,
+        "one attestation envelope expected in:\n{stdout}"
+    );
+    assert_eq!(envs[0]["payloadType"], "application/vnd.in-toto+json");
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(envs[0]["payload"].as_str().unwrap())
+        .unwrap();
+    serde_json::from_slice(&payload).unwrap()
+}
+
+/// The statement is SLSA provenance v1 about `digest` (the chart manifest), naming the
+/// chart archive `tgz` as a byproduct and `builder` as its builder.
+fn check_provenance(st: &serde_json::Value, digest: &str, tgz: &[u8], builder: &str) {
+    assert_eq!(st["_type"], "https://in-toto.io/Statement/v1", "{st}");
+    assert_eq!(
+        st["predicateType"], "https://slsa.dev/provenance/v1",
+        "{st}"
+    );
+    assert_eq!(
+        st["subject"][0]["digest"]["sha256"].as_str(),
+        Some(digest.trim_start_matches("sha256:")),
+        "{st}"
+    );
+    let p = &st["predicate"];
+    assert_eq!(p["runDetails"]["builder"]["id"], builder, "{st}");
+    assert_eq!(
+        p["runDetails"]["byproducts"][0]["digest"]["sha256"].as_str(),
+        Some(sha256(tgz).trim_start_matches("sha256:")),
+        "{st}"
+    );
+    assert_eq!(
+        p["buildDefinition"]["externalParameters"]["version"],
+        "0.1.0"
+    );
+}
+
 /// The `run:` line of the workflow step that runs the pipeline.
 fn workflow_run_line() -> String {
     let wf = std::fs::read_to_string(example_dir().join(".github/workflows/release.yml")).unwrap();
@@ -191,6 +239,11 @@ fn seed_pipeline_keyless_with_tls_registry() {
         m.set(&k, v);
     }
     m.set("GITHUB_ACTIONS", "true");
+    // As GitHub Actions sets it: the workflow file and ref, the identity Fulcio certifies.
+    m.set(
+        "GITHUB_WORKFLOW_REF",
+        GH_IDENTITY.trim_start_matches("https://github.com/"),
+    );
 
     // The workflow's own command line (output folded into ::group:: blocks).
     let o = m.sh(&workflow_run_line());
@@ -207,6 +260,11 @@ fn seed_pipeline_keyless_with_tls_registry() {
             "task: [release] helm push dist/signed-helm-chart-*.tgz oci://{}/$OWNER/ > .digest",
             reg.host()
         ),
+        &format!(
+            "task: [release] cosign attest --type slsaprovenance1 --predicate dist/provenance.json {}/$OWNER/signed-helm-chart@",
+            reg.host()
+        ),
+        "Pushing attestation to:",
     ] {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
     }
@@ -239,6 +297,27 @@ fn seed_pipeline_keyless_with_tls_registry() {
         .as_str()
         .is_some_and(|c| c.contains("BEGIN CERTIFICATE")));
     assert!(ann["dev.sigstore.cosign/bundle"].is_string());
+    // The provenance attestation: a Sigstore bundle attached as an OCI referrer of the chart
+    // (under the referrers tag: this registry has no referrers API), its predicate type
+    // annotated as cosign 3 does.
+    let idx: serde_json::Value = serde_json::from_slice(&registry::skopeo_raw(
+        &format!("{image}:{}", digest.replace(':', "-")),
+        &reg,
+    ))
+    .unwrap();
+    let att = idx["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| {
+            m["annotations"]["dev.sigstore.bundle.predicateType"]
+                == "https://slsa.dev/provenance/v1"
+        })
+        .unwrap_or_else(|| panic!("no provenance referrer in {idx}"));
+    assert_eq!(
+        att["artifactType"],
+        "application/vnd.dev.sigstore.bundle.v0.3+json"
+    );
 
     // The consumer: no push credentials or OIDC token, the registry's CA, the trust root,
     // and (this registry wants a login for reads too) the stored login.
@@ -270,6 +349,25 @@ fn seed_pipeline_keyless_with_tls_registry() {
         out.contains(&format!("\"docker-manifest-digest\":\"{digest}\"")),
         "{out}"
     );
+    // …and its provenance: signed by the release workflow, about this manifest, naming the
+    // archive that was built.
+    assert!(
+        out.contains(&format!(
+            "cosign verify-attestation {image}:0.1.0 --type slsaprovenance1 --certificate-identity {GH_IDENTITY} --certificate-oidc-issuer {GH_ISSUER}"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("Certificate subject: {GH_IDENTITY}")),
+        "{out}"
+    );
+    let tgz = std::fs::read(c.work.join("dist/signed-helm-chart-0.1.0.tgz")).unwrap();
+    check_provenance(
+        &verified_statement(&text(&o.stdout)),
+        &digest,
+        &tgz,
+        GH_IDENTITY,
+    );
 
     // A consumer with the real cosign (v3) instead of oxtask accepts the same signature:
     // its own registry login (Docker config) and the registry's CA.
@@ -297,7 +395,7 @@ fn seed_pipeline_keyless_with_tls_registry() {
                 &format!("{image}:0.1.0"),
             ],
             &[
-                ("SSL_CERT_FILE".into(), ca),
+                ("SSL_CERT_FILE".into(), ca.clone()),
                 ("DOCKER_CONFIG".into(), dc.path().display().to_string()),
             ],
         );
@@ -311,6 +409,51 @@ fn seed_pipeline_keyless_with_tls_registry() {
             "{}",
             all(&o)
         );
+        // …and the provenance attestation, as the Taskfile's consumer checks it.
+        let env3: [(String, String); 2] = [
+            ("SSL_CERT_FILE".into(), ca.clone()),
+            ("DOCKER_CONFIG".into(), dc.path().display().to_string()),
+        ];
+        let va = |ty: &str, id: &str| {
+            c3.run(
+                &c.work,
+                &[
+                    "verify-attestation",
+                    "--trusted-root",
+                    &tr,
+                    "--type",
+                    ty,
+                    "--certificate-identity",
+                    id,
+                    "--certificate-oidc-issuer",
+                    GH_ISSUER,
+                    &format!("{image}:0.1.0"),
+                ],
+                &env3,
+            )
+        };
+        let o = va("slsaprovenance1", GH_IDENTITY);
+        assert!(
+            o.status.success(),
+            "real cosign verify-attestation failed:\n{}",
+            all(&o)
+        );
+        check_provenance(
+            &verified_statement(&text(&o.stdout)),
+            &digest,
+            &tgz,
+            GH_IDENTITY,
+        );
+        // Refusals: exit 1 from both, as oxtask's consumer task shows below.
+        let o = va("spdxjson", GH_IDENTITY);
+        assert_eq!(o.status.code(), Some(1), "{}", all(&o));
+        assert!(
+            all(&o).contains("none of the attestations matched the predicate type"),
+            "{}",
+            all(&o)
+        );
+        let o = va("slsaprovenance1", "https://github.com/evil/x");
+        assert_eq!(o.status.code(), Some(1), "{}", all(&o));
     }
 
     // Another identity (a fork's workflow) is refused, and so is another issuer.
@@ -319,6 +462,33 @@ fn seed_pipeline_keyless_with_tls_registry() {
     assert!(all(&o).contains("no matching signatures"), "{}", all(&o));
     let o = c.task("verify ISSUER=https://accounts.google.com");
     assert!(!o.status.success(), "verify passed for another issuer");
+    // The consumer's attestation check on its own (as `task verify` runs it): exit 1 with
+    // cosign 3.1.1's messages for another predicate type or identity.
+    let own = c.work.join("consumer-bin");
+    std::fs::create_dir_all(&own).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_task"), own.join("cosign")).unwrap();
+    let va = |ty: &str, id: &str| {
+        c.sh(&format!(
+            "consumer-bin/cosign verify-attestation {image}:0.1.0 --type {ty} \
+             --certificate-identity {id} --certificate-oidc-issuer {GH_ISSUER}"
+        ))
+    };
+    let o = va("spdxjson", GH_IDENTITY);
+    assert_eq!(o.status.code(), Some(1), "{}", all(&o));
+    assert!(
+        all(&o).contains(
+            "Error: none of the attestations matched the predicate type: spdxjson, found: https://slsa.dev/provenance/v1"
+        ),
+        "{}",
+        all(&o)
+    );
+    let o = va("slsaprovenance1", "https://github.com/evil/x");
+    assert_eq!(o.status.code(), Some(1), "{}", all(&o));
+    assert!(
+        all(&o).contains("Error: no matching attestations:"),
+        "{}",
+        all(&o)
+    );
 
     // pull-verified: the chart arrives only when its signature verifies.
     let o = c.task("pull-verified");
@@ -380,6 +550,9 @@ fn laptop_mode_with_oci_layout_and_fresh_key() {
         "Private key written to dist/cosign.key",
         "Pushing signature to: oci-layout://dist/oci/signed-helm-chart",
         "The signatures were verified against the specified public key",
+        "task: [laptop] cosign attest --key dist/cosign.key --tlog-upload=false --type slsaprovenance1 --predicate dist/provenance.json oci-layout://dist/oci/signed-helm-chart@",
+        "Pushing attestation to: oci-layout://dist/oci/signed-helm-chart",
+        "task: [verify-laptop] cosign verify-attestation --key dist/cosign.pub --insecure-ignore-tlog --type slsaprovenance1 oci-layout://dist/oci/signed-helm-chart:0.1.0",
     ] {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
     }
@@ -405,11 +578,36 @@ fn laptop_mode_with_oci_layout_and_fresh_key() {
     };
     let raw = skopeo("0.1.0");
     assert_eq!(digest, sha256(&raw));
-    let sig: serde_json::Value =
-        serde_json::from_slice(&skopeo(&format!("{}.sig", digest.replace(':', "-")))).unwrap();
+    // The consumer's check in the run above verified the provenance about this manifest.
+    let tgz = std::fs::read(m.work.join("dist/signed-helm-chart-0.1.0.tgz")).unwrap();
+    check_provenance(
+        &verified_statement(&text(&o.stdout)),
+        &digest,
+        &tgz,
+        "urn:signed-helm-chart:laptop",
+    );
+    // Stored in the layout as an OCI 1.1 referrer: a manifest listed in index.json whose
+    // subject is the chart's manifest, its predicate type annotated as cosign 3 does.
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let referrer = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| {
+            let hex = d["digest"].as_str()?.strip_prefix("sha256:")?;
+            let b = std::fs::read(layout.join("blobs/sha256").join(hex)).ok()?;
+            serde_json::from_slice::<serde_json::Value>(&b).ok()
+        })
+        .find(|m| m["subject"]["digest"] == digest.as_str())
+        .unwrap_or_else(|| panic!("no referrer of {digest} in {index}"));
     assert_eq!(
-        sig["layers"][0]["mediaType"],
-        "application/vnd.dev.cosign.simplesigning.v1+json"
+        referrer["annotations"]["dev.sigstore.bundle.predicateType"],
+        "https://slsa.dev/provenance/v1"
+    );
+    assert_eq!(
+        referrer["artifactType"],
+        "application/vnd.dev.sigstore.bundle.v0.3+json"
     );
     // The key file is private.
     use std::os::unix::fs::PermissionsExt;
@@ -437,6 +635,22 @@ fn laptop_mode_with_oci_layout_and_fresh_key() {
     assert!(o.status.success(), "{}", all(&o));
     let o = m.sh("tools/cosign verify --key tools/other.pub --insecure-ignore-tlog oci-layout://dist/oci/signed-helm-chart:0.1.0");
     assert!(!o.status.success(), "verify with another key passed");
+    // The attestation: another key, or another predicate type, is refused with exit 1
+    // (cosign 3.1.1's code for attestation failures).
+    let o = m.sh("tools/cosign verify-attestation --key tools/other.pub --insecure-ignore-tlog --type slsaprovenance1 oci-layout://dist/oci/signed-helm-chart:0.1.0");
+    assert_eq!(o.status.code(), Some(1), "{}", all(&o));
+    assert!(
+        all(&o).contains("Error: no matching attestations:"),
+        "{}",
+        all(&o)
+    );
+    let o = m.sh("tools/cosign verify-attestation --key dist/cosign.pub --insecure-ignore-tlog --type cyclonedx oci-layout://dist/oci/signed-helm-chart:0.1.0");
+    assert_eq!(o.status.code(), Some(1), "{}", all(&o));
+    assert!(
+        all(&o).contains("none of the attestations matched the predicate type: cyclonedx"),
+        "{}",
+        all(&o)
+    );
     let o = m.sh("tools/helm pull oci-layout://dist/oci/signed-helm-chart --version 0.1.0 --destination pulled --verify-cosign --cosign-key tools/other.pub --insecure-ignore-tlog");
     assert!(!o.status.success(), "pull with another key succeeded");
     assert!(all(&o).contains("nothing was written"), "{}", all(&o));

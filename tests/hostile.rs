@@ -744,6 +744,26 @@ fn passwords_in_references_are_never_echoed() {
     }
 }
 
+/// A one- or two-character password is still never echoed, and the rest of the message
+/// is not shredded by masking every occurrence of its letters.
+#[test]
+fn short_passwords_are_masked_without_shredding_the_message() {
+    let d = tempfile::tempdir().unwrap();
+    let reg = FakeRegistry::start(Behaviour::Routes(vec![]));
+    for pw in ["p", "e", "re"] {
+        let r = format!("oci://bob:{pw}@{}/ns/c:1.0.0", reg.host());
+        let (o, _) = helm_pull(d.path(), &r, &["--password", pw, "--username", "bob"], &[]);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("credentials in a reference are not supported"),
+            "{pw}: message shredded: {err}"
+        );
+        assert!(!err.contains(&format!(":{pw}@")), "{pw} leaked: {err}");
+        assert!(!err.contains("xxxxxxxxxx"), "{pw}: {err}");
+    }
+}
+
 // ---- 6: deeply nested templates -----------------------------------------------------------
 
 fn nested_parens_taskfile(n: usize) -> String {

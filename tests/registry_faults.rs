@@ -560,6 +560,117 @@ fn retry_after_is_capped_and_final_statuses_are_not_retried() {
     }
 }
 
+/// `Retry-After` as an HTTP date (RFC 9110: recipients take both forms) is honoured and
+/// capped as the seconds form is: a date an hour ahead costs the 3 s cap, not an hour;
+/// a date already past costs only the minimum wait.
+#[test]
+fn retry_after_http_dates_are_honoured_and_capped() {
+    // The date is made from the clock at request time, so the test holds on any day.
+    let http_date =
+        |d: chrono::DateTime<chrono::Utc>| d.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    for (ahead, min, max) in [
+        (
+            3600i64,
+            Duration::from_millis(2700),
+            Duration::from_secs(10),
+        ),
+        (-86400, Duration::ZERO, Duration::from_secs(2)),
+    ] {
+        let c = Arc::new(chart());
+        let first = Arc::new(AtomicBool::new(true));
+        let (c2, f2) = (c.clone(), first.clone());
+        let reg = FaultServer::start(move |s| {
+            if s.path().starts_with("/v2/ns/c/manifests/") && f2.swap(false, Ordering::SeqCst) {
+                let when = http_date(chrono::Utc::now() + chrono::Duration::seconds(ahead));
+                return answer(503, &[("Retry-After", when.as_str())], b"busy");
+            }
+            c2.serve(s).unwrap_or_else(not_found)
+        });
+        let d = tempfile::tempdir().unwrap();
+        let (o, took) = pull(&reg, d.path(), &[]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        assert_eq!(files_under(d.path()), ["out/c-1.0.0.tgz"]);
+        assert!(
+            took >= min && took < max,
+            "Retry-After {ahead:+} s as a date: took {took:?}"
+        );
+    }
+}
+
+/// A bearer registry whose token endpoint (its own `/token` realm) answers `fault` to the
+/// first `faults` token requests.
+fn token_fault_registry(c: Arc<Chart>, faults: usize, fault: u16) -> FaultServer {
+    let port = Arc::new(Mutex::new(0u16));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let p2 = port.clone();
+    let srv = FaultServer::start(move |s| {
+        if s.path() == "/token" {
+            if calls.fetch_add(1, Ordering::SeqCst) < faults {
+                return answer(
+                    fault,
+                    &[("Content-Type", "application/json")],
+                    br#"{"errors":[{"code":"UNAVAILABLE","message":"token service busy"}]}"#,
+                );
+            }
+            return if s.header("authorization") == Some("Basic dTpzM2NyZXQtcHc=") {
+                answer(
+                    200,
+                    &[("Content-Type", "application/json")],
+                    br#"{"token":"T0K3N"}"#,
+                )
+            } else {
+                answer(401, &[], b"")
+            };
+        }
+        if s.header("authorization") != Some("Bearer T0K3N") {
+            let ch = format!(
+                r#"Bearer realm="http://127.0.0.1:{}/token",service="reg""#,
+                p2.lock().unwrap()
+            );
+            return answer(401, &[("WWW-Authenticate", ch.as_str())], b"");
+        }
+        c.serve(s).unwrap_or_else(not_found)
+    });
+    *port.lock().unwrap() = srv.port;
+    srv
+}
+
+/// The token endpoint is retried as the registry's own idempotent requests are: a busy one
+/// (503, 429) is asked again and the pull succeeds; a broken one fails after six attempts
+/// with its error; a refusal (401) is final.
+#[test]
+fn token_endpoint_is_retried_like_other_registry_requests() {
+    let c = Arc::new(chart());
+    let creds = ["--username", "u", "--password", "s3cret-pw"];
+    for fault in [503u16, 429] {
+        let reg = token_fault_registry(c.clone(), 2, fault);
+        let d = tempfile::tempdir().unwrap();
+        let (o, _) = pull(&reg, d.path(), &creds);
+        assert!(o.status.success(), "{fault}: {}", text(&o.stderr));
+        assert_eq!(files_under(d.path()), ["out/c-1.0.0.tgz"]);
+        assert!(reg.count("GET", "/token") >= 3, "{fault}: {:?}", reg.seen());
+    }
+    let reg = token_fault_registry(c.clone(), usize::MAX, 500);
+    let d = tempfile::tempdir().unwrap();
+    let (o, took) = pull(&reg, d.path(), &creds);
+    let err = assert_fails(&o, took, "token service busy", Duration::from_secs(40));
+    assert!(!err.contains("s3cret-pw"), "{err}");
+    let n = reg.count("GET", "/token");
+    assert!(n >= 6 && n % 6 == 0, "token asked {n} times");
+    assert!(files_under(d.path()).is_empty());
+    // Wrong credentials: the token endpoint's 401 is an answer, asked once per challenge.
+    let reg = token_fault_registry(c, 0, 200);
+    let d = tempfile::tempdir().unwrap();
+    let (o, took) = pull(
+        &reg,
+        d.path(),
+        &["--username", "u", "--password", "wrong-pw"],
+    );
+    assert_fails(&o, took, "401", Duration::from_secs(20));
+    let n = reg.count("GET", "/token");
+    assert!((1..=2).contains(&n), "token asked {n} times");
+}
+
 // ---- broken answers -------------------------------------------------------------------
 
 #[test]

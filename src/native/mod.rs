@@ -146,7 +146,7 @@ fn unique() -> u128 {
 /// loop back into us. `what` names the unimplemented subcommand in the error message.
 /// `msg` with every secret `args` carry blanked: passwords of `scheme://user:pw@host`
 /// references (also where an error quotes the reference without its scheme) and values of
-/// flags named like `--password`/`--token` become `xxxxx`.
+/// flags named like `--password`/`--token` become `xxxxx` (see [`mask_secret`] for where).
 pub fn redact_secrets(msg: &str, args: &[String]) -> String {
     let mut secrets: Vec<String> = Vec::new();
     let mut prev_secret_flag = false;
@@ -177,8 +177,53 @@ pub fn redact_secrets(msg: &str, args: &[String]) -> String {
     let mut out = oci::redact_userinfo(msg);
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     for s in secrets.iter().filter(|s| !s.is_empty()) {
-        out = out.replace(s.as_str(), "xxxxx");
+        out = mask_secret(&out, s);
     }
+    out
+}
+
+/// Secrets at least this many characters long are masked wherever they occur.
+pub const MASK_ANYWHERE_CHARS: usize = 6;
+
+/// `text` with `secret` replaced by `xxxxx`. A secret of [`MASK_ANYWHERE_CHARS`] or more
+/// is masked everywhere. A shorter one is masked wherever it stands as a value of its own:
+/// not glued to a letter, digit or `_` on a side where the secret itself begins or ends
+/// with one (so `u:pw@h`, `"pw"`, `pw,` and a lone word `pw` are masked, but the `pw` in
+/// `pwd` is not). Masking every substring would shred a message for a password such as
+/// `a`; and an occurrence glued to other word characters cannot be told from ordinary
+/// text, so it reveals nothing. A whole word equal to the secret is masked even when it is
+/// a coincidence: nothing can tell the two apart.
+pub fn mask_secret(text: &str, secret: &str) -> String {
+    const MASK: &str = "xxxxx";
+    if secret.is_empty() {
+        return text.to_string();
+    }
+    if secret.chars().count() >= MASK_ANYWHERE_CHARS {
+        return text.replace(secret, MASK);
+    }
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let starts_word = secret.chars().next().is_some_and(word);
+    let ends_word = secret.chars().next_back().is_some_and(word);
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while let Some(off) = text[i..].find(secret) {
+        let start = i + off;
+        let end = start + secret.len();
+        let free_before = !starts_word || !text[..start].chars().next_back().is_some_and(word);
+        let free_after = !ends_word || !text[end..].chars().next().is_some_and(word);
+        if free_before && free_after {
+            out.push_str(&text[i..start]);
+            out.push_str(MASK);
+            i = end;
+        } else {
+            // Glued to a word: keep its first character and look again from the next one
+            // (occurrences may overlap).
+            let step = start + text[start..].chars().next().map_or(1, char::len_utf8);
+            out.push_str(&text[i..step]);
+            i = step;
+        }
+    }
+    out.push_str(&text[i..]);
     out
 }
 
@@ -292,6 +337,79 @@ pub fn shim_base() -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn short_secrets_are_masked_as_values_without_shredding_text() {
+        // A one-character password: every place it stands as a value is masked, the
+        // letters of other words are not.
+        let a = args(&["pull", "oci://u:p@h/c", "--password", "p"]);
+        let msg = "invalid reference: credentials in a reference are not supported (\"u:p@h\"); password p, --password=p, 'p'";
+        let out = redact_secrets(msg, &a);
+        assert_eq!(
+            out,
+            "invalid reference: credentials in a reference are not supported (\"u:xxxxx@h\"); password xxxxx, --password=xxxxx, 'xxxxx'"
+        );
+        // Two characters, also at the very start and end of the message.
+        let a = args(&["-p", "ab"]);
+        assert_eq!(
+            redact_secrets("ab: about tabs, cab ab", &a),
+            "xxxxx: about tabs, cab xxxxx"
+        );
+        // A secret of non-word characters has no word to be glued to: masked everywhere.
+        let a = args(&["--password=#!"]);
+        assert_eq!(redact_secrets("a#!b #!", &a), "axxxxxb xxxxx");
+        // Mixed: a word edge is checked only on the side the secret has one.
+        let a = args(&["--token", "x!"]);
+        assert_eq!(redact_secrets("ax! x!y x!", &a), "ax! xxxxxy xxxxx");
+        // Multi-byte text around and inside secrets.
+        let a = args(&["--password", "é"]);
+        assert_eq!(redact_secrets("café é ü", &a), "café xxxxx ü");
+    }
+
+    #[test]
+    fn long_secrets_are_masked_everywhere() {
+        let a = args(&["--password", "hunter2"]);
+        assert_eq!(
+            redact_secrets("xhunter2y hunter2 user:hunter2@h", &a),
+            "xxxxxxy xxxxx user:xxxxx@h"
+        );
+        // Longest first: a secret containing another is masked whole.
+        let a = args(&["--password", "s3cret-pw", "--token", "pw"]);
+        assert_eq!(redact_secrets("s3cret-pw pw pwd", &a), "xxxxx xxxxx pwd");
+    }
+
+    #[test]
+    fn no_short_secret_ever_survives_as_a_value() {
+        // Every single-character and two-character secret, quoted, delimited or alone,
+        // is gone from the output.
+        let alphabet: Vec<char> = "aZ0_-:@/\"'x é".chars().collect();
+        for &c1 in &alphabet {
+            for c2 in std::iter::once(None).chain(alphabet.iter().copied().map(Some)) {
+                let secret: String = std::iter::once(c1).chain(c2).collect();
+                if secret.trim().is_empty() {
+                    continue;
+                }
+                let a = args(&["--password", &secret]);
+                for msg in [
+                    secret.clone(),
+                    format!("\"{secret}\""),
+                    format!("u:{secret}@h"),
+                    format!("pw {secret} end"),
+                    format!("--password={secret}"),
+                ] {
+                    let out = redact_secrets(&msg, &a);
+                    assert!(
+                        out.contains("xxxxx"),
+                        "{secret:?} in {msg:?} not masked: {out:?}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn tool_names() {

@@ -465,6 +465,31 @@ pub async fn attest_image(image: &str, o: &AttestOptions) -> Result<(), Error> {
     Ok(())
 }
 
+/// The DSSE envelope as cosign prints it (Go's JSON of its protobuf type): `payload`,
+/// `payloadType`, `signatures` of `sig` and, only when not empty, `keyid`.
+fn printed_envelope(env: &Value) -> Value {
+    let sigs: Vec<Value> = env["signatures"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| {
+                    let mut o = serde_json::Map::new();
+                    o.insert("sig".into(), s["sig"].clone());
+                    if let Some(k) = s["keyid"].as_str().filter(|k| !k.is_empty()) {
+                        o.insert("keyid".into(), Value::String(k.to_string()));
+                    }
+                    Value::Object(o)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    serde_json::json!({
+        "payload": env["payload"],
+        "payloadType": env["payloadType"],
+        "signatures": sigs,
+    })
+}
+
 /// What `verify-attestation` found: the digest checked, and each passing attestation's
 /// DSSE envelope (printed as cosign prints it) with the verification result.
 pub struct AttestationVerification {
@@ -474,8 +499,26 @@ pub struct AttestationVerification {
 
 /// `cosign verify-attestation IMAGE`: Ok when at least one Sigstore bundle referrer of
 /// the image passes every check (signature, log, certificate and identity, statement
-/// subject = the image digest) and has the `--type` predicate type.
+/// subject = the image digest) and has the `--type` predicate type. Every failure is
+/// exit 1, as in cosign 3.1.1 (its attestation errors have no exit code of their own,
+/// unlike `verify`'s 10/11/12).
 pub async fn verify_attestation(
+    image: &str,
+    o: &VerifyOptions,
+    type_flag: &str,
+) -> Result<AttestationVerification, Error> {
+    verify_attestation_inner(image, o, type_flag)
+        .await
+        .map_err(|e| match e {
+            Error::NoCertificate(m)
+            | Error::NoMatching(m)
+            | Error::NoSignatures(m)
+            | Error::NotFound(m) => Error::Verify(m),
+            e => e,
+        })
+}
+
+async fn verify_attestation_inner(
     image: &str,
     o: &VerifyOptions,
     type_flag: &str,
@@ -519,11 +562,18 @@ pub async fn verify_attestation(
     let (client, t) = super::store::open(image, &o.registry, false).await?;
     let bundles = super::store::load_bundles(&client, &t).await?;
     if bundles.is_empty() {
-        return Err(Error::NoSignatures("no attestations found".into()));
+        return Err(Error::Verify(format!(
+            "no matching attestations: no Sigstore bundle is attached to {}@{}",
+            t.repo_name(),
+            t.digest
+        )));
     }
     let mut ok = Vec::new();
     let mut envelopes = Vec::new();
     let mut reasons = Vec::new();
+    // Predicate types of the attestations that verified, as cosign lists them when none
+    // has the wanted one.
+    let mut found_types = Vec::new();
     for b in &bundles {
         match verify::verify_bundle(b, Subject::Attestation(&t), &ctx, o) {
             Ok(vs) => {
@@ -532,13 +582,11 @@ pub async fn verify_attestation(
                     .and_then(|st| st["predicateType"].as_str().map(str::to_string))
                     .unwrap_or_default();
                 if got != want {
-                    reasons.push(format!(
-                        "invalid predicate type, expected {type_flag} got {got}"
-                    ));
+                    found_types.push(got);
                     continue;
                 }
                 let env = serde_json::from_slice::<Value>(b)
-                    .map(|v| v["dsseEnvelope"].clone())
+                    .map(|v| printed_envelope(&v["dsseEnvelope"]))
                     .unwrap_or(Value::Null);
                 envelopes.push(env);
                 ok.push(vs);
@@ -546,10 +594,16 @@ pub async fn verify_attestation(
             Err(e) => reasons.push(e.to_string()),
         }
     }
-    if ok.is_empty() {
-        return Err(Error::NoMatching(format!(
+    if ok.is_empty() && found_types.is_empty() {
+        return Err(Error::Verify(format!(
             "no matching attestations: {}",
             reasons.join("\n ")
+        )));
+    }
+    if ok.is_empty() {
+        return Err(Error::Verify(format!(
+            "none of the attestations matched the predicate type: {type_flag}, found: {}",
+            found_types.join(",")
         )));
     }
     Ok(AttestationVerification {

@@ -477,38 +477,20 @@ impl Client {
     /// retried, so a stalled registry fails after one timeout.
     async fn exec(&self, req: &Req, auth: Option<&str>) -> Result<reqwest::Response, OciError> {
         let idempotent = matches!(req.method, Method::GET | Method::HEAD | Method::PUT);
-        let mut attempt = 0u32;
-        loop {
-            let resp = self.exec_once(req, auth).await?;
-            let status = resp.status().as_u16();
-            if !idempotent || attempt + 1 >= MAX_ATTEMPTS || !retryable_status(status) {
-                return Ok(resp);
+        send_retrying(&req.method, req.url.as_str(), idempotent, || {
+            let mut rb = self
+                .http
+                .request(req.method.clone(), req.url.clone())
+                .headers(req.headers.clone());
+            if let Some(a) = auth {
+                rb = rb.header(AUTHORIZATION, a);
             }
-            let wait = retry_wait(attempt, status, resp.headers());
-            drop(resp);
-            tokio::time::sleep(wait).await;
-            attempt += 1;
-        }
-    }
-
-    async fn exec_once(
-        &self,
-        req: &Req,
-        auth: Option<&str>,
-    ) -> Result<reqwest::Response, OciError> {
-        let mut rb = self
-            .http
-            .request(req.method.clone(), req.url.clone())
-            .headers(req.headers.clone());
-        if let Some(a) = auth {
-            rb = rb.header(AUTHORIZATION, a);
-        }
-        if let Some(b) = &req.body {
-            rb = rb.body(b.clone());
-        }
-        rb.send()
-            .await
-            .map_err(|e| transport(&req.method, req.url.as_str(), &e))
+            if let Some(b) = &req.body {
+                rb = rb.body(b.clone());
+            }
+            rb
+        })
+        .await
     }
 
     fn same_origin(&self, host: &str, url: &Url) -> bool {
@@ -642,14 +624,17 @@ impl Client {
                 q.append_pair("service", &service);
             }
         }
-        let mut rb = self.http.get(url.clone());
-        if !cred.username.is_empty() || !cred.password.is_empty() {
-            rb = rb.basic_auth(&cred.username, Some(&cred.password));
-        }
-        let resp = rb
-            .send()
-            .await
-            .map_err(|e| transport(&Method::GET, realm_url.as_str(), &e))?;
+        // The token endpoint is retried like any idempotent registry request (oras-go's
+        // auth client goes through the same retrying transport).
+        let resp = send_retrying(&Method::GET, realm_url.as_str(), true, || {
+            let rb = self.http.get(url.clone());
+            if !cred.username.is_empty() || !cred.password.is_empty() {
+                rb.basic_auth(&cred.username, Some(&cred.password))
+            } else {
+                rb
+            }
+        })
+        .await?;
         if !resp.status().is_success() {
             return Err(status_error_url(&Method::GET, realm_url.as_str(), resp).await);
         }
@@ -690,14 +675,17 @@ impl Client {
             .map(|(k, v)| format!("{}={}", k, urlencode(v)))
             .collect::<Vec<_>>()
             .join("&");
-        let resp = self
-            .http
-            .post(realm.clone())
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| transport(&Method::POST, realm.as_str(), &e))?;
+        // A token POST creates nothing, so it may be repeated (oras-go's retrying transport
+        // repeats it too). Only with a refresh token, though: the password grant is a probe
+        // that falls back to the GET flow, which retries by itself.
+        let retry = !cred.identity_token.is_empty();
+        let resp = send_retrying(&Method::POST, realm.as_str(), retry, || {
+            self.http
+                .post(realm.clone())
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(body.clone())
+        })
+        .await?;
         if !resp.status().is_success() {
             return Err(status_error_url(&Method::POST, realm.as_str(), resp).await);
         }
@@ -723,6 +711,33 @@ impl Req {
     }
 }
 
+/// Sends the request `build` makes; when `retry`, again (a fresh request each time) while
+/// the answer has a retryable status ([`retryable_status`]): at most [`MAX_ATTEMPTS`]
+/// attempts, [`retry_wait`] apart. Transport errors end it at once. `url` names the
+/// request in errors.
+async fn send_retrying(
+    method: &Method,
+    url: &str,
+    retry: bool,
+    build: impl Fn() -> reqwest::RequestBuilder,
+) -> Result<reqwest::Response, OciError> {
+    let mut attempt = 0u32;
+    loop {
+        let resp = build()
+            .send()
+            .await
+            .map_err(|e| transport(method, url, &e))?;
+        let status = resp.status().as_u16();
+        if !retry || attempt + 1 >= MAX_ATTEMPTS || !retryable_status(status) {
+            return Ok(resp);
+        }
+        let wait = retry_wait(attempt, status, resp.headers());
+        drop(resp);
+        tokio::time::sleep(wait).await;
+        attempt += 1;
+    }
+}
+
 /// Attempts per idempotent request, the first included (oras-go: 1 + 5 retries).
 pub const MAX_ATTEMPTS: u32 = 6;
 /// Shortest and longest wait between two attempts (oras-go's `MinWait`/`MaxWait`); a
@@ -736,18 +751,26 @@ pub fn retryable_status(s: u16) -> bool {
     matches!(s, 408 | 429) || ((500..600).contains(&s) && s != 501 && s != 505)
 }
 
-/// Wait before attempt `attempt + 1`: a `Retry-After` in seconds on a 429 or 503 when the
-/// registry sends one, else 250 ms doubled per attempt with ±10% jitter (oras-go's
+/// Wait before attempt `attempt + 1`: a `Retry-After` on a 429 or 503 when the registry
+/// sends one, else 250 ms doubled per attempt with ±10% jitter (oras-go's
 /// `DefaultBackoff`); always within [`RETRY_MIN_WAIT`], [`RETRY_MAX_WAIT`].
 pub fn retry_wait(attempt: u32, status: u16, headers: &HeaderMap) -> std::time::Duration {
+    retry_wait_at(attempt, status, headers, std::time::SystemTime::now())
+}
+
+/// [`retry_wait`] with the current time given (a `Retry-After` date is relative to it).
+pub fn retry_wait_at(
+    attempt: u32,
+    status: u16,
+    headers: &HeaderMap,
+    now: std::time::SystemTime,
+) -> std::time::Duration {
     use std::time::Duration;
     let after = if status == 429 || status == 503 {
         headers
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .filter(|s| *s > 0)
-            .map(|s| Duration::from_secs(s.min(3600)))
+            .and_then(|v| parse_retry_after(v, now))
     } else {
         None
     };
@@ -757,6 +780,34 @@ pub fn retry_wait(attempt: u32, status: u16, headers: &HeaderMap) -> std::time::
         Duration::from_secs_f64(base * jitter / 1000.0)
     });
     d.clamp(RETRY_MIN_WAIT, RETRY_MAX_WAIT)
+}
+
+/// A `Retry-After` value (RFC 9110 10.2.3): delay seconds, or an HTTP date in any of the
+/// three forms a recipient must accept (IMF-fixdate, RFC 850, asctime), as the time left
+/// until then (zero for a date already past). `None` when it is neither, or zero seconds
+/// (then the backoff applies). Capped at an hour before the caller's own cap.
+pub fn parse_retry_after(v: &str, now: std::time::SystemTime) -> Option<std::time::Duration> {
+    use std::time::Duration;
+    const HOUR: u64 = 3600;
+    let v = v.trim();
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits beyond u64 are a very long time, not garbage.
+        let secs = v.parse::<u64>().unwrap_or(u64::MAX);
+        return (secs > 0).then(|| Duration::from_secs(secs.min(HOUR)));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(v)
+        .ok()
+        .filter(|_| v.ends_with(" GMT"))
+        .map(|d| d.with_timezone(&chrono::Utc))
+        .or_else(|| {
+            ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"]
+                .iter()
+                .find_map(|f| chrono::NaiveDateTime::parse_from_str(v, f).ok())
+                .map(|n| n.and_utc())
+        })?;
+    let now = chrono::DateTime::<chrono::Utc>::from(now);
+    let left = (when - now).num_milliseconds().max(0) as u64;
+    Some(Duration::from_millis(left.min(HOUR * 1000)))
 }
 
 fn urlencode(s: &str) -> String {
@@ -1114,6 +1165,65 @@ mod tests {
             "{w:?}"
         );
         assert_eq!(retry_wait(10, 500, &none), RETRY_MAX_WAIT);
+    }
+
+    #[test]
+    fn retry_after_dates() {
+        use std::time::{Duration, UNIX_EPOCH};
+        // 1994-11-06T08:49:37Z, the RFC's example date, as "now".
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_777);
+        let p = |v: &str| parse_retry_after(v, now);
+        // The three date forms, 2 s ahead.
+        for v in [
+            "Sun, 06 Nov 1994 08:49:39 GMT",
+            "Sunday, 06-Nov-94 08:49:39 GMT",
+            "Sun Nov  6 08:49:39 1994",
+        ] {
+            assert_eq!(p(v), Some(Duration::from_secs(2)), "{v}");
+        }
+        // A date past is "now"; a date far ahead is an hour before the caller's cap.
+        assert_eq!(p("Sat, 05 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            p("Sat, 06 Nov 2094 08:49:37 GMT"),
+            Some(Duration::from_secs(3600))
+        );
+        // Seconds, capped; zero and junk leave it to the backoff.
+        assert_eq!(p("7"), Some(Duration::from_secs(7)));
+        assert_eq!(
+            p("99999999999999999999999"),
+            Some(Duration::from_secs(3600))
+        );
+        for v in [
+            "0",
+            "",
+            "soon",
+            "-1",
+            "1.5",
+            "Sun, 06 Nov 1994 08:49:39 +0100",
+        ] {
+            assert_eq!(p(v), None, "{v:?}");
+        }
+        // In the wait: the date's distance, within the 200 ms – 3 s bounds.
+        let mut h = HeaderMap::new();
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:39 GMT"),
+        );
+        assert_eq!(retry_wait_at(0, 429, &h, now), Duration::from_secs(2));
+        assert_eq!(retry_wait_at(0, 503, &h, now), Duration::from_secs(2));
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("Mon, 07 Nov 1994 08:49:37 GMT"),
+        );
+        assert_eq!(retry_wait_at(0, 429, &h, now), RETRY_MAX_WAIT);
+        h.insert(
+            "retry-after",
+            HeaderValue::from_static("Sat, 05 Nov 1994 08:49:37 GMT"),
+        );
+        assert_eq!(retry_wait_at(0, 429, &h, now), RETRY_MIN_WAIT);
+        // Not on other statuses.
+        let w = retry_wait_at(0, 500, &h, now);
+        assert!(w <= Duration::from_millis(275), "{w:?}");
     }
 
     #[test]

@@ -655,7 +655,7 @@ fn getnum3(s: &str, fixed: bool) -> Option<(i64, &str)> {
 fn lookup<'a>(tab: &[&str], val: &'a str, short: bool) -> Option<(usize, &'a str)> {
     for (i, name) in tab.iter().enumerate() {
         let name = if short { &name[..3] } else { name };
-        if val.len() >= name.len() && val[..name.len()].eq_ignore_ascii_case(name) {
+        if val.get(..name.len()).is_some_and(|p| p.eq_ignore_ascii_case(name)) {
             return Some((i, &val[name.len()..]));
         }
     }
@@ -688,10 +688,10 @@ fn parse_tz_name(value: &str) -> Option<usize> {
     if b.len() < 3 {
         return None;
     }
-    if b.len() >= 4 && (&value[..4] == "ChST" || &value[..4] == "MeST") {
+    if b.len() >= 4 && (b.starts_with(b"ChST") || b.starts_with(b"MeST")) {
         return Some(4);
     }
-    if &value[..3] == "GMT" {
+    if b.starts_with(b"GMT") {
         let mut n = 3;
         if b.len() > 3 && (b[3] == b'+' || b[3] == b'-') {
             n = 4;
@@ -718,7 +718,7 @@ fn parse_tz_name(value: &str) -> Option<usize> {
             if n == 5 && b[4] != b'T' {
                 return None;
             }
-            if n == 4 && b[3] != b'T' && &value[..4] != "WITA" {
+            if n == 4 && b[3] != b'T' && !b.starts_with(b"WITA") {
                 return None;
             }
             Some(n)
@@ -782,7 +782,7 @@ pub fn parse_in_location(layout: &str, value: &str, loc: Loc) -> Result<GoTime, 
                     if value.len() < 2 {
                         return None;
                     }
-                    let p = &value[..2];
+                    let p = value.get(..2)?;
                     value = &value[2..];
                     year = p.parse::<i64>().ok()?;
                     year += if year >= 69 { 1900 } else { 2000 };
@@ -791,7 +791,7 @@ pub fn parse_in_location(layout: &str, value: &str, loc: Loc) -> Result<GoTime, 
                     if value.len() < 4 || !value.as_bytes()[0].is_ascii_digit() {
                         return None;
                     }
-                    let p = &value[..4];
+                    let p = value.get(..4)?;
                     value = &value[4..];
                     year = p.parse::<i64>().ok()?;
                 }
@@ -887,7 +887,7 @@ pub fn parse_in_location(layout: &str, value: &str, loc: Loc) -> Result<GoTime, 
                     if value.len() < 2 {
                         return None;
                     }
-                    let p = &value[..2];
+                    let p = value.get(..2)?;
                     value = &value[2..];
                     let (pm, am) = if std == Std::PM {
                         ("PM", "AM")
@@ -971,7 +971,7 @@ pub fn parse_in_location(layout: &str, value: &str, loc: Loc) -> Result<GoTime, 
                         }
                         Some(((b[0] - b'0') * 10 + (b[1] - b'0')) as i64)
                     };
-                    let hh = two(&value[1..3])?;
+                    let hh = two(value.get(1..3)?)?;
                     let mut idx = 3;
                     let mut mm = 0;
                     let mut ss = 0;
@@ -982,7 +982,7 @@ pub fn parse_in_location(layout: &str, value: &str, loc: Loc) -> Result<GoTime, 
                             }
                             idx += 1;
                         }
-                        mm = two(&value[idx..idx + 2])?;
+                        mm = two(value.get(idx..idx + 2)?)?;
                         idx += 2;
                     }
                     if secs {
@@ -992,7 +992,7 @@ pub fn parse_in_location(layout: &str, value: &str, loc: Loc) -> Result<GoTime, 
                             }
                             idx += 1;
                         }
-                        ss = two(&value[idx..idx + 2])?;
+                        ss = two(value.get(idx..idx + 2)?)?;
                         idx += 2;
                     }
                     value = &value[idx..];
@@ -1012,7 +1012,7 @@ pub fn parse_in_location(layout: &str, value: &str, loc: Loc) -> Result<GoTime, 
                     zone_offset = Some(off);
                 }
                 Std::TZ => {
-                    if value.len() >= 3 && &value[..3] == "UTC" {
+                    if value.starts_with("UTC") {
                         utc = true;
                         value = &value[3..];
                         return Some(());
@@ -1032,7 +1032,7 @@ pub fn parse_in_location(layout: &str, value: &str, loc: Loc) -> Result<GoTime, 
                             Err("bad") => return None,
                             Err(e) => range_err = Some(e),
                         }
-                        value = &value[ndigit..];
+                        value = value.get(ndigit..)?;
                     } else {
                         let vb = value.as_bytes();
                         if vb.len() < 2

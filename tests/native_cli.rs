@@ -547,7 +547,11 @@ fn every_documented_helm_flag_is_accepted() {
         let words: Vec<&str> = cmd.split(' ').collect();
         let help = out(&t.run("helm", &[&words[..], &["--help"]].concat()));
         // Helm's global flags (-n/--namespace, --debug, …) count for every command.
-        let listed = [section_flags(&help, "Flags"), section_flags(&help, "Global Flags")].concat();
+        let listed = [
+            section_flags(&help, "Flags"),
+            section_flags(&help, "Global Flags"),
+        ]
+        .concat();
         for f in flags {
             if f == "-h" || f == "--help" {
                 continue;

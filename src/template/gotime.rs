@@ -655,7 +655,10 @@ fn getnum3(s: &str, fixed: bool) -> Option<(i64, &str)> {
 fn lookup<'a>(tab: &[&str], val: &'a str, short: bool) -> Option<(usize, &'a str)> {
     for (i, name) in tab.iter().enumerate() {
         let name = if short { &name[..3] } else { name };
-        if val.get(..name.len()).is_some_and(|p| p.eq_ignore_ascii_case(name)) {
+        if val
+            .get(..name.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(name))
+        {
             return Some((i, &val[name.len()..]));
         }
     }

@@ -106,17 +106,24 @@ pub fn decode_logs(data: &[u8]) -> Result<(Vec<u8>, Vec<u8>), CacheError> {
 pub const MAGIC: &str = "oxtask-cache-entry 1";
 
 pub fn encode_entry(key_hex: &str, e: &Entry) -> Result<Vec<u8>, CacheError> {
+    Ok(encode_entry_parts(
+        key_hex,
+        &encode_tree(&e.files)?,
+        &encode_logs(e),
+    ))
+}
+
+/// [`encode_entry`] from an already encoded tree and logs.
+pub fn encode_entry_parts(key_hex: &str, tree: &[u8], logs: &[u8]) -> Vec<u8> {
     use sha2::{Digest, Sha256};
-    let tree = encode_tree(&e.files)?;
-    let logs = encode_logs(e);
     let mut body = Vec::with_capacity(8 + tree.len() + logs.len());
     body.extend_from_slice(&(tree.len() as u64).to_le_bytes());
-    body.extend_from_slice(&tree);
-    body.extend_from_slice(&logs);
+    body.extend_from_slice(tree);
+    body.extend_from_slice(logs);
     let digest = hex::encode(Sha256::digest(&body));
     let mut out = format!("{MAGIC}\n{key_hex}\n{digest}\n{}\n", body.len()).into_bytes();
     out.extend_from_slice(&body);
-    Ok(out)
+    out
 }
 
 pub fn decode_entry(key_hex: &str, data: &[u8]) -> Result<Entry, CacheError> {

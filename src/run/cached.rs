@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use super::shell::{Captured, Sink};
@@ -20,7 +21,7 @@ pub(super) struct Recording {
 }
 
 thread_local! {
-    pub(super) static RECORDING: RefCell<Option<Arc<Recording>>> = const { RefCell::new(None) };
+    pub(super) static RECORDING: RefCell<Option<Rc<Recording>>> = const { RefCell::new(None) };
 }
 
 /// A task's cache key and what its `generates` allow.
@@ -272,8 +273,8 @@ impl Executor {
     }
 
     /// Starts recording the commands' output on this thread; returns the previous state.
-    pub(super) fn start_recording(&self) -> (Arc<Recording>, Option<Arc<Recording>>) {
-        let rec = Arc::new(Recording {
+    pub(super) fn start_recording(&self) -> (Rc<Recording>, Option<Rc<Recording>>) {
+        let rec = Rc::new(Recording {
             cap: Arc::new(Captured::default()),
             clean: std::cell::Cell::new(true),
         });
@@ -281,7 +282,7 @@ impl Executor {
         (rec, prev)
     }
 
-    pub(super) fn stop_recording(&self, prev: Option<Arc<Recording>>) {
+    pub(super) fn stop_recording(&self, prev: Option<Rc<Recording>>) {
         RECORDING.with(|r| *r.borrow_mut() = prev);
     }
 

@@ -20,7 +20,7 @@ pub mod reapi;
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -162,9 +162,21 @@ pub fn redact(url: &str) -> String {
 }
 
 /// The run-wide cache: the backend opened on first use, switched off after its first
-/// failure (one warning), so an unreachable server costs at most one failed call.
+/// failure (one warning), so an unreachable server costs at most one failed call. Stores
+/// go through one background uploader, so a miss does not wait for the upload (the next
+/// task starts at once); dropping the cache waits for the queued uploads.
 pub struct Cache {
-    pub settings: Settings,
+    inner: Arc<Inner>,
+    uploader: Mutex<Option<Uploader>>,
+}
+
+struct Uploader {
+    tx: std::sync::mpsc::SyncSender<(Key, Entry)>,
+    worker: std::thread::JoinHandle<()>,
+}
+
+struct Inner {
+    settings: Settings,
     backend: OnceLock<Option<Box<dyn Backend>>>,
     disabled: AtomicBool,
     warned: AtomicBool,
@@ -174,7 +186,7 @@ pub struct Cache {
 
 impl std::fmt::Debug for Cache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Cache({})", redact(&self.settings.url))
+        write!(f, "Cache({})", redact(&self.inner.settings.url))
     }
 }
 
@@ -187,38 +199,7 @@ pub struct Stats {
     pub stored: usize,
 }
 
-impl Cache {
-    /// `warn` prints the one warning (the runner passes its printer).
-    pub fn new(settings: Settings, warn: Box<dyn Fn(&str) + Send + Sync>) -> Cache {
-        Cache {
-            settings,
-            backend: OnceLock::new(),
-            disabled: AtomicBool::new(false),
-            warned: AtomicBool::new(false),
-            warn,
-            stats: Mutex::new(Stats::default()),
-        }
-    }
-
-    /// A cache over an already opened backend (tests, embedding).
-    pub fn with_backend(
-        settings: Settings,
-        backend: Box<dyn Backend>,
-        warn: Box<dyn Fn(&str) + Send + Sync>,
-    ) -> Cache {
-        let c = Cache::new(settings, warn);
-        let _ = c.backend.set(Some(backend));
-        c
-    }
-
-    pub fn stats(&self) -> Stats {
-        *self.stats.lock().unwrap()
-    }
-
-    pub fn mode(&self) -> Mode {
-        self.settings.mode
-    }
-
+impl Inner {
     fn backend(&self) -> Option<&dyn Backend> {
         if self.disabled.load(Ordering::SeqCst) {
             return None;
@@ -234,14 +215,6 @@ impl Cache {
             .as_deref()
     }
 
-    /// The backend's name for messages.
-    pub fn name(&self) -> String {
-        match self.backend.get() {
-            Some(Some(b)) => b.name(),
-            _ => redact(&self.settings.url),
-        }
-    }
-
     fn fail(&self, name: &str, e: &CacheError) {
         self.disabled.store(true, Ordering::SeqCst);
         if !self.warned.swap(true, Ordering::SeqCst) {
@@ -251,35 +224,95 @@ impl Cache {
         }
     }
 
+    fn store(&self, key: &Key, entry: &Entry) {
+        let Some(b) = self.backend() else { return };
+        match b.put(key, entry) {
+            Ok(()) => self.stats.lock().unwrap().stored += 1,
+            // Another writer's entry, or a refused write: the run goes on.
+            Err(CacheError::Corrupt(_)) => {}
+            Err(e) => self.fail(&b.name(), &e),
+        }
+    }
+}
+
+impl Cache {
+    /// `warn` prints the one warning (the runner passes its printer).
+    pub fn new(settings: Settings, warn: Box<dyn Fn(&str) + Send + Sync>) -> Cache {
+        Cache {
+            inner: Arc::new(Inner {
+                settings,
+                backend: OnceLock::new(),
+                disabled: AtomicBool::new(false),
+                warned: AtomicBool::new(false),
+                warn,
+                stats: Mutex::new(Stats::default()),
+            }),
+            uploader: Mutex::new(None),
+        }
+    }
+
+    /// A cache over an already opened backend (tests, embedding).
+    pub fn with_backend(
+        settings: Settings,
+        backend: Box<dyn Backend>,
+        warn: Box<dyn Fn(&str) + Send + Sync>,
+    ) -> Cache {
+        let c = Cache::new(settings, warn);
+        let _ = c.inner.backend.set(Some(backend));
+        c
+    }
+
+    pub fn stats(&self) -> Stats {
+        *self.inner.stats.lock().unwrap()
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.inner.settings.mode
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    /// The backend's name for messages.
+    pub fn name(&self) -> String {
+        match self.inner.backend.get() {
+            Some(Some(b)) => b.name(),
+            _ => redact(&self.inner.settings.url),
+        }
+    }
+
     /// A hit, or None (miss, refused entry, or the cache is off). A refused entry is
     /// reported (verbose callers print it) but never fails the run.
     pub fn get(&self, key: &Key) -> Lookup {
-        let Some(b) = self.backend() else {
+        let inner = &self.inner;
+        let Some(b) = inner.backend() else {
             return Lookup::Off;
         };
         match b.get(key) {
             Ok(Some(e)) => {
-                self.stats.lock().unwrap().hits += 1;
+                inner.stats.lock().unwrap().hits += 1;
                 Lookup::Hit(e)
             }
             Ok(None) => {
-                self.stats.lock().unwrap().misses += 1;
+                inner.stats.lock().unwrap().misses += 1;
                 Lookup::Miss
             }
             Err(CacheError::Corrupt(m)) => {
-                self.stats.lock().unwrap().refused += 1;
+                inner.stats.lock().unwrap().refused += 1;
                 Lookup::Refused(m)
             }
             Err(e) => {
-                self.fail(&b.name(), &e);
+                inner.fail(&b.name(), &e);
                 Lookup::Off
             }
         }
     }
 
-    /// Stores an entry unless the mode is read-only; failures switch the cache off.
-    pub fn put(&self, key: &Key, entry: &Entry) {
-        if self.settings.mode == Mode::Read {
+    /// Queues an entry for the uploader unless the mode is read-only or the cache is off;
+    /// failures switch the cache off. At most a few entries wait (the queue is bounded).
+    pub fn put(&self, key: &Key, entry: Entry) {
+        if self.inner.settings.mode == Mode::Read || self.inner.disabled.load(Ordering::SeqCst) {
             return;
         }
         let size: usize = entry.files.iter().map(|f| f.content.len()).sum::<usize>()
@@ -288,13 +321,44 @@ impl Cache {
         if size as u64 > MAX_ENTRY_SIZE || entry.files.len() > MAX_FILES {
             return;
         }
-        let Some(b) = self.backend() else { return };
-        match b.put(key, entry) {
-            Ok(()) => self.stats.lock().unwrap().stored += 1,
-            // Another writer's entry, or a refused write: the run goes on.
-            Err(CacheError::Corrupt(_)) => {}
-            Err(e) => self.fail(&b.name(), &e),
+        let mut up = self.uploader.lock().unwrap();
+        if up.is_none() {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<(Key, Entry)>(4);
+            let inner = self.inner.clone();
+            let worker = std::thread::Builder::new()
+                .name("oxtask-cache-upload".into())
+                .spawn(move || {
+                    for (k, e) in rx {
+                        inner.store(&k, &e);
+                    }
+                });
+            match worker {
+                Ok(worker) => *up = Some(Uploader { tx, worker }),
+                Err(_) => {
+                    drop(up);
+                    self.inner.store(key, &entry);
+                    return;
+                }
+            }
         }
+        if let Some(u) = up.as_ref() {
+            let _ = u.tx.send((*key, entry));
+        }
+    }
+
+    /// Waits for every queued upload.
+    pub fn flush(&self) {
+        let up = self.uploader.lock().unwrap().take();
+        if let Some(u) = up {
+            drop(u.tx);
+            let _ = u.worker.join();
+        }
+    }
+}
+
+impl Drop for Cache {
+    fn drop(&mut self) {
+        self.flush();
     }
 }
 

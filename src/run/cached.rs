@@ -306,7 +306,7 @@ impl Executor {
             stdout: std::mem::take(&mut *rec.cap.out.lock().unwrap()),
             stderr: std::mem::take(&mut *rec.cap.err.lock().unwrap()),
         };
-        c.put(&k.key, &entry);
+        c.put(&k.key, entry);
     }
 
     // ---- definition fingerprint (opt-in) ---------------------------------------------

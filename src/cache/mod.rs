@@ -312,7 +312,12 @@ impl Cache {
     /// Queues an entry for the uploader unless the mode is read-only or the cache is off;
     /// failures switch the cache off. At most a few entries wait (the queue is bounded).
     pub fn put(&self, key: &Key, entry: Entry) {
-        if self.inner.settings.mode == Mode::Read || self.inner.disabled.load(Ordering::SeqCst) {
+        let st = &self.inner.settings;
+        // A reader that verifies signatures but cannot sign stores nothing: its entries
+        // could not pass its own check, and would replace signed ones.
+        let unsigned_verifier = st.verify_key.is_some() && st.sign_key.is_none();
+        if st.mode == Mode::Read || unsigned_verifier || self.inner.disabled.load(Ordering::SeqCst)
+        {
             return;
         }
         let size: usize = entry.files.iter().map(|f| f.content.len()).sum::<usize>()

@@ -303,11 +303,16 @@ impl Backend for OciBackend {
         // A signed entry already there (another machine, a concurrent writer) is not signed
         // again (each signature would add a layer). Unsigned pushes are idempotent: equal
         // outputs give equal blobs and an equal manifest, so no lookup is spent on them.
-        if self.sign.is_some() {
+        if let Some(k) = &self.sign {
             match self.rt.block_on(async {
                 tokio::time::timeout(FAILURE_BUDGET, self.repo.get_manifest(&tag)).await
             }) {
-                Ok(Ok(_)) => return Ok(()),
+                // Kept only when it carries our signature: an entry someone else put under
+                // this tag is replaced by ours.
+                Ok(Ok(m)) if self.verified(&k.public_key(), &m.digest, &tag).is_ok() => {
+                    return Ok(())
+                }
+                Ok(Ok(_)) => {}
                 Ok(Err(e)) if e.is_not_found() => {}
                 Ok(Err(e)) => return Err(map_err(e)),
                 Err(_) => return Err(CacheError::Unreachable("manifest: no answer".into())),

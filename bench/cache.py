@@ -166,6 +166,7 @@ def main():
                 break
     if not binary:
         raise SystemExit("no task binary: build it (cargo build --release) or pass --binary")
+    binary = os.path.abspath(binary)
     log(f"binary: {binary}")
     base = tempfile.mkdtemp(prefix="oxtask-cache-bench-")
     rows = []

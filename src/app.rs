@@ -327,6 +327,7 @@ pub(crate) fn make_executor(cli: &Cli, cwd: &Path, project: Project) -> Result<E
         }
     };
     let use_color = cli.color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let cache = cache_from(cli, use_color)?;
     let opts = Options {
         // `--status` only reads the fingerprint state (go-task leaves no `.task/` behind).
         dry: cli.dry || cli.status,
@@ -343,8 +344,42 @@ pub(crate) fn make_executor(cli: &Cli, cwd: &Path, project: Project) -> Result<E
         color: use_color,
         native_tools: !cli.list && !cli.list_all && !cli.summary,
         disable_fuzzy: cli.disable_fuzzy,
+        cache,
+        fingerprint_definition: cli.fingerprint_definition,
     };
     Ok(Executor::new(compiler, opts))
+}
+
+/// The shared task cache `--cache`/`OXTASK_CACHE` names (nothing is contacted until a
+/// cacheable task runs).
+fn cache_from(cli: &Cli, color: bool) -> Result<Option<Arc<crate::cache::Cache>>, Failure> {
+    let Some(url) = cli.cache.as_deref().filter(|u| !u.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let mode = match cli.cache_mode.as_deref() {
+        None => crate::cache::Mode::ReadWrite,
+        Some(m) => match crate::cache::Mode::parse(m) {
+            Some(m) => m,
+            None => {
+                eprint(&format!(
+                    "task: invalid cache mode \"{m}\" (use read or readwrite)\n"
+                ));
+                return Err(Failure::Code(1));
+            }
+        },
+    };
+    let settings = crate::cache::Settings {
+        url: url.to_string(),
+        mode,
+        verify_key: cli.cache_verify_key.clone(),
+        sign_key: cli.cache_sign_key.clone(),
+        plain_http: cli.cache_plain_http,
+    };
+    let printer = crate::run::output::Printer::new(color);
+    Ok(Some(Arc::new(crate::cache::Cache::new(
+        settings,
+        Box::new(move |m| printer.log_color(crate::run::output::RED, m)),
+    ))))
 }
 
 fn run(cli: &Cli, cwd: &Path, dir: &Path) -> Result<(), Failure> {

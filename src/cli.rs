@@ -211,6 +211,26 @@ pub struct Cli {
     pub watch: bool,
     #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), short = 'y', long, help = "Assume \"yes\" as answer to all prompts.")]
     pub yes: bool,
+
+    // oxtask's own flags (docs/cache.md), kept out of go-task's usage text.
+    /// `--cache URL` / `OXTASK_CACHE`: file://DIR, oci://HOST/REPO, grpc[s]://HOST:PORT[/INSTANCE].
+    #[arg(long, value_name = "URL", hide = true)]
+    pub cache: Option<String>,
+    /// `--cache-mode read|readwrite` / `OXTASK_CACHE_MODE`.
+    #[arg(long, value_name = "MODE", hide = true)]
+    pub cache_mode: Option<String>,
+    /// cosign public key: only entries it verifies are restored (`OXTASK_CACHE_VERIFY_KEY`).
+    #[arg(long, value_name = "KEY", hide = true)]
+    pub cache_verify_key: Option<String>,
+    /// cosign private key signing every stored entry (`OXTASK_CACHE_SIGN_KEY`).
+    #[arg(long, value_name = "KEY", hide = true)]
+    pub cache_sign_key: Option<String>,
+    /// Plain HTTP to the OCI cache registry (`OXTASK_CACHE_PLAIN_HTTP`).
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), long, hide = true)]
+    pub cache_plain_http: bool,
+    /// The task definition joins the local up-to-date check (`OXTASK_FINGERPRINT_DEFINITION`).
+    #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), long, hide = true)]
+    pub fingerprint_definition: bool,
 }
 
 impl Cli {

@@ -321,6 +321,35 @@ pub fn apply(cli: &mut Cli, m: &ArgMatches) {
             cli.color = v;
         }
     }
+    // oxtask's own settings: flag, then `OXTASK_*` (no taskrc keys: go-task's schema).
+    let ox = |key: &str| {
+        std::env::var(format!("OXTASK_{key}"))
+            .ok()
+            .filter(|v| !v.is_empty())
+    };
+    macro_rules! ox_text {
+        ($field:ident, $id:literal, $key:literal) => {
+            if !from_cli(m, $id) {
+                if let Some(v) = ox($key) {
+                    cli.$field = Some(v);
+                }
+            }
+        };
+    }
+    ox_text!(cache, "cache", "CACHE");
+    ox_text!(cache_mode, "cache_mode", "CACHE_MODE");
+    ox_text!(cache_verify_key, "cache_verify_key", "CACHE_VERIFY_KEY");
+    ox_text!(cache_sign_key, "cache_sign_key", "CACHE_SIGN_KEY");
+    if !from_cli(m, "cache_plain_http") {
+        if let Some(v) = ox("CACHE_PLAIN_HTTP").and_then(|v| parse_bool(&v)) {
+            cli.cache_plain_http = v;
+        }
+    }
+    if !from_cli(m, "fingerprint_definition") {
+        if let Some(v) = ox("FINGERPRINT_DEFINITION").and_then(|v| parse_bool(&v)) {
+            cli.fingerprint_definition = v;
+        }
+    }
     for (name, n) in &rc.experiments {
         let key = format!("TASK_X_{name}");
         if std::env::var_os(&key).is_none() {

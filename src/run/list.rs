@@ -287,6 +287,18 @@ fn json_tasks(
         );
         if !cli.no_status {
             obj.insert("up_to_date".into(), up_to_date);
+            // oxtask: only with --cache, whether the shared cache holds the task's outputs.
+            let call = Call {
+                task: e.name.clone(),
+                alias: String::new(),
+                vars: Vars::new(),
+                matches: vec![],
+                silent: false,
+                indirect: false,
+            };
+            if let Some(hit) = exec.cache_hit(&call) {
+                obj.insert("cached".into(), hit.into());
+            }
         }
         obj.insert(
             "location".into(),

@@ -1,5 +1,6 @@
 //! Execution: DAG scheduling, shell, fingerprints, output modes, watch.
 
+mod cached;
 pub mod fingerprint;
 pub mod fuzzy;
 pub mod graph;
@@ -182,6 +183,10 @@ pub struct Options {
     pub native_tools: bool,
     /// `--disable-fuzzy`: no "Did you mean" in task-not-found errors.
     pub disable_fuzzy: bool,
+    /// `--cache URL`: the shared task cache (crate::cache).
+    pub cache: Option<Arc<crate::cache::Cache>>,
+    /// `--fingerprint-definition`: a changed task definition makes the task stale.
+    pub fingerprint_definition: bool,
 }
 
 /// A counting semaphore for `--concurrency`.
@@ -589,7 +594,7 @@ impl Executor {
                 task: t.display().to_string(),
                 inner: Box::new(e),
             })?;
-            if self.is_up_to_date(t)? {
+            if self.is_up_to_date(t, call)? {
                 let quiet = self.opts.silent
                     || t.task().silent
                     || call.silent
@@ -609,6 +614,36 @@ impl Executor {
                 return Ok(());
             }
         }
+        // The shared cache: a hit restores the outputs and runs nothing (not with --force).
+        let keyed = if skip_fp {
+            None
+        } else {
+            self.cache_key(t, call)
+        };
+        if let Some(k) = &keyed {
+            if self.try_restore(t, call, k) {
+                self.save_definition(t, call);
+                return Ok(());
+            }
+        }
+        let recording = keyed
+            .as_ref()
+            .filter(|_| !self.opts.dry)
+            .map(|_| self.start_recording());
+        let result = self.execute_cmds(t, call);
+        if let Some((rec, prev)) = recording {
+            self.stop_recording(prev);
+            if let (Ok(()), Some(k)) = (&result, &keyed) {
+                self.record(t, k, &rec);
+            }
+        }
+        if result.is_ok() {
+            self.save_definition(t, call);
+        }
+        result
+    }
+
+    fn execute_cmds(&self, t: &CompiledTask, call: &Call) -> Result<(), TaskError> {
         if !t.prompt.is_empty() && !self.opts.dry {
             self.prompt(t).map_err(|e| TaskError::Run {
                 task: t.display().to_string(),
@@ -637,6 +672,7 @@ impl Executor {
                 // Only a command's own failure (exit status, its timeout) is ignored, not
                 // Task failing to run it, e.g. a called task's missing required vars.
                 if t.task().ignore_error && is_command_failure(&e) {
+                    cached::taint();
                     self.verbose(&format!("task: task error ignored: {e}\n"));
                     continue;
                 }
@@ -895,12 +931,13 @@ impl Executor {
                     interactive: t.task().interactive,
                     cancelled: &self.abort,
                 };
-                let sink = self.printer.sink(&out_mode, t, &self.compiler);
+                let sink = cached::record_sink(self.printer.sink(&out_mode, t, &self.compiler));
                 let r = shell::run(&spec, sink);
                 match r {
                     Ok(()) => Ok(()),
                     Err(ShellError::Exit(code)) => {
                         if *ignore_error {
+                            cached::taint();
                             self.verbose(&format!(
                                 "task: [{}] command error ignored: exit status {code}\n",
                                 t.display()
@@ -922,6 +959,7 @@ impl Executor {
                             format_duration(timeout_d.unwrap_or_default(), &d)
                         );
                         if *ignore_error {
+                            cached::taint();
                             self.verbose(&format!(
                                 "task: [{}] command error ignored: {msg}\n",
                                 t.display()
@@ -1027,7 +1065,16 @@ impl Executor {
     }
 
     /// go-task's verdict: status commands and sources must all pass; with neither, run.
-    fn is_up_to_date(&self, t: &CompiledTask) -> Result<bool, TaskError> {
+    fn is_up_to_date(&self, t: &CompiledTask, call: &Call) -> Result<bool, TaskError> {
+        if !self.sources_and_status_current(t)? {
+            return Ok(false);
+        }
+        // Opt-in (go-task#455): a task whose definition changed is stale. Only tasks that
+        // can be up to date at all are concerned; without the flag this is go-task's check.
+        Ok(self.definition_current(t, call))
+    }
+
+    fn sources_and_status_current(&self, t: &CompiledTask) -> Result<bool, TaskError> {
         let wrap = |e: fingerprint::FingerprintError| TaskError::Run {
             task: t.display().to_string(),
             inner: Box::new(TaskError::Other(e.to_string())),
@@ -1122,7 +1169,7 @@ impl Executor {
             .compiler
             .compile(&entry, call)
             .map_err(TaskError::from_compile)?;
-        if !self.is_up_to_date(&t)? {
+        if !self.is_up_to_date(&t, call)? && !self.cached_status(&t, call) {
             return Err(TaskError::NotUpToDate(t.display().to_string()));
         }
         Ok(())

@@ -93,7 +93,37 @@ pub enum Sink {
     Buffer(Box<dyn FnOnce(Vec<u8>, bool) + Send>),
     /// Each line of stdout / stderr handed over as it arrives.
     Lines(Box<dyn Fn(&[u8], bool) + Send + Sync>),
+    /// Like `Inherit` (each stream to ours as it arrives), and also recorded per stream
+    /// for the task cache.
+    Tee(Arc<Captured>),
 }
+
+/// A command's stdout and stderr as recorded by [`Sink::Tee`].
+#[derive(Default)]
+pub struct Captured {
+    pub out: Mutex<Vec<u8>>,
+    pub err: Mutex<Vec<u8>>,
+}
+
+/// Forwards `r` to our own stream (`is_err`: stderr) chunk by chunk, recording it too.
+fn tee_pump(r: os_pipe::PipeReader, done: &AtomicBool, cap: &Captured, is_err: bool) {
+    use std::io::Write;
+    pump(r, done, |c| {
+        if is_err {
+            let mut e = std::io::stderr().lock();
+            let _ = e.write_all(c);
+            let _ = e.flush();
+            cap.err.lock().unwrap().extend_from_slice(c);
+        } else {
+            let mut o = std::io::stdout().lock();
+            let _ = o.write_all(c);
+            let _ = o.flush();
+            cap.out.lock().unwrap().extend_from_slice(c);
+        }
+    })
+}
+
+type TeePipes = Option<(os_pipe::PipeReader, os_pipe::PipeReader)>;
 
 /// Process groups of running commands, so that signals can be forwarded to them.
 static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
@@ -202,6 +232,7 @@ fn run_embedded(spec: &ShellSpec, prep: Prepared, sink: Sink) -> Result<(), Shel
     let stdin = dup_std(0)
         .or_else(|_| crate::shell::open_null())
         .map_err(io_err)?;
+    let mut tee: TeePipes = None;
     let (io, reader) = match &sink {
         Sink::Inherit => (
             Io::new(
@@ -211,6 +242,12 @@ fn run_embedded(spec: &ShellSpec, prep: Prepared, sink: Sink) -> Result<(), Shel
             ),
             None,
         ),
+        Sink::Tee(_) => {
+            let (ro, wo) = os_pipe::pipe().map_err(io_err)?;
+            let (re, we) = os_pipe::pipe().map_err(io_err)?;
+            tee = Some((ro, re));
+            (Io::new(stdin, OwnedFd::from(wo), OwnedFd::from(we)), None)
+        }
         _ => {
             // One pipe for both streams (see `run`).
             let (r, w) = os_pipe::pipe().map_err(io_err)?;
@@ -227,6 +264,10 @@ fn run_embedded(spec: &ShellSpec, prep: Prepared, sink: Sink) -> Result<(), Shel
             Sink::Lines(f) => Some(f),
             _ => None,
         };
+        if let (Sink::Tee(cap), Some((ro, re))) = (&sink, tee.take()) {
+            s.spawn(move || tee_pump(ro, done, cap, false));
+            s.spawn(move || tee_pump(re, done, cap, true));
+        }
         let reader = reader.map(|r| {
             s.spawn(move || {
                 let mut buf = vec![];
@@ -316,6 +357,13 @@ pub fn run(spec: &ShellSpec, sink: Sink) -> Result<(), ShellError> {
                     f(&out, false)
                 }
             }
+            Sink::Tee(cap) => {
+                use std::io::Write;
+                let mut o = std::io::stdout().lock();
+                let _ = o.write_all(&out);
+                let _ = o.flush();
+                cap.out.lock().unwrap().extend_from_slice(&out);
+            }
         }
         return if code == 0 {
             Ok(())
@@ -326,8 +374,15 @@ pub fn run(spec: &ShellSpec, sink: Sink) -> Result<(), ShellError> {
     super::signals::arm();
     let e = expr(spec);
     let mut readers = vec![];
+    let mut tee: TeePipes = None;
     let (e, merged) = match &sink {
         Sink::Inherit => (e, None),
+        Sink::Tee(_) => {
+            let (ro, wo) = os_pipe::pipe().map_err(|e| ShellError::Io(e.to_string()))?;
+            let (re, we) = os_pipe::pipe().map_err(|e| ShellError::Io(e.to_string()))?;
+            tee = Some((ro, re));
+            (e.stdout_file(wo).stderr_file(we), None)
+        }
         Sink::Buffer(_) => {
             let (r, w) = os_pipe::pipe().map_err(|e| ShellError::Io(e.to_string()))?;
             let w2 = w.try_clone().map_err(|e| ShellError::Io(e.to_string()))?;
@@ -362,6 +417,10 @@ pub fn run(spec: &ShellSpec, sink: Sink) -> Result<(), ShellError> {
                 buf
             })
         });
+        if let (Sink::Tee(cap), Some((ro, re))) = (&sink, tee.take()) {
+            s.spawn(move || tee_pump(ro, done, cap, false));
+            s.spawn(move || tee_pump(re, done, cap, true));
+        }
         if let Sink::Lines(f) = &sink {
             for (r, is_err) in readers.drain(..) {
                 s.spawn(move || {

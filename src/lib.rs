@@ -4,6 +4,7 @@
 //! (DAG, shell, output). `native` holds the multi-call tools reached through `helm`/`cosign`.
 
 pub mod app;
+pub mod cache;
 pub mod cli;
 pub mod compile;
 pub mod complete;

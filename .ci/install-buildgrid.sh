@@ -16,6 +16,13 @@ command -v python3 >/dev/null 2>&1 || {
 }
 rm -rf "$venv"
 mkdir -p .ci/tools
-python3 -m venv "$venv"
+if ! python3 -m venv "$venv"; then
+  # Debian's python3 needs its venv module packaged separately.
+  rm -rf "$venv"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends python3-venv
+  python3 -m venv "$venv"
+fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check "buildgrid==$want"
 "$venv/bin/bgd" --help >/dev/null

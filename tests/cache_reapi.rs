@@ -1014,3 +1014,61 @@ fn pem_files_are_size_limited() {
         "{e}"
     );
 }
+
+/// Not a timed test: prints the figures docs/remote-execution.md quotes. Run with
+/// `cargo test --test cache_reapi -- --ignored --nocapture buildgrid_figures`.
+#[test]
+#[ignore]
+fn buildgrid_figures() {
+    let Some(bg) = BuildGrid::start(false) else {
+        return;
+    };
+    let cache = connect(&bg.url(), &opts()).unwrap();
+    let per = |n: u32, t: Instant| t.elapsed().as_secs_f64() * 1000.0 / n as f64;
+    let t = Instant::now();
+    assert_eq!(cache.get(&key("first")).unwrap(), None);
+    println!("first lookup (capabilities + miss): {:.1} ms", per(1, t));
+    let n = 50;
+    let keys: Vec<Key> = (0..n).map(|i| key(&format!("fig{i}"))).collect();
+    let t = Instant::now();
+    for k in &keys {
+        assert_eq!(cache.get(k).unwrap(), None);
+    }
+    println!("miss: {:.2} ms each", per(n, t));
+    let e = sample_entry();
+    let t = Instant::now();
+    for k in &keys {
+        cache.put(k, &e).unwrap();
+    }
+    println!("put (4 files, logs, ~100 B): {:.2} ms each", per(n, t));
+    let t = Instant::now();
+    for k in &keys {
+        assert!(cache.get(k).unwrap().is_some());
+    }
+    println!("hit (same entry): {:.2} ms each", per(n, t));
+    let big = Entry {
+        files: vec![OutputFile {
+            path: "big".into(),
+            mode: 0o644,
+            content: pseudo_random(64 << 20, 5),
+        }],
+        ..Default::default()
+    };
+    let slow = ReapiOptions {
+        timeout: Duration::from_secs(30),
+        ..Default::default()
+    };
+    let cache = connect(&bg.url(), &slow).unwrap();
+    let k = key("fig-big");
+    let t = Instant::now();
+    cache.put(&k, &big).unwrap();
+    let s = t.elapsed().as_secs_f64();
+    println!("put 64 MiB (ByteStream): {s:.2} s, {:.0} MiB/s", 64.0 / s);
+    let t = Instant::now();
+    assert_eq!(
+        cache.get(&k).unwrap().unwrap().files[0].content.len(),
+        64 << 20
+    );
+    let s = t.elapsed().as_secs_f64();
+    println!("get 64 MiB (ByteStream): {s:.2} s, {:.0} MiB/s", 64.0 / s);
+}

@@ -329,6 +329,8 @@ enum Fault {
     NoSha256,
     /// Capabilities: ActionCache updates disabled.
     ReadOnly,
+    /// Capabilities, ActionCache and CAS reads each answer after 400 ms.
+    Slow,
 }
 
 struct Store {
@@ -375,6 +377,11 @@ impl Fake {
         }
         Ok(())
     }
+    async fn delay(&self) {
+        if self.fault() == Fault::Slow {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+        }
+    }
     fn damage(&self, mut data: Vec<u8>) -> Vec<u8> {
         match self.fault() {
             Fault::CorruptReads if !data.is_empty() => data[0] ^= 1,
@@ -399,6 +406,7 @@ impl re::capabilities_server::Capabilities for Fake {
         r: Request<re::GetCapabilitiesRequest>,
     ) -> Result<Response<re::ServerCapabilities>, Status> {
         self.check(&r)?;
+        self.delay().await;
         let f = self.fault();
         let sha = re::digest_function::Value::Sha256 as i32;
         let md5 = re::digest_function::Value::Md5 as i32;
@@ -435,6 +443,7 @@ impl re::action_cache_server::ActionCache for Fake {
         if self.fault() == Fault::HangActionCache {
             std::future::pending::<()>().await;
         }
+        self.delay().await;
         let d = r.into_inner().action_digest.unwrap_or_default();
         match self.0.ac.lock().unwrap().get(&d.hash) {
             Some(ar) => Ok(Response::new(ar.clone())),
@@ -508,6 +517,7 @@ impl re::content_addressable_storage_server::ContentAddressableStorage for Fake 
         r: Request<re::BatchReadBlobsRequest>,
     ) -> Result<Response<re::BatchReadBlobsResponse>, Status> {
         self.check(&r)?;
+        self.delay().await;
         let mut responses = Vec::new();
         let mut total = 0;
         for d in r.into_inner().digests {
@@ -910,6 +920,39 @@ fn hanging_servers_time_out() {
     assert!(matches!(e, CacheError::Unreachable(_)), "{e}");
     assert!(e.to_string().contains("GetActionResult"), "{e}");
     assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+}
+
+#[test]
+fn a_server_slow_on_every_call_costs_one_timeout_per_lookup() {
+    let fake = Fake::new(None);
+    let srv = serve(fake.clone(), None);
+    let k = key("slow");
+    connect(&fake_url(&srv), &opts())
+        .unwrap()
+        .put(&k, &sample_entry())
+        .unwrap();
+    fake.set_fault(Fault::Slow);
+    // Each call (capabilities, action cache, blob read) fits in the timeout; all three do not.
+    let o = ReapiOptions {
+        timeout: Duration::from_millis(1000),
+        ..Default::default()
+    };
+    let cache = connect(&fake_url(&srv), &o).unwrap();
+    let t = Instant::now();
+    let e = cache.get(&k).unwrap_err();
+    assert!(matches!(e, CacheError::Unreachable(_)), "{e}");
+    assert!(
+        t.elapsed() < Duration::from_millis(1600),
+        "{:?}",
+        t.elapsed()
+    );
+    // With room for all three it is a hit.
+    let roomy = ReapiOptions {
+        timeout: Duration::from_secs(5),
+        ..Default::default()
+    };
+    let cache = connect(&fake_url(&srv), &roomy).unwrap();
+    assert_eq!(cache.get(&k).unwrap(), Some(sample_entry()));
 }
 
 // ---------------------------------------------------------------------------------------------

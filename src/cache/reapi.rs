@@ -17,15 +17,16 @@
 //! empty), `exit_code` 0. Every blob read back is checked against its digest and size; an entry
 //! failing any check is `CacheError::Corrupt`, one whose blobs were evicted is a miss.
 //!
-//! Every call has a deadline (`ReapiOptions::timeout`; ByteStream transfers get that plus one
-//! second per MiB), every read a size limit.
+//! Every `get`/`put` has one time budget — `ReapiOptions::timeout`, plus one second per MB it
+//! transfers — and each call gets what is left of it as its deadline; every read has a size
+//! limit.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bazel_remote_apis::build::bazel::remote::execution::v2 as re;
 use bazel_remote_apis::google::bytestream as bs;
@@ -501,10 +502,15 @@ fn plan_batches(sizes: &[u64], limit: u64) -> (Vec<Vec<usize>>, Vec<usize>) {
     (batches, large)
 }
 
-/// Deadline for moving `size` bytes: the call timeout plus one second per MiB, so a big
-/// blob has time and a trickling server still ends.
-fn transfer_deadline(timeout: Duration, size: u64) -> Duration {
-    timeout + Duration::from_secs(size.div_ceil(1 << 20))
+/// Extra time for moving `size` bytes: a microsecond per byte (1 MB/s), so a big blob has
+/// time, a small entry adds next to nothing, and a trickling server still ends.
+fn transfer_allowance(size: u64) -> Duration {
+    Duration::from_micros(size)
+}
+
+/// Time left before `deadline` (zero once passed).
+fn left(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
 }
 
 impl ReapiBackend {
@@ -523,9 +529,9 @@ impl ReapiBackend {
     {
         match tokio::time::timeout(limit, fut).await {
             Err(_) => Err(CacheError::Unreachable(format!(
-                "{}: {what} timed out after {} ms",
+                "{}: {what} timed out (cache timeout {} ms)",
                 self.name,
-                limit.as_millis()
+                self.timeout.as_millis()
             ))),
             Ok(Err(s)) => Err(status_err(&self.name, what, &s)),
             Ok(Ok(v)) => Ok(v),
@@ -567,7 +573,7 @@ impl ReapiBackend {
         })
     }
 
-    async fn caps(&self) -> Result<Caps, CacheError> {
+    async fn caps(&self, deadline: Instant) -> Result<Caps, CacheError> {
         if let Some(c) = *self.caps.lock().unwrap_or_else(|e| e.into_inner()) {
             return Ok(c);
         }
@@ -576,12 +582,12 @@ impl ReapiBackend {
         let r = self
             .timed(
                 "GetCapabilities",
-                self.timeout,
+                left(deadline),
                 client.get_capabilities(self.req(
                     re::GetCapabilitiesRequest {
                         instance_name: self.instance.clone(),
                     },
-                    self.timeout,
+                    left(deadline),
                 )),
             )
             .await?
@@ -641,7 +647,10 @@ impl ReapiBackend {
     }
 
     async fn get_async(&self, key: &Key) -> Result<Option<Entry>, CacheError> {
-        let caps = self.caps().await?;
+        // One budget for the whole lookup, so a server slow on every call still costs at most
+        // the timeout (plus transfer time for the bytes the entry names).
+        let mut deadline = Instant::now() + self.timeout;
+        let caps = self.caps(deadline).await?;
         let n = &self.name;
         let (_, _, action_digest) = action_for(key);
         let mut ac =
@@ -649,7 +658,7 @@ impl ReapiBackend {
         let got = self
             .timed_opt(
                 "GetActionResult",
-                self.timeout,
+                left(deadline),
                 ac.get_action_result(self.req(
                     re::GetActionResultRequest {
                         instance_name: self.instance.clone(),
@@ -659,7 +668,7 @@ impl ReapiBackend {
                         digest_function: SHA256,
                         ..Default::default()
                     },
-                    self.timeout,
+                    left(deadline),
                 )),
             )
             .await;
@@ -779,7 +788,8 @@ impl ReapiBackend {
                 }
             }
         }
-        let Some(blobs) = self.read_blobs(caps, want).await? else {
+        deadline += transfer_allowance(want.iter().map(|d| d.size_bytes as u64).sum());
+        let Some(blobs) = self.read_blobs(caps, want, deadline).await? else {
             return Ok(None);
         };
         let take = |s: Src| -> Result<Vec<u8>, CacheError> {
@@ -814,6 +824,7 @@ impl ReapiBackend {
         &self,
         caps: Caps,
         want: Vec<re::Digest>,
+        deadline: Instant,
     ) -> Result<Option<HashMap<String, Vec<u8>>>, CacheError> {
         let n = &self.name;
         let mut out = HashMap::with_capacity(want.len());
@@ -825,7 +836,7 @@ impl ReapiBackend {
             let resp = self
                 .timed(
                     "BatchReadBlobs",
-                    self.timeout,
+                    left(deadline),
                     cas.batch_read_blobs(self.req(
                         re::BatchReadBlobsRequest {
                             instance_name: self.instance.clone(),
@@ -833,7 +844,7 @@ impl ReapiBackend {
                             digest_function: SHA256,
                             ..Default::default()
                         },
-                        self.timeout,
+                        left(deadline),
                     )),
                 )
                 .await?
@@ -883,7 +894,7 @@ impl ReapiBackend {
         }
         for i in large {
             let d = &want[i];
-            match self.bytestream_read(d).await? {
+            match self.bytestream_read(d, deadline).await? {
                 Some(data) => {
                     out.insert(d.hash.clone(), data);
                 }
@@ -893,10 +904,14 @@ impl ReapiBackend {
         Ok(Some(out))
     }
 
-    async fn bytestream_read(&self, d: &re::Digest) -> Result<Option<Vec<u8>>, CacheError> {
+    async fn bytestream_read(
+        &self,
+        d: &re::Digest,
+        deadline: Instant,
+    ) -> Result<Option<Vec<u8>>, CacheError> {
         let n = &self.name;
         let size = d.size_bytes as u64;
-        let limit = transfer_deadline(self.timeout, size);
+        let limit = left(deadline);
         let resource = self.resource(&format!("blobs/{}/{}", d.hash, d.size_bytes));
         let mut client = bs::byte_stream_client::ByteStreamClient::new(self.channel.clone())
             .max_decoding_message_size(MAX_MESSAGE);
@@ -931,7 +946,15 @@ impl ReapiBackend {
     }
 
     async fn put_async(&self, key: &Key, entry: &Entry) -> Result<(), CacheError> {
-        let caps = self.caps().await?;
+        let bytes: u64 = entry
+            .files
+            .iter()
+            .map(|f| f.content.len() as u64)
+            .sum::<u64>()
+            + entry.stdout.len() as u64
+            + entry.stderr.len() as u64;
+        let deadline = Instant::now() + self.timeout + transfer_allowance(bytes);
+        let caps = self.caps(deadline).await?;
         let n = &self.name;
         if !caps.update_enabled {
             return Err(CacheError::Auth(format!(
@@ -1003,19 +1026,19 @@ impl ReapiBackend {
         add_blob(&mut have, &mut blobs, &command);
         add_blob(&mut have, &mut blobs, &action);
 
-        let missing = self.find_missing(&blobs).await?;
+        let missing = self.find_missing(&blobs, deadline).await?;
         let upload: Vec<(re::Digest, &[u8])> = blobs
             .iter()
             .filter(|(d, _)| missing.contains(&d.hash))
             .map(|(d, b)| (d.clone(), *b))
             .collect();
-        self.upload(caps, &upload).await?;
+        self.upload(caps, &upload, deadline).await?;
 
         let mut ac =
             ActionCacheClient::new(self.channel.clone()).max_decoding_message_size(MAX_MESSAGE);
         self.timed(
             "UpdateActionResult",
-            self.timeout,
+            left(deadline),
             ac.update_action_result(self.req(
                 re::UpdateActionResultRequest {
                     instance_name: self.instance.clone(),
@@ -1024,7 +1047,7 @@ impl ReapiBackend {
                     digest_function: SHA256,
                     ..Default::default()
                 },
-                self.timeout,
+                left(deadline),
             )),
         )
         .await?;
@@ -1034,6 +1057,7 @@ impl ReapiBackend {
     async fn find_missing(
         &self,
         blobs: &[(re::Digest, &[u8])],
+        deadline: Instant,
     ) -> Result<HashSet<String>, CacheError> {
         let mut missing = HashSet::new();
         let mut cas = self.cas();
@@ -1041,14 +1065,14 @@ impl ReapiBackend {
             let resp = self
                 .timed(
                     "FindMissingBlobs",
-                    self.timeout,
+                    left(deadline),
                     cas.find_missing_blobs(self.req(
                         re::FindMissingBlobsRequest {
                             instance_name: self.instance.clone(),
                             blob_digests: chunk.iter().map(|(d, _)| d.clone()).collect(),
                             digest_function: SHA256,
                         },
-                        self.timeout,
+                        left(deadline),
                     )),
                 )
                 .await?
@@ -1058,7 +1082,12 @@ impl ReapiBackend {
         Ok(missing)
     }
 
-    async fn upload(&self, caps: Caps, blobs: &[(re::Digest, &[u8])]) -> Result<(), CacheError> {
+    async fn upload(
+        &self,
+        caps: Caps,
+        blobs: &[(re::Digest, &[u8])],
+        deadline: Instant,
+    ) -> Result<(), CacheError> {
         let n = &self.name;
         let sizes: Vec<u64> = blobs.iter().map(|(_, b)| b.len() as u64).collect();
         let (batches, large) = plan_batches(&sizes, caps.batch_limit);
@@ -1075,14 +1104,14 @@ impl ReapiBackend {
             let resp = self
                 .timed(
                     "BatchUpdateBlobs",
-                    self.timeout,
+                    left(deadline),
                     cas.batch_update_blobs(self.req(
                         re::BatchUpdateBlobsRequest {
                             instance_name: self.instance.clone(),
                             requests,
                             digest_function: SHA256,
                         },
-                        self.timeout,
+                        left(deadline),
                     )),
                 )
                 .await?
@@ -1103,14 +1132,20 @@ impl ReapiBackend {
             }
         }
         for i in large {
-            self.bytestream_write(&blobs[i].0, blobs[i].1).await?;
+            self.bytestream_write(&blobs[i].0, blobs[i].1, deadline)
+                .await?;
         }
         Ok(())
     }
 
-    async fn bytestream_write(&self, d: &re::Digest, data: &[u8]) -> Result<(), CacheError> {
+    async fn bytestream_write(
+        &self,
+        d: &re::Digest,
+        data: &[u8],
+        deadline: Instant,
+    ) -> Result<(), CacheError> {
         let n = &self.name;
-        let limit = transfer_deadline(self.timeout, data.len() as u64);
+        let limit = left(deadline);
         let mut uuid = [0u8; 16];
         rand::Rng::fill(&mut rand::thread_rng(), &mut uuid[..]);
         uuid[6] = (uuid[6] & 0x0f) | 0x40;
@@ -1403,10 +1438,9 @@ mod tests {
     }
 
     #[test]
-    fn transfer_deadlines_grow_with_size() {
-        let t = Duration::from_secs(2);
-        assert_eq!(transfer_deadline(t, 0), t);
-        assert_eq!(transfer_deadline(t, 1), t + Duration::from_secs(1));
-        assert_eq!(transfer_deadline(t, 10 << 20), t + Duration::from_secs(10));
+    fn transfer_allowances_grow_with_size() {
+        assert_eq!(transfer_allowance(0), Duration::ZERO);
+        assert_eq!(transfer_allowance(100), Duration::from_micros(100));
+        assert_eq!(transfer_allowance(10_000_000), Duration::from_secs(10));
     }
 }

@@ -745,6 +745,14 @@ fn fake_round_trip_uses_bytestream_above_the_batch_limit() {
     // Content already in the CAS is not sent again.
     cache.put(&k, &e).unwrap();
     assert_eq!(*fake.0.bytestream_writes.lock().unwrap(), 1);
+    // Called from inside a caller's own runtime (the task runner's), the blocking calls
+    // still work instead of panicking on a nested runtime.
+    let outer = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let got = outer.block_on(async { cache.get(&k) });
+    assert_eq!(got.unwrap(), Some(e));
 }
 
 #[test]

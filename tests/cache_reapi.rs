@@ -752,7 +752,20 @@ fn fake_round_trip_uses_bytestream_above_the_batch_limit() {
         .build()
         .unwrap();
     let got = outer.block_on(async { cache.get(&k) });
-    assert_eq!(got.unwrap(), Some(e));
+    assert_eq!(got.unwrap(), Some(e.clone()));
+    // One backend shared by parallel tasks: calls from several threads at once.
+    std::thread::scope(|s| {
+        for i in 0..4 {
+            let (cache, e) = (&cache, &e);
+            s.spawn(move || {
+                let k = key(&format!("parallel{i}"));
+                for _ in 0..5 {
+                    cache.put(&k, e).unwrap();
+                    assert_eq!(cache.get(&k).unwrap().as_ref(), Some(e));
+                }
+            });
+        }
+    });
 }
 
 #[test]

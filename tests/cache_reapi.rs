@@ -883,6 +883,14 @@ fn fake_bearer_token_is_sent_and_never_shown() {
         connect(&url, &header).unwrap().get(&k).unwrap(),
         Some(sample_entry())
     );
+    let verbatim = ReapiOptions {
+        bearer_token: Some("authorization=Bearer tok-s3cr3t".into()),
+        ..opts()
+    };
+    assert_eq!(
+        connect(&url, &verbatim).unwrap().get(&k).unwrap(),
+        Some(sample_entry())
+    );
 
     for o in [
         opts(),

@@ -348,14 +348,16 @@ pub fn connect(url: &str, o: &ReapiOptions) -> Result<ReapiBackend, CacheError> 
 
 /// The header a token travels in: `authorization: Bearer TOKEN`, or for services that take a
 /// key in a header of their own (BuildBuddy's `x-buildbuddy-api-key`) a token written
-/// `x-NAME=VALUE` goes as `x-NAME: VALUE`. (Base64 padding cannot be mistaken for this: the
-/// name must start with `x-` and the value be non-empty.)
+/// `x-NAME=VALUE` goes as `x-NAME: VALUE`, and `authorization=SCHEME CREDENTIALS` as it is
+/// (`Basic …` for bazel-remote's htpasswd). Base64 padding cannot be mistaken for this: the
+/// name must be `authorization` or start with `x-`, and the value be non-empty.
 fn token_header(t: &str) -> (String, String) {
     if let Some((h, v)) = t.split_once('=') {
-        let name_ok = h.len() > 2
-            && h.starts_with("x-")
-            && h.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let name_ok = h == "authorization"
+            || (h.len() > 2
+                && h.starts_with("x-")
+                && h.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
         if name_ok && !v.is_empty() {
             return (h.to_string(), v.to_string());
         }
@@ -1302,6 +1304,10 @@ mod tests {
         assert_eq!(
             token_header("x-buildbuddy-api-key=K3Y"),
             ("x-buildbuddy-api-key".into(), "K3Y".into())
+        );
+        assert_eq!(
+            token_header("authorization=Basic dTpw"),
+            ("authorization".into(), "Basic dTpw".into())
         );
         assert_eq!(
             token_header("x-a="),

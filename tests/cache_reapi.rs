@@ -817,6 +817,11 @@ fn fake_entry_with_unsafe_paths_or_bad_modes_is_corrupt() {
     ar.output_files[1].path = ar.output_files[0].path.clone();
     cases.push(("duplicate path", ar));
     let mut ar = good.clone();
+    let mut nested = ar.output_files[0].clone();
+    nested.path = format!("{}/inside", ar.output_files[0].path);
+    ar.output_files.push(nested);
+    cases.push(("file and directory at once", ar));
+    let mut ar = good.clone();
     ar.exit_code = 1;
     cases.push(("exit code", ar));
     let mut ar = good.clone();

@@ -773,6 +773,16 @@ impl ReapiBackend {
                 }
             }
         };
+        // A file cannot also be a directory of another listed file ("a" and "a/b").
+        for f in &ar.output_files {
+            let mut parents = f.path.match_indices('/').map(|(i, _)| &f.path[..i]);
+            if let Some(p) = parents.find(|p| seen.contains(p)) {
+                return Err(CacheError::Corrupt(format!(
+                    "{n}: entry lists {:?} both as a file and as a directory",
+                    clean(p)
+                )));
+            }
+        }
         let stdout = log(&ar.stdout_raw, ar.stdout_digest.as_ref(), "stdout")?;
         let stderr = log(&ar.stderr_raw, ar.stderr_digest.as_ref(), "stderr")?;
         if total > MAX_ENTRY_BYTES {

@@ -94,6 +94,7 @@ pub fn run(args: &[String]) -> CmdResult {
                     flags: &p,
                     mtime: archive_mtime(p.bool("reproducible"))?,
                     reproducible: p.bool("reproducible"),
+                    verbose: false,
                 },
             )?;
         }

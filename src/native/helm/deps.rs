@@ -21,8 +21,8 @@ use crate::native::oci::{self, Location, Reference, Repo};
 /// Options of the update (the TLS/auth flags of `helm package`).
 pub struct Options<'a> {
     pub flags: &'a Parsed,
-    /// Entry mtime for archives packaged from `file://` dependencies.
-    pub mtime: u64,
+    /// Entry mtime for archives packaged from `file://` dependencies (`None`: each file's).
+    pub mtime: Option<u64>,
     /// `--reproducible`: without `SOURCE_DATE_EPOCH` the lock's `generated` is the epoch, so
     /// the packaged Chart.lock does not carry the wall clock.
     pub reproducible: bool,

@@ -483,7 +483,8 @@ pub fn fetch_chart(
         let e = |e: oci::OciError| e.to_string();
         let repo_name = reference.repo_name();
         if reference.reference().is_empty() {
-            let tag = if super::semver::parse_strict(&version).is_ok() {
+            // a version `semver.NewVersion` accepts (`v0.1.0`, `1.2`) is the tag itself
+            let tag = if super::semver::parse_lenient(&version).is_ok() {
                 version.replace('+', "_")
             } else {
                 let tags = repo.list_tags().await.map_err(e)?;

@@ -13,6 +13,7 @@ use super::value::{Map, Value};
 mod builtin;
 mod goregex;
 pub(crate) mod helm;
+mod helm_crypto;
 pub(crate) mod json;
 mod lists;
 mod shell;
@@ -115,6 +116,7 @@ fn all_funcs() -> Vec<FuncDef> {
     lists::register(&mut v);
     task::register(&mut v);
     helm::register(&mut v);
+    helm_crypto::register(&mut v);
     v
 }
 

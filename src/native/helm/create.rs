@@ -123,10 +123,9 @@ pub fn run(args: &[String]) -> CmdResult {
         }
     }
     if p.positional.len() != 1 {
-        return Err(format!(
-            "\"helm create\" requires 1 argument\n\nUsage:  helm create NAME [flags]"
-        )
-        .into());
+        return Err(
+            "\"helm create\" requires 1 argument\n\nUsage:  helm create NAME [flags]".into(),
+        );
     }
     let arg = &p.positional[0];
     println!("Creating {arg}");

@@ -224,13 +224,11 @@ fn table(rows: &[[String; 4]], max: usize) -> String {
             return format!("{s}{}", " ".repeat(n - len));
         }
         let mut out = String::new();
-        let mut w = 0;
-        for c in s.chars() {
+        for (w, c) in s.chars().enumerate() {
             out.push(c);
             if w + 1 >= n.saturating_sub(3) {
                 break;
             }
-            w += 1;
         }
         out + "..."
     };

@@ -42,10 +42,7 @@ fn collect(c: &Chart, prefix: &str, out: &mut Vec<Entry>) -> Result<(), String> 
             let t = chrono::DateTime::parse_from_rfc3339(&l.generated)
                 .ok()
                 .filter(|t| t.timestamp() > -62135596800)
-                .and_then(|t| {
-                    let secs = t.timestamp();
-                    Some(secs + i64::from(t.timestamp_subsec_nanos() >= 500_000_000))
-                });
+                .map(|t| t.timestamp() + i64::from(t.timestamp_subsec_nanos() >= 500_000_000));
             out.push((join(&base, "Chart.lock"), l.to_yaml().into_bytes(), t));
         }
     }

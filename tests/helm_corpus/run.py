@@ -190,15 +190,14 @@ def check_lint(oxtask, path):
     want_lines = [f"[{sev[m['severity']]}] {m['path']}: {m['error']}" for m in want.get("messages", [])]
     want_failed = bool(want.get("errors"))
     o = ox(oxtask, ["lint", path])
-    lines = []
-    for ln in o.stdout.split("\n")[1:]:
-        if ln == "":
-            break
-        lines.append(ln)
+    # everything between `==> Linting` and the summary (messages may span lines)
+    body = o.stdout.split("\n", 1)[1] if "\n" in o.stdout else ""
+    body = re.sub(r"\d+ chart\(s\) linted, \d+ chart\(s\) failed\n?$", "", body)
+    lines = [body.rstrip("\n")]
     tmp = tempfile.gettempdir() + "/"
     norm = lambda s: re.sub(re.escape(tmp) + r"[^:]*", "<tmp>", s)  # noqa
     got_text = norm("\n".join(lines))
-    want_text = norm("\n".join(want_lines))
+    want_text = norm("\n".join(want_lines).rstrip("\n"))
     if got_text == want_text and (o.returncode != 0) == want_failed:
         return "same", ""
     return "differ", f"--- helm (failed={want_failed})\n{want_text[:800]}\n--- oxtask (rc={o.returncode})\n{got_text[:800]}"

@@ -170,7 +170,8 @@ def masked_same(path, head, got):
         return False
     if again == head:
         return False
-    a, b = head.split("\n"), again.split("\n")
+    # both end with "\n": drop the empty last element
+    a, b = head.split("\n")[:-1], again.split("\n")[:-1]
     ours = got.split("\n")[:len(a)]
     if len(a) != len(b) or len(ours) != len(a):
         return False
@@ -225,6 +226,7 @@ def main():
     ap.add_argument("--report", default="")
     ap.add_argument("--bench", action="store_true")
     ap.add_argument("--manifest", default=os.path.join(HERE, "manifest.tsv"))
+    ap.add_argument("--charts", default="", help="file of chart paths (one a line): only these")
     ap.add_argument("--min-identical", type=float, default=0.0,
                     help="exit 1 when a check's identical share (percent) is lower")
     a = ap.parse_args()
@@ -240,9 +242,12 @@ def main():
     report = []
     scratch = tempfile.mkdtemp(prefix="helm-corpus-")
     bench = {"sdk": 0.0, "oxtask": 0.0, "largest": None}
+    only = set(open(a.charts).read().split()) if a.charts else None
     try:
         for name, rel, repo, *_ in rows:
             if a.only and a.only not in rel:
+                continue
+            if only is not None and rel not in only:
                 continue
             path = os.path.join(a.corpus, rel)
             built, why = vendor(path, by_name, os.path.join(scratch, rel.replace("/", "_")))

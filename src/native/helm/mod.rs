@@ -83,6 +83,13 @@ pub fn parse_flags(cmd: &str, args: &[String], specs: &[FlagSpec]) -> Result<Par
 
 /// Entry point for argv[0] = `helm`; returns the exit code.
 pub fn main(args: Vec<OsString>) -> i32 {
+    // A Go program writing to a closed stdout pipe dies of SIGPIPE (`helm env | head`);
+    // Rust ignores the signal and println! would panic instead.
+    #[cfg(unix)]
+    // SAFETY: resetting a signal disposition to its default has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let sargs: Vec<String> = args
         .iter()
         .map(|a| a.to_string_lossy().into_owned())

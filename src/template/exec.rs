@@ -843,13 +843,21 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
                         }
                     }
                 }
+                // a data map changed twice (`set . "a" 1` then `set . "b" 2` on a range
+                // element): the first overlay entry must follow to the newest map
+                for o in self.overlay.values_mut() {
+                    if Rc::as_ptr(o) as usize == old {
+                        *o = new.clone();
+                    }
+                }
                 self.overlay.insert(old, new.clone());
                 let _ = v;
                 res = Ok(Val::Own(new, false));
             }
         }
         match res {
-            Ok(v) => Ok(v),
+            // `index`/`get` of a map `set` changed: the changed map (Go maps are references)
+            Ok(v) => Ok(self.ov(v)),
             Err(e) => {
                 self.at = node;
                 Err(self.errorf(format_args!("error calling {}: {}", name, e)))

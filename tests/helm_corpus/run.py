@@ -261,6 +261,7 @@ def main():
                         st, msg = "differ", "oxtask timed out"
                 results[c].setdefault(st, []).append(rel)
                 report.append(f"{c}\t{st}\t{rel}\t{msg}")
+                print(f"{c}\t{st}\t{rel}", file=sys.stderr, flush=True)
                 if st not in ("same", "helm-refuses", "same-random") and c == "template":
                     print(f"== {c} {st} {rel}\n{msg}\n", file=sys.stderr)
             if a.bench and built is not None:

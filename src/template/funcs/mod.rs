@@ -84,6 +84,8 @@ pub struct Ctx {
     /// Go maps are references: `set`/`unset` on a map held in variables
     /// must be visible through every variable holding that same map.
     pub rebind: Option<(usize, Rc<Value>)>,
+    /// The changed map when it was held by value (kept alive with the overlay entry).
+    pub old: Option<Rc<Value>>,
 }
 
 pub type Imp = for<'a> fn(&mut Ctx, Vec<Val<'a>>) -> Result<Val<'a>, String>;

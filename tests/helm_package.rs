@@ -230,6 +230,55 @@ fn package_is_reproducible_with_source_date_epoch() {
         .all(|e| e.3 == 1_700_000_000));
 }
 
+/// Issue 14: Helm 4 writes each file's own mtime into the archive (Chart.lock: its
+/// `generated` time), where Helm 3 stamped the time of packaging.
+#[test]
+fn package_keeps_each_files_mtime_as_helm4() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("c");
+    std::fs::create_dir_all(c.join("templates")).unwrap();
+    std::fs::create_dir_all(c.join("charts/sub")).unwrap();
+    let files = [
+        (
+            "Chart.yaml",
+            "apiVersion: v2\nname: c\nversion: 1.0.0\n",
+            1_000_000_000u64,
+        ),
+        ("values.yaml", "a: 1\n", 1_100_000_000),
+        ("templates/cm.yaml", "kind: ConfigMap\n", 1_200_000_000),
+        ("README.md", "r\n", 1_300_000_000),
+        (
+            "charts/sub/Chart.yaml",
+            "apiVersion: v2\nname: sub\nversion: 0.1.0\n",
+            1_400_000_000,
+        ),
+        (
+            "Chart.lock",
+            "dependencies: []\ndigest: sha256:x\ngenerated: \"2020-01-02T03:04:05.6Z\"\n",
+            1_500_000_000,
+        ),
+    ];
+    for (rel, body, t) in files {
+        let p = c.join(rel);
+        std::fs::write(&p, body).unwrap();
+        let f = std::fs::File::options().write(true).open(&p).unwrap();
+        f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_millis(t * 1000 + 700))
+            .unwrap();
+    }
+    let o = helm(dir.path(), &["package", "c", "-d", "out"], &[], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = entries(&dir.path().join("out/c-1.0.0.tgz"));
+    let mtime = |n: &str| e.iter().find(|x| x.0 == n).unwrap().3;
+    // rounded to the nearest second, as Go's tar writer does
+    assert_eq!(mtime("c/Chart.yaml"), 1_000_000_001);
+    assert_eq!(mtime("c/values.yaml"), 1_100_000_001);
+    assert_eq!(mtime("c/templates/cm.yaml"), 1_200_000_001);
+    assert_eq!(mtime("c/README.md"), 1_300_000_001);
+    assert_eq!(mtime("c/charts/sub/Chart.yaml"), 1_400_000_001);
+    // Chart.lock: 2020-01-02T03:04:05.6Z rounded
+    assert_eq!(mtime("c/Chart.lock"), 1_577_934_246);
+}
+
 #[test]
 fn package_errors_are_helms() {
     let t = vectors().join("helm-testdata");
@@ -586,13 +635,9 @@ fn parity_with_helm_python_sdk() {
         let name = Path::new(&theirs).file_name().unwrap();
         let ours = ours_dir.join(name);
         assert!(ours.exists(), "we named the archive differently: {name:?}");
-        let strip = |v: Vec<(String, u32, u64, u64, Vec<u8>)>| {
-            v.into_iter()
-                .map(|(n, m, u, _, d)| (n, m, u, d))
-                .collect::<Vec<_>>()
-        };
-        let a = strip(entries(&ours));
-        let b = strip(entries(Path::new(&theirs)));
+        // names, modes, owners, contents and (Helm 4) each file's own mtime
+        let a = entries(&ours);
+        let b = entries(Path::new(&theirs));
         assert_eq!(a, b, "{c}: entries differ");
         let gz_a = std::fs::read(&ours).unwrap();
         let gz_b = std::fs::read(&theirs).unwrap();
@@ -605,8 +650,13 @@ fn save_entries_match_loader() {
     // round trip: package → load archive → same metadata and file set
     let src = vectors().join("helm-testdata/pkg-chartutil/frobnitz");
     let ch = loader::load_dir(&src, &mut |_| {}).unwrap();
-    let data = save::archive(&ch, 0).unwrap();
+    let data = save::archive(&ch, Some(0)).unwrap();
     let back = loader::load_archive(&data, &mut |_| {}).unwrap();
+    let strip = |v: &[loader::BufferedFile]| {
+        v.iter()
+            .map(|f| (f.name.clone(), f.data.clone()))
+            .collect::<Vec<_>>()
+    };
     // v1 charts keep their dependencies in requirements.yaml, not in the saved Chart.yaml
     let (mut m1, mut m2) = (back.metadata.clone(), ch.metadata.clone());
     if m1.api_version == "v1" {
@@ -614,7 +664,7 @@ fn save_entries_match_loader() {
         m2.dependencies = None;
     }
     assert_eq!(m1, m2);
-    assert_eq!(back.templates, ch.templates);
-    assert_eq!(back.files, ch.files);
+    assert_eq!(strip(&back.templates), strip(&ch.templates));
+    assert_eq!(strip(&back.files), strip(&ch.files));
     assert_eq!(back.dependencies.len(), ch.dependencies.len());
 }

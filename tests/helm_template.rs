@@ -578,3 +578,72 @@ fn set_flags_match_helms_parser() {
         assert_eq!(got, want, "{flag} {expr}");
     }
 }
+
+/// sprig's certificate and password functions (issue 14 corpus: bitnami's tls-secret
+/// templates, traefik): a CA, a certificate it signs with the SANs asked for, a self-signed
+/// one, and an htpasswd line bcrypt accepts. Random output, so checked by parsing.
+#[test]
+fn sprig_certificates_and_htpasswd() {
+    use der::{Decode, DecodePem};
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("certs");
+    std::fs::create_dir_all(c.join("templates")).unwrap();
+    std::fs::write(
+        c.join("Chart.yaml"),
+        "apiVersion: v2\nname: certs\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        c.join("templates/s.yaml"),
+        r#"{{- $ca := genCA "my-ca" 365 }}
+{{- $crt := genSignedCert "svc.example" (list "10.0.0.1") (list "svc" "svc.ns") 30 $ca }}
+{{- $ss := genSelfSignedCert "self" nil nil 10 }}
+ca: {{ $ca.Cert | b64enc }}
+crt: {{ $crt.Cert | b64enc }}
+key: {{ $crt.Key | b64enc }}
+ss: {{ $ss.Cert | b64enc }}
+pw: {{ htpasswd "user" "pass" | b64enc }}
+bad: {{ htpasswd "us:er" "pass" | quote }}
+ec: {{ genPrivateKey "ecdsa" | b64enc }}
+"#,
+    )
+    .unwrap();
+    let o = helm(dir.path(), &["template", "certs"], &[], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let field = |k: &str| -> String {
+        use base64::Engine;
+        let line = out
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}: ")))
+            .unwrap();
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(line)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let ca = x509_cert::Certificate::from_pem(field("ca").as_bytes()).unwrap();
+    let crt = x509_cert::Certificate::from_pem(field("crt").as_bytes()).unwrap();
+    let ss = x509_cert::Certificate::from_pem(field("ss").as_bytes()).unwrap();
+    assert_eq!(ca.tbs_certificate.subject.to_string(), "CN=my-ca");
+    assert_eq!(ca.tbs_certificate.issuer.to_string(), "CN=my-ca");
+    assert_eq!(crt.tbs_certificate.subject.to_string(), "CN=svc.example");
+    assert_eq!(crt.tbs_certificate.issuer.to_string(), "CN=my-ca");
+    assert_eq!(ss.tbs_certificate.issuer.to_string(), "CN=self");
+    let exts = crt.tbs_certificate.extensions.clone().unwrap();
+    let san = exts
+        .iter()
+        .find(|e| e.extn_id.to_string() == "2.5.29.17")
+        .unwrap();
+    let san = x509_cert::ext::pkix::SubjectAltName::from_der(san.extn_value.as_bytes()).unwrap();
+    assert_eq!(san.0.len(), 3);
+    assert!(field("key").starts_with("-----BEGIN RSA PRIVATE KEY-----\n"));
+    assert!(field("ec").starts_with("-----BEGIN EC PRIVATE KEY-----\n"));
+    let pw = field("pw");
+    let hash = pw.strip_prefix("user:").unwrap();
+    assert!(hash.starts_with("$2a$10$"), "{hash}");
+    assert!(bcrypt::verify("pass", hash).unwrap());
+    assert!(out.contains("bad: \"invalid username: us:er\"\n"));
+}

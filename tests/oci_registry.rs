@@ -674,3 +674,68 @@ fn client_api_raw_manifest_tags_referrers() {
     });
     res.unwrap();
 }
+
+/// Issue 14: `--version v0.1.0` (a version only the lenient SemVer parser accepts) is used
+/// as the tag itself, as Helm does, instead of being matched against the strict tag list.
+#[test]
+fn lenient_version_is_used_as_the_tag() {
+    let Some(reg) = start_registry(None) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("vc")).unwrap();
+    std::fs::write(
+        d.join("vc/Chart.yaml"),
+        "apiVersion: v2\nname: vc\nversion: v0.1.0\n",
+    )
+    .unwrap();
+    let env = [("SOURCE_DATE_EPOCH", "1700000000")];
+    let o = helm(d, &["package", "vc"], &env, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let host = reg.host();
+    let o = helm(
+        d,
+        &[
+            "push",
+            "vc-v0.1.0.tgz",
+            &format!("oci://{host}/charts"),
+            "--plain-http",
+        ],
+        &env,
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let chart = format!("oci://{host}/charts/vc");
+    let o = helm(
+        d,
+        &[
+            "pull",
+            &chart,
+            "--version",
+            "v0.1.0",
+            "--plain-http",
+            "-d",
+            "out",
+        ],
+        &[],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(d.join("out/vc-v0.1.0.tgz").exists());
+    let o = helm(
+        d,
+        &[
+            "show",
+            "chart",
+            &chart,
+            "--version",
+            "v0.1.0",
+            "--plain-http",
+        ],
+        &[],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("version: v0.1.0\n"), "{}", stdout(&o));
+}

@@ -73,8 +73,9 @@ pub(crate) struct State<'t, 'a, 'o> {
     at: At<'t>,
     out: Option<&'o mut Vec<u8>>,
     /// Maps of the data changed by `set`/`unset` (Go maps are references),
-    /// keyed by the address of the original.
-    overlay: std::collections::HashMap<usize, Rc<Value>>,
+    /// keyed by the address of the original; an original held by value is kept alive
+    /// with its entry so that its address is never reused by another value.
+    overlay: std::collections::HashMap<usize, (Rc<Value>, Option<Rc<Value>>)>,
     /// Further template sets searched for a name (Helm's `tpl` sees its parent's).
     sets: Vec<&'t Template>,
     /// The file the running tree was parsed from (error positions): name, text.
@@ -405,10 +406,12 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
         let key = match &v {
             Val::Ref(x, _) => *x as *const Value as usize,
             Val::Data(m) => *m as *const Map as usize,
+            // a range element held by value (dot) that `set` changed
+            Val::Own(rc, _) => Rc::as_ptr(rc) as usize,
             _ => return v,
         };
         match self.overlay.get(&key) {
-            Some(rc) => Val::Own(rc.clone(), v.iface()),
+            Some((rc, _)) => Val::Own(rc.clone(), v.iface()),
             None => v,
         }
     }
@@ -843,13 +846,21 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
                         }
                     }
                 }
-                self.overlay.insert(old, new.clone());
+                // a data map changed twice (`set . "a" 1` then `set . "b" 2` on a range
+                // element): the first overlay entry must follow to the newest map
+                for (o, _) in self.overlay.values_mut() {
+                    if Rc::as_ptr(o) as usize == old {
+                        *o = new.clone();
+                    }
+                }
+                self.overlay.insert(old, (new.clone(), ctx.old.take()));
                 let _ = v;
                 res = Ok(Val::Own(new, false));
             }
         }
         match res {
-            Ok(v) => Ok(v),
+            // `index`/`get` of a map `set` changed: the changed map (Go maps are references)
+            Ok(v) => Ok(self.ov(v)),
             Err(e) => {
                 self.at = node;
                 Err(self.errorf(format_args!("error calling {}: {}", name, e)))

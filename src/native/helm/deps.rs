@@ -21,11 +21,22 @@ use crate::native::oci::{self, Location, Reference, Repo};
 /// Options of the update (the TLS/auth flags of `helm package`).
 pub struct Options<'a> {
     pub flags: &'a Parsed,
-    /// Entry mtime for archives packaged from `file://` dependencies.
-    pub mtime: u64,
+    /// Entry mtime for archives packaged from `file://` dependencies (`None`: each file's).
+    pub mtime: Option<u64>,
     /// `--reproducible`: without `SOURCE_DATE_EPOCH` the lock's `generated` is the epoch, so
     /// the packaged Chart.lock does not carry the wall clock.
     pub reproducible: bool,
+    /// Print the progress lines `helm dependency update|build` prints (`package -u` of
+    /// oxtask stays quiet).
+    pub verbose: bool,
+}
+
+impl Options<'_> {
+    fn say(&self, line: &str) {
+        if self.verbose {
+            println!("{line}");
+        }
+    }
 }
 
 /// What one dependency resolved to.
@@ -66,6 +77,7 @@ pub fn update(dir: &Path, opts: &Options) -> Result<(), CmdError> {
             ));
         }
     }
+    announce_http_repos(&reqs, opts);
     let resolved = resolve(dir, &reqs, opts)?;
     let mut locked: Vec<Dependency> = resolved.iter().map(|r| r.locked.clone()).collect();
     download_all(dir, &reqs, &resolved, &mut locked, opts)?;
@@ -82,6 +94,120 @@ pub fn update(dir: &Path, opts: &Options) -> Result<(), CmdError> {
     Ok(())
 }
 
+/// `ensureMissingRepos`: chart repositories given by URL are refreshed first (Helm sees no
+/// repositories.yaml entry for them).
+fn announce_http_repos(reqs: &[Dependency], opts: &Options) {
+    let mut urls: Vec<&str> = reqs
+        .iter()
+        .map(|d| d.repository.as_str())
+        .filter(|r| r.starts_with("http://") || r.starts_with("https://"))
+        .collect();
+    if urls.is_empty() {
+        return;
+    }
+    urls.sort_by_key(|u| u.trim_end_matches('/'));
+    urls.dedup_by_key(|u| u.trim_end_matches('/'));
+    opts.say("Getting updates for unmanaged Helm repositories...");
+    for u in urls {
+        let index = format!("{}/index.yaml", u.trim_end_matches('/'));
+        match http_get(opts, &index) {
+            Ok(_) => opts.say(&format!(
+                "...Successfully got an update from the {u:?} chart repository"
+            )),
+            Err(e) => opts.say(&format!(
+                "...Unable to get an update from the {u:?} chart repository:\n\t{e}"
+            )),
+        }
+    }
+}
+
+/// `Manager.Build`: with a Chart.lock whose digest matches Chart.yaml, fetches exactly the
+/// locked versions; without a lock it is an update.
+pub fn build(dir: &Path, opts: &Options) -> Result<(), CmdError> {
+    let abs = std::path::absolute(dir).map_err(|e| e.to_string())?;
+    let dir = PathBuf::from(loader::go_path_clean(&abs.to_string_lossy()));
+    let dir = dir.as_path();
+    let md = std::fs::metadata(dir)
+        .map_err(|e| format!("could not find {}: {}", dir.display(), loader::io_msg(&e)))?;
+    if !md.is_dir() {
+        return Err("only unpacked charts can be updated".into());
+    }
+    let ch = loader::load_dir(dir, &mut super::warn)?;
+    let Some(lock) = ch.lock.clone() else {
+        return update(dir, opts);
+    };
+    let reqs: Vec<Dependency> = ch
+        .metadata
+        .dependencies
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect();
+    let locked: Vec<Dependency> = lock
+        .dependencies
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect();
+    for d in &reqs {
+        if d.repository.starts_with('@') || d.repository.starts_with("alias:") {
+            return Err(CmdError::FallThrough(
+                "dependency build with a repository alias".into(),
+            ));
+        }
+    }
+    if hash_req(&reqs, &locked) != lock.digest {
+        return Err(if ch.metadata.api_version == "v1" {
+            "the lock file (requirements.lock) is out of sync with the dependencies file (requirements.yaml). Please update the dependencies"
+        } else {
+            "the lock file (Chart.lock) is out of sync with the dependencies file (Chart.yaml). Please update the dependencies with 'helm dependency update'"
+        }
+        .into());
+    }
+    // hasAllRepos: a repository given by URL must be one of repositories.yaml, which the
+    // native helm does not read
+    let missing: Vec<&str> = locked
+        .iter()
+        .map(|d| d.repository.as_str())
+        .filter(|r| !r.is_empty() && !r.starts_with("file://") && !r.starts_with("oci://"))
+        .collect();
+    if !missing.is_empty() {
+        let repo_file_exists = super::env::repository_config(opts.flags).exists();
+        if repo_file_exists {
+            return Err(CmdError::FallThrough(
+                "dependency build from chart repositories".into(),
+            ));
+        }
+        return Err(format!(
+            "no repository definition for {}. Please add the missing repos via 'helm repo add'",
+            missing.join(", ")
+        )
+        .into());
+    }
+    let mut resolved = Vec::new();
+    for d in &locked {
+        let source = if d.repository.is_empty() {
+            Source::InCharts
+        } else if d.repository.starts_with("file://") {
+            Source::Local(local_path(&d.repository, dir)?)
+        } else {
+            let base = d
+                .repository
+                .trim_start_matches("oci://")
+                .trim_end_matches('/');
+            Source::Oci(format!("oci://{base}/{}", d.name))
+        };
+        resolved.push(Resolved {
+            locked: d.clone(),
+            source,
+        });
+    }
+    let mut out = locked.clone();
+    download_all(dir, &locked, &resolved, &mut out, opts)
+}
+
 /// `resolver.HashReq`: sha256 of Go's `json.Marshal([2][]*Dependency{req, lock})`.
 pub fn hash_req(req: &[Dependency], lock: &[Dependency]) -> String {
     let list = |ds: &[Dependency]| Value::Array(ds.iter().map(chart::dep_json).collect());
@@ -90,7 +216,7 @@ pub fn hash_req(req: &[Dependency], lock: &[Dependency]) -> String {
 }
 
 /// `time.Now()` as Go's RFC3339Nano, or `SOURCE_DATE_EPOCH` (UTC) when set.
-fn generated_now(reproducible: bool) -> Result<String, String> {
+pub(crate) fn generated_now(reproducible: bool) -> Result<String, String> {
     if let Ok(s) = std::env::var("SOURCE_DATE_EPOCH") {
         if !s.trim().is_empty() {
             let secs: i64 = s.trim().parse().map_err(|_| {
@@ -424,10 +550,49 @@ fn download_all(
     let tmp = TmpDir(dir.join(format!("tmpcharts-{}", std::process::id())));
     std::fs::create_dir_all(&tmp.0)
         .map_err(|e| format!("mkdir {}: {}", tmp.0.display(), loader::io_msg(&e)))?;
+    opts.say(&format!("Saving {} charts", resolved.len()));
+    let mut downloaded: Vec<String> = Vec::new();
     for (i, r) in resolved.iter().enumerate() {
         let d = &reqs[i];
+        if let Source::Oci(u) | Source::Http(u, _) = &r.source {
+            if downloaded.contains(u) {
+                opts.say(&format!(
+                    "Already downloaded {} from repo {}",
+                    d.name, d.repository
+                ));
+                continue;
+            }
+            downloaded.push(u.clone());
+            opts.say(&format!(
+                "Downloading {} from repo {}",
+                d.name, d.repository
+            ));
+        }
+        let step = fetch_one(dir, &dest, &tmp.0, d, r, locked, i, opts);
+        if let Err(CmdError::Fail(m)) = &step {
+            opts.say(&format!("Save error occurred:  {m}"));
+        }
+        step?;
+    }
+    safe_move(reqs, &tmp.0, &dest, opts)
+}
+
+/// Fetches one dependency into the temporary directory (or checks the one in `charts/`).
+#[allow(clippy::too_many_arguments)]
+fn fetch_one(
+    _dir: &Path,
+    dest: &Path,
+    tmp: &Path,
+    d: &Dependency,
+    r: &Resolved,
+    locked: &mut [Dependency],
+    i: usize,
+    opts: &Options,
+) -> Result<(), CmdError> {
+    {
         match &r.source {
             Source::InCharts => {
+                opts.say(&format!("Dependency {} did not declare a repository. Assuming it exists in the charts directory", d.name));
                 let path = dest.join(&d.name);
                 let ch = loader::load_dir(&path, &mut super::warn)
                     .map_err(|e| format!("unable to load chart '{}': {e}", path.display()))?;
@@ -447,7 +612,7 @@ fn download_all(
             }
             Source::Local(path) => {
                 let ch = loader::load_dir(path, &mut super::warn)?;
-                super::package::package_to(&ch, &tmp.0, opts.mtime)?;
+                super::package::package_to(&ch, tmp, opts.mtime)?;
                 locked[i].version = ch.metadata.version.clone();
             }
             Source::Oci(reference) => {
@@ -465,7 +630,7 @@ fn download_all(
                     other => other,
                 })?;
                 let name = format!("{}-{}.tgz", pulled.meta.name, pulled.meta.version);
-                super::save::write_atomic(&tmp.0.join(name), &pulled.chart, 0o644)
+                super::save::write_atomic(&tmp.join(name), &pulled.chart, 0o644)
                     .map_err(|e| format!("failed to save: {e}"))?;
             }
             Source::Http(url, digest) => {
@@ -487,17 +652,22 @@ fn download_all(
                     .and_then(|mut s| s.next_back().map(str::to_string))
                     .filter(|s| !s.is_empty() && s != "." && s != "..")
                     .unwrap_or_else(|| format!("{}-{}.tgz", d.name, r.locked.version));
-                super::save::write_atomic(&tmp.0.join(base), &data, 0o644)
+                super::save::write_atomic(&tmp.join(base), &data, 0o644)
                     .map_err(|e| format!("failed to save: {e}"))?;
             }
         }
     }
-    safe_move(reqs, &tmp.0, &dest)
+    Ok(())
 }
 
 /// `safeMoveDeps`: move the verified downloads into `charts/`, then delete archives there
 /// that were not just downloaded, unless they belong to a dependency without repository.
-fn safe_move(reqs: &[Dependency], source: &Path, dest: &Path) -> Result<(), CmdError> {
+fn safe_move(
+    reqs: &[Dependency],
+    source: &Path,
+    dest: &Path,
+    opts: &Options,
+) -> Result<(), CmdError> {
     let list = |p: &Path| -> Result<Vec<(String, bool)>, String> {
         let mut v = Vec::new();
         for e in std::fs::read_dir(p)
@@ -531,6 +701,7 @@ fn safe_move(reqs: &[Dependency], source: &Path, dest: &Path) -> Result<(), CmdE
         })?;
         moved.push(name.clone());
     }
+    opts.say("Deleting outdated charts");
     for (name, is_dir) in &dests {
         if *is_dir || moved.contains(name) {
             continue;

@@ -16,6 +16,9 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 pub struct BufferedFile {
     pub name: String,
     pub data: Vec<u8>,
+    /// Modification time in Unix seconds (rounded as Go's tar writer rounds), when known:
+    /// Helm 4 writes it into packaged archives.
+    pub mtime: Option<i64>,
 }
 
 /// A loaded chart (Helm's `chart.Chart`).
@@ -30,6 +33,10 @@ pub struct Chart {
     pub files: Vec<BufferedFile>,
     /// Subcharts, sorted by directory/archive name (Helm's order is random).
     pub dependencies: Vec<Chart>,
+    /// mtimes of Chart.yaml, values.yaml and values.schema.json (Helm 4 keeps them).
+    pub mod_time: Option<i64>,
+    pub values_mod_time: Option<i64>,
+    pub schema_mod_time: Option<i64>,
 }
 
 impl Chart {
@@ -148,7 +155,12 @@ fn walk(
         let data =
             std::fs::read(&full).map_err(|e| format!("open {}: {}", full.display(), io_msg(&e)))?;
         let data = data.strip_prefix(BOM).map(<[u8]>::to_vec).unwrap_or(data);
-        out.push(BufferedFile { name: n, data });
+        let mtime = md.modified().ok().and_then(round_secs);
+        out.push(BufferedFile {
+            name: n,
+            data,
+            mtime,
+        });
     }
     Ok(())
 }
@@ -239,7 +251,16 @@ pub fn archive_files(data: &[u8]) -> Result<Vec<BufferedFile>, String> {
             .read_to_end(&mut buf)
             .map_err(|e| gz_err(&e))?;
         let buf = buf.strip_prefix(BOM).map(<[u8]>::to_vec).unwrap_or(buf);
-        files.push(BufferedFile { name: n, data: buf });
+        let mtime = entry
+            .header()
+            .mtime()
+            .ok()
+            .and_then(|m| i64::try_from(m).ok());
+        files.push(BufferedFile {
+            name: n,
+            data: buf,
+            mtime,
+        });
     }
     Ok(files)
 }
@@ -406,6 +427,17 @@ pub fn go_path_clean(p: &str) -> String {
     }
 }
 
+/// Unix seconds rounded to the nearest second (Go's tar writer rounds `ModTime`).
+pub fn round_secs(t: std::time::SystemTime) -> Option<i64> {
+    let (neg, d) = match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => (false, d),
+        Err(e) => (true, e.duration()),
+    };
+    let secs = i64::try_from(d.as_secs()).ok()?;
+    let up = i64::from(d.subsec_nanos() >= 500_000_000);
+    Some(if neg { -(secs + up) } else { secs + up })
+}
+
 /// `loader.LoadArchive` from bytes.
 pub fn load_archive(data: &[u8], warn: &mut dyn FnMut(String)) -> Result<Chart, String> {
     let files = archive_files(data)?;
@@ -422,6 +454,7 @@ pub fn load_files(files: Vec<BufferedFile>, warn: &mut dyn FnMut(String)) -> Res
     for f in &files {
         if f.name == "Chart.yaml" {
             have_meta = true;
+            c.mod_time = f.mtime;
             c.metadata
                 .merge_yaml(&f.data)
                 .map_err(|e| format!("cannot load Chart.yaml: {e}"))?;
@@ -449,9 +482,13 @@ pub fn load_files(files: Vec<BufferedFile>, warn: &mut dyn FnMut(String)) -> Res
                 if !matches!(v, super::yaml::Yaml::Map(_) | super::yaml::Yaml::Null) {
                     return Err("cannot load values.yaml: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal into Go value of type map[string]interface {}".into());
                 }
+                c.values_mod_time = f.mtime;
                 c.values = Some(f.data);
             }
-            "values.schema.json" => c.schema = Some(f.data),
+            "values.schema.json" => {
+                c.schema_mod_time = f.mtime;
+                c.schema = Some(f.data);
+            }
             "requirements.yaml" => {
                 have_meta = true;
                 if c.metadata.api_version != "v1" {
@@ -491,6 +528,7 @@ pub fn load_files(files: Vec<BufferedFile>, warn: &mut dyn FnMut(String)) -> Res
                 subcharts.entry(cname).or_default().push(BufferedFile {
                     name: fname.to_string(),
                     data: f.data,
+                    mtime: f.mtime,
                 });
             }
             _ => c.files.push(f),
@@ -522,6 +560,7 @@ pub fn load_files(files: Vec<BufferedFile>, warn: &mut dyn FnMut(String)) -> Res
                     f.name.split_once('/').map(|(_, rest)| BufferedFile {
                         name: rest.to_string(),
                         data: f.data,
+                        mtime: f.mtime,
                     })
                 })
                 .collect();

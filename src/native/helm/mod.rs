@@ -6,7 +6,10 @@ use std::ffi::OsString;
 
 pub mod args;
 pub mod chart;
+pub mod create;
+pub mod depcmd;
 pub mod deps;
+pub mod env;
 pub mod help;
 pub mod ignore;
 pub mod lint;
@@ -16,6 +19,7 @@ pub mod progress;
 pub mod prov;
 pub mod registry;
 pub mod render;
+pub mod repoindex;
 pub mod save;
 pub mod schema;
 pub mod semver;
@@ -79,6 +83,13 @@ pub fn parse_flags(cmd: &str, args: &[String], specs: &[FlagSpec]) -> Result<Par
 
 /// Entry point for argv[0] = `helm`; returns the exit code.
 pub fn main(args: Vec<OsString>) -> i32 {
+    // A Go program writing to a closed stdout pipe dies of SIGPIPE (`helm env | head`);
+    // Rust ignores the signal and println! would panic instead.
+    #[cfg(unix)]
+    // SAFETY: resetting a signal disposition to its default has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let sargs: Vec<String> = args
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
@@ -172,6 +183,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
         "lint" => lint::run(&rest),
         "registry" => registry::registry_cmd(&rest),
         "version" => help::version(&rest).map(|v| print!("{v}")),
+        "create" => create::run(&rest),
+        "env" => env::run(&rest),
+        "dependency" | "dep" | "dependencies" => depcmd::run(&rest),
+        "repo" => repo_cmd(&rest),
         _ => Err(CmdError::FallThrough(sub.to_string())),
     };
     match res {
@@ -185,6 +200,19 @@ pub fn main(args: Vec<OsString>) -> i32 {
     }
 }
 
+/// `helm repo index`; the other repo commands manage repositories.yaml and fall through.
+fn repo_cmd(args: &[String]) -> CmdResult {
+    match args.iter().position(|a| !a.starts_with('-')) {
+        Some(i) if args[i] == "index" => {
+            let mut rest = args.to_vec();
+            rest.remove(i);
+            repoindex::run(&rest)
+        }
+        Some(i) => Err(CmdError::FallThrough(format!("repo {}", args[i]))),
+        None => Err(CmdError::FallThrough("repo".into())),
+    }
+}
+
 /// Aliases to the names the help table uses.
 fn canonical(path: &str) -> String {
     let mut words: Vec<&str> = path.split_whitespace().collect();
@@ -192,6 +220,14 @@ fn canonical(path: &str) -> String {
         *w = match *w {
             "fetch" => "pull",
             "inspect" => "show",
+            "dep" | "dependencies" => "dependency",
+            o => o,
+        };
+    }
+    if words.len() > 1 && words[0] == "dependency" {
+        words[1] = match words[1] {
+            "up" => "update",
+            "ls" => "list",
             o => o,
         };
     }

@@ -36,24 +36,17 @@ pub fn default_keyring() -> PathBuf {
     home.join(".gnupg").join("pubring.gpg")
 }
 
-/// Entry mtime: `SOURCE_DATE_EPOCH` when set (reproducible), else 0 with `--reproducible`,
-/// else now (Helm's behaviour).
-pub fn archive_mtime(reproducible: bool) -> Result<u64, String> {
+/// One mtime for every entry: `SOURCE_DATE_EPOCH` when set (reproducible), else 0 with
+/// `--reproducible`; `None` = Helm 4's rule (each file's own mtime, see [`save::archive`]).
+pub fn archive_mtime(reproducible: bool) -> Result<Option<u64>, String> {
     if let Ok(s) = std::env::var("SOURCE_DATE_EPOCH") {
         if !s.trim().is_empty() {
-            return s.trim().parse::<u64>().map_err(|_| {
+            return s.trim().parse::<u64>().map(Some).map_err(|_| {
                 format!("invalid SOURCE_DATE_EPOCH {s:?}: expected a non-negative integer")
             });
         }
     }
-    if reproducible {
-        return Ok(0);
-    }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|e| e.to_string())?;
-    // Go's tar writer rounds to the nearest second.
-    Ok(now.as_secs() + u64::from(now.subsec_nanos() >= 500_000_000))
+    Ok(reproducible.then_some(0))
 }
 
 pub fn run(args: &[String]) -> CmdResult {
@@ -94,6 +87,7 @@ pub fn run(args: &[String]) -> CmdResult {
                     flags: &p,
                     mtime: archive_mtime(p.bool("reproducible"))?,
                     reproducible: p.bool("reproducible"),
+                    verbose: false,
                 },
             )?;
         }
@@ -148,7 +142,7 @@ pub fn check_dependencies(ch: &loader::Chart) -> Result<(), String> {
 }
 
 /// `chartutil.Save`: writes `<dest>/<name>-<version>.tgz` atomically and returns its path.
-pub fn package_to(ch: &loader::Chart, dest: &Path, mtime: u64) -> Result<PathBuf, String> {
+pub fn package_to(ch: &loader::Chart, dest: &Path, mtime: Option<u64>) -> Result<PathBuf, String> {
     let mut meta = ch.metadata.clone();
     meta.validate()
         .map_err(|e| format!("chart validation: {e}"))?;

@@ -19,7 +19,7 @@ pub const LEGACY_CHART_MEDIA_TYPE: &str = "application/tar+gzip";
 
 const UNDERSCORE_NOTE: &str = "\nOCI artifact references (e.g. tags) do not support the plus sign (+). To support\nstoring semantic versions, Helm adopts the convention of changing plus (+) to\nan underscore (_) in chart version tags when pushing to a registry and back to\na plus (+) when pulling from a registry.\n";
 
-const TLS_FLAGS: &[FlagSpec] = &[
+pub(crate) const TLS_FLAGS: &[FlagSpec] = &[
     flag("cert-file", None, true),
     flag("key-file", None, true),
     flag("ca-file", None, true),
@@ -483,7 +483,8 @@ pub fn fetch_chart(
         let e = |e: oci::OciError| e.to_string();
         let repo_name = reference.repo_name();
         if reference.reference().is_empty() {
-            let tag = if super::semver::parse_strict(&version).is_ok() {
+            // a version `semver.NewVersion` accepts (`v0.1.0`, `1.2`) is the tag itself
+            let tag = if super::semver::parse_lenient(&version).is_ok() {
                 version.replace('+', "_")
             } else {
                 let tags = repo.list_tags().await.map_err(e)?;
@@ -845,7 +846,10 @@ pub fn show(args: &[String]) -> CmdResult {
     };
     let mut rest = args.to_vec();
     let what = rest.remove(pos);
-    if !matches!(what.as_str(), "chart" | "values" | "readme") {
+    if !matches!(
+        what.as_str(),
+        "chart" | "values" | "readme" | "all" | "crds"
+    ) {
         return Err(CmdError::FallThrough(format!("show {what}")));
     }
     let mut specs = TLS_FLAGS.to_vec();
@@ -873,24 +877,69 @@ pub fn show(args: &[String]) -> CmdResult {
             "show {what} (chart repository)"
         )));
     };
-    match what.as_str() {
-        "chart" => println!("{}", ch.metadata.to_chart_yaml(false)),
-        "values" => {
-            if let Some(v) = &ch.values {
-                println!("{}", String::from_utf8_lossy(v));
+    print!("{}", show_text(&ch, &what));
+    Ok(())
+}
+
+/// What `helm show WHAT` prints (action.Show.Run): `all` joins chart, values, readme and
+/// CRDs with `---` lines.
+pub fn show_text(ch: &loader::Chart, what: &str) -> String {
+    let all = what == "all";
+    let mut out = String::new();
+    if what == "chart" || all {
+        out.push_str(&ch.metadata.to_chart_yaml(false));
+        out.push('\n');
+    }
+    if what == "values" || all {
+        if let Some(v) = &ch.values {
+            if all {
+                out.push_str("---\n");
             }
-        }
-        _ => {
-            let readme = ch.files.iter().find(|f| {
-                let l = f.name.to_ascii_lowercase();
-                matches!(l.as_str(), "readme.md" | "readme.txt" | "readme")
-            });
-            if let Some(f) = readme {
-                println!("{}", String::from_utf8_lossy(&f.data));
-            }
+            out.push_str(&String::from_utf8_lossy(v));
+            out.push('\n');
         }
     }
-    Ok(())
+    if what == "readme" || all {
+        let readme = ch.files.iter().find(|f| {
+            let l = f.name.to_ascii_lowercase();
+            matches!(l.as_str(), "readme.md" | "readme.txt" | "readme")
+        });
+        if let Some(f) = readme {
+            if all {
+                out.push_str("---\n");
+            }
+            out.push_str(&String::from_utf8_lossy(&f.data));
+            out.push('\n');
+        }
+    }
+    if what == "crds" || all {
+        let mut crds = Vec::new();
+        crd_files(ch, &mut crds);
+        for data in crds {
+            if !data.starts_with(b"---") {
+                out.push_str("---\n");
+            }
+            out.push_str(&String::from_utf8_lossy(data));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `Chart.CRDObjects`: `crds/*.{yaml,yml,json}` of the chart, then of each subchart.
+fn crd_files<'a>(ch: &'a loader::Chart, out: &mut Vec<&'a [u8]>) {
+    for f in &ch.files {
+        let lower = f.name.to_ascii_lowercase();
+        let ext_ok = [".yaml", ".yml", ".json"]
+            .iter()
+            .any(|e| lower.ends_with(e));
+        if f.name.starts_with("crds/") && ext_ok {
+            out.push(&f.data);
+        }
+    }
+    for d in &ch.dependencies {
+        crd_files(d, out);
+    }
 }
 
 #[cfg(test)]

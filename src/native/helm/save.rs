@@ -10,8 +10,12 @@ use super::loader::Chart;
 /// 41-byte "extra" and the comment `Helm`.
 pub const GZIP_EXTRA: &[u8] = b"+aHR0cHM6Ly95b3V0dS5iZS96OVV6MWljandyTQo=";
 
-/// Archive entries (path inside the tar, bytes) in Helm's order.
-pub fn entries(c: &Chart) -> Result<Vec<(String, Vec<u8>)>, String> {
+/// An archive entry: path inside the tar, bytes, and the mtime Helm 4 gives it (the
+/// file's own; `None` = the time of packaging).
+pub type Entry = (String, Vec<u8>, Option<i64>);
+
+/// Archive entries in Helm's order.
+pub fn entries(c: &Chart) -> Result<Vec<Entry>, String> {
     let mut out = Vec::new();
     collect(c, "", &mut out)?;
     Ok(out)
@@ -21,7 +25,7 @@ fn join(base: &str, name: &str) -> String {
     super::loader::go_path_clean(&format!("{base}/{name}"))
 }
 
-fn collect(c: &Chart, prefix: &str, out: &mut Vec<(String, Vec<u8>)>) -> Result<(), String> {
+fn collect(c: &Chart, prefix: &str, out: &mut Vec<Entry>) -> Result<(), String> {
     let base = if prefix.is_empty() {
         super::loader::go_path_clean(c.name())
     } else {
@@ -30,26 +34,36 @@ fn collect(c: &Chart, prefix: &str, out: &mut Vec<(String, Vec<u8>)>) -> Result<
     out.push((
         join(&base, "Chart.yaml"),
         c.metadata.to_chart_yaml(true).into_bytes(),
+        c.mod_time,
     ));
     if c.metadata.api_version == "v2" {
         if let Some(l) = &c.lock {
-            out.push((join(&base, "Chart.lock"), l.to_yaml().into_bytes()));
+            // Helm 4 stamps the lock with its `generated` time (the zero time = now)
+            let t = chrono::DateTime::parse_from_rfc3339(&l.generated)
+                .ok()
+                .filter(|t| t.timestamp() > -62135596800)
+                .map(|t| t.timestamp() + i64::from(t.timestamp_subsec_nanos() >= 500_000_000));
+            out.push((join(&base, "Chart.lock"), l.to_yaml().into_bytes(), t));
         }
     }
     if let Some(v) = &c.values {
-        out.push((join(&base, "values.yaml"), v.clone()));
+        out.push((join(&base, "values.yaml"), v.clone(), c.values_mod_time));
     }
     if let Some(s) = &c.schema {
         if serde_json::from_slice::<serde::de::IgnoredAny>(s).is_err() {
             return Err("Invalid JSON in values.schema.json".into());
         }
-        out.push((join(&base, "values.schema.json"), s.clone()));
+        out.push((
+            join(&base, "values.schema.json"),
+            s.clone(),
+            c.schema_mod_time,
+        ));
     }
     for f in &c.templates {
-        out.push((join(&base, &f.name), f.data.clone()));
+        out.push((join(&base, &f.name), f.data.clone(), f.mtime));
     }
     for f in &c.files {
-        out.push((join(&base, &f.name), f.data.clone()));
+        out.push((join(&base, &f.name), f.data.clone(), f.mtime));
     }
     for d in &c.dependencies {
         collect(d, &join(&base, "charts"), out)?;
@@ -119,10 +133,13 @@ fn pad(w: &mut Vec<u8>) {
     }
 }
 
-/// The uncompressed tar stream (USTAR, mode 0644, uid/gid 0, no directory entries).
-pub fn tar_bytes(entries: &[(String, Vec<u8>)], mtime: u64) -> Vec<u8> {
+/// The uncompressed tar stream (USTAR, mode 0644, uid/gid 0, no directory entries). Each
+/// entry's mtime is `fixed` when given (reproducible archives), else its own, else `now`.
+pub fn tar_bytes(entries: &[Entry], fixed: Option<u64>, now: u64) -> Vec<u8> {
     let mut w = Vec::new();
-    for (name, data) in entries {
+    for (name, data, own) in entries {
+        // a negative time (before 1970) cannot be written as USTAR octal: use now
+        let mtime = fixed.unwrap_or_else(|| own.and_then(|t| u64::try_from(t).ok()).unwrap_or(now));
         if name.len() <= 100 && name.is_ascii() {
             w.extend_from_slice(&header(name, "", data.len() as u64, mtime, 0o644, b'0'));
         } else if let Some((prefix, base)) = split_ustar(name) {
@@ -175,10 +192,17 @@ pub fn gzip(tar: &[u8]) -> Vec<u8> {
     enc.finish().unwrap_or_default()
 }
 
-/// The `.tgz` bytes for `c` with every entry's mtime set to `mtime` (Unix seconds).
-pub fn archive(c: &Chart, mtime: u64) -> Result<Vec<u8>, String> {
+/// The `.tgz` bytes for `c`: entries keep their files' mtimes (Helm 4), or all get `fixed`.
+pub fn archive(c: &Chart, fixed: Option<u64>) -> Result<Vec<u8>, String> {
     let e = entries(c)?;
-    Ok(gzip(&tar_bytes(&e, mtime)))
+    Ok(gzip(&tar_bytes(&e, fixed, now_secs())))
+}
+
+/// The wall clock in Unix seconds, rounded as Go's tar writer rounds.
+pub fn now_secs() -> u64 {
+    super::loader::round_secs(std::time::SystemTime::now())
+        .and_then(|t| u64::try_from(t).ok())
+        .unwrap_or(0)
 }
 
 /// Writes `data` to `path` via a temp file in the same directory + rename (never leaves a
@@ -226,7 +250,11 @@ mod tests {
 
     #[test]
     fn ustar_header_fields() {
-        let t = tar_bytes(&[("c/Chart.yaml".into(), b"x".to_vec())], 0o1234);
+        let t = tar_bytes(
+            &[("c/Chart.yaml".into(), b"x".to_vec(), None)],
+            None,
+            0o1234,
+        );
         assert_eq!(t.len(), 512 + 512 + 1024);
         let h = &t[..512];
         assert_eq!(&h[100..108], b"0000644\0");
@@ -252,7 +280,11 @@ mod tests {
         let long = format!("c/{}/f.txt", "d".repeat(120));
         let uni = "c/ünï.txt".to_string();
         let t = tar_bytes(
-            &[(long.clone(), b"1".to_vec()), (uni.clone(), b"2".to_vec())],
+            &[
+                (long.clone(), b"1".to_vec(), None),
+                (uni.clone(), b"2".to_vec(), None),
+            ],
+            None,
             0,
         );
         let mut ar = tar::Archive::new(&t[..]);

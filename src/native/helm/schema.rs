@@ -147,6 +147,14 @@ pub fn validate_single(vals: &Map, schema: &[u8]) -> Result<(), String> {
     if lines.is_empty() {
         return Ok(());
     }
+    // santhosh-tekuri/jsonschema stops at a type mismatch: no other keyword of that
+    // location is reported (a null where an enum of strings is wanted: the type only)
+    let typed: Vec<String> = lines
+        .iter()
+        .filter(|(_, m)| m.starts_with("got "))
+        .map(|(p, _)| p.clone())
+        .collect();
+    lines.retain(|(p, m)| m.starts_with("got ") || !typed.contains(p));
     // Helm's validator reports in its own traversal order; ours is sorted by path
     lines.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out = String::new();

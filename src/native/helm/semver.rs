@@ -147,12 +147,30 @@ pub fn satisfies(constraint: &str, v: &Version) -> Result<bool, String> {
     }
     for alt in c.split("||") {
         let mut all = true;
-        let terms: Vec<&str> = alt.split([',', ' ']).filter(|t| !t.is_empty()).collect();
+        let terms = constraint_terms(alt);
         if terms.is_empty() {
             continue;
         }
         for t in terms {
-            let (op, ver) = split_op(t);
+            let (op, ver) = split_op(&t);
+            // `1.2.x`, `1.x`, `*` (Masterminds wildcards): a range for `=`, zeros otherwise
+            if let Some((lo, hi)) = wildcard_range(ver) {
+                let ok = match op {
+                    "" | "=" => {
+                        v.cmp_precedence(&lo) != Ordering::Less
+                            && hi
+                                .as_ref()
+                                .is_none_or(|h| v.cmp_precedence(h) == Ordering::Less)
+                            && v.pre.is_empty()
+                    }
+                    _ => satisfies(&format!("{op}{}", lo.original), v)?,
+                };
+                if !ok {
+                    all = false;
+                    break;
+                }
+                continue;
+            }
             let want =
                 parse_lenient(ver).map_err(|_| format!("improper constraint: {constraint}"))?;
             if !v.pre.is_empty() && want.pre.is_empty() {
@@ -192,6 +210,54 @@ pub fn satisfies(constraint: &str, v: &Version) -> Result<bool, String> {
     Ok(false)
 }
 
+/// The terms of one `||` alternative: separated by commas or spaces, an operator standing
+/// alone (`>= 1.19-0`) joined to the version after it, as Masterminds' parser allows.
+fn constraint_terms(alt: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut pending_op: Option<String> = None;
+    for tok in alt.split([',', ' ', '\t']).filter(|t| !t.is_empty()) {
+        let is_op = tok
+            .chars()
+            .all(|c| matches!(c, '<' | '>' | '=' | '!' | '~' | '^'));
+        if is_op {
+            pending_op = Some(pending_op.unwrap_or_default() + tok);
+            continue;
+        }
+        match pending_op.take() {
+            Some(op) => out.push(format!("{op}{tok}")),
+            None => out.push(tok.to_string()),
+        }
+    }
+    if let Some(op) = pending_op {
+        out.push(op);
+    }
+    out
+}
+
+/// A version with `x`/`X`/`*` parts: (lowest version, first version above the range).
+fn wildcard_range(ver: &str) -> Option<(Version, Option<Version>)> {
+    let core = ver.strip_prefix('v').unwrap_or(ver);
+    let parts: Vec<&str> = core.split('.').collect();
+    let wild = |p: &str| matches!(p, "x" | "X" | "*");
+    let at = parts.iter().position(|p| wild(p))?;
+    if parts.len() > 3 || parts[..at].iter().any(|p| p.parse::<u64>().is_err()) {
+        return None;
+    }
+    let nums: Vec<u64> = parts[..at].iter().map(|p| p.parse().unwrap_or(0)).collect();
+    let mk = |m: u64, n: u64, p: u64| parse_lenient(&format!("{m}.{n}.{p}")).ok();
+    let lo = mk(
+        nums.first().copied().unwrap_or(0),
+        nums.get(1).copied().unwrap_or(0),
+        0,
+    )?;
+    let hi = match nums.len() {
+        0 => None,
+        1 => mk(nums[0] + 1, 0, 0),
+        _ => mk(nums[0], nums[1] + 1, 0),
+    };
+    Some((lo, hi))
+}
+
 fn split_op(t: &str) -> (&str, &str) {
     for op in ["!=", ">=", "=>", "<=", "=<", "~>", ">", "<", "=", "~", "^"] {
         if let Some(r) = t.strip_prefix(op) {
@@ -222,5 +288,12 @@ mod tests {
         assert!(satisfies("^1.0.0", &parse_strict("1.4.0").unwrap()).unwrap());
         assert!(!satisfies("^1.0.0", &parse_strict("2.0.0").unwrap()).unwrap());
         assert!(!satisfies("", &a).unwrap());
+        // an operator apart from its version (charts write `>= 1.19-0`)
+        let k = parse_strict("1.36.0").unwrap();
+        assert!(satisfies(">= 1.19-0", &k).unwrap());
+        assert!(!satisfies("< 1.8-0", &k).unwrap());
+        assert!(satisfies(">= 1.19.0-0, < 2", &k).unwrap());
+        assert!(satisfies("1.x", &parse_strict("1.9.0").unwrap()).unwrap());
+        assert!(!satisfies("1.2.x", &parse_strict("1.3.0").unwrap()).unwrap());
     }
 }

@@ -49,6 +49,47 @@ pub struct YamlError {
 
 /// Parses the first document of `src` (an empty document is `Null`).
 pub fn parse(src: &str) -> Result<Yaml, YamlError> {
+    match parse_strict_indent(src) {
+        Err(e) if e.msg.contains("indentation") => {
+            reindent_flow(src, e.line).map_or(Err(e.clone()), |fixed| parse(&fixed).map_err(|_| e))
+        }
+        r => r,
+    }
+}
+
+/// go-yaml (yaml.v2 and v3) accepts the lines of a flow collection at the indentation of
+/// the key that holds it (`args: [` … `]` with `]` under `args`); saphyr, following the
+/// spec, does not. Given the line of such an error, indents that line one column more than
+/// the nearest line above it that is not more indented (where the collection opened), so
+/// the retry parses as go-yaml does. Extra indentation inside a flow collection changes
+/// nothing: line folding drops leading white space. `None` when the line cannot be fixed.
+pub fn reindent_flow(src: &str, line: usize) -> Option<String> {
+    const MAX_FIXES: usize = 10_000;
+    let mut lines: Vec<String> = src.split('\n').map(str::to_string).collect();
+    let mut at = line.checked_sub(1)?;
+    for _ in 0..MAX_FIXES {
+        let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+        let cur = lines.get(at)?;
+        let mine = indent(cur);
+        let opener = lines[..at].iter().rev().find(|l| {
+            !l.trim().is_empty() && !l.trim_start().starts_with('#') && indent(l) <= mine
+        })?;
+        let want = indent(opener) + 1;
+        if want <= mine || !(opener.contains('[') || opener.contains('{')) {
+            return None;
+        }
+        lines[at].insert_str(0, &" ".repeat(want - mine));
+        // every later line of the same collection at the same indentation needs it too
+        let fixed = lines.join("\n");
+        match parse_strict_indent(&fixed) {
+            Err(e) if e.msg.contains("indentation") && e.line > at + 1 => at = e.line - 1,
+            _ => return Some(fixed),
+        }
+    }
+    None
+}
+
+fn parse_strict_indent(src: &str) -> Result<Yaml, YamlError> {
     let mut parser = Parser::new_from_str(src);
     let mut anchors: std::collections::HashMap<usize, Yaml> = Default::default();
     // Stack of open collections: (value, anchor, pending key for maps)
@@ -992,6 +1033,20 @@ fn less(a: &str, b: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// Issue 14: a flow collection closed at its parent key's indentation (bitnami
+    /// chainloop's values.yaml) parses as go-yaml parses it.
+    #[test]
+    fn flow_collection_at_parent_indentation() {
+        let src = "a:\n  b:\n    args: [\n      \"x\",\n      \"y\"\n    ]\n    c: {\n    d: 1\n    }\n    e: [\n    1, 2]\n";
+        let v = super::parse(src).unwrap();
+        assert_eq!(
+            super::emit(&v),
+            "a:\n  b:\n    args:\n    - x\n    - \"y\"\n    c:\n      d: 1\n    e:\n    - 1\n    - 2\n"
+        );
+        // a real indentation error is still one
+        assert!(super::parse("a:\n  b: 1\n c: 2\n").is_err());
+    }
+
     use super::*;
 
     /// "Billion laughs": 9 levels of 9 aliases each would expand to 9^9 scalars.

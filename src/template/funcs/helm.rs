@@ -215,6 +215,87 @@ pub fn register(v: &mut Vec<FuncDef>) {
         let chars: Vec<u8> = (32u8..127).collect();
         rand_from(a, &chars)
     });
+    // sprig's `shuffle` (xstrings.Shuffle): the runes in random order
+    hdef(v, "helm.shuffle", &[Str], None, |_, a| {
+        use rand::seq::SliceRandom;
+        let mut cs: Vec<char> = a_str(&a[0]).chars().collect();
+        cs.shuffle(&mut rand::thread_rng());
+        ok(Value::Str(cs.into_iter().collect()))
+    });
+    hdef(v, "helm.randBytes", &[Ty::Int], None, |_, a| {
+        use base64::Engine;
+        use rand::RngCore;
+        let n = super::a_int(&a[0]);
+        if n < 0 {
+            return Err("negative count".into());
+        }
+        let mut b = vec![0u8; n.min(1 << 20) as usize];
+        rand::thread_rng().fill_bytes(&mut b);
+        ok(Value::Str(
+            base64::engine::general_purpose::STANDARD.encode(b),
+        ))
+    });
+    // goutils.Uncapitalize: first letter of each whitespace-separated word lowered
+    hdef(v, "helm.untitle", &[Str], None, |_, a| {
+        ok(Value::Str(per_word(&a_str(&a[0]), |c, out| {
+            out.extend(c.to_lowercase())
+        })))
+    });
+    // goutils.Initials: the first letter of each word
+    hdef(v, "helm.initials", &[Str], None, |_, a| {
+        let s = a_str(&a[0]);
+        ok(Value::Str(
+            s.split(char::is_whitespace)
+                .filter_map(|w| w.chars().next())
+                .collect(),
+        ))
+    });
+    // semver: a Version whose fields (Major, Minor, Patch, Prerelease, Metadata, Original)
+    // templates read, as a map
+    hdef(v, "helm.semver", &[Str], None, |_, a| {
+        let s = a_str(&a[0]);
+        let ver = crate::native::helm::semver::parse_lenient(&s).map_err(|e| e.to_string())?;
+        let mut m = Map::new();
+        m.insert("Major".into(), Value::Uint(ver.major));
+        m.insert("Minor".into(), Value::Uint(ver.minor));
+        m.insert("Patch".into(), Value::Uint(ver.patch));
+        m.insert("Prerelease".into(), Value::Str(ver.pre));
+        m.insert("Metadata".into(), Value::Str(ver.build));
+        m.insert("Original".into(), Value::Str(s.into_owned()));
+        ok(Value::Map(m))
+    });
+    hdef(v, "helm.abbrev", &[Ty::Int, Str], None, |_, a| {
+        ok(Value::Str(abbrev(&a_str(&a[1]), 0, super::a_int(&a[0]))))
+    });
+    hdef(
+        v,
+        "helm.abbrevboth",
+        &[Ty::Int, Ty::Int, Str],
+        None,
+        |_, a| {
+            ok(Value::Str(abbrev(
+                &a_str(&a[2]),
+                super::a_int(&a[0]),
+                super::a_int(&a[1]),
+            )))
+        },
+    );
+    hdef(v, "helm.wrap", &[Ty::Int, Str], None, |_, a| {
+        ok(Value::Str(wrap_custom(
+            &a_str(&a[1]),
+            super::a_int(&a[0]),
+            "\n",
+            false,
+        )))
+    });
+    hdef(v, "helm.wrapWith", &[Ty::Int, Str, Str], None, |_, a| {
+        ok(Value::Str(wrap_custom(
+            &a_str(&a[2]),
+            super::a_int(&a[0]),
+            &a_str(&a[1]),
+            true,
+        )))
+    });
     hdef(v, "helm.nospace", &[Str], None, |_, a| {
         ok(Value::Str(
             a_str(&a[0])
@@ -381,5 +462,96 @@ fn merge<'a>(ctx: &mut Ctx, a: Vec<Val<'a>>, overwrite: bool) -> Result<Val<'a>,
     if let Some(k) = key {
         ctx.rebind = Some((k, new.clone()));
     }
+    if let Val::Own(rc, _) = &a[0] {
+        ctx.old = Some(rc.clone());
+    }
     Ok(Val::Own(new, false))
+}
+
+/// Applies `f` to the first character of each whitespace-separated word.
+fn per_word(s: &str, f: impl Fn(char, &mut String)) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut next = true;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            next = true;
+            out.push(c);
+        } else if next {
+            next = false;
+            f(c, &mut out);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// goutils.AbbreviateFull (byte offsets, as Go's): "..." marks what was cut.
+fn abbrev(s: &str, offset: i64, max: i64) -> String {
+    let len = s.len() as i64;
+    if s.is_empty() || (offset <= 0 && max < 4) || (offset > 0 && max < 7) || len <= max {
+        return s.to_string();
+    }
+    let mut offset = offset.min(len);
+    if len - offset < max - 3 {
+        offset = len - (max - 3);
+    }
+    let cut = |a: i64, b: i64| {
+        String::from_utf8_lossy(&s.as_bytes()[a as usize..b as usize]).into_owned()
+    };
+    if offset <= 4 {
+        return cut(0, max - 3) + "...";
+    }
+    if offset + max - 3 < len {
+        return "...".to_string() + &abbrev(&cut(offset, len), 0, max - 3);
+    }
+    "...".to_string() + &cut(len - (max - 3), len)
+}
+
+/// goutils.WrapCustom: breaks lines at spaces so none exceeds `width` (long words are
+/// split only when `long_words`).
+fn wrap_custom(s: &str, width: i64, nl: &str, long_words: bool) -> String {
+    let width = width.max(1) as usize;
+    let b = s.as_bytes();
+    let n = b.len();
+    let mut offset = 0usize;
+    let mut out = String::new();
+    let sub = |a: usize, z: usize| String::from_utf8_lossy(&b[a..z]).into_owned();
+    while n - offset > width {
+        if b[offset] == b' ' {
+            offset += 1;
+            continue;
+        }
+        let end = (width + offset + 1).min(n);
+        let space = sub(offset, end).rfind(' ').map(|i| i + offset);
+        match space {
+            Some(sp) if sp >= offset => {
+                out += &sub(offset, sp);
+                out += nl;
+                offset = sp + 1;
+            }
+            _ => {
+                let from = width + offset;
+                if long_words {
+                    out += &sub(offset, width + offset);
+                    out += nl;
+                    offset += width;
+                } else {
+                    match sub(from, n).find(' ') {
+                        Some(i) => {
+                            out += &sub(offset, from + i);
+                            out += nl;
+                            offset = from + i + 1;
+                        }
+                        None => {
+                            out += &sub(offset, n);
+                            offset = n;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out += &sub(offset, n);
+    out
 }

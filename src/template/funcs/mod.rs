@@ -13,6 +13,7 @@ use super::value::{Map, Value};
 mod builtin;
 mod goregex;
 pub(crate) mod helm;
+mod helm_crypto;
 pub(crate) mod json;
 mod lists;
 mod shell;
@@ -83,6 +84,8 @@ pub struct Ctx {
     /// Go maps are references: `set`/`unset` on a map held in variables
     /// must be visible through every variable holding that same map.
     pub rebind: Option<(usize, Rc<Value>)>,
+    /// The changed map when it was held by value (kept alive with the overlay entry).
+    pub old: Option<Rc<Value>>,
 }
 
 pub type Imp = for<'a> fn(&mut Ctx, Vec<Val<'a>>) -> Result<Val<'a>, String>;
@@ -115,6 +118,7 @@ fn all_funcs() -> Vec<FuncDef> {
     lists::register(&mut v);
     task::register(&mut v);
     helm::register(&mut v);
+    helm_crypto::register(&mut v);
     v
 }
 

@@ -1,0 +1,396 @@
+//! `helm create`, `show all|crds`, `repo index`, `dependency list|update|build`, `env`
+//! against Helm 4.2.3 (helm-python-sdk) where the SDK exposes the same action, and Helm's
+//! documented behaviour otherwise.
+
+#[path = "support/registry.rs"]
+mod registry;
+
+use std::path::Path;
+use std::process::Command;
+
+use registry::{helm, require_python_module, stderr, stdout, vectors};
+
+/// Runs a Python snippet with the SDK imported as `h`; returns its stdout.
+fn py(code: &str) -> String {
+    let out = Command::new("python3")
+        .args(["-c", &format!("import helm_python as h, json, sys\n{code}")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Every file under `dir` (relative path, bytes), sorted.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    fn walk(base: &Path, d: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        for e in std::fs::read_dir(d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.push((
+                    p.strip_prefix(base).unwrap().display().to_string() + "/",
+                    vec![],
+                ));
+                walk(base, &p, out);
+            } else {
+                out.push((
+                    p.strip_prefix(base).unwrap().display().to_string(),
+                    std::fs::read(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn create_writes_helms_starter_chart_byte_for_byte() {
+    if !require_python_module("helm_python") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let o = helm(d.path(), &["create", "sub/my-chart"], &[], None);
+    // Helm needs the parent directory
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).starts_with("Creating sub/my-chart\n"));
+    assert!(stderr(&o).starts_with("Error: stat "), "{}", stderr(&o));
+    std::fs::create_dir(d.path().join("sub")).unwrap();
+    let o = helm(d.path(), &["create", "sub/my-chart"], &[], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "Creating sub/my-chart\n");
+    let theirs = d.path().join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    py(&format!(
+        "h.Chart.create('my-chart', {:?})",
+        theirs.to_str().unwrap()
+    ));
+    assert_eq!(
+        tree(&d.path().join("sub/my-chart")),
+        tree(&theirs.join("my-chart"))
+    );
+    // again: Helm warns per file (on stdout) and overwrites
+    let o = helm(d.path(), &["create", "sub/my-chart"], &[], None);
+    assert!(o.status.success());
+    assert!(
+        stdout(&o).contains(&format!(
+            "WARNING: File \"{}\" already exists. Overwriting.\n",
+            d.path()
+                .join("sub/my-chart/Chart.yaml")
+                .canonicalize()
+                .unwrap()
+                .display()
+        )) || stdout(&o).contains("/sub/my-chart/Chart.yaml\" already exists. Overwriting.\n")
+    );
+    let o = helm(d.path(), &["create", "bad/name!"], &[], None);
+    assert!(stderr(&o).contains("chart name must match the regular expression"));
+    let o = helm(d.path(), &["create"], &[], None);
+    assert_eq!(
+        stderr(&o),
+        "Error: \"helm create\" requires 1 argument\n\nUsage:  helm create NAME [flags]\n"
+    );
+}
+
+#[test]
+fn show_all_and_crds_match_helm() {
+    if !require_python_module("helm_python") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let c = d.path().join("c");
+    std::fs::create_dir_all(c.join("crds")).unwrap();
+    std::fs::create_dir_all(c.join("charts/sub/crds")).unwrap();
+    std::fs::write(
+        c.join("Chart.yaml"),
+        "apiVersion: v2\nname: c\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    std::fs::write(c.join("values.yaml"), "a: 1\n").unwrap();
+    std::fs::write(c.join("README.md"), "# c\n").unwrap();
+    std::fs::write(c.join("crds/a.yaml"), "kind: CustomResourceDefinition\n").unwrap();
+    std::fs::write(c.join("crds/b.JSON"), "{}\n").unwrap();
+    std::fs::write(c.join("crds/c.txt"), "not a crd\n").unwrap();
+    std::fs::write(c.join("crds/d.yml"), "---\nkind: X\n").unwrap();
+    std::fs::write(
+        c.join("charts/sub/Chart.yaml"),
+        "apiVersion: v2\nname: sub\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(c.join("charts/sub/crds/s.yaml"), "kind: Sub\n").unwrap();
+    let mut charts = vec![c.clone()];
+    charts.push(vectors().join("helm-testdata/pkg-chart-loader/frobnitz"));
+    for chart in &charts {
+        for what in ["all", "crds", "chart", "values", "readme"] {
+            let want = py(&format!(
+                "sys.stdout.write(h.show({:?}, output_format={what:?}))",
+                chart.to_str().unwrap()
+            ));
+            let o = helm(
+                d.path(),
+                &["show", what, chart.to_str().unwrap()],
+                &[],
+                None,
+            );
+            assert!(o.status.success(), "{}", stderr(&o));
+            assert_eq!(stdout(&o), want, "show {what} {}", chart.display());
+        }
+    }
+}
+
+#[test]
+fn repo_index_matches_helm_and_is_reproducible() {
+    if !require_python_module("helm_python") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    for (dir, name, version) in [
+        ("ours", "a", "1.0.0"),
+        ("ours", "a", "1.10.0"),
+        ("ours/sub", "b", "0.1.0-rc.1"),
+    ] {
+        let c = root.join(format!("src-{name}-{version}"));
+        std::fs::create_dir_all(&c).unwrap();
+        std::fs::write(
+            c.join("Chart.yaml"),
+            format!("apiVersion: v2\nname: {name}\nversion: {version}\ndescription: \"<&> x\"\nannotations:\n  k: v\n"),
+        )
+        .unwrap();
+        let o = helm(
+            root,
+            &["package", c.to_str().unwrap(), "-d", dir],
+            &[],
+            None,
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    std::fs::write(root.join("ours/junk.tgz"), b"not a chart").unwrap();
+    let old = root.join("old.yaml");
+    std::fs::write(
+        &old,
+        "apiVersion: v1\nentries:\n  a:\n  - name: a\n    version: 1.10.0\n    apiVersion: v2\n    urls: [https://old/a-1.10.0.tgz]\n  - name: a\n    version: 0.9.0\n    apiVersion: v2\n    created: \"2020-01-01T00:00:00.5+02:00\"\n    digest: abc\n    urls: [https://old/a-0.9.0.tgz]\n",
+    )
+    .unwrap();
+    let mask = |s: &str| {
+        s.lines()
+            .map(
+                |l| match l.find("created: ").or_else(|| l.find("generated: ")) {
+                    Some(i) if !l.contains("2020-") => format!("{}<time>", &l[..i]),
+                    _ => l.to_string(),
+                },
+            )
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for args in [
+        vec![],
+        vec!["--url", "https://charts.example.com/x"],
+        vec!["--merge", "old.yaml"],
+    ] {
+        let theirs = root.join("theirs");
+        let _ = std::fs::remove_dir_all(&theirs);
+        let _ = std::fs::remove_file(root.join("ours/index.yaml"));
+        let cp = Command::new("cp")
+            .args(["-r", "ours", "theirs"])
+            .current_dir(root)
+            .status()
+            .unwrap();
+        assert!(cp.success());
+        let mut a = vec!["repo", "index", "ours"];
+        a.extend(args.iter().copied());
+        let o = helm(root, &a, &[], None);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let url = args.iter().position(|x| *x == "--url").map(|i| args[i + 1]);
+        let merge = args
+            .iter()
+            .position(|x| *x == "--merge")
+            .map(|_| old.to_str().unwrap());
+        py(&format!(
+            "h.repo_index_generate({:?}, base_url={}, merge={})",
+            theirs.to_str().unwrap(),
+            url.map(|u| format!("{u:?}")).unwrap_or("None".into()),
+            merge.map(|u| format!("{u:?}")).unwrap_or("None".into()),
+        ));
+        let ours = std::fs::read_to_string(root.join("ours/index.yaml")).unwrap();
+        let want = std::fs::read_to_string(theirs.join("index.yaml")).unwrap();
+        assert_eq!(mask(&ours), mask(&want), "repo index {args:?}");
+    }
+    // the times come from SOURCE_DATE_EPOCH when it is set
+    let o = helm(
+        root,
+        &["repo", "index", "ours"],
+        &[("SOURCE_DATE_EPOCH", "1700000000")],
+        None,
+    );
+    assert!(o.status.success());
+    let a = std::fs::read(root.join("ours/index.yaml")).unwrap();
+    let o = helm(
+        root,
+        &["repo", "index", "ours"],
+        &[("SOURCE_DATE_EPOCH", "1700000000")],
+        None,
+    );
+    assert!(o.status.success());
+    assert_eq!(a, std::fs::read(root.join("ours/index.yaml")).unwrap());
+    let text = String::from_utf8(a).unwrap();
+    assert!(
+        text.contains("generated: \"2023-11-14T22:13:20Z\"\n"),
+        "{text}"
+    );
+    assert!(text.contains("created: \"2023-11-14T22:13:20Z\"\n"));
+}
+
+fn mk_chart(dir: &Path, name: &str, version: &str, extra: &str) {
+    std::fs::create_dir_all(dir.join("templates")).unwrap();
+    std::fs::write(
+        dir.join("Chart.yaml"),
+        format!("apiVersion: v2\nname: {name}\nversion: {version}\n{extra}"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn dependency_update_build_list_match_helm() {
+    if !require_python_module("helm_python") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    mk_chart(&root.join("sub"), "sub", "0.2.0", "");
+    mk_chart(&root.join("other"), "other", "1.0.0", "");
+    let deps = "dependencies:\n- name: sub\n  version: ^0.1.0 || ^0.2.0\n  repository: file://../sub\n- name: other\n  version: 1.0.0\n  repository: \"file://../other\"\n  alias: o2\n- name: local\n  version: \">=0.0.1\"\n";
+    for p in ["ours", "theirs"] {
+        mk_chart(&root.join(p), "parent", "1.0.0", deps);
+        mk_chart(&root.join(p).join("charts/local"), "local", "0.0.2", "");
+    }
+    let env = [("SOURCE_DATE_EPOCH", "1700000000")];
+    // before: statuses as the SDK reports them
+    let list_status = |p: &str| -> Vec<String> {
+        let o = helm(root, &["dependency", "list", p], &[], None);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+            .lines()
+            .skip(1)
+            .take_while(|l| !l.is_empty())
+            .map(|l| l.split('\t').next_back().unwrap().trim().to_string())
+            .collect()
+    };
+    let sdk_status = |p: &str| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(&py(&format!(
+            "print(json.dumps(h.dependency_list({:?})))",
+            root.join(p).to_str().unwrap()
+        )))
+        .unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["status"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(list_status("ours"), sdk_status("theirs"));
+    let o = helm(root, &["dependency", "update", "ours"], &env, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "Saving 3 charts\nDependency local did not declare a repository. Assuming it exists in the charts directory\nDeleting outdated charts\n"
+    );
+    py(&format!(
+        "h.dependency_update({:?})",
+        root.join("theirs").to_str().unwrap()
+    ));
+    let lock = |p: &str| {
+        std::fs::read_to_string(root.join(p).join("Chart.lock"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("generated:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(lock("ours"), lock("theirs"));
+    let names = |p: &str| {
+        let mut v: Vec<String> = std::fs::read_dir(root.join(p).join("charts"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names("ours"), names("theirs"));
+    assert_eq!(list_status("ours"), sdk_status("theirs"));
+    assert_eq!(list_status("ours"), ["ok", "ok", "unpacked"]);
+    // the table: tab-separated, cells padded to the column width
+    let o = helm(root, &["dep", "ls", "ours"], &[], None);
+    assert_eq!(
+        stdout(&o).lines().next().unwrap(),
+        "NAME \tVERSION         \tREPOSITORY     \tSTATUS  "
+    );
+    // build: the locked versions again, after charts/ lost them
+    std::fs::remove_file(root.join("ours/charts/sub-0.2.0.tgz")).unwrap();
+    let o = helm(root, &["dependency", "build", "ours"], &env, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(names("ours"), names("theirs"));
+    // a lock out of sync with Chart.yaml
+    let cy = root.join("ours/Chart.yaml");
+    let text = std::fs::read_to_string(&cy).unwrap().replace(
+        "1.0.0\n  repository: \"file",
+        "~1.0.0\n  repository: \"file",
+    );
+    std::fs::write(&cy, text).unwrap();
+    let o = helm(root, &["dependency", "build", "ours"], &env, None);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "Error: the lock file (Chart.lock) is out of sync with the dependencies file (Chart.yaml). Please update the dependencies with 'helm dependency update'\n"
+    );
+    // no dependencies at all
+    mk_chart(&root.join("lonely"), "lonely", "1.0.0", "");
+    let o = helm(root, &["dependency", "list", "lonely"], &[], None);
+    assert_eq!(stdout(&o), "WARNING: no dependencies at lonely/charts\n");
+}
+
+#[test]
+fn env_prints_helms_settings() {
+    let d = tempfile::tempdir().unwrap();
+    let home = d.path().to_str().unwrap().to_string();
+    let env = [
+        ("HELM_CONFIG_HOME", "/cfg"),
+        ("XDG_CACHE_HOME", "/xdg-cache"),
+        ("HELM_NAMESPACE", "ns1"),
+    ];
+    let o = helm(d.path(), &["env"], &env, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let keys: Vec<&str> = out.lines().map(|l| l.split('=').next().unwrap()).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "name order");
+    for line in [
+        "HELM_CACHE_HOME=\"/xdg-cache/helm\"",
+        "HELM_CONFIG_HOME=\"/cfg\"",
+        &format!("HELM_DATA_HOME=\"{home}/.local/share/helm\""),
+        "HELM_REPOSITORY_CONFIG=\"/cfg/repositories.yaml\"",
+        "HELM_REGISTRY_CONFIG=\"/cfg/registry/config.json\"",
+        "HELM_REPOSITORY_CACHE=\"/xdg-cache/helm/repository\"",
+        "HELM_NAMESPACE=\"ns1\"",
+        "HELM_MAX_HISTORY=\"10\"",
+        "HELM_QPS=\"0.00\"",
+        "HELM_BURST_LIMIT=\"100\"",
+        "HELM_DEBUG=\"false\"",
+    ] {
+        assert!(out.lines().any(|l| l == line), "{line} missing in\n{out}");
+    }
+    let o = helm(
+        d.path(),
+        &["env", "HELM_NAMESPACE", "-n", "flagged"],
+        &env,
+        None,
+    );
+    assert_eq!(stdout(&o), "flagged\n");
+    let o = helm(d.path(), &["env", "NOPE"], &env, None);
+    assert_eq!(stdout(&o), "\n");
+}

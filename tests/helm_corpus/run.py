@@ -1,0 +1,302 @@
+#!/usr/bin/env python3
+"""Full corpus run: oxtask's native helm against Helm 4.2.3 (helm-python-sdk).
+
+Usage: run.py [--corpus DIR] [--oxtask PATH] [--only SUBSTR] [--checks template,lint,show]
+              [--report FILE] [--bench]
+
+For every chart of manifest.tsv (under --corpus, default /work/charts-corpus):
+  template  `helm template release-name CHART` vs the SDK's install --dry-run=client manifest
+            followed by the hook documents of its render (what `helm template` prints)
+  lint      `helm lint CHART` lines and verdict vs the SDK's lint report
+  show      `helm show chart|values` vs the SDK's show
+A chart whose dependencies are not in its charts/ directory is built in a scratch copy
+from the corpus itself (the dependency of that name, wherever it lives in the corpus),
+which is what `helm dependency build` does from a vendored repository; a dependency the
+corpus does not hold makes the chart skipped, with the reason.
+--bench times the template step of both (SDK in-process, oxtask as a process).
+Prints a summary; --report writes one line per chart and check.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import helm_python as helm
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SEP = re.compile(r"(?:^|\s*\n)---\s*")
+EVENTS = {"pre-install", "post-install", "pre-delete", "post-delete", "pre-upgrade",
+          "post-upgrade", "pre-rollback", "post-rollback", "test", "test-success"}
+
+
+def split(s):
+    return [d.strip() for d in SEP.split(s.strip()) if d.strip() != ""]
+
+
+def is_hook(doc):
+    for line in doc.split("\n"):
+        line = line.strip().replace('"', "").replace("'", "")
+        if line.startswith("helm.sh/hook:"):
+            return all(e.strip().lower() in EVENTS for e in line[len("helm.sh/hook:"):].split(","))
+    return False
+
+
+def chart_yaml_deps(path):
+    """(name, alias) of each dependency, via the SDK's own loader."""
+    try:
+        return [(d.get("name"), d.get("alias")) for d in helm.Chart.load(path).dependencies()]
+    except Exception:  # noqa
+        return None
+
+
+def read_name(path):
+    try:
+        for line in open(os.path.join(path, "Chart.yaml"), encoding="utf-8", errors="replace"):
+            if line.startswith("name:"):
+                return line.split(":", 1)[1].strip().strip("'\"")
+    except OSError:
+        return None
+
+
+def vendor(chart, by_name, scratch, depth=0):
+    """Copies chart into scratch with missing dependencies filled from the corpus.
+    Returns (path, None) or (None, reason)."""
+    if depth > 5:
+        return None, "dependency cycle"
+    meta_path = os.path.join(chart, "Chart.yaml")
+    text = open(meta_path, encoding="utf-8", errors="replace").read()
+    if "dependencies:" not in text and not os.path.exists(os.path.join(chart, "requirements.yaml")):
+        return chart, None
+    lst = helm.dependency_list(chart) if os.path.isdir(chart) else []
+    missing = [d for d in lst if d.get("status") == "missing"]
+    if not missing:
+        return chart, None
+    dest = os.path.join(scratch, str(depth), os.path.basename(chart))
+    if os.path.exists(dest):
+        shutil.rmtree(dest)
+    shutil.copytree(chart, dest, symlinks=False)
+    os.makedirs(os.path.join(dest, "charts"), exist_ok=True)
+    for d in missing:
+        src = by_name.get(d["name"])
+        if src is None:
+            return None, f"dependency {d['name']} ({d.get('repository')}) not in the corpus"
+        sub, why = vendor(src, by_name, scratch, depth + 1)
+        if sub is None:
+            return None, why
+        target = os.path.join(dest, "charts", d["name"])
+        if not os.path.exists(target):  # several aliases of one chart
+            shutil.copytree(sub, target, symlinks=False)
+    return dest, None
+
+
+def sdk_template(path):
+    c = helm.Chart.load(path)
+    cfg = helm.Config(storage_driver="memory", namespace="default")
+    rel = cfg.install(c, "release-name", None, dry_run="client", namespace="default")
+    tpls = c.render(None, name="release-name", namespace="default", revision=1, is_install=True)
+    return rel.get("manifest", ""), tpls
+
+
+def ox(oxtask, args, env=None):
+    e = dict(os.environ, NO_COLOR="1", HELM_NAMESPACE="default")
+    e.pop("SOURCE_DATE_EPOCH", None)
+    if env:
+        e.update(env)
+    return subprocess.run([oxtask, *args], capture_output=True, text=True, env=e, timeout=300)
+
+
+def is_library(path):
+    try:
+        return helm.Chart.load(path).metadata.get("type") == "library"
+    except Exception:  # noqa
+        return False
+
+
+def check_template(oxtask, path):
+    if is_library(path):
+        # `helm template` (pkg/cmd/install.go) refuses these; the SDK's action does not
+        o = ox(oxtask, ["template", "release-name", path])
+        ok = o.returncode == 1 and o.stderr == "Error: library charts are not installable\n"
+        return ("helm-refuses", "library chart") if ok else ("differ", "library chart: " + o.stderr[:200])
+    try:
+        manifest, tpls = sdk_template(path)
+        want_err = None
+    except helm.HelmError as e:  # noqa
+        want_err = str(e).strip()
+    o = ox(oxtask, ["template", "release-name", path])
+    if want_err is not None:
+        if o.returncode == 0:
+            return "differ", f"helm fails ({want_err[:300]}) but oxtask rendered"
+        got = o.stderr[o.stderr.find("Error: ") + 7:] if "Error: " in o.stderr else o.stderr
+        got = got.strip().removesuffix("Use --debug flag to render out invalid YAML").strip()
+        return ("helm-refuses", want_err[:200]) if got == want_err else ("error-text", f"helm: {want_err[:300]}\noxtask: {got[:300]}")
+    if o.returncode != 0:
+        return "differ", "oxtask failed: " + o.stderr[:600]
+    got = o.stdout
+    head = manifest.strip() + "\n"
+    if not got.startswith(head) and masked_same(path, head, got):
+        return "same-random", "identical but for lines Helm itself renders differently each time"
+    if not got.startswith(head):
+        at = next((i for i, (a, b) in enumerate(zip(got, head)) if a != b), min(len(got), len(head)))
+        return "differ", f"manifest at byte {at}:\n--- helm\n{head[max(0, at-300):at+300]}\n--- oxtask\n{got[max(0, at-300):at+300]}"
+    rest = got[len(head):]
+    docs = split(rest)
+    for doc in docs:
+        if not doc.startswith("# Source: "):
+            return "differ", "hook without source: " + doc[:200]
+        src, _, body = doc[len("# Source: "):].partition("\n")
+        t = tpls.get(src)
+        if t is None or not any(d.rstrip() == body.rstrip() for d in split(t)):
+            return "differ", f"hook {src} differs"
+    n = sum(1 for t in tpls.values() for d in split(t) if is_hook(d))
+    if n != len(docs):
+        return "differ", f"{len(docs)} hooks printed, helm rendered {n}"
+    return "same", ""
+
+
+def masked_same(path, head, got):
+    """Charts that call randAlphaNum, genCA, uuidv4… render differently on every run, in
+    Helm too: render again with the SDK; the lines where Helm's two renders differ are
+    masked, and oxtask's manifest must equal Helm's on every other line (same line count)."""
+    try:
+        again = sdk_template(path)[0].strip() + "\n"
+    except helm.HelmError:  # noqa
+        return False
+    if again == head:
+        return False
+    # both end with "\n": drop the empty last element
+    a, b = head.split("\n")[:-1], again.split("\n")[:-1]
+    ours = got.split("\n")[:len(a)]
+    if len(a) != len(b) or len(ours) != len(a):
+        return False
+    masked = [i for i in range(len(a)) if a[i] != b[i]]
+    ok = all(ours[i] == a[i] for i in range(len(a)) if a[i] == b[i])
+    # the masked lines still have the same key (text before the value)
+    keys = all(ours[i].split(":")[0] == a[i].split(":")[0] for i in masked)
+    return ok and keys
+
+
+def check_lint(oxtask, path):
+    try:
+        want = helm.lint(path, None, strict=False, namespace="default")
+    except helm.HelmError as e:  # noqa
+        return "skip", "sdk lint error: " + str(e)[:200]
+    sev = ["UNKNOWN", "INFO", "WARNING", "ERROR"]
+    want_lines = [f"[{sev[m['severity']]}] {m['path']}: {m['error']}" for m in want.get("messages", [])]
+    want_failed = bool(want.get("errors"))
+    o = ox(oxtask, ["lint", path])
+    # everything between `==> Linting` and the summary (messages may span lines)
+    body = o.stdout.split("\n", 1)[1] if "\n" in o.stdout else ""
+    body = re.sub(r"\d+ chart\(s\) linted, \d+ chart\(s\) failed\n?$", "", body)
+    lines = [body.rstrip("\n")]
+    tmp = tempfile.gettempdir() + "/"
+    norm = lambda s: re.sub(re.escape(tmp) + r"[^:]*", "<tmp>", s)  # noqa
+    got_text = norm("\n".join(lines))
+    want_text = norm("\n".join(want_lines).rstrip("\n"))
+    if got_text == want_text and (o.returncode != 0) == want_failed:
+        return "same", ""
+    return "differ", f"--- helm (failed={want_failed})\n{want_text[:800]}\n--- oxtask (rc={o.returncode})\n{got_text[:800]}"
+
+
+def check_show(oxtask, path):
+    for fmt in ("chart", "values"):
+        try:
+            want = helm.show(path, output_format=fmt)
+        except helm.HelmError as e:  # noqa
+            return "skip", "sdk show error: " + str(e)[:200]
+        o = ox(oxtask, ["show", fmt, path])
+        if o.returncode != 0 or o.stdout != want:
+            at = next((i for i, (a, b) in enumerate(zip(o.stdout, want)) if a != b), 0)
+            return "differ", f"show {fmt} at {at}: helm {want[at:at+120]!r} oxtask {o.stdout[at:at+120]!r} {o.stderr[:200]}"
+    return "same", ""
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", default="/work/charts-corpus")
+    ap.add_argument("--oxtask", default=os.path.join(ROOT, "target/debug/helm-shim/helm"))
+    ap.add_argument("--only", default="")
+    ap.add_argument("--checks", default="template,lint,show")
+    ap.add_argument("--report", default="")
+    ap.add_argument("--bench", action="store_true")
+    ap.add_argument("--manifest", default=os.path.join(HERE, "manifest.tsv"))
+    ap.add_argument("--charts", default="", help="file of chart paths (one a line): only these")
+    ap.add_argument("--min-identical", type=float, default=0.0,
+                    help="exit 1 when a check's identical share (percent) is lower")
+    a = ap.parse_args()
+    if not os.path.exists(a.oxtask):
+        os.makedirs(os.path.dirname(a.oxtask), exist_ok=True)
+        os.symlink(os.path.join(ROOT, "target/debug/task"), a.oxtask)
+    rows = [ln.rstrip("\n").split("\t") for ln in open(a.manifest) if not ln.startswith("#")]
+    by_name = {}
+    for name, rel, *_ in rows:
+        by_name.setdefault(name, os.path.join(a.corpus, rel))
+    checks = a.checks.split(",")
+    results = {c: {} for c in checks}
+    report = []
+    scratch = tempfile.mkdtemp(prefix="helm-corpus-")
+    bench = {"sdk": 0.0, "oxtask": 0.0, "largest": None}
+    only = set(open(a.charts).read().split()) if a.charts else None
+    try:
+        for name, rel, repo, *_ in rows:
+            if a.only and a.only not in rel:
+                continue
+            if only is not None and rel not in only:
+                continue
+            path = os.path.join(a.corpus, rel)
+            built, why = vendor(path, by_name, os.path.join(scratch, rel.replace("/", "_")))
+            for c in checks:
+                if built is None:
+                    st, msg = "skip", why
+                else:
+                    try:
+                        st, msg = {"template": check_template, "lint": check_lint, "show": check_show}[c](a.oxtask, built)
+                    except subprocess.TimeoutExpired:
+                        st, msg = "differ", "oxtask timed out"
+                results[c].setdefault(st, []).append(rel)
+                report.append(f"{c}\t{st}\t{rel}\t{msg}")
+                print(f"{c}\t{st}\t{rel}", file=sys.stderr, flush=True)
+                if st not in ("same", "helm-refuses", "same-random") and c == "template":
+                    print(f"== {c} {st} {rel}\n{msg}\n", file=sys.stderr)
+            if a.bench and built is not None:
+                t = time.perf_counter()
+                try:
+                    sdk_template(built)
+                except helm.HelmError:  # noqa
+                    pass
+                ts = time.perf_counter() - t
+                t = time.perf_counter()
+                ox(a.oxtask, ["template", "release-name", built])
+                to = time.perf_counter() - t
+                bench["sdk"] += ts
+                bench["oxtask"] += to
+                if bench["largest"] is None or ts > bench["largest"][1]:
+                    bench["largest"] = (rel, ts, to)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    failed = False
+    for c in checks:
+        r = results[c]
+        same = len(r.get("same", [])) + len(r.get("helm-refuses", [])) + len(r.get("same-random", []))
+        compared = same + len(r.get("differ", [])) + len(r.get("error-text", []))
+        pct = 100.0 * same / compared if compared else 0
+        failed |= compared == 0 or pct < a.min_identical
+        print(f"{c}: {compared} compared, {same} identical ({pct:.1f}%), "
+              + ", ".join(f"{k} {len(v)}" for k, v in sorted(r.items())))
+    if a.bench:
+        print(json.dumps(bench))
+    if a.report:
+        with open(a.report, "w") as f:
+            f.write("\n".join(report) + "\n")
+    if failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -2,12 +2,13 @@
 """Differential runner for the second real-world corpus (go-task 3.54.0 beside oxtask).
 
   python3 run2.py --corpus DIR --record --ref GO_TASK [--jobs N] [CASE...]
-  python3 run2.py --corpus DIR --task OXTASK [--diff] [--results F] [--sample N] [CASE...]
+  python3 run2.py --corpus DIR --task OXTASK [--ref GO_TASK] [--diff] [--results F] [--sample N] [CASE...]
 
 The corpus (built by build_corpus.py, kept outside this repository) holds
-cases/<case>/{case.json,tree}. --record runs go-task twice per comparison and stores its
-answers under cases/<case>/expected/ (a comparison whose two answers differ is unstable and
-not compared); without --record, oxtask runs once per comparison and is compared exactly.
+cases/<case>/{case.json,tree}. --record runs go-task once per comparison (twice with --twice) and
+stores its answers under cases/<case>/expected/; without --record, oxtask runs once per
+comparison and is compared exactly. With --ref, a comparison that differs is run by go-task
+twice more, and if go-task's answers vary it is marked unstable (not compared).
 
 Every invocation runs in a fresh copy of the tree, in a new network namespace (`unshare -rn`:
 no network), under `env -i` with HOME/TMPDIR in fresh temp dirs, TERM=dumb, NO_COLOR=1, and a
@@ -221,7 +222,7 @@ def cid(kind, args):
     return kind + ('__' + safe(args[-1]) if kind in ('summary', 'dry', 'run') else '')
 
 
-def record(corpus, ref, cases, jobs, stubs):
+def record(corpus, ref, cases, jobs, stubs, twice):
     for case in cases:
         meta = load_case(corpus, case)
         exp = os.path.join(corpus, 'cases', case, 'expected')
@@ -232,7 +233,8 @@ def record(corpus, ref, cases, jobs, stubs):
 
         def both(k, a):
             f = k == 'run'
-            return (run_one(ref, corpus, case, meta, a, stubs, f), run_one(ref, corpus, case, meta, a, stubs, f))
+            r1 = run_one(ref, corpus, case, meta, a, stubs, f)
+            return (r1, run_one(ref, corpus, case, meta, a, stubs, f) if twice else r1)
 
         index, unstable = [], 0
         with cf.ThreadPoolExecutor(jobs) as ex:
@@ -263,7 +265,7 @@ def first_diff(a, b):
     return 'trailing whitespace/newline'
 
 
-def check(corpus, binary, cases, jobs, show_diff, results_path, stubs, sample):
+def check(corpus, binary, cases, jobs, show_diff, results_path, stubs, sample, ref):
     passed = failed = unstable = reordered = 0
     per_kind, crashes, results = {}, [], []
     case_ok = {}
@@ -299,6 +301,19 @@ def check(corpus, binary, cases, jobs, show_diff, results_path, stubs, sample):
                         bad.append(s + ' ' + first_diff(want[s], got[s]))
                 if want.get('files') != got.get('files'):
                     bad.append(f'files want {want.get("files")} got {got.get("files")}')
+                if bad and ref and want['stable'] and not want.get('rechecked'):
+                    # recorded once: a difference counts only if go-task answers the same twice more
+                    again = [run_one(ref, corpus, case, meta, e['args'], stubs, k == 'run') for _ in range(2)]
+                    want['rechecked'] = True
+                    if any(x != {y: want[y] for y in x} for x in again):
+                        want['stable'] = False
+                        want['second'] = next(x for x in again if x != {y: want[y] for y in x})
+                    with open(os.path.join(exp, e['id'] + '.json'), 'w') as f:
+                        json.dump(want, f, indent=1, ensure_ascii=False)
+                    if not want['stable']:
+                        unstable += 1
+                        pk[2] += 1
+                        continue
                 order_only = bool(bad) and want['rc'] == got['rc'] and want.get('files') == got.get('files') and all(
                     sorted(want[s].splitlines()) == sorted(got[s].splitlines()) for s in ('stdout', 'stderr'))
                 results.append({'case': case, 'kind': k, 'args': e['args'], 'ok': not bad, 'order_only': order_only,
@@ -341,6 +356,7 @@ def main():
     ap.add_argument('--diff', action='store_true')
     ap.add_argument('--jobs', type=int, default=2)
     ap.add_argument('--results')
+    ap.add_argument('--twice', action='store_true', help='record each comparison twice; mark differing ones unstable')
     ap.add_argument('--sample', type=int, default=0, help='compare only the first N comparisons of each case')
     ap.add_argument('cases', nargs='*')
     a = ap.parse_args()
@@ -349,9 +365,10 @@ def main():
     cases = a.cases or sorted(d for d in os.listdir(os.path.join(corpus, 'cases'))
                               if os.path.isfile(os.path.join(corpus, 'cases', d, 'case.json')))
     if a.record:
-        record(corpus, os.path.abspath(a.ref), cases, a.jobs, stubs)
+        record(corpus, os.path.abspath(a.ref), cases, a.jobs, stubs, a.twice)
     else:
-        sys.exit(0 if check(corpus, os.path.abspath(a.task), cases, a.jobs, a.diff, a.results, stubs, a.sample) else 1)
+        sys.exit(0 if check(corpus, os.path.abspath(a.task), cases, a.jobs, a.diff, a.results, stubs, a.sample,
+                           os.path.abspath(a.ref) if a.ref else None) else 1)
 
 
 if __name__ == '__main__':

@@ -641,11 +641,14 @@ impl Executor {
                     self.verbose(&format!("task: task error ignored: {e}\n"));
                     continue;
                 }
-                // task.go: logged before the deferred commands run.
-                self.verbose(&format!(
-                    "task: {} failed: {e}\n",
-                    crate::template::go_quote(&call.task)
-                ));
+                // task.go: logged before the deferred commands run (a deadline is logged
+                // by the caller, once the task returns).
+                if !e.is_deadline() {
+                    self.verbose(&format!(
+                        "task: {} failed: {e}\n",
+                        crate::template::go_quote(&call.task)
+                    ));
+                }
                 result = Err(TaskError::Run {
                     task: t.display().to_string(),
                     inner: Box::new(e),

@@ -81,7 +81,8 @@ fn ill_typed_key_names_file_and_runs_nothing_unknown_key_is_ignored() {
         o.stderr
     );
     assert!(!r.path().join("ran").exists());
-    let r = Run::taskfile("version: '3'\ntasks:\n  default:\n    cmds: [touch ran]\n    depz: [b]\n");
+    let r =
+        Run::taskfile("version: '3'\ntasks:\n  default:\n    cmds: [touch ran]\n    depz: [b]\n");
     let o = r.run();
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(r.path().join("ran").exists());

@@ -232,7 +232,11 @@ impl Compiler {
                 if !eval_sh {
                     // Unevaluated, it is no value in templates (ToCacheMap skips a var
                     // whose `sh:` is not empty), whatever an outer scope gave the name.
-                    return Ok(if cmd.is_empty() { Value::str("") } else { Value::Nil });
+                    return Ok(if cmd.is_empty() {
+                        Value::str("")
+                    } else {
+                        Value::Nil
+                    });
                 }
                 let env = env_from_vars(data);
                 let out = self.dynamic(&cmd, dir, &env)?;
@@ -608,7 +612,11 @@ impl Compiler {
         };
         let label = t.label.as_ref().map(|l| r(l)).transpose()?;
         let desc = r(&t.desc)?;
-        let prompt = t.prompt.iter().map(|p| r(p)).collect::<Result<Vec<_>, _>>()?;
+        let prompt = t
+            .prompt
+            .iter()
+            .map(|p| r(p))
+            .collect::<Result<Vec<_>, _>>()?;
         let summary = r(&t.summary)?;
         let globs = |gs: &[crate::taskfile::ast::Glob]| {
             gs.iter()
@@ -936,7 +944,11 @@ impl Compiler {
                 for (k, var) in &c.vars {
                     call_vars.insert(
                         k.clone(),
-                        if raw { var.clone() } else { self.resolve_call_var(var, &v)? },
+                        if raw {
+                            var.clone()
+                        } else {
+                            self.resolve_call_var(var, &v)?
+                        },
                     );
                 }
                 out.push(CompiledCmd::Task {
@@ -1062,10 +1074,18 @@ impl Compiler {
             for (k, val) in &item {
                 v.insert(k.clone(), val.clone());
             }
-            let name = if raw { d.task.clone() } else { self.render(&d.task, &v)? };
+            let name = if raw {
+                d.task.clone()
+            } else {
+                self.render(&d.task, &v)?
+            };
             let mut call_vars = Vars::new();
             for (k, var) in &d.vars {
-                let cv = if raw { var.clone() } else { self.resolve_call_var(var, &v)? };
+                let cv = if raw {
+                    var.clone()
+                } else {
+                    self.resolve_call_var(var, &v)?
+                };
                 call_vars.insert(k.clone(), cv);
             }
             out.push(CompiledDep {

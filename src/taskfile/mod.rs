@@ -154,7 +154,11 @@ fn highlight_yaml_line(line: &str) -> String {
             ));
             if !value.is_empty() {
                 // chroma colours a boolean constant apart from other scalars.
-                let c = if matches!(value, "true" | "false") { BOOL } else { VALUE };
+                let c = if matches!(value, "true" | "false") {
+                    BOOL
+                } else {
+                    VALUE
+                };
                 out.push_str(&format!("{c}{value}{RESET}{PUNCT}{RESET}"));
             }
         }

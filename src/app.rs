@@ -92,14 +92,23 @@ pub fn main(args: Vec<OsString>) -> i32 {
         None => cwd.clone(),
     };
     if cli.init {
-        return init(&dir, &cli);
+        return init(&cwd, &cli);
     }
+    // cmd/task/task.go: the final error goes through the logger in red.
+    let red = color_enabled(&cli);
+    let eprint_red = |msg: &str| {
+        if red {
+            eprint(&format!("\x1b[31m{msg}\x1b[0m"));
+        } else {
+            eprint(msg);
+        }
+    };
     match run(&cli, &cwd, &dir) {
         Ok(()) => 0,
         // go-task prints plain (non-Task) errors without the `task: ` prefix.
         Err(Failure::Load(LoadError::Remote(remote::RemoteError::Other(m)))) => {
             github_annotation(None, &m);
-            eprint(&format!("{m}\n"));
+            eprint_red(&format!("{m}\n"));
             1
         }
         Err(Failure::Load(e)) => {
@@ -108,13 +117,13 @@ pub fn main(args: Vec<OsString>) -> i32 {
                 if matches!(e, LoadError::Dotenv(_)) {
                     github_annotation(None, msg);
                 }
-                eprint(&format!("{msg}\n"));
+                eprint_red(&format!("{msg}\n"));
             } else if e.is_report() {
                 github_annotation(None, e.to_string().trim_end_matches('\n'));
-                eprint(&format!("{e}"));
+                eprint_red(&format!("{e}"));
             } else {
                 github_annotation(None, &format!("task: {e}"));
-                eprint(&format!("task: {e}\n"));
+                eprint_red(&format!("task: {e}\n"));
             }
             e.exit_code()
         }
@@ -123,7 +132,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
                 TaskError::Run { task, inner } => github_annotation(Some(task), &inner.to_string()),
                 other => github_annotation(None, &other.to_string()),
             }
-            eprint(&format!("{e}\n"));
+            eprint_red(&format!("{e}\n"));
             e.exit_code(x)
         }
         Err(Failure::Code(c)) => c,
@@ -142,31 +151,54 @@ impl From<LoadError> for Failure {
     }
 }
 
-fn init(dir: &Path, cli: &Cli) -> i32 {
-    let target = match &cli.taskfile {
-        Some(t) => dir.join(t),
-        None => dir.join("Taskfile.yml"),
+/// `--init [PATH]` (cmd/task/task.go, init.go): PATH (a file, a directory, or only an
+/// extension such as `.yaml`) is taken from the working directory; an existing file, or a
+/// directory that holds any default Taskfile, is refused (101).
+fn init(wd: &Path, cli: &Cli) -> i32 {
+    let path = match cli.args.first() {
+        Some(name) => {
+            // filepathext.IsExtOnly: Base(name) == Ext(name), e.g. `.yaml` or `.`.
+            let trimmed = name.trim_end_matches('/');
+            let (parent, base) = trimmed.rsplit_once('/').unwrap_or(("", trimmed));
+            let name = if base.starts_with('.') && !base[1..].contains('.') {
+                Path::new(parent).join(format!("Taskfile{base}"))
+            } else {
+                PathBuf::from(name)
+            };
+            wd.join(name)
+        }
+        None => wd.to_path_buf(),
     };
-    let target = if target.is_dir() {
-        target.join("Taskfile.yml")
-    } else {
-        target
-    };
-    if taskfile::TASKFILE_NAMES
-        .iter()
-        .any(|n| target.parent().unwrap_or(dir).join(n).exists())
-        && cli.taskfile.is_none()
-        || target.exists()
-    {
+    let target = if path.is_dir() {
+        if taskfile::TASKFILE_NAMES
+            .iter()
+            .any(|n| path.join(n).exists())
+        {
+            eprint("task: A Taskfile already exists\n");
+            return 101;
+        }
+        path.join("Taskfile.yml")
+    } else if path.exists() {
         eprint("task: A Taskfile already exists\n");
         return 101;
-    }
+    } else {
+        path
+    };
     if let Err(e) = std::fs::write(&target, INIT_TASKFILE) {
-        eprint(&format!("task: {e}\n"));
+        // Go's *PathError text.
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            _ => e.to_string(),
+        };
+        eprint(&format!("open {}: {why}\n", target.display()));
         return 1;
     }
     if !cli.silent {
-        let shown = target.strip_prefix(dir).unwrap_or(&target);
+        if cli.verbose {
+            println!("{INIT_TASKFILE}");
+        }
+        let shown = target.strip_prefix(wd).unwrap_or(&target);
         println!("Taskfile created: {}", shown.display());
     }
     0
@@ -326,7 +358,7 @@ pub(crate) fn make_executor(cli: &Cli, cwd: &Path, project: Project) -> Result<E
             return Err(Failure::Code(1));
         }
     };
-    let use_color = cli.color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let use_color = color_enabled(cli);
     let cache = cache_from(cli, use_color)?;
     let opts = Options {
         // `--status` only reads the fingerprint state (go-task leaves no `.task/` behind).
@@ -631,8 +663,33 @@ fn remote_options(cli: &Cli, root_dir: &Path) -> Result<remote::RemoteOptions, F
         cert_key: cli.cert_key.clone(),
         assume_yes: cli.yes,
         verbose: cli.verbose,
-        color: cli.color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        color: color_enabled(cli),
     })
+}
+
+/// go-task's colour decision (internal/flags): an explicit setting (flag, `TASK_COLOR`,
+/// taskrc) wins even without a terminal; else a non-empty `NO_COLOR` turns colour off and
+/// a non-empty `FORCE_COLOR` or a true `CI` on; else fatih/color's own test: `TERM` is not
+/// `dumb` and stdout is a terminal.
+pub fn color_enabled(cli: &Cli) -> bool {
+    use std::io::IsTerminal;
+    let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+    if cli.color_explicit {
+        return cli.color;
+    }
+    if set("NO_COLOR") {
+        return false;
+    }
+    let ci = std::env::var("CI")
+        .ok()
+        .and_then(|v| crate::settings::parse_go_bool(&v))
+        .unwrap_or(false);
+    if set("FORCE_COLOR") || ci {
+        return true;
+    }
+    cli.color
+        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+        && std::io::stdout().is_terminal()
 }
 
 // ---- watch mode (src/run/watch.rs) ----

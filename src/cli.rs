@@ -23,6 +23,9 @@ pub struct Cli {
 
     #[arg(short = 'c', long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1, require_equals = true, value_parser = clap::builder::BoolishValueParser::new(), default_missing_value = "true", help = "Colored output. Enabled by default. Set flag to false or use NO_COLOR=1 to disable.")]
     pub color: bool,
+    /// Colour set by the flag, `TASK_COLOR` or the taskrc (then no auto-detection).
+    #[arg(skip)]
+    pub color_explicit: bool,
     #[arg(
         long,
         value_name = "SHELL",

@@ -206,7 +206,7 @@ fn env(key: &str) -> Option<String> {
 }
 
 /// Go's strconv.ParseBool.
-fn parse_bool(v: &str) -> Option<bool> {
+pub(crate) fn parse_go_bool(v: &str) -> Option<bool> {
     match v {
         "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
         "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
@@ -230,7 +230,7 @@ pub fn apply(cli: &mut Cli, m: &ArgMatches) {
     macro_rules! flag {
         ($field:ident, $id:literal, $key:literal, $rc:expr) => {
             if !from_cli(m, $id) {
-                if let Some(v) = env($key).and_then(|v| parse_bool(&v)) {
+                if let Some(v) = env($key).and_then(|v| parse_go_bool(&v)) {
                     cli.$field = v;
                 } else if let Some(v) = $rc {
                     cli.$field = v;
@@ -315,11 +315,15 @@ pub fn apply(cli: &mut Cli, m: &ArgMatches) {
     }
     // Colour: flag > TASK_COLOR > taskrc > NO_COLOR > FORCE_COLOR/CI > terminal.
     if !from_cli(m, "color") {
-        if let Some(v) = env("COLOR").and_then(|v| parse_bool(&v)) {
+        if let Some(v) = env("COLOR").and_then(|v| parse_go_bool(&v)) {
             cli.color = v;
+            cli.color_explicit = true;
         } else if let Some(v) = rc.color {
             cli.color = v;
+            cli.color_explicit = true;
         }
+    } else {
+        cli.color_explicit = true;
     }
     // oxtask's own settings: flag, then `OXTASK_*` (no taskrc keys: go-task's schema).
     let ox = |key: &str| {

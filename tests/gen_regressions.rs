@@ -363,4 +363,175 @@ tasks:
     same(tf, &[("lib/Taskfile.yml", lib)], &["t1"]);
     same(tf, &[("lib/Taskfile.yml", lib)], &["lib:u0"]);
     same(tf, &[("lib/Taskfile.yml", lib)], &["a"]);
+
+// ---- Found on real projects (tests/realworld2) and go-task's CHANGELOG ----
+
+/// `ignore_error` on a `task:` call ignores the called task's command failure
+/// (task.go runCommand, since 3.46.1).
+#[test]
+fn ignore_error_on_task_call() {
+    let tf = "version: '3'\ntasks:\n  a:\n    cmds:\n      - task: b\n        ignore_error: true\n      - echo after\n  b: {cmds: ['exit 1']}\n";
+    same(tf, &[], &["a"]);
+    same(tf, &[], &["--verbose", "a"]);
+}
+
+/// yaml.v3 decoding into structs ignores unknown keys: at the top level, in tasks,
+/// commands, deps and includes a misspelt key is no error.
+#[test]
+fn unknown_keys_are_ignored() {
+    let tf = "version: '3'\nfoo: 1\nincludes:\n  x: {taskfile: ./x.yml, foo: 1}\ntasks:\n  a:\n    descr: typo\n    deps: [{task: b, foo: 1}]\n    cmds:\n      - cmd: echo a\n        foo: 1\n  b: {cmds: [echo b], bar: [1]}\n";
+    let x = [(
+        "x.yml",
+        "version: '3'\ntasks:\n  c: {cmds: [echo c], zzz: 1}\n",
+    )];
+    same(tf, &x, &["a"]);
+    same(tf, &x, &["--list-all"]);
+}
+
+/// A var mapping's keys are checked after it decoded: go-task's own messages.
+#[test]
+fn var_mapping_key_messages() {
+    same(
+        // Block style: go-task's snippet colours flow mappings differently (not modelled).
+        "version: '3'\nvars:\n  A:\n    shh: x\ntasks:\n  a:\n    cmds:\n      - echo a\n",
+        &[],
+        &["a"],
+    );
+    same(
+        "version: '3'\nvars:\n  A:\n    secret: true\ntasks:\n  a:\n    cmds:\n      - echo a\n",
+        &[],
+        &["a"],
+    );
+}
+
+/// `defer:` (taskfile/ast/cmd.go): a mapping holds `defer`, `task`, `vars`, `silent`;
+/// `cmd:` inside it is ignored (a no-op), a `timeout` inside it is an error, and a `defer:`
+/// key makes the other keys of the command (but `silent`/`timeout`) irrelevant.
+#[test]
+fn defer_mapping_forms() {
+    same("version: '3'\ntasks:\n  a:\n    cmds:\n      - defer: {cmd: echo d, silent: true}\n      - echo main\n", &[], &["a"]);
+    same("version: '3'\ntasks:\n  a:\n    cmds:\n      - defer: {defer: echo inner, silent: true}\n        silent: true\n      - echo main\n", &[], &["a"]);
+    same("version: '3'\ntasks:\n  a:\n    cmds:\n      - defer: echo d\n        task: b\n      - echo main\n  b: {cmds: [echo b]}\n", &[], &["a"]);
+    same("version: '3'\ntasks:\n  a:\n    cmds:\n      - defer: {task: b, silent: true, vars: {X: 1}}\n      - echo main\n  b: {cmds: ['echo b {{.X}}']}\n", &[], &["a"]);
+    let (rc, ..) = {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(
+            d.path().join("Taskfile.yml"),
+            "version: '3'\ntasks:\n  a:\n    cmds:\n      - defer: {defer: echo d, timeout: 1s}\n",
+        )
+        .unwrap();
+        run(Path::new(env!("CARGO_BIN_EXE_task")), d.path(), &["a"])
+    };
+    assert_eq!(rc, 102);
+}
+
+/// `--verbose` logs `task: "x" failed: ERR` for a failing task (3.53.1), before its
+/// deferred commands.
+#[test]
+fn verbose_logs_failed_task() {
+    let tf = "version: '3'\ntasks:\n  a:\n    cmds:\n      - defer: echo cleanup\n      - exit 2\n  b: {cmds: [{task: a}]}\n";
+    same(tf, &[], &["--verbose", "a"]);
+    same(tf, &[], &["--verbose", "b"]);
+}
+
+/// A wildcard alias runs the task under its own name with the `*`s filled in.
+#[test]
+fn wildcard_alias_names_the_task() {
+    let tf = "version: '3'\ntasks:\n  start-*:\n    aliases: [s-*]\n    cmds: ['echo start {{index .MATCH 0}}']\n";
+    same(tf, &[], &["s-foo"]);
+    same(tf, &[], &["start-bar"]);
+}
+
+/// `--list-all --json` checks every listed task's method (help.go ToEditorOutput builds a
+/// sources checker for each): an invalid one fails the listing, sources or not.
+#[test]
+fn json_listing_rejects_invalid_method() {
+    let tf = "version: '3'\ntasks:\n  a: {desc: A, cmds: [echo a]}\n  b:\n    method: watch\n    cmds: [echo b]\n";
+    same(tf, &[], &["--list-all", "--json"]);
+    same(tf, &[], &["--list-all"]);
+    same(tf, &[], &["--list-all", "--json", "--no-status"]);
+}
+
+/// A block scalar that ends the file without a final line break has no trailing newline
+/// (go-yaml), seen in the summary and the echo line.
+#[test]
+fn block_scalar_at_end_of_file_without_newline() {
+    let tf = "version: '3'\ntasks:\n  a:\n    cmds:\n      - |\n        echo one\n        echo two";
+    same(tf, &[], &["--summary", "a"]);
+    same(tf, &[], &["a"]);
+    same(tf, &[], &["--dry", "a"]);
+}
+
+/// A YAML scanner error at the end of a file without a final line break: go-yaml's
+/// message and line.
+#[test]
+fn yaml_error_at_end_of_file_without_newline() {
+    let tf = "version: '3'\ntasks:\n  t:\n    cmds:\n      - go test\n\n\n      docker run -v ${PWD}:/x img:latest";
+    same(tf, &[], &["--list-all"]);
+}
+
+/// `--summary` prints a command that templates to nothing as a task call (summary.go).
+#[test]
+fn summary_of_empty_command() {
+    let tf = "version: '3'\ntasks:\n  a:\n    cmds:\n      - '{{if false}}x{{end}}'\n      - defer: {cmd: echo d}\n      - echo main\n";
+    same(tf, &[], &["--summary", "a"]);
+    same(tf, &[], &["a"]);
+}
+
+/// `--init PATH` takes a file, a directory or a bare extension from the working directory.
+#[test]
+fn init_with_path() {
+    same("version: '3'\n", &[], &["--init", "sub/My.yml"]);
+    same(
+        "version: '3'\n",
+        &[("sub/x", "")],
+        &["--init", "sub/My.yml"],
+    );
+    same("version: '3'\n", &[("sub/x", "")], &["--init", "sub"]);
+    same("version: '3'\n", &[("sub/x", "")], &["--init", "sub/.yaml"]);
+    same("version: '3'\n", &[], &["--init", "."]);
+}
+
+/// Colour (internal/flags): `CI=true` or `FORCE_COLOR` turns it on without a terminal
+/// unless `NO_COLOR` is set; fatih/color puts the reset after the newline.
+#[test]
+fn ci_turns_colour_on() {
+    let Some(go) = gotask::require(".ci/install-gotask.sh") else {
+        return;
+    };
+    let ox = Path::new(env!("CARGO_BIN_EXE_task"));
+    for env in [
+        &[("CI", "true")][..],
+        &[("FORCE_COLOR", "1")],
+        &[("CI", "true"), ("NO_COLOR", "1")],
+        &[("CI", "1"), ("TASK_COLOR", "false")],
+    ] {
+        let mut out = vec![];
+        for bin in [go.as_path(), ox] {
+            let d = tempfile::tempdir().unwrap();
+            std::fs::write(
+                d.path().join("Taskfile.yml"),
+                "version: '3'\ntasks:\n  a: {cmds: [echo hi, 'exit 3']}\n",
+            )
+            .unwrap();
+            let o = Command::new(bin)
+                .arg("a")
+                .current_dir(d.path())
+                .env_clear()
+                .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+                .env("HOME", d.path())
+                .envs(env.iter().copied())
+                .output()
+                .unwrap();
+            out.push((
+                o.status.code(),
+                String::from_utf8_lossy(&o.stdout).to_string(),
+                String::from_utf8_lossy(&o.stderr).to_string(),
+            ));
+        }
+        assert_eq!(
+            out[0], out[1],
+            "go-task (left) and oxtask (right) differ with {env:?}"
+        );
+    }
 }

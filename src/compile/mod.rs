@@ -145,6 +145,8 @@ pub enum CompiledCmd {
     Task {
         call: Call,
         defer: bool,
+        /// `ignore_error` on the call: the called task's command failure is ignored.
+        ignore_error: bool,
         if_: Option<String>,
         timeout: Option<String>,
         platforms: Vec<String>,
@@ -959,6 +961,7 @@ impl Compiler {
                         indirect: true,
                     },
                     defer: c.defer,
+                    ignore_error: c.ignore_error,
                     if_: c.if_.as_ref().map(|i| render(i, &v)).transpose()?,
                     timeout: c.timeout.clone(),
                     platforms: c.platforms.clone(),

@@ -123,6 +123,18 @@ pub fn list(exec: &Executor, cli: &Cli) -> Result<(), i32> {
         return Ok(());
     }
     if cli.json {
+        // help.go ToEditorOutput: every listed task's up-to-date check builds a sources
+        // checker, which rejects an invalid method, sources or not.
+        if !cli.no_status {
+            let root = exec.compiler.project.root.method.as_deref();
+            for (e, _) in &items {
+                let m = e.task.method.as_deref().or(root).unwrap_or("checksum");
+                if !matches!(m, "checksum" | "timestamp" | "none") {
+                    exec.printer.log(&format!("task: invalid method \"{m}\"\n"));
+                    return Err(1);
+                }
+            }
+        }
         print!("{}", json(exec, &items, cli));
         // go-task prints the (empty) list, then exits 1 when no task qualified.
         return if items.is_empty() { Err(1) } else { Ok(()) };
@@ -469,6 +481,12 @@ fn summary_of(
         out.push_str("\ncommands:\n");
         for c in &ct.cmds {
             match c {
+                // summary.go: a command that templates to nothing prints as a task call.
+                crate::compile::CompiledCmd::Shell { cmd, shown, .. }
+                    if cmd.is_empty() && shown.is_empty() =>
+                {
+                    out.push_str(" - Task: \n")
+                }
                 crate::compile::CompiledCmd::Shell { shown, .. } => {
                     out.push_str(&format!(" - {shown}\n"))
                 }

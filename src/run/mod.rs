@@ -361,12 +361,13 @@ impl Executor {
         }
         let mut entry = entry;
         if !matches.is_empty() {
-            // A wildcard task takes the name it was called by.
-            entry.name = call
-                .task
-                .strip_prefix(':')
-                .unwrap_or(&call.task)
-                .to_string();
+            // variables.go: a wildcard task's name is its own with each `*` replaced by the
+            // matched values in turn (so a wildcard alias names the task, not the alias).
+            let mut name = entry.name.clone();
+            for m in &matches {
+                name = name.replacen('*', m, 1);
+            }
+            entry.name = name;
         }
         let call = Call {
             task: entry.name.clone(),
@@ -676,6 +677,14 @@ impl Executor {
                     self.verbose(&format!("task: task error ignored: {e}\n"));
                     continue;
                 }
+                // task.go: logged before the deferred commands run (a deadline is logged
+                // by the caller, once the task returns).
+                if !e.is_deadline() {
+                    self.verbose(&format!(
+                        "task: {} failed: {e}\n",
+                        crate::template::go_quote(&call.task)
+                    ));
+                }
                 result = Err(TaskError::Run {
                     task: t.display().to_string(),
                     inner: Box::new(e),
@@ -742,6 +751,7 @@ impl Executor {
                 CompiledCmd::Task {
                     call: c2,
                     defer: false,
+                    ignore_error: false,
                     if_: if_.clone(),
                     timeout: timeout.clone(),
                     platforms: platforms.clone(),
@@ -815,6 +825,7 @@ impl Executor {
                 if_,
                 platforms,
                 timeout,
+                ignore_error,
                 ..
             } => {
                 if !platform_ok(platforms) {
@@ -835,9 +846,21 @@ impl Executor {
                     self.run_task(sub)
                 });
                 self.limit.acquire();
-                match (r, timeout) {
+                let r = match (r, timeout) {
                     (Err(e), Some(dur)) if e.is_deadline() => Err(timeout_error(t.display(), dur)),
                     (r, _) => r,
+                };
+                match r {
+                    // task.go runCommand: a call's ignore_error covers the called task's
+                    // command failures (exit status, timeout), not Task failing to run it.
+                    Err(e) if *ignore_error && is_command_failure(&e) => {
+                        self.verbose(&format!(
+                            "task: [{}] task error ignored: {e}\n",
+                            t.display()
+                        ));
+                        Ok(())
+                    }
+                    r => r,
                 }
             }
             CompiledCmd::Shell {

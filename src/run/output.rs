@@ -19,20 +19,19 @@ pub const MAGENTA: &str = "\x1b[35m";
 pub const RED: &str = "\x1b[31m";
 
 impl Printer {
-    /// Colour only when asked (`--color`, no NO_COLOR) and stderr is a terminal.
+    /// Colour as decided by `app::color_enabled`.
     pub fn new(color: bool) -> Self {
-        use std::io::IsTerminal;
         Printer {
             lock: Arc::new(Mutex::new(())),
-            color: color && std::io::stderr().is_terminal(),
+            color,
         }
     }
 
     /// A `task: …` line in colour when colour is on.
     pub fn log_color(&self, color: &str, msg: &str) {
         if self.color {
-            let body = msg.strip_suffix('\n').unwrap_or(msg);
-            self.log(&format!("{color}{body}\x1b[0m\n"));
+            // fatih/color wraps the whole formatted text, newline included.
+            self.log(&format!("{color}{msg}\x1b[0m"));
         } else {
             self.log(msg);
         }

@@ -1,4 +1,5 @@
-//! Node tree → typed AST. Every unknown or ill-typed key is an error with its position.
+//! Node tree → typed AST. Every ill-typed key is an error with its position; unknown keys
+//! are ignored, as go-task's yaml.v3 decoding into structs ignores them.
 
 use super::ast::*;
 use super::yaml::{Node, NodeKind};
@@ -115,7 +116,7 @@ pub fn taskfile(root: &Node) -> R<Taskfile> {
             "run" => tf.run = Some(string(v)?),
             "interval" => tf.interval = Some(string(v)?),
             "use_gitignore" => tf.use_gitignore = boolean(v)?,
-            other => return err(k, format!("unknown top-level key \"{other}\"")),
+            _ => {} // ignored, as yaml.v3 decoding into a struct does
         }
     }
     if !version_seen {
@@ -148,9 +149,7 @@ fn output(v: &Node) -> R<Output> {
                                 "begin" => begin = string(gv)?,
                                 "end" => end = string(gv)?,
                                 "error_only" => error_only = boolean(gv)?,
-                                o => {
-                                    return err(gk, format!("unknown key \"{o}\" in output group"))
-                                }
+                                _ => {} // ignored, as yaml.v3 decoding into a struct does
                             }
                         }
                         out = Some(Output::Group {
@@ -193,8 +192,7 @@ fn include(v: &Node) -> R<Include> {
                     "excludes" => inc.excludes = strings(val)?,
                     "vars" => inc.vars = vars(val)?,
                     "checksum" => inc.checksum = Some(string(val)?),
-                    // go-task reports any other shape as a missing taskfile/dir.
-                    _ => return err(v, "include must specify taskfile or dir"),
+                    _ => {} // ignored, as yaml.v3 decoding into a struct does
                 }
             }
             if inc.taskfile.is_empty() && inc.dir.is_none() {
@@ -226,13 +224,28 @@ fn var(v: &Node) -> R<Var> {
                 "map" => value = Some(VarValue::Static(drop_nil_entries(val.to_value()))),
                 "value" => value = Some(VarValue::Static(val.to_value())),
                 "secret" => secret = boolean(val)?,
-                _ => {
+                _ => {}
+            }
+        }
+        // taskfile/ast/var.go: the keys are checked after the struct decoded.
+        let mut has_type = false;
+        for (k, _) in e {
+            match key_str(k)? {
+                "sh" | "ref" | "map" | "value" => has_type = true,
+                "secret" => {}
+                o => {
                     return err(
                         v,
-                        "invalid keys in variable: a map var must use the \"map\" key, or one of \"sh\", \"ref\", \"value\"",
+                        format!("{o:?} is not a valid variable type. Try \"sh\", \"ref\", \"map\", \"value\" or using a scalar value"),
                     )
                 }
             }
+        }
+        if !has_type {
+            return err(
+                v,
+                "a variable must define one of \"sh\", \"ref\", \"map\", \"value\" or be a scalar value",
+            );
         }
         return Ok(Var {
             value: value.unwrap_or(VarValue::Static(Value::Nil)),
@@ -338,7 +351,7 @@ fn task(v: &Node) -> R<Task> {
             "failfast" => t.failfast = boolean(val)?,
             // go-task accepts and ignores a task-level `output:`.
             "output" => {}
-            other => return err(k, format!("unknown task key \"{other}\"")),
+            _ => {} // ignored, as yaml.v3 decoding into a struct does
         }
     }
     Ok(t)
@@ -365,7 +378,7 @@ fn globs(v: &Node) -> R<Vec<Glob>> {
                             pattern: string(val)?,
                             exclude: true,
                         }),
-                        o => return err(k, format!("unknown key \"{o}\" in glob")),
+                        _ => {} // ignored, as yaml.v3 decoding into a struct does
                     }
                 }
             }
@@ -400,7 +413,7 @@ fn preconditions(v: &Node) -> R<Vec<Precondition>> {
                     match key_str(k)? {
                         "sh" => p.sh = string(val)?,
                         "msg" => p.msg = Some(string(val)?),
-                        o => return err(k, format!("unknown key \"{o}\" in precondition")),
+                        _ => {} // ignored, as yaml.v3 decoding into a struct does
                     }
                 }
                 out.push(p);
@@ -441,14 +454,7 @@ fn requires(v: &Node) -> R<Vec<Require>> {
                                                 for (ek, ev) in em {
                                                     match key_str(ek)? {
                                                         "ref" => refv = Some(string(ev)?),
-                                                        o => {
-                                                            return err(
-                                                                ek,
-                                                                format!(
-                                                                    "unknown key \"{o}\" in enum"
-                                                                ),
-                                                            )
-                                                        }
+                                                        _ => {} // ignored, as yaml.v3 decoding into a struct does
                                                     }
                                                 }
                                                 EnumSpec::Ref(refv.unwrap_or_default())
@@ -456,9 +462,7 @@ fn requires(v: &Node) -> R<Vec<Require>> {
                                             _ => return type_err(rv, "enum"),
                                         })
                                     }
-                                    o => {
-                                        return err(rk, format!("unknown key \"{o}\" in requires"))
-                                    }
+                                    _ => {} // ignored, as yaml.v3 decoding into a struct does
                                 }
                             }
                             out.push(r);
@@ -467,7 +471,7 @@ fn requires(v: &Node) -> R<Vec<Require>> {
                     }
                 }
             }
-            o => return err(k, format!("unknown key \"{o}\" in requires")),
+            _ => {} // ignored, as yaml.v3 decoding into a struct does
         }
     }
     Ok(out)
@@ -512,7 +516,7 @@ fn for_(v: &Node) -> R<For> {
                         }
                         matrix = Some(rows);
                     }
-                    o => return err(k, format!("unknown key \"{o}\" in for")),
+                    _ => {} // ignored, as yaml.v3 decoding into a struct does
                 }
             }
             if let Some(m) = matrix {
@@ -539,6 +543,7 @@ fn cmds(items: &[Node]) -> R<Vec<Cmd>> {
 
 fn cmd(v: &Node) -> R<Cmd> {
     let mut c = Cmd::default();
+    let mut deferred = None;
     let e = match &v.kind {
         NodeKind::Scalar { .. } => {
             c.cmd = Some(string(v)?);
@@ -560,24 +565,63 @@ fn cmd(v: &Node) -> R<Cmd> {
             "if" => c.if_ = Some(string(val)?),
             "timeout" => c.timeout = Some(string(val)?),
             "for" => c.for_ = Some(for_(val)?),
-            "defer" => {
-                let inner = match &val.kind {
-                    NodeKind::Scalar { .. } => Cmd {
-                        cmd: Some(string(val)?),
-                        ..Default::default()
-                    },
-                    NodeKind::Map(_) => cmd(val)?,
-                    _ => return type_err(val, "defer"),
-                };
-                let keep_silent = c.silent;
-                c = Cmd {
-                    defer: true,
-                    silent: keep_silent || inner.silent,
-                    ..inner
-                };
-            }
-            o => return err(k, format!("unknown key \"{o}\" in command")),
+            "defer" => deferred = Some(val),
+            _ => {} // ignored, as yaml.v3 decoding into a struct does
         }
+    }
+    // taskfile/ast/cmd.go: with a `defer:` key the other keys only lend their `silent` and
+    // `timeout` to a deferred command; a mapping holds `defer` (the command), `task`,
+    // `vars`, `silent`, and no `timeout`. Neither command nor task: a no-op command.
+    if let Some(val) = deferred {
+        let (outer_silent, outer_timeout) = (c.silent, c.timeout.take());
+        c = Cmd {
+            defer: true,
+            timeout: outer_timeout,
+            ..Default::default()
+        };
+        match &val.kind {
+            NodeKind::Scalar { .. } => {
+                c.cmd = Some(string(val)?);
+                c.silent = outer_silent;
+            }
+            NodeKind::Map(e) => {
+                let (mut dcmd, mut dtask, mut dvars, mut dsilent) =
+                    (String::new(), String::new(), Vars::new(), false);
+                let mut dtimeout = String::new();
+                for (k, x) in e {
+                    match key_str(k)? {
+                        "defer" => dcmd = string(x)?,
+                        "task" => dtask = string(x)?,
+                        "vars" => dvars = vars(x)?,
+                        "silent" => dsilent = boolean(x)?,
+                        "timeout" => dtimeout = string(x)?,
+                        _ => {}
+                    }
+                }
+                if !dtimeout.is_empty() {
+                    return err(v, "timeout must be set next to defer, not inside it");
+                }
+                if !dcmd.is_empty() {
+                    c.cmd = Some(dcmd);
+                    c.silent = outer_silent;
+                } else if !dtask.is_empty() {
+                    c.task = Some(dtask);
+                    c.vars = dvars;
+                    c.silent = dsilent;
+                } else {
+                    c.defer = false;
+                    c.cmd = Some(String::new());
+                }
+            }
+            NodeKind::Seq(_) => return type_err(val, "defer"),
+        }
+        return Ok(c);
+    }
+    c.cmd = c.cmd.filter(|s| !s.is_empty());
+    c.task = c.task.filter(|s| !s.is_empty());
+    if c.task.is_some() {
+        // A task call takes no platforms in go-task (cmd.go copies them for commands only).
+        c.platforms.clear();
     }
     if c.cmd.is_none() && c.task.is_none() && !c.defer {
         return err(v, "invalid keys in command");
@@ -598,7 +642,7 @@ fn dep(v: &Node) -> R<Dep> {
                     "for" => d.for_ = Some(for_(val)?),
                     "if" => d.if_ = Some(string(val)?),
                     "timeout" => d.timeout = Some(string(val)?),
-                    o => return err(k, format!("unknown key \"{o}\" in dependency")),
+                    _ => {} // ignored, as yaml.v3 decoding into a struct does
                 }
             }
         }

@@ -126,6 +126,7 @@ fn highlight_yaml_line(line: &str) -> String {
     const PUNCT: &str = "\x1b[1m\x1b[30m";
     const KEY: &str = "\x1b[33m";
     const VALUE: &str = "\x1b[36m";
+    const BOOL: &str = "\x1b[32m";
     const RESET: &str = "\x1b[0m";
     let trimmed = line.trim_start();
     let ws = &line[..line.len() - trimmed.len()];
@@ -135,7 +136,8 @@ fn highlight_yaml_line(line: &str) -> String {
     }
     let mut rest = trimmed;
     if let Some(item) = rest.strip_prefix("- ") {
-        out.push_str(&format!("{PUNCT}-{RESET}{PUNCT} {RESET}"));
+        // One token, as chroma's YAML lexer makes it.
+        out.push_str(&format!("{PUNCT}- {RESET}"));
         rest = item;
     }
     let key_end = rest
@@ -151,7 +153,13 @@ fn highlight_yaml_line(line: &str) -> String {
                 &rest[..k]
             ));
             if !value.is_empty() {
-                out.push_str(&format!("{VALUE}{value}{RESET}{PUNCT}{RESET}"));
+                // chroma colours a boolean constant apart from other scalars.
+                let c = if matches!(value, "true" | "false") {
+                    BOOL
+                } else {
+                    VALUE
+                };
+                out.push_str(&format!("{c}{value}{RESET}{PUNCT}{RESET}"));
             }
         }
         _ if !rest.is_empty() => out.push_str(&format!("{VALUE}{rest}{RESET}{PUNCT}{RESET}")),

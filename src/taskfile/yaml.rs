@@ -39,6 +39,7 @@ pub struct YamlError {
 /// Parses the first document of `src`. An empty document is a null scalar.
 pub fn parse(src: &str) -> Result<Node, YamlError> {
     let mut builder = Builder::default();
+    let last_line = src.lines().count();
     for ev in Parser::new_from_str(src) {
         let (ev, span) = ev.map_err(|e| {
             if e.info().ends_with("found unknown anchor") {
@@ -60,6 +61,11 @@ pub fn parse(src: &str) -> Result<Node, YamlError> {
             // printed 0-based) and a scanner error at its 1-based line.
             let line = match (parser_error, builder.stack.last()) {
                 (true, Some((open, _))) => open.line.saturating_sub(1),
+                // At the end of a file without a final line break libyaml's mark stays on
+                // the last line.
+                _ if e.marker().index() >= src.chars().count() && !src.ends_with('\n') => {
+                    e.marker().line().min(last_line.max(1))
+                }
                 _ => e.marker().line(),
             };
             YamlError {
@@ -69,6 +75,18 @@ pub fn parse(src: &str) -> Result<Node, YamlError> {
             }
         })?;
         let (line, col) = (span.start.line(), span.start.col() + 1);
+        // A block scalar that ends the file without a final line break has none (go-yaml);
+        // the parser here gives it one.
+        let ev = match ev {
+            Event::Scalar(text, style @ (ScalarStyle::Literal | ScalarStyle::Folded), a, t)
+                if !src.ends_with('\n') && text.ends_with('\n') && span.end.line() >= last_line =>
+            {
+                let mut text = text.into_owned();
+                text.pop();
+                Event::Scalar(text.into(), style, a, t)
+            }
+            other => other,
+        };
         match ev {
             Event::DocumentEnd => break,
             other => builder.event(other, line, col)?,
@@ -97,7 +115,9 @@ fn go_yaml_message(info: &str) -> (String, bool) {
     let msg = match msg.as_str() {
         "expected ',' or ']'" => "did not find expected ',' or ']'".to_string(),
         "expected ',' or '}'" => "did not find expected ',' or '}'".to_string(),
-        "simple key expect ':'" => "could not find expected ':'".to_string(),
+        "simple key expect ':'" | "simple key expected" => {
+            "could not find expected ':'".to_string()
+        }
         m if m.starts_with("unexpected character: ") || m.starts_with("tabs disallowed") => {
             "found character that cannot start any token".to_string()
         }
@@ -618,6 +638,22 @@ mod tests {
             panic!()
         };
         assert_eq!((inner[0].0.line, inner[0].0.col), (2, 3));
+    }
+
+    #[test]
+    fn block_scalar_at_eof_without_line_break_has_none() {
+        let n = parse("a: |\n  x\n  y").unwrap();
+        let NodeKind::Map(e) = &n.kind else { panic!() };
+        let NodeKind::Scalar { text, .. } = &e[0].1.kind else {
+            panic!()
+        };
+        assert_eq!(text, "x\ny");
+        let n = parse("a: |\n  x\n  y\n").unwrap();
+        let NodeKind::Map(e) = &n.kind else { panic!() };
+        let NodeKind::Scalar { text, .. } = &e[0].1.kind else {
+            panic!()
+        };
+        assert_eq!(text, "x\ny\n");
     }
 
     #[test]

@@ -345,12 +345,12 @@ pub fn apply(cli: &mut Cli, m: &ArgMatches) {
     ox_text!(cache_verify_key, "cache_verify_key", "CACHE_VERIFY_KEY");
     ox_text!(cache_sign_key, "cache_sign_key", "CACHE_SIGN_KEY");
     if !from_cli(m, "cache_plain_http") {
-        if let Some(v) = ox("CACHE_PLAIN_HTTP").and_then(|v| parse_bool(&v)) {
+        if let Some(v) = ox("CACHE_PLAIN_HTTP").and_then(|v| parse_go_bool(&v)) {
             cli.cache_plain_http = v;
         }
     }
     if !from_cli(m, "fingerprint_definition") {
-        if let Some(v) = ox("FINGERPRINT_DEFINITION").and_then(|v| parse_bool(&v)) {
+        if let Some(v) = ox("FINGERPRINT_DEFINITION").and_then(|v| parse_go_bool(&v)) {
             cli.fingerprint_definition = v;
         }
     }

@@ -363,6 +363,7 @@ tasks:
     same(tf, &[("lib/Taskfile.yml", lib)], &["t1"]);
     same(tf, &[("lib/Taskfile.yml", lib)], &["lib:u0"]);
     same(tf, &[("lib/Taskfile.yml", lib)], &["a"]);
+}
 
 // ---- Found on real projects (tests/realworld2) and go-task's CHANGELOG ----
 

@@ -33,7 +33,10 @@ struct Out {
 }
 
 fn env_u64(k: &str, d: u64) -> u64 {
-    std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d)
+    std::env::var(k)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(d)
 }
 
 fn write_files(root: &Path, p: &gen::Program) {
@@ -48,17 +51,26 @@ fn write_files(root: &Path, p: &gen::Program) {
 /// timestamp state under `.task` by name only).
 fn tree(root: &Path, p: &gen::Program) -> String {
     fn walk(dir: &Path, root: &Path, acc: &mut Vec<(String, String)>) {
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in rd.flatten() {
             let path = e.path();
-            let rel = path.strip_prefix(root).unwrap().to_string_lossy().to_string();
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
             if path.is_dir() {
                 acc.push((format!("{rel}/"), String::new()));
                 walk(&path, root, acc);
             } else if rel.starts_with(".task/") {
                 acc.push((rel, "<state>".into()));
             } else {
-                acc.push((rel, std::fs::read_to_string(&path).unwrap_or_else(|_| "<binary>".into())));
+                acc.push((
+                    rel,
+                    std::fs::read_to_string(&path).unwrap_or_else(|_| "<binary>".into()),
+                ));
             }
         }
     }
@@ -66,7 +78,10 @@ fn tree(root: &Path, p: &gen::Program) -> String {
     walk(root, root, &mut acc);
     acc.retain(|(rel, content)| {
         !p.files.iter().any(|(f, c)| f == rel && c == content)
-            && !p.files.iter().any(|(f, _)| f.starts_with(rel.as_str()) && rel.ends_with('/'))
+            && !p
+                .files
+                .iter()
+                .any(|(f, _)| f.starts_with(rel.as_str()) && rel.ends_with('/'))
     });
     acc.sort();
     acc.iter().map(|(r, c)| format!("{r}: {c:?}\n")).collect()
@@ -132,7 +147,12 @@ fn invoke(bin: &Path, base: &Path, tag: &str, p: &gen::Program, args: &[String])
     let rs = root.to_string_lossy().to_string();
     let files = tree(&root, p);
     std::fs::remove_dir_all(&root).ok();
-    Out { rc, stdout: so.replace(&rs, "<ROOT>"), stderr: se.replace(&rs, "<ROOT>"), files }
+    Out {
+        rc,
+        stdout: so.replace(&rs, "<ROOT>"),
+        stderr: se.replace(&rs, "<ROOT>"),
+        files,
+    }
 }
 
 fn sorted(s: &str) -> String {
@@ -157,10 +177,23 @@ fn check(go: &Path, ox: &Path, p: &gen::Program) -> Vec<(String, String, String,
         let g = invoke(ox, base.path(), &format!("ox{k}"), p, args);
         let name = format!("task {}", args.join(" "));
         if w.rc != g.rc {
-            diffs.push((name.clone(), "exit".into(), w.rc.to_string(), g.rc.to_string()));
+            diffs.push((
+                name.clone(),
+                "exit".into(),
+                w.rc.to_string(),
+                g.rc.to_string(),
+            ));
         }
-        for (what, a, b) in [("stdout", &w.stdout, &g.stdout), ("stderr", &w.stderr, &g.stderr), ("files", &w.files, &g.files)] {
-            let same = if *unordered && what != "files" { sorted(a) == sorted(b) } else { a == b };
+        for (what, a, b) in [
+            ("stdout", &w.stdout, &g.stdout),
+            ("stderr", &w.stderr, &g.stderr),
+            ("files", &w.files, &g.files),
+        ] {
+            let same = if *unordered && what != "files" {
+                sorted(a) == sorted(b)
+            } else {
+                a == b
+            };
             if !same {
                 diffs.push((name.clone(), what.into(), a.clone(), b.clone()));
             }
@@ -171,7 +204,9 @@ fn check(go: &Path, ox: &Path, p: &gen::Program) -> Vec<(String, String, String,
 
 #[test]
 fn generated_programs_match_go_task() {
-    let Some(go) = gotask::require(".ci/install-gotask.sh") else { return };
+    let Some(go) = gotask::require(".ci/install-gotask.sh") else {
+        return;
+    };
     let ox = PathBuf::from(env!("CARGO_BIN_EXE_task"));
     let seed0 = env_u64("GEN_SEED", 1);
     let count = env_u64("GEN_COUNT", 500);
@@ -179,7 +214,8 @@ fn generated_programs_match_go_task() {
     let show = env_u64("GEN_SHOW", 3) as usize;
     let report = std::env::var_os("GEN_REPORT").map(PathBuf::from);
     let next = Arc::new(AtomicU64::new(seed0));
-    let failures: Arc<Mutex<Vec<(gen::Program, Vec<(String, String, String, String)>)>>> = Arc::default();
+    let failures: Arc<Mutex<Vec<(gen::Program, Vec<(String, String, String, String)>)>>> =
+        Arc::default();
     let start = Instant::now();
     let workers: Vec<_> = (0..jobs)
         .map(|_| {
@@ -225,11 +261,22 @@ fn generated_programs_match_go_task() {
     }
     let mut msg = String::new();
     for (p, d) in failures.iter().take(show) {
-        msg.push_str(&format!("\n##### seed {} (GEN_SEED={} GEN_COUNT=1)\n{}", p.seed, p.seed, p.text()));
+        msg.push_str(&format!(
+            "\n##### seed {} (GEN_SEED={} GEN_COUNT=1)\n{}",
+            p.seed,
+            p.seed,
+            p.text()
+        ));
         for (inv, what, a, b) in d {
-            msg.push_str(&format!("--- {inv}: {what}\n  go-task: {a:?}\n  oxtask:  {b:?}\n"));
+            msg.push_str(&format!(
+                "--- {inv}: {what}\n  go-task: {a:?}\n  oxtask:  {b:?}\n"
+            ));
         }
     }
     let seeds: Vec<String> = failures.iter().map(|(p, _)| p.seed.to_string()).collect();
-    panic!("{} of {count} programs differ from go-task (seeds {}){msg}", failures.len(), seeds.join(" "));
+    panic!(
+        "{} of {count} programs differ from go-task (seeds {}){msg}",
+        failures.len(),
+        seeds.join(" ")
+    );
 }

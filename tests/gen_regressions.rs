@@ -32,12 +32,19 @@ fn run(bin: &Path, dir: &Path, args: &[&str]) -> (i32, String, String, Vec<Strin
     }
     walk(dir, dir, &mut files);
     files.sort();
-    (o.status.code().unwrap_or(-1), clean(&o.stdout), clean(&o.stderr), files)
+    (
+        o.status.code().unwrap_or(-1),
+        clean(&o.stdout),
+        clean(&o.stderr),
+        files,
+    )
 }
 
 /// Runs `args` against `taskfile` (plus `extra` files) with both binaries.
 fn same(taskfile: &str, extra: &[(&str, &str)], args: &[&str]) {
-    let Some(go) = gotask::require(".ci/install-gotask.sh") else { return };
+    let Some(go) = gotask::require(".ci/install-gotask.sh") else {
+        return;
+    };
     let ox = Path::new(env!("CARGO_BIN_EXE_task"));
     let mut out = vec![];
     for bin in [go.as_path(), ox] {
@@ -50,7 +57,10 @@ fn same(taskfile: &str, extra: &[(&str, &str)], args: &[&str]) {
         }
         out.push(run(bin, d.path(), args));
     }
-    assert_eq!(out[0], out[1], "go-task (left) and oxtask (right) differ for {args:?}");
+    assert_eq!(
+        out[0], out[1],
+        "go-task (left) and oxtask (right) differ for {args:?}"
+    );
 }
 
 /// Fast compile (listing): a template error is ignored but sticks (templater.Cache), so

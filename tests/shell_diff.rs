@@ -24,7 +24,9 @@ struct Case {
 }
 
 fn unescape(s: &str) -> String {
-    s.replace("\\n", "\n").replace("\\t", "\t").replace("\\\\", "\\")
+    s.replace("\\n", "\n")
+        .replace("\\t", "\t")
+        .replace("\\\\", "\\")
 }
 
 fn cases() -> Vec<Case> {
@@ -114,7 +116,11 @@ fn run(bin: &Path, dir: &Path, c: &Case, path: &str) -> (i32, String, String) {
     let o = child.wait_with_output().unwrap();
     let d = dir.to_string_lossy().to_string();
     let clean = |b: &[u8]| String::from_utf8_lossy(b).replace(&d, "DIR");
-    (o.status.code().unwrap_or(-1), clean(&o.stdout), clean(&o.stderr))
+    (
+        o.status.code().unwrap_or(-1),
+        clean(&o.stdout),
+        clean(&o.stderr),
+    )
 }
 
 fn compare(go: &Path, ox: &Path, c: &Case, dir: &Path, path: &str) -> Result<(), Failed> {
@@ -134,7 +140,9 @@ fn compare(go: &Path, ox: &Path, c: &Case, dir: &Path, path: &str) -> Result<(),
 fn bare_path(root: &Path) -> PathBuf {
     let bin = root.join("bare-bin");
     std::fs::create_dir_all(&bin).unwrap();
-    for tool in ["cat", "ls", "env", "grep", "sed", "tr", "sort", "head", "wc"] {
+    for tool in [
+        "cat", "ls", "env", "grep", "sed", "tr", "sort", "head", "wc",
+    ] {
         let real = ["/usr/bin", "/bin"]
             .iter()
             .map(|d| Path::new(d).join(tool))
@@ -160,12 +168,7 @@ fn main() {
     let mut embedded = 0;
     for (k, c) in all.into_iter().enumerate() {
         let c = std::sync::Arc::new(c);
-        let supported = oxtask::shell::prepare(
-            &c.script,
-            &c.set,
-            &c.shopt,
-        )
-        .is_ok();
+        let supported = oxtask::shell::prepare(&c.script, &c.set, &c.shopt).is_ok();
         embedded += supported as usize;
         let (g, o, r, p) = (go.clone(), ox.clone(), root.clone(), std_path.clone());
         let c1 = c.clone();
@@ -180,7 +183,10 @@ fn main() {
         }
     }
     // Most snippets must run in-process; a regression that sends them all to bash fails here.
-    assert!(embedded >= 150, "only {embedded} snippets run by the embedded shell");
+    assert!(
+        embedded >= 150,
+        "only {embedded} snippets run by the embedded shell"
+    );
     let conclusion = libtest_mimic::run(&args, trials);
     let _ = std::fs::remove_dir_all(&root);
     conclusion.exit();

@@ -716,17 +716,35 @@ fn include_silent_status_and_if_match_go_task() {
         "Taskfile.yml",
         "version: '3'\nincludes:\n  inc: ./inc\n  quiet:\n    taskfile: ./inc/Quiet.yml\ntasks:\n  call-if:\n    cmds:\n      - task: other\n        if: 'false'\n      - echo after\n  other: {cmds: [echo other]}\n  src:\n    sources: [Taskfile.yml]\n    generates: [out.txt]\n    cmds: [echo hi > out.txt]\n  taskif:\n    if: 'false'\n    cmds: [echo never]\n",
     );
-    write(d, "inc/Taskfile.yml", "version: '3'\ntasks:\n  a: {cmds: [echo a]}\n");
-    write(d, "inc/Quiet.yml", "version: '3'\nsilent: true\ntasks:\n  q: {cmds: [echo q]}\n");
+    write(
+        d,
+        "inc/Taskfile.yml",
+        "version: '3'\ntasks:\n  a: {cmds: [echo a]}\n",
+    );
+    write(
+        d,
+        "inc/Quiet.yml",
+        "version: '3'\nsilent: true\ntasks:\n  q: {cmds: [echo q]}\n",
+    );
     let mut diffs = vec![];
-    for args in [&["call-if"][..], &["quiet:q"], &["inc:a"], &["taskif"], &["-v", "taskif"]] {
+    for args in [
+        &["call-if"][..],
+        &["quiet:q"],
+        &["inc:a"],
+        &["taskif"],
+        &["-v", "taskif"],
+    ] {
         diffs.extend(side_by_side(&go, d, args));
     }
     // --status before any run: not up to date, and no state written by either tool.
     diffs.extend(side_by_side(&go, d, &["--status", "src"]));
     assert!(!d.join(".task").exists(), "--status wrote .task/");
     // After a run (state written by go-task, readable by both): up to date.
-    let ran = Command::new(&go).arg("src").current_dir(d).output().unwrap();
+    let ran = Command::new(&go)
+        .arg("src")
+        .current_dir(d)
+        .output()
+        .unwrap();
     assert!(ran.status.success());
     diffs.extend(side_by_side(&go, d, &["--status", "src"]));
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));

@@ -230,7 +230,11 @@ impl Compiler {
                 if !eval_sh {
                     // Unevaluated, it is no value in templates (ToCacheMap skips a var
                     // whose `sh:` is not empty), whatever an outer scope gave the name.
-                    return Ok(if cmd.is_empty() { Value::str("") } else { Value::Nil });
+                    return Ok(if cmd.is_empty() {
+                        Value::str("")
+                    } else {
+                        Value::Nil
+                    });
                 }
                 let env = env_from_vars(data);
                 let out = self.dynamic(&cmd, dir, &env)?;
@@ -606,7 +610,11 @@ impl Compiler {
         };
         let label = t.label.as_ref().map(|l| r(l)).transpose()?;
         let desc = r(&t.desc)?;
-        let prompt = t.prompt.iter().map(|p| r(p)).collect::<Result<Vec<_>, _>>()?;
+        let prompt = t
+            .prompt
+            .iter()
+            .map(|p| r(p))
+            .collect::<Result<Vec<_>, _>>()?;
         let summary = r(&t.summary)?;
         let globs = |gs: &[crate::taskfile::ast::Glob]| {
             gs.iter()
@@ -934,7 +942,11 @@ impl Compiler {
                 for (k, var) in &c.vars {
                     call_vars.insert(
                         k.clone(),
-                        if raw { var.clone() } else { self.resolve_call_var(var, &v)? },
+                        if raw {
+                            var.clone()
+                        } else {
+                            self.resolve_call_var(var, &v)?
+                        },
                     );
                 }
                 out.push(CompiledCmd::Task {
@@ -1059,10 +1071,18 @@ impl Compiler {
             for (k, val) in &item {
                 v.insert(k.clone(), val.clone());
             }
-            let name = if raw { d.task.clone() } else { self.render(&d.task, &v)? };
+            let name = if raw {
+                d.task.clone()
+            } else {
+                self.render(&d.task, &v)?
+            };
             let mut call_vars = Vars::new();
             for (k, var) in &d.vars {
-                let cv = if raw { var.clone() } else { self.resolve_call_var(var, &v)? };
+                let cv = if raw {
+                    var.clone()
+                } else {
+                    self.resolve_call_var(var, &v)?
+                };
                 call_vars.insert(k.clone(), cv);
             }
             out.push(CompiledDep {

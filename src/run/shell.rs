@@ -199,10 +199,16 @@ fn bash_error(e: impl std::fmt::Display, why: &Unsupported) -> ShellError {
 
 fn run_embedded(spec: &ShellSpec, prep: Prepared, sink: Sink) -> Result<(), ShellError> {
     let io_err = |e: std::io::Error| ShellError::Io(e.to_string());
-    let stdin = dup_std(0).or_else(|_| crate::shell::open_null()).map_err(io_err)?;
+    let stdin = dup_std(0)
+        .or_else(|_| crate::shell::open_null())
+        .map_err(io_err)?;
     let (io, reader) = match &sink {
         Sink::Inherit => (
-            Io::new(stdin, dup_std(1).map_err(io_err)?, dup_std(2).map_err(io_err)?),
+            Io::new(
+                stdin,
+                dup_std(1).map_err(io_err)?,
+                dup_std(2).map_err(io_err)?,
+            ),
             None,
         ),
         _ => {
@@ -524,7 +530,13 @@ pub fn capture(cmd: &str, dir: &Path, env: &[(String, String)]) -> Result<String
                 let _ = r.read_to_end(&mut v);
                 v
             });
-            let code = crate::shell::run(&p, dir, env, &io, Rt::new(false, &RUNNING, super::signals::arm));
+            let code = crate::shell::run(
+                &p,
+                dir,
+                env,
+                &io,
+                Rt::new(false, &RUNNING, super::signals::arm),
+            );
             drop(io);
             (code, h.join().unwrap_or_default())
         });

@@ -35,7 +35,10 @@ fn eval_depth<V: Vars>(expr: &str, vars: &mut V, depth: usize) -> R {
     let r = a.comma()?;
     a.ws();
     if a.i < a.t.len() {
-        return Err(format!("arithmetic syntax error near {:?}", a.t[a.i..].iter().collect::<String>()));
+        return Err(format!(
+            "arithmetic syntax error near {:?}",
+            a.t[a.i..].iter().collect::<String>()
+        ));
     }
     Ok(r)
 }
@@ -60,7 +63,10 @@ impl<V: Vars> A<'_, V> {
     }
     fn eat(&mut self, op: &str) -> bool {
         self.ws();
-        let ok = op.chars().enumerate().all(|(k, c)| self.t.get(self.i + k) == Some(&c));
+        let ok = op
+            .chars()
+            .enumerate()
+            .all(|(k, c)| self.t.get(self.i + k) == Some(&c));
         if ok {
             self.i += op.chars().count();
         }
@@ -92,7 +98,9 @@ impl<V: Vars> A<'_, V> {
         let save = self.i;
         if let Some(name) = self.name() {
             self.ws();
-            for op in ["=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "|=", "^="] {
+            for op in [
+                "=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "|=", "^=",
+            ] {
                 if op == "=" && self.t.get(self.i + 1) == Some(&'=') {
                     continue;
                 }

@@ -30,14 +30,32 @@ pub enum ParamOp {
     Plain,
     Len,
     /// `-`, `=`, `+`, `?` with or without `:`.
-    Test { kind: char, colon: bool, word: Word },
+    Test {
+        kind: char,
+        colon: bool,
+        word: Word,
+    },
     /// `#`, `##`, `%`, `%%`.
-    Trim { suffix: bool, longest: bool, pat: Word },
-    Replace { all: bool, pat: Word, with: Word },
+    Trim {
+        suffix: bool,
+        longest: bool,
+        pat: Word,
+    },
+    Replace {
+        all: bool,
+        pat: Word,
+        with: Word,
+    },
     /// `${x:off}` / `${x:off:len}`: arithmetic operands.
-    Substr { off: Word, len: Option<Word> },
+    Substr {
+        off: Word,
+        len: Option<Word>,
+    },
     /// `${x^}` `${x^^}` `${x,}` `${x,,}`.
-    Case { upper: bool, all: bool },
+    Case {
+        upper: bool,
+        all: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -48,7 +66,9 @@ pub enum RedirOp {
     /// `N>&M` / `N<&M`.
     Dup,
     /// `&>` / `&>>`: stdout and stderr to one file.
-    All { append: bool },
+    All {
+        append: bool,
+    },
     HereDoc(Arc<OnceLock<Word>>),
     HereString,
 }
@@ -76,8 +96,16 @@ pub enum Compound {
     Subshell(List),
     Group(List),
     If(Vec<(List, List)>, Option<List>),
-    Loop { until: bool, cond: List, body: List },
-    For { var: String, items: Option<Vec<Word>>, body: List },
+    Loop {
+        until: bool,
+        cond: List,
+        body: List,
+    },
+    For {
+        var: String,
+        items: Option<Vec<Word>>,
+        body: List,
+    },
     Case(Word, Vec<(Vec<Word>, List)>),
     /// `[[ … ]]`.
     Test(TestExpr),

@@ -112,9 +112,17 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
                 io.err(&format!("{} is only useful in a loop\n", argv[0]));
                 0
             } else {
-                let n = args.first().and_then(|s| s.parse::<u32>().ok()).unwrap_or(1).max(1);
+                let n = args
+                    .first()
+                    .and_then(|s| s.parse::<u32>().ok())
+                    .unwrap_or(1)
+                    .max(1);
                 let n = n.min(sh.loops);
-                flow = if argv[0] == "break" { Flow::Break(n) } else { Flow::Continue(n) };
+                flow = if argv[0] == "break" {
+                    Flow::Break(n)
+                } else {
+                    Flow::Continue(n)
+                };
                 0
             }
         }
@@ -293,7 +301,11 @@ fn unescape(s: &str, printf_fmt: bool) -> (String, bool) {
             }
             d @ '0'..='7' => {
                 // echo -e / %b take \0NNN; printf formats take \NNN.
-                let mut v = if printf_fmt { d.to_digit(8).unwrap() } else { 0 };
+                let mut v = if printf_fmt {
+                    d.to_digit(8).unwrap()
+                } else {
+                    0
+                };
                 let max = if printf_fmt { 2 } else { 3 };
                 if !printf_fmt && d != '0' {
                     o.push('\\');
@@ -369,7 +381,10 @@ fn format(f: &str, args: Option<&[String]>) -> Result<(String, usize), String> {
             let e = b[i];
             let digits = |i: &mut usize, max: usize, hex: bool| {
                 let st = *i;
-                while *i < b.len() && *i - st < max && (b[*i].is_ascii_digit() || (hex && b[*i].is_ascii_hexdigit())) {
+                while *i < b.len()
+                    && *i - st < max
+                    && (b[*i].is_ascii_digit() || (hex && b[*i].is_ascii_hexdigit()))
+                {
                     *i += 1;
                 }
                 let d = std::str::from_utf8(&b[st..*i]).unwrap_or("").to_string();
@@ -407,7 +422,12 @@ fn format(f: &str, args: Option<&[String]>) -> Result<(String, usize), String> {
                             out.push(n as u8);
                         } else {
                             let mut t = [0u8; 4];
-                            out.extend_from_slice(char::from_u32(n).unwrap_or('\u{fffd}').encode_utf8(&mut t).as_bytes());
+                            out.extend_from_slice(
+                                char::from_u32(n)
+                                    .unwrap_or('\u{fffd}')
+                                    .encode_utf8(&mut t)
+                                    .as_bytes(),
+                            );
                         }
                     }
                 }
@@ -456,7 +476,14 @@ fn format(f: &str, args: Option<&[String]>) -> Result<(String, usize), String> {
                             }
                         }
                     };
-                    out.extend_from_slice(go_pad(&spec, body, c != b's' && c != b'o' && c != b'x' && c != b'u').as_bytes());
+                    out.extend_from_slice(
+                        go_pad(
+                            &spec,
+                            body,
+                            c != b's' && c != b'o' && c != b'x' && c != b'u',
+                        )
+                        .as_bytes(),
+                    );
                     fmts.clear();
                 }
                 _ => return Err(format!("invalid format char: {}", c as char)),
@@ -628,7 +655,11 @@ fn read(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
     let mut rest = s.trim_matches(|c: char| ifs.contains(c) && c.is_whitespace());
     for (k, n) in names.iter().enumerate() {
         if k + 1 == names.len() {
-            sh.set_var(n, rest.trim_end_matches(|c: char| ifs.contains(c) && c.is_whitespace()).to_string());
+            sh.set_var(
+                n,
+                rest.trim_end_matches(|c: char| ifs.contains(c) && c.is_whitespace())
+                    .to_string(),
+            );
             break;
         }
         let end = rest.find(|c: char| ifs.contains(c)).unwrap_or(rest.len());

@@ -142,7 +142,13 @@ impl Shell {
         Ok(s)
     }
 
-    fn chunks(&mut self, w: &[Part], dq: bool, io: &Io, out: &mut Vec<Chunk>) -> Result<(), ExpErr> {
+    fn chunks(
+        &mut self,
+        w: &[Part],
+        dq: bool,
+        io: &Io,
+        out: &mut Vec<Chunk>,
+    ) -> Result<(), ExpErr> {
         let val = |s: String| if dq { Chunk::Quoted(s) } else { Chunk::Exp(s) };
         for p in w {
             match p {
@@ -329,10 +335,19 @@ impl Shell {
                     Some(l) => {
                         let l = self.expand_str(l, io)?;
                         let l = arith::eval(&l, self).map_err(ExpErr::Skip)?;
-                        if l < 0 { (n + l).max(start) } else { (start + l).min(n) }
+                        if l < 0 {
+                            (n + l).max(start)
+                        } else {
+                            (start + l).min(n)
+                        }
                     }
                 };
-                push(out, chars[start as usize..end.max(start) as usize].iter().collect());
+                push(
+                    out,
+                    chars[start as usize..end.max(start) as usize]
+                        .iter()
+                        .collect(),
+                );
             }
             ParamOp::Case { upper, all } => {
                 let v = val.unwrap_or_default();

@@ -210,7 +210,9 @@ pub fn expand(pat: &str, cwd: &Path) -> Vec<String> {
                 }
                 continue;
             }
-            let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                continue;
+            };
             let mut names: Vec<String> = rd
                 .filter_map(|e| e.ok())
                 .filter_map(|e| e.file_name().into_string().ok())

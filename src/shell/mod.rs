@@ -118,7 +118,11 @@ pub struct Rt {
 }
 
 impl Rt {
-    pub fn new(interactive: bool, running: &'static Mutex<Vec<u32>>, before_spawn: fn()) -> Arc<Rt> {
+    pub fn new(
+        interactive: bool,
+        running: &'static Mutex<Vec<u32>>,
+        before_spawn: fn(),
+    ) -> Arc<Rt> {
         Arc::new(Rt {
             killed: AtomicBool::new(false),
             pids: Mutex::new(vec![]),
@@ -597,7 +601,9 @@ impl Shell {
                     RedirOp::Dup => {
                         let t = self.expand_str(&r.target, io).map_err(exp_msg)?;
                         match t.as_str() {
-                            "0" | "1" | "2" => io2.fds[fd] = io2.fds[t.parse::<usize>().unwrap()].clone(),
+                            "0" | "1" | "2" => {
+                                io2.fds[fd] = io2.fds[t.parse::<usize>().unwrap()].clone()
+                            }
                             "-" => io2.fds[fd] = Arc::new(open_null().map_err(|e| go_err(&e))?),
                             _ => return Err(format!("invalid redirection target {t:?}")),
                         }
@@ -625,9 +631,9 @@ impl Shell {
                             }
                             _ => o.write(true).create(true).truncate(true),
                         };
-                        let f = o.open(&path).map_err(|e| {
-                            format!("open {}: {}", path.display(), go_err(&e))
-                        })?;
+                        let f = o
+                            .open(&path)
+                            .map_err(|e| format!("open {}: {}", path.display(), go_err(&e)))?;
                         let f = Arc::new(OwnedFd::from(f));
                         if let RedirOp::All { .. } = op {
                             io2.fds[1] = f.clone();
@@ -705,7 +711,13 @@ impl Shell {
     }
 
     /// Runs a command by name: function, builtin or program.
-    fn call(&mut self, argv: &[String], values: Vec<(String, String)>, io: &Io, funcs: bool) -> Flow {
+    fn call(
+        &mut self,
+        argv: &[String],
+        values: Vec<(String, String)>,
+        io: &Io,
+        funcs: bool,
+    ) -> Flow {
         let name = argv[0].as_str();
         if funcs {
             if let Some(body) = self.funcs.get(name).cloned() {

@@ -26,11 +26,45 @@ fn syntax<T>(what: &str) -> R<T> {
 /// Builtins and keywords the interpreter does not implement: a script naming one of them
 /// literally runs in bash.
 const UNSUPPORTED_NAMES: &[&str] = &[
-    "trap", "wait", "jobs", "fg", "bg", "source", ".", "alias", "unalias", "declare",
-    "typeset", "readonly", "let", "ulimit", "umask", "getopts", "shopt", "select", "time",
-    "coproc", "function", "((", "mapfile", "readarray", "disown", "suspend", "hash",
-    "builtin", "enable", "caller", "complete", "compgen", "dirs", "pushd", "popd", "history",
-    "fc", "logout", "times",
+    "trap",
+    "wait",
+    "jobs",
+    "fg",
+    "bg",
+    "source",
+    ".",
+    "alias",
+    "unalias",
+    "declare",
+    "typeset",
+    "readonly",
+    "let",
+    "ulimit",
+    "umask",
+    "getopts",
+    "shopt",
+    "select",
+    "time",
+    "coproc",
+    "function",
+    "((",
+    "mapfile",
+    "readarray",
+    "disown",
+    "suspend",
+    "hash",
+    "builtin",
+    "enable",
+    "caller",
+    "complete",
+    "compgen",
+    "dirs",
+    "pushd",
+    "popd",
+    "history",
+    "fc",
+    "logout",
+    "times",
 ];
 
 const RESERVED: &[&str] = &[
@@ -70,7 +104,10 @@ pub fn parse(src: &str) -> R<List> {
 }
 
 fn is_meta(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | ';' | '&' | '|' | '<' | '>' | '(' | ')')
+    matches!(
+        c,
+        ' ' | '\t' | '\n' | ';' | '&' | '|' | '<' | '>' | '(' | ')'
+    )
 }
 
 fn is_name(s: &str) -> bool {
@@ -87,7 +124,9 @@ impl Parser {
         self.s.get(self.i + k).copied()
     }
     fn starts(&self, t: &str) -> bool {
-        t.chars().enumerate().all(|(k, c)| self.peek_at(k) == Some(c))
+        t.chars()
+            .enumerate()
+            .all(|(k, c)| self.peek_at(k) == Some(c))
     }
 
     /// Skips spaces, tabs, line continuations and comments (not newlines).
@@ -254,7 +293,11 @@ impl Parser {
         if self.starts("((") {
             return unsupported("((");
         }
-        if self.starts("[[") && self.peek_at(2).is_some_and(|c| c == ' ' || c == '\t' || c == '\n') {
+        if self.starts("[[")
+            && self
+                .peek_at(2)
+                .is_some_and(|c| c == ' ' || c == '\t' || c == '\n')
+        {
             self.i += 2;
             let e = self.test_or()?;
             self.skip_test_blank()?;
@@ -379,7 +422,10 @@ impl Parser {
                     let mut pats = vec![];
                     loop {
                         self.skip_blank();
-                        pats.push(self.word()?.ok_or(ParseError::Syntax("case pattern".into()))?);
+                        pats.push(
+                            self.word()?
+                                .ok_or(ParseError::Syntax("case pattern".into()))?,
+                        );
                         self.skip_blank();
                         match self.peek() {
                             Some('|') => self.i += 1,
@@ -470,16 +516,27 @@ impl Parser {
         // A binary operator after the word?
         let op = ["==", "!=", "=~", "<", ">", "="]
             .into_iter()
-            .find(|op| self.starts(op) && self.peek_at(op.len()).is_some_and(|c| c == ' ' || c == '\t'))
+            .find(|op| {
+                self.starts(op)
+                    && self
+                        .peek_at(op.len())
+                        .is_some_and(|c| c == ' ' || c == '\t')
+            })
             .map(String::from)
             .or_else(|| {
                 let save = self.i;
-                let mut p = Parser { s: self.s.clone(), i: save, pending: vec![] };
+                let mut p = Parser {
+                    s: self.s.clone(),
+                    i: save,
+                    pending: vec![],
+                };
                 match p.word() {
                     Ok(Some(v)) => match v.as_slice() {
                         [Part::Lit(o)]
-                            if ["-eq", "-ne", "-lt", "-le", "-gt", "-ge", "-nt", "-ot", "-ef"]
-                                .contains(&o.as_str()) =>
+                            if [
+                                "-eq", "-ne", "-lt", "-le", "-gt", "-ge", "-nt", "-ot", "-ef",
+                            ]
+                            .contains(&o.as_str()) =>
                         {
                             Some(o.clone())
                         }
@@ -499,7 +556,11 @@ impl Parser {
             return Ok(TestExpr::Binary(w, op, r));
         }
         if let Some(op) = unary {
-            if !(self.starts("]]") || self.starts("&&") || self.starts("||") || self.peek() == Some(')')) {
+            if !(self.starts("]]")
+                || self.starts("&&")
+                || self.starts("||")
+                || self.peek() == Some(')'))
+            {
                 let arg = self.test_word()?;
                 return Ok(TestExpr::Unary(op, arg));
             }
@@ -512,7 +573,8 @@ impl Parser {
         if self.starts("]]") {
             return syntax("missing operand in [[");
         }
-        self.word()?.ok_or(ParseError::Syntax("expected a word in [[".into()))
+        self.word()?
+            .ok_or(ParseError::Syntax("expected a word in [[".into()))
     }
 
     /// The right side of `=~`: raw text up to a blank outside parentheses.
@@ -602,7 +664,9 @@ impl Parser {
                 self.i += 1;
             }
             self.skip_blank();
-            let w = self.word()?.ok_or(ParseError::Syntax("here-doc delimiter".into()))?;
+            let w = self
+                .word()?
+                .ok_or(ParseError::Syntax("here-doc delimiter".into()))?;
             let mut quoted = false;
             let mut delim = String::new();
             for p in &w {
@@ -637,7 +701,9 @@ impl Parser {
             }));
         }
         self.skip_blank();
-        let target = self.word()?.ok_or(ParseError::Syntax("redirection target".into()))?;
+        let target = self
+            .word()?
+            .ok_or(ParseError::Syntax("redirection target".into()))?;
         if matches!(op, RedirOp::Dup) {
             match target.as_slice() {
                 [Part::Lit(t)] if t == "1" || t == "2" || t == "0" || t == "-" => {}
@@ -1047,7 +1113,11 @@ impl Parser {
             Some(':') => {
                 self.i += 1;
                 let (off, more) = self.substr_part()?;
-                let len = if more { Some(self.substr_part()?.0) } else { None };
+                let len = if more {
+                    Some(self.substr_part()?.0)
+                } else {
+                    None
+                };
                 ParamOp::Substr { off, len }
             }
             Some(k @ ('^' | ',')) => {
@@ -1060,7 +1130,10 @@ impl Parser {
                     return unsupported("case modification with a pattern");
                 }
                 self.i += 1;
-                ParamOp::Case { upper: k == '^', all }
+                ParamOp::Case {
+                    upper: k == '^',
+                    all,
+                }
             }
             _ => return unsupported("parameter expansion operator"),
         };
@@ -1207,7 +1280,10 @@ fn check_builtin_args(name: &str, args: &[Word]) -> R<()> {
                     }
                     continue;
                 }
-                if args.get(k.wrapping_sub(1)).and_then(lit).is_some_and(|p| p == "-o" || p == "+o")
+                if args
+                    .get(k.wrapping_sub(1))
+                    .and_then(lit)
+                    .is_some_and(|p| p == "-o" || p == "+o")
                 {
                     continue;
                 }
@@ -1216,8 +1292,8 @@ fn check_builtin_args(name: &str, args: &[Word]) -> R<()> {
                 }
             }
         }
-        "export" | "unset" | "local" | "echo" | "printf" | "cd" | "type" | "command"
-        | "pwd" | "exit" | "return" | "shift" | "test" | "[" | "eval" => {
+        "export" | "unset" | "local" | "echo" | "printf" | "cd" | "type" | "command" | "pwd"
+        | "exit" | "return" | "shift" | "test" | "[" | "eval" => {
             if let Some(f) = first {
                 let bad = match name {
                     "export" | "local" => f.starts_with('-'),

@@ -119,7 +119,14 @@ impl Program {
             writeln!(t, "=== {p}").unwrap();
             t.push_str(c);
         }
-        writeln!(t, "=== summary: {}   run: {}   unordered: {}", self.summary, self.run.join(" "), self.unordered).unwrap();
+        writeln!(
+            t,
+            "=== summary: {}   run: {}   unordered: {}",
+            self.summary,
+            self.run.join(" "),
+            self.unordered
+        )
+        .unwrap();
         t
     }
 }
@@ -199,8 +206,17 @@ impl Gen {
             "S" | "T" => match self.rng.below(if self.noref { 3 } else { 5 }) {
                 0 | 1 => s(format!("{}{tag}{n}", k.to_lowercase())),
                 2 => Y::M(vec![("sh".into(), s(format!("echo sh-{tag}{n}")))]),
-                3 => Y::M(vec![("sh".into(), s(format!("printf '%s' \"{}-sh{n}\"", if k == "S" { "{{.T}}" } else { "{{.S}}" })))]),
-                _ => s(format!("{}-{tag}{n}", if k == "S" { "{{.T}}" } else { "{{.S | lower}}" })),
+                3 => Y::M(vec![(
+                    "sh".into(),
+                    s(format!(
+                        "printf '%s' \"{}-sh{n}\"",
+                        if k == "S" { "{{.T}}" } else { "{{.S}}" }
+                    )),
+                )]),
+                _ => s(format!(
+                    "{}-{tag}{n}",
+                    if k == "S" { "{{.T}}" } else { "{{.S | lower}}" }
+                )),
             },
             "N" => match self.rng.below(3) {
                 0 => r(format!("{n}")),
@@ -280,7 +296,15 @@ impl Gen {
                 kv.push(("ignore_error".into(), r("true")));
             }
             if self.rng.pct(15) {
-                kv.push(("platforms".into(), Y::L(vec![s(*self.rng.pick(&["linux", "windows", "darwin/arm64", "amd64"]))])));
+                kv.push((
+                    "platforms".into(),
+                    Y::L(vec![s(*self.rng.pick(&[
+                        "linux",
+                        "windows",
+                        "darwin/arm64",
+                        "amd64",
+                    ]))]),
+                ));
             }
             return Y::M(kv);
         }
@@ -303,17 +327,32 @@ impl Gen {
             } else {
                 // Templates whose raw text (what runs when templating fails) is still a
                 // harmless word list: shell error messages differ (docs/semantics.md).
-                let e = *self.rng.pick(&["{{.TASK}}", "{{.M}}", "{{len .L}}", "{{.N}}", "{{.EXIT_CODE}}", "{{.S}}", "{{.F}}"]);
+                let e = *self.rng.pick(&[
+                    "{{.TASK}}",
+                    "{{.M}}",
+                    "{{len .L}}",
+                    "{{.N}}",
+                    "{{.EXIT_CODE}}",
+                    "{{.S}}",
+                    "{{.F}}",
+                ]);
                 s(format!("echo deferred{n} {e}"))
             };
             return Y::M(vec![("defer".into(), body)]);
         }
         if roll < 88 {
             let (f, item) = match self.rng.below(5) {
-                0 => (Y::L(vec![s(format!("i{n}")), r("2"), s("x y")]), "{{.ITEM}}"),
+                0 => (
+                    Y::L(vec![s(format!("i{n}")), r("2"), s("x y")]),
+                    "{{.ITEM}}",
+                ),
                 1 => (Y::M(vec![("var".into(), s("L"))]), "{{.ITEM}}"),
                 2 => (
-                    Y::M(vec![("var".into(), s("T")), ("split".into(), s("-")), ("as".into(), s("P"))]),
+                    Y::M(vec![
+                        ("var".into(), s("T")),
+                        ("split".into(), s("-")),
+                        ("as".into(), s("P")),
+                    ]),
                     "{{.P}}",
                 ),
                 3 => (s("sources"), "{{.ITEM}}"),
@@ -348,11 +387,18 @@ impl Gen {
         let mut kv: Vec<(String, Y)> = vec![];
         let n = self.fresh();
         if self.rng.pct(70) {
-            let d = if self.rng.pct(20) { format!("Task {name} {}", self.expr()) } else { format!("Does {name} {n}") };
+            let d = if self.rng.pct(20) {
+                format!("Task {name} {}", self.expr())
+            } else {
+                format!("Does {name} {n}")
+            };
             kv.push(("desc".into(), s(d)));
         }
         if self.rng.pct(15) {
-            kv.push(("summary".into(), s(format!("Summary of {name}.\nSecond line {n}."))));
+            kv.push((
+                "summary".into(),
+                s(format!("Summary of {name}.\nSecond line {n}.")),
+            ));
         }
         if self.rng.pct(20) {
             kv.push(("label".into(), s(format!("lbl-{name}-{}", self.expr()))));
@@ -367,10 +413,21 @@ impl Gen {
             kv.push(("silent".into(), r("true")));
         }
         if self.rng.pct(10) {
-            kv.push(("dir".into(), s(*self.rng.pick(&["work", "sub/inner", "{{.S}}"]))));
+            kv.push((
+                "dir".into(),
+                s(*self.rng.pick(&["work", "sub/inner", "{{.S}}"])),
+            ));
         }
         if self.rng.pct(8) {
-            kv.push(("platforms".into(), Y::L(vec![s(*self.rng.pick(&["linux", "windows", "linux/amd64", "darwin"]))])));
+            kv.push((
+                "platforms".into(),
+                Y::L(vec![s(*self.rng.pick(&[
+                    "linux",
+                    "windows",
+                    "linux/amd64",
+                    "darwin",
+                ]))]),
+            ));
         }
         if self.rng.pct(8) {
             kv.push(("ignore_error".into(), r("true")));
@@ -399,7 +456,10 @@ impl Gen {
         if self.rng.pct(12) {
             let p = match self.rng.below(3) {
                 0 => s("test 1 = 1"),
-                1 => Y::M(vec![("sh".into(), s("test -f nope.txt")), ("msg".into(), s(format!("need nope {}", self.expr())))]),
+                1 => Y::M(vec![
+                    ("sh".into(), s("test -f nope.txt")),
+                    ("msg".into(), s(format!("need nope {}", self.expr()))),
+                ]),
                 _ => Y::M(vec![("sh".into(), s("[ \"{{.F}}\" = true ]"))]),
             };
             kv.push(("preconditions".into(), Y::L(vec![p])));
@@ -411,11 +471,21 @@ impl Gen {
                 kv.push(("generates".into(), Y::L(vec![s(format!("gen{n}.out"))])));
             }
             if self.rng.pct(30) {
-                kv.push(("method".into(), s(*self.rng.pick(&["timestamp", "checksum", "none"]))));
+                kv.push((
+                    "method".into(),
+                    s(*self.rng.pick(&["timestamp", "checksum", "none"])),
+                ));
             }
         }
         if self.rng.pct(10) {
-            kv.push(("status".into(), Y::L(vec![s(*self.rng.pick(&["test -f out.txt", "false", "test {{.N}} = 1"]))])));
+            kv.push((
+                "status".into(),
+                Y::L(vec![s(*self.rng.pick(&[
+                    "test -f out.txt",
+                    "false",
+                    "test {{.N}} = 1",
+                ]))]),
+            ));
         }
         if !callees.is_empty() && self.rng.pct(35) {
             let k = self.rng.range(1, 3.min(callees.len()));
@@ -498,7 +568,16 @@ impl Gen {
 }
 
 pub fn program(seed: u64) -> Program {
-    let mut g = Gen { rng: Rng::new(seed), n: 0, files: vec![], unordered: false, uses_output_group: false, names: KINDS, noref: false, no_file_vars: false };
+    let mut g = Gen {
+        rng: Rng::new(seed),
+        n: 0,
+        files: vec![],
+        unordered: false,
+        uses_output_group: false,
+        names: KINDS,
+        noref: false,
+        no_file_vars: false,
+    };
     let mut top: Vec<(String, Y)> = vec![("version".into(), s("3"))];
     if g.rng.pct(25) {
         let mode = match g.rng.below(4) {
@@ -507,7 +586,10 @@ pub fn program(seed: u64) -> Program {
             2 => s("prefixed"),
             _ => Y::M(vec![(
                 "group".into(),
-                Y::M(vec![("begin".into(), s("::begin {{.TASK}}")), ("end".into(), s("::end {{.TASK}}"))]),
+                Y::M(vec![
+                    ("begin".into(), s("::begin {{.TASK}}")),
+                    ("end".into(), s("::end {{.TASK}}")),
+                ]),
             )]),
         };
         top.push(("output".into(), mode));
@@ -519,7 +601,10 @@ pub fn program(seed: u64) -> Program {
         top.push(("vars".into(), v));
     }
     if g.rng.pct(25) {
-        top.push(("env".into(), Y::M(vec![("GE".into(), s(format!("ge-{}", g.expr())))])));
+        top.push((
+            "env".into(),
+            Y::M(vec![("GE".into(), s(format!("ge-{}", g.expr())))]),
+        ));
     }
     if g.rng.pct(15) {
         // One key: go-task appends a dotenv file's keys to the env in Go's random map
@@ -543,7 +628,11 @@ pub fn program(seed: u64) -> Program {
         let scalar_form = g.rng.pct(25);
         let mut excluded: Vec<String> = vec![];
         let decl = if scalar_form {
-            s(if g.rng.pct(50) { format!("./{dir}") } else { format!("./{dir}/Taskfile.yml") })
+            s(if g.rng.pct(50) {
+                format!("./{dir}")
+            } else {
+                format!("./{dir}/Taskfile.yml")
+            })
         } else {
             let mut kv = vec![("taskfile".into(), s(format!("./{dir}")))];
             if g.rng.pct(30) {
@@ -576,7 +665,11 @@ pub fn program(seed: u64) -> Program {
         let flatten = flatten && !scalar_form;
         let internal = internal && !scalar_form;
         for n in names.iter().filter(|n| !excluded.contains(n)) {
-            let full = if flatten { n.clone() } else { format!("{ns}:{n}") };
+            let full = if flatten {
+                n.clone()
+            } else {
+                format!("{ns}:{n}")
+            };
             callable.push(full.clone());
             if !internal {
                 cli_ok.push(full);
@@ -586,7 +679,10 @@ pub fn program(seed: u64) -> Program {
     if g.rng.pct(10) {
         includes.push((
             "opt".into(),
-            Y::M(vec![("taskfile".into(), s("./missing")), ("optional".into(), r("true"))]),
+            Y::M(vec![
+                ("taskfile".into(), s("./missing")),
+                ("optional".into(), r("true")),
+            ]),
         ));
     }
     if !includes.is_empty() {
@@ -632,5 +728,11 @@ pub fn program(seed: u64) -> Program {
             *text = text.replace(" >> log.txt && cat log.txt", "");
         }
     }
-    Program { seed, files: g.files, summary, run, unordered: g.unordered }
+    Program {
+        seed,
+        files: g.files,
+        summary,
+        run,
+        unordered: g.unordered,
+    }
 }

@@ -106,7 +106,9 @@ pub enum Compound {
         items: Option<Vec<Word>>,
         body: List,
     },
-    Case(Word, Vec<(Vec<Word>, List)>),
+    Case(Word, Vec<(Vec<Word>, List, CaseTerm)>),
+    /// `(( … ))`: status 0 when the value is not zero.
+    Arith(Vec<Part>),
     /// `[[ … ]]`.
     Test(TestExpr),
 }
@@ -120,6 +122,14 @@ pub enum TestExpr {
     Not(Box<TestExpr>),
     And(Box<TestExpr>, Box<TestExpr>),
     Or(Box<TestExpr>, Box<TestExpr>),
+}
+
+/// How a case arm ends: `;;`, `;&` (run the next body too), `;;&` (test the next patterns).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CaseTerm {
+    Break,
+    Fall,
+    Resume,
 }
 
 #[derive(Debug, Clone)]
@@ -138,6 +148,8 @@ pub enum AndOrOp {
 pub struct AndOr {
     pub first: Pipeline,
     pub rest: Vec<(AndOrOp, Pipeline)>,
+    /// Ends with `&`: runs in the background.
+    pub bg: bool,
 }
 
 pub type List = Vec<AndOr>;

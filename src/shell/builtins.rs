@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 const NAMES: &[&str] = &[
     "echo", "printf", "test", "[", "cd", "export", "unset", "read", "true", "false", ":", "pwd",
     "shift", "set", "exit", "return", "eval", "command", "type", "local", "break", "continue",
-    "exec",
+    "exec", "trap", "wait", "source", ".", "declare", "typeset", "readonly", "let", "shopt",
 ];
 
 pub fn is_builtin(n: &str) -> bool {
@@ -37,7 +37,7 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
         }
         "cd" => cd(sh, args, io),
         "export" => {
-            for a in args {
+            for a in args.iter().filter(|a| !a.starts_with('-')) {
                 match a.split_once('=') {
                     Some((n, v)) => {
                         sh.vars.insert(
@@ -65,24 +65,55 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
             }
             0
         }
-        "local" => {
+        "local" | "declare" | "typeset" | "readonly" => declare(sh, &argv[0], args, io),
+        "let" => {
+            let mut st = 1;
             for a in args {
-                let (n, v) = match a.split_once('=') {
-                    Some((n, v)) => (n.to_string(), Some(v.to_string())),
-                    None => (a.clone(), None),
-                };
-                let old = sh.vars.get(&n).cloned();
-                if let Some(frame) = sh.locals.last_mut() {
-                    if !frame.iter().any(|(m, _)| *m == n) {
-                        frame.push((n.clone(), old));
+                match super::arith::eval(a, sh) {
+                    Ok(n) => st = (n == 0) as i32,
+                    Err(m) => {
+                        io.err(&format!("{m}\n"));
+                        st = 1;
+                        break;
                     }
                 }
-                // mvdan: `local x` keeps the current value.
-                if let Some(v) = v {
-                    sh.set_var(&n, v);
-                }
             }
-            0
+            st
+        }
+        "shopt" => shopt(sh, args, io),
+        "trap" => trap(sh, args, io),
+        "wait" => {
+            if let Some(f) = args.iter().find(|a| a.starts_with('-')) {
+                io.err(&format!("wait: invalid option {f:?}\n"));
+                2
+            } else if args.is_empty() {
+                for j in sh.jobs.clone() {
+                    j.wait();
+                }
+                0
+            } else {
+                let mut st = 0;
+                for a in args {
+                    let n = a.strip_prefix('g').and_then(|n| n.parse::<usize>().ok());
+                    match n.filter(|n| *n >= 1 && *n <= sh.jobs.len()) {
+                        Some(n) => st = sh.jobs[n - 1].clone().wait(),
+                        None => {
+                            io.err(&format!(
+                                "wait: pid {} is not a child of this shell\n",
+                                a.strip_prefix('g').unwrap_or(a)
+                            ));
+                            st = 1;
+                            break;
+                        }
+                    }
+                }
+                st
+            }
+        }
+        "source" | "." => {
+            let (st, f) = source(sh, args, io);
+            flow = f;
+            st
         }
         "unset" => {
             let (funcs, names) = match args.first().map(|s| s.as_str()) {
@@ -607,8 +638,49 @@ fn cd(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
 }
 
 fn read(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
-    let raw = args.iter().any(|a| a == "-r");
-    let mut names: Vec<&String> = args.iter().filter(|a| *a != "-r").collect();
+    let mut raw = false;
+    let mut k = 0;
+    while k < args.len() && args[k].starts_with('-') && args[k].len() > 1 {
+        if args[k] == "--" {
+            k += 1;
+            break;
+        }
+        let flags: Vec<char> = args[k][1..].chars().collect();
+        for (j, c) in flags.iter().enumerate() {
+            match c {
+                'r' => raw = true,
+                // No terminal echo to turn off: stdin is never a terminal here.
+                's' => {}
+                'p' => {
+                    let rest: String = flags[j + 1..].iter().collect();
+                    let prompt = if !rest.is_empty() {
+                        rest
+                    } else {
+                        k += 1;
+                        args.get(k).cloned().unwrap_or_default()
+                    };
+                    if prompt.is_empty() {
+                        io.err("read: -p: option requires an argument\n");
+                        return 2;
+                    }
+                    io.out(&prompt);
+                    break;
+                }
+                _ => {
+                    io.err(&format!("read: invalid option \"-{c}\"\n"));
+                    return 2;
+                }
+            }
+        }
+        k += 1;
+    }
+    for n in &args[k..] {
+        if !super::parse::is_name(n) {
+            io.err(&format!("read: invalid identifier {n:?}\n"));
+            return 2;
+        }
+    }
+    let mut names: Vec<&String> = args[k..].iter().collect();
     let reply = "REPLY".to_string();
     if names.is_empty() {
         names.push(&reply);
@@ -684,30 +756,35 @@ fn set(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
         let a = &args[k];
         if a == "--" {
             sh.pos = args[k + 1..].to_vec();
+            sh.set_params = true;
             return 0;
         }
         let on = a.starts_with('-');
         if !(on || a.starts_with('+')) || a.len() < 2 {
             sh.pos = args[k..].to_vec();
+            sh.set_params = true;
             return 0;
         }
         if &a[1..] == "o" {
             k += 1;
-            let name = args.get(k).map(|s| s.as_str()).unwrap_or("");
-            if !sh_opt(sh, name, on) {
+            let Some(name) = args.get(k) else {
+                // `set -o` lists the options as "name\ton"; `set +o` as commands.
+                for (n, v) in posix_opts(sh) {
+                    if on {
+                        io.out(&format!("{n}\t{}\n", if v { "on" } else { "off" }));
+                    } else {
+                        io.out(&format!("set {}o {n}\n", if v { "-" } else { "+" }));
+                    }
+                }
+                return 0;
+            };
+            if !sh.opts.set_posix(name, on) {
                 io.err(&format!("set: invalid option: {name:?}\n"));
                 return 2;
             }
         } else {
             for c in a[1..].chars() {
-                let name = match c {
-                    'e' => "errexit",
-                    'u' => "nounset",
-                    'f' => "noglob",
-                    'a' => "allexport",
-                    _ => "",
-                };
-                if !sh_opt(sh, name, on) {
+                if !"eufaxn".contains(c) || !sh.opts.set_posix(&c.to_string(), on) {
                     io.err(&format!("set: invalid option: \"{}{c}\"\n", &a[..1]));
                     return 2;
                 }
@@ -716,19 +793,6 @@ fn set(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
         k += 1;
     }
     0
-}
-
-fn sh_opt(sh: &mut Shell, name: &str, on: bool) -> bool {
-    let o = &mut sh.opts;
-    match name {
-        "errexit" => o.errexit = on,
-        "nounset" => o.nounset = on,
-        "pipefail" => o.pipefail = on,
-        "noglob" => o.noglob = on,
-        "allexport" => o.allexport = on,
-        _ => return false,
-    }
-    true
 }
 
 fn test(sh: &Shell, args: &[String], io: &Io, name: &str) -> i32 {
@@ -861,4 +925,354 @@ pub(super) fn binary_test(sh: &Shell, l: &str, op: &str, r: &str) -> Option<Resu
         "-o" => Ok(!l.is_empty() || !r.is_empty()),
         _ => return None,
     })
+}
+
+/// `declare`, `typeset`, `local`, `readonly` (and their `-x`/`-r`/`-g` flags), as mvdan.
+fn declare(sh: &mut Shell, name: &str, args: &[String], io: &Io) -> i32 {
+    let in_func = sh.in_func > 0;
+    if name == "local" && !in_func {
+        io.err("local: can only be used in a function\n");
+        return 1;
+    }
+    let mut local = name == "local" || ((name == "declare" || name == "typeset") && in_func);
+    let mut export = false;
+    let mut ro = name == "readonly";
+    for a in args {
+        if a.starts_with('-') && a.len() > 1 {
+            for c in a[1..].chars() {
+                match c {
+                    'x' => export = true,
+                    'r' => ro = true,
+                    'g' => local = false,
+                    _ => {
+                        io.err(&format!("declare: invalid option \"-{c}\"\n"));
+                        return 2;
+                    }
+                }
+            }
+            continue;
+        }
+        let (n, v) = match a.split_once('=') {
+            Some((n, v)) => (n.to_string(), Some(v.to_string())),
+            None => (a.clone(), None),
+        };
+        if !super::parse::is_name(&n) {
+            io.err(&format!("declare: invalid name {n:?}\n"));
+            return 1;
+        }
+        if v.is_some() && sh.readonly.contains(&n) {
+            io.err(&format!("{n}: readonly variable\n"));
+            return 1;
+        }
+        if local {
+            let old = sh.vars.get(&n).cloned();
+            if let Some(frame) = sh.locals.last_mut() {
+                if !frame.iter().any(|(m, _)| *m == n) {
+                    frame.push((n.clone(), old));
+                }
+            }
+        }
+        // mvdan: a name without a value keeps its current value.
+        if let Some(v) = v {
+            sh.set_var(&n, v);
+        } else if export && !sh.vars.contains_key(&n) {
+            sh.set_var(&n, String::new());
+        }
+        if export {
+            if let Some(var) = sh.vars.get_mut(&n) {
+                var.exported = true;
+            }
+        }
+        if ro {
+            std::sync::Arc::make_mut(&mut sh.readonly).insert(n);
+        }
+    }
+    0
+}
+
+fn shopt(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
+    let mut mode = "";
+    let mut posix = false;
+    let mut k = 0;
+    while k < args.len() && args[k].starts_with('-') {
+        match args[k].as_str() {
+            "-s" | "-u" => mode = if args[k] == "-s" { "-s" } else { "-u" },
+            "-o" => posix = true,
+            f @ ("-p" | "-q") => {
+                io.err(&format!("shopt: unsupported option {f:?}\n"));
+                return 2;
+            }
+            f => {
+                io.err(&format!("shopt: invalid option {f:?}\n"));
+                return 2;
+            }
+        }
+        k += 1;
+    }
+    let names = &args[k..];
+    let on_off = |b: bool| if b { "on" } else { "off" };
+    if names.is_empty() {
+        if posix {
+            for (n, v) in posix_opts(sh) {
+                io.out(&format!("{n}\t{}\n", on_off(v)));
+            }
+        } else {
+            for n in BASH_OPTS {
+                match sh.opts.get_bash(n) {
+                    Some(v) => io.out(&format!("{n}\t{}\n", on_off(v))),
+                    None => {
+                        let v = BASH_DEFAULT_ON.contains(n);
+                        io.out(&format!(
+                            "{n}\t{}\t({:?} not supported)\n",
+                            on_off(v),
+                            on_off(!v)
+                        ))
+                    }
+                };
+            }
+        }
+        return 0;
+    }
+    for n in names {
+        let known = if posix {
+            posix_opts(sh)
+                .iter()
+                .find(|(p, _)| p == n)
+                .map(|(_, v)| (*v, true))
+        } else if let Some(v) = sh.opts.get_bash(n) {
+            Some((v, true))
+        } else if BASH_OPTS.contains(&n.as_str()) {
+            Some((BASH_DEFAULT_ON.contains(&n.as_str()), false))
+        } else {
+            None
+        };
+        let Some((cur, supported)) = known else {
+            io.err(&format!("shopt: invalid option name {n:?}\n"));
+            return 1;
+        };
+        match mode {
+            "-s" | "-u" => {
+                if !supported {
+                    io.err(&format!("shopt: unsupported option {n:?}\n"));
+                    return 1;
+                }
+                let on = mode == "-s";
+                if posix {
+                    sh.opts.set_posix(n, on);
+                } else {
+                    sh.opts.set_bash(n, on);
+                }
+            }
+            _ => {
+                if supported {
+                    io.out(&format!("{n}\t{}\n", on_off(cur)));
+                } else {
+                    io.out(&format!(
+                        "{n}\t{}\t({:?} not supported)\n",
+                        on_off(cur),
+                        on_off(!cur)
+                    ));
+                }
+            }
+        }
+    }
+    0
+}
+
+fn posix_opts(sh: &Shell) -> Vec<(&'static str, bool)> {
+    let o = &sh.opts;
+    vec![
+        ("allexport", o.allexport),
+        ("errexit", o.errexit),
+        ("noexec", o.noexec),
+        ("noglob", o.noglob),
+        ("nounset", o.nounset),
+        ("xtrace", o.xtrace),
+        ("pipefail", o.pipefail),
+    ]
+}
+
+/// mvdan's table of bash options (supported ones first), in its order.
+const BASH_OPTS: &[&str] = &[
+    "dotglob",
+    "expand_aliases",
+    "extglob",
+    "globstar",
+    "nocaseglob",
+    "nullglob",
+    "assoc_expand_once",
+    "autocd",
+    "cdable_vars",
+    "cdspell",
+    "checkhash",
+    "checkjobs",
+    "checkwinsize",
+    "cmdhist",
+    "compat31",
+    "compat32",
+    "compat40",
+    "compat41",
+    "compat42",
+    "compat43",
+    "compat44",
+    "complete_fullquote",
+    "direxpand",
+    "dirspell",
+    "execfail",
+    "extdebug",
+    "extquote",
+    "failglob",
+    "force_fignore",
+    "globasciiranges",
+    "gnu_errfmt",
+    "histappend",
+    "histreedit",
+    "histverify",
+    "hostcomplete",
+    "huponexit",
+    "inherit_errexit",
+    "interactive_comments",
+    "lastpipe",
+    "lithist",
+    "localvar_inherit",
+    "localvar_unset",
+    "login_shell",
+    "mailwarn",
+    "no_empty_cmd_completion",
+    "nocasematch",
+    "progcomp",
+    "progcomp_alias",
+    "promptvars",
+    "restricted_shell",
+    "shift_verbose",
+    "sourcepath",
+    "xpg_echo",
+];
+
+const BASH_DEFAULT_ON: &[&str] = &[
+    "checkwinsize",
+    "cmdhist",
+    "complete_fullquote",
+    "extquote",
+    "force_fignore",
+    "hostcomplete",
+    "inherit_errexit",
+    "interactive_comments",
+    "progcomp",
+    "promptvars",
+    "sourcepath",
+];
+
+fn trap(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
+    let mut k = 0;
+    while k < args.len() && args[k].starts_with('-') && args[k].len() > 1 {
+        match args[k].as_str() {
+            "--" => {
+                k += 1;
+                break;
+            }
+            f @ ("-l" | "-p") => {
+                io.err(&format!("trap: {f:?}: NOT IMPLEMENTED flag\n"));
+                return 2;
+            }
+            f => {
+                io.err(&format!("trap: {f:?}: invalid option\n"));
+                io.err("trap: usage: trap [-lp] [[arg] signal_spec ...]\n");
+                return 2;
+            }
+        }
+    }
+    let rest = &args[k..];
+    let (cb, sigs) = match rest.len() {
+        0 => {
+            if !sh.trap_exit.is_empty() {
+                io.out(&format!("trap -- {:?} EXIT\n", sh.trap_exit));
+            }
+            if !sh.trap_err.is_empty() {
+                io.out(&format!("trap -- {:?} ERR\n", sh.trap_err));
+            }
+            return 0;
+        }
+        1 => ("", rest),
+        _ => (rest[0].as_str(), &rest[1..]),
+    };
+    let cb = if cb == "-" { "" } else { cb };
+    for s in sigs {
+        match s.as_str() {
+            "ERR" => sh.trap_err = cb.to_string(),
+            "EXIT" => sh.trap_exit = cb.to_string(),
+            _ => {
+                io.err(&format!("trap: {s}: invalid signal specification\n"));
+                return 2;
+            }
+        }
+    }
+    0
+}
+
+/// `source FILE [ARGS]`: runs FILE in this shell (its `return` ends the file).
+fn source(sh: &mut Shell, args: &[String], io: &Io) -> (i32, Flow) {
+    let Some(file) = args.first() else {
+        io.err("source: need filename\n");
+        return (2, Flow::Next);
+    };
+    let mut path = normalize(&sh.cwd.join(file));
+    if !file.contains('/') {
+        // mvdan looks the file up in PATH first, then in the current directory.
+        for d in sh.get("PATH").unwrap_or_default().split(':') {
+            let p = sh.cwd.join(if d.is_empty() { "." } else { d }).join(file);
+            if p.is_file() {
+                path = p;
+                break;
+            }
+        }
+    }
+    let text = match read_limited(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            io.err(&format!(
+                "source: open {}: {}\n",
+                path.display(),
+                go_err(&e)
+            ));
+            return (1, Flow::Next);
+        }
+    };
+    let list = match super::parse::parse(&text) {
+        Ok(l) => l,
+        Err(e) => {
+            io.err(&format!("source: {}:{}\n", file, e.render(&text)));
+            return (1, Flow::Next);
+        }
+    };
+    let params = args.len() > 1;
+    let old = if params {
+        Some(std::mem::replace(&mut sh.pos, args[1..].to_vec()))
+    } else {
+        None
+    };
+    let old_set = std::mem::replace(&mut sh.set_params, false);
+    sh.in_func += 1;
+    let f = sh.exec_list(&list, io);
+    sh.in_func -= 1;
+    if let Some(p) = old {
+        if !sh.set_params {
+            sh.pos = p;
+        }
+    }
+    sh.set_params = old_set;
+    let f = match f {
+        Flow::Return => Flow::Next,
+        f => f,
+    };
+    (sh.status, f)
+}
+
+/// A sourced script, at most 16 MiB.
+fn read_limited(p: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let f = std::fs::File::open(p)?;
+    let mut buf = vec![];
+    f.take(16 << 20).read_to_end(&mut buf)?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
 }

@@ -46,6 +46,35 @@ impl Shell {
     pub(super) fn fields(&mut self, ws: &[Word], io: &Io) -> Result<Vec<String>, ExpErr> {
         let mut out = vec![];
         for w in ws {
+            match super::braces::expand(w) {
+                Ok(Some(bws)) => {
+                    for bw in &bws {
+                        out.extend(self.fields_one(bw, io)?);
+                    }
+                }
+                Ok(None) => out.extend(self.fields_one(w, io)?),
+                Err(m) => return Err(ExpErr::Fatal(m)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The text of an arithmetic expression with its parameters expanded.
+    pub(super) fn arith_text(&mut self, ps: &[Part], io: &Io) -> Result<String, ExpErr> {
+        let mut cs = vec![];
+        self.chunks(ps, true, io, &mut cs)?;
+        Ok(cs
+            .into_iter()
+            .map(|c| match c {
+                Chunk::Lit(t) | Chunk::Quoted(t) | Chunk::Exp(t) => t,
+                Chunk::Break => " ".into(),
+            })
+            .collect())
+    }
+
+    fn fields_one(&mut self, w: &Word, io: &Io) -> Result<Vec<String>, ExpErr> {
+        let mut out = vec![];
+        {
             let mut cs = vec![];
             self.chunks(w, false, io, &mut cs)?;
             let ifs = self.get("IFS").unwrap_or_else(|| " \t\n".into());
@@ -98,7 +127,7 @@ impl Shell {
             }
             for f in fields {
                 if f.glob && !self.opts.noglob {
-                    let m = glob::expand(&f.pat, &self.cwd);
+                    let m = glob::expand(&f.pat, &self.cwd, self.glob_opts());
                     if !m.is_empty() {
                         out.extend(m);
                         continue;
@@ -174,15 +203,7 @@ impl Shell {
                     out.push(val(s));
                 }
                 Part::Arith(ps) => {
-                    let mut cs = vec![];
-                    self.chunks(ps, true, io, &mut cs)?;
-                    let e: String = cs
-                        .into_iter()
-                        .map(|c| match c {
-                            Chunk::Lit(t) | Chunk::Quoted(t) | Chunk::Exp(t) => t,
-                            Chunk::Break => " ".into(),
-                        })
-                        .collect();
+                    let e = self.arith_text(ps, io)?;
                     let n = arith::eval(&e, self).map_err(ExpErr::Skip)?;
                     out.push(val(n.to_string()));
                 }

@@ -6,6 +6,7 @@
 
 mod arith;
 pub mod ast;
+mod braces;
 mod builtins;
 mod expand;
 pub mod glob;
@@ -21,11 +22,19 @@ use std::sync::{Arc, Mutex};
 
 /// Why a script is not run by the embedded interpreter.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Unsupported(pub String);
+pub enum Unsupported {
+    /// A construct the interpreter does not implement.
+    Construct(String),
+    /// Not valid shell: mvdan's `line:col: message`, reported before anything runs.
+    Syntax(String),
+}
 
 impl std::fmt::Display for Unsupported {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "unsupported by the embedded shell: {}", self.0)
+        match self {
+            Unsupported::Construct(w) => write!(f, "unsupported by the embedded shell: {w}"),
+            Unsupported::Syntax(m) => f.write_str(m),
+        }
     }
 }
 
@@ -43,6 +52,55 @@ pub struct Opts {
     pub noglob: bool,
     pub nullglob: bool,
     pub allexport: bool,
+    pub xtrace: bool,
+    pub noexec: bool,
+    pub dotglob: bool,
+    pub globstar: bool,
+    pub nocaseglob: bool,
+    /// Accepted as mvdan does; extended patterns and aliases are refused by the parser.
+    pub extglob: bool,
+    pub expand_aliases: bool,
+}
+
+impl Opts {
+    /// mvdan's `set -o` / `set NAME` options; false for a name it does not know.
+    pub fn set_posix(&mut self, name: &str, on: bool) -> bool {
+        match name {
+            "e" | "errexit" => self.errexit = on,
+            "u" | "nounset" => self.nounset = on,
+            "pipefail" => self.pipefail = on,
+            "f" | "noglob" => self.noglob = on,
+            "a" | "allexport" => self.allexport = on,
+            "x" | "xtrace" => self.xtrace = on,
+            "n" | "noexec" => self.noexec = on,
+            _ => return false,
+        }
+        true
+    }
+    /// mvdan's supported `shopt` options.
+    pub fn set_bash(&mut self, name: &str, on: bool) -> bool {
+        match name {
+            "nullglob" => self.nullglob = on,
+            "dotglob" => self.dotglob = on,
+            "globstar" => self.globstar = on,
+            "nocaseglob" => self.nocaseglob = on,
+            "extglob" => self.extglob = on,
+            "expand_aliases" => self.expand_aliases = on,
+            _ => return false,
+        }
+        true
+    }
+    pub fn get_bash(&self, name: &str) -> Option<bool> {
+        Some(match name {
+            "nullglob" => self.nullglob,
+            "dotglob" => self.dotglob,
+            "globstar" => self.globstar,
+            "nocaseglob" => self.nocaseglob,
+            "extglob" => self.extglob,
+            "expand_aliases" => self.expand_aliases,
+            _ => return None,
+        })
+    }
 }
 
 /// Parses `script` and checks `set:` / `shopt:` options; `Err` when bash must run it.
@@ -52,25 +110,18 @@ pub fn prepare(script: &str, set: &[String], shopt: &[String]) -> Result<Prepare
         ..Opts::default()
     };
     for s in set {
-        match s.as_str() {
-            "e" | "errexit" => opts.errexit = true,
-            "u" | "nounset" => opts.nounset = true,
-            "pipefail" => opts.pipefail = true,
-            "f" | "noglob" => opts.noglob = true,
-            "a" | "allexport" => opts.allexport = true,
-            o => return Err(Unsupported(format!("set: {o}"))),
+        if !opts.set_posix(s, true) {
+            return Err(Unsupported::Construct(format!("set: {s}")));
         }
     }
     for s in shopt {
-        match s.as_str() {
-            "nullglob" => opts.nullglob = true,
-            o => return Err(Unsupported(format!("shopt: {o}"))),
+        if !opts.set_bash(s, true) {
+            return Err(Unsupported::Construct(format!("shopt: {s}")));
         }
     }
     let list = parse::parse(script).map_err(|e| match e {
-        parse::ParseError::Unsupported(w) => Unsupported(w),
-        // Syntax errors are reported by bash (mvdan's wording is not reproduced).
-        parse::ParseError::Syntax(w) => Unsupported(format!("syntax: {w}")),
+        parse::ParseError::Unsupported(w) => Unsupported::Construct(w),
+        e @ parse::ParseError::Syntax(..) => Unsupported::Syntax(e.render(script)),
     })?;
     Ok(Prepared {
         list: Arc::new(list),
@@ -89,6 +140,9 @@ impl Io {
         Io {
             fds: [Arc::new(stdin), Arc::new(stdout), Arc::new(stderr)],
         }
+    }
+    fn put(&mut self, fd: i32, f: Arc<OwnedFd>) {
+        self.fds[fd as usize] = f;
     }
     pub fn write(&self, fd: usize, b: &[u8]) -> bool {
         // The descriptor stays owned by `self`; the File only borrows it.
@@ -194,6 +248,34 @@ pub struct Shell {
     sub_status: Option<i32>,
     /// Loops enclosing the running command (in this function or script).
     loops: u32,
+    /// `trap CMD EXIT` / `trap CMD ERR` (the only signals mvdan traps).
+    trap_exit: String,
+    trap_err: String,
+    in_trap: bool,
+    /// Background jobs (`cmd &`), in start order: `wait` joins them.
+    jobs: Vec<Arc<Job>>,
+    /// Names declared read-only.
+    readonly: Arc<std::collections::HashSet<String>>,
+    /// Positional parameters set by `set --` inside a sourced file.
+    set_params: bool,
+}
+
+/// A background job: its final status once it has ended.
+pub(crate) struct Job {
+    status: Mutex<Option<i32>>,
+    done: std::sync::Condvar,
+}
+
+impl Job {
+    fn wait(&self) -> i32 {
+        let mut g = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(s) = *g {
+                return s;
+            }
+            g = self.done.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+    }
 }
 
 /// Runs a prepared script to its end; returns its exit status.
@@ -232,8 +314,16 @@ pub fn run(p: &Prepared, cwd: &Path, env: &[(String, String)], io: &Io, rt: Arc<
         in_func: 0,
         sub_status: None,
         loops: 0,
+        trap_exit: String::new(),
+        trap_err: String::new(),
+        in_trap: false,
+        jobs: vec![],
+        readonly: Arc::new(Default::default()),
+        set_params: false,
     };
     sh.exec_list(&p.list, io);
+    let t = std::mem::take(&mut sh.trap_exit);
+    sh.run_trap(&t, "exit", io);
     sh.status
 }
 
@@ -255,6 +345,14 @@ pub fn go_err(e: &std::io::Error) -> String {
 }
 
 impl Shell {
+    fn glob_opts(&self) -> glob::Opts {
+        glob::Opts {
+            dotglob: self.opts.dotglob,
+            nocase: self.opts.nocaseglob,
+            globstar: self.opts.globstar,
+        }
+    }
+
     fn get(&self, name: &str) -> Option<String> {
         self.vars.get(name).map(|v| v.value.clone())
     }
@@ -278,6 +376,13 @@ impl Shell {
 
     fn exec_list(&mut self, l: &List, io: &Io) -> Flow {
         for ao in l {
+            if self.opts.noexec {
+                return Flow::Next;
+            }
+            if ao.bg {
+                self.background(ao, io);
+                continue;
+            }
             let f = self.exec_and_or(ao, io);
             if f != Flow::Next {
                 return f;
@@ -323,10 +428,57 @@ impl Shell {
             ran_last = last;
             bang = p.bang;
         }
-        if ran_last && !bang && self.status != 0 && self.opts.errexit && self.no_errexit == 0 {
-            return Flow::Exit;
+        if ran_last && !bang && self.status != 0 && self.no_errexit == 0 {
+            let t = self.trap_err.clone();
+            self.run_trap(&t, "error", io);
+            if self.opts.errexit {
+                return Flow::Exit;
+            }
         }
         Flow::Next
+    }
+
+    /// `cmd &`: runs in a copy of this shell on its own thread (mvdan's goroutine).
+    fn background(&mut self, ao: &AndOr, io: &Io) {
+        let job = Arc::new(Job {
+            status: Mutex::new(None),
+            done: std::sync::Condvar::new(),
+        });
+        let mut sub = self.clone();
+        sub.jobs = vec![];
+        let ao = AndOr {
+            bg: false,
+            ..ao.clone()
+        };
+        let io = io.clone();
+        let j = job.clone();
+        std::thread::spawn(move || {
+            sub.exec_and_or(&ao, &io);
+            drop(io);
+            *j.status.lock().unwrap_or_else(|e| e.into_inner()) = Some(sub.status);
+            j.done.notify_all();
+        });
+        self.jobs.push(job);
+        self.status = 0;
+    }
+
+    /// Runs a trap's command (EXIT or ERR) without changing the status, never recursively.
+    fn run_trap(&mut self, cmd: &str, name: &str, io: &Io) {
+        if cmd.is_empty() || self.in_trap {
+            return;
+        }
+        match parse::parse(cmd) {
+            Ok(l) => {
+                self.in_trap = true;
+                let st = self.status;
+                self.exec_list(&l, io);
+                self.status = st;
+                self.in_trap = false;
+            }
+            Err(e) => {
+                io.err(&format!("{name}trap: {name} trap:{}\n", e.render(cmd)));
+            }
+        }
     }
 
     fn exec_pipeline(&mut self, p: &Pipeline, io: &Io) -> Flow {
@@ -503,19 +655,52 @@ impl Shell {
                     Ok(s) => s,
                     Err(e) => return self.exp_failed(e, io),
                 };
-                for (pats, body) in arms {
-                    for p in pats {
-                        let pat = match self.expand_pattern(p, io) {
-                            Ok(s) => s,
-                            Err(e) => return self.exp_failed(e, io),
-                        };
-                        if glob::matches(&pat, &s) {
-                            return self.exec_list(body, io);
+                self.status = 0;
+                let mut fall = false;
+                for (pats, body, term) in arms {
+                    let mut hit = fall;
+                    if !hit {
+                        for p in pats {
+                            let pat = match self.expand_pattern(p, io) {
+                                Ok(s) => s,
+                                Err(e) => return self.exp_failed(e, io),
+                            };
+                            if glob::matches(&pat, &s) {
+                                hit = true;
+                                break;
+                            }
                         }
                     }
+                    if !hit {
+                        continue;
+                    }
+                    let f = self.exec_list(body, io);
+                    if f != Flow::Next {
+                        return f;
+                    }
+                    match term {
+                        CaseTerm::Break => return Flow::Next,
+                        CaseTerm::Fall => fall = true,
+                        CaseTerm::Resume => fall = false,
+                    }
                 }
-                self.status = 0;
                 Flow::Next
+            }
+            Compound::Arith(ps) => {
+                let e = match self.arith_text(ps, io) {
+                    Ok(e) => e,
+                    Err(e) => return self.exp_failed(e, io),
+                };
+                if self.opts.xtrace {
+                    io.err(&format!("+ (({e}))\n"));
+                }
+                match arith::eval(&e, self) {
+                    Ok(n) => {
+                        self.status = (n == 0) as i32;
+                        Flow::Next
+                    }
+                    Err(m) => self.exp_failed(ExpErr::Skip(m), io),
+                }
             }
         }
     }
@@ -595,17 +780,24 @@ impl Shell {
         }
         let mut io2 = io.clone();
         for r in rs {
-            let fd = r.fd as usize;
+            let fd = r.fd;
             let res: Result<(), String> = (|| {
+                // mvdan redirects only the three standard descriptors.
+                if !(0..=2).contains(&fd) {
+                    return Err(format!("unsupported redirect fd: {fd}"));
+                }
                 match &r.op {
                     RedirOp::Dup => {
                         let t = self.expand_str(&r.target, io).map_err(exp_msg)?;
                         match t.as_str() {
-                            "0" | "1" | "2" => {
-                                io2.fds[fd] = io2.fds[t.parse::<usize>().unwrap()].clone()
+                            "-" => io2.put(fd, Arc::new(open_null().map_err(|e| go_err(&e))?)),
+                            "1" | "2" if fd != 0 => {
+                                io2.fds[fd as usize] = io2.fds[if t == "1" { 1 } else { 2 }].clone()
                             }
-                            "-" => io2.fds[fd] = Arc::new(open_null().map_err(|e| go_err(&e))?),
-                            _ => return Err(format!("invalid redirection target {t:?}")),
+                            _ => {
+                                let op = if fd == 0 { "<&" } else { ">&" };
+                                return Err(format!("unhandled {op} arg: {t:?}"));
+                            }
                         }
                     }
                     RedirOp::HereDoc(slot) => {
@@ -613,12 +805,18 @@ impl Shell {
                             Some(w) => self.expand_str(w, io).map_err(exp_msg)?,
                             None => String::new(),
                         };
-                        io2.fds[fd] = Arc::new(feed(body.into_bytes()).map_err(|e| go_err(&e))?);
+                        io2.put(
+                            fd,
+                            Arc::new(feed(body.into_bytes()).map_err(|e| go_err(&e))?),
+                        );
                     }
                     RedirOp::HereString => {
                         let mut body = self.expand_str(&r.target, io).map_err(exp_msg)?;
                         body.push('\n');
-                        io2.fds[fd] = Arc::new(feed(body.into_bytes()).map_err(|e| go_err(&e))?);
+                        io2.put(
+                            fd,
+                            Arc::new(feed(body.into_bytes()).map_err(|e| go_err(&e))?),
+                        );
                     }
                     op => {
                         let t = self.expand_str(&r.target, io).map_err(exp_msg)?;
@@ -639,7 +837,7 @@ impl Shell {
                             io2.fds[1] = f.clone();
                             io2.fds[2] = f;
                         } else {
-                            io2.fds[fd] = f;
+                            io2.put(fd, f);
                         }
                     }
                 }
@@ -680,6 +878,11 @@ impl Shell {
         let mut values = vec![];
         let mut saved = vec![];
         for (n, w) in assigns {
+            if self.readonly.contains(n) {
+                io.err(&format!("{n}: readonly variable\n"));
+                self.status = 1;
+                return Flow::Next;
+            }
             match self.expand_str(w, io) {
                 Ok(v) => {
                     saved.push((n.clone(), self.vars.get(n).cloned()));
@@ -690,6 +893,11 @@ impl Shell {
             }
         }
         if argv.is_empty() {
+            if self.opts.xtrace {
+                for (n, v) in &values {
+                    io.err(&format!("+ {n}={}\n", quote(v)));
+                }
+            }
             let st = self.sub_status.unwrap_or(0);
             let io2 = match self.redirect(redirs, io) {
                 Ok(i) => i,
@@ -707,6 +915,9 @@ impl Shell {
             Ok(i) => i,
             Err(f) => return f,
         };
+        if self.opts.xtrace {
+            io.err(&trace_call(&argv));
+        }
         self.call(&argv, values, &io2, true)
     }
 
@@ -914,4 +1125,75 @@ fn feed(data: Vec<u8>) -> std::io::Result<OwnedFd> {
         });
     }
     Ok(OwnedFd::from(r))
+}
+
+/// mvdan's syntax.Quote for bash: the word as is when it needs no quoting, else quoted.
+pub(crate) fn quote(s: &str) -> String {
+    const KEYWORDS: &[&str] = &[
+        "!", "[[", "]]", "case", "coproc", "do", "done", "elif", "else", "esac", "fi", "for",
+        "function", "if", "in", "select", "then", "time", "until", "while", "{", "}",
+    ];
+    if s.is_empty() {
+        return "''".into();
+    }
+    let special = s
+        .chars()
+        .any(|c| ";\"'()$|&><` \t\r\n\\#{~*?[=".contains(c));
+    let nonprint = s.chars().any(|c| c.is_control() || c == '\u{fffd}');
+    if !special && !nonprint && !KEYWORDS.contains(&s) {
+        return s.into();
+    }
+    if nonprint {
+        let mut b = String::from("$'");
+        for c in s.chars() {
+            match c {
+                '\'' | '\\' => {
+                    b.push('\\');
+                    b.push(c);
+                }
+                '\x07' => b.push_str("\\a"),
+                '\x08' => b.push_str("\\b"),
+                '\x0c' => b.push_str("\\f"),
+                '\n' => b.push_str("\\n"),
+                '\r' => b.push_str("\\r"),
+                '\t' => b.push_str("\\t"),
+                '\x0b' => b.push_str("\\v"),
+                c if (c as u32) < 0x80 && c.is_control() => {
+                    b.push_str(&format!("\\x{:02x}", c as u32))
+                }
+                c if c.is_control() => b.push_str(&format!("\\u{:04x}", c as u32)),
+                c => b.push(c),
+            }
+        }
+        b.push('\'');
+        return b;
+    }
+    if !s.contains('\'') {
+        return format!("'{s}'");
+    }
+    let mut b = String::from("\"");
+    for c in s.chars() {
+        if matches!(c, '"' | '\\' | '`' | '$') {
+            b.push('\\');
+        }
+        b.push(c);
+    }
+    b.push('"');
+    b
+}
+
+/// mvdan's xtrace line for a call: builtins get their arguments quoted as one string,
+/// programs and functions get them joined as they are; `set` prints an empty line.
+fn trace_call(argv: &[String]) -> String {
+    let rest = argv[1..].join(" ");
+    if rest.trim().is_empty() {
+        return format!("+ {}\n", argv[0]);
+    }
+    if builtins::is_builtin(&argv[0]) {
+        if argv[0] == "set" {
+            return "\n".into();
+        }
+        return format!("+ {} {}\n", argv[0], quote(&rest));
+    }
+    format!("+ {} {}\n", argv[0], rest)
 }

@@ -23,6 +23,26 @@ pub enum Part {
 pub struct Param {
     pub name: String,
     pub op: ParamOp,
+    /// `${a[@]}`, `${a[*]}`, `${a[i]}`.
+    pub index: Option<Box<Index>>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Index {
+    /// `[@]` (true) or `[*]`.
+    All(bool),
+    /// An arithmetic index.
+    Expr(Vec<Part>),
+}
+
+/// `name=word`, `name+=word`, `name[i]=word`, `name=(words)`.
+#[derive(Debug, Clone)]
+pub struct Assign {
+    pub name: String,
+    pub index: Option<Vec<Part>>,
+    pub append: bool,
+    pub value: Word,
+    pub array: Option<Vec<Word>>,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +76,10 @@ pub enum ParamOp {
         upper: bool,
         all: bool,
     },
+    /// `${!a[@]}`: the indices of an array.
+    Keys,
+    /// `${!x}`.
+    Indirect,
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +95,8 @@ pub enum RedirOp {
     },
     HereDoc(Arc<OnceLock<Word>>),
     HereString,
+    /// `<>`: mvdan does not handle it (an error when run).
+    ReadWrite,
 }
 
 #[derive(Debug, Clone)]
@@ -83,7 +109,7 @@ pub struct Redir {
 #[derive(Debug, Clone)]
 pub enum Cmd {
     Simple {
-        assigns: Vec<(String, Word)>,
+        assigns: Vec<Assign>,
         words: Vec<Word>,
         redirs: Vec<Redir>,
     },
@@ -107,6 +133,13 @@ pub enum Compound {
         body: List,
     },
     Case(Word, Vec<(Vec<Word>, List, CaseTerm)>),
+    /// `for ((init; cond; post))`.
+    CFor {
+        init: Vec<Part>,
+        cond: Vec<Part>,
+        post: Vec<Part>,
+        body: List,
+    },
     /// `(( … ))`: status 0 when the value is not zero.
     Arith(Vec<Part>),
     /// `[[ … ]]`.

@@ -5,9 +5,69 @@ use std::os::fd::AsRawFd;
 use std::path::{Component, Path, PathBuf};
 
 const NAMES: &[&str] = &[
-    "echo", "printf", "test", "[", "cd", "export", "unset", "read", "true", "false", ":", "pwd",
-    "shift", "set", "exit", "return", "eval", "command", "type", "local", "break", "continue",
-    "exec", "trap", "wait", "source", ".", "declare", "typeset", "readonly", "let", "shopt",
+    "echo",
+    "printf",
+    "test",
+    "[",
+    "cd",
+    "export",
+    "unset",
+    "read",
+    "true",
+    "false",
+    ":",
+    "pwd",
+    "shift",
+    "set",
+    "exit",
+    "return",
+    "eval",
+    "command",
+    "type",
+    "local",
+    "break",
+    "continue",
+    "exec",
+    "trap",
+    "wait",
+    "source",
+    ".",
+    "declare",
+    "typeset",
+    "readonly",
+    "let",
+    "shopt",
+    "hash",
+    "mapfile",
+    "readarray",
+    "pushd",
+    "popd",
+    "dirs",
+    "getopts",
+    "kill",
+    "umask",
+    "jobs",
+    "bg",
+    "fg",
+    "fc",
+    "newgrp",
+    "ulimit",
+    "bind",
+    "caller",
+    "compgen",
+    "complete",
+    "compopt",
+    "disown",
+    "enable",
+    "history",
+    "logout",
+    "suspend",
+];
+
+/// Builtins mvdan knows by name but does not implement: they fail with status 2.
+const UNIMPLEMENTED: &[&str] = &[
+    "kill", "umask", "jobs", "bg", "fg", "fc", "newgrp", "ulimit", "bind", "caller", "compgen",
+    "complete", "compopt", "disown", "enable", "history", "logout", "suspend",
 ];
 
 pub fn is_builtin(n: &str) -> bool {
@@ -18,7 +78,26 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
     let args = &argv[1..];
     let mut flow = Flow::Next;
     let st = match argv[0].as_str() {
-        "true" | ":" => 0,
+        "true" | ":" | "hash" => 0,
+        "mapfile" | "readarray" => mapfile(sh, &argv[0], args, io),
+        "dirs" => {
+            io.out(&format!(
+                "{}\n",
+                sh.dir_stack
+                    .iter()
+                    .rev()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ));
+            0
+        }
+        "pushd" | "popd" => pushd(sh, &argv[0], args, io),
+        "getopts" => getopts(sh, args, io),
+        n if UNIMPLEMENTED.contains(&n) => {
+            io.err(&format!("{n}: unsupported builtin\n"));
+            2
+        }
         "false" => 1,
         "echo" => echo(args, io),
         "printf" => printf(args, io),
@@ -45,6 +124,7 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
                             super::Var {
                                 value: v.to_string(),
                                 exported: true,
+                                arr: None,
                             },
                         );
                     }
@@ -57,6 +137,7 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
                                 super::Var {
                                     value: String::new(),
                                     exported: true,
+                                    arr: None,
                                 },
                             );
                         }
@@ -116,16 +197,17 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
             st
         }
         "unset" => {
-            let (funcs, names) = match args.first().map(|s| s.as_str()) {
-                Some("-f") => (true, &args[1..]),
-                Some("-v") => (false, &args[1..]),
-                _ => (false, args),
+            // mvdan: no flag unsets the variable, or else the function, of that name.
+            let (vars, funcs, names) = match args.first().map(|s| s.as_str()) {
+                Some("-f") => (false, true, &args[1..]),
+                Some("-v") => (true, false, &args[1..]),
+                _ => (true, true, args),
             };
             for n in names {
-                if funcs {
-                    sh.funcs.remove(n);
-                } else {
+                if vars && sh.vars.contains_key(n) {
                     sh.vars.remove(n);
+                } else if funcs {
+                    sh.funcs.remove(n);
                 }
             }
             0
@@ -158,13 +240,22 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
             }
         }
         "shift" => {
-            let n: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(1);
-            if n > sh.pos.len() {
-                io.err("shift: too many arguments\n");
-                1
-            } else {
-                sh.pos.drain(..n);
-                0
+            // mvdan: shifting past the end empties the parameters, without an error.
+            let n = match args {
+                [] => Some(1),
+                [a] => a.parse::<usize>().ok(),
+                _ => None,
+            };
+            match n {
+                Some(n) => {
+                    let n = n.min(sh.pos.len());
+                    sh.pos.drain(..n);
+                    0
+                }
+                None => {
+                    io.err("usage: shift [n]\n");
+                    2
+                }
             }
         }
         "set" => set(sh, args, io),
@@ -179,7 +270,12 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
                     }
                 },
             };
-            flow = if argv[0] == "return" && sh.in_func > 0 {
+            if argv[0] == "return" && sh.in_func == 0 {
+                io.err("return: can only be done from a func or sourced script\n");
+                sh.status = 1;
+                return Flow::Next;
+            }
+            flow = if argv[0] == "return" {
                 Flow::Return
             } else {
                 Flow::Exit
@@ -195,8 +291,8 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
                     sh.status
                 }
                 Err(e) => {
-                    io.err(&format!("eval: {e:?}\n"));
-                    2
+                    io.err(&format!("eval: {}\n", e.render(&src)));
+                    1
                 }
             }
         }
@@ -605,6 +701,10 @@ pub(super) fn normalize(p: &Path) -> PathBuf {
 }
 
 fn cd(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
+    if args.len() > 1 {
+        io.err("usage: cd [dir]\n");
+        return 2;
+    }
     let mut print = false;
     let target = match args.first().map(|s| s.as_str()) {
         None => sh.get("HOME").unwrap_or_default(),
@@ -1275,4 +1375,226 @@ fn read_limited(p: &Path) -> std::io::Result<String> {
     let mut buf = vec![];
     f.take(16 << 20).read_to_end(&mut buf)?;
     Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// `mapfile` / `readarray [-t] [-d DELIM] [NAME]`: stdin's lines into an array.
+fn mapfile(sh: &mut Shell, name: &str, args: &[String], io: &Io) -> i32 {
+    let mut drop_delim = false;
+    let mut delim = b'\n';
+    let mut k = 0;
+    while k < args.len() && args[k].starts_with('-') && args[k].len() > 1 {
+        match args[k].as_str() {
+            "-t" => drop_delim = true,
+            "-d" => {
+                k += 1;
+                let Some(d) = args.get(k) else {
+                    io.err(&format!("{name}: -d: option requires an argument\n"));
+                    return 2;
+                };
+                delim = d.bytes().next().unwrap_or(0);
+            }
+            f => {
+                io.err(&format!("{name}: invalid option {f:?}\n"));
+                return 2;
+            }
+        }
+        k += 1;
+    }
+    let rest = &args[k..];
+    let var = match rest {
+        [] => "MAPFILE".to_string(),
+        [n] if super::parse::is_name(n) => n.clone(),
+        [n] => {
+            io.err(&format!("{name}: invalid identifier {n:?}\n"));
+            return 2;
+        }
+        _ => {
+            io.err(&format!(
+                "{name}: Only one array name may be specified, [{}]\n",
+                rest.join(" ")
+            ));
+            return 2;
+        }
+    };
+    let mut data = vec![];
+    let mut f = std::mem::ManuallyDrop::new(unsafe {
+        <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(io.fds[0].as_raw_fd())
+    });
+    let _ = std::io::Read::read_to_end(&mut *f, &mut data);
+    let mut items = vec![];
+    let mut start = 0;
+    for (i, b) in data.iter().enumerate() {
+        if *b == delim {
+            let end = if drop_delim { i } else { i + 1 };
+            items.push(Some(
+                String::from_utf8_lossy(&data[start..end]).into_owned(),
+            ));
+            start = i + 1;
+        }
+    }
+    if start < data.len() {
+        items.push(Some(String::from_utf8_lossy(&data[start..]).into_owned()));
+    }
+    sh.set_array(&var, items);
+    0
+}
+
+fn pushd(sh: &mut Shell, name: &str, args: &[String], io: &Io) -> i32 {
+    let (change, args) = match args.first().map(|s| s.as_str()) {
+        Some("-n") => (false, &args[1..]),
+        _ => (true, args),
+    };
+    let print = |sh: &Shell| {
+        io.out(&format!(
+            "{}\n",
+            sh.dir_stack
+                .iter()
+                .rev()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+    };
+    let n = sh.dir_stack.len();
+    if name == "popd" {
+        if !args.is_empty() {
+            io.err("popd: invalid argument\n");
+            return 2;
+        }
+        if n < 2 {
+            io.err("popd: directory stack empty\n");
+            return 1;
+        }
+        let old = sh.dir_stack.pop().unwrap_or_default();
+        if change {
+            let top = sh.dir_stack[n - 2].clone();
+            let st = cd(sh, &[top], io);
+            if st != 0 {
+                return st;
+            }
+        } else if let Some(t) = sh.dir_stack.last_mut() {
+            *t = old;
+        }
+        print(sh);
+        return 0;
+    }
+    match args {
+        [] => {
+            if !change {
+                return 0;
+            }
+            if n < 2 {
+                io.err("pushd: no other directory\n");
+                return 1;
+            }
+            sh.dir_stack.swap(n - 1, n - 2);
+            let top = sh.dir_stack[n - 1].clone();
+            let st = cd(sh, &[top], io);
+            if st != 0 {
+                return st;
+            }
+        }
+        [d] => {
+            if change {
+                let st = cd(sh, std::slice::from_ref(d), io);
+                if st != 0 {
+                    return st;
+                }
+                sh.dir_stack.push(sh.cwd.to_string_lossy().into_owned());
+            } else {
+                sh.dir_stack.push(d.clone());
+                let n = sh.dir_stack.len();
+                if n >= 2 {
+                    sh.dir_stack.swap(n - 1, n - 2);
+                }
+            }
+        }
+        _ => {
+            io.err("pushd: too many arguments\n");
+            return 2;
+        }
+    }
+    print(sh);
+    0
+}
+
+/// `getopts OPTSTRING NAME [ARGS]`, with mvdan's state across calls (OPTIND).
+fn getopts(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
+    if args.len() < 2 {
+        io.err("getopts: usage: getopts optstring name [arg ...]\n");
+        return 2;
+    }
+    let mut optind: i64 = sh.get("OPTIND").and_then(|v| v.parse().ok()).unwrap_or(0);
+    if optind - 1 != sh.getopts.0 as i64 {
+        if optind < 1 {
+            optind = 1;
+        }
+        sh.getopts = ((optind - 1) as usize, 0);
+    }
+    let optstr = args[0].as_str();
+    let name = &args[1];
+    if !super::parse::is_name(name) {
+        io.err(&format!("getopts: invalid identifier: {name:?}\n"));
+        return 2;
+    }
+    let list: Vec<String> = if args.len() > 2 {
+        args[2..].to_vec()
+    } else {
+        sh.pos.clone()
+    };
+    let diag = !optstr.starts_with(':');
+    let (argidx, runeidx) = sh.getopts;
+    let (opt, optarg, done, state) = (|| {
+        if list.is_empty() || argidx >= list.len() {
+            return ('?', String::new(), true, (argidx, runeidx));
+        }
+        let arg: Vec<char> = list[argidx].chars().collect();
+        if arg.len() < 2 || arg[0] != '-' || arg[1] == '-' {
+            return ('?', String::new(), true, (argidx, runeidx));
+        }
+        let opts = &arg[1..];
+        let opt = opts[runeidx.min(opts.len() - 1)];
+        let i = optstr.find(opt);
+        if let Some(i) = i {
+            if optstr[i + opt.len_utf8()..].starts_with(':') {
+                if runeidx + 1 < opts.len() {
+                    return (
+                        opt,
+                        opts[runeidx + 1..].iter().collect(),
+                        false,
+                        (argidx + 1, 0),
+                    );
+                } else if argidx + 1 < list.len() {
+                    return (opt, list[argidx + 1].clone(), false, (argidx + 2, 0));
+                } else {
+                    return (':', opt.to_string(), false, (argidx + 1, 0));
+                }
+            }
+        }
+        let next = if runeidx + 1 < opts.len() {
+            (argidx, runeidx + 1)
+        } else {
+            (argidx + 1, 0)
+        };
+        if i.is_none() {
+            return ('?', opt.to_string(), false, next);
+        }
+        (opt, String::new(), false, next)
+    })();
+    sh.getopts = state;
+    sh.set_var(name, opt.to_string());
+    sh.vars.remove("OPTARG");
+    if opt == '?' && diag && !done {
+        io.err(&format!("getopts: illegal option -- {optarg:?}\n"));
+    } else if opt == ':' && diag {
+        io.err(&format!(
+            "getopts: option requires an argument -- {optarg:?}\n"
+        ));
+    } else if !optarg.is_empty() {
+        sh.set_var("OPTARG", optarg);
+    }
+    if optind - 1 != sh.getopts.0 as i64 {
+        sh.set_var("OPTIND", (sh.getopts.0 + 1).to_string());
+    }
+    done as i32
 }

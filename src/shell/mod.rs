@@ -119,10 +119,15 @@ pub fn prepare(script: &str, set: &[String], shopt: &[String]) -> Result<Prepare
             return Err(Unsupported::Construct(format!("shopt: {s}")));
         }
     }
-    let list = parse::parse(script).map_err(|e| match e {
+    let (list, extglob) = parse::parse_full(script).map_err(|e| match e {
         parse::ParseError::Unsupported(w) => Unsupported::Construct(w),
         e @ parse::ParseError::Syntax(..) => Unsupported::Syntax(e.render(script)),
     })?;
+    // Extended patterns only fail (as mvdan) while extglob is off; matching them is not
+    // implemented.
+    if extglob && (opts.extglob || script.contains("extglob")) {
+        return Err(Unsupported::Construct("extended glob patterns".into()));
+    }
     Ok(Prepared {
         list: Arc::new(list),
         opts,
@@ -201,6 +206,8 @@ impl Rt {
 struct Var {
     value: String,
     exported: bool,
+    /// An indexed array's elements (`value` is element 0); arrays are never exported.
+    arr: Option<Vec<Option<String>>>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -258,6 +265,10 @@ pub struct Shell {
     readonly: Arc<std::collections::HashSet<String>>,
     /// Positional parameters set by `set --` inside a sourced file.
     set_params: bool,
+    /// `pushd`/`popd`'s stack, the top last.
+    dir_stack: Vec<String>,
+    /// `getopts` position: (argument index, character index).
+    getopts: (usize, usize),
 }
 
 /// A background job: its final status once it has ended.
@@ -288,6 +299,7 @@ pub fn run(p: &Prepared, cwd: &Path, env: &[(String, String)], io: &Io, rt: Arc<
                 Var {
                     value: v.clone(),
                     exported: true,
+                    arr: None,
                 },
             )
         })
@@ -299,6 +311,7 @@ pub fn run(p: &Prepared, cwd: &Path, env: &[(String, String)], io: &Io, rt: Arc<
         Var {
             value: cwd.to_string_lossy().into_owned(),
             exported: true,
+            arr: None,
         },
     );
     let mut sh = Shell {
@@ -320,7 +333,10 @@ pub fn run(p: &Prepared, cwd: &Path, env: &[(String, String)], io: &Io, rt: Arc<
         jobs: vec![],
         readonly: Arc::new(Default::default()),
         set_params: false,
+        dir_stack: vec![],
+        getopts: (0, 0),
     };
+    sh.dir_stack.push(sh.cwd.to_string_lossy().into_owned());
     sh.exec_list(&p.list, io);
     let t = std::mem::take(&mut sh.trap_exit);
     sh.run_trap(&t, "exit", io);
@@ -358,15 +374,99 @@ impl Shell {
     }
 
     fn set_var(&mut self, name: &str, value: String) {
-        let exported = self.opts.allexport || self.vars.get(name).is_some_and(|v| v.exported);
-        self.vars.insert(name.to_string(), Var { value, exported });
+        let old = self.vars.get(name);
+        let exported = self.opts.allexport || old.is_some_and(|v| v.exported);
+        // A string assigned to an array sets its element 0.
+        let arr = old.and_then(|v| v.arr.clone()).map(|mut a| {
+            match a.first_mut() {
+                Some(f) => *f = Some(value.clone()),
+                None => a.push(Some(value.clone())),
+            }
+            a
+        });
+        self.vars.insert(
+            name.to_string(),
+            Var {
+                value,
+                exported,
+                arr,
+            },
+        );
+    }
+
+    fn set_array(&mut self, name: &str, a: Vec<Option<String>>) {
+        let value = a.first().cloned().flatten().unwrap_or_default();
+        self.vars.insert(
+            name.to_string(),
+            Var {
+                value,
+                exported: false,
+                arr: Some(a),
+            },
+        );
+    }
+
+    /// The slots of `name` (an array may have holes): a set string is element 0 alone.
+    fn slots(&self, name: &str) -> Vec<Option<String>> {
+        match self.vars.get(name) {
+            Some(Var { arr: Some(a), .. }) => a.clone(),
+            Some(v) => vec![Some(v.value.clone())],
+            None => vec![],
+        }
+    }
+
+    /// The elements of `name` that are set, in index order.
+    fn elements(&self, name: &str) -> Vec<String> {
+        self.slots(name).into_iter().flatten().collect()
+    }
+
+    /// One assignment (`x=v`, `x+=v`, `a[i]=v`, `a=(…)`); the string value it set, if any.
+    fn assign(&mut self, a: &Assign, io: &Io) -> Result<Option<String>, ExpErr> {
+        if let Some(items) = &a.array {
+            let mut vals = if a.append {
+                self.slots(&a.name)
+            } else {
+                vec![]
+            };
+            vals.extend(self.fields(items, io)?.into_iter().map(Some));
+            self.set_array(&a.name, vals);
+            return Ok(None);
+        }
+        let v = self.expand_str(&a.value, io)?;
+        if let Some(ix) = &a.index {
+            let e = self.arith_text(ix, io)?;
+            let i = arith::eval(&e, self).map_err(ExpErr::Skip)?;
+            let mut vals = self.slots(&a.name);
+            let k = if i < 0 { vals.len() as i64 + i } else { i };
+            if k < 0 {
+                return Err(ExpErr::Fatal(format!("{}: bad array subscript", a.name)));
+            }
+            let k = k as usize;
+            if k >= vals.len() {
+                vals.resize(k + 1, None);
+            }
+            if a.append {
+                vals[k].get_or_insert_with(String::new).push_str(&v);
+            } else {
+                vals[k] = Some(v);
+            }
+            self.set_array(&a.name, vals);
+            return Ok(None);
+        }
+        let v = if a.append {
+            self.get(&a.name).unwrap_or_default() + &v
+        } else {
+            v
+        };
+        self.set_var(&a.name, v.clone());
+        Ok(Some(v))
     }
 
     fn env_list(&self, extra: &[(String, String)]) -> Vec<(String, String)> {
         let mut m: Vec<(String, String)> = self
             .vars
             .iter()
-            .filter(|(_, v)| v.exported)
+            .filter(|(_, v)| v.exported && v.arr.is_none())
             .map(|(k, v)| (k.clone(), v.value.clone()))
             .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
             .collect();
@@ -643,6 +743,41 @@ impl Shell {
                 }
                 Flow::Next
             }
+            Compound::CFor {
+                init,
+                cond,
+                post,
+                body,
+            } => {
+                let eval = |sh: &mut Shell, ps: &[Part]| -> Result<i64, ExpErr> {
+                    let e = sh.arith_text(ps, io)?;
+                    if e.trim().is_empty() {
+                        return Ok(1);
+                    }
+                    arith::eval(&e, sh).map_err(ExpErr::Skip)
+                };
+                if let Err(e) = eval(self, init) {
+                    return self.exp_failed(e, io);
+                }
+                self.status = 0;
+                loop {
+                    match eval(self, cond) {
+                        Ok(0) => break,
+                        Ok(_) => {}
+                        Err(e) => return self.exp_failed(e, io),
+                    }
+                    self.loops += 1;
+                    let f = self.exec_list(body, io);
+                    self.loops -= 1;
+                    if let Some(f) = loop_step(f) {
+                        return f;
+                    }
+                    if let Err(e) = eval(self, post) {
+                        return self.exp_failed(e, io);
+                    }
+                }
+                Flow::Next
+            }
             Compound::Test(e) => match self.test_expr(e, io) {
                 Ok(b) => {
                     self.status = (!b) as i32;
@@ -810,6 +945,7 @@ impl Shell {
                             Arc::new(feed(body.into_bytes()).map_err(|e| go_err(&e))?),
                         );
                     }
+                    RedirOp::ReadWrite => return Err("unhandled redirect op: <>".into()),
                     RedirOp::HereString => {
                         let mut body = self.expand_str(&r.target, io).map_err(exp_msg)?;
                         body.push('\n');
@@ -854,13 +990,13 @@ impl Shell {
 
     fn exec_simple(
         &mut self,
-        assigns: &[(String, Word)],
+        assigns: &[Assign],
         words: &[Word],
         redirs: &[Redir],
         io: &Io,
     ) -> Flow {
         // `export`/`local` arguments that look like assignments are not split or globbed.
-        let decl = matches!(words.first().map(|w| w.as_slice()), Some([Part::Lit(n)]) if n == "export" || n == "local");
+        let decl = matches!(words.first().map(|w| w.as_slice()), Some([Part::Lit(n)]) if matches!(n.as_str(), "export" | "local" | "declare" | "typeset" | "readonly"));
         let mut argv = vec![];
         self.sub_status = None;
         for (k, w) in words.iter().enumerate() {
@@ -877,18 +1013,17 @@ impl Shell {
         // Assignments apply left to right: `x=1 y=$x` sees x.
         let mut values = vec![];
         let mut saved = vec![];
-        for (n, w) in assigns {
+        for a in assigns {
+            let n = &a.name;
             if self.readonly.contains(n) {
                 io.err(&format!("{n}: readonly variable\n"));
                 self.status = 1;
                 return Flow::Next;
             }
-            match self.expand_str(w, io) {
-                Ok(v) => {
-                    saved.push((n.clone(), self.vars.get(n).cloned()));
-                    self.set_var(n, v.clone());
-                    values.push((n.clone(), v));
-                }
+            saved.push((n.clone(), self.vars.get(n).cloned()));
+            match self.assign(a, io) {
+                Ok(Some(v)) => values.push((n.clone(), v)),
+                Ok(None) => {}
                 Err(e) => return self.exp_failed(e, io),
             }
         }

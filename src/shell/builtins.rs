@@ -38,6 +38,10 @@ const NAMES: &[&str] = &[
     "let",
     "shopt",
     "hash",
+    "builtin",
+    "alias",
+    "unalias",
+    "times",
     "mapfile",
     "readarray",
     "pushd",
@@ -79,6 +83,51 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
     let mut flow = Flow::Next;
     let st = match argv[0].as_str() {
         "true" | ":" | "hash" => 0,
+        "times" => {
+            // mvdan reports no CPU times.
+            io.out("0m0.000s 0m0.000s\n0m0.000s 0m0.000s\n");
+            0
+        }
+        "builtin" => match args.first() {
+            Some(n) if is_builtin(n) && n != "builtin" => {
+                flow = run(sh, args, io);
+                sh.status
+            }
+            _ => i32::from(!args.is_empty()),
+        },
+        "alias" => {
+            let show = |n: &str, v: &str| {
+                io.out(&format!("alias {n}='{v}'\n"));
+            };
+            if args.is_empty() {
+                for (n, v) in sh.aliases.iter() {
+                    show(n, v);
+                }
+            }
+            for a in args {
+                match a.split_once('=') {
+                    Some((n, src)) => {
+                        let v = src.split_whitespace().collect::<Vec<_>>().join(" ");
+                        std::sync::Arc::make_mut(&mut sh.aliases).insert(n.to_string(), v);
+                    }
+                    None => match sh.aliases.get(a) {
+                        Some(v) => {
+                            show(a, v);
+                        }
+                        None => {
+                            io.err(&format!("alias: {a:?} not found\n"));
+                        }
+                    },
+                }
+            }
+            0
+        }
+        "unalias" => {
+            for a in args {
+                std::sync::Arc::make_mut(&mut sh.aliases).remove(a);
+            }
+            0
+        }
         "mapfile" | "readarray" => mapfile(sh, &argv[0], args, io),
         "dirs" => {
             io.out(&format!(
@@ -1035,8 +1084,10 @@ fn declare(sh: &mut Shell, name: &str, args: &[String], io: &Io) -> i32 {
         return 1;
     }
     let mut local = name == "local" || ((name == "declare" || name == "typeset") && in_func);
-    let mut export = false;
+    let mut export = name == "export";
     let mut ro = name == "readonly";
+    let mut query = false;
+    let mut st = 0;
     for a in args {
         if a.starts_with('-') && a.len() > 1 {
             for c in a[1..].chars() {
@@ -1044,6 +1095,7 @@ fn declare(sh: &mut Shell, name: &str, args: &[String], io: &Io) -> i32 {
                     'x' => export = true,
                     'r' => ro = true,
                     'g' => local = false,
+                    'p' => query = true,
                     _ => {
                         io.err(&format!("declare: invalid option \"-{c}\"\n"));
                         return 2;
@@ -1059,6 +1111,31 @@ fn declare(sh: &mut Shell, name: &str, args: &[String], io: &Io) -> i32 {
         if !super::parse::is_name(&n) {
             io.err(&format!("declare: invalid name {n:?}\n"));
             return 1;
+        }
+        if query {
+            match sh.vars.get(&n) {
+                Some(v) => {
+                    let mut flags = String::new();
+                    if sh.readonly.contains(&n) {
+                        flags.push('r');
+                    }
+                    if v.exported {
+                        flags.push('x');
+                    }
+                    if flags.is_empty() {
+                        flags.push('-');
+                    }
+                    io.out(&format!(
+                        "declare -{flags} {n}={}\n",
+                        crate::taskfile::dotenv::go_quote(&v.value)
+                    ));
+                }
+                None => {
+                    io.err(&format!("declare: {n}: not found\n"));
+                    st = 1;
+                }
+            }
+            continue;
         }
         if v.is_some() && sh.readonly.contains(&n) {
             io.err(&format!("{n}: readonly variable\n"));
@@ -1087,7 +1164,7 @@ fn declare(sh: &mut Shell, name: &str, args: &[String], io: &Io) -> i32 {
             std::sync::Arc::make_mut(&mut sh.readonly).insert(n);
         }
     }
-    0
+    st
 }
 
 fn shopt(sh: &mut Shell, args: &[String], io: &Io) -> i32 {

@@ -128,6 +128,9 @@ pub fn prepare(script: &str, set: &[String], shopt: &[String]) -> Result<Prepare
     if extglob && (opts.extglob || script.contains("extglob")) {
         return Err(Unsupported::Construct("extended glob patterns".into()));
     }
+    if opts.expand_aliases || script.contains("expand_aliases") {
+        return Err(Unsupported::Construct("alias expansion".into()));
+    }
     Ok(Prepared {
         list: Arc::new(list),
         opts,
@@ -269,6 +272,8 @@ pub struct Shell {
     dir_stack: Vec<String>,
     /// `getopts` position: (argument index, character index).
     getopts: (usize, usize),
+    /// `alias` definitions (expanded only with expand_aliases, which is refused).
+    aliases: Arc<std::collections::BTreeMap<String, String>>,
 }
 
 /// A background job: its final status once it has ended.
@@ -335,6 +340,7 @@ pub fn run(p: &Prepared, cwd: &Path, env: &[(String, String)], io: &Io, rt: Arc<
         set_params: false,
         dir_stack: vec![],
         getopts: (0, 0),
+        aliases: Arc::new(Default::default()),
     };
     sh.dir_stack.push(sh.cwd.to_string_lossy().into_owned());
     sh.exec_list(&p.list, io);

@@ -55,9 +55,7 @@ fn go_q(c: char) -> String {
 
 /// Builtins and keywords the interpreter does not implement: a script naming one of them
 /// literally runs in bash.
-const UNSUPPORTED_NAMES: &[&str] = &[
-    "alias", "unalias", "select", "time", "coproc", "times", "builtin", "help",
-];
+const UNSUPPORTED_NAMES: &[&str] = &["select", "time", "coproc", "help"];
 
 const RESERVED: &[&str] = &[
     "if", "then", "elif", "else", "fi", "while", "until", "do", "done", "for", "in", "case",
@@ -1014,6 +1012,11 @@ impl Parser {
                     if c == '(' && words.len() == 1 && assigns.is_empty() && redirs.is_empty() {
                         return self.funcdef(words.pop().unwrap(), word_at);
                     }
+                    let decl = matches!(words.first().map(|w| w.as_slice()),
+                        Some([Part::Lit(n)]) if matches!(n.as_str(), "declare" | "typeset" | "local" | "readonly" | "export"));
+                    if c == '(' && decl {
+                        return unsupported("an array in a declaration");
+                    }
                     if c == '(' || (c == ')' && self.parens == 0) {
                         return syntax_at(
                             self.i,
@@ -1128,9 +1131,6 @@ impl Parser {
             return syntax_at(at, "`foo()` must be followed by a statement");
         }
         let body = self.command()?;
-        if !matches!(body, Cmd::Compound(..)) {
-            return unsupported("function body that is a simple command");
-        }
         Ok(Cmd::FuncDef(name, Arc::new(body)))
     }
 
@@ -1843,11 +1843,11 @@ fn check_builtin_args(name: &str, args: &[Word]) -> R<()> {
         }
         "declare" | "typeset" | "local" | "readonly" | "export" => {
             for s in args.iter().filter_map(lit) {
-                if s.starts_with('-') && s.len() > 1 && !s[1..].chars().all(|c| "xrg".contains(c)) {
+                if s.starts_with('-') && s.len() > 1 && s[1..].chars().any(|c| "aAnf".contains(c)) {
                     return unsupported(&format!("{name} {s}"));
                 }
             }
-            if args.is_empty() {
+            if args.is_empty() && name != "export" {
                 return unsupported(&format!("{name} listing"));
             }
         }

@@ -17,6 +17,8 @@ pub enum Part {
     Arith(Vec<Part>),
     /// `~` at the start of a word.
     Tilde,
+    /// `~name`: that user's home directory.
+    TildeUser(String),
 }
 
 #[derive(Debug, Clone)]
@@ -169,6 +171,8 @@ pub enum CaseTerm {
 pub struct Pipeline {
     pub bang: bool,
     pub cmds: Vec<Cmd>,
+    /// `time` (Some(false)) or `time -p` (Some(true)) before it.
+    pub time: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -262,9 +262,14 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
             0
         }
         "read" => read(sh, args, io),
+        "exec" if args.is_empty() => {
+            // Its redirections (already applied to `io`) stay for the rest of the script.
+            sh.exec_io = Some(io.clone());
+            0
+        }
         "exec" => {
-            // The parser refused `exec` without a command; with one, mvdan runs it as a
-            // program (never a builtin or function) and the script ends with its status.
+            // mvdan runs it as a program (never a builtin or function) and the script ends
+            // with its status.
             flow = Flow::Exit;
             sh.external(args, &[], io)
         }
@@ -788,6 +793,7 @@ fn cd(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
 
 fn read(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
     let mut raw = false;
+    let mut array = false;
     let mut k = 0;
     while k < args.len() && args[k].starts_with('-') && args[k].len() > 1 {
         if args[k] == "--" {
@@ -798,6 +804,7 @@ fn read(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
         for (j, c) in flags.iter().enumerate() {
             match c {
                 'r' => raw = true,
+                'a' => array = true,
                 // No terminal echo to turn off: stdin is never a terminal here.
                 's' => {}
                 'p' => {
@@ -873,6 +880,16 @@ fn read(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
         s = o;
     }
     let ifs = sh.get("IFS").unwrap_or_else(|| " \t\n".into());
+    if array {
+        // All the fields into one indexed array (REPLY when no name is given).
+        let fields: Vec<Option<String>> = s
+            .split(|c: char| ifs.contains(c))
+            .filter(|f| !f.is_empty())
+            .map(|f| Some(f.to_string()))
+            .collect();
+        sh.set_array(names[0], fields);
+        return if eof { 1 } else { 0 };
+    }
     let mut rest = s.trim_matches(|c: char| ifs.contains(c) && c.is_whitespace());
     for (k, n) in names.iter().enumerate() {
         if k + 1 == names.len() {

@@ -194,6 +194,9 @@ impl Shell {
                 }),
                 Part::Quoted(s) => out.push(Chunk::Quoted(s.clone())),
                 Part::Tilde => out.push(Chunk::Quoted(self.get("HOME").unwrap_or_default())),
+                Part::TildeUser(u) => out.push(Chunk::Quoted(
+                    super::user_home(u).unwrap_or_else(|| format!("~{u}")),
+                )),
                 Part::Dq(ps) => {
                     let has_at = ps.iter().any(|q| {
                         matches!(q, Part::Param(b) if matches!(b.op, ParamOp::Plain | ParamOp::Keys)

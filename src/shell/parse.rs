@@ -55,7 +55,7 @@ fn go_q(c: char) -> String {
 
 /// Builtins and keywords the interpreter does not implement: a script naming one of them
 /// literally runs in bash.
-const UNSUPPORTED_NAMES: &[&str] = &["select", "time", "coproc", "help"];
+const UNSUPPORTED_NAMES: &[&str] = &["select", "coproc", "help"];
 
 const RESERVED: &[&str] = &[
     "if", "then", "elif", "else", "fi", "while", "until", "do", "done", "for", "in", "case",
@@ -341,6 +341,24 @@ impl Parser {
 
     fn pipeline(&mut self) -> R<Pipeline> {
         self.skip_blank();
+        let mut time = None;
+        if self.starts("time") && self.peek_at(4).is_none_or(|c| is_meta(c) || c == '#') {
+            self.i += 4;
+            self.skip_blank();
+            let posix = self.starts("-p") && self.peek_at(2).is_none_or(is_meta);
+            if posix {
+                self.i += 2;
+                self.skip_blank();
+            }
+            time = Some(posix);
+            if !self.at_stmt() || self.peek() == Some('\n') {
+                return Ok(Pipeline {
+                    bang: false,
+                    cmds: vec![],
+                    time,
+                });
+            }
+        }
         let mut bang = false;
         if self.reserved() == Some("!") {
             let at = self.i;
@@ -382,7 +400,7 @@ impl Parser {
                 break;
             }
         }
-        Ok(Pipeline { bang, cmds })
+        Ok(Pipeline { bang, cmds, time })
     }
 
     /// A list that must not be empty: mvdan's "`what` must be followed by a statement list".
@@ -1184,7 +1202,18 @@ impl Parser {
                     match self.peek() {
                         None | Some('/') => parts.push(Part::Tilde),
                         Some(c) if is_meta(c) => parts.push(Part::Tilde),
-                        _ => return unsupported("~user"),
+                        _ => {
+                            let st = self.i;
+                            while self.peek().is_some_and(|c| {
+                                c == '_' || c == '-' || c == '.' || c.is_ascii_alphanumeric()
+                            }) {
+                                self.i += 1;
+                            }
+                            if self.peek().is_some_and(|c| c != '/' && !is_meta(c)) {
+                                return unsupported("~ followed by an expansion");
+                            }
+                            parts.push(Part::TildeUser(self.s[st..self.i].iter().collect()));
+                        }
                     }
                 }
                 '{' if self.i == start && (self.peek_at(1).is_none_or(is_meta)) => {
@@ -1831,16 +1860,7 @@ fn check_builtin_args(name: &str, args: &[Word]) -> R<()> {
     };
     let first = args.first().and_then(lit);
     match name {
-        "exec" if args.is_empty() => return unsupported("exec without a command"),
-        "read" => {
-            if args
-                .iter()
-                .filter_map(lit)
-                .any(|s| s.starts_with('-') && s.contains('a'))
-            {
-                return unsupported("read -a (arrays)");
-            }
-        }
+        "read" => {}
         "declare" | "typeset" | "local" | "readonly" | "export" => {
             for s in args.iter().filter_map(lit) {
                 if s.starts_with('-') && s.len() > 1 && s[1..].chars().any(|c| "aAnf".contains(c)) {

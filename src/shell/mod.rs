@@ -1,8 +1,9 @@
-//! The embedded shell: a POSIX-subset interpreter with mvdan/sh's semantics (as go-task runs
-//! commands), so ordinary commands need no bash and no shell start-up. State (cwd, variables)
-//! lives in the interpreter, never in the process: many commands run at once in threads.
-//! Scripts using anything outside the subset are refused by [`prepare`] before anything
-//! runs, and the caller falls back to bash.
+//! The embedded shell: an interpreter with mvdan/sh's semantics (as go-task runs commands),
+//! so commands need no bash and no shell start-up. State (cwd, variables) lives in the
+//! interpreter, never in the process: many commands run at once in threads. A syntax error
+//! is reported (mvdan's `line:col: message`) before anything runs; the few constructs not
+//! implemented (docs/shell.md, "What falls back to bash") are refused by [`prepare`] and the
+//! caller hands the script to bash.
 
 mod arith;
 pub mod ast;

@@ -28,18 +28,45 @@ GO_TASK_VERSION = "3.54.0"
 
 # name, workload, args, runs, prepare (shell, run before each timing), target ratio
 BENCHES = [
+    ("version", "one", ["--version"], 30, None, None),
     ("list 1 task", "one", ["--list"], 30, None, None),
     ("list 1000 tasks", "thousand", ["--list"], 30, None, 0.10),
+    ("list 10000 tasks", "tenk", ["--list"], 10, None, 0.10),
     ("list-all 1000 tasks", "thousand", ["--list-all"], 30, None, None),
-    ("200 parallel deps", "deps200", [], 20, None, 0.5),
-    ("200 parallel deps of ordinary commands", "ordinary200", [], 20, None, None),
-    ("200 parallel deps of : \"$HOME\"", "home200", [], 20, None, None),
+    ("200 parallel deps", "deps200", [], 20, None, 0.1),
+    ("200 parallel deps of ordinary commands", "ordinary200", [], 20, None, 0.5),
+    ("200 parallel deps of : \"$HOME\"", "home200", [], 20, None, 0.5),
+    ("500 parallel deps of ordinary commands", "ordinary500", [], 10, None, 0.5),
+    ("up-to-date timestamp 100k", "big", ["timestamp"], 10, None, 0.2),
     ("up-to-date checksum 10k", "sources", ["checksum"], 20, None, 0.2),
     ("up-to-date timestamp 10k", "sources", ["timestamp"], 20, None, 0.2),
     ("status-flag checksum 10k", "sources", ["--status", "checksum"], 20, None, None),
     ("cold checksum build 10k", "sources", ["checksum"], 10,
      "rm -rf .task out-checksum.txt", None),
 ]
+
+
+# The floor of each workload: what the same work costs without a task runner.
+FLOORS = {
+    "version": ["HELLO"],
+    "list 1000 tasks": ["make", "-n"],
+    "list 10000 tasks": ["make", "-n"],
+    "up-to-date checksum 10k": ["find", "src", "-newer", "Taskfile.yml"],
+    "up-to-date timestamp 10k": ["find", "src", "-newer", "Taskfile.yml"],
+    "up-to-date timestamp 100k": ["find", "src", "-newer", "Taskfile.yml"],
+    "200 parallel deps": ["true"],
+}
+
+
+def static_hello(work):
+    """A static hello-world binary (the floor of process start-up), built with rustc."""
+    src = os.path.join(work, "hello.rs")
+    out = os.path.join(work, "hello")
+    with open(src, "w") as f:
+        f.write('fn main() { println!("hello"); }\n')
+    run(["rustc", "-O", "-C", "target-feature=+crt-static", "-o", out, src],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return out
 
 
 def log(msg):
@@ -173,11 +200,17 @@ def main():
     log(f"go-task: {go}; oxtask: {ox}; timing with {'hyperfine' if hyper else 'own loop'}")
 
     work = args.keep or tempfile.mkdtemp(prefix="oxtask-bench-")
-    run([sys.executable, gen, work], stdout=subprocess.DEVNULL)
+    big = any("100k" in b[0] for b in BENCHES if not args.only or any(o in b[0] for o in args.only))
+    env = dict(os.environ, BENCH_BIG="1" if big else "0")
+    run([sys.executable, gen, work], stdout=subprocess.DEVNULL, env=env)
+    hello = static_hello(work)
     sources = os.path.join(work, "sources")
     # Bring the 10k workload up to date once (both tools share go-task's state format).
     for t in ("checksum", "timestamp"):
         run([go, t], cwd=sources, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if big:
+        run([go, "timestamp"], cwd=os.path.join(work, "big"), stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
 
     rows = []
     selected = [b for b in BENCHES if not args.only or any(o in b[0] for o in args.only)]
@@ -200,8 +233,17 @@ def main():
             what = "exit code" if ox_b[0] != go_b[0] else "output"
             rows.append((name, g, None, goal, f"oxtask not timed: its {what} differs from go-task's"))
         else:
-            g, o = time_commands([[go] + targs, [ox] + targs], cwd, runs, prepare, hyper)
-            rows.append((name, g, o, goal, ""))
+            cmds = [[go] + targs, [ox] + targs]
+            floor = FLOORS.get(name)
+            if floor:
+                cmds.append([hello if a == "HELLO" else a for a in floor])
+            res = time_commands(cmds, cwd, runs, prepare, hyper)
+            g, o = res[0], res[1]
+            note = ""
+            if floor:
+                f = res[2]
+                note = f"floor `{' '.join(floor).replace('HELLO', 'static hello')}` {f[0] * 1000:.1f} ms: oxtask {o[0] / f[0]:.2f}x floor"
+            rows.append((name, g, o, goal, note))
         # The library probe beside go-task for the up-to-date rows.
         if wl == "sources" and prepare is None and targs[-1] in ("checksum", "timestamp") and "--status" not in targs:
             run([go] + targs, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -217,6 +259,11 @@ def main():
         load = "load average %.2f %.2f %.2f" % os.getloadavg()
     except OSError:
         load = ""
+    by = {r[0]: r for r in rows}
+    a, b = by.get("list 1000 tasks"), by.get("list 10000 tasks")
+    if a and b and a[2] and b[2]:
+        rows.append(("list growth 1000 -> 10000 (oxtask)", None, None, None,
+                     f"{b[2][0] / a[2][0]:.2f}x the time for 10x the tasks (target <= 11x)"))
     print(f"median wall time (ratio = oxtask / go-task); cpu = mean user+system per run; {load}")
     print(f"{'benchmark':44} {'go-task ms':>10} {'oxtask ms':>10} {'ratio':>7} {'target':>7} "
           f"{'go cpu':>7} {'ox cpu':>7} {'cpu ratio':>9}  note")

@@ -189,7 +189,75 @@ fn sorted_lines(s: &str) -> String {
     l.join("\n")
 }
 
+/// Shells kept off the no-shell PATH.
+const SHELLS: &[&str] = &[
+    "sh", "bash", "dash", "zsh", "ksh", "mksh", "fish", "busybox", "rbash",
+];
+
+/// A directory of symlinks to every program on PATH except the shells: the PATH of a
+/// machine without bash or sh (distroless images, Windows), where go-task still runs.
+fn no_shell_path(root: &Path) -> Result<PathBuf, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = root.join("noshell-bin");
+    std::fs::create_dir_all(&bin).map_err(|e| e.to_string())?;
+    let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
+    for dir in path.split(':').filter(|d| !d.is_empty()) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let name = e.file_name();
+            let n = name.to_string_lossy();
+            if SHELLS.contains(&n.as_ref()) || bin.join(&name).exists() {
+                continue;
+            }
+            let p = e.path();
+            let exec = std::fs::metadata(&p)
+                .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+                .unwrap_or(false);
+            if exec {
+                let _ = std::os::unix::fs::symlink(&p, bin.join(&name));
+            }
+        }
+    }
+    for s in SHELLS {
+        if bin.join(s).exists() {
+            return Err(format!("{s} on the no-shell PATH"));
+        }
+    }
+    if !bin.join("cat").exists() {
+        return Err("no coreutils found for the no-shell PATH".into());
+    }
+    Ok(bin)
+}
+
+/// Whether a case runs a shell by name (`bash -c`, `sh script`): it cannot pass without one.
+fn names_a_shell(name: &str) -> bool {
+    let rx = regex_lite::Regex::new(r"(^|[^A-Za-z0-9_./-])(ba)?sh([ \t\n'\x22]|$)").unwrap();
+    let mut stack = vec![corpus().join(name)];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(t) = std::fs::read_to_string(&p) {
+                if t.starts_with("#!") || rx.is_match(&t) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
 fn run_case(name: &str) -> Result<(), Failed> {
+    run_case_with(name, None)
+}
+
+fn run_case_with(name: &str, path: Option<&Path>) -> Result<(), Failed> {
     let dir = corpus().join(name);
     let case: J =
         serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).unwrap()).unwrap();
@@ -271,7 +339,12 @@ fn run_case(name: &str) -> Result<(), Failed> {
         cmd.current_dir(&cwd).env_clear();
         cmd.env(
             "PATH",
-            std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into()),
+            match path {
+                Some(p) => p.to_string_lossy().into_owned(),
+                None => {
+                    std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into())
+                }
+            },
         )
         .env("HOME", &home)
         .env("USER", "tester")
@@ -382,6 +455,47 @@ fn main() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
+    // Every case again with no shell on PATH (go-task needs none): the embedded shell must
+    // run them all. Failing to build that PATH is a failure under CI=true.
+    let noshell_root = tempfile::tempdir().unwrap().keep();
+    let noshell = match no_shell_path(&noshell_root) {
+        Ok(p) => Some(p),
+        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("cannot build a PATH without a shell: {e}")
+        }
+        Err(e) => {
+            eprintln!("skipping the no-shell runs: {e}");
+            None
+        }
+    };
+    let known_noshell: Vec<String> = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/KNOWN_NOSHELL.txt"),
+    )
+    .unwrap_or_default()
+    .lines()
+    .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    .map(|l| l.split_whitespace().next().unwrap_or("").to_string())
+    .collect();
+    let mut extra = vec![];
+    if let Some(bin) = &noshell {
+        for n in &names {
+            let case: J = serde_json::from_str(
+                &std::fs::read_to_string(corpus().join(n).join("case.json")).unwrap(),
+            )
+            .unwrap();
+            let ignored = case.get("exclude").is_some()
+                || known.contains(n)
+                || known_noshell.contains(n)
+                || names_a_shell(n);
+            let (name, bin) = (n.clone(), bin.clone());
+            extra.push(
+                Trial::test(format!("noshell::{n}"), move || {
+                    run_case_with(&name, Some(&bin))
+                })
+                .with_ignored_flag(ignored),
+            );
+        }
+    }
     let trials = names
         .into_iter()
         .map(|n| {
@@ -394,6 +508,7 @@ fn main() {
             let name = n.clone();
             Trial::test(n, move || run_case(&name)).with_ignored_flag(ignored)
         })
+        .chain(extra)
         .collect();
     libtest_mimic::run(&args, trials).exit();
 }

@@ -168,7 +168,11 @@ fn main() {
     let mut embedded = 0;
     for (k, c) in all.into_iter().enumerate() {
         let c = std::sync::Arc::new(c);
-        let supported = oxtask::shell::prepare(&c.script, &c.set, &c.shopt).is_ok();
+        // Syntax errors are the embedded shell's too (reported before anything runs).
+        let supported = !matches!(
+            oxtask::shell::prepare(&c.script, &c.set, &c.shopt),
+            Err(oxtask::shell::Unsupported::Construct(_))
+        );
         embedded += supported as usize;
         let (g, o, r, p) = (go.clone(), ox.clone(), root.clone(), std_path.clone());
         let c1 = c.clone();

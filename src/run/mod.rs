@@ -996,6 +996,12 @@ impl Executor {
                         })
                     }
                     Err(ShellError::Io(e)) => Err(TaskError::Other(format!("task: {e}"))),
+                    // go-task: the parse error itself, exit 201 even with --exit-code.
+                    Err(ShellError::Syntax(m)) => Err(TaskError::Command {
+                        msg: m,
+                        code: 201,
+                        timeout: false,
+                    }),
                 }
             }
         }

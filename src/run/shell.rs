@@ -82,6 +82,8 @@ mod tests {
 #[derive(Debug)]
 pub enum ShellError {
     Exit(i32),
+    /// mvdan's `line:col: message` for a command that is not valid shell (nothing ran).
+    Syntax(String),
     Timeout,
     Io(String),
 }
@@ -213,7 +215,7 @@ fn trivial(script: &str) -> Option<(i32, Vec<u8>)> {
 /// The script prepared for the embedded interpreter, or `None` when bash must run it.
 fn embedded(script: &str, set: &[String], shopt: &[String]) -> Result<Prepared, Unsupported> {
     if std::env::var_os("OXTASK_SHELL").is_some_and(|v| v == "bash") {
-        return Err(Unsupported("OXTASK_SHELL=bash".into()));
+        return Err(Unsupported::Construct("OXTASK_SHELL=bash".into()));
     }
     crate::shell::prepare(script, set, shopt)
 }
@@ -341,6 +343,7 @@ fn run_embedded(spec: &ShellSpec, prep: Prepared, sink: Sink) -> Result<(), Shel
 pub fn run(spec: &ShellSpec, sink: Sink) -> Result<(), ShellError> {
     let why = match embedded(spec.script, spec.set, spec.shopt) {
         Ok(p) => return run_embedded(spec, p, sink),
+        Err(Unsupported::Syntax(m)) => return Err(ShellError::Syntax(m)),
         Err(why) => why,
     };
     if let Some((code, out)) = trivial(spec.script) {
@@ -556,8 +559,11 @@ pub fn status(
     set: &[String],
     shopt: &[String],
 ) -> bool {
-    if let Ok(p) = embedded(cmd, set, shopt) {
-        return quiet_embedded(&p, dir, env) == Some(0);
+    match embedded(cmd, set, shopt) {
+        Ok(p) => return quiet_embedded(&p, dir, env) == Some(0),
+        // A check that does not parse fails (go-task: the task runs, the precondition fails).
+        Err(Unsupported::Syntax(_)) => return false,
+        Err(_) => {}
     }
     // go-task runs status, precondition and `if:` commands with no stdio: their output,
     // stderr included, is discarded.
@@ -574,7 +580,11 @@ pub fn status(
 
 /// Runs a `sh:` variable: stdout captured, stderr passed through.
 pub fn capture(cmd: &str, dir: &Path, env: &[(String, String)]) -> Result<String, String> {
-    if let Ok(p) = embedded(cmd, &[], &[]) {
+    let prepared = match embedded(cmd, &[], &[]) {
+        Err(Unsupported::Syntax(m)) => return Err(m),
+        p => p,
+    };
+    if let Ok(p) = prepared {
         let io_err = |e: std::io::Error| e.to_string();
         let (mut r, w) = os_pipe::pipe().map_err(io_err)?;
         // go-task gives `sh:` no stdin; stderr goes to ours.
@@ -640,7 +650,11 @@ pub fn status_within(
     let Some(limit) = limit else {
         return Some(status(cmd, dir, env, set, shopt));
     };
-    if let Ok(p) = embedded(cmd, set, shopt) {
+    let prepared = match embedded(cmd, set, shopt) {
+        Err(Unsupported::Syntax(_)) => return Some(false),
+        p => p,
+    };
+    if let Ok(p) = prepared {
         // Owned copies: on timeout the interpreter thread is abandoned (its children killed).
         let (dir, env) = (dir.to_path_buf(), env.to_vec());
         let rt = Rt::new(false, &RUNNING, super::signals::arm);

@@ -17,12 +17,34 @@ pub enum Part {
     Arith(Vec<Part>),
     /// `~` at the start of a word.
     Tilde,
+    /// `~name`: that user's home directory.
+    TildeUser(String),
 }
 
 #[derive(Debug, Clone)]
 pub struct Param {
     pub name: String,
     pub op: ParamOp,
+    /// `${a[@]}`, `${a[*]}`, `${a[i]}`.
+    pub index: Option<Box<Index>>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Index {
+    /// `[@]` (true) or `[*]`.
+    All(bool),
+    /// An arithmetic index.
+    Expr(Vec<Part>),
+}
+
+/// `name=word`, `name+=word`, `name[i]=word`, `name=(words)`.
+#[derive(Debug, Clone)]
+pub struct Assign {
+    pub name: String,
+    pub index: Option<Vec<Part>>,
+    pub append: bool,
+    pub value: Word,
+    pub array: Option<Vec<Word>>,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +78,10 @@ pub enum ParamOp {
         upper: bool,
         all: bool,
     },
+    /// `${!a[@]}`: the indices of an array.
+    Keys,
+    /// `${!x}`.
+    Indirect,
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +97,8 @@ pub enum RedirOp {
     },
     HereDoc(Arc<OnceLock<Word>>),
     HereString,
+    /// `<>`: mvdan does not handle it (an error when run).
+    ReadWrite,
 }
 
 #[derive(Debug, Clone)]
@@ -83,7 +111,7 @@ pub struct Redir {
 #[derive(Debug, Clone)]
 pub enum Cmd {
     Simple {
-        assigns: Vec<(String, Word)>,
+        assigns: Vec<Assign>,
         words: Vec<Word>,
         redirs: Vec<Redir>,
     },
@@ -106,7 +134,16 @@ pub enum Compound {
         items: Option<Vec<Word>>,
         body: List,
     },
-    Case(Word, Vec<(Vec<Word>, List)>),
+    Case(Word, Vec<(Vec<Word>, List, CaseTerm)>),
+    /// `for ((init; cond; post))`.
+    CFor {
+        init: Vec<Part>,
+        cond: Vec<Part>,
+        post: Vec<Part>,
+        body: List,
+    },
+    /// `(( … ))`: status 0 when the value is not zero.
+    Arith(Vec<Part>),
     /// `[[ … ]]`.
     Test(TestExpr),
 }
@@ -122,10 +159,20 @@ pub enum TestExpr {
     Or(Box<TestExpr>, Box<TestExpr>),
 }
 
+/// How a case arm ends: `;;`, `;&` (run the next body too), `;;&` (test the next patterns).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CaseTerm {
+    Break,
+    Fall,
+    Resume,
+}
+
 #[derive(Debug, Clone)]
 pub struct Pipeline {
     pub bang: bool,
     pub cmds: Vec<Cmd>,
+    /// `time` (Some(false)) or `time -p` (Some(true)) before it.
+    pub time: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -138,6 +185,8 @@ pub enum AndOrOp {
 pub struct AndOr {
     pub first: Pipeline,
     pub rest: Vec<(AndOrOp, Pipeline)>,
+    /// Ends with `&`: runs in the background.
+    pub bg: bool,
 }
 
 pub type List = Vec<AndOr>;

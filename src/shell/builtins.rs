@@ -5,9 +5,73 @@ use std::os::fd::AsRawFd;
 use std::path::{Component, Path, PathBuf};
 
 const NAMES: &[&str] = &[
-    "echo", "printf", "test", "[", "cd", "export", "unset", "read", "true", "false", ":", "pwd",
-    "shift", "set", "exit", "return", "eval", "command", "type", "local", "break", "continue",
+    "echo",
+    "printf",
+    "test",
+    "[",
+    "cd",
+    "export",
+    "unset",
+    "read",
+    "true",
+    "false",
+    ":",
+    "pwd",
+    "shift",
+    "set",
+    "exit",
+    "return",
+    "eval",
+    "command",
+    "type",
+    "local",
+    "break",
+    "continue",
     "exec",
+    "trap",
+    "wait",
+    "source",
+    ".",
+    "declare",
+    "typeset",
+    "readonly",
+    "let",
+    "shopt",
+    "hash",
+    "builtin",
+    "alias",
+    "unalias",
+    "times",
+    "mapfile",
+    "readarray",
+    "pushd",
+    "popd",
+    "dirs",
+    "getopts",
+    "kill",
+    "umask",
+    "jobs",
+    "bg",
+    "fg",
+    "fc",
+    "newgrp",
+    "ulimit",
+    "bind",
+    "caller",
+    "compgen",
+    "complete",
+    "compopt",
+    "disown",
+    "enable",
+    "history",
+    "logout",
+    "suspend",
+];
+
+/// Builtins mvdan knows by name but does not implement: they fail with status 2.
+const UNIMPLEMENTED: &[&str] = &[
+    "kill", "umask", "jobs", "bg", "fg", "fc", "newgrp", "ulimit", "bind", "caller", "compgen",
+    "complete", "compopt", "disown", "enable", "history", "logout", "suspend",
 ];
 
 pub fn is_builtin(n: &str) -> bool {
@@ -18,7 +82,71 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
     let args = &argv[1..];
     let mut flow = Flow::Next;
     let st = match argv[0].as_str() {
-        "true" | ":" => 0,
+        "true" | ":" | "hash" => 0,
+        "times" => {
+            // mvdan reports no CPU times.
+            io.out("0m0.000s 0m0.000s\n0m0.000s 0m0.000s\n");
+            0
+        }
+        "builtin" => match args.first() {
+            Some(n) if is_builtin(n) && n != "builtin" => {
+                flow = run(sh, args, io);
+                sh.status
+            }
+            _ => i32::from(!args.is_empty()),
+        },
+        "alias" => {
+            let show = |n: &str, v: &str| {
+                io.out(&format!("alias {n}='{v}'\n"));
+            };
+            if args.is_empty() {
+                for (n, v) in sh.aliases.iter() {
+                    show(n, v);
+                }
+            }
+            for a in args {
+                match a.split_once('=') {
+                    Some((n, src)) => {
+                        let v = src.split_whitespace().collect::<Vec<_>>().join(" ");
+                        std::sync::Arc::make_mut(&mut sh.aliases).insert(n.to_string(), v);
+                    }
+                    None => match sh.aliases.get(a) {
+                        Some(v) => {
+                            show(a, v);
+                        }
+                        None => {
+                            io.err(&format!("alias: {a:?} not found\n"));
+                        }
+                    },
+                }
+            }
+            0
+        }
+        "unalias" => {
+            for a in args {
+                std::sync::Arc::make_mut(&mut sh.aliases).remove(a);
+            }
+            0
+        }
+        "mapfile" | "readarray" => mapfile(sh, &argv[0], args, io),
+        "dirs" => {
+            io.out(&format!(
+                "{}\n",
+                sh.dir_stack
+                    .iter()
+                    .rev()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ));
+            0
+        }
+        "pushd" | "popd" => pushd(sh, &argv[0], args, io),
+        "getopts" => getopts(sh, args, io),
+        n if UNIMPLEMENTED.contains(&n) => {
+            io.err(&format!("{n}: unsupported builtin\n"));
+            2
+        }
         "false" => 1,
         "echo" => echo(args, io),
         "printf" => printf(args, io),
@@ -37,7 +165,7 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
         }
         "cd" => cd(sh, args, io),
         "export" => {
-            for a in args {
+            for a in args.iter().filter(|a| !a.starts_with('-')) {
                 match a.split_once('=') {
                     Some((n, v)) => {
                         sh.vars.insert(
@@ -45,6 +173,7 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
                             super::Var {
                                 value: v.to_string(),
                                 exported: true,
+                                arr: None,
                             },
                         );
                     }
@@ -57,6 +186,7 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
                                 super::Var {
                                     value: String::new(),
                                     exported: true,
+                                    arr: None,
                                 },
                             );
                         }
@@ -65,44 +195,81 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
             }
             0
         }
-        "local" => {
+        "local" | "declare" | "typeset" | "readonly" => declare(sh, &argv[0], args, io),
+        "let" => {
+            let mut st = 1;
             for a in args {
-                let (n, v) = match a.split_once('=') {
-                    Some((n, v)) => (n.to_string(), Some(v.to_string())),
-                    None => (a.clone(), None),
-                };
-                let old = sh.vars.get(&n).cloned();
-                if let Some(frame) = sh.locals.last_mut() {
-                    if !frame.iter().any(|(m, _)| *m == n) {
-                        frame.push((n.clone(), old));
+                match super::arith::eval(a, sh) {
+                    Ok(n) => st = (n == 0) as i32,
+                    Err(m) => {
+                        io.err(&format!("{m}\n"));
+                        st = 1;
+                        break;
                     }
                 }
-                // mvdan: `local x` keeps the current value.
-                if let Some(v) = v {
-                    sh.set_var(&n, v);
-                }
             }
-            0
+            st
+        }
+        "shopt" => shopt(sh, args, io),
+        "trap" => trap(sh, args, io),
+        "wait" => {
+            if let Some(f) = args.iter().find(|a| a.starts_with('-')) {
+                io.err(&format!("wait: invalid option {f:?}\n"));
+                2
+            } else if args.is_empty() {
+                for j in sh.jobs.clone() {
+                    j.wait();
+                }
+                0
+            } else {
+                let mut st = 0;
+                for a in args {
+                    let n = a.strip_prefix('g').and_then(|n| n.parse::<usize>().ok());
+                    match n.filter(|n| *n >= 1 && *n <= sh.jobs.len()) {
+                        Some(n) => st = sh.jobs[n - 1].clone().wait(),
+                        None => {
+                            io.err(&format!(
+                                "wait: pid {} is not a child of this shell\n",
+                                a.strip_prefix('g').unwrap_or(a)
+                            ));
+                            st = 1;
+                            break;
+                        }
+                    }
+                }
+                st
+            }
+        }
+        "source" | "." => {
+            let (st, f) = source(sh, args, io);
+            flow = f;
+            st
         }
         "unset" => {
-            let (funcs, names) = match args.first().map(|s| s.as_str()) {
-                Some("-f") => (true, &args[1..]),
-                Some("-v") => (false, &args[1..]),
-                _ => (false, args),
+            // mvdan: no flag unsets the variable, or else the function, of that name.
+            let (vars, funcs, names) = match args.first().map(|s| s.as_str()) {
+                Some("-f") => (false, true, &args[1..]),
+                Some("-v") => (true, false, &args[1..]),
+                _ => (true, true, args),
             };
             for n in names {
-                if funcs {
-                    sh.funcs.remove(n);
-                } else {
+                if vars && sh.vars.contains_key(n) {
                     sh.vars.remove(n);
+                } else if funcs {
+                    sh.funcs.remove(n);
                 }
             }
             0
         }
         "read" => read(sh, args, io),
+        "exec" if args.is_empty() => {
+            // Its redirections (already applied to `io`) stay for the rest of the script.
+            sh.exec_io = Some(io.clone());
+            0
+        }
         "exec" => {
-            // The parser refused `exec` without a command; with one, mvdan runs it as a
-            // program (never a builtin or function) and the script ends with its status.
+            // mvdan runs it as a program (never a builtin or function) and the script ends
+            // with its status.
             flow = Flow::Exit;
             sh.external(args, &[], io)
         }
@@ -127,13 +294,22 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
             }
         }
         "shift" => {
-            let n: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(1);
-            if n > sh.pos.len() {
-                io.err("shift: too many arguments\n");
-                1
-            } else {
-                sh.pos.drain(..n);
-                0
+            // mvdan: shifting past the end empties the parameters, without an error.
+            let n = match args {
+                [] => Some(1),
+                [a] => a.parse::<usize>().ok(),
+                _ => None,
+            };
+            match n {
+                Some(n) => {
+                    let n = n.min(sh.pos.len());
+                    sh.pos.drain(..n);
+                    0
+                }
+                None => {
+                    io.err("usage: shift [n]\n");
+                    2
+                }
             }
         }
         "set" => set(sh, args, io),
@@ -148,7 +324,12 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
                     }
                 },
             };
-            flow = if argv[0] == "return" && sh.in_func > 0 {
+            if argv[0] == "return" && sh.in_func == 0 {
+                io.err("return: can only be done from a func or sourced script\n");
+                sh.status = 1;
+                return Flow::Next;
+            }
+            flow = if argv[0] == "return" {
                 Flow::Return
             } else {
                 Flow::Exit
@@ -164,8 +345,8 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
                     sh.status
                 }
                 Err(e) => {
-                    io.err(&format!("eval: {e:?}\n"));
-                    2
+                    io.err(&format!("eval: {}\n", e.render(&src)));
+                    1
                 }
             }
         }
@@ -574,6 +755,10 @@ pub(super) fn normalize(p: &Path) -> PathBuf {
 }
 
 fn cd(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
+    if args.len() > 1 {
+        io.err("usage: cd [dir]\n");
+        return 2;
+    }
     let mut print = false;
     let target = match args.first().map(|s| s.as_str()) {
         None => sh.get("HOME").unwrap_or_default(),
@@ -607,8 +792,51 @@ fn cd(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
 }
 
 fn read(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
-    let raw = args.iter().any(|a| a == "-r");
-    let mut names: Vec<&String> = args.iter().filter(|a| *a != "-r").collect();
+    let mut raw = false;
+    let mut array = false;
+    let mut k = 0;
+    while k < args.len() && args[k].starts_with('-') && args[k].len() > 1 {
+        if args[k] == "--" {
+            k += 1;
+            break;
+        }
+        let flags: Vec<char> = args[k][1..].chars().collect();
+        for (j, c) in flags.iter().enumerate() {
+            match c {
+                'r' => raw = true,
+                'a' => array = true,
+                // No terminal echo to turn off: stdin is never a terminal here.
+                's' => {}
+                'p' => {
+                    let rest: String = flags[j + 1..].iter().collect();
+                    let prompt = if !rest.is_empty() {
+                        rest
+                    } else {
+                        k += 1;
+                        args.get(k).cloned().unwrap_or_default()
+                    };
+                    if prompt.is_empty() {
+                        io.err("read: -p: option requires an argument\n");
+                        return 2;
+                    }
+                    io.out(&prompt);
+                    break;
+                }
+                _ => {
+                    io.err(&format!("read: invalid option \"-{c}\"\n"));
+                    return 2;
+                }
+            }
+        }
+        k += 1;
+    }
+    for n in &args[k..] {
+        if !super::parse::is_name(n) {
+            io.err(&format!("read: invalid identifier {n:?}\n"));
+            return 2;
+        }
+    }
+    let mut names: Vec<&String> = args[k..].iter().collect();
     let reply = "REPLY".to_string();
     if names.is_empty() {
         names.push(&reply);
@@ -652,6 +880,16 @@ fn read(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
         s = o;
     }
     let ifs = sh.get("IFS").unwrap_or_else(|| " \t\n".into());
+    if array {
+        // All the fields into one indexed array (REPLY when no name is given).
+        let fields: Vec<Option<String>> = s
+            .split(|c: char| ifs.contains(c))
+            .filter(|f| !f.is_empty())
+            .map(|f| Some(f.to_string()))
+            .collect();
+        sh.set_array(names[0], fields);
+        return if eof { 1 } else { 0 };
+    }
     let mut rest = s.trim_matches(|c: char| ifs.contains(c) && c.is_whitespace());
     for (k, n) in names.iter().enumerate() {
         if k + 1 == names.len() {
@@ -684,30 +922,35 @@ fn set(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
         let a = &args[k];
         if a == "--" {
             sh.pos = args[k + 1..].to_vec();
+            sh.set_params = true;
             return 0;
         }
         let on = a.starts_with('-');
         if !(on || a.starts_with('+')) || a.len() < 2 {
             sh.pos = args[k..].to_vec();
+            sh.set_params = true;
             return 0;
         }
         if &a[1..] == "o" {
             k += 1;
-            let name = args.get(k).map(|s| s.as_str()).unwrap_or("");
-            if !sh_opt(sh, name, on) {
+            let Some(name) = args.get(k) else {
+                // `set -o` lists the options as "name\ton"; `set +o` as commands.
+                for (n, v) in posix_opts(sh) {
+                    if on {
+                        io.out(&format!("{n}\t{}\n", if v { "on" } else { "off" }));
+                    } else {
+                        io.out(&format!("set {}o {n}\n", if v { "-" } else { "+" }));
+                    }
+                }
+                return 0;
+            };
+            if !sh.opts.set_posix(name, on) {
                 io.err(&format!("set: invalid option: {name:?}\n"));
                 return 2;
             }
         } else {
             for c in a[1..].chars() {
-                let name = match c {
-                    'e' => "errexit",
-                    'u' => "nounset",
-                    'f' => "noglob",
-                    'a' => "allexport",
-                    _ => "",
-                };
-                if !sh_opt(sh, name, on) {
+                if !"eufaxn".contains(c) || !sh.opts.set_posix(&c.to_string(), on) {
                     io.err(&format!("set: invalid option: \"{}{c}\"\n", &a[..1]));
                     return 2;
                 }
@@ -716,19 +959,6 @@ fn set(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
         k += 1;
     }
     0
-}
-
-fn sh_opt(sh: &mut Shell, name: &str, on: bool) -> bool {
-    let o = &mut sh.opts;
-    match name {
-        "errexit" => o.errexit = on,
-        "nounset" => o.nounset = on,
-        "pipefail" => o.pipefail = on,
-        "noglob" => o.noglob = on,
-        "allexport" => o.allexport = on,
-        _ => return false,
-    }
-    true
 }
 
 fn test(sh: &Shell, args: &[String], io: &Io, name: &str) -> i32 {
@@ -861,4 +1091,604 @@ pub(super) fn binary_test(sh: &Shell, l: &str, op: &str, r: &str) -> Option<Resu
         "-o" => Ok(!l.is_empty() || !r.is_empty()),
         _ => return None,
     })
+}
+
+/// `declare`, `typeset`, `local`, `readonly` (and their `-x`/`-r`/`-g` flags), as mvdan.
+fn declare(sh: &mut Shell, name: &str, args: &[String], io: &Io) -> i32 {
+    let in_func = sh.in_func > 0;
+    if name == "local" && !in_func {
+        io.err("local: can only be used in a function\n");
+        return 1;
+    }
+    let mut local = name == "local" || ((name == "declare" || name == "typeset") && in_func);
+    let mut export = name == "export";
+    let mut ro = name == "readonly";
+    let mut query = false;
+    let mut st = 0;
+    for a in args {
+        if a.starts_with('-') && a.len() > 1 {
+            for c in a[1..].chars() {
+                match c {
+                    'x' => export = true,
+                    'r' => ro = true,
+                    'g' => local = false,
+                    'p' => query = true,
+                    _ => {
+                        io.err(&format!("declare: invalid option \"-{c}\"\n"));
+                        return 2;
+                    }
+                }
+            }
+            continue;
+        }
+        let (n, v) = match a.split_once('=') {
+            Some((n, v)) => (n.to_string(), Some(v.to_string())),
+            None => (a.clone(), None),
+        };
+        if !super::parse::is_name(&n) {
+            io.err(&format!("declare: invalid name {n:?}\n"));
+            return 1;
+        }
+        if query {
+            match sh.vars.get(&n) {
+                Some(v) => {
+                    let mut flags = String::new();
+                    if sh.readonly.contains(&n) {
+                        flags.push('r');
+                    }
+                    if v.exported {
+                        flags.push('x');
+                    }
+                    if flags.is_empty() {
+                        flags.push('-');
+                    }
+                    io.out(&format!(
+                        "declare -{flags} {n}={}\n",
+                        crate::taskfile::dotenv::go_quote(&v.value)
+                    ));
+                }
+                None => {
+                    io.err(&format!("declare: {n}: not found\n"));
+                    st = 1;
+                }
+            }
+            continue;
+        }
+        if v.is_some() && sh.readonly.contains(&n) {
+            io.err(&format!("{n}: readonly variable\n"));
+            return 1;
+        }
+        if local {
+            let old = sh.vars.get(&n).cloned();
+            if let Some(frame) = sh.locals.last_mut() {
+                if !frame.iter().any(|(m, _)| *m == n) {
+                    frame.push((n.clone(), old));
+                }
+            }
+        }
+        // mvdan: a name without a value keeps its current value.
+        if let Some(v) = v {
+            sh.set_var(&n, v);
+        } else if export && !sh.vars.contains_key(&n) {
+            sh.set_var(&n, String::new());
+        }
+        if export {
+            if let Some(var) = sh.vars.get_mut(&n) {
+                var.exported = true;
+            }
+        }
+        if ro {
+            std::sync::Arc::make_mut(&mut sh.readonly).insert(n);
+        }
+    }
+    st
+}
+
+fn shopt(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
+    let mut mode = "";
+    let mut posix = false;
+    let mut k = 0;
+    while k < args.len() && args[k].starts_with('-') {
+        match args[k].as_str() {
+            "-s" | "-u" => mode = if args[k] == "-s" { "-s" } else { "-u" },
+            "-o" => posix = true,
+            f @ ("-p" | "-q") => {
+                io.err(&format!("shopt: unsupported option {f:?}\n"));
+                return 2;
+            }
+            f => {
+                io.err(&format!("shopt: invalid option {f:?}\n"));
+                return 2;
+            }
+        }
+        k += 1;
+    }
+    let names = &args[k..];
+    let on_off = |b: bool| if b { "on" } else { "off" };
+    if names.is_empty() {
+        if posix {
+            for (n, v) in posix_opts(sh) {
+                io.out(&format!("{n}\t{}\n", on_off(v)));
+            }
+        } else {
+            for n in BASH_OPTS {
+                match sh.opts.get_bash(n) {
+                    Some(v) => io.out(&format!("{n}\t{}\n", on_off(v))),
+                    None => {
+                        let v = BASH_DEFAULT_ON.contains(n);
+                        io.out(&format!(
+                            "{n}\t{}\t({:?} not supported)\n",
+                            on_off(v),
+                            on_off(!v)
+                        ))
+                    }
+                };
+            }
+        }
+        return 0;
+    }
+    for n in names {
+        let known = if posix {
+            posix_opts(sh)
+                .iter()
+                .find(|(p, _)| p == n)
+                .map(|(_, v)| (*v, true))
+        } else if let Some(v) = sh.opts.get_bash(n) {
+            Some((v, true))
+        } else if BASH_OPTS.contains(&n.as_str()) {
+            Some((BASH_DEFAULT_ON.contains(&n.as_str()), false))
+        } else {
+            None
+        };
+        let Some((cur, supported)) = known else {
+            io.err(&format!("shopt: invalid option name {n:?}\n"));
+            return 1;
+        };
+        match mode {
+            "-s" | "-u" => {
+                if !supported {
+                    io.err(&format!("shopt: unsupported option {n:?}\n"));
+                    return 1;
+                }
+                let on = mode == "-s";
+                if posix {
+                    sh.opts.set_posix(n, on);
+                } else {
+                    sh.opts.set_bash(n, on);
+                }
+            }
+            _ => {
+                if supported {
+                    io.out(&format!("{n}\t{}\n", on_off(cur)));
+                } else {
+                    io.out(&format!(
+                        "{n}\t{}\t({:?} not supported)\n",
+                        on_off(cur),
+                        on_off(!cur)
+                    ));
+                }
+            }
+        }
+    }
+    0
+}
+
+fn posix_opts(sh: &Shell) -> Vec<(&'static str, bool)> {
+    let o = &sh.opts;
+    vec![
+        ("allexport", o.allexport),
+        ("errexit", o.errexit),
+        ("noexec", o.noexec),
+        ("noglob", o.noglob),
+        ("nounset", o.nounset),
+        ("xtrace", o.xtrace),
+        ("pipefail", o.pipefail),
+    ]
+}
+
+/// mvdan's table of bash options (supported ones first), in its order.
+const BASH_OPTS: &[&str] = &[
+    "dotglob",
+    "expand_aliases",
+    "extglob",
+    "globstar",
+    "nocaseglob",
+    "nullglob",
+    "assoc_expand_once",
+    "autocd",
+    "cdable_vars",
+    "cdspell",
+    "checkhash",
+    "checkjobs",
+    "checkwinsize",
+    "cmdhist",
+    "compat31",
+    "compat32",
+    "compat40",
+    "compat41",
+    "compat42",
+    "compat43",
+    "compat44",
+    "complete_fullquote",
+    "direxpand",
+    "dirspell",
+    "execfail",
+    "extdebug",
+    "extquote",
+    "failglob",
+    "force_fignore",
+    "globasciiranges",
+    "gnu_errfmt",
+    "histappend",
+    "histreedit",
+    "histverify",
+    "hostcomplete",
+    "huponexit",
+    "inherit_errexit",
+    "interactive_comments",
+    "lastpipe",
+    "lithist",
+    "localvar_inherit",
+    "localvar_unset",
+    "login_shell",
+    "mailwarn",
+    "no_empty_cmd_completion",
+    "nocasematch",
+    "progcomp",
+    "progcomp_alias",
+    "promptvars",
+    "restricted_shell",
+    "shift_verbose",
+    "sourcepath",
+    "xpg_echo",
+];
+
+const BASH_DEFAULT_ON: &[&str] = &[
+    "checkwinsize",
+    "cmdhist",
+    "complete_fullquote",
+    "extquote",
+    "force_fignore",
+    "hostcomplete",
+    "inherit_errexit",
+    "interactive_comments",
+    "progcomp",
+    "promptvars",
+    "sourcepath",
+];
+
+fn trap(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
+    let mut k = 0;
+    while k < args.len() && args[k].starts_with('-') && args[k].len() > 1 {
+        match args[k].as_str() {
+            "--" => {
+                k += 1;
+                break;
+            }
+            f @ ("-l" | "-p") => {
+                io.err(&format!("trap: {f:?}: NOT IMPLEMENTED flag\n"));
+                return 2;
+            }
+            f => {
+                io.err(&format!("trap: {f:?}: invalid option\n"));
+                io.err("trap: usage: trap [-lp] [[arg] signal_spec ...]\n");
+                return 2;
+            }
+        }
+    }
+    let rest = &args[k..];
+    let (cb, sigs) = match rest.len() {
+        0 => {
+            if !sh.trap_exit.is_empty() {
+                io.out(&format!("trap -- {:?} EXIT\n", sh.trap_exit));
+            }
+            if !sh.trap_err.is_empty() {
+                io.out(&format!("trap -- {:?} ERR\n", sh.trap_err));
+            }
+            return 0;
+        }
+        1 => ("", rest),
+        _ => (rest[0].as_str(), &rest[1..]),
+    };
+    let cb = if cb == "-" { "" } else { cb };
+    for s in sigs {
+        match s.as_str() {
+            "ERR" => sh.trap_err = cb.to_string(),
+            "EXIT" => sh.trap_exit = cb.to_string(),
+            _ => {
+                io.err(&format!("trap: {s}: invalid signal specification\n"));
+                return 2;
+            }
+        }
+    }
+    0
+}
+
+/// `source FILE [ARGS]`: runs FILE in this shell (its `return` ends the file).
+fn source(sh: &mut Shell, args: &[String], io: &Io) -> (i32, Flow) {
+    let Some(file) = args.first() else {
+        io.err("source: need filename\n");
+        return (2, Flow::Next);
+    };
+    let mut path = normalize(&sh.cwd.join(file));
+    if !file.contains('/') {
+        // mvdan looks the file up in PATH first, then in the current directory.
+        for d in sh.get("PATH").unwrap_or_default().split(':') {
+            let p = sh.cwd.join(if d.is_empty() { "." } else { d }).join(file);
+            if p.is_file() {
+                path = p;
+                break;
+            }
+        }
+    }
+    let text = match read_limited(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            io.err(&format!(
+                "source: open {}: {}\n",
+                path.display(),
+                go_err(&e)
+            ));
+            return (1, Flow::Next);
+        }
+    };
+    let list = match super::parse::parse(&text) {
+        Ok(l) => l,
+        Err(e) => {
+            io.err(&format!("source: {}:{}\n", file, e.render(&text)));
+            return (1, Flow::Next);
+        }
+    };
+    let params = args.len() > 1;
+    let old = if params {
+        Some(std::mem::replace(&mut sh.pos, args[1..].to_vec()))
+    } else {
+        None
+    };
+    let old_set = std::mem::replace(&mut sh.set_params, false);
+    sh.in_func += 1;
+    let f = sh.exec_list(&list, io);
+    sh.in_func -= 1;
+    if let Some(p) = old {
+        if !sh.set_params {
+            sh.pos = p;
+        }
+    }
+    sh.set_params = old_set;
+    let f = match f {
+        Flow::Return => Flow::Next,
+        f => f,
+    };
+    (sh.status, f)
+}
+
+/// A sourced script, at most 16 MiB.
+fn read_limited(p: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let f = std::fs::File::open(p)?;
+    let mut buf = vec![];
+    f.take(16 << 20).read_to_end(&mut buf)?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// `mapfile` / `readarray [-t] [-d DELIM] [NAME]`: stdin's lines into an array.
+fn mapfile(sh: &mut Shell, name: &str, args: &[String], io: &Io) -> i32 {
+    let mut drop_delim = false;
+    let mut delim = b'\n';
+    let mut k = 0;
+    while k < args.len() && args[k].starts_with('-') && args[k].len() > 1 {
+        match args[k].as_str() {
+            "-t" => drop_delim = true,
+            "-d" => {
+                k += 1;
+                let Some(d) = args.get(k) else {
+                    io.err(&format!("{name}: -d: option requires an argument\n"));
+                    return 2;
+                };
+                delim = d.bytes().next().unwrap_or(0);
+            }
+            f => {
+                io.err(&format!("{name}: invalid option {f:?}\n"));
+                return 2;
+            }
+        }
+        k += 1;
+    }
+    let rest = &args[k..];
+    let var = match rest {
+        [] => "MAPFILE".to_string(),
+        [n] if super::parse::is_name(n) => n.clone(),
+        [n] => {
+            io.err(&format!("{name}: invalid identifier {n:?}\n"));
+            return 2;
+        }
+        _ => {
+            io.err(&format!(
+                "{name}: Only one array name may be specified, [{}]\n",
+                rest.join(" ")
+            ));
+            return 2;
+        }
+    };
+    let mut data = vec![];
+    let mut f = std::mem::ManuallyDrop::new(unsafe {
+        <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(io.fds[0].as_raw_fd())
+    });
+    let _ = std::io::Read::read_to_end(&mut *f, &mut data);
+    let mut items = vec![];
+    let mut start = 0;
+    for (i, b) in data.iter().enumerate() {
+        if *b == delim {
+            let end = if drop_delim { i } else { i + 1 };
+            items.push(Some(
+                String::from_utf8_lossy(&data[start..end]).into_owned(),
+            ));
+            start = i + 1;
+        }
+    }
+    if start < data.len() {
+        items.push(Some(String::from_utf8_lossy(&data[start..]).into_owned()));
+    }
+    sh.set_array(&var, items);
+    0
+}
+
+fn pushd(sh: &mut Shell, name: &str, args: &[String], io: &Io) -> i32 {
+    let (change, args) = match args.first().map(|s| s.as_str()) {
+        Some("-n") => (false, &args[1..]),
+        _ => (true, args),
+    };
+    let print = |sh: &Shell| {
+        io.out(&format!(
+            "{}\n",
+            sh.dir_stack
+                .iter()
+                .rev()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+    };
+    let n = sh.dir_stack.len();
+    if name == "popd" {
+        if !args.is_empty() {
+            io.err("popd: invalid argument\n");
+            return 2;
+        }
+        if n < 2 {
+            io.err("popd: directory stack empty\n");
+            return 1;
+        }
+        let old = sh.dir_stack.pop().unwrap_or_default();
+        if change {
+            let top = sh.dir_stack[n - 2].clone();
+            let st = cd(sh, &[top], io);
+            if st != 0 {
+                return st;
+            }
+        } else if let Some(t) = sh.dir_stack.last_mut() {
+            *t = old;
+        }
+        print(sh);
+        return 0;
+    }
+    match args {
+        [] => {
+            if !change {
+                return 0;
+            }
+            if n < 2 {
+                io.err("pushd: no other directory\n");
+                return 1;
+            }
+            sh.dir_stack.swap(n - 1, n - 2);
+            let top = sh.dir_stack[n - 1].clone();
+            let st = cd(sh, &[top], io);
+            if st != 0 {
+                return st;
+            }
+        }
+        [d] => {
+            if change {
+                let st = cd(sh, std::slice::from_ref(d), io);
+                if st != 0 {
+                    return st;
+                }
+                sh.dir_stack.push(sh.cwd.to_string_lossy().into_owned());
+            } else {
+                sh.dir_stack.push(d.clone());
+                let n = sh.dir_stack.len();
+                if n >= 2 {
+                    sh.dir_stack.swap(n - 1, n - 2);
+                }
+            }
+        }
+        _ => {
+            io.err("pushd: too many arguments\n");
+            return 2;
+        }
+    }
+    print(sh);
+    0
+}
+
+/// `getopts OPTSTRING NAME [ARGS]`, with mvdan's state across calls (OPTIND).
+fn getopts(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
+    if args.len() < 2 {
+        io.err("getopts: usage: getopts optstring name [arg ...]\n");
+        return 2;
+    }
+    let mut optind: i64 = sh.get("OPTIND").and_then(|v| v.parse().ok()).unwrap_or(0);
+    if optind - 1 != sh.getopts.0 as i64 {
+        if optind < 1 {
+            optind = 1;
+        }
+        sh.getopts = ((optind - 1) as usize, 0);
+    }
+    let optstr = args[0].as_str();
+    let name = &args[1];
+    if !super::parse::is_name(name) {
+        io.err(&format!("getopts: invalid identifier: {name:?}\n"));
+        return 2;
+    }
+    let list: Vec<String> = if args.len() > 2 {
+        args[2..].to_vec()
+    } else {
+        sh.pos.clone()
+    };
+    let diag = !optstr.starts_with(':');
+    let (argidx, runeidx) = sh.getopts;
+    let (opt, optarg, done, state) = (|| {
+        if list.is_empty() || argidx >= list.len() {
+            return ('?', String::new(), true, (argidx, runeidx));
+        }
+        let arg: Vec<char> = list[argidx].chars().collect();
+        if arg.len() < 2 || arg[0] != '-' || arg[1] == '-' {
+            return ('?', String::new(), true, (argidx, runeidx));
+        }
+        let opts = &arg[1..];
+        let opt = opts[runeidx.min(opts.len() - 1)];
+        let i = optstr.find(opt);
+        if let Some(i) = i {
+            if optstr[i + opt.len_utf8()..].starts_with(':') {
+                if runeidx + 1 < opts.len() {
+                    return (
+                        opt,
+                        opts[runeidx + 1..].iter().collect(),
+                        false,
+                        (argidx + 1, 0),
+                    );
+                } else if argidx + 1 < list.len() {
+                    return (opt, list[argidx + 1].clone(), false, (argidx + 2, 0));
+                } else {
+                    return (':', opt.to_string(), false, (argidx + 1, 0));
+                }
+            }
+        }
+        let next = if runeidx + 1 < opts.len() {
+            (argidx, runeidx + 1)
+        } else {
+            (argidx + 1, 0)
+        };
+        if i.is_none() {
+            return ('?', opt.to_string(), false, next);
+        }
+        (opt, String::new(), false, next)
+    })();
+    sh.getopts = state;
+    sh.set_var(name, opt.to_string());
+    sh.vars.remove("OPTARG");
+    if opt == '?' && diag && !done {
+        io.err(&format!("getopts: illegal option -- {optarg:?}\n"));
+    } else if opt == ':' && diag {
+        io.err(&format!(
+            "getopts: option requires an argument -- {optarg:?}\n"
+        ));
+    } else if !optarg.is_empty() {
+        sh.set_var("OPTARG", optarg);
+    }
+    if optind - 1 != sh.getopts.0 as i64 {
+        sh.set_var("OPTIND", (sh.getopts.0 + 1).to_string());
+    }
+    done as i32
 }

@@ -46,6 +46,35 @@ impl Shell {
     pub(super) fn fields(&mut self, ws: &[Word], io: &Io) -> Result<Vec<String>, ExpErr> {
         let mut out = vec![];
         for w in ws {
+            match super::braces::expand(w) {
+                Ok(Some(bws)) => {
+                    for bw in &bws {
+                        out.extend(self.fields_one(bw, io)?);
+                    }
+                }
+                Ok(None) => out.extend(self.fields_one(w, io)?),
+                Err(m) => return Err(ExpErr::Fatal(m)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The text of an arithmetic expression with its parameters expanded.
+    pub(super) fn arith_text(&mut self, ps: &[Part], io: &Io) -> Result<String, ExpErr> {
+        let mut cs = vec![];
+        self.chunks(ps, true, io, &mut cs)?;
+        Ok(cs
+            .into_iter()
+            .map(|c| match c {
+                Chunk::Lit(t) | Chunk::Quoted(t) | Chunk::Exp(t) => t,
+                Chunk::Break => " ".into(),
+            })
+            .collect())
+    }
+
+    fn fields_one(&mut self, w: &Word, io: &Io) -> Result<Vec<String>, ExpErr> {
+        let mut out = vec![];
+        {
             let mut cs = vec![];
             self.chunks(w, false, io, &mut cs)?;
             let ifs = self.get("IFS").unwrap_or_else(|| " \t\n".into());
@@ -54,6 +83,12 @@ impl Shell {
             for c in cs {
                 match c {
                     Chunk::Lit(s) => {
+                        if ["@(", "!(", "+(", "*(", "?("].iter().any(|p| s.contains(p)) {
+                            return Err(ExpErr::Skip(
+                                "extended globbing operator used without the \"extglob\" option set"
+                                    .into(),
+                            ));
+                        }
                         let f = cur.get_or_insert_with(Field::default);
                         f.glob |= glob::has_meta(&s);
                         f.pat.push_str(&s);
@@ -98,7 +133,7 @@ impl Shell {
             }
             for f in fields {
                 if f.glob && !self.opts.noglob {
-                    let m = glob::expand(&f.pat, &self.cwd);
+                    let m = glob::expand(&f.pat, &self.cwd, self.glob_opts());
                     if !m.is_empty() {
                         out.extend(m);
                         continue;
@@ -159,10 +194,16 @@ impl Shell {
                 }),
                 Part::Quoted(s) => out.push(Chunk::Quoted(s.clone())),
                 Part::Tilde => out.push(Chunk::Quoted(self.get("HOME").unwrap_or_default())),
+                Part::TildeUser(u) => out.push(Chunk::Quoted(
+                    super::user_home(u).unwrap_or_else(|| format!("~{u}")),
+                )),
                 Part::Dq(ps) => {
-                    let has_at = ps.iter().any(
-                        |q| matches!(q, Part::Param(b) if b.name == "@" && matches!(b.op, ParamOp::Plain)),
-                    );
+                    let has_at = ps.iter().any(|q| {
+                        matches!(q, Part::Param(b) if matches!(b.op, ParamOp::Plain | ParamOp::Keys)
+                            && (b.name == "@" && b.index.is_none()
+                                || matches!(b.index.as_deref(), Some(Index::All(true)))
+                                || matches!(b.op, ParamOp::Keys)))
+                    });
                     if !has_at {
                         // Marks the field as present even when empty ("").
                         out.push(Chunk::Quoted(String::new()));
@@ -174,15 +215,7 @@ impl Shell {
                     out.push(val(s));
                 }
                 Part::Arith(ps) => {
-                    let mut cs = vec![];
-                    self.chunks(ps, true, io, &mut cs)?;
-                    let e: String = cs
-                        .into_iter()
-                        .map(|c| match c {
-                            Chunk::Lit(t) | Chunk::Quoted(t) | Chunk::Exp(t) => t,
-                            Chunk::Break => " ".into(),
-                        })
-                        .collect();
+                    let e = self.arith_text(ps, io)?;
                     let n = arith::eval(&e, self).map_err(ExpErr::Skip)?;
                     out.push(val(n.to_string()));
                 }
@@ -198,7 +231,8 @@ impl Shell {
             "$" => Some(std::process::id().to_string()),
             "#" => Some(self.pos.len().to_string()),
             "0" => Some("gosh".into()),
-            "!" => None,
+            "!" => (!self.jobs.is_empty()).then(|| format!("g{}", self.jobs.len())),
+            "PPID" => Some(std::os::unix::process::parent_id().to_string()),
             "-" => {
                 let mut s = String::new();
                 if self.opts.allexport {
@@ -210,8 +244,14 @@ impl Shell {
                 if self.opts.noglob {
                     s.push('f');
                 }
+                if self.opts.noexec {
+                    s.push('n');
+                }
                 if self.opts.nounset {
                     s.push('u');
+                }
+                if self.opts.xtrace {
+                    s.push('x');
                 }
                 Some(s)
             }
@@ -230,28 +270,79 @@ impl Shell {
         }
     }
 
+    /// A list of values as `"$@"` (`at`) or `"$*"` expand.
+    fn push_list(&self, vals: &[String], at: bool, dq: bool, out: &mut Vec<Chunk>) {
+        if dq && !at {
+            let sep = self
+                .get("IFS")
+                .map(|s| s.chars().next().map(String::from).unwrap_or_default())
+                .unwrap_or_else(|| " ".into());
+            out.push(Chunk::Quoted(vals.join(&sep)));
+        } else {
+            for (k, p) in vals.iter().enumerate() {
+                if k > 0 {
+                    out.push(Chunk::Break);
+                }
+                out.push(if dq {
+                    Chunk::Quoted(p.clone())
+                } else {
+                    Chunk::Exp(p.clone())
+                });
+            }
+        }
+    }
+
     fn param(&mut self, pm: &Param, dq: bool, io: &Io, out: &mut Vec<Chunk>) -> Result<(), ExpErr> {
         let name = pm.name.as_str();
-        let val = self.lookup(name);
         let push = |out: &mut Vec<Chunk>, s: String| {
             out.push(if dq { Chunk::Quoted(s) } else { Chunk::Exp(s) })
         };
-        match &pm.op {
-            ParamOp::Plain if name == "@" || name == "*" => {
-                if dq && name == "*" {
-                    let sep = self
-                        .get("IFS")
-                        .map(|s| s.chars().next().map(String::from).unwrap_or_default())
-                        .unwrap_or_else(|| " ".into());
-                    out.push(Chunk::Quoted(self.pos.join(&sep)));
+        if let ParamOp::Keys = pm.op {
+            let keys: Vec<String> = self
+                .slots(name)
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_some())
+                .map(|(i, _)| i.to_string())
+                .collect();
+            self.push_list(&keys, true, dq, out);
+            return Ok(());
+        }
+        let val = match pm.index.as_deref() {
+            None => self.lookup(name),
+            Some(Index::All(at)) => {
+                let vals = self.elements(name);
+                if let ParamOp::Len = pm.op {
+                    push(out, vals.len().to_string());
                 } else {
-                    for (k, p) in self.pos.iter().enumerate() {
-                        if k > 0 {
-                            out.push(Chunk::Break);
-                        }
-                        push(out, p.clone());
-                    }
+                    self.push_list(&vals, *at, dq, out);
                 }
+                return Ok(());
+            }
+            Some(Index::Expr(ps)) => {
+                let e = self.arith_text(ps, io)?;
+                let i = arith::eval(&e, self).map_err(ExpErr::Skip)?;
+                let vals = self.slots(name);
+                let k = if i < 0 { vals.len() as i64 + i } else { i };
+                usize::try_from(k)
+                    .ok()
+                    .and_then(|k| vals.get(k).cloned().flatten())
+            }
+        };
+        match &pm.op {
+            ParamOp::Keys => {}
+            ParamOp::Indirect => {
+                let target = val.unwrap_or_default();
+                let v = if super::parse::is_name(&target) {
+                    self.lookup(&target)
+                } else {
+                    None
+                };
+                push(out, v.unwrap_or_default());
+            }
+            ParamOp::Plain if name == "@" || name == "*" => {
+                let pos = self.pos.clone();
+                self.push_list(&pos, name == "@", dq, out);
             }
             ParamOp::Plain => match val {
                 Some(v) => push(out, v),

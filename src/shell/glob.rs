@@ -171,8 +171,47 @@ pub fn replace(s: &str, pat: &str, with: &str, all: bool) -> String {
     out
 }
 
+/// `shopt` options that change pathname expansion.
+#[derive(Clone, Copy, Default)]
+pub struct Opts {
+    pub dotglob: bool,
+    pub nocase: bool,
+    pub globstar: bool,
+}
+
+/// Every directory under `base` (relative paths joined as `join` does), depth first, sorted.
+fn walk_dirs(dir: &Path, prefix: &str, dot: bool, files: bool, out: &mut Vec<String>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut names: Vec<(String, bool)> = rd
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let is_dir = e.file_type().map(|t| t.is_dir()).unwrap_or(false);
+            e.file_name().into_string().ok().map(|n| (n, is_dir))
+        })
+        .filter(|(n, _)| dot || !n.starts_with('.'))
+        .collect();
+    names.sort();
+    for (n, is_dir) in names {
+        let p = if prefix.is_empty() {
+            n.clone()
+        } else if prefix.ends_with('/') {
+            format!("{prefix}{n}")
+        } else {
+            format!("{prefix}/{n}")
+        };
+        if is_dir {
+            out.push(p.clone());
+            walk_dirs(&dir.join(&n), &p, dot, files, out);
+        } else if files {
+            out.push(p);
+        }
+    }
+}
+
 /// Pathname expansion of `pat` relative to `cwd`: sorted matches, or empty.
-pub fn expand(pat: &str, cwd: &Path) -> Vec<String> {
+pub fn expand(pat: &str, cwd: &Path, o: Opts) -> Vec<String> {
     let abs = pat.starts_with('/');
     let comps: Vec<&str> = pat.split('/').filter(|c| !c.is_empty()).collect();
     let trailing = pat.ends_with('/') && !comps.is_empty();
@@ -197,6 +236,16 @@ pub fn expand(pat: &str, cwd: &Path) -> Vec<String> {
                     format!("{base}/{n}")
                 }
             };
+            if o.globstar && *comp == "**" {
+                // Zero or more directories (and, as the last component, every file).
+                if !last {
+                    next.push(base.clone());
+                }
+                let mut found = vec![];
+                walk_dirs(&dir, base, o.dotglob, last, &mut found);
+                next.extend(found);
+                continue;
+            }
             if !has_meta(comp) {
                 let name = unescape(comp);
                 let p = join(&name);
@@ -216,8 +265,19 @@ pub fn expand(pat: &str, cwd: &Path) -> Vec<String> {
             let mut names: Vec<String> = rd
                 .filter_map(|e| e.ok())
                 .filter_map(|e| e.file_name().into_string().ok())
-                .filter(|n| !n.starts_with('.') || comp.starts_with('.') || comp.starts_with("\\."))
-                .filter(|n| matches(comp, n))
+                .filter(|n| {
+                    !n.starts_with('.')
+                        || o.dotglob
+                        || comp.starts_with('.')
+                        || comp.starts_with("\\.")
+                })
+                .filter(|n| {
+                    if o.nocase {
+                        matches(&comp.to_lowercase(), &n.to_lowercase())
+                    } else {
+                        matches(comp, n)
+                    }
+                })
                 .collect();
             names.sort();
             for n in names {

@@ -348,7 +348,7 @@ impl Executor {
     /// [`MAX_TASK_CALLS`] per task; the stack grows on the heap as needed so that limit is
     /// reached with go-task's error instead of a stack overflow, on any thread.
     pub fn run_task(&self, call: &Call) -> Result<(), TaskError> {
-        stacker::maybe_grow(256 * 1024, 8 * 1024 * 1024, || self.run_task_inner(call))
+        stacker::maybe_grow(1024 * 1024, 16 * 1024 * 1024, || self.run_task_inner(call))
     }
 
     fn run_task_inner(&self, call: &Call) -> Result<(), TaskError> {
@@ -674,16 +674,22 @@ impl Executor {
                 // Task failing to run it, e.g. a called task's missing required vars.
                 if t.task().ignore_error && is_command_failure(&e) {
                     cached::taint();
-                    self.verbose(&format!("task: task error ignored: {e}\n"));
+                    if self.opts.verbose {
+                        self.verbose(&format!("task: task error ignored: {e}\n"));
+                    }
                     continue;
                 }
                 // task.go: logged before the deferred commands run (a deadline is logged
                 // by the caller, once the task returns).
-                if !e.is_deadline() {
-                    self.verbose(&format!(
-                        "task: {} failed: {e}\n",
-                        crate::template::go_quote(&call.task)
-                    ));
+                // Formatted only when shown: a chain of 2,000 nested calls is deep to format.
+                if self.opts.verbose && !e.is_deadline() {
+                    let msg = stacker::maybe_grow(64 * 1024, 16 * 1024 * 1024, || {
+                        format!(
+                            "task: {} failed: {e}\n",
+                            crate::template::go_quote(&call.task)
+                        )
+                    });
+                    self.verbose(&msg);
                 }
                 result = Err(TaskError::Run {
                     task: t.display().to_string(),

@@ -503,14 +503,16 @@ fn helm_doc_flags() -> Vec<(String, Vec<String>)> {
         let Some(cell) = line.strip_prefix("| `helm ") else {
             continue;
         };
-        let cell = cell.split("` |").next().unwrap();
+        // The synopsis is the cell's first code span; the rest of the row is prose.
+        let cell = cell.split('`').next().unwrap();
         let words: Vec<&str> = cell
             .split_whitespace()
             .take_while(|w| w.chars().all(|c| c.is_ascii_lowercase()))
             .collect();
         let cmd = match words.first().copied() {
             Some("show") => "show chart".to_string(),
-            Some("registry") => words[..2].join(" "),
+            Some("registry") | Some("repo") => words[..2].join(" "),
+            Some("dependency") => "dependency update".to_string(),
             Some(w) => w.to_string(),
             None => continue,
         };

@@ -348,7 +348,7 @@ impl Executor {
     /// [`MAX_TASK_CALLS`] per task; the stack grows on the heap as needed so that limit is
     /// reached with go-task's error instead of a stack overflow, on any thread.
     pub fn run_task(&self, call: &Call) -> Result<(), TaskError> {
-        stacker::maybe_grow(1024 * 1024, 16 * 1024 * 1024, || self.run_task_inner(call))
+        stacker::maybe_grow(256 * 1024, 8 * 1024 * 1024, || self.run_task_inner(call))
     }
 
     fn run_task_inner(&self, call: &Call) -> Result<(), TaskError> {

@@ -400,12 +400,38 @@ fn cache_from(cli: &Cli, color: bool) -> Result<Option<Arc<crate::cache::Cache>>
             }
         },
     };
+    let timeout = match cli.cache_timeout.as_deref() {
+        None => crate::cache::FAILURE_BUDGET,
+        Some(v) => match remote::parse_go_duration(v) {
+            Ok(d) if !d.is_zero() => d,
+            Ok(_) => {
+                eprint("task: invalid cache timeout \"0s\": must be more than zero\n");
+                return Err(Failure::Code(1));
+            }
+            Err(e) => {
+                eprint(&format!("task: invalid cache timeout \"{v}\": {e}\n"));
+                return Err(Failure::Code(1));
+            }
+        },
+    };
+    let max_size = match cli.cache_max_size.as_deref() {
+        None => None,
+        Some(v) => match crate::cache::parse_size(v) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                eprint(&format!("task: invalid cache max size \"{v}\": {e}\n"));
+                return Err(Failure::Code(1));
+            }
+        },
+    };
     let settings = crate::cache::Settings {
         url: url.to_string(),
         mode,
         verify_key: cli.cache_verify_key.clone(),
         sign_key: cli.cache_sign_key.clone(),
         plain_http: cli.cache_plain_http,
+        timeout,
+        max_size,
     };
     let printer = crate::run::output::Printer::new(color);
     Ok(Some(Arc::new(crate::cache::Cache::new(

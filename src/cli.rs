@@ -231,6 +231,12 @@ pub struct Cli {
     /// Plain HTTP to the OCI cache registry (`OXTASK_CACHE_PLAIN_HTTP`).
     #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), long, hide = true)]
     pub cache_plain_http: bool,
+    /// Bound of each cache call before the cache is switched off (`OXTASK_CACHE_TIMEOUT`, 2s).
+    #[arg(long, value_name = "DURATION", hide = true)]
+    pub cache_timeout: Option<String>,
+    /// file:// only: prune least recently used entries above this size (`OXTASK_CACHE_MAX_SIZE`).
+    #[arg(long, value_name = "SIZE", hide = true)]
+    pub cache_max_size: Option<String>,
     /// The task definition joins the local up-to-date check (`OXTASK_FINGERPRINT_DEFINITION`).
     #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), long, hide = true)]
     pub fingerprint_definition: bool,

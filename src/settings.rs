@@ -344,6 +344,8 @@ pub fn apply(cli: &mut Cli, m: &ArgMatches) {
     ox_text!(cache_mode, "cache_mode", "CACHE_MODE");
     ox_text!(cache_verify_key, "cache_verify_key", "CACHE_VERIFY_KEY");
     ox_text!(cache_sign_key, "cache_sign_key", "CACHE_SIGN_KEY");
+    ox_text!(cache_timeout, "cache_timeout", "CACHE_TIMEOUT");
+    ox_text!(cache_max_size, "cache_max_size", "CACHE_MAX_SIZE");
     if !from_cli(m, "cache_plain_http") {
         if let Some(v) = ox("CACHE_PLAIN_HTTP").and_then(|v| parse_go_bool(&v)) {
             cli.cache_plain_http = v;

@@ -1149,3 +1149,119 @@ fn buildgrid_figures() {
     let s = t.elapsed().as_secs_f64();
     println!("get 64 MiB (ByteStream): {s:.2} s, {:.0} MiB/s", 64.0 / s);
 }
+
+// ---------------------------------------------------------------------------------------------
+// `task --cache grpc://…`: the whole path, two clones of one project sharing BuildGrid.
+
+const TASKFILE: &str = r#"version: '3'
+tasks:
+  default:
+    deps: [gen, docs]
+  gen:
+    sources: [src/*.txt]
+    generates: [out/gen.bin, out/nested/list.txt]
+    cmds:
+      - mkdir -p out/nested
+      - cat src/*.txt | tr a-z A-Z > out/gen.bin && chmod 700 out/gen.bin
+      - ls src > out/nested/list.txt
+      - echo "gen ran" >> "$RUN_LOG"
+      - echo gen-stdout; echo gen-stderr >&2
+  docs:
+    sources: [README]
+    generates: [README.html]
+    cmds:
+      - sed 's/^/<p>/' README > README.html
+      - echo "docs ran" >> "$RUN_LOG"
+"#;
+
+fn project(base: &Path, name: &str) -> PathBuf {
+    let d = base.join(name);
+    std::fs::create_dir_all(d.join("src")).unwrap();
+    std::fs::write(d.join("Taskfile.yml"), TASKFILE).unwrap();
+    std::fs::write(d.join("src/a.txt"), "alpha\n").unwrap();
+    std::fs::write(d.join("src/b.txt"), "beta\n").unwrap();
+    std::fs::write(d.join("README"), "hello\nworld\n").unwrap();
+    d
+}
+
+fn task_in(dir: &Path, log: &Path, url: &str) -> std::process::Output {
+    let o = Command::new(env!("CARGO_BIN_EXE_task"))
+        .args(["--cache", url])
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("RUN_LOG", log)
+        .env_remove("OXTASK_CACHE")
+        .env_remove("OXTASK_CACHE_MODE")
+        .env_remove("OXTASK_CACHE_TOKEN")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "exit {:?}\n{}\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+fn outputs(dir: &Path) -> Vec<(String, u32, Vec<u8>)> {
+    use std::os::unix::fs::PermissionsExt;
+    ["out/gen.bin", "out/nested/list.txt", "README.html"]
+        .iter()
+        .map(|p| {
+            let f = dir.join(p);
+            let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+            (p.to_string(), mode, std::fs::read(&f).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn task_cache_through_buildgrid_two_clones() {
+    let Some(bg) = BuildGrid::start(false) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (project(tmp.path(), "a"), project(tmp.path(), "b"));
+    let (la, lb) = (tmp.path().join("a.log"), tmp.path().join("b.log"));
+    let runs = |l: &Path| {
+        std::fs::read_to_string(l)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+
+    let first = task_in(&a, &la, &bg.url());
+    assert_eq!(runs(&la), 2, "both tasks ran in the first clone");
+    assert!(String::from_utf8_lossy(&first.stdout).contains("gen-stdout"));
+
+    let second = task_in(&b, &lb, &bg.url());
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(runs(&lb), 0, "nothing runs in the second clone:\n{err}");
+    assert_eq!(
+        err.matches("restored from cache grpc://").count(),
+        2,
+        "{err}"
+    );
+    assert!(err.contains("gen-stderr"), "{err}");
+    assert_eq!(String::from_utf8_lossy(&second.stdout), "gen-stdout\n");
+    assert_eq!(outputs(&a), outputs(&b));
+    assert_eq!(outputs(&b)[0].1, 0o700);
+    assert_eq!(outputs(&b)[0].2, b"ALPHA\nBETA\n");
+
+    // A changed source in one task misses for that task only.
+    std::fs::remove_dir_all(b.join(".task")).unwrap();
+    std::fs::write(b.join("src/b.txt"), "gamma\n").unwrap();
+    let third = task_in(&b, &lb, &bg.url());
+    let err = String::from_utf8_lossy(&third.stderr);
+    assert_eq!(std::fs::read_to_string(&lb).unwrap(), "gen ran\n", "{err}");
+    assert_eq!(
+        std::fs::read(b.join("out/gen.bin")).unwrap(),
+        b"ALPHA\nGAMMA\n"
+    );
+    assert!(
+        err.contains("is up to date") || err.contains("restored from cache"),
+        "{err}"
+    );
+}

@@ -3,9 +3,10 @@
 //! exit code, stdout, stderr and the files left behind. Invocations per program:
 //! `--list-all`, `--list-all --json`, `--summary T`, `--dry T` and `T` itself.
 //!
-//! `GEN_SEED=N` (default 1) is the first seed, `GEN_COUNT=M` (default 300, the CI sample; full runs pass a larger count) the number of
-//! programs (seeds N..N+M), `GEN_JOBS` the worker threads (default 2), `GEN_SHOW` how many
-//! failing programs are printed in full (default 3), `GEN_REPORT=FILE` writes every
+//! `GEN_SEED=N` (default 1) is the first seed, `GEN_COUNT=M` (default 500, the CI sample;
+//! long runs pass a larger count) the number of programs (seeds N..N+M), `GEN_JOBS` the
+//! worker threads (default 2), `GEN_SHOW` how many failing programs are printed in full
+//! (default 3), `GEN_REPORT=FILE` writes every
 //! difference as JSON lines for triage. A failing program prints its seed: reproduce it
 //! with `GEN_SEED=seed GEN_COUNT=1 cargo test --test gen_diff`.
 //!
@@ -242,7 +243,7 @@ fn generated_programs_match_go_task() {
     };
     let ox = PathBuf::from(env!("CARGO_BIN_EXE_task"));
     let seed0 = env_u64("GEN_SEED", 1);
-    let count = env_u64("GEN_COUNT", 300);
+    let count = env_u64("GEN_COUNT", 500);
     let jobs = env_u64("GEN_JOBS", 2).max(1);
     let show = env_u64("GEN_SHOW", 3) as usize;
     let report = std::env::var_os("GEN_REPORT").map(PathBuf::from);

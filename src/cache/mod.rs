@@ -74,6 +74,11 @@ pub trait Backend: Send + Sync {
     fn put(&self, key: &Key, entry: &Entry) -> Result<(), CacheError>;
     /// For messages: the URL without credentials.
     fn name(&self) -> String;
+    /// Called once at the end of a run, after the last store: a backend that keeps its own
+    /// size bound applies it here.
+    fn prune(&self) -> Result<(), CacheError> {
+        Ok(())
+    }
 }
 
 /// Version of the key material and entry formats: bumping it invalidates every entry.
@@ -84,7 +89,8 @@ pub const MAX_ENTRY_SIZE: u64 = 1 << 30;
 /// Most files in one entry.
 pub const MAX_FILES: usize = 100_000;
 
-/// How long one failing backend may hold a run up before the cache is switched off.
+/// How long one failing backend may hold a run up before the cache is switched off, unless
+/// `--cache-timeout` / `OXTASK_CACHE_TIMEOUT` says otherwise (a slow link to a far registry).
 pub const FAILURE_BUDGET: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -106,7 +112,7 @@ impl Mode {
 }
 
 /// What `--cache*` / `OXTASK_CACHE*` configure.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub url: String,
     pub mode: Mode,
@@ -115,6 +121,26 @@ pub struct Settings {
     /// cosign private key (`FILE` or `env://VAR`, password in `COSIGN_PASSWORD`).
     pub sign_key: Option<String>,
     pub plain_http: bool,
+    /// The bound of every metadata call (blob transfers get one second per MiB more):
+    /// [`FAILURE_BUDGET`] unless configured.
+    pub timeout: Duration,
+    /// `file://` only: after a run, least recently used entries are deleted until the store
+    /// holds at most this many bytes.
+    pub max_size: Option<u64>,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            url: String::new(),
+            mode: Mode::default(),
+            verify_key: None,
+            sign_key: None,
+            plain_http: false,
+            timeout: FAILURE_BUDGET,
+            max_size: None,
+        }
+    }
 }
 
 /// Opens the backend a URL names. Nothing is contacted yet for remote backends beyond what
@@ -122,7 +148,10 @@ pub struct Settings {
 pub fn connect(s: &Settings) -> Result<Box<dyn Backend>, CacheError> {
     let url = s.url.trim();
     if let Some(rest) = url.strip_prefix("file://") {
-        return Ok(Box::new(file::FileBackend::open(Path::new(rest))?));
+        return Ok(Box::new(file::FileBackend::open(
+            Path::new(rest),
+            s.max_size,
+        )?));
     }
     if url.starts_with("oci://") {
         return Ok(Box::new(oci::OciBackend::connect(url, s)?));
@@ -136,7 +165,7 @@ pub fn connect(s: &Settings) -> Result<Box<dyn Backend>, CacheError> {
             ca_cert: var("OXTASK_CACHE_TLS_CA").map(PathBuf::from),
             client_cert: var("OXTASK_CACHE_TLS_CERT").map(PathBuf::from),
             client_key: var("OXTASK_CACHE_TLS_KEY").map(PathBuf::from),
-            timeout: FAILURE_BUDGET,
+            timeout: s.timeout,
         };
         return Ok(Box::new(reapi::connect(url, &o)?));
     }
@@ -144,6 +173,34 @@ pub fn connect(s: &Settings) -> Result<Box<dyn Backend>, CacheError> {
         "unsupported cache URL {:?} (use file://DIR, oci://HOST/REPO, grpc://HOST:PORT or grpcs://HOST:PORT)",
         redact(url)
     )))
+}
+
+/// A size as `--cache-max-size` takes it: bytes, or a number with `K`/`M`/`G`/`T` (powers of
+/// 1000), `KB`/`MB`/`GB`/`TB` (the same), or `KiB`/`MiB`/`GiB`/`TiB` (powers of 1024).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().map_err(|_| {
+        "expected a number of bytes, optionally with a unit (10GiB, 500MB)".to_string()
+    })?;
+    let mult: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "K" | "KB" | "k" | "kB" => 1000,
+        "M" | "MB" => 1000_000,
+        "G" | "GB" => 1000_000_000,
+        "T" | "TB" => 1000_000_000_000,
+        "Ki" | "KiB" => 1 << 10,
+        "Mi" | "MiB" => 1 << 20,
+        "Gi" | "GiB" => 1 << 30,
+        "Ti" | "TiB" => 1 << 40,
+        u => {
+            return Err(format!(
+                "unknown unit {u:?} (use B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)"
+            ))
+        }
+    };
+    n.checked_mul(mult).ok_or_else(|| "too large".to_string())
 }
 
 /// `scheme://user:pass@host/…` → `scheme://host/…`: URLs in messages never carry secrets.
@@ -357,6 +414,17 @@ impl Cache {
         if let Some(u) = up {
             drop(u.tx);
             let _ = u.worker.join();
+            // Once per run, after the run's last store: a store only grows by what was stored.
+            if self.stats().stored > 0 {
+                if let Some(b) = self.inner.backend() {
+                    if let Err(e) = b.prune() {
+                        (self.inner.warn)(&format!(
+                            "task: warning: cache {}: pruning: {e}\n",
+                            b.name()
+                        ));
+                    }
+                }
+            }
         }
     }
 }
@@ -788,6 +856,17 @@ pub fn collect(dir: &Path, files: &[PathBuf], gen: &Generates) -> Option<Vec<Out
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_with_units() {
+        assert_eq!(parse_size("1234"), Ok(1234));
+        assert_eq!(parse_size("10GiB"), Ok(10 << 30));
+        assert_eq!(parse_size("500MB"), Ok(500_000_000));
+        assert_eq!(parse_size(" 2 Ki "), Ok(2048));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("5PB").unwrap_err().contains("unknown unit"));
+        assert_eq!(parse_size("99999999999TiB"), Err("too large".into()));
+    }
 
     #[test]
     fn generates_match_like_globs() {

@@ -11,7 +11,7 @@
 //!
 //! Transport: HTTPS; a loopback registry (`localhost`, 127.0.0.0/8, `[::1]`) may answer
 //! over plain HTTP when HTTPS cannot be spoken (as Docker allows); `--cache-plain-http`
-//! forces HTTP. Every call is bounded: metadata calls by [`super::FAILURE_BUDGET`], blob
+//! forces HTTP. Every call is bounded: metadata calls by the failure budget ([`super::FAILURE_BUDGET`] unless configured), blob
 //! transfers by a time that grows with their size.
 
 use std::future::Future;
@@ -22,9 +22,7 @@ use base64::Engine;
 use indexmap::IndexMap;
 use serde_json::{json, Value};
 
-use super::{
-    format, key_hex, Backend, CacheError, Entry, Key, Settings, FAILURE_BUDGET, MAX_ENTRY_SIZE,
-};
+use super::{format, key_hex, Backend, CacheError, Entry, Key, Settings, MAX_ENTRY_SIZE};
 use crate::native::cosign::{keys, payload, pki, store};
 use crate::native::oci::{self, Client, ClientOptions, OciError, Repo};
 
@@ -40,6 +38,8 @@ pub struct OciBackend {
     repository: String,
     sign: Option<keys::SigningKey>,
     verify: Option<pki::PublicKey>,
+    /// The failure budget (`Settings::timeout`).
+    budget: Duration,
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -70,8 +70,8 @@ fn map_err(e: OciError) -> CacheError {
 }
 
 /// Time allowed for moving `size` bytes: at least the failure budget, plus a second per MiB.
-fn data_timeout(size: u64) -> Duration {
-    FAILURE_BUDGET + Duration::from_secs(size >> 20)
+fn data_timeout(budget: Duration, size: u64) -> Duration {
+    budget + Duration::from_secs(size >> 20)
 }
 
 impl OciBackend {
@@ -110,7 +110,7 @@ impl OciBackend {
             .build()
             .map_err(|e| CacheError::Io(format!("starting runtime: {e}")))?;
         let host = host.to_string();
-        let client = rt.block_on(choose_client(&host, s.plain_http))?;
+        let client = rt.block_on(choose_client(&host, s.plain_http, s.timeout))?;
         let repo = Repo::Registry {
             client: Box::new(client),
             host: host.clone(),
@@ -123,6 +123,7 @@ impl OciBackend {
             repository,
             sign,
             verify,
+            budget: s.timeout,
         })
     }
 
@@ -156,7 +157,7 @@ impl OciBackend {
     fn verified(&self, pk: &pki::PublicKey, digest: &str, key: &str) -> Result<(), CacheError> {
         let t = self.target(digest);
         let sigs = self.rt.block_on(async {
-            tokio::time::timeout(FAILURE_BUDGET * 4, store::load_signatures(&self.repo, &t)).await
+            tokio::time::timeout(self.budget * 4, store::load_signatures(&self.repo, &t)).await
         });
         let sigs = match sigs {
             Ok(Ok(s)) => s,
@@ -204,20 +205,24 @@ fn load_signing_key(k: &str) -> Result<keys::SigningKey, CacheError> {
 }
 
 /// HTTPS, or plain HTTP when forced, or for a loopback registry that does not speak TLS.
-async fn choose_client(host: &str, plain_http: bool) -> Result<Client, CacheError> {
+async fn choose_client(
+    host: &str,
+    plain_http: bool,
+    budget: Duration,
+) -> Result<Client, CacheError> {
     let opts = |plain| ClientOptions {
         plain_http: plain,
         user_agent: format!("oxtask-cache/{}", env!("CARGO_PKG_VERSION")),
         ..Default::default()
     };
     let ping = |c: Client| async move {
-        match tokio::time::timeout(FAILURE_BUDGET, c.ping(host, false)).await {
+        match tokio::time::timeout(budget, c.ping(host, false)).await {
             // 401 means it answered and wants credentials, which each call negotiates.
             Ok(Ok(())) => Ok(c),
             Ok(Err(e)) if e.status().is_some() => Ok(c),
             Ok(Err(e)) => Err(map_err(e)),
             Err(_) => Err(CacheError::Unreachable(format!(
-                "{host}: no answer within {FAILURE_BUDGET:?}"
+                "{host}: no answer within {budget:?}"
             ))),
         }
     };
@@ -237,14 +242,15 @@ impl Backend for OciBackend {
     fn get(&self, key: &Key) -> Result<Option<Entry>, CacheError> {
         let tag = key_hex(key);
         let m = match self.rt.block_on(async {
-            tokio::time::timeout(FAILURE_BUDGET, self.repo.get_manifest(&tag)).await
+            tokio::time::timeout(self.budget, self.repo.get_manifest(&tag)).await
         }) {
             Ok(Ok(m)) => m,
             Ok(Err(e)) if e.is_not_found() => return Ok(None),
             Ok(Err(e)) => return Err(map_err(e)),
             Err(_) => {
                 return Err(CacheError::Unreachable(format!(
-                    "manifest {tag}: no answer within {FAILURE_BUDGET:?}"
+                    "manifest {tag}: no answer within {:?}",
+                    self.budget
                 )))
             }
         };
@@ -278,7 +284,7 @@ impl Backend for OciBackend {
         }
         // Both blobs at once, each digest- and size-checked against its descriptor.
         let (tree, logs) = self
-            .run(data_timeout(tree_n + logs_n), "blobs", async {
+            .run(data_timeout(self.budget, tree_n + logs_n), "blobs", async {
                 tokio::try_join!(
                     self.repo.fetch_blob_sized(&tree_d, tree_n),
                     self.repo.fetch_blob_sized(&logs_d, logs_n)
@@ -305,7 +311,7 @@ impl Backend for OciBackend {
         // outputs give equal blobs and an equal manifest, so no lookup is spent on them.
         if let Some(k) = &self.sign {
             match self.rt.block_on(async {
-                tokio::time::timeout(FAILURE_BUDGET, self.repo.get_manifest(&tag)).await
+                tokio::time::timeout(self.budget, self.repo.get_manifest(&tag)).await
             }) {
                 // Kept only when it carries our signature: an entry someone else put under
                 // this tag is replaced by ours.
@@ -332,7 +338,7 @@ impl Backend for OciBackend {
         });
         let bytes =
             serde_json::to_vec(&manifest).map_err(|e| CacheError::Io(format!("manifest: {e}")))?;
-        let digest = self.run(data_timeout(total), "push", async {
+        let digest = self.run(data_timeout(self.budget, total), "push", async {
             // Blobs in parallel; the manifest (which makes the entry visible) last.
             tokio::try_join!(
                 self.repo.push_blob(EMPTY_CONFIG),
@@ -353,7 +359,7 @@ impl Backend for OciBackend {
             ann.insert(store::ANN_SIGNATURE.to_string(), sig);
             let r = self.rt.block_on(async {
                 tokio::time::timeout(
-                    data_timeout(p.len() as u64) * 2,
+                    data_timeout(self.budget, p.len() as u64) * 2,
                     store::append_signature(&self.repo, &t, &p, &ann),
                 )
                 .await

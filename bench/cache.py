@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The shared task cache measured as "two CI machines" (issue 17, docs/cache.md).
 
-    python3 bench/cache.py [--binary PATH] [--tasks 50] [--seconds 1] [--skip-oci]
+    python3 bench/cache.py [--binary PATH] [--tasks 50] [--seconds 1] [--skip-oci] [--skip-reapi]
 
 One generated project of N tasks, each with `sources`/`generates` and a command that
 takes S seconds, run one after another (a `default` task calling them in order). For each
@@ -131,6 +131,39 @@ def start_registry(base):
     raise SystemExit("docker-registry did not start")
 
 
+def start_buildgrid(base):
+    """BuildGrid 0.4.4 (.ci/install-buildgrid.sh) with an in-memory CAS and ActionCache."""
+    exe = os.path.join(REPO, ".ci/tools/buildgrid/bin/bgd")
+    if not os.path.exists(exe):
+        exe = shutil.which("bgd")
+    if not exe:
+        return None, None
+    port = free_port()
+    cfg = os.path.join(base, "bgd.yml")
+    with open(cfg, "w") as f:
+        f.write(
+            f'server:\n  - !channel\n    address: "127.0.0.1:{port}"\n    insecure-mode: true\n\n'
+            'instances:\n  - name: ""\n    storages:\n'
+            "      - !lru-storage &cas-storage\n        size: 1024M\n"
+            "    caches:\n      - !lru-action-cache &action-cache\n        storage: *cas-storage\n"
+            "        max-cached-refs: 10000\n        allow-updates: true\n"
+            "    services:\n      - !cas\n        storage: *cas-storage\n"
+            "      - !bytestream\n        storage: *cas-storage\n"
+            "      - !action-cache\n        cache: *action-cache\n"
+        )
+    proc = subprocess.Popen([exe, "server", "start", cfg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(1800):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, f"127.0.0.1:{port}"
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit("bgd exited")
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("BuildGrid did not start")
+
+
 def hanging_server():
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -156,6 +189,7 @@ def main():
     ap.add_argument("--tasks", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--skip-oci", action="store_true")
+    ap.add_argument("--skip-reapi", action="store_true")
     a = ap.parse_args()
     binary = a.binary
     if not binary:
@@ -187,6 +221,13 @@ def main():
                 backends.append(("oci", f"oci://{host}/bench/cache"))
             else:
                 log("docker-registry not installed: OCI rows skipped")
+        bg = None
+        if not a.skip_reapi:
+            bg, addr = start_buildgrid(base)
+            if bg:
+                backends.append(("reapi", f"grpc://{addr}"))
+            else:
+                log("BuildGrid not installed (.ci/install-buildgrid.sh): REAPI rows skipped")
         for name, url in backends:
             c1 = fresh_clone(base, f"{name}-1", template)
             c2 = fresh_clone(base, f"{name}-2", template)
@@ -200,9 +241,10 @@ def main():
                 raise SystemExit(f"{name}: clone 2 ran {n2} commands / outputs differ")
             rows.append((f"{name}: clone 1 (misses)", t1, t1 / t0 - 1))
             rows.append((f"{name}: clone 2 (hits)", t2, t2 / t1))
-        if reg:
-            reg.kill()
-            reg.wait()
+        for proc in (reg, bg):
+            if proc:
+                proc.kill()
+                proc.wait()
 
         # Faulty servers: the run goes on; the cache costs at most 2 s, one warning.
         for what in ("unreachable", "hanging"):

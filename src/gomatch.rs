@@ -1,4 +1,4 @@
-//! Go's `path/filepath.Match` on Unix, shared by the fingerprint globs and gitignore rules
+//! Go's `path/filepath.Match` (and `Clean`) on Unix, shared by the fingerprint globs and gitignore rules
 //! (src/run/fingerprint) and `.helmignore` (src/native/helm): `*` and `?` match anything but
 //! `/`, leading dots included; `[^…]` negates; a malformed pattern is an error even when the
 //! name does not match.
@@ -202,4 +202,33 @@ fn get_esc(chunk: &[u8]) -> Result<(char, &[u8]), BadPattern> {
         return Err(BadPattern);
     }
     Ok((r, rest))
+}
+
+/// Go's `filepath.Clean` on a Unix path (the same as `path.Clean`): used by the fingerprint
+/// globs and by the helm chart loader.
+pub fn clean(p: &str) -> String {
+    if p.is_empty() {
+        return ".".into();
+    }
+    let rooted = p.starts_with('/');
+    let mut out: Vec<&str> = Vec::new();
+    for part in p.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if out.last().is_some_and(|l| *l != "..") {
+                    out.pop();
+                } else if !rooted {
+                    out.push("..");
+                }
+            }
+            x => out.push(x),
+        }
+    }
+    let body = out.join("/");
+    match (rooted, body.is_empty()) {
+        (true, _) => format!("/{body}"),
+        (false, true) => ".".into(),
+        (false, false) => body,
+    }
 }

@@ -25,6 +25,34 @@ pub fn arm() {
 fn start(cancelled: Arc<AtomicBool>) {
     // Wait until the handlers are registered, so no signal meets the default action.
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+    on_signals(Some(ready_tx), move |sig| {
+        cancelled.store(true, Ordering::SeqCst);
+        let n = COUNT.fetch_add(1, Ordering::SeqCst) + 1;
+        if n >= 3 {
+            eprintln!("task: Received 3 signals, exiting");
+            std::process::exit(130);
+        }
+        // go-task prints this on stdout.
+        println!(
+            "task: Signal received: \"{}\"",
+            if sig == libc::SIGINT {
+                "interrupt"
+            } else {
+                "terminated"
+            }
+        );
+        super::shell::forward_signal(sig);
+        true
+    });
+    let _ = ready_rx.recv_timeout(std::time::Duration::from_secs(1));
+}
+
+/// Calls `f` with each SIGINT/SIGTERM on a thread of its own (a one-thread tokio runtime)
+/// until it returns false; `ready` is told once the handlers are registered.
+pub(super) fn on_signals(
+    ready: Option<std::sync::mpsc::Sender<()>>,
+    mut f: impl FnMut(i32) -> bool + Send + 'static,
+) {
     std::thread::spawn(move || {
         let Ok(rt) = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -40,30 +68,18 @@ fn start(cancelled: Arc<AtomicBool>) {
             ) else {
                 return;
             };
-            let _ = ready_tx.send(());
+            if let Some(r) = ready {
+                let _ = r.send(());
+            }
             loop {
                 let sig = tokio::select! {
                     _ = int.recv() => libc::SIGINT,
                     _ = term.recv() => libc::SIGTERM,
                 };
-                cancelled.store(true, Ordering::SeqCst);
-                let n = COUNT.fetch_add(1, Ordering::SeqCst) + 1;
-                if n >= 3 {
-                    eprintln!("task: Received 3 signals, exiting");
-                    std::process::exit(130);
+                if !f(sig) {
+                    return;
                 }
-                // go-task prints this on stdout.
-                println!(
-                    "task: Signal received: \"{}\"",
-                    if sig == libc::SIGINT {
-                        "interrupt"
-                    } else {
-                        "terminated"
-                    }
-                );
-                super::shell::forward_signal(sig);
             }
         });
     });
-    let _ = ready_rx.recv_timeout(std::time::Duration::from_secs(1));
 }

@@ -497,28 +497,10 @@ fn visit(
 /// SIGINT/SIGTERM: forwarded to the running commands (they sit in their own process
 /// groups, unlike go-task's), then the loop is told to finish.
 fn install_signals(tx: mpsc::Sender<Msg>) {
-    std::thread::spawn(move || {
-        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
-        rt.block_on(async move {
-            use tokio::signal::unix::{signal, SignalKind};
-            let (Ok(mut int), Ok(mut term)) = (
-                signal(SignalKind::interrupt()),
-                signal(SignalKind::terminate()),
-            ) else {
-                return;
-            };
-            let sig = tokio::select! {
-                _ = int.recv() => libc::SIGINT,
-                _ = term.recv() => libc::SIGTERM,
-            };
-            super::shell::forward_signal(sig);
-            let _ = tx.send(Msg::Signal);
-        });
+    super::signals::on_signals(None, move |sig| {
+        super::shell::forward_signal(sig);
+        let _ = tx.send(Msg::Signal);
+        false
     });
 }
 

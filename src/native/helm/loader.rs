@@ -398,34 +398,7 @@ pub fn clean_entry_name(raw: &str) -> Result<String, String> {
 }
 
 /// Go `path.Clean`.
-pub fn go_path_clean(p: &str) -> String {
-    if p.is_empty() {
-        return ".".into();
-    }
-    let rooted = p.starts_with('/');
-    let mut out: Vec<&str> = Vec::new();
-    for part in p.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if out.last().is_some_and(|l| *l != "..") {
-                    out.pop();
-                } else if !rooted {
-                    out.push("..");
-                }
-            }
-            x => out.push(x),
-        }
-    }
-    let joined = out.join("/");
-    if rooted {
-        format!("/{joined}")
-    } else if joined.is_empty() {
-        ".".into()
-    } else {
-        joined
-    }
-}
+pub use crate::gomatch::clean as go_path_clean;
 
 /// Unix seconds rounded to the nearest second (Go's tar writer rounds `ModTime`).
 pub fn round_secs(t: std::time::SystemTime) -> Option<i64> {

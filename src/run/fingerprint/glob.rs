@@ -125,33 +125,7 @@ fn io_err(op: &'static str, path: &Path, source: io::Error) -> GlobError {
     }
 }
 
-/// Go's `filepath.Clean` on a Unix path.
-pub fn clean(p: &str) -> String {
-    if p.is_empty() {
-        return ".".into();
-    }
-    let rooted = p.starts_with('/');
-    let mut out: Vec<&str> = Vec::new();
-    for part in p.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if out.last().is_some_and(|l| *l != "..") {
-                    out.pop();
-                } else if !rooted {
-                    out.push("..");
-                }
-            }
-            x => out.push(x),
-        }
-    }
-    let body = out.join("/");
-    match (rooted, body.is_empty()) {
-        (true, _) => format!("/{body}"),
-        (false, true) => ".".into(),
-        (false, false) => body,
-    }
-}
+pub use crate::gomatch::clean;
 
 /// go-task's `filepathext.SmartJoin(dir, pattern)`: absolute patterns (and ones still
 /// naming a `{{.ROOT_DIR}}`-like variable) are kept as they are.

@@ -213,7 +213,8 @@ fn decode_dependencies(y: &Yaml, prefix: &str) -> Result<Option<Vec<Option<Depen
     }
 }
 
-const META_FIELDS: &[&str] = &[
+/// Chart.yaml's fields (Helm's `chart.Metadata`): the loader and `lint --strict` read this list.
+pub(super) const META_FIELDS: &[&str] = &[
     "name",
     "home",
     "sources",

@@ -207,28 +207,9 @@ fn chartfile(l: &mut Linter) {
     let raw = super::yaml::parse(&String::from_utf8_lossy(&data)).unwrap_or(Yaml::Null);
     // strict: unknown fields
     if let Yaml::Map(entries) = &raw {
-        const KNOWN: &[&str] = &[
-            "name",
-            "home",
-            "sources",
-            "version",
-            "description",
-            "keywords",
-            "maintainers",
-            "icon",
-            "apiVersion",
-            "condition",
-            "tags",
-            "appVersion",
-            "deprecated",
-            "annotations",
-            "kubeVersion",
-            "dependencies",
-            "type",
-        ];
         for (k, _) in entries {
             let k = k.key_string();
-            if !KNOWN.contains(&k.as_str()) {
+            if !super::chart::META_FIELDS.contains(&k.as_str()) {
                 l.rule(
                     WARNING,
                     "Chart.yaml",

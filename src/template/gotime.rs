@@ -757,11 +757,14 @@ pub fn parse_in_location(layout: &str, value: &str, loc: Loc) -> Result<GoTime, 
                 v = v.trim_start_matches(' ');
                 continue;
             }
-            if v.is_empty() || v.as_bytes()[0] != pc {
+            // Go compares bytes; a multi-byte character matches only whole (a partial match
+            // fails on a later byte with the same error), so step by the layout's character.
+            let n = p.chars().next().map_or(1, char::len_utf8);
+            if v.is_empty() || v.as_bytes()[0] != pc || !v.starts_with(&p[..n]) {
                 return Err(parse_err(alayout, avalue, prefix, value, ""));
             }
-            p = &p[1..];
-            v = &v[1..];
+            p = &p[n..];
+            v = &v[n..];
         }
         value = v;
         let Some(std) = std else {
@@ -1378,6 +1381,17 @@ pub fn duration_string(d: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multibyte_literals_in_layouts() {
+        // Found by the long fuzz run: a layout literal whose first byte matched the value's
+        // was sliced inside a multi-byte character.
+        let t = parse_in_location("2006é01", "2024é03", Loc::Utc).unwrap();
+        assert_eq!(t.go_string(), "2024-03-01 00:00:00 +0000 UTC");
+        assert!(parse_in_location("x\u{fffd}06", "x\u{fffd}poch", Loc::Utc).is_err());
+        // Same leading byte (0xC3), another character: refused, not a panic.
+        assert!(parse_in_location("é2006", "è2024", Loc::Utc).is_err());
+    }
 
     #[test]
     fn format_and_parse() {

@@ -14,6 +14,7 @@ use clap::{ArgAction, Parser, Subcommand};
 use indexmap::IndexMap;
 
 pub mod attest;
+pub mod crypto;
 pub mod blob;
 pub mod fulcio;
 pub mod keys;

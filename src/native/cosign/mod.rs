@@ -14,6 +14,7 @@ use clap::{ArgAction, Parser, Subcommand};
 use indexmap::IndexMap;
 
 pub mod attest;
+mod sigverify;
 pub mod blob;
 pub mod crypto;
 pub mod fulcio;

@@ -507,6 +507,32 @@ pub fn note_key_hint(log: &LogKey) -> [u8; 4] {
     }
 }
 
+/// oxtask's check beyond sigstore-verify (which, like sigstore-go, does not make it): the
+/// origin of an entry's checkpoint names the host of the trusted log's base URL.
+pub fn check_checkpoint_origin(e: &LogEntry, trust: &TrustedRoot) -> Result<(), Error> {
+    let Some(p) = e
+        .inclusion_proof
+        .as_ref()
+        .filter(|p| !p.checkpoint.is_empty())
+    else {
+        return Ok(());
+    };
+    let log = trusted_log(e, trust)?;
+    let cp = parse_checkpoint(&p.checkpoint)?;
+    if log.base_url.is_empty() {
+        return Err(Error::Verify(
+            "the trusted root gives the transparency log no baseUrl, so the checkpoint's origin cannot be checked".into(),
+        ));
+    }
+    if !origin_matches(&cp.origin, &log.base_url) {
+        return Err(Error::Verify(format!(
+            "checkpoint origin {:?} is not the transparency log {}",
+            cp.origin, log.base_url
+        )));
+    }
+    Ok(())
+}
+
 /// Whether the key of the log `e` names was valid at `t` (for entries without an
 /// integrated time, judged at the times timestamp authorities signed).
 pub fn log_valid_at(e: &LogEntry, trust: &TrustedRoot, t: u64) -> Result<(), Error> {

@@ -1,0 +1,195 @@
+//! Sigstore bundle verification of blobs (`verify-blob`, `verify-blob-attestation`) on
+//! sigstore-verify, the Sigstore project's Rust verifier (docs/cosign.md, "sigstore-verify,
+//! measured"), with oxtask's policy around it: identity and issuer regexps (the crate
+//! matches exactly, so it runs with `any_identity` and the certificate is matched here),
+//! `--use-signed-timestamps` (the crate has no such knob), and the checks where oxtask is
+//! stricter than the crate (more than 32 or duplicate log entries, a Rekor checkpoint
+//! origin that is not the log's host, a chain carrying a trust anchor, no log entry at all).
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use serde_json::Value;
+use sigstore_verify::trust_root::TrustedRoot as CoreRoot;
+use sigstore_verify::types::{Artifact, Bundle, DerPublicKey, Sha256Hash};
+use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
+
+use super::payload::INTOTO_PAYLOAD_TYPE;
+use super::pki::Cert;
+use super::rekor::{self, LogEntry};
+use super::verify::{self, Blob, Ctx, VerifiedSignature, VerifyOptions, MAX_TLOG_ENTRIES};
+use super::Error;
+
+fn refused(e: impl std::fmt::Display) -> Error {
+    Error::Verify(format!("bundle verification failed: {e}"))
+}
+
+/// The bundle's signing certificate (v0.3 `certificate`, or the leaf of a v0.1/v0.2
+/// `x509CertificateChain`), parsed.
+fn signing_cert(vm: &Value) -> Result<Option<Cert>, Error> {
+    let raw = match vm["certificate"]["rawBytes"].as_str() {
+        Some(r) => Some(r),
+        None => vm["x509CertificateChain"]["certificates"][0]["rawBytes"].as_str(),
+    };
+    raw.map(|r| {
+        let der = B64
+            .decode(r)
+            .map_err(|_| Error::Verify("bundle certificate is not base64".into()))?;
+        Cert::from_der(&der)
+    })
+    .transpose()
+}
+
+/// Verifies a Sigstore bundle over `blob`: a message signature over it, or a DSSE envelope
+/// holding an in-toto statement that names it (its payload is returned for the caller's
+/// predicate check).
+pub(crate) fn verify_blob_bundle(
+    bytes: &[u8],
+    blob: &Blob,
+    ctx: &Ctx,
+    o: &VerifyOptions,
+) -> Result<VerifiedSignature, Error> {
+    let b: Value = serde_json::from_slice(bytes)
+        .map_err(|e| Error::Verify(format!("bundle is not JSON: {e}")))?;
+    verify::bundle_version(b["mediaType"].as_str().unwrap_or_default())?;
+    let vm = &b["verificationMaterial"];
+    if !vm.is_object() {
+        return Err(Error::Verify("bundle has no verificationMaterial".into()));
+    }
+
+    // oxtask's pre-checks, stricter than the crate.
+    let entries = match &vm["tlogEntries"] {
+        Value::Null => Vec::new(),
+        Value::Array(a) => a.clone(),
+        _ => return Err(Error::Verify("bundle tlogEntries is not a list".into())),
+    };
+    if entries.len() > MAX_TLOG_ENTRIES {
+        return Err(Error::Verify(format!(
+            "bundle has too many transparency log entries ({} > {MAX_TLOG_ENTRIES})",
+            entries.len()
+        )));
+    }
+    let mut parsed: Vec<LogEntry> = Vec::with_capacity(entries.len());
+    for v in &entries {
+        let e = rekor::from_bundle_tlog_entry(v)?;
+        if parsed
+            .iter()
+            .any(|p| p.log_id == e.log_id && p.log_index == e.log_index)
+        {
+            return Err(Error::Verify(
+                "bundle has duplicate transparency log entries".into(),
+            ));
+        }
+        parsed.push(e);
+    }
+    if !o.insecure_ignore_tlog {
+        let trust = verify::need_trust(ctx)?;
+        if parsed.is_empty() {
+            return Err(Error::Verify("bundle has no transparency log entry".into()));
+        }
+        for e in &parsed {
+            rekor::check_checkpoint_origin(e, trust)?;
+        }
+    }
+    let cert = match &ctx.key {
+        Some(_) => None,
+        None => Some(
+            signing_cert(vm)?
+                .ok_or_else(|| Error::NoCertificate("no certificate found in bundle".into()))?,
+        ),
+    };
+    if ctx.key.is_none() && !vm["x509CertificateChain"].is_null() {
+        verify::check_bundle_chain(&vm["x509CertificateChain"], verify::need_trust(ctx)?)?;
+    }
+    let stamps = &vm["timestampVerificationData"]["rfc3161Timestamps"];
+    if o.use_signed_timestamps && stamps.as_array().is_none_or(Vec::is_empty) {
+        return Err(Error::Verify(
+            "--use-signed-timestamps: the bundle has no RFC 3161 timestamp".into(),
+        ));
+    }
+
+    // The core.
+    super::crypto::install();
+    // Callers route --insecure-ignore-tlog elsewhere, so a trusted root is always needed.
+    let trust = verify::need_trust(ctx)?;
+    if trust.json.is_empty() {
+        return Err(Error::Trust("trusted root: no JSON to verify with".into()));
+    }
+    let root_json = String::from_utf8_lossy(&trust.json);
+    let root =
+        CoreRoot::from_json(&root_json).map_err(|e| Error::Trust(format!("trusted root: {e}")))?;
+    let verifier = Verifier::new(&root).map_err(|e| Error::Trust(format!("trusted root: {e}")))?;
+    let bundle = Bundle::from_json(&String::from_utf8_lossy(bytes))
+        .map_err(|e| Error::Verify(format!("bundle: {e}")))?;
+    let artifact = match &blob.bytes {
+        Some(b) => Artifact::from_blob(b),
+        None => {
+            Artifact::from_digest(Sha256Hash::try_from(blob.sha256.as_slice()).map_err(refused)?)
+        }
+    };
+    let result = match &ctx.key {
+        Some(k) => {
+            let mut p = PublicKeyVerificationPolicy::new(DerPublicKey::from(k.spki_der()));
+            if o.insecure_ignore_tlog {
+                p = p.skip_tlog_unsafe();
+            }
+            verifier.verify(artifact, &bundle, &p)
+        }
+        None => {
+            let mut p = VerificationPolicy::any_identity();
+            if o.insecure_ignore_tlog {
+                p = p.skip_tlog_unsafe();
+            }
+            if o.insecure_ignore_sct {
+                p = p.skip_sct();
+            }
+            verifier.verify(artifact, &bundle, &p)
+        }
+    }
+    .map_err(refused)?;
+
+    // oxtask's policy after it.
+    if let Some(c) = &cert {
+        if !result.certificate_verified() {
+            return Err(Error::Verify(
+                "the signing certificate was not verified".into(),
+            ));
+        }
+        ctx.m.check(c)?;
+    }
+    if o.use_signed_timestamps && result.verified_timestamps().is_empty() {
+        return Err(Error::Verify(
+            "--use-signed-timestamps: no RFC 3161 timestamp verified".into(),
+        ));
+    }
+    let payload = match b["dsseEnvelope"]["payload"].as_str() {
+        Some(p) => {
+            let payload = B64
+                .decode(p)
+                .map_err(|_| Error::Verify("DSSE payload is not base64".into()))?;
+            let payload_type = b["dsseEnvelope"]["payloadType"]
+                .as_str()
+                .unwrap_or_default();
+            if payload_type != INTOTO_PAYLOAD_TYPE {
+                return Err(Error::Verify(
+                    "bundle does not hold an in-toto DSSE envelope".into(),
+                ));
+            }
+            verify::check_blob_statement(payload_type, &payload, blob)?;
+            payload
+        }
+        None => Vec::new(),
+    };
+    Ok(VerifiedSignature {
+        subject: cert
+            .as_ref()
+            .and_then(|c| c.san_identities().into_iter().next()),
+        issuer: cert.as_ref().and_then(Cert::oidc_issuer),
+        payload,
+        certificate: cert,
+        tlog_entry: if o.insecure_ignore_tlog {
+            None
+        } else {
+            parsed.into_iter().next()
+        },
+    })
+}

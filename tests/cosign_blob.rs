@@ -117,13 +117,13 @@ fn keyless_sign_blob_is_verified_by_oxtask_cosign3_and_sigstore_go() {
     let other = e.w().join("other");
     std::fs::write(&other, b"another artifact\n").unwrap();
     let err = fails(&e.ox_verify_keyless(&bundle, GH_IDENTITY, &s(&other)));
-    assert!(err.contains("message digest in bundle does not match"), "{err}");
+    assert!(err.contains("messageDigest does not match"), "{err}");
     let err = fails(&e.ox_verify_keyless(
         &bundle,
         GH_IDENTITY,
         &format!("sha256:{}", sha256_hex(b"another artifact\n")),
     ));
-    assert!(err.contains("message digest in bundle does not match"), "{err}");
+    assert!(err.contains("messageDigest does not match"), "{err}");
 
     // cosign 3.1.1 verifies it (also requiring the signed timestamp), and only for the
     // right identity and file.

@@ -507,9 +507,12 @@ pub fn note_key_hint(log: &LogKey) -> [u8; 4] {
     }
 }
 
-/// oxtask's check beyond sigstore-verify (which, like sigstore-go, does not make it): the
-/// origin of an entry's checkpoint names the host of the trusted log's base URL.
+/// oxtask's checks before sigstore-verify: the entry's log is one of the trusted root's
+/// (named first, so a fabricated entry is refused for what it is), and its checkpoint's
+/// origin names the host of that log's base URL (the crate, like sigstore-go, does not
+/// check it).
 pub fn check_checkpoint_origin(e: &LogEntry, trust: &TrustedRoot) -> Result<(), Error> {
+    let log = trusted_log(e, trust)?;
     let Some(p) = e
         .inclusion_proof
         .as_ref()
@@ -517,7 +520,6 @@ pub fn check_checkpoint_origin(e: &LogEntry, trust: &TrustedRoot) -> Result<(), 
     else {
         return Ok(());
     };
-    let log = trusted_log(e, trust)?;
     let cp = parse_checkpoint(&p.checkpoint)?;
     if log.base_url.is_empty() {
         return Err(Error::Verify(

@@ -614,7 +614,7 @@ impl Blob {
 }
 
 /// The signed content of a bundle.
-enum Content {
+pub(crate) enum Content {
     /// DSSE envelope: the payload (PAE-signed).
     Dsse {
         payload_type: String,
@@ -638,7 +638,7 @@ fn message_hash(alg: &str) -> Result<pki::Hash, Error> {
 /// Reads and checks a bundle's signed content against `key`; returns the signature bytes
 /// and what was signed. A message signature must be over `blob` and its `messageDigest`
 /// must be the blob's digest.
-fn bundle_content(
+pub(crate) fn bundle_content(
     b: &Value,
     key: &PublicKey,
     subject: Subject,
@@ -746,13 +746,11 @@ pub(crate) fn verify_bundle(
     ctx: &Ctx,
     o: &VerifyOptions,
 ) -> Result<VerifiedSignature, Error> {
-    // Blobs verify on sigstore-verify (super::sigverify). Still here: images and OCI
-    // attestations, and --insecure-ignore-tlog (cosign then accepts a bundle with neither
-    // log entry nor timestamp, judged at the current time; the crate refuses such bundles).
-    if let Subject::Blob(blob) = subject {
-        if !o.insecure_ignore_tlog {
-            return super::sigverify::verify_blob_bundle(bytes, blob, ctx, o);
-        }
+    // Bundles verify on sigstore-verify (super::sigverify), except under
+    // --insecure-ignore-tlog: cosign then accepts a bundle with neither log entry nor
+    // timestamp, judged at the current time; the crate refuses such bundles.
+    if !o.insecure_ignore_tlog {
+        return super::sigverify::verify_bundle(bytes, subject, ctx, o);
     }
     let b: Value = serde_json::from_slice(bytes)
         .map_err(|e| Error::Verify(format!("bundle is not JSON: {e}")))?;
@@ -974,7 +972,7 @@ pub(crate) fn verify_bundle(
 }
 
 /// The statement of an image signature names the image's digest and is cosign's.
-fn check_image_statement(payload: &[u8], t: &Target) -> Result<(), Error> {
+pub(crate) fn check_image_statement(payload: &[u8], t: &Target) -> Result<(), Error> {
     let st = check_statement_digest(payload, t)?;
     if st["predicateType"].as_str() != Some(COSIGN_SIGN_PREDICATE) {
         return Err(Error::Verify(
@@ -985,7 +983,7 @@ fn check_image_statement(payload: &[u8], t: &Target) -> Result<(), Error> {
 }
 
 /// An in-toto statement about an image names the image's digest among its subjects.
-fn check_statement_digest(payload: &[u8], t: &Target) -> Result<Value, Error> {
+pub(crate) fn check_statement_digest(payload: &[u8], t: &Target) -> Result<Value, Error> {
     let st: Value = serde_json::from_slice(payload)
         .map_err(|_| Error::Verify("statement is not JSON".into()))?;
     let (alg, hex) = t.digest.split_once(':').unwrap_or(("", ""));

@@ -1046,7 +1046,7 @@ fn legacy_signature_forgeries_are_refused() {
     cases.push((
         ".sig: SET bytes flipped",
         x.to_string(),
-        "signed entry timestamp",
+        "SET verification failed",
         true,
     ));
     let mut x = g.clone();
@@ -1054,7 +1054,7 @@ fn legacy_signature_forgeries_are_refused() {
     cases.push((
         ".sig: log index changed under the SET",
         x.to_string(),
-        "signed entry timestamp does not verify",
+        "SET verification failed",
         true,
     ));
     cases.push((
@@ -1075,7 +1075,7 @@ fn legacy_signature_forgeries_are_refused() {
     cases.push((
         ".sig: integrated time before the log key's validity",
         Fab::by(log, BEFORE_WINDOW).annotation(&body),
-        "outside the log key's validity window",
+        "No log key valid at integrated time",
         true,
     ));
 

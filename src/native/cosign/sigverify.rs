@@ -8,10 +8,12 @@
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use serde_json::Value;
+use serde_json::{json, Value};
 use sigstore_verify::trust_root::TrustedRoot as CoreRoot;
 use sigstore_verify::types::{Artifact, Bundle, DerPublicKey, Sha256Hash};
-use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
+use sigstore_verify::{
+    PublicKeyVerificationPolicy, VerificationPolicy, VerificationResult, Verifier,
+};
 
 use super::payload::INTOTO_PAYLOAD_TYPE;
 use super::pki::Cert;
@@ -101,19 +103,7 @@ pub(crate) fn verify_bundle(
         }
         parsed.push(e);
     }
-    let now = super::oidc::now();
-    for e in &parsed {
-        // Checked here too: the crate's bundle parser refuses far-future times for being
-        // out of range, without naming the integrated time.
-        if e.integrated_time > 0
-            && e.integrated_time as u64 > now.saturating_add(rekor::MAX_CLOCK_SKEW_SECS)
-        {
-            return Err(Error::Verify(format!(
-                "transparency log entry: integrated time {} is in the future",
-                e.integrated_time
-            )));
-        }
-    }
+    check_log_times(&parsed)?;
     if !o.insecure_ignore_tlog {
         let trust = verify::need_trust(ctx)?;
         if parsed.is_empty() {
@@ -149,19 +139,6 @@ pub(crate) fn verify_bundle(
         ));
     }
 
-    // The core.
-    super::crypto::install();
-    // Callers route --insecure-ignore-tlog elsewhere, so a trusted root is always needed.
-    let trust = verify::need_trust(ctx)?;
-    if trust.json.is_empty() {
-        return Err(Error::Trust("trusted root: no JSON to verify with".into()));
-    }
-    let root_json = String::from_utf8_lossy(&trust.json);
-    let root =
-        CoreRoot::from_json(&root_json).map_err(|e| Error::Trust(format!("trusted root: {e}")))?;
-    let verifier = Verifier::new(&root).map_err(|e| Error::Trust(format!("trusted root: {e}")))?;
-    let bundle = Bundle::from_json(&String::from_utf8_lossy(bytes))
-        .map_err(|e| Error::Verify(format!("bundle: {e}")))?;
     let digest = |hex: &[u8; 32]| {
         Sha256Hash::try_from(hex.as_slice())
             .map(Artifact::from_digest)
@@ -174,26 +151,7 @@ pub(crate) fn verify_bundle(
         },
         Subject::Image(t) | Subject::Attestation(t) => digest(&image_sha256(&t.digest)?)?,
     };
-    let result = match &ctx.key {
-        Some(k) => {
-            let mut p = PublicKeyVerificationPolicy::new(DerPublicKey::from(k.spki_der()));
-            if o.insecure_ignore_tlog {
-                p = p.skip_tlog_unsafe();
-            }
-            verifier.verify(artifact, &bundle, &p)
-        }
-        None => {
-            let mut p = VerificationPolicy::any_identity();
-            if o.insecure_ignore_tlog {
-                p = p.skip_tlog_unsafe();
-            }
-            if o.insecure_ignore_sct {
-                p = p.skip_sct();
-            }
-            verifier.verify(artifact, &bundle, &p)
-        }
-    }
-    .map_err(refused)?;
+    let result = run_core(&String::from_utf8_lossy(bytes), artifact, ctx, o)?;
 
     // oxtask's policy after it.
     if let Some(c) = &cert {
@@ -246,4 +204,104 @@ pub(crate) fn verify_bundle(
             parsed.into_iter().next()
         },
     })
+}
+
+/// sigstore-verify itself: the bundle against the trusted root, with an any-identity
+/// (keyless) or public-key policy.
+fn run_core(
+    bundle_json: &str,
+    artifact: Artifact,
+    ctx: &Ctx,
+    o: &VerifyOptions,
+) -> Result<VerificationResult, Error> {
+    // The core.
+    super::crypto::install();
+    // Callers route --insecure-ignore-tlog elsewhere, so a trusted root is always needed.
+    let trust = verify::need_trust(ctx)?;
+    if trust.json.is_empty() {
+        return Err(Error::Trust("trusted root: no JSON to verify with".into()));
+    }
+    let root_json = String::from_utf8_lossy(&trust.json);
+    let root =
+        CoreRoot::from_json(&root_json).map_err(|e| Error::Trust(format!("trusted root: {e}")))?;
+    let verifier = Verifier::new(&root).map_err(|e| Error::Trust(format!("trusted root: {e}")))?;
+    let bundle =
+        Bundle::from_json(bundle_json).map_err(|e| Error::Verify(format!("bundle: {e}")))?;
+    match &ctx.key {
+        Some(k) => {
+            let mut p = PublicKeyVerificationPolicy::new(DerPublicKey::from(k.spki_der()));
+            if o.insecure_ignore_tlog {
+                p = p.skip_tlog_unsafe();
+            }
+            verifier.verify(artifact, &bundle, &p)
+        }
+        None => {
+            let mut p = VerificationPolicy::any_identity();
+            if o.insecure_ignore_tlog {
+                p = p.skip_tlog_unsafe();
+            }
+            if o.insecure_ignore_sct {
+                p = p.skip_sct();
+            }
+            verifier.verify(artifact, &bundle, &p)
+        }
+    }
+    .map_err(refused)
+}
+
+/// Log entries with an integrated time in the future are refused here, naming it (the
+/// crate's bundle parser refuses far-future times as out of range, without saying so).
+fn check_log_times(entries: &[LogEntry]) -> Result<(), Error> {
+    let now = super::oidc::now();
+    for e in entries {
+        if e.integrated_time > 0
+            && e.integrated_time as u64 > now.saturating_add(rekor::MAX_CLOCK_SKEW_SECS)
+        {
+            return Err(Error::Verify(format!(
+                "transparency log entry: integrated time {} is in the future",
+                e.integrated_time
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The legacy `.sig` layout (simple-signing payload, signature, certificate and cosign's
+/// bundle annotation with its SET) as the v0.1 bundle cosign makes of it internally: a
+/// message signature over the payload and the `hashedrekord` entry with its SET, verified
+/// by the same core. The caller has checked the signature and checks the payload.
+pub(crate) fn verify_legacy(
+    e: &LogEntry,
+    sig: &[u8],
+    payload: &[u8],
+    cert: Option<&Cert>,
+    ctx: &Ctx,
+    o: &VerifyOptions,
+) -> Result<(), Error> {
+    let trust = verify::need_trust(ctx)?;
+    check_log_times(std::slice::from_ref(e))?;
+    rekor::check_checkpoint_origin(e, trust)?;
+    let mut vm = json!({ "tlogEntries": [rekor::to_bundle_tlog_entry(e, "hashedrekord")?] });
+    match cert {
+        Some(c) => {
+            vm["x509CertificateChain"] =
+                json!({ "certificates": [{ "rawBytes": B64.encode(&c.der) }] })
+        }
+        None => vm["publicKey"] = json!({ "hint": "" }),
+    }
+    let bundle = json!({
+        "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.1",
+        "verificationMaterial": vm,
+        "messageSignature": { "signature": B64.encode(sig) },
+    });
+    let result = run_core(&bundle.to_string(), Artifact::from_blob(payload), ctx, o)?;
+    if let Some(c) = cert {
+        if !result.certificate_verified() {
+            return Err(Error::Verify(
+                "the signing certificate was not verified".into(),
+            ));
+        }
+        ctx.m.check(c)?;
+    }
+    Ok(())
 }

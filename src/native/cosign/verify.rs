@@ -452,33 +452,20 @@ fn verify_legacy(
         })?;
 
     let mut tlog_entry = None;
-    let now = super::oidc::now();
-    // Without the log, cosign judges the certificate at the current time.
-    let mut at = now;
     if !o.insecure_ignore_tlog {
-        let trust = need_trust(ctx)?;
+        need_trust(ctx)?;
         let b = l.annotation(ANN_BUNDLE).ok_or_else(|| {
             Error::Verify("signature not found in transparency log (no bundle annotation)".into())
         })?;
         let v: Value = serde_json::from_str(b)
             .map_err(|_| Error::Verify("bundle annotation is not JSON".into()))?;
         let e = rekor::from_cosign_bundle(&v)?;
-        // The annotation carries no proof: its signed entry timestamp is what proves it.
-        let signed = rekor::verify_entry(&e, trust, rekor::Required::Promise, now)?;
-        check_hashedrekord_body(
-            &e,
-            &sig,
-            &pki::hex(&pki::sha256(&l.payload)),
-            cert.as_ref(),
-            &key,
-        )?;
-        at = signed.ok_or_else(|| {
-            Error::Verify("transparency log entry has no signed entry timestamp".into())
-        })?;
+        // As a v0.1 bundle through sigstore-verify: the SET proves the entry.
+        super::sigverify::verify_legacy(&e, &sig, &l.payload, cert.as_ref(), ctx, o)?;
         tlog_entry = Some(e);
-    }
-    if let Some(c) = &cert {
-        check_certificate(c, need_trust(ctx)?, at, &ctx.m, o)?;
+    } else if let Some(c) = &cert {
+        // Without the log, cosign judges the certificate at the current time.
+        check_certificate(c, need_trust(ctx)?, super::oidc::now(), &ctx.m, o)?;
     }
     let p = parse_simple_signing(&l.payload)?;
     if p.kind != "cosign container image signature" {

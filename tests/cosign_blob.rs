@@ -429,7 +429,7 @@ fn legacy_blob_bundles_keyless_and_key() {
         tv[2] = &tps;
         let err = fails(&e.ox.run(e.w(), &tv, &trust_env));
         assert!(
-            err.contains("signed entry timestamp does not verify"),
+            err.contains("SET verification failed"),
             "{name}: {err}"
         );
         // --trusted-root is cosign's error in the legacy path.

@@ -185,214 +185,6 @@ pub(crate) fn check_certificate(
     Ok(())
 }
 
-fn pem_matches(b64_pem: &str, cert: Option<&Cert>, key: &PublicKey) -> bool {
-    let Ok(pem_bytes) = B64.decode(b64_pem) else {
-        return false;
-    };
-    match cert {
-        Some(c) => Cert::from_pem_chain(&pem_bytes)
-            .ok()
-            .and_then(|v| v.into_iter().next())
-            .is_some_and(|x| x.der == c.der),
-        None => super::keys::parse_public_key_pem(&pem_bytes).is_ok_and(|k| &k == key),
-    }
-}
-
-/// Checks that a hashedrekord log body records exactly this signature.
-pub(crate) fn check_hashedrekord_body(
-    e: &LogEntry,
-    sig: &[u8],
-    digest_hex: &str,
-    cert: Option<&Cert>,
-    key: &PublicKey,
-) -> Result<(), Error> {
-    let body: Value = B64
-        .decode(&e.body)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| Error::Verify("transparency log entry body is not JSON".into()))?;
-    let spec = &body["spec"];
-    let ok = body["kind"] == "hashedrekord"
-        && spec["signature"]["content"]
-            .as_str()
-            .and_then(|s| B64.decode(s).ok())
-            .as_deref()
-            == Some(sig)
-        && spec["data"]["hash"]["algorithm"].as_str() == Some("sha256")
-        && spec["data"]["hash"]["value"].as_str() == Some(digest_hex)
-        && spec["signature"]["publicKey"]["content"]
-            .as_str()
-            .is_some_and(|p| pem_matches(p, cert, key));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::Verify(
-            "transparency log entry does not match this signature (rekor body mismatch)".into(),
-        ))
-    }
-}
-
-/// The log entry body of a bundle must record exactly its signature, key or certificate
-/// and signed content. Kinds: `hashedrekord` 0.0.1 (message signatures), `dsse` 0.0.1 and
-/// `intoto` 0.0.2 (DSSE envelopes), and Rekor v2's `hashedrekord` 0.0.2 (both: for an
-/// envelope its digest is the hash of the PAE).
-fn check_entry_body(
-    e: &LogEntry,
-    sig: &[u8],
-    content: &Content,
-    subject: Subject,
-    cert: Option<&Cert>,
-    key: &PublicKey,
-) -> Result<(), Error> {
-    let body: Value = B64
-        .decode(&e.body)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| Error::Verify("transparency log entry body is not JSON".into()))?;
-    let kind = body["kind"].as_str().unwrap_or_default();
-    let version = body["apiVersion"].as_str().unwrap_or_default();
-    match (kind, version, content, subject) {
-        ("hashedrekord", "0.0.1", Content::Message, Subject::Blob(blob)) => {
-            check_hashedrekord_body(e, sig, &pki::hex(&blob.sha256), cert, key)
-        }
-        ("dsse", "0.0.1", Content::Dsse { payload, .. }, _) => {
-            check_dsse_body(e, sig, payload, cert, key)
-        }
-        ("intoto", "0.0.2", Content::Dsse { payload, .. }, _) => {
-            check_intoto_body(&body, sig, payload, cert, key)
-        }
-        ("hashedrekord", "0.0.2", _, _) => {
-            let digest = match (content, subject) {
-                (Content::Message, Subject::Blob(blob)) => blob.sha256.to_vec(),
-                (Content::Dsse { payload_type, payload }, _) => key
-                    .default_hash()
-                    .digest(&payload::pae(payload_type, payload)),
-                (Content::Message, Subject::Image(_) | Subject::Attestation(_)) => Vec::new(),
-            };
-            check_hashedrekord_v2_body(&body, sig, &digest, cert, key)
-        }
-        _ => Err(Error::Verify(format!(
-            "transparency log entry kind {kind:?} version {version:?} does not record this kind of signature"
-        ))),
-    }
-}
-
-fn body_mismatch() -> Error {
-    Error::Verify(
-        "transparency log entry does not match this signature (rekor body mismatch)".into(),
-    )
-}
-
-/// Rekor's name of a key type (protobuf-specs `PublicKeyDetails`).
-fn key_details(key: &PublicKey) -> &'static str {
-    match key {
-        PublicKey::P256(_) => "PKIX_ECDSA_P256_SHA_256",
-        PublicKey::P384(_) => "PKIX_ECDSA_P384_SHA_384",
-        PublicKey::Ed25519(_) => "PKIX_ED25519",
-    }
-}
-
-/// Rekor v2 `hashedrekord` 0.0.2: digest, signature and verifier (certificate DER or key
-/// SPKI DER, with its key details).
-fn check_hashedrekord_v2_body(
-    body: &Value,
-    sig: &[u8],
-    digest: &[u8],
-    cert: Option<&Cert>,
-    key: &PublicKey,
-) -> Result<(), Error> {
-    let spec = &body["spec"]["hashedRekordV002"];
-    let b64 = |v: &Value| v.as_str().and_then(|s| B64.decode(s).ok());
-    let alg_ok = matches!(
-        (spec["data"]["algorithm"].as_str(), digest.len()),
-        (Some("SHA2_256"), 32) | (Some("SHA2_384"), 48) | (Some("SHA2_512"), 64)
-    );
-    let verifier = &spec["signature"]["verifier"];
-    let verifier_ok = match cert {
-        Some(c) => b64(&verifier["x509Certificate"]["rawBytes"]).as_deref() == Some(&c.der[..]),
-        None => b64(&verifier["publicKey"]["rawBytes"]) == Some(key.spki_der()),
-    } && verifier["keyDetails"].as_str() == Some(key_details(key));
-    let ok = alg_ok
-        && b64(&spec["data"]["digest"]).as_deref() == Some(digest)
-        && b64(&spec["signature"]["content"]).as_deref() == Some(sig)
-        && verifier_ok;
-    if ok {
-        Ok(())
-    } else {
-        Err(body_mismatch())
-    }
-}
-
-/// `intoto` 0.0.2: the payload hash, and the one signature (base64 twice) with its
-/// verifier (base64 PEM).
-fn check_intoto_body(
-    body: &Value,
-    sig: &[u8],
-    payload: &[u8],
-    cert: Option<&Cert>,
-    key: &PublicKey,
-) -> Result<(), Error> {
-    let c = &body["spec"]["content"];
-    let sigs = c["envelope"]["signatures"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let twice = |v: &Value| {
-        v.as_str()
-            .and_then(|s| B64.decode(s).ok())
-            .and_then(|s| B64.decode(s).ok())
-    };
-    let ok = sigs.len() == 1
-        && twice(&sigs[0]["sig"]).as_deref() == Some(sig)
-        && sigs[0]["publicKey"]
-            .as_str()
-            .is_some_and(|p| pem_matches(p, cert, key))
-        && c["payloadHash"]["algorithm"].as_str() == Some("sha256")
-        && c["payloadHash"]["value"].as_str() == Some(pki::hex(&pki::sha256(payload)).as_str());
-    if ok {
-        Ok(())
-    } else {
-        Err(body_mismatch())
-    }
-}
-
-fn check_dsse_body(
-    e: &LogEntry,
-    sig: &[u8],
-    payload: &[u8],
-    cert: Option<&Cert>,
-    key: &PublicKey,
-) -> Result<(), Error> {
-    let body: Value = B64
-        .decode(&e.body)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| Error::Verify("transparency log entry body is not JSON".into()))?;
-    let spec = &body["spec"];
-    let sigs = spec["signatures"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let ok = body["kind"] == "dsse"
-        && sigs.len() == 1
-        && sigs[0]["signature"]
-            .as_str()
-            .and_then(|s| B64.decode(s).ok())
-            .as_deref()
-            == Some(sig)
-        && sigs[0]["verifier"]
-            .as_str()
-            .is_some_and(|p| pem_matches(p, cert, key))
-        && spec["payloadHash"]["value"].as_str() == Some(pki::hex(&pki::sha256(payload)).as_str());
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::Verify(
-            "transparency log entry does not match this signature (rekor body mismatch)".into(),
-        ))
-    }
-}
-
 pub(crate) struct Ctx {
     pub(crate) trust: Option<TrustedRoot>,
     pub(crate) key: Option<PublicKey>,
@@ -848,27 +640,12 @@ pub(crate) fn verify_bundle(
         parsed.push(e);
     }
 
+    // Only --insecure-ignore-tlog reaches here (see above): log entries are held to their
+    // bundle version's rules but not verified, as cosign does under that flag.
+    debug_assert!(o.insecure_ignore_tlog);
     let now = super::oidc::now();
-    let mut tlog_entry = None;
-    // Times something trusted signed: SET-backed integrated times, RFC 3161 timestamps.
+    // Times something trusted signed: RFC 3161 timestamps.
     let mut signed_times = Vec::new();
-    // Integrated times of proven entries (the certificate must be valid then too).
-    let mut log_times = Vec::new();
-    if !o.insecure_ignore_tlog {
-        let trust = need_trust(ctx)?;
-        if parsed.is_empty() {
-            return Err(Error::Verify("bundle has no transparency log entry".into()));
-        }
-        // Every entry must be proven: none is skipped.
-        for e in &parsed {
-            let signed = rekor::verify_entry(e, trust, required, now)?;
-            check_entry_body(e, &sig, &content, subject, cert.as_ref(), &key)?;
-            if e.integrated_time > 0 {
-                log_times.push(e.integrated_time as u64);
-            }
-            signed_times.extend(signed);
-        }
-    }
     // Signed timestamps: each must verify; the certificate must be valid at each time.
     let stamps = match &vm["timestampVerificationData"]["rfc3161Timestamps"] {
         Value::Null => Vec::new(),
@@ -897,32 +674,13 @@ pub(crate) fn verify_bundle(
         }
         signed_times.push(t);
     }
-    if !o.insecure_ignore_tlog {
-        // Entries without an integrated time (Rekor v2): their log's key must have been
-        // valid at the times the timestamp authorities signed.
-        let trust = need_trust(ctx)?;
-        for e in parsed.iter().filter(|e| e.integrated_time == 0) {
-            for &t in &signed_times {
-                rekor::log_valid_at(e, trust, t)?;
-            }
-        }
-        tlog_entry = parsed.into_iter().next();
-    }
     if let Some(c) = &cert {
         let trust = need_trust(ctx)?;
         if signed_times.is_empty() {
-            if !o.insecure_ignore_tlog {
-                return Err(Error::Verify(
-                    "no trusted time to judge the certificate by: the bundle has neither a \
-                     transparency log entry with a signed entry timestamp nor an RFC 3161 \
-                     timestamp from a trusted timestamp authority"
-                        .into(),
-                ));
-            }
-            // --insecure-ignore-tlog without a timestamp: cosign judges at the current time.
+            // Without a timestamp, cosign judges at the current time.
             check_certificate(c, trust, now, &ctx.m, o)?;
         }
-        for &t in signed_times.iter().chain(&log_times) {
+        for &t in &signed_times {
             check_certificate(c, trust, t, &ctx.m, o)?;
         }
     }
@@ -954,7 +712,7 @@ pub(crate) fn verify_bundle(
         issuer: cert.as_ref().and_then(Cert::oidc_issuer),
         payload,
         certificate: cert,
-        tlog_entry,
+        tlog_entry: None,
     })
 }
 

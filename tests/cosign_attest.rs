@@ -6,46 +6,15 @@
 #[path = "support/sigstore.rs"]
 mod support;
 
+#[path = "support/blob_env.rs"]
+mod blob_env;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use base64::Engine;
+use blob_env::*;
 use support::*;
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-    text(&o.stderr)
-}
-
-fn fails(o: &Output) -> String {
-    assert!(
-        !o.status.success(),
-        "expected a failure\nstdout: {}\nstderr: {}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-    let err = text(&o.stderr);
-    assert!(!err.contains("panicked"), "{err}");
-    err
-}
-
-fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
-}
-
-fn sha256_hex(b: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(b)
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect()
-}
 
 fn pw(p: &str) -> Vec<(String, String)> {
     vec![("COSIGN_PASSWORD".to_string(), p.to_string())]
@@ -53,44 +22,34 @@ fn pw(p: &str) -> Vec<(String, String)> {
 
 const VEX: &str = r#"{"@context":"https://openvex.dev/ns/v0.2.0","@id":"https://example.com/vex-1","author":"oxtask","timestamp":"2026-01-01T00:00:00Z","version":1,"statements":[]}"#;
 
+/// [`BlobEnv`] plus another artifact and a predicate file.
 struct Env {
-    sig: Sigstore,
-    ox: Cosign,
-    work: tempfile::TempDir,
-    artifact: PathBuf,
+    base: BlobEnv,
     other: PathBuf,
     predicate: PathBuf,
 }
 
+impl std::ops::Deref for Env {
+    type Target = BlobEnv;
+    fn deref(&self) -> &BlobEnv {
+        &self.base
+    }
+}
+
 fn setup() -> Option<Env> {
-    let sig = Sigstore::start()?;
-    let work = tempfile::tempdir().unwrap();
-    let artifact = work.path().join("chart-1.0.0.tgz");
-    std::fs::write(&artifact, b"the release artifact\n").unwrap();
-    let other = work.path().join("other.tgz");
+    let base = BlobEnv::start()?;
+    let other = base.w().join("other.tgz");
     std::fs::write(&other, b"another artifact\n").unwrap();
-    let predicate = work.path().join("vex.json");
+    let predicate = base.w().join("vex.json");
     std::fs::write(&predicate, VEX).unwrap();
     Some(Env {
-        sig,
-        ox: Cosign::new(),
-        work,
-        artifact,
+        base,
         other,
         predicate,
     })
 }
 
 impl Env {
-    fn w(&self) -> &Path {
-        self.work.path()
-    }
-    fn tr(&self) -> String {
-        s(&self.sig.trusted_root())
-    }
-    fn sc(&self) -> String {
-        s(&self.sig.signing_config())
-    }
     fn digest(&self) -> String {
         sha256_hex(&std::fs::read(&self.artifact).unwrap())
     }
@@ -231,7 +190,7 @@ fn keyless_attest_blob_is_verified_by_oxtask_and_cosign3() {
         "{err}"
     );
     let err = fails(&e.verify(&ox, &bundle, &id(GH_IDENTITY), "openvex", &[&s(&e.other)]));
-    assert!(err.contains("does not match any digest"), "{err}");
+    assert!(err.contains("does not match any subject"), "{err}");
     let err = fails(&e.verify(&ox, &bundle, &id(GH_IDENTITY), "slsaprovenance", &[&art]));
     assert!(err.contains("invalid predicate type"), "{err}");
     // The default type (custom) is not openvex either.
@@ -436,7 +395,7 @@ fn oxtask_verifies_cosign3_attest_blob_with_a_key() {
         "openvex",
         &[&s(&e.other)],
     ));
-    assert!(err.contains("does not match any digest"), "{err}");
+    assert!(err.contains("does not match any subject"), "{err}");
     let err = fails(&e.verify(&ox, &bundle, &["--key", "cosign.pub"], "cyclonedx", &[&art]));
     assert!(err.contains("invalid predicate type"), "{err}");
 }

@@ -6,76 +6,20 @@
 #[path = "support/sigstore.rs"]
 mod support;
 
+#[path = "support/blob_env.rs"]
+mod blob_env;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use blob_env::*;
 use support::*;
 
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-    text(&o.stderr)
+fn setup() -> Option<BlobEnv> {
+    BlobEnv::start()
 }
 
-fn fails(o: &Output) -> String {
-    assert!(
-        !o.status.success(),
-        "expected a failure\nstdout: {}\nstderr: {}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-    let err = text(&o.stderr);
-    assert!(!err.contains("panicked"), "{err}");
-    err
-}
-
-fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
-}
-
-fn sha256_hex(b: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(b)
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect()
-}
-
-struct Env {
-    sig: Sigstore,
-    ox: Cosign,
-    work: tempfile::TempDir,
-    artifact: PathBuf,
-}
-
-fn setup() -> Option<Env> {
-    let sig = Sigstore::start()?;
-    let work = tempfile::tempdir().unwrap();
-    let artifact = work.path().join("chart-1.0.0.tgz");
-    std::fs::write(&artifact, b"the release artifact\n").unwrap();
-    Some(Env {
-        sig,
-        ox: Cosign::new(),
-        work,
-        artifact,
-    })
-}
-
-impl Env {
-    fn w(&self) -> &Path {
-        self.work.path()
-    }
-    fn tr(&self) -> String {
-        s(&self.sig.trusted_root())
-    }
-    fn sc(&self) -> String {
-        s(&self.sig.signing_config())
-    }
+impl BlobEnv {
     fn digest_arg(&self) -> String {
         format!(
             "sha256:{}",
@@ -485,7 +429,7 @@ fn legacy_blob_bundles_keyless_and_key() {
         tv[2] = &tps;
         let err = fails(&e.ox.run(e.w(), &tv, &trust_env));
         assert!(
-            err.contains("signed entry timestamp does not verify"),
+            err.contains("SET verification failed"),
             "{name}: {err}"
         );
         // --trusted-root is cosign's error in the legacy path.

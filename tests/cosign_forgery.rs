@@ -583,7 +583,7 @@ fn key_based_bundle_forgeries_are_refused() {
     cases.push((
         "tampered SET (trusted log, other integrated time)",
         with_entry(&genuine, f.bundle_entry(&body, &kv)),
-        "signed entry timestamp does not verify",
+        "SET verification failed",
         true,
     ));
     let mut x = g.clone();
@@ -595,7 +595,7 @@ fn key_based_bundle_forgeries_are_refused() {
     cases.push((
         "genuine entry, SET bytes flipped",
         with_entry(&genuine, x),
-        "signed entry timestamp",
+        "SET verification failed",
         true,
     ));
     // Checkpoint signed by another key: the attacker's hint, or the log's hint.
@@ -607,7 +607,7 @@ fn key_based_bundle_forgeries_are_refused() {
     cases.push((
         "checkpoint signed by another key (its own key hint)",
         with_entry(&genuine, ent.clone()),
-        "checkpoint is signed by a key other than the transparency log's",
+        "invalid checkpoint",
         true,
     ));
     let mut f = Fab::by(log, t0);
@@ -617,7 +617,7 @@ fn key_based_bundle_forgeries_are_refused() {
     cases.push((
         "checkpoint signed by another key (the log's key hint)",
         with_entry(&genuine, ent),
-        "checkpoint signature does not verify",
+        "invalid checkpoint",
         true,
     ));
     // Checkpoint signed by the log's key with a wrong key hint.
@@ -626,7 +626,7 @@ fn key_based_bundle_forgeries_are_refused() {
     cases.push((
         "checkpoint with a wrong key hint",
         with_entry(&genuine, f.bundle_entry(&body, &kv)),
-        "checkpoint is signed by a key other than the transparency log's",
+        "invalid checkpoint",
         true,
     ));
     // Checkpoint signed by the log's key, but for another log (origin).
@@ -648,7 +648,7 @@ fn key_based_bundle_forgeries_are_refused() {
     cases.push((
         "checkpoint tree size altered after signing",
         with_entry(&genuine, x),
-        "checkpoint does not match the inclusion proof",
+        "invalid checkpoint",
         true,
     ));
     // Proof (and checkpoint) for another leaf: the other image's genuine proof.
@@ -657,14 +657,14 @@ fn key_based_bundle_forgeries_are_refused() {
     cases.push((
         "inclusion proof for another leaf",
         with_entry(&genuine, x),
-        "inclusion proof does not lead to the log's root hash",
+        "invalid inclusion proof",
         true,
     ));
     // A whole genuine entry of another signature: every log check passes, the body not.
     cases.push((
         "genuine log entry of another signature (log body)",
         with_entry(&genuine, tlog0(&genuine_other).clone()),
-        "rekor body mismatch",
+        "log entry does not match the bundle",
         true,
     ));
     // Integrated time in the future / before the log key's validity, SET and proof valid.
@@ -680,7 +680,7 @@ fn key_based_bundle_forgeries_are_refused() {
             &genuine,
             Fab::by(log, BEFORE_WINDOW).bundle_entry(&body, &kv),
         ),
-        "outside the log key's validity window",
+        "No log key valid at integrated time",
         true,
     ));
     // Bundle version rules.
@@ -690,14 +690,14 @@ fn key_based_bundle_forgeries_are_refused() {
     cases.push((
         "v0.3 bundle whose entry has only a SET (no inclusion proof)",
         b.clone(),
-        "no inclusion proof",
+        "must have an inclusion proof",
         true,
     ));
     b["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.2".into();
     cases.push((
         "v0.2 bundle whose entry has only a SET (no inclusion proof)",
         b,
-        "no inclusion proof",
+        "must have an inclusion proof",
         true,
     ));
     let mut x = g.clone();
@@ -707,7 +707,7 @@ fn key_based_bundle_forgeries_are_refused() {
     cases.push((
         "v0.1 bundle whose entry has no SET (inclusion promise)",
         b,
-        "no inclusion promise",
+        "must have an inclusion promise",
         true,
     ));
     let mut x = g.clone();
@@ -780,7 +780,7 @@ fn key_based_bundle_forgeries_are_refused() {
     cases.push((
         "genuine bundle of another image (subject digest)",
         genuine_other.clone(),
-        "statement does not name",
+        "does not match any subject",
         true,
     ));
 
@@ -883,7 +883,7 @@ fn keyless_bundle_forgeries_are_refused() {
         "proven entry, unsigned integrated time, no TSA",
         no_tsa(&with_entry(&genuine, f.bundle_entry(&body, &kv))),
         id.clone(),
-        "no trusted time to judge the certificate by",
+        "no verified timestamp",
         REFUSES,
     ));
     // A SET-signed time at which the certificate was not yet valid.
@@ -905,7 +905,7 @@ fn keyless_bundle_forgeries_are_refused() {
             Fab::by(log, early).bundle_entry(&body, &kv),
         )),
         id.clone(),
-        "certificate was not valid when the signature was made",
+        "certificate chain validation failed",
         REFUSES,
     ));
     // Certificate chains.
@@ -991,7 +991,7 @@ fn keyless_bundle_forgeries_are_refused() {
         "RFC 3161 timestamp of another signature",
         b,
         id.clone(),
-        "not over this signature",
+        "invalid RFC 3161 timestamp",
         TSA,
     ));
 
@@ -1046,7 +1046,7 @@ fn legacy_signature_forgeries_are_refused() {
     cases.push((
         ".sig: SET bytes flipped",
         x.to_string(),
-        "signed entry timestamp",
+        "SET verification failed",
         true,
     ));
     let mut x = g.clone();
@@ -1054,7 +1054,7 @@ fn legacy_signature_forgeries_are_refused() {
     cases.push((
         ".sig: log index changed under the SET",
         x.to_string(),
-        "signed entry timestamp does not verify",
+        "SET verification failed",
         true,
     ));
     cases.push((
@@ -1075,7 +1075,7 @@ fn legacy_signature_forgeries_are_refused() {
     cases.push((
         ".sig: integrated time before the log key's validity",
         Fab::by(log, BEFORE_WINDOW).annotation(&body),
-        "outside the log key's validity window",
+        "No log key valid at integrated time",
         true,
     ));
 

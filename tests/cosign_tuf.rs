@@ -159,6 +159,7 @@ impl Repo {
             mirror: self.url(),
             root: Some(std::fs::read(self.root_file()).unwrap()),
             cache_validity: validity,
+            now: None,
         }
     }
 }
@@ -479,22 +480,41 @@ fn cache_serves_while_the_mirror_is_down() {
 #[test]
 fn expired_cache_is_not_used_when_the_mirror_is_down() {
     let Some(()) = need_tuf() else { return };
+    // Fixed instants, not the wall clock: metadata made at T0, timestamp.json valid for an
+    // hour; fetched at T0 + 10 s, judged again at T0 + 1 h 10 s.
+    const T0: u64 = 1_893_456_000; // 2030-01-01T00:00:00Z
     let mut repo = Repo::make(
         "basic",
         "ecdsa",
         &[("trusted_root.json", TRUSTED_ROOT)],
-        &["--timestamp-expires-in", "3"],
+        &[
+            "--now",
+            "2030-01-01T00:00:00Z",
+            "--timestamp-expires-in",
+            "3600",
+        ],
     );
     let cache = tempfile::tempdir().unwrap();
+    let at = |repo: &Repo, validity, now| TufOptions {
+        now: Some(now),
+        ..repo.opts(cache.path(), validity)
+    };
     assert_eq!(
-        fetch_ok(&repo.opts(cache.path(), None), "trusted_root.json"),
+        fetch_ok(&at(&repo, None, T0 + 10), "trusted_root.json"),
         TRUSTED_ROOT
     );
+    // Still fresh just before expiry, from the cache alone.
     repo.stop();
-    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(
+        fetch_ok(
+            &at(&repo, Some(DEFAULT_CACHE_VALIDITY), T0 + 3599),
+            "trusted_root.json"
+        ),
+        TRUSTED_ROOT
+    );
     // Even a recent refresh does not make expired metadata usable.
     for validity in [Some(DEFAULT_CACHE_VALIDITY), None] {
-        let e = fetch_err(&repo.opts(cache.path(), validity), "trusted_root.json");
+        let e = fetch_err(&at(&repo, validity, T0 + 3610), "trusted_root.json");
         assert!(e.contains("connection failed"), "{e}");
         assert!(
             e.contains("no usable cache: cached timestamp.json expired at"),

@@ -269,9 +269,7 @@ async fn verify_blob_inner(blob_ref: &str, o: &VerifyBlobOptions) -> Result<(), 
     } else {
         None
     };
-    let mut at = now;
     if !v.insecure_ignore_tlog {
-        let trust = trust.as_ref().expect("resolved above");
         let rb = legacy
             .map(|b| &b["rekorBundle"])
             .filter(|r| !r.is_null())
@@ -283,17 +281,19 @@ async fn verify_blob_inner(blob_ref: &str, o: &VerifyBlobOptions) -> Result<(), 
                 )
             })?;
         let e = rekor::from_cosign_bundle(rb)?;
-        let signed = rekor::verify_entry(&e, trust, rekor::Required::Promise, now)?;
+        // As the v0.1 bundle cosign makes of it, through sigstore-verify (as `.sig`).
         let vcert = if key.is_some() { None } else { cert.as_ref() };
-        verify::check_hashedrekord_body(&e, &sig, &pki::hex(&blob.sha256), vcert, &verifier)?;
-        at = signed.ok_or_else(|| {
-            Error::Verify("transparency log entry has no signed entry timestamp".into())
-        })?;
-    }
-    if key.is_none() {
+        let ctx = Ctx {
+            trust,
+            key: key.clone(),
+            m,
+        };
+        super::sigverify::verify_legacy(&e, &sig, bytes, vcert, &ctx, v)?;
+    } else if key.is_none() {
         if let Some(c) = &cert {
+            // Without the log, cosign judges the certificate at the current time.
             let trust = trust.as_ref().expect("resolved above");
-            verify::check_certificate(c, trust, at, &m, v)?;
+            verify::check_certificate(c, trust, now, &m, v)?;
         }
     }
     eprintln!("Verified OK");

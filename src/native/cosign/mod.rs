@@ -14,7 +14,9 @@ use clap::{ArgAction, Parser, Subcommand};
 use indexmap::IndexMap;
 
 pub mod attest;
+mod sigverify;
 pub mod blob;
+pub mod crypto;
 pub mod fulcio;
 pub mod keys;
 pub mod oidc;
@@ -297,8 +299,10 @@ struct SignArgs {
     images: Vec<String>,
 }
 
-#[derive(clap::Args, Debug)]
-struct VerifyArgs {
+/// The key, identity and trust flags of verify, verify-blob, verify-attestation and
+/// verify-blob-attestation (one definition, so the four cannot drift apart).
+#[derive(clap::Args, Debug, Clone, Default)]
+struct VerifyTrustArgs {
     #[arg(long)]
     key: Option<String>,
     #[arg(long)]
@@ -315,6 +319,32 @@ struct VerifyArgs {
     insecure_ignore_tlog: bool,
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
     insecure_ignore_sct: bool,
+    /// Accepted for compatibility (verification is offline).
+    #[arg(long, hide = true)]
+    rekor_url: Option<String>,
+}
+
+impl VerifyTrustArgs {
+    fn options(self, use_signed_timestamps: bool) -> VerifyOptions {
+        VerifyOptions {
+            key: self.key,
+            certificate_identity: self.certificate_identity,
+            certificate_identity_regexp: self.certificate_identity_regexp,
+            certificate_oidc_issuer: self.certificate_oidc_issuer,
+            certificate_oidc_issuer_regexp: self.certificate_oidc_issuer_regexp,
+            trusted_root: self.trusted_root,
+            insecure_ignore_tlog: self.insecure_ignore_tlog,
+            insecure_ignore_sct: self.insecure_ignore_sct,
+            use_signed_timestamps,
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+struct VerifyArgs {
+    #[command(flatten)]
+    trust: VerifyTrustArgs,
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
     new_bundle_format: bool,
     /// Annotations the signature must carry.
@@ -323,9 +353,6 @@ struct VerifyArgs {
     /// Output format: json (default) or text.
     #[arg(short = 'o', long, default_value = "json")]
     output: String,
-    /// Accepted for compatibility (verification is offline).
-    #[arg(long, hide = true)]
-    rekor_url: Option<String>,
     #[command(flatten)]
     registry: RegistryArgs,
     #[arg(required = true)]
@@ -378,8 +405,8 @@ struct SignBlobArgs {
 
 #[derive(clap::Args, Debug)]
 struct VerifyBlobArgs {
-    #[arg(long)]
-    key: Option<String>,
+    #[command(flatten)]
+    trust: VerifyTrustArgs,
     /// Sigstore bundle (or cosign's legacy blob bundle).
     #[arg(long)]
     bundle: Option<PathBuf>,
@@ -389,28 +416,11 @@ struct VerifyBlobArgs {
     /// PEM certificate (legacy verification).
     #[arg(long)]
     certificate: Option<PathBuf>,
-    #[arg(long)]
-    certificate_identity: Option<String>,
-    #[arg(long)]
-    certificate_identity_regexp: Option<String>,
-    #[arg(long)]
-    certificate_oidc_issuer: Option<String>,
-    #[arg(long)]
-    certificate_oidc_issuer_regexp: Option<String>,
-    #[arg(long)]
-    trusted_root: Option<PathBuf>,
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
     new_bundle_format: bool,
     /// Require an RFC 3161 timestamp from a trusted timestamp authority.
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
     use_signed_timestamps: bool,
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
-    insecure_ignore_tlog: bool,
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
-    insecure_ignore_sct: bool,
-    /// Accepted for compatibility (verification is offline).
-    #[arg(long, hide = true)]
-    rekor_url: Option<String>,
     /// Accepted for compatibility (verification is always offline).
     #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
     offline: bool,
@@ -514,33 +524,16 @@ struct AttestArgs {
 
 #[derive(clap::Args, Debug)]
 struct VerifyAttestationArgs {
-    #[arg(long)]
-    key: Option<String>,
+    #[command(flatten)]
+    trust: VerifyTrustArgs,
     /// Predicate type the statement must have (a name as for attest, or a URI).
     #[arg(long = "type", default_value = "custom")]
     predicate_type: String,
-    #[arg(long)]
-    certificate_identity: Option<String>,
-    #[arg(long)]
-    certificate_identity_regexp: Option<String>,
-    #[arg(long)]
-    certificate_oidc_issuer: Option<String>,
-    #[arg(long)]
-    certificate_oidc_issuer_regexp: Option<String>,
-    #[arg(long)]
-    trusted_root: Option<PathBuf>,
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
-    insecure_ignore_tlog: bool,
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
-    insecure_ignore_sct: bool,
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
     use_signed_timestamps: bool,
     /// Accepted for compatibility (only bundle referrers are read).
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
     new_bundle_format: bool,
-    /// Accepted for compatibility (verification is offline).
-    #[arg(long, hide = true)]
-    rekor_url: Option<String>,
     #[command(flatten)]
     registry: RegistryArgs,
     #[arg(required = true)]
@@ -549,8 +542,8 @@ struct VerifyAttestationArgs {
 
 #[derive(clap::Args, Debug)]
 struct VerifyBlobAttestationArgs {
-    #[arg(long)]
-    key: Option<String>,
+    #[command(flatten)]
+    trust: VerifyTrustArgs,
     /// Sigstore bundle holding the DSSE envelope.
     #[arg(long)]
     bundle: Option<PathBuf>,
@@ -563,27 +556,10 @@ struct VerifyBlobAttestationArgs {
     /// Algorithm of the digest flag (sha256).
     #[arg(long = "digestAlg")]
     digest_alg: Option<String>,
-    #[arg(long)]
-    certificate_identity: Option<String>,
-    #[arg(long)]
-    certificate_identity_regexp: Option<String>,
-    #[arg(long)]
-    certificate_oidc_issuer: Option<String>,
-    #[arg(long)]
-    certificate_oidc_issuer_regexp: Option<String>,
-    #[arg(long)]
-    trusted_root: Option<PathBuf>,
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "true")]
     new_bundle_format: bool,
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
     use_signed_timestamps: bool,
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
-    insecure_ignore_tlog: bool,
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
-    insecure_ignore_sct: bool,
-    /// Accepted for compatibility (verification is offline).
-    #[arg(long, hide = true)]
-    rekor_url: Option<String>,
     #[arg(long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = bool_flag, action = ArgAction::Set, default_value = "false")]
     offline: bool,
     /// The file (`-` for stdin) or `sha256:HEX`; else its digest as a flag.
@@ -740,18 +716,10 @@ fn run(cli: Cli) -> Result<(), Error> {
         c @ (Cmd::Attest(_) | Cmd::VerifyAttestation(_)) => run_attest(c, &rt, timeout),
         Cmd::Verify(a) => {
             let o = VerifyOptions {
-                key: a.key,
-                certificate_identity: a.certificate_identity,
-                certificate_identity_regexp: a.certificate_identity_regexp,
-                certificate_oidc_issuer: a.certificate_oidc_issuer,
-                certificate_oidc_issuer_regexp: a.certificate_oidc_issuer_regexp,
-                trusted_root: a.trusted_root,
-                insecure_ignore_tlog: a.insecure_ignore_tlog,
-                insecure_ignore_sct: a.insecure_ignore_sct,
                 new_bundle_format: a.new_bundle_format,
-                use_signed_timestamps: false,
                 annotations: parse_annotations(&a.annotations)?,
                 registry: registry_opts(&a.registry),
+                ..a.trust.options(false)
             };
             if o.insecure_ignore_tlog {
                 eprintln!("WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.");
@@ -806,18 +774,7 @@ fn run_blob(
         }
         Cmd::VerifyBlob(a) => {
             let o = blob::VerifyBlobOptions {
-                verify: VerifyOptions {
-                    key: a.key,
-                    certificate_identity: a.certificate_identity,
-                    certificate_identity_regexp: a.certificate_identity_regexp,
-                    certificate_oidc_issuer: a.certificate_oidc_issuer,
-                    certificate_oidc_issuer_regexp: a.certificate_oidc_issuer_regexp,
-                    trusted_root: a.trusted_root,
-                    insecure_ignore_tlog: a.insecure_ignore_tlog,
-                    insecure_ignore_sct: a.insecure_ignore_sct,
-                    use_signed_timestamps: a.use_signed_timestamps,
-                    ..Default::default()
-                },
+                verify: a.trust.options(a.use_signed_timestamps),
                 bundle: a.bundle,
                 signature: a.signature,
                 certificate: a.certificate,
@@ -865,18 +822,7 @@ fn run_blob(
         }
         Cmd::VerifyBlobAttestation(a) => {
             let o = attest::VerifyBlobAttestationOptions {
-                verify: VerifyOptions {
-                    key: a.key,
-                    certificate_identity: a.certificate_identity,
-                    certificate_identity_regexp: a.certificate_identity_regexp,
-                    certificate_oidc_issuer: a.certificate_oidc_issuer,
-                    certificate_oidc_issuer_regexp: a.certificate_oidc_issuer_regexp,
-                    trusted_root: a.trusted_root,
-                    insecure_ignore_tlog: a.insecure_ignore_tlog,
-                    insecure_ignore_sct: a.insecure_ignore_sct,
-                    use_signed_timestamps: a.use_signed_timestamps,
-                    ..Default::default()
-                },
+                verify: a.trust.options(a.use_signed_timestamps),
                 bundle: a.bundle,
                 predicate_type: a.predicate_type,
                 digest: a.digest,
@@ -927,18 +873,10 @@ fn run_attest(
         }
         Cmd::VerifyAttestation(a) => {
             let o = VerifyOptions {
-                key: a.key,
-                certificate_identity: a.certificate_identity,
-                certificate_identity_regexp: a.certificate_identity_regexp,
-                certificate_oidc_issuer: a.certificate_oidc_issuer,
-                certificate_oidc_issuer_regexp: a.certificate_oidc_issuer_regexp,
-                trusted_root: a.trusted_root,
-                insecure_ignore_tlog: a.insecure_ignore_tlog,
-                insecure_ignore_sct: a.insecure_ignore_sct,
                 new_bundle_format: a.new_bundle_format,
-                use_signed_timestamps: a.use_signed_timestamps,
                 annotations: IndexMap::new(),
                 registry: registry_opts(&a.registry),
+                ..a.trust.options(a.use_signed_timestamps)
             };
             if o.insecure_ignore_tlog {
                 eprintln!("WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the attestation.");

@@ -204,113 +204,6 @@ fn check_window(e: &LogEntry, log: &LogKey) -> Result<(), Error> {
     Ok(())
 }
 
-/// Verifies that `e` is proven to be in a transparency log of the trusted root: its log
-/// ID names a trusted log, its integrated time lies in that log key's validity window and
-/// not in the future (beyond [`MAX_CLOCK_SKEW_SECS`] past `now`), and it carries what
-/// `required` asks for: a signed entry timestamp verified with the log's key, or an
-/// inclusion proof that leads to a checkpoint signed by the log's key (origin and key
-/// hint of that log). Whatever else it carries is verified as well.
-///
-/// Returns the integrated time when a signed entry timestamp vouches for it (the only
-/// case in which that time may be used to judge a certificate), else `None`.
-pub fn verify_entry(
-    e: &LogEntry,
-    trust: &TrustedRoot,
-    required: Required,
-    now: u64,
-) -> Result<Option<u64>, Error> {
-    if e.log_index < 0 {
-        return Err(Error::Verify(
-            "transparency log entry has a negative log index".into(),
-        ));
-    }
-    let log = trusted_log(e, trust)?;
-    if e.integrated_time == 0 && e.set.is_none() {
-        // Rekor v2 writes no integrated time (nor a SET): the entry can only be proven by
-        // its inclusion proof, and times come from timestamp authorities.
-        if required == Required::Promise {
-            return Err(Error::Verify(
-                "transparency log entry has no signed entry timestamp (inclusion promise), \
-                 which this bundle version requires"
-                    .into(),
-            ));
-        }
-        if log.valid_from.is_none() {
-            return Err(Error::Verify(
-                "transparency log key in the trusted root has no validity start (validFor.start)"
-                    .into(),
-            ));
-        }
-        check_inclusion(e, log)?;
-        return Ok(None);
-    }
-    check_window(e, log)?;
-    let t = e.integrated_time as u64;
-    if t > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
-        return Err(Error::Verify(format!(
-            "transparency log entry: integrated time {t} is in the future"
-        )));
-    }
-    match required {
-        Required::Promise if e.set.is_none() => {
-            return Err(Error::Verify(
-                "transparency log entry has no signed entry timestamp (inclusion promise), \
-                 which this bundle version requires"
-                    .into(),
-            ))
-        }
-        Required::Proof if e.inclusion_proof.is_none() => {
-            return Err(Error::Verify(
-                "transparency log entry has no inclusion proof, which this bundle version requires"
-                    .into(),
-            ))
-        }
-        _ => {}
-    }
-    if e.inclusion_proof.is_some() {
-        check_inclusion(e, log)?;
-    }
-    if e.set.is_some() {
-        check_set(e, log)?;
-        return Ok(Some(t));
-    }
-    Ok(None)
-}
-
-fn node(l: &[u8], r: &[u8]) -> [u8; 32] {
-    let mut b = Vec::with_capacity(65);
-    b.push(1);
-    b.extend_from_slice(l);
-    b.extend_from_slice(r);
-    sha256(&b)
-}
-
-/// RFC 9162 §2.1.3.2: the root implied by an inclusion proof.
-fn root_from_proof(index: u64, size: u64, leaf: [u8; 32], proof: &[Vec<u8>]) -> Option<[u8; 32]> {
-    if index >= size {
-        return None;
-    }
-    let (mut f, mut s) = (index, size - 1);
-    let mut r = leaf;
-    for p in proof {
-        if s == 0 || p.len() != 32 {
-            return None;
-        }
-        if f & 1 == 1 || f == s {
-            r = node(p, &r);
-            while f & 1 == 0 && f != 0 {
-                f >>= 1;
-                s >>= 1;
-            }
-        } else {
-            r = node(&r, p);
-        }
-        f >>= 1;
-        s >>= 1;
-    }
-    (s == 0).then_some(r)
-}
-
 /// A checkpoint (signed note): the note text and its signature lines.
 #[derive(Debug, PartialEq)]
 pub struct Checkpoint {
@@ -414,81 +307,6 @@ pub fn key_hint(key: &super::pki::PublicKey) -> [u8; 4] {
     [h[0], h[1], h[2], h[3]]
 }
 
-/// Checks the inclusion proof against the entry body, and the checkpoint it leads to
-/// against `log` (origin, key hint, signature, tree size and root hash).
-fn check_inclusion(e: &LogEntry, log: &LogKey) -> Result<(), Error> {
-    let p = e
-        .inclusion_proof
-        .as_ref()
-        .ok_or_else(|| Error::Verify("transparency log entry has no inclusion proof".into()))?;
-    let body = B64
-        .decode(&e.body)
-        .map_err(|_| Error::Verify("transparency log entry body is not base64".into()))?;
-    let mut leaf_in = Vec::with_capacity(body.len() + 1);
-    leaf_in.push(0);
-    leaf_in.extend_from_slice(&body);
-    let root = root_from_proof(p.log_index, p.tree_size, sha256(&leaf_in), &p.hashes)
-        .ok_or_else(|| Error::Verify("inclusion proof is malformed".into()))?;
-    if root.as_slice() != p.root_hash.as_slice() {
-        return Err(Error::Verify(
-            "inclusion proof does not lead to the log's root hash".into(),
-        ));
-    }
-    if p.checkpoint.is_empty() {
-        return Err(Error::Verify(
-            "inclusion proof has no checkpoint (signed tree head)".into(),
-        ));
-    }
-    let cp = parse_checkpoint(&p.checkpoint)?;
-    if cp.size != p.tree_size || cp.root_hash != p.root_hash {
-        return Err(Error::Verify(
-            "checkpoint does not match the inclusion proof (tree size or root hash)".into(),
-        ));
-    }
-    if log.base_url.is_empty() {
-        return Err(Error::Verify(
-            "the trusted root gives the transparency log no baseUrl, so the checkpoint's origin cannot be checked".into(),
-        ));
-    }
-    if !origin_matches(&cp.origin, &log.base_url) {
-        return Err(Error::Verify(format!(
-            "checkpoint origin {:?} is not the transparency log {}",
-            cp.origin, log.base_url
-        )));
-    }
-    let hint = note_key_hint(log);
-    // Lines with other key hints are other parties' cosignatures (witnesses): a verifier
-    // ignores signatures by keys it does not know. At least one line must be the log's,
-    // and every line carrying the log's hint must verify.
-    let mine: Vec<&Vec<u8>> = cp
-        .signatures
-        .iter()
-        .filter(|(_, h, _)| *h == hint)
-        .map(|(_, _, sig)| sig)
-        .collect();
-    if mine.is_empty() {
-        let hints: Vec<String> = cp
-            .signatures
-            .iter()
-            .map(|(name, h, _)| format!("{} from {name:?}", hex(h)))
-            .collect();
-        return Err(Error::Verify(format!(
-            "checkpoint is signed by a key other than the transparency log's (no signature line \
-             carries its key hint {}; found key hint {})",
-            hex(&hint),
-            hints.join(", ")
-        )));
-    }
-    for sig in mine {
-        log.key
-            .verify(cp.text.as_bytes(), sig, Hash::Sha256)
-            .map_err(|_| {
-                Error::Verify("checkpoint signature does not verify with the log's key".into())
-            })?;
-    }
-    Ok(())
-}
-
 /// The signed-note key hint of a log: for ECDSA keys the first four bytes of SHA-256 of
 /// the SPKI DER (Rekor v1 and v2); for Ed25519 keys (Rekor v2) the note standard's
 /// SHA-256 of `name \n 0x01 key` with the log's host name as the key name.
@@ -507,23 +325,32 @@ pub fn note_key_hint(log: &LogKey) -> [u8; 4] {
     }
 }
 
-/// Whether the key of the log `e` names was valid at `t` (for entries without an
-/// integrated time, judged at the times timestamp authorities signed).
-pub fn log_valid_at(e: &LogEntry, trust: &TrustedRoot, t: u64) -> Result<(), Error> {
+/// oxtask's checks before sigstore-verify: the entry's log is one of the trusted root's
+/// (named first, so a fabricated entry is refused for what it is), and its checkpoint's
+/// origin names the host of that log's base URL (the crate, like sigstore-go, does not
+/// check it).
+pub fn check_checkpoint_origin(e: &LogEntry, trust: &TrustedRoot) -> Result<(), Error> {
     let log = trusted_log(e, trust)?;
-    if log.valid_at(t) {
-        Ok(())
-    } else {
-        Err(Error::Verify(format!(
-            "transparency log entry: the log key was not valid at the signed time {t} (validFor)"
-        )))
+    let Some(p) = e
+        .inclusion_proof
+        .as_ref()
+        .filter(|p| !p.checkpoint.is_empty())
+    else {
+        return Ok(());
+    };
+    let cp = parse_checkpoint(&p.checkpoint)?;
+    if log.base_url.is_empty() {
+        return Err(Error::Verify(
+            "the trusted root gives the transparency log no baseUrl, so the checkpoint's origin cannot be checked".into(),
+        ));
     }
-}
-
-/// Checks the inclusion proof and its checkpoint with the key of the log named by
-/// `log_id` in the trusted root.
-pub fn verify_inclusion(e: &LogEntry, trust: &TrustedRoot) -> Result<(), Error> {
-    check_inclusion(e, trusted_log(e, trust)?)
+    if !origin_matches(&cp.origin, &log.base_url) {
+        return Err(Error::Verify(format!(
+            "checkpoint origin {:?} is not the transparency log {}",
+            cp.origin, log.base_url
+        )));
+    }
+    Ok(())
 }
 
 /// cosign's `dev.sigstore.cosign/bundle` annotation (Go field order).
@@ -653,35 +480,6 @@ pub fn from_bundle_tlog_entry(v: &Value) -> Result<LogEntry, Error> {
 mod tests {
     use super::*;
 
-    fn leaf(i: u8) -> [u8; 32] {
-        sha256(&[0, i])
-    }
-
-    #[test]
-    fn inclusion_proof_four_leaves() {
-        let l: Vec<[u8; 32]> = (0..4).map(leaf).collect();
-        let n01 = node(&l[0], &l[1]);
-        let n23 = node(&l[2], &l[3]);
-        let root = node(&n01, &n23);
-        assert_eq!(
-            root_from_proof(2, 4, l[2], &[l[3].to_vec(), n01.to_vec()]),
-            Some(root)
-        );
-        assert_eq!(
-            root_from_proof(1, 4, l[1], &[l[0].to_vec(), n23.to_vec()]),
-            Some(root)
-        );
-        assert_ne!(
-            root_from_proof(1, 4, l[2], &[l[0].to_vec(), n23.to_vec()]),
-            Some(root)
-        );
-        // three leaves: the last one pairs with the subtree of the first two
-        let root3 = node(&n01, &l[2]);
-        assert_eq!(root_from_proof(2, 3, l[2], &[n01.to_vec()]), Some(root3));
-        assert_eq!(root_from_proof(0, 1, l[0], &[]), Some(l[0]));
-        assert_eq!(root_from_proof(1, 1, l[0], &[]), None);
-    }
-
     use p256::ecdsa::{signature::Signer, DerSignature, SigningKey};
 
     fn log_key(seed: u8, base_url: &str, valid_from: Option<u64>) -> (SigningKey, LogKey) {
@@ -708,212 +506,6 @@ mod tests {
         let mut raw = hint.to_vec();
         raw.extend(sign(sk, note.as_bytes()));
         format!("{note}\n\u{2014} 127.0.0.1:1 {}\n", B64.encode(raw))
-    }
-
-    /// A one-leaf log entry at 1_700_000_000, with SET and checkpoint signed by `sk`.
-    fn entry(sk: &SigningKey, lk: &LogKey) -> LogEntry {
-        let body = br#"{"kind":"hashedrekord"}"#;
-        let root = sha256(&[&[0u8][..], body].concat());
-        let mut e = LogEntry {
-            body: B64.encode(body),
-            integrated_time: 1_700_000_000,
-            log_index: 7,
-            log_id: hex(&lk.key_id),
-            set: None,
-            inclusion_proof: Some(InclusionProof {
-                log_index: 0,
-                root_hash: root.to_vec(),
-                tree_size: 1,
-                hashes: vec![],
-                checkpoint: checkpoint(sk, key_hint(&lk.key), "127.0.0.1:1 - 42", &root),
-            }),
-        };
-        e.set = Some(B64.encode(sign(sk, set_payload(&e).as_bytes())));
-        e
-    }
-
-    const NOW: u64 = 1_700_000_100;
-
-    #[test]
-    fn entry_proven_by_trusted_log_only() {
-        let (sk, lk) = log_key(1, "http://127.0.0.1:1", Some(1_600_000_000));
-        let trust = TrustedRoot {
-            tlogs: vec![lk.clone()],
-            ..Default::default()
-        };
-        let good = entry(&sk, &lk);
-        assert_eq!(
-            verify_entry(&good, &trust, Required::Proof, NOW).unwrap(),
-            Some(1_700_000_000)
-        );
-        assert_eq!(
-            verify_entry(&good, &trust, Required::Promise, NOW).unwrap(),
-            Some(1_700_000_000)
-        );
-        // Proof only: proven, but its time is not signed.
-        let mut proof_only = good.clone();
-        proof_only.set = None;
-        assert_eq!(
-            verify_entry(&proof_only, &trust, Required::Proof, NOW).unwrap(),
-            None
-        );
-        assert!(verify_entry(&proof_only, &trust, Required::Promise, NOW).is_err());
-        let mut set_only = good.clone();
-        set_only.inclusion_proof = None;
-        assert!(verify_entry(&set_only, &trust, Required::Proof, NOW).is_err());
-
-        let refused = |e: &LogEntry, t: &TrustedRoot, what: &str| {
-            let err = verify_entry(e, t, Required::Proof, NOW)
-                .expect_err(what)
-                .to_string();
-            assert!(err.contains(what), "{what}: {err}");
-        };
-        // The issue's forgery: own log ID, own one-leaf proof, no SET, no checkpoint.
-        let (evil, evil_lk) = log_key(2, "http://127.0.0.1:1", Some(1_600_000_000));
-        let mut forged = entry(&evil, &evil_lk);
-        forged.set = None;
-        forged.inclusion_proof.as_mut().unwrap().checkpoint.clear();
-        refused(&forged, &trust, "not one of the trusted root's");
-        // ... and with the trusted log's ID but no checkpoint.
-        forged.log_id = good.log_id.clone();
-        refused(&forged, &trust, "has no checkpoint");
-        // Checkpoint signed by another key, with its own hint or the log's.
-        let mut e = good.clone();
-        let p = e.inclusion_proof.as_mut().unwrap();
-        p.checkpoint = checkpoint(
-            &evil,
-            key_hint(&evil_lk.key),
-            "127.0.0.1:1 - 42",
-            &p.root_hash,
-        );
-        refused(&e, &trust, "key other than");
-        let p = e.inclusion_proof.as_mut().unwrap();
-        p.checkpoint = checkpoint(&evil, key_hint(&lk.key), "127.0.0.1:1 - 42", &p.root_hash);
-        refused(&e, &trust, "checkpoint signature does not verify");
-        // Wrong origin, signed by the log's own key.
-        let p = e.inclusion_proof.as_mut().unwrap();
-        p.checkpoint = checkpoint(&sk, key_hint(&lk.key), "rekor.example - 42", &p.root_hash);
-        refused(&e, &trust, "checkpoint origin");
-        // Proof for another leaf.
-        let mut e = good.clone();
-        e.body = B64.encode(b"{}");
-        refused(&e, &trust, "does not lead to the log's root hash");
-        // Tampered SET.
-        let mut e = good.clone();
-        e.log_index += 1;
-        refused(&e, &trust, "signed entry timestamp does not verify");
-        // Future and out-of-window integrated times (re-signed, so only the time is wrong).
-        let mut e = good.clone();
-        e.integrated_time = (NOW + MAX_CLOCK_SKEW_SECS + 1) as i64;
-        e.set = Some(B64.encode(sign(&sk, set_payload(&e).as_bytes())));
-        refused(&e, &trust, "in the future");
-        let mut e = good.clone();
-        e.integrated_time = 1_500_000_000;
-        e.set = Some(B64.encode(sign(&sk, set_payload(&e).as_bytes())));
-        refused(&e, &trust, "outside the log key's validity window");
-        // A log key without a validity start is not trusted for any time.
-        let (sk2, lk2) = log_key(3, "http://127.0.0.1:1", None);
-        let t2 = TrustedRoot {
-            tlogs: vec![lk2.clone()],
-            ..Default::default()
-        };
-        refused(&entry(&sk2, &lk2), &t2, "no validity start");
-    }
-
-    /// A Rekor v2 entry (no integrated time, no SET) of an Ed25519 log, its checkpoint
-    /// signed by the log and, optionally, cosigned by a witness.
-    fn v2_entry(log: &ed25519_dalek::SigningKey, hint: [u8; 4], witness: bool) -> LogEntry {
-        use ed25519_dalek::Signer as _;
-        let body = br#"{"apiVersion":"0.0.2","kind":"hashedrekord"}"#;
-        let root = sha256(&[&[0u8][..], body].concat());
-        let note = format!("log.example\n1\n{}\n", B64.encode(root));
-        let line = |name: &str, hint: [u8; 4], sig: Vec<u8>| {
-            let mut raw = hint.to_vec();
-            raw.extend(sig);
-            format!("\u{2014} {name} {}\n", B64.encode(raw))
-        };
-        let mut sigs = String::new();
-        if witness {
-            let w = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
-            sigs.push_str(&line(
-                "witness.example",
-                [1, 2, 3, 4],
-                w.sign(note.as_bytes()).to_bytes().to_vec(),
-            ));
-        }
-        sigs.push_str(&line(
-            "log.example",
-            hint,
-            log.sign(note.as_bytes()).to_bytes().to_vec(),
-        ));
-        LogEntry {
-            body: B64.encode(body),
-            integrated_time: 0,
-            log_index: 0,
-            log_id: String::new(),
-            set: None,
-            inclusion_proof: Some(InclusionProof {
-                log_index: 0,
-                root_hash: root.to_vec(),
-                tree_size: 1,
-                hashes: vec![],
-                checkpoint: format!("{note}\n{sigs}"),
-            }),
-        }
-    }
-
-    #[test]
-    fn rekor_v2_ed25519_checkpoints() {
-        let sk = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
-        let key = super::super::pki::PublicKey::Ed25519(sk.verifying_key());
-        // The SPKI form round-trips (trusted roots carry it).
-        assert_eq!(
-            super::super::pki::PublicKey::from_spki_der(&key.spki_der()).unwrap(),
-            key
-        );
-        let lk = LogKey {
-            key_id: vec![7; 32],
-            key,
-            valid_from: Some(1),
-            valid_until: None,
-            base_url: "https://log.example".into(),
-        };
-        let trust = TrustedRoot {
-            tlogs: vec![lk.clone()],
-            ..Default::default()
-        };
-        let hint = note_key_hint(&lk);
-        let mut e = v2_entry(&sk, hint, true);
-        e.log_id = hex(&lk.key_id);
-        // Proven, but no signed time; a witness's cosignature is ignored.
-        assert_eq!(
-            verify_entry(&e, &trust, Required::Proof, NOW).unwrap(),
-            None
-        );
-        // A v0.1 bundle needs a SET, which Rekor v2 never gives.
-        assert!(verify_entry(&e, &trust, Required::Promise, NOW).is_err());
-        // No line from the log (only the witness): refused.
-        let mut only_witness = v2_entry(&sk, [0; 4], true);
-        only_witness.log_id = e.log_id.clone();
-        let err = verify_entry(&only_witness, &trust, Required::Proof, NOW).unwrap_err();
-        assert!(err.to_string().contains("key other than"), "{err}");
-        // The log's hint on a signature by another key: refused.
-        let evil = ed25519_dalek::SigningKey::from_bytes(&[6; 32]);
-        let mut forged = v2_entry(&evil, hint, false);
-        forged.log_id = e.log_id.clone();
-        let err = verify_entry(&forged, &trust, Required::Proof, NOW).unwrap_err();
-        assert!(err.to_string().contains("does not verify"), "{err}");
-        // The ECDSA-style hint (SHA-256 of the SPKI) is not the Ed25519 note hint.
-        assert_ne!(hint, key_hint(&lk.key));
-        // Log key validity is judged at signed (TSA) times for such entries.
-        let mut late = lk.clone();
-        late.valid_from = Some(NOW);
-        let t2 = TrustedRoot {
-            tlogs: vec![late],
-            ..Default::default()
-        };
-        assert!(log_valid_at(&e, &t2, NOW - 1).is_err());
-        assert!(log_valid_at(&e, &t2, NOW).is_ok());
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct TrustedRoot {
     pub cas: Vec<CertAuthority>,
     /// RFC 3161 timestamp authorities (chain: signing certificate first).
     pub tsas: Vec<CertAuthority>,
+    /// The JSON this was parsed from, for sigstore-verify (`super::sigverify`).
+    pub json: Vec<u8>,
 }
 
 /// Service endpoints for signing.
@@ -159,6 +161,7 @@ impl TrustedRoot {
             ctlogs: log_keys(&v["ctlogs"], "ctlog")?,
             cas,
             tsas,
+            json: bytes.to_vec(),
         })
     }
 

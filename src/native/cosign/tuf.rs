@@ -561,6 +561,9 @@ pub struct TufOptions {
     /// Use cached metadata without asking the mirror when refreshed this recently;
     /// `None` always refreshes (a cache still serves when the mirror is unreachable).
     pub cache_validity: Option<Duration>,
+    /// The instant (Unix seconds) metadata expiry and cache age are judged at; `None`: the
+    /// system clock. Tests fix it so no result depends on the wall clock.
+    pub now: Option<u64>,
 }
 
 /// `$TUF_ROOT`, else `$HOME/.sigstore/root` (cosign's TUF cache).
@@ -627,6 +630,7 @@ impl TufOptions {
             mirror: normalize_mirror(&mirror),
             root,
             cache_validity: Some(DEFAULT_CACHE_VALIDITY),
+            now: None,
         })
     }
 
@@ -714,7 +718,7 @@ impl Client {
             mirror: mirror.clone(),
             dir,
             http,
-            now: now_unix(),
+            now: opts.now.unwrap_or_else(now_unix),
             root,
             timestamp: None,
             snapshot: None,
@@ -741,7 +745,10 @@ impl Client {
         }
         match c.refresh().await {
             Ok(()) => {
-                let ts = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                // the same instant expiry was judged at (a fixed one in tests)
+                let ts = chrono::DateTime::from_timestamp(c.now as i64, 0)
+                    .unwrap_or_default()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
                 // Only a hint for the next run: failing to write it is not an error.
                 let _ = write_atomic(
                     &stamp,
@@ -1345,6 +1352,7 @@ pub async fn initialize(
         mirror: mirror.clone(),
         root: root_bytes,
         cache_validity: None,
+        now: None,
     };
     let io =
         |what: &str, p: &Path, e: std::io::Error| Error::Io(format!("{what} {}: {e}", p.display()));

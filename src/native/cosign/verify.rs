@@ -93,7 +93,7 @@ impl Matchers {
 
     /// cosign's rule: the issuer must match, and one SAN must match the identity.
     /// Regexps are searched unanchored, as Go's `MatchString` does.
-    fn check(&self, cert: &Cert) -> Result<(), Error> {
+    pub(crate) fn check(&self, cert: &Cert) -> Result<(), Error> {
         let issuer = cert.oidc_issuer().unwrap_or_default();
         let issuer_ok = match (&self.issuer, &self.issuer_re) {
             (Some(i), _) => *i == issuer,
@@ -185,214 +185,6 @@ pub(crate) fn check_certificate(
     Ok(())
 }
 
-fn pem_matches(b64_pem: &str, cert: Option<&Cert>, key: &PublicKey) -> bool {
-    let Ok(pem_bytes) = B64.decode(b64_pem) else {
-        return false;
-    };
-    match cert {
-        Some(c) => Cert::from_pem_chain(&pem_bytes)
-            .ok()
-            .and_then(|v| v.into_iter().next())
-            .is_some_and(|x| x.der == c.der),
-        None => super::keys::parse_public_key_pem(&pem_bytes).is_ok_and(|k| &k == key),
-    }
-}
-
-/// Checks that a hashedrekord log body records exactly this signature.
-pub(crate) fn check_hashedrekord_body(
-    e: &LogEntry,
-    sig: &[u8],
-    digest_hex: &str,
-    cert: Option<&Cert>,
-    key: &PublicKey,
-) -> Result<(), Error> {
-    let body: Value = B64
-        .decode(&e.body)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| Error::Verify("transparency log entry body is not JSON".into()))?;
-    let spec = &body["spec"];
-    let ok = body["kind"] == "hashedrekord"
-        && spec["signature"]["content"]
-            .as_str()
-            .and_then(|s| B64.decode(s).ok())
-            .as_deref()
-            == Some(sig)
-        && spec["data"]["hash"]["algorithm"].as_str() == Some("sha256")
-        && spec["data"]["hash"]["value"].as_str() == Some(digest_hex)
-        && spec["signature"]["publicKey"]["content"]
-            .as_str()
-            .is_some_and(|p| pem_matches(p, cert, key));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::Verify(
-            "transparency log entry does not match this signature (rekor body mismatch)".into(),
-        ))
-    }
-}
-
-/// The log entry body of a bundle must record exactly its signature, key or certificate
-/// and signed content. Kinds: `hashedrekord` 0.0.1 (message signatures), `dsse` 0.0.1 and
-/// `intoto` 0.0.2 (DSSE envelopes), and Rekor v2's `hashedrekord` 0.0.2 (both: for an
-/// envelope its digest is the hash of the PAE).
-fn check_entry_body(
-    e: &LogEntry,
-    sig: &[u8],
-    content: &Content,
-    subject: Subject,
-    cert: Option<&Cert>,
-    key: &PublicKey,
-) -> Result<(), Error> {
-    let body: Value = B64
-        .decode(&e.body)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| Error::Verify("transparency log entry body is not JSON".into()))?;
-    let kind = body["kind"].as_str().unwrap_or_default();
-    let version = body["apiVersion"].as_str().unwrap_or_default();
-    match (kind, version, content, subject) {
-        ("hashedrekord", "0.0.1", Content::Message, Subject::Blob(blob)) => {
-            check_hashedrekord_body(e, sig, &pki::hex(&blob.sha256), cert, key)
-        }
-        ("dsse", "0.0.1", Content::Dsse { payload, .. }, _) => {
-            check_dsse_body(e, sig, payload, cert, key)
-        }
-        ("intoto", "0.0.2", Content::Dsse { payload, .. }, _) => {
-            check_intoto_body(&body, sig, payload, cert, key)
-        }
-        ("hashedrekord", "0.0.2", _, _) => {
-            let digest = match (content, subject) {
-                (Content::Message, Subject::Blob(blob)) => blob.sha256.to_vec(),
-                (Content::Dsse { payload_type, payload }, _) => key
-                    .default_hash()
-                    .digest(&payload::pae(payload_type, payload)),
-                (Content::Message, Subject::Image(_) | Subject::Attestation(_)) => Vec::new(),
-            };
-            check_hashedrekord_v2_body(&body, sig, &digest, cert, key)
-        }
-        _ => Err(Error::Verify(format!(
-            "transparency log entry kind {kind:?} version {version:?} does not record this kind of signature"
-        ))),
-    }
-}
-
-fn body_mismatch() -> Error {
-    Error::Verify(
-        "transparency log entry does not match this signature (rekor body mismatch)".into(),
-    )
-}
-
-/// Rekor's name of a key type (protobuf-specs `PublicKeyDetails`).
-fn key_details(key: &PublicKey) -> &'static str {
-    match key {
-        PublicKey::P256(_) => "PKIX_ECDSA_P256_SHA_256",
-        PublicKey::P384(_) => "PKIX_ECDSA_P384_SHA_384",
-        PublicKey::Ed25519(_) => "PKIX_ED25519",
-    }
-}
-
-/// Rekor v2 `hashedrekord` 0.0.2: digest, signature and verifier (certificate DER or key
-/// SPKI DER, with its key details).
-fn check_hashedrekord_v2_body(
-    body: &Value,
-    sig: &[u8],
-    digest: &[u8],
-    cert: Option<&Cert>,
-    key: &PublicKey,
-) -> Result<(), Error> {
-    let spec = &body["spec"]["hashedRekordV002"];
-    let b64 = |v: &Value| v.as_str().and_then(|s| B64.decode(s).ok());
-    let alg_ok = matches!(
-        (spec["data"]["algorithm"].as_str(), digest.len()),
-        (Some("SHA2_256"), 32) | (Some("SHA2_384"), 48) | (Some("SHA2_512"), 64)
-    );
-    let verifier = &spec["signature"]["verifier"];
-    let verifier_ok = match cert {
-        Some(c) => b64(&verifier["x509Certificate"]["rawBytes"]).as_deref() == Some(&c.der[..]),
-        None => b64(&verifier["publicKey"]["rawBytes"]) == Some(key.spki_der()),
-    } && verifier["keyDetails"].as_str() == Some(key_details(key));
-    let ok = alg_ok
-        && b64(&spec["data"]["digest"]).as_deref() == Some(digest)
-        && b64(&spec["signature"]["content"]).as_deref() == Some(sig)
-        && verifier_ok;
-    if ok {
-        Ok(())
-    } else {
-        Err(body_mismatch())
-    }
-}
-
-/// `intoto` 0.0.2: the payload hash, and the one signature (base64 twice) with its
-/// verifier (base64 PEM).
-fn check_intoto_body(
-    body: &Value,
-    sig: &[u8],
-    payload: &[u8],
-    cert: Option<&Cert>,
-    key: &PublicKey,
-) -> Result<(), Error> {
-    let c = &body["spec"]["content"];
-    let sigs = c["envelope"]["signatures"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let twice = |v: &Value| {
-        v.as_str()
-            .and_then(|s| B64.decode(s).ok())
-            .and_then(|s| B64.decode(s).ok())
-    };
-    let ok = sigs.len() == 1
-        && twice(&sigs[0]["sig"]).as_deref() == Some(sig)
-        && sigs[0]["publicKey"]
-            .as_str()
-            .is_some_and(|p| pem_matches(p, cert, key))
-        && c["payloadHash"]["algorithm"].as_str() == Some("sha256")
-        && c["payloadHash"]["value"].as_str() == Some(pki::hex(&pki::sha256(payload)).as_str());
-    if ok {
-        Ok(())
-    } else {
-        Err(body_mismatch())
-    }
-}
-
-fn check_dsse_body(
-    e: &LogEntry,
-    sig: &[u8],
-    payload: &[u8],
-    cert: Option<&Cert>,
-    key: &PublicKey,
-) -> Result<(), Error> {
-    let body: Value = B64
-        .decode(&e.body)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| Error::Verify("transparency log entry body is not JSON".into()))?;
-    let spec = &body["spec"];
-    let sigs = spec["signatures"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let ok = body["kind"] == "dsse"
-        && sigs.len() == 1
-        && sigs[0]["signature"]
-            .as_str()
-            .and_then(|s| B64.decode(s).ok())
-            .as_deref()
-            == Some(sig)
-        && sigs[0]["verifier"]
-            .as_str()
-            .is_some_and(|p| pem_matches(p, cert, key))
-        && spec["payloadHash"]["value"].as_str() == Some(pki::hex(&pki::sha256(payload)).as_str());
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::Verify(
-            "transparency log entry does not match this signature (rekor body mismatch)".into(),
-        ))
-    }
-}
-
 pub(crate) struct Ctx {
     pub(crate) trust: Option<TrustedRoot>,
     pub(crate) key: Option<PublicKey>,
@@ -452,33 +244,20 @@ fn verify_legacy(
         })?;
 
     let mut tlog_entry = None;
-    let now = super::oidc::now();
-    // Without the log, cosign judges the certificate at the current time.
-    let mut at = now;
     if !o.insecure_ignore_tlog {
-        let trust = need_trust(ctx)?;
+        need_trust(ctx)?;
         let b = l.annotation(ANN_BUNDLE).ok_or_else(|| {
             Error::Verify("signature not found in transparency log (no bundle annotation)".into())
         })?;
         let v: Value = serde_json::from_str(b)
             .map_err(|_| Error::Verify("bundle annotation is not JSON".into()))?;
         let e = rekor::from_cosign_bundle(&v)?;
-        // The annotation carries no proof: its signed entry timestamp is what proves it.
-        let signed = rekor::verify_entry(&e, trust, rekor::Required::Promise, now)?;
-        check_hashedrekord_body(
-            &e,
-            &sig,
-            &pki::hex(&pki::sha256(&l.payload)),
-            cert.as_ref(),
-            &key,
-        )?;
-        at = signed.ok_or_else(|| {
-            Error::Verify("transparency log entry has no signed entry timestamp".into())
-        })?;
+        // As a v0.1 bundle through sigstore-verify: the SET proves the entry.
+        super::sigverify::verify_legacy(&e, &sig, &l.payload, cert.as_ref(), ctx, o)?;
         tlog_entry = Some(e);
-    }
-    if let Some(c) = &cert {
-        check_certificate(c, need_trust(ctx)?, at, &ctx.m, o)?;
+    } else if let Some(c) = &cert {
+        // Without the log, cosign judges the certificate at the current time.
+        check_certificate(c, need_trust(ctx)?, super::oidc::now(), &ctx.m, o)?;
     }
     let p = parse_simple_signing(&l.payload)?;
     if p.kind != "cosign container image signature" {
@@ -517,11 +296,11 @@ fn verify_legacy(
 }
 
 /// At most this many transparency log entries in a bundle (as sigstore-go).
-const MAX_TLOG_ENTRIES: usize = 32;
+pub(crate) const MAX_TLOG_ENTRIES: usize = 32;
 
 /// The Sigstore bundle versions this verifier knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum BundleVersion {
+pub(crate) enum BundleVersion {
     V0_1,
     V0_2,
     V0_3,
@@ -538,7 +317,7 @@ impl BundleVersion {
 }
 
 /// The bundle version a media type names; anything but the known media types is refused.
-fn bundle_version(mt: &str) -> Result<BundleVersion, Error> {
+pub(crate) fn bundle_version(mt: &str) -> Result<BundleVersion, Error> {
     match mt {
         "application/vnd.dev.sigstore.bundle+json;version=0.1" => Ok(BundleVersion::V0_1),
         "application/vnd.dev.sigstore.bundle+json;version=0.2" => Ok(BundleVersion::V0_2),
@@ -553,7 +332,7 @@ fn bundle_version(mt: &str) -> Result<BundleVersion, Error> {
 /// A (v0.1/v0.2) bundle's certificate chain must not carry a trust anchor: the roots
 /// come from the trusted root only. Refuses self-signed certificates and any certificate
 /// that is a trusted CA's root.
-fn check_bundle_chain(chain: &Value, trust: &TrustedRoot) -> Result<(), Error> {
+pub(crate) fn check_bundle_chain(chain: &Value, trust: &TrustedRoot) -> Result<(), Error> {
     let certs = chain["certificates"]
         .as_array()
         .map(Vec::as_slice)
@@ -614,7 +393,7 @@ impl Blob {
 }
 
 /// The signed content of a bundle.
-enum Content {
+pub(crate) enum Content {
     /// DSSE envelope: the payload (PAE-signed).
     Dsse {
         payload_type: String,
@@ -638,7 +417,7 @@ fn message_hash(alg: &str) -> Result<pki::Hash, Error> {
 /// Reads and checks a bundle's signed content against `key`; returns the signature bytes
 /// and what was signed. A message signature must be over `blob` and its `messageDigest`
 /// must be the blob's digest.
-fn bundle_content(
+pub(crate) fn bundle_content(
     b: &Value,
     key: &PublicKey,
     subject: Subject,
@@ -746,6 +525,12 @@ pub(crate) fn verify_bundle(
     ctx: &Ctx,
     o: &VerifyOptions,
 ) -> Result<VerifiedSignature, Error> {
+    // Bundles verify on sigstore-verify (super::sigverify), except under
+    // --insecure-ignore-tlog: cosign then accepts a bundle with neither log entry nor
+    // timestamp, judged at the current time; the crate refuses such bundles.
+    if !o.insecure_ignore_tlog {
+        return super::sigverify::verify_bundle(bytes, subject, ctx, o);
+    }
     let b: Value = serde_json::from_slice(bytes)
         .map_err(|e| Error::Verify(format!("bundle is not JSON: {e}")))?;
     let mt = b["mediaType"].as_str().unwrap_or_default();
@@ -855,27 +640,12 @@ pub(crate) fn verify_bundle(
         parsed.push(e);
     }
 
+    // Only --insecure-ignore-tlog reaches here (see above): log entries are held to their
+    // bundle version's rules but not verified, as cosign does under that flag.
+    debug_assert!(o.insecure_ignore_tlog);
     let now = super::oidc::now();
-    let mut tlog_entry = None;
-    // Times something trusted signed: SET-backed integrated times, RFC 3161 timestamps.
+    // Times something trusted signed: RFC 3161 timestamps.
     let mut signed_times = Vec::new();
-    // Integrated times of proven entries (the certificate must be valid then too).
-    let mut log_times = Vec::new();
-    if !o.insecure_ignore_tlog {
-        let trust = need_trust(ctx)?;
-        if parsed.is_empty() {
-            return Err(Error::Verify("bundle has no transparency log entry".into()));
-        }
-        // Every entry must be proven: none is skipped.
-        for e in &parsed {
-            let signed = rekor::verify_entry(e, trust, required, now)?;
-            check_entry_body(e, &sig, &content, subject, cert.as_ref(), &key)?;
-            if e.integrated_time > 0 {
-                log_times.push(e.integrated_time as u64);
-            }
-            signed_times.extend(signed);
-        }
-    }
     // Signed timestamps: each must verify; the certificate must be valid at each time.
     let stamps = match &vm["timestampVerificationData"]["rfc3161Timestamps"] {
         Value::Null => Vec::new(),
@@ -904,32 +674,13 @@ pub(crate) fn verify_bundle(
         }
         signed_times.push(t);
     }
-    if !o.insecure_ignore_tlog {
-        // Entries without an integrated time (Rekor v2): their log's key must have been
-        // valid at the times the timestamp authorities signed.
-        let trust = need_trust(ctx)?;
-        for e in parsed.iter().filter(|e| e.integrated_time == 0) {
-            for &t in &signed_times {
-                rekor::log_valid_at(e, trust, t)?;
-            }
-        }
-        tlog_entry = parsed.into_iter().next();
-    }
     if let Some(c) = &cert {
         let trust = need_trust(ctx)?;
         if signed_times.is_empty() {
-            if !o.insecure_ignore_tlog {
-                return Err(Error::Verify(
-                    "no trusted time to judge the certificate by: the bundle has neither a \
-                     transparency log entry with a signed entry timestamp nor an RFC 3161 \
-                     timestamp from a trusted timestamp authority"
-                        .into(),
-                ));
-            }
-            // --insecure-ignore-tlog without a timestamp: cosign judges at the current time.
+            // Without a timestamp, cosign judges at the current time.
             check_certificate(c, trust, now, &ctx.m, o)?;
         }
-        for &t in signed_times.iter().chain(&log_times) {
+        for &t in &signed_times {
             check_certificate(c, trust, t, &ctx.m, o)?;
         }
     }
@@ -961,12 +712,12 @@ pub(crate) fn verify_bundle(
         issuer: cert.as_ref().and_then(Cert::oidc_issuer),
         payload,
         certificate: cert,
-        tlog_entry,
+        tlog_entry: None,
     })
 }
 
 /// The statement of an image signature names the image's digest and is cosign's.
-fn check_image_statement(payload: &[u8], t: &Target) -> Result<(), Error> {
+pub(crate) fn check_image_statement(payload: &[u8], t: &Target) -> Result<(), Error> {
     let st = check_statement_digest(payload, t)?;
     if st["predicateType"].as_str() != Some(COSIGN_SIGN_PREDICATE) {
         return Err(Error::Verify(
@@ -977,7 +728,7 @@ fn check_image_statement(payload: &[u8], t: &Target) -> Result<(), Error> {
 }
 
 /// An in-toto statement about an image names the image's digest among its subjects.
-fn check_statement_digest(payload: &[u8], t: &Target) -> Result<Value, Error> {
+pub(crate) fn check_statement_digest(payload: &[u8], t: &Target) -> Result<Value, Error> {
     let st: Value = serde_json::from_slice(payload)
         .map_err(|_| Error::Verify("statement is not JSON".into()))?;
     let (alg, hex) = t.digest.split_once(':').unwrap_or(("", ""));
@@ -997,7 +748,11 @@ fn check_statement_digest(payload: &[u8], t: &Target) -> Result<Value, Error> {
 }
 
 /// An in-toto statement about a blob must name the blob's SHA-256 among its subjects.
-fn check_blob_statement(payload_type: &str, payload: &[u8], blob: &Blob) -> Result<(), Error> {
+pub(crate) fn check_blob_statement(
+    payload_type: &str,
+    payload: &[u8],
+    blob: &Blob,
+) -> Result<(), Error> {
     if payload_type != INTOTO_PAYLOAD_TYPE {
         return Err(Error::Verify(format!(
             "DSSE payload type {payload_type:?} is not an in-toto statement"

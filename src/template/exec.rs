@@ -348,7 +348,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
             Kind::Slice => {
                 let len = val.as_ref().and_then(|v| v.len()).unwrap_or(0);
                 for i in 0..len {
-                    let e = val.index(i).unwrap_or(Val::Missing);
+                    let e = self.list_elem(&val, i).unwrap_or(Val::Missing);
                     self.one_iteration(r, mark, Val::own(Value::Int(i as i64)), e)?;
                 }
                 len > 0
@@ -381,27 +381,38 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
 
     /// The entries `range` visits: through the map's patches when it has any.
     fn range_entries(&self, val: &Val<'a>) -> Vec<(Val<'a>, Val<'a>)> {
-        let m = match val {
-            Val::Data(m) => Some(*m),
-            Val::Ref(Value::Map(m), _) => Some(m),
-            _ => None,
-        };
-        let a = patch::addr(val).filter(|a| self.patches.is_patched(*a));
-        // unpatched maps of the data keep their elements' identity as they are
-        let (Some(m), Some(a)) = (m, a) else {
-            return match (m, self.patches.materialize(val)) {
-                (None, Some(x)) => sorted_entries(&Val::Own(Rc::new(x), val.iface())),
-                _ => sorted_entries(val),
+        let keys = {
+            let m = match val {
+                Val::Data(m) => Some(*m),
+                _ => match val.as_ref() {
+                    Some(Value::Map(m)) => Some(m),
+                    _ => None,
+                },
             };
+            match (m, patch::addr(val)) {
+                (Some(m), Some(a)) => self.patches.keys(a, m),
+                _ => return sorted_entries(val),
+            }
         };
-        let mut keys = self.patches.keys(a, m);
+        let mut keys = keys;
         keys.sort();
+        // each element through `map_field`: the map it stands for, with its patches
         keys.into_iter()
             .map(|k| {
                 let v = self.map_field(val, &k).unwrap_or(Val::Missing);
                 (Val::own(Value::Str(k)), v)
             })
             .collect()
+    }
+
+    /// Element `i` of a list; a map or list inside a computed list keeps its identity.
+    fn list_elem(&self, val: &Val<'a>, i: usize) -> Option<Val<'a>> {
+        if let Val::Own(rc, _) = val {
+            if let Some(v) = self.patches.own_child(rc, &patch::elem_key(i)) {
+                return Some(v);
+            }
+        }
+        val.index(i)
     }
 
     fn walk_template(&mut self, dot: &Val<'a>, t: &'t TemplateNode) -> R<()> {
@@ -492,6 +503,19 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
                     cur = self.map_field(&cur, &key(a)?)?;
                     if cur.is_missing() {
                         return None;
+                    }
+                }
+                Some(cur)
+            }
+            ("dig", n) if n >= 3 && !self.patches.is_empty() => {
+                let mut cur = argv[n - 1].clone().indirect();
+                for a in &argv[..n - 2] {
+                    if !is_map(&cur) {
+                        return None;
+                    }
+                    cur = self.map_field(&cur, &key(a)?)?;
+                    if cur.is_missing() {
+                        return Some(argv[n - 2].clone());
                     }
                 }
                 Some(cur)
@@ -953,11 +977,38 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
             return Ok(v);
         }
         let ident0 = argv.first().cloned();
+        // arguments as copies with their patches applied; one returned as it is (`default`,
+        // `ternary`, `coalesce`…) is given back as the map it stands for
+        let mut copies: Vec<(usize, Val<'a>)> = Vec::new();
         if !self.patches.is_empty() {
-            argv = argv.into_iter().map(|v| self.mat(v)).collect();
+            argv = argv
+                .into_iter()
+                .map(|v| {
+                    let m = self.mat(v.clone());
+                    if let Val::Own(rc, _) = &m {
+                        if patch::addr(&v) != Some(Rc::as_ptr(rc) as usize) {
+                            copies.push((Rc::as_ptr(rc) as usize, v));
+                        }
+                    }
+                    m
+                })
+                .collect();
         }
         let mut ctx = Ctx::default();
-        let res = (def.imp)(&mut ctx, argv);
+        let res = (def.imp)(&mut ctx, argv).map(|v| match &v {
+            Val::Own(rc, i) if !copies.is_empty() => {
+                let at = Rc::as_ptr(rc) as usize;
+                match copies.iter().find(|(a, _)| *a == at) {
+                    Some((_, orig)) => match orig.clone() {
+                        Val::Ref(x, _) => Val::Ref(x, *i),
+                        Val::Own(o, _) => Val::Own(o, *i),
+                        other => other,
+                    },
+                    None => v,
+                }
+            }
+            _ => v,
+        });
         match res {
             Ok(v) => match (ctx.rebind.take(), ident0) {
                 // `merge` changed its first argument in place

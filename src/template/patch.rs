@@ -46,6 +46,16 @@ pub(crate) fn addr(v: &Val) -> Option<usize> {
     }
 }
 
+/// The key `own_child` files element `i` of a list under (lists and maps never share an
+/// address, so it cannot meet a map key).
+pub(crate) fn elem_key(i: usize) -> String {
+    format!("\0{i}")
+}
+
+fn elem_index(key: &str) -> Option<usize> {
+    key.strip_prefix('\0')?.parse().ok()
+}
+
 fn parent_map(root: &Map) -> HashMap<usize, usize> {
     fn walk(v: &Value, me: usize, out: &mut HashMap<usize, usize>) {
         match v {
@@ -160,10 +170,11 @@ impl<'a> Patches<'a> {
     /// Field `key` of the computed map `rc` (`None`: not a map, or no such key): a map or list
     /// is the same value each time it is asked for.
     pub fn own_child(&self, rc: &Rc<Value>, key: &str) -> Option<Val<'a>> {
-        let Value::Map(m) = rc.as_ref() else {
-            return None;
+        let c = match rc.as_ref() {
+            Value::Map(m) => m.get(key)?,
+            Value::List(l) => l.get(elem_index(key)?)?,
+            _ => return None,
         };
-        let c = m.get(key)?;
         if !matches!(c, Value::Map(_) | Value::List(_)) {
             return None;
         }
@@ -215,7 +226,15 @@ impl<'a> Patches<'a> {
         }
         match v {
             Value::Map(m) => self.map(a, m, depth),
-            Value::List(l) => Value::List(l.iter().map(|c| self.value(c, depth + 1)).collect()),
+            Value::List(l) => Value::List(
+                l.iter()
+                    .enumerate()
+                    .map(|(i, c)| match self.cached_child(a, &elem_key(i)) {
+                        Some(rc) => self.value(&rc, depth + 1),
+                        None => self.value(c, depth + 1),
+                    })
+                    .collect(),
+            ),
             _ => v.clone(),
         }
     }

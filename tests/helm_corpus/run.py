@@ -108,7 +108,11 @@ def ox(oxtask, args, env=None):
     e.pop("SOURCE_DATE_EPOCH", None)
     if env:
         e.update(env)
-    return subprocess.run([oxtask, *args], capture_output=True, text=True, env=e, timeout=300)
+    # bytes decoded here: text=True would turn a template's CRLF into LF (universal newlines)
+    o = subprocess.run([oxtask, *args], capture_output=True, env=e, timeout=300)
+    o.stdout = o.stdout.decode("utf-8", "replace")
+    o.stderr = o.stderr.decode("utf-8", "replace")
+    return o
 
 
 def is_library(path):

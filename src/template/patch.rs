@@ -7,7 +7,7 @@
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use indexmap::IndexMap;
 
@@ -31,7 +31,11 @@ pub(crate) struct Patches<'a> {
     keep: Vec<Rc<Value>>,
     /// The maps and lists inside computed values, handed out once per (parent, key) so that
     /// they keep an identity too (`$d := dict "a" (dict)` then `set $d.a "k" 1`).
-    children: RefCell<HashMap<(usize, String), Rc<Value>>>,
+    /// The parent is held weakly: while the entry lives its address cannot be reused, and
+    /// entries of parents gone are swept once the cache has doubled.
+    children: RefCell<HashMap<(usize, String), (Weak<Value>, Rc<Value>)>>,
+    /// Cache size after the last sweep.
+    swept: std::cell::Cell<usize>,
     /// Parent of a computed value: the map it was set into, or the value it was taken from.
     links: RefCell<HashMap<usize, usize>>,
 }
@@ -180,16 +184,21 @@ impl<'a> Patches<'a> {
         }
         let pa = Rc::as_ptr(rc) as usize;
         let mut children = self.children.borrow_mut();
-        let child = children
-            .entry((pa, key.to_string()))
-            .or_insert_with(|| {
-                let child = Rc::new(c.clone());
-                self.links
-                    .borrow_mut()
-                    .insert(Rc::as_ptr(&child) as usize, pa);
-                child
-            })
-            .clone();
+        if children.len() > 2 * self.swept.get() + 64 {
+            children.retain(|_, (p, _)| p.strong_count() > 0);
+            self.swept.set(children.len());
+        }
+        let k = (pa, key.to_string());
+        if let Some((p, child)) = children.get(&k) {
+            if p.upgrade().is_some_and(|p| Rc::ptr_eq(&p, rc)) {
+                return Some(Val::Own(child.clone(), true));
+            }
+        }
+        let child = Rc::new(c.clone());
+        self.links
+            .borrow_mut()
+            .insert(Rc::as_ptr(&child) as usize, pa);
+        children.insert(k, (Rc::downgrade(rc), child.clone()));
         Some(Val::Own(child, true))
     }
 
@@ -198,7 +207,10 @@ impl<'a> Patches<'a> {
         if children.is_empty() {
             return None;
         }
-        children.get(&(parent, key.to_string())).cloned()
+        children
+            .get(&(parent, key.to_string()))
+            .filter(|(p, _)| p.strong_count() > 0)
+            .map(|(_, c)| c.clone())
     }
 
     /// A copy of `v` with every patch at or below it applied; `None` when nothing of it is

@@ -6,6 +6,7 @@ use std::rc::Rc;
 use super::funcs::{self, Ctx, FuncDef, Special, Ty};
 use super::gofmt;
 use super::parse::{Arg, Branch, Cmd, List, Node, NumberNode, Pipe, TemplateNode, VarNode};
+use super::patch::{self, Patches};
 use super::strconv as sc;
 use super::val::Val;
 use super::value::{Kind, Map, Value};
@@ -72,10 +73,9 @@ pub(crate) struct State<'t, 'a, 'o> {
     depth: usize,
     at: At<'t>,
     out: Option<&'o mut Vec<u8>>,
-    /// Maps of the data changed by `set`/`unset` (Go maps are references),
-    /// keyed by the address of the original; an original held by value is kept alive
-    /// with its entry so that its address is never reused by another value.
-    overlay: std::collections::HashMap<usize, (Rc<Value>, Option<Rc<Value>>)>,
+    /// `set`/`unset` per map (keyed by its address; `None` = unset), applied over the map
+    /// so that the maps inside it keep their identity (Go maps are references).
+    patches: Patches<'a>,
     /// Further template sets searched for a name (Helm's `tpl` sees its parent's).
     sets: Vec<&'t Template>,
     /// The file the running tree was parsed from (error positions): name, text.
@@ -93,11 +93,15 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
             depth: 0,
             at: At::None,
             out,
-            overlay: std::collections::HashMap::new(),
+            patches: Patches::new(data),
             sets: Vec::new(),
             cur: (tmpl.name.as_str(), tmpl.src.as_str()),
             includes: std::collections::HashMap::new(),
         }
+    }
+
+    pub(crate) fn swap_patches(&mut self, p: &mut Patches<'a>) {
+        std::mem::swap(&mut self.patches, p);
     }
 
     /// Makes `name` (a tree of the set) the running template.
@@ -224,6 +228,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
 
     fn print_value(&mut self, node: &'t Node, v: &Val<'a>) {
         self.at = At::Node(node);
+        let v = &self.mat(v.clone());
         let Some(out) = self.out.as_mut() else { return };
         match v {
             Val::Missing => out.extend_from_slice(b"<no value>"),
@@ -244,7 +249,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
         let mark = self.vars.len();
         let r = (|| {
             let val = self.eval_pipeline(dot, Some(&b.pipe))?;
-            let truth = is_true(&val);
+            let truth = self.truth(&val);
             if truth {
                 if with {
                     self.walk_list(&val, &b.list)
@@ -343,13 +348,13 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
             Kind::Slice => {
                 let len = val.as_ref().and_then(|v| v.len()).unwrap_or(0);
                 for i in 0..len {
-                    let e = val.index(i).unwrap_or(Val::Missing);
+                    let e = self.list_elem(&val, i).unwrap_or(Val::Missing);
                     self.one_iteration(r, mark, Val::own(Value::Int(i as i64)), e)?;
                 }
                 len > 0
             }
             Kind::Map => {
-                let entries = sorted_entries(&val);
+                let entries = self.range_entries(&val);
                 let n = entries.len();
                 for (k, v) in entries {
                     self.one_iteration(r, mark, k, v)?;
@@ -372,6 +377,42 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
             self.walk_list(dot, e)?;
         }
         Ok(())
+    }
+
+    /// The entries `range` visits: through the map's patches when it has any.
+    fn range_entries(&self, val: &Val<'a>) -> Vec<(Val<'a>, Val<'a>)> {
+        let keys = {
+            let m = match val {
+                Val::Data(m) => Some(*m),
+                _ => match val.as_ref() {
+                    Some(Value::Map(m)) => Some(m),
+                    _ => None,
+                },
+            };
+            match (m, patch::addr(val)) {
+                (Some(m), Some(a)) => self.patches.keys(a, m),
+                _ => return sorted_entries(val),
+            }
+        };
+        let mut keys = keys;
+        keys.sort();
+        // each element through `map_field`: the map it stands for, with its patches
+        keys.into_iter()
+            .map(|k| {
+                let v = self.map_field(val, &k).unwrap_or(Val::Missing);
+                (Val::own(Value::Str(k)), v)
+            })
+            .collect()
+    }
+
+    /// Element `i` of a list; a map or list inside a computed list keeps its identity.
+    fn list_elem(&self, val: &Val<'a>, i: usize) -> Option<Val<'a>> {
+        if let Val::Own(rc, _) = val {
+            if let Some(v) = self.patches.own_child(rc, &patch::elem_key(i)) {
+                return Some(v);
+            }
+        }
+        val.index(i)
     }
 
     fn walk_template(&mut self, dot: &Val<'a>, t: &'t TemplateNode) -> R<()> {
@@ -398,21 +439,119 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
         r
     }
 
-    /// Substitutes data maps that `set`/`unset` changed.
-    fn ov(&self, v: Val<'a>) -> Val<'a> {
-        if self.overlay.is_empty() {
-            return v;
-        }
-        let key = match &v {
-            Val::Ref(x, _) => *x as *const Value as usize,
-            Val::Data(m) => *m as *const Map as usize,
-            // a range element held by value (dot) that `set` changed
-            Val::Own(rc, _) => Rc::as_ptr(rc) as usize,
-            _ => return v,
-        };
-        match self.overlay.get(&key) {
-            Some((rc, _)) => Val::Own(rc.clone(), v.iface()),
+    /// `v` with the patches at or below it applied, when it has any (a copy).
+    fn mat(&self, v: Val<'a>) -> Val<'a> {
+        match self.patches.materialize(&v) {
+            Some(x) => Val::Own(Rc::new(x), v.iface()),
             None => v,
+        }
+    }
+
+    /// Go's `isTrue` of `v`, seeing `unset` on a map.
+    fn truth(&self, v: &Val<'a>) -> bool {
+        if patch::addr(v).is_some_and(|a| self.patches.is_patched(a)) {
+            return is_true(&self.mat(v.clone()));
+        }
+        is_true(v)
+    }
+
+    /// Field `name` of the map `m`, through its patches (keeps the identity of the map found).
+    fn map_field(&self, m: &Val<'a>, name: &str) -> Option<Val<'a>> {
+        if let Some(a) = patch::addr(m) {
+            if let Some(v) = self.patches.get(a, name) {
+                return Some(v);
+            }
+        }
+        if let Val::Own(rc, _) = m {
+            if let Some(v) = self.patches.own_child(rc, name) {
+                return Some(v);
+            }
+        }
+        m.map_get(name)
+    }
+
+    /// `set`, `unset`, and `index`/`get` of patched maps, done on the map's identity (Go
+    /// maps are references); `None` when the call is left to the function itself.
+    fn patched_call(&mut self, def: &FuncDef, argv: &[Val<'a>]) -> Option<Val<'a>> {
+        let is_map =
+            |v: &Val| matches!(v, Val::Data(_)) || matches!(v.as_ref(), Some(Value::Map(_)));
+        let key = |v: &Val| match v.as_ref() {
+            Some(Value::Str(s)) => Some(s.clone()),
+            _ => None,
+        };
+        match (def.name, argv.len()) {
+            ("set", 3) | ("unset", 2) if is_map(&argv[0]) => {
+                let k = key(&argv[1])?;
+                let v = (argv.len() == 3).then(|| match &argv[2] {
+                    Val::Missing => Val::nil(),
+                    Val::Ref(x, _) => Val::Ref(x, true),
+                    Val::Own(rc, _) => Val::Own(rc.clone(), true),
+                    d @ Val::Data(_) => d.clone(),
+                });
+                self.patches.patch(&argv[0], k, v);
+                Some(argv[0].clone().indirect())
+            }
+            ("index", n) | ("get", n) if n >= 2 && !self.patches.is_empty() => {
+                if def.name == "get" && n != 2 {
+                    return None;
+                }
+                let mut cur = argv[0].clone().indirect();
+                for a in &argv[1..] {
+                    if !is_map(&cur) {
+                        return None;
+                    }
+                    cur = self.map_field(&cur, &key(a)?)?;
+                    if cur.is_missing() {
+                        return None;
+                    }
+                }
+                Some(cur)
+            }
+            ("dig", n) if n >= 3 && !self.patches.is_empty() => {
+                let mut cur = argv[n - 1].clone().indirect();
+                for a in &argv[..n - 2] {
+                    if !is_map(&cur) {
+                        return None;
+                    }
+                    cur = self.map_field(&cur, &key(a)?)?;
+                    if cur.is_missing() {
+                        return Some(argv[n - 2].clone());
+                    }
+                }
+                Some(cur)
+            }
+            _ => None,
+        }
+    }
+
+    /// `merge` changed `dst` in place into `new`: each key whose value changed is patched,
+    /// inside the maps that both hold (mergo merges into them in place).
+    fn patch_all(&mut self, dst: &Val<'a>, new: &Value, depth: usize) {
+        let old = self.mat(dst.clone());
+        let (Some(Value::Map(old)), Value::Map(new)) = (old.value().map(|c| c.into_owned()), new)
+        else {
+            return;
+        };
+        for (k, v) in new {
+            match old.get(k) {
+                Some(o) if o == v => continue,
+                Some(Value::Map(_)) if matches!(v, Value::Map(_)) && depth < 100 => {
+                    if let Some(child) = self.map_field(dst, k) {
+                        if matches!(child.as_ref(), Some(Value::Map(_))) {
+                            self.patch_all(&child, v, depth + 1);
+                            continue;
+                        }
+                    }
+                }
+                _ => {}
+            }
+            self.patches
+                .patch(dst, k.clone(), Some(Val::own_iface(v.clone())));
+        }
+        for k in old.keys() {
+            if !new.contains_key(k) {
+                self.patches.patch(dst, k.clone(), None);
+            }
         }
     }
 
@@ -435,7 +574,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
     fn var_value(&self, name: &str) -> R<Val<'a>> {
         for i in (0..self.vars.len()).rev() {
             if self.vars[i].0 == name {
-                return Ok(self.ov(self.vars[i].1.clone()));
+                return Ok(self.vars[i].1.clone());
             }
         }
         Err(self.errorf(format_args!("undefined variable: {}", name)))
@@ -496,7 +635,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
         self.not_a_function(&cmd.args, &final_)?;
         match first {
             Arg::Bool { val, .. } => Ok(Val::own(Value::Bool(*val))),
-            Arg::Dot(_) => Ok(self.ov(dot.clone())),
+            Arg::Dot(_) => Ok(dot.clone()),
             Arg::Nil(_) => Err(self.errorf("nil is not a command")),
             Arg::Number(n) => self.ideal_constant(first, n),
             Arg::Str { val, .. } => Ok(Val::own(val.clone())),
@@ -609,7 +748,6 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
         if receiver.is_missing() {
             return Ok(Val::Missing);
         }
-        let receiver = self.ov(receiver);
         let typ = receiver.type_name();
         if receiver.is_nil_iface() {
             return Err(self.errorf(format_args!("nil pointer evaluating {}.{}", typ, name)));
@@ -629,7 +767,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
             if has_args {
                 return Err(self.errorf(format_args!("{} is not a method but has arguments", name)));
             }
-            if let Some(v) = receiver.map_get(name) {
+            if let Some(v) = self.map_field(&receiver, name) {
                 if self.tmpl.helm && v.is_missing() {
                     // Helm runs with missingkey=zero: the element type's zero value
                     if let Some(Value::StrMap(_)) = receiver.as_ref() {
@@ -637,7 +775,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
                     }
                     return Ok(Val::nil());
                 }
-                return Ok(self.ov(v));
+                return Ok(v);
             }
         }
         Err(self.errorf(format_args!(
@@ -758,7 +896,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
             let mut v = Val::Missing;
             for a in args {
                 v = self.eval_arg(dot, Ty::RV, a)?;
-                if is_true(&v) == is_or {
+                if self.truth(&v) == is_or {
                     return Ok(v);
                 }
             }
@@ -835,32 +973,51 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
             };
         }
 
-        let mut ctx = Ctx::default();
-        let mut res = (def.imp)(&mut ctx, argv);
-        if let Ok(v) = &res {
-            if let Some((old, new)) = ctx.rebind.take() {
-                for (_, var) in self.vars.iter_mut() {
-                    if let Val::Own(rc, i) = var {
-                        if Rc::as_ptr(rc) as usize == old {
-                            *var = Val::Own(new.clone(), *i);
+        if let Some(v) = self.patched_call(def, &argv) {
+            return Ok(v);
+        }
+        let ident0 = argv.first().cloned();
+        // arguments as copies with their patches applied; one returned as it is (`default`,
+        // `ternary`, `coalesce`…) is given back as the map it stands for
+        let mut copies: Vec<(usize, Val<'a>)> = Vec::new();
+        if !self.patches.is_empty() {
+            argv = argv
+                .into_iter()
+                .map(|v| {
+                    let m = self.mat(v.clone());
+                    if let Val::Own(rc, _) = &m {
+                        if patch::addr(&v) != Some(Rc::as_ptr(rc) as usize) {
+                            copies.push((Rc::as_ptr(rc) as usize, v));
                         }
                     }
-                }
-                // a data map changed twice (`set . "a" 1` then `set . "b" 2` on a range
-                // element): the first overlay entry must follow to the newest map
-                for (o, _) in self.overlay.values_mut() {
-                    if Rc::as_ptr(o) as usize == old {
-                        *o = new.clone();
-                    }
-                }
-                self.overlay.insert(old, (new.clone(), ctx.old.take()));
-                let _ = v;
-                res = Ok(Val::Own(new, false));
-            }
+                    m
+                })
+                .collect();
         }
+        let mut ctx = Ctx::default();
+        let res = (def.imp)(&mut ctx, argv).map(|v| match &v {
+            Val::Own(rc, i) if !copies.is_empty() => {
+                let at = Rc::as_ptr(rc) as usize;
+                match copies.iter().find(|(a, _)| *a == at) {
+                    Some((_, orig)) => match orig.clone() {
+                        Val::Ref(x, _) => Val::Ref(x, *i),
+                        Val::Own(o, _) => Val::Own(o, *i),
+                        other => other,
+                    },
+                    None => v,
+                }
+            }
+            _ => v,
+        });
         match res {
-            // `index`/`get` of a map `set` changed: the changed map (Go maps are references)
-            Ok(v) => Ok(self.ov(v)),
+            Ok(v) => match (ctx.rebind.take(), ident0) {
+                // `merge` changed its first argument in place
+                (Some((_, new)), Some(dst)) => {
+                    self.patch_all(&dst, &new, 0);
+                    Ok(dst.indirect())
+                }
+                _ => Ok(v),
+            },
             Err(e) => {
                 self.at = node;
                 Err(self.errorf(format_args!("error calling {}: {}", name, e)))
@@ -924,7 +1081,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
     fn eval_arg(&mut self, dot: &Val<'a>, ty: Ty, n: &'t Arg) -> R<Val<'a>> {
         self.at = At::Arg(n);
         let v = match n {
-            Arg::Dot(_) => self.ov(dot.clone()),
+            Arg::Dot(_) => dot.clone(),
             Arg::Nil(_) => {
                 if ty.can_be_nil() {
                     return self.validate_type(Val::Missing, ty);
@@ -1074,13 +1231,13 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
             depth: self.depth + 1,
             at: At::None,
             out: Some(&mut buf),
-            overlay: std::mem::take(&mut self.overlay),
+            patches: std::mem::take(&mut self.patches),
             sets,
             cur,
             includes: std::mem::take(&mut self.includes),
         };
         let r = super::parse::grow(|| st.walk_list(&dot, root));
-        self.overlay = std::mem::take(&mut st.overlay);
+        self.patches = std::mem::take(&mut st.patches);
         self.includes = std::mem::take(&mut st.includes);
         drop(st);
         match r {

@@ -19,6 +19,7 @@ mod gofmt;
 mod gotime;
 mod lex;
 mod parse;
+pub(crate) mod patch;
 mod strconv;
 mod val;
 mod value;
@@ -114,6 +115,32 @@ impl Template {
         let mut st = exec::State::new(self, data, Some(&mut out));
         st.enter(name);
         st.run(root, val::Val::Data(data)).map_err(TemplateError)?;
+        Ok(out)
+    }
+
+    /// `execute_template` with changes to maps (`set`, `unset`, `merge`) kept in `patches`
+    /// across executions over the same data (Helm's templates share their values).
+    pub(crate) fn execute_template_patched<'a>(
+        &self,
+        name: &str,
+        data: &'a Map,
+        patches: &mut patch::Patches<'a>,
+    ) -> Result<Vec<u8>, TemplateError> {
+        let mut out = Vec::new();
+        let Some(root) = self.trees.get(name) else {
+            return Err(TemplateError(format!(
+                "template: no template {} associated with template {}",
+                strconv::quote(name),
+                strconv::quote(&self.name)
+            )));
+        };
+        let mut st = exec::State::new(self, data, Some(&mut out));
+        st.swap_patches(patches);
+        st.enter(name);
+        let r = st.run(root, val::Val::Data(data));
+        st.swap_patches(patches);
+        drop(st);
+        r.map_err(TemplateError)?;
         Ok(out)
     }
 

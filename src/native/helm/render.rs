@@ -459,15 +459,20 @@ fn files_value(files: &[BufferedFile]) -> Value {
 
 struct Renderable {
     src: String,
-    vals: Map,
+    /// Index of the chart's data map (shared by its templates, as Helm shares `next`).
+    chart: usize,
+    base_path: String,
 }
 
+/// Helm's `recAllTpls`: each chart's data map (`roots`, without `.Template`, which is set
+/// per template) and its templates.
 fn all_templates(
     c: &RChart,
     full_path: &str,
     is_root: bool,
     parent_next: &Map,
     out: &mut Vec<(String, Renderable)>,
+    roots: &mut Vec<Map>,
 ) -> Map {
     let mut next = Map::new();
     next.insert("Chart".into(), Value::Map(metadata_map(&c.meta, is_root)));
@@ -498,30 +503,27 @@ fn all_templates(
     let mut subcharts = Map::new();
     for d in &c.deps {
         let sub_path = format!("{full_path}/charts/{}", d.meta.name);
-        let sub = all_templates(d, &sub_path, false, &next, out);
+        let sub = all_templates(d, &sub_path, false, &next, out, roots);
         subcharts.insert(d.meta.name.clone(), Value::Map(sub));
     }
     next.insert("Subcharts".into(), Value::Map(subcharts));
     let library = c.meta.type_ == "library";
+    let chart = roots.len();
     for t in &c.templates {
         let base = t.name.rsplit('/').next().unwrap_or(&t.name);
         if library && !base.starts_with('_') {
             continue;
         }
-        let name = format!("{full_path}/{}", t.name);
-        let mut vals = next.clone();
-        let mut tm = Map::new();
-        tm.insert("Name".into(), s(&name));
-        tm.insert("BasePath".into(), s(&format!("{full_path}/templates")));
-        vals.insert("Template".into(), Value::Map(tm));
         out.push((
-            name,
+            format!("{full_path}/{}", t.name),
             Renderable {
                 src: String::from_utf8_lossy(&t.data).into_owned(),
-                vals,
+                chart,
+                base_path: format!("{full_path}/templates"),
             },
         ));
     }
+    roots.push(next.clone());
     next
 }
 
@@ -540,7 +542,8 @@ pub fn render_templates(
     top: &Map,
 ) -> Result<std::collections::BTreeMap<String, String>, String> {
     let mut list = Vec::new();
-    all_templates(c, &c.meta.name, true, top, &mut list);
+    let mut roots = Vec::new();
+    all_templates(c, &c.meta.name, true, top, &mut list, &mut roots);
     let mut names: Vec<String> = list.iter().map(|(n, _)| n.clone()).collect();
     sort_templates(&mut names);
     let by_name: std::collections::HashMap<&str, &Renderable> =
@@ -550,6 +553,8 @@ pub fn render_templates(
         set.add_file(n, &by_name[n.as_str()].src)
             .map_err(|e| cleanup_parse_error(n, &e.0))?;
     }
+    // one set of changes for all: a template sees what `set` did in the ones rendered before
+    let mut patches = crate::template::patch::Patches::with_roots(roots.iter().collect());
     let mut out = std::collections::BTreeMap::new();
     for n in &names {
         let base = n.rsplit('/').next().unwrap_or(n);
@@ -557,7 +562,12 @@ pub fn render_templates(
             continue;
         }
         let r = by_name[n.as_str()];
-        let bytes = run_big_stack(|| set.execute_template(n, &r.vals))
+        let root = &roots[r.chart];
+        let mut tm = Map::new();
+        tm.insert("Name".into(), s(n));
+        tm.insert("BasePath".into(), s(&r.base_path));
+        patches.set_root_key(root, "Template", Value::Map(tm));
+        let bytes = run_big_stack(|| set.execute_template_patched(n, root, &mut patches))
             .map_err(|e| reformat_exec_error(n, &e.0))?;
         let text = String::from_utf8_lossy(&bytes).replace("<no value>", "");
         out.insert(n.clone(), text);

@@ -560,7 +560,9 @@ pub fn emit(v: &Yaml) -> String {
         Yaml::Map(m) if !m.is_empty() => e.map(m, 0, false),
         Yaml::Seq(s) if !s.is_empty() => e.seq(s, 0, false),
         other => {
-            e.scalar_or_empty(other, 0, false);
+            // libyaml indents a root scalar's continuation lines (folded words, literal
+            // block lines) by its best indent, 2
+            e.scalar_or_empty(other, 2, false);
             e.newline();
         }
     }

@@ -462,9 +462,6 @@ fn merge<'a>(ctx: &mut Ctx, a: Vec<Val<'a>>, overwrite: bool) -> Result<Val<'a>,
     if let Some(k) = key {
         ctx.rebind = Some((k, new.clone()));
     }
-    if let Val::Own(rc, _) = &a[0] {
-        ctx.old = Some(rc.clone());
-    }
     Ok(Val::Own(new, false))
 }
 

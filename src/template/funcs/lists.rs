@@ -180,9 +180,6 @@ fn map_update<'a>(
     if let Some(k) = key {
         ctx.rebind = Some((k, new.clone()));
     }
-    if let Val::Own(rc, _) = target {
-        ctx.old = Some(rc.clone());
-    }
     Ok(Val::Own(new, false))
 }
 

@@ -81,11 +81,9 @@ impl Ty {
 /// Side effects a call asks the executor to apply.
 #[derive(Default)]
 pub struct Ctx {
-    /// Go maps are references: `set`/`unset` on a map held in variables
-    /// must be visible through every variable holding that same map.
+    /// Go maps are references: the call changed its first argument (a map) in place into
+    /// this map (`merge`); the executor records the change over the map's identity.
     pub rebind: Option<(usize, Rc<Value>)>,
-    /// The changed map when it was held by value (kept alive with the overlay entry).
-    pub old: Option<Rc<Value>>,
 }
 
 pub type Imp = for<'a> fn(&mut Ctx, Vec<Val<'a>>) -> Result<Val<'a>, String>;

@@ -19,6 +19,8 @@ pub enum Part {
     Tilde,
     /// `~name`: that user's home directory.
     TildeUser(String),
+    /// `(…)` after `name=` in a declaration (`declare -a a=(1 2)`): the array's elements.
+    Array(Vec<Word>),
 }
 
 #[derive(Debug, Clone)]
@@ -33,8 +35,8 @@ pub struct Param {
 pub enum Index {
     /// `[@]` (true) or `[*]`.
     All(bool),
-    /// An arithmetic index.
-    Expr(Vec<Part>),
+    /// An arithmetic index, and the same text as a word (an associative array's key).
+    Expr(Vec<Part>, Vec<Part>),
 }
 
 /// `name=word`, `name+=word`, `name[i]=word`, `name=(words)`.

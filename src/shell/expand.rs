@@ -220,6 +220,8 @@ impl Shell {
                     out.push(val(n.to_string()));
                 }
                 Part::Param(pm) => self.param(pm, dq, io, out)?,
+                // Taken apart by the declaration builtins before expansion.
+                Part::Array(_) => {}
             }
         }
         Ok(())
@@ -298,6 +300,12 @@ impl Shell {
             out.push(if dq { Chunk::Quoted(s) } else { Chunk::Exp(s) })
         };
         if let ParamOp::Keys = pm.op {
+            if let Some(m) = self.assoc(name) {
+                // mvdan: sorted unquoted; quoted in Go's random map order (sorted here).
+                let keys: Vec<String> = m.keys().cloned().collect();
+                self.push_list(&keys, true, dq, out);
+                return Ok(());
+            }
             let keys: Vec<String> = self
                 .slots(name)
                 .iter()
@@ -313,13 +321,23 @@ impl Shell {
             Some(Index::All(at)) => {
                 let vals = self.elements(name);
                 if let ParamOp::Len = pm.op {
-                    push(out, vals.len().to_string());
+                    // mvdan counts an associative array's `@` as one joined string.
+                    let n = if self.assoc(name).is_some() {
+                        1
+                    } else {
+                        vals.len()
+                    };
+                    push(out, n.to_string());
                 } else {
                     self.push_list(&vals, *at, dq, out);
                 }
                 return Ok(());
             }
-            Some(Index::Expr(ps)) => {
+            Some(Index::Expr(_, key)) if self.assoc(name).is_some() => {
+                let k = self.expand_str(key, io)?;
+                self.assoc(name).and_then(|m| m.get(&k).cloned())
+            }
+            Some(Index::Expr(ps, _)) => {
                 let e = self.arith_text(ps, io)?;
                 let i = arith::eval(&e, self).map_err(ExpErr::Skip)?;
                 let vals = self.slots(name);

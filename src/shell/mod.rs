@@ -212,6 +212,22 @@ struct Var {
     exported: bool,
     /// An indexed array's elements (`value` is element 0); arrays are never exported.
     arr: Option<Vec<Option<String>>>,
+    /// An associative array (`declare -A`); `value` is its key "0", as mvdan.
+    map: Option<std::collections::BTreeMap<String, String>>,
+    /// `declare -n`: `value` names the variable this one stands for.
+    nameref: bool,
+}
+
+impl Var {
+    fn str(value: String, exported: bool) -> Var {
+        Var {
+            value,
+            exported,
+            arr: None,
+            map: None,
+            nameref: false,
+        }
+    }
 }
 
 #[derive(Debug, PartialEq)]
@@ -275,6 +291,9 @@ pub struct Shell {
     getopts: (usize, usize),
     /// Descriptors set by `exec` without a command, for the rest of the list.
     exec_io: Option<Io>,
+    /// Array literals of the declaration being run (`declare -a a=(…)`): the index of the
+    /// argument they replace, the assignment and its elements.
+    decl_arrays: Vec<(usize, Assign, Vec<Word>)>,
     /// `alias` definitions (expanded only with expand_aliases, which is refused).
     aliases: Arc<std::collections::BTreeMap<String, String>>,
 }
@@ -301,26 +320,13 @@ impl Job {
 pub fn run(p: &Prepared, cwd: &Path, env: &[(String, String)], io: &Io, rt: Arc<Rt>) -> i32 {
     let mut vars: HashMap<String, Var> = env
         .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                Var {
-                    value: v.clone(),
-                    exported: true,
-                    arr: None,
-                },
-            )
-        })
+        .map(|(k, v)| (k.clone(), Var::str(v.clone(), true)))
         .collect();
     let cwd = std::path::absolute(cwd).unwrap_or_else(|_| cwd.to_path_buf());
     // mvdan sets PWD to the runner's directory.
     vars.insert(
         "PWD".into(),
-        Var {
-            value: cwd.to_string_lossy().into_owned(),
-            exported: true,
-            arr: None,
-        },
+        Var::str(cwd.to_string_lossy().into_owned(), true),
     );
     let mut sh = Shell {
         vars,
@@ -345,6 +351,7 @@ pub fn run(p: &Prepared, cwd: &Path, env: &[(String, String)], io: &Io, rt: Arc<
         getopts: (0, 0),
         aliases: Arc::new(Default::default()),
         exec_io: None,
+        decl_arrays: vec![],
     };
     sh.dir_stack.push(sh.cwd.to_string_lossy().into_owned());
     sh.exec_list(&p.list, io);
@@ -379,13 +386,51 @@ impl Shell {
         }
     }
 
+    /// The variable `name` stands for, following `declare -n` references (mvdan stops
+    /// after 100).
+    fn resolve(&self, name: &str) -> String {
+        let mut n = name.to_string();
+        for _ in 0..100 {
+            match self.vars.get(&n) {
+                Some(v) if v.nameref => n = v.value.clone(),
+                _ => return n,
+            }
+        }
+        n
+    }
+
+    fn var(&self, name: &str) -> Option<&Var> {
+        match self.vars.get(name) {
+            Some(v) if v.nameref => self.vars.get(&self.resolve(name)),
+            v => v,
+        }
+    }
+
     fn get(&self, name: &str) -> Option<String> {
-        self.vars.get(name).map(|v| v.value.clone())
+        let v = self.var(name)?;
+        match &v.map {
+            Some(m) => m.get("0").cloned(),
+            None => Some(v.value.clone()),
+        }
+    }
+
+    /// The associative array `name`, if it is one.
+    fn assoc(&self, name: &str) -> Option<&std::collections::BTreeMap<String, String>> {
+        self.var(name)?.map.as_ref()
     }
 
     fn set_var(&mut self, name: &str, value: String) {
+        let name = &self.resolve(name);
         let old = self.vars.get(name);
         let exported = self.opts.allexport || old.is_some_and(|v| v.exported);
+        if let Some(mut m) = old.and_then(|v| v.map.clone()) {
+            // mvdan: a string assigned to an associative array sets its key "".
+            m.insert(String::new(), value);
+            let mut v = Var::str(m.get("0").cloned().unwrap_or_default(), exported);
+            v.map = Some(m);
+            self.vars.insert(name.to_string(), v);
+            return;
+        }
         // A string assigned to an array sets its element 0.
         let arr = old.and_then(|v| v.arr.clone()).map(|mut a| {
             match a.first_mut() {
@@ -394,32 +439,38 @@ impl Shell {
             }
             a
         });
-        self.vars.insert(
-            name.to_string(),
-            Var {
-                value,
-                exported,
-                arr,
-            },
-        );
+        let mut v = Var::str(value, exported);
+        v.arr = arr;
+        self.vars.insert(name.to_string(), v);
     }
 
     fn set_array(&mut self, name: &str, a: Vec<Option<String>>) {
+        let name = &self.resolve(name);
         let value = a.first().cloned().flatten().unwrap_or_default();
-        self.vars.insert(
-            name.to_string(),
-            Var {
-                value,
-                exported: false,
-                arr: Some(a),
-            },
-        );
+        let exported = self.opts.allexport || self.vars.get(name).is_some_and(|v| v.exported);
+        let mut v = Var::str(value, exported);
+        v.arr = Some(a);
+        self.vars.insert(name.to_string(), v);
+    }
+
+    fn set_assoc(&mut self, name: &str, m: std::collections::BTreeMap<String, String>) {
+        let name = &self.resolve(name);
+        let exported = self.opts.allexport || self.vars.get(name).is_some_and(|v| v.exported);
+        let mut v = Var::str(m.get("0").cloned().unwrap_or_default(), exported);
+        v.map = Some(m);
+        self.vars.insert(name.to_string(), v);
     }
 
     /// The slots of `name` (an array may have holes): a set string is element 0 alone.
     fn slots(&self, name: &str) -> Vec<Option<String>> {
-        match self.vars.get(name) {
+        match self.var(name) {
             Some(Var { arr: Some(a), .. }) => a.clone(),
+            Some(Var { map: Some(m), .. }) => {
+                // mvdan lists an associative array's values sorted.
+                let mut v: Vec<Option<String>> = m.values().map(|v| Some(v.clone())).collect();
+                v.sort();
+                v
+            }
             Some(v) => vec![Some(v.value.clone())],
             None => vec![],
         }
@@ -433,17 +484,20 @@ impl Shell {
     /// One assignment (`x=v`, `x+=v`, `a[i]=v`, `a=(…)`); the string value it set, if any.
     fn assign(&mut self, a: &Assign, io: &Io) -> Result<Option<String>, ExpErr> {
         if let Some(items) = &a.array {
-            let mut vals = if a.append {
-                self.slots(&a.name)
-            } else {
-                vec![]
-            };
-            vals.extend(self.fields(items, io)?.into_iter().map(Some));
-            self.set_array(&a.name, vals);
+            self.assign_array(&a.name, a.append, items, None, io)?;
             return Ok(None);
         }
         let v = self.expand_str(&a.value, io)?;
         if let Some(ix) = &a.index {
+            if self.assoc(&a.name).is_some() {
+                let key = self.expand_str(ix, io)?;
+                let name = self.resolve(&a.name);
+                let mut m = self.assoc(&name).cloned().unwrap_or_default();
+                // mvdan: `m[k]+=v` stores "" (appending to a map is a TODO there).
+                m.insert(key, if a.append { String::new() } else { v });
+                self.set_assoc(&name, m);
+                return Ok(None);
+            }
             let e = self.arith_text(ix, io)?;
             let i = arith::eval(&e, self).map_err(ExpErr::Skip)?;
             let mut vals = self.slots(&a.name);
@@ -472,11 +526,90 @@ impl Shell {
         Ok(Some(v))
     }
 
+    /// `name=(…)` / `name+=(…)`, as mvdan's assignVal: `kind` is `declare`'s `-a` / `-A`;
+    /// without one the array is associative when its first element's index is quoted.
+    fn assign_array(
+        &mut self,
+        name: &str,
+        append: bool,
+        items: &[Word],
+        kind: Option<char>,
+        io: &Io,
+    ) -> Result<(), ExpErr> {
+        let elems: Vec<(Option<Word>, Word)> = items.iter().map(array_elem).collect();
+        let assoc = match kind {
+            Some(k) => k == 'A',
+            None => elems.first().is_some_and(|(k, _)| {
+                matches!(k.as_deref(), Some([Part::Quoted(_) | Part::Dq(_)]))
+            }),
+        };
+        if assoc {
+            if append {
+                // mvdan leaves the variable as it is (a TODO there).
+                return Ok(());
+            }
+            let mut m = std::collections::BTreeMap::new();
+            for (k, v) in &elems {
+                let key = match k {
+                    Some(k) => self.expand_str(k, io)?,
+                    None => String::new(),
+                };
+                m.insert(key, self.expand_str(v, io)?);
+            }
+            self.set_assoc(name, m);
+            return Ok(());
+        }
+        let mut vals = match self.var(name) {
+            Some(Var { map: Some(_), .. }) if append => return Ok(()),
+            Some(_) if append => self.slots(name),
+            _ => vec![],
+        };
+        let mut next = vals.len() as i64;
+        for (k, v) in &elems {
+            match k {
+                Some(k) => {
+                    let e = self.arith_text(k, io)?;
+                    let mut i = arith::eval(&e, self).map_err(ExpErr::Skip)?;
+                    if i < 0 {
+                        i += vals.len() as i64;
+                        if i < 0 {
+                            io.err(&format!("{name}: bad array subscript\n"));
+                            // The command's status (an assignment's is its last
+                            // substitution's).
+                            self.status = 1;
+                            self.sub_status = Some(1);
+                            break;
+                        }
+                    }
+                    let v = self.expand_str(v, io)?;
+                    let i = i as usize;
+                    if i >= vals.len() {
+                        vals.resize(i + 1, None);
+                    }
+                    vals[i] = Some(v);
+                    next = i as i64 + 1;
+                }
+                None => {
+                    for f in self.fields(std::slice::from_ref(v), io)? {
+                        let i = next as usize;
+                        if i >= vals.len() {
+                            vals.resize(i + 1, None);
+                        }
+                        vals[i] = Some(f);
+                        next += 1;
+                    }
+                }
+            }
+        }
+        self.set_array(name, vals);
+        Ok(())
+    }
+
     fn env_list(&self, extra: &[(String, String)]) -> Vec<(String, String)> {
         let mut m: Vec<(String, String)> = self
             .vars
             .iter()
-            .filter(|(_, v)| v.exported && v.arr.is_none())
+            .filter(|(_, v)| v.exported && v.arr.is_none() && v.map.is_none())
             .map(|(k, v)| (k.clone(), v.value.clone()))
             .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
             .collect();
@@ -1044,7 +1177,15 @@ impl Shell {
         let decl = matches!(words.first().map(|w| w.as_slice()), Some([Part::Lit(n)]) if matches!(n.as_str(), "export" | "local" | "declare" | "typeset" | "readonly"));
         let mut argv = vec![];
         self.sub_status = None;
+        let mut decl_arrays = vec![];
         for (k, w) in words.iter().enumerate() {
+            if let (true, Some(Part::Array(items))) = (decl && k > 0, w.last()) {
+                if let Some(a) = parse::assignment(&w[..w.len() - 1].to_vec()) {
+                    argv.push(a.name.clone());
+                    decl_arrays.push((argv.len() - 1, a, items.clone()));
+                    continue;
+                }
+            }
             let r = if decl && k > 0 && matches!(w.first(), Some(Part::Lit(s)) if s.contains('=')) {
                 self.expand_str(w, io).map(|s| vec![s])
             } else {
@@ -1098,6 +1239,7 @@ impl Shell {
         if self.opts.xtrace {
             io.err(&trace_call(&argv));
         }
+        self.decl_arrays = decl_arrays;
         self.call(&argv, values, &io2, true)
     }
 
@@ -1394,4 +1536,44 @@ pub(crate) fn user_home(name: &str) -> Option<String> {
             .to_string_lossy()
             .into_owned(),
     )
+}
+
+/// An array literal's element: `[key]=value` split into its index and value words, or a
+/// plain word.
+fn array_elem(w: &Word) -> (Option<Word>, Word) {
+    let plain = (None, w.clone());
+    let Some(Part::Lit(first)) = w.first() else {
+        return plain;
+    };
+    let Some(rest) = first.strip_prefix('[') else {
+        return plain;
+    };
+    let mut key: Word = vec![];
+    let mut cur = rest.to_string();
+    let mut k = 0;
+    loop {
+        if let Some(p) = cur.find("]=") {
+            if p > 0 {
+                key.push(Part::Lit(cur[..p].to_string()));
+            }
+            let mut value: Word = vec![];
+            if cur.len() > p + 2 {
+                value.push(Part::Lit(cur[p + 2..].to_string()));
+            }
+            value.extend(w[k + 1..].iter().cloned());
+            return (Some(key), value);
+        }
+        if !cur.is_empty() {
+            key.push(Part::Lit(cur));
+        }
+        k += 1;
+        match w.get(k) {
+            Some(Part::Lit(s)) => cur = s.clone(),
+            Some(p) => {
+                key.push(p.clone());
+                cur = String::new();
+            }
+            None => return plain,
+        }
+    }
 }

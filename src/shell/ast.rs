@@ -19,6 +19,8 @@ pub enum Part {
     Tilde,
     /// `~name`: that user's home directory.
     TildeUser(String),
+    /// `<(list)` (false) / `>(list)` (true): a named pipe's path, the list on its other end.
+    ProcSubst(bool, Arc<List>),
     /// `(…)` after `name=` in a declaration (`declare -a a=(1 2)`): the array's elements.
     Array(Vec<Word>),
 }

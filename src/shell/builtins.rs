@@ -96,7 +96,12 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
             _ => i32::from(!args.is_empty()),
         },
         "alias" => {
-            let show = |n: &str, v: &str| {
+            // mvdan prints the alias's words (as parsed) and a space when it ends in one.
+            let show = |n: &str, src: &str| {
+                let mut v = src.split_whitespace().collect::<Vec<_>>().join(" ");
+                if src.trim_end_matches([' ', '\t']) != src {
+                    v.push(' ');
+                }
                 io.out(&format!("alias {n}='{v}'\n"));
             };
             if args.is_empty() {
@@ -107,8 +112,15 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
             for a in args {
                 match a.split_once('=') {
                     Some((n, src)) => {
-                        let v = src.split_whitespace().collect::<Vec<_>>().join(" ");
-                        std::sync::Arc::make_mut(&mut sh.aliases).insert(n.to_string(), v);
+                        if let Err(e) = super::parse::words(src) {
+                            io.err(&format!(
+                                "alias: could not parse {src:?}: {}\n",
+                                e.render(src)
+                            ));
+                            continue;
+                        }
+                        std::sync::Arc::make_mut(&mut sh.aliases)
+                            .insert(n.to_string(), src.to_string());
                     }
                     None => match sh.aliases.get(a) {
                         Some(v) => {

@@ -24,7 +24,7 @@ struct Field {
 fn escape_pat(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\' | '(' | ')' | '|') {
             o.push('\\');
         }
         o.push(c);
@@ -83,7 +83,9 @@ impl Shell {
             for c in cs {
                 match c {
                     Chunk::Lit(s) => {
-                        if ["@(", "!(", "+(", "*(", "?("].iter().any(|p| s.contains(p)) {
+                        if !self.opts.extglob
+                            && ["@(", "!(", "+(", "*(", "?("].iter().any(|p| s.contains(p))
+                        {
                             return Err(ExpErr::Skip(
                                 "extended globbing operator used without the \"extglob\" option set"
                                     .into(),
@@ -120,6 +122,10 @@ impl Shell {
                             if matches!(ch, '*' | '?' | '[') {
                                 f.glob = true;
                                 f.pat.push(ch);
+                            } else if matches!(ch, '(' | ')' | '|' | ']') {
+                                // An expansion's classes and extended operators are active
+                                // (mvdan).
+                                f.pat.push(ch);
                             } else {
                                 f.pat.push_str(&escape_pat(&ch.to_string()));
                             }
@@ -132,6 +138,12 @@ impl Shell {
                 fields.push(f);
             }
             for f in fields {
+                if f.glob && !self.opts.noglob && self.opts.extglob {
+                    // mvdan's limits on `!(…)`: an error, and the command is skipped.
+                    for comp in f.pat.split('/').filter(|c| glob::has_meta(c)) {
+                        glob::neg_check(comp).map_err(ExpErr::Skip)?;
+                    }
+                }
                 if f.glob && !self.opts.noglob {
                     let m = glob::expand(&f.pat, &self.cwd, self.glob_opts());
                     if !m.is_empty() {
@@ -220,6 +232,10 @@ impl Shell {
                     out.push(val(n.to_string()));
                 }
                 Part::Param(pm) => self.param(pm, dq, io, out)?,
+                Part::ProcSubst(write, l) => {
+                    let path = self.proc_subst(*write, l, io)?;
+                    out.push(val(path));
+                }
                 // Taken apart by the declaration builtins before expansion.
                 Part::Array(_) => {}
             }

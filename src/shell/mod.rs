@@ -120,18 +120,10 @@ pub fn prepare(script: &str, set: &[String], shopt: &[String]) -> Result<Prepare
             return Err(Unsupported::Construct(format!("shopt: {s}")));
         }
     }
-    let (list, extglob) = parse::parse_full(script).map_err(|e| match e {
+    let (list, _) = parse::parse_full(script).map_err(|e| match e {
         parse::ParseError::Unsupported(w) => Unsupported::Construct(w),
         e @ parse::ParseError::Syntax(..) => Unsupported::Syntax(e.render(script)),
     })?;
-    // Extended patterns only fail (as mvdan) while extglob is off; matching them is not
-    // implemented.
-    if extglob && (opts.extglob || script.contains("extglob")) {
-        return Err(Unsupported::Construct("extended glob patterns".into()));
-    }
-    if opts.expand_aliases || script.contains("expand_aliases") {
-        return Err(Unsupported::Construct("alias expansion".into()));
-    }
     Ok(Prepared {
         list: Arc::new(list),
         opts,
@@ -178,6 +170,9 @@ pub struct Rt {
     /// Called before a program is spawned (the caller arms its signal forwarding lazily,
     /// so commands that stay in-process cost no signal thread).
     pub before_spawn: fn(),
+    /// Named pipes of process substitutions (path, `>(…)`, opened by its thread), released
+    /// at the script's end.
+    fifos: Mutex<Vec<(PathBuf, bool, Arc<AtomicBool>)>>,
 }
 
 impl Rt {
@@ -192,6 +187,7 @@ impl Rt {
             interactive,
             running,
             before_spawn,
+            fifos: Mutex::new(vec![]),
         })
     }
     /// Kills every child process group of this command and stops the interpreter.
@@ -357,6 +353,7 @@ pub fn run(p: &Prepared, cwd: &Path, env: &[(String, String)], io: &Io, rt: Arc<
     sh.exec_list(&p.list, io);
     let t = std::mem::take(&mut sh.trap_exit);
     sh.run_trap(&t, "exit", io);
+    sh.release_fifos();
     sh.status
 }
 
@@ -383,6 +380,7 @@ impl Shell {
             dotglob: self.opts.dotglob,
             nocase: self.opts.nocaseglob,
             globstar: self.opts.globstar,
+            ext: self.opts.extglob,
         }
     }
 
@@ -711,6 +709,110 @@ impl Shell {
         self.status = 0;
     }
 
+    /// `<(list)` / `>(list)` (`write`), as mvdan: a named pipe in the temporary directory
+    /// with `list` on its other end, run in a copy of this shell on its own thread (a job
+    /// `wait` waits for); its path is the expansion.
+    fn proc_subst(&mut self, write: bool, l: &Arc<List>, io: &Io) -> Result<String, ExpErr> {
+        use std::hash::{BuildHasher, Hasher};
+        if l.is_empty() {
+            return Ok("/dev/null".into());
+        }
+        let dir = std::env::temp_dir();
+        let mut tries = 0;
+        let path = loop {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_usize(tries);
+            let p = dir.join(format!("sh-interp-{:x}", h.finish()));
+            let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes())
+                .map_err(|e| ExpErr::Fatal(e.to_string()))?;
+            if unsafe { libc::mkfifo(c.as_ptr(), 0o666) } == 0 {
+                break p;
+            }
+            let e = std::io::Error::last_os_error();
+            tries += 1;
+            if e.kind() != std::io::ErrorKind::AlreadyExists {
+                return Err(ExpErr::Fatal(format!("cannot create fifo: {}", go_err(&e))));
+            }
+            if tries > 100 {
+                return Err(ExpErr::Fatal(format!(
+                    "giving up at creating fifo: {}",
+                    go_err(&e)
+                )));
+            }
+        };
+        let job = Arc::new(Job {
+            status: Mutex::new(None),
+            done: std::sync::Condvar::new(),
+        });
+        let mut sub = self.clone();
+        sub.jobs = vec![];
+        // Weak until the pipe is open: a pipeline stage's output must close when the stage
+        // ends, as Go's shared descriptors do, even while nothing opened the fifo.
+        let weak = io.fds.clone().map(|f| Arc::downgrade(&f));
+        let opened = Arc::new(AtomicBool::new(false));
+        let (l, j, p, o) = (l.clone(), job.clone(), path.clone(), opened.clone());
+        std::thread::spawn(move || {
+            // Blocks until the command opens the other end (or the script's end releases
+            // it: `release_fifos`).
+            let f = if write {
+                std::fs::File::open(&p)
+            } else {
+                std::fs::OpenOptions::new().write(true).open(&p)
+            };
+            o.store(true, Ordering::SeqCst);
+            let null = || open_null().ok().map(Arc::new);
+            let fds = weak.map(|w| w.upgrade().or_else(null));
+            if let [Some(i), Some(out), Some(e)] = fds {
+                let mut io2 = Io { fds: [i, out, e] };
+                match f {
+                    Ok(f) => {
+                        io2.put(if write { 0 } else { 1 }, Arc::new(OwnedFd::from(f)));
+                        sub.exec_list(&l, &io2);
+                    }
+                    Err(e) => {
+                        let what = if write { "stdin" } else { "stdout" };
+                        io2.err(&format!("cannot open fifo for {what}: {}\n", go_err(&e)));
+                    }
+                }
+            }
+            let _ = std::fs::remove_file(&p);
+            *j.status.lock().unwrap_or_else(|e| e.into_inner()) = Some(sub.status);
+            j.done.notify_all();
+        });
+        self.jobs.push(job);
+        let mut fifos = self.rt.fifos.lock().unwrap_or_else(|e| e.into_inner());
+        fifos.push((path.clone(), write, opened));
+        Ok(path.to_string_lossy().into_owned())
+    }
+
+    /// Opens (and closes) the far end of every process substitution's pipe that nothing
+    /// opened, so its thread ends instead of blocking forever.
+    fn release_fifos(&self) {
+        let fifos = std::mem::take(&mut *self.rt.fifos.lock().unwrap_or_else(|e| e.into_inner()));
+        for (p, write, opened) in fifos {
+            if opened.load(Ordering::SeqCst) || !p.exists() {
+                continue;
+            }
+            let mut o = std::fs::OpenOptions::new();
+            if write {
+                o.write(true);
+            } else {
+                o.read(true);
+            }
+            use std::os::unix::fs::OpenOptionsExt;
+            let f = o.custom_flags(libc::O_NONBLOCK).open(&p);
+            // Held until the thread's open has returned (bounded: 2 s).
+            for _ in 0..2000 {
+                if f.is_err() || opened.load(Ordering::SeqCst) {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            drop(f);
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+
     /// Runs a trap's command (EXIT or ERR) without changing the status, never recursively.
     fn run_trap(&mut self, cmd: &str, name: &str, io: &Io) {
         if cmd.is_empty() || self.in_trap {
@@ -978,7 +1080,11 @@ impl Shell {
                                 Ok(s) => s,
                                 Err(e) => return self.exp_failed(e, io),
                             };
-                            if glob::matches(&pat, &s) {
+                            // mvdan reports a `!(…)` it cannot match, which never matches.
+                            if let Err(m) = glob::neg_check(&pat) {
+                                io.err(&format!("{m}\n"));
+                            }
+                            if glob::matches_ext(&pat, &s) {
                                 hit = true;
                                 break;
                             }
@@ -1037,7 +1143,11 @@ impl Shell {
                 match op.as_str() {
                     "==" | "=" | "!=" => {
                         let p = self.expand_pattern(r, io)?;
-                        glob::matches(&p, &a) == (op != "!=")
+                        // mvdan reports a `!(…)` it cannot match, which never matches.
+                        if let Err(m) = glob::neg_check(&p) {
+                            io.err(&format!("{m}\n"));
+                        }
+                        glob::matches_ext(&p, &a) == (op != "!=")
                     }
                     "=~" => {
                         let re = self.expand_str(r, io)?;
@@ -1177,6 +1287,33 @@ impl Shell {
         let decl = matches!(words.first().map(|w| w.as_slice()), Some([Part::Lit(n)]) if matches!(n.as_str(), "export" | "local" | "declare" | "typeset" | "readonly"));
         let mut argv = vec![];
         self.sub_status = None;
+        // mvdan's alias expansion: a literal first word is replaced by the alias's words,
+        // and the next word too while an alias ends in a blank.
+        let expanded;
+        let words = if self.opts.expand_aliases && !self.aliases.is_empty() {
+            let mut ws = words.to_vec();
+            let mut i = 0;
+            let mut seen = 0;
+            while let Some([Part::Lit(name)]) = ws.get(i).map(|w| w.as_slice()) {
+                let Some(src) = self.aliases.get(name) else {
+                    break;
+                };
+                seen += 1;
+                let Ok(als) = parse::words(src) else { break };
+                let n = als.len();
+                let blank = src.trim_end_matches([' ', '\t']) != src;
+                ws.splice(i..i + 1, als);
+                // An alias naming itself (`alias ls='ls -l'`) stops, as mvdan's single pass.
+                if !blank || seen > 100 {
+                    break;
+                }
+                i += n;
+            }
+            expanded = ws;
+            &expanded[..]
+        } else {
+            words
+        };
         let mut decl_arrays = vec![];
         for (k, w) in words.iter().enumerate() {
             if let (true, Some(Part::Array(items))) = (decl && k > 0, w.last()) {

@@ -918,7 +918,11 @@ impl Parser {
             self.i += k;
         }
         let op_at = self.i;
-        let (op, dfd, len) = if self.starts("&>>") {
+        let (op, dfd, len) = if self.starts("<(") || self.starts(">(") {
+            // A process substitution: a word, not a redirection.
+            self.i = save;
+            return Ok(None);
+        } else if self.starts("&>>") {
             (RedirOp::All { append: true }, 1, 3)
         } else if self.starts("&>") {
             (RedirOp::All { append: false }, 1, 2)
@@ -938,8 +942,6 @@ impl Parser {
             (RedirOp::Dup, 0, 2)
         } else if self.starts("<>") {
             (RedirOp::ReadWrite, 0, 2)
-        } else if self.starts("<(") || self.starts(">(") {
-            return unsupported("process substitution");
         } else if self.starts("<") {
             (RedirOp::In, 0, 1)
         } else {
@@ -1048,7 +1050,9 @@ impl Parser {
             }
             match self.peek() {
                 None => break,
-                Some(c) if is_meta(c) => {
+                Some(c)
+                    if is_meta(c) && !(matches!(c, '<' | '>') && self.peek_at(1) == Some('(')) =>
+                {
                     if c == '(' && words.len() == 1 && assigns.is_empty() && redirs.is_empty() {
                         return self.funcdef(words.pop().unwrap(), word_at);
                     }
@@ -1166,6 +1170,11 @@ impl Parser {
             }
         };
         while let Some(c) = self.peek() {
+            if matches!(c, '<' | '>') && self.peek_at(1) == Some('(') {
+                flush(&mut lit, &mut parts);
+                parts.push(self.proc_subst()?);
+                continue;
+            }
             if is_meta(c) {
                 break;
             }
@@ -1429,6 +1438,26 @@ impl Parser {
     }
 
     /// `$…` or a backquoted command at the cursor.
+    /// `<(list)` or `>(list)` at the cursor.
+    fn proc_subst(&mut self) -> R<Part> {
+        let at = self.i;
+        let out = self.peek() == Some('>');
+        self.i += 2;
+        self.parens += 1;
+        let saved = std::mem::replace(&mut self.cases, 0);
+        let l = self.list(&[]);
+        self.parens -= 1;
+        self.cases = saved;
+        let l = l?;
+        self.skip_newlines()?;
+        if self.peek() != Some(')') {
+            let op = if out { ">(" } else { "<(" };
+            return syntax_at(at, format!("reached EOF without matching `{op}` with `)`"));
+        }
+        self.i += 1;
+        Ok(Part::ProcSubst(out, Arc::new(l)))
+    }
+
     fn dollar(&mut self) -> R<Part> {
         let at = self.i;
         if self.peek() == Some('`') {
@@ -1798,6 +1827,19 @@ fn param(name: String, op: ParamOp) -> Part {
         op,
         index: None,
     }))
+}
+
+/// The words of an alias's text (`alias l='ls -l'`).
+pub(super) fn words(src: &str) -> R<Vec<Word>> {
+    let mut p = Parser::new(src);
+    let mut out = vec![];
+    loop {
+        p.skip_blank();
+        match p.word()? {
+            Some(w) => out.push(w),
+            None => return Ok(out),
+        }
+    }
 }
 
 /// `NAME=value`, `NAME+=value`, `NAME[i]=value` at the start of a word.

@@ -133,11 +133,15 @@ pub enum Compound {
         cond: List,
         body: List,
     },
+    /// `for` or (`select`) `select`, mvdan's numbered menu on stderr read from stdin.
     For {
         var: String,
         items: Option<Vec<Word>>,
         body: List,
+        select: bool,
     },
+    /// A construct mvdan parses but does not run (`coproc`): its runtime message.
+    Unhandled(String),
     Case(Word, Vec<(Vec<Word>, List, CaseTerm)>),
     /// `for ((init; cond; post))`.
     CFor {

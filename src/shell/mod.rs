@@ -173,6 +173,9 @@ pub struct Rt {
     /// Named pipes of process substitutions (path, `>(…)`, opened by its thread), released
     /// at the script's end.
     fifos: Mutex<Vec<(PathBuf, bool, Arc<AtomicBool>)>>,
+    /// An error that ended the script instead of a status, as mvdan's exec handler
+    /// returns one (`chdir DIR: no such file or directory`); the caller reports it.
+    pub fatal: Mutex<Option<String>>,
 }
 
 impl Rt {
@@ -188,6 +191,7 @@ impl Rt {
             running,
             before_spawn,
             fifos: Mutex::new(vec![]),
+            fatal: Mutex::new(None),
         })
     }
     /// Kills every child process group of this command and stops the interpreter.
@@ -709,6 +713,67 @@ impl Shell {
         self.status = 0;
     }
 
+    /// `select VAR in ITEMS`, as mvdan: the menu and `$PS3` (`#? `) on stderr, a line of
+    /// stdin into `REPLY` and VAR (the item it numbers, or ""), until `break` or the end
+    /// of input (status 1).
+    fn select(&mut self, var: &str, items: &[String], body: &List, io: &Io) -> Flow {
+        let mut menu = true;
+        loop {
+            if menu {
+                for (i, w) in items.iter().enumerate() {
+                    io.err(&format!("{}) {w}\n", i + 1));
+                }
+                menu = false;
+            }
+            let ps3 = self.get("PS3").filter(|s| !s.is_empty());
+            io.err(ps3.as_deref().unwrap_or("#? "));
+            let fd = io.fds[0].as_raw_fd();
+            let mut line = vec![];
+            let mut eof = false;
+            loop {
+                let mut b = [0u8; 1];
+                let n = unsafe { libc::read(fd, b.as_mut_ptr().cast(), 1) };
+                if n < 0
+                    && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+                {
+                    continue;
+                }
+                if n <= 0 {
+                    eof = line.is_empty();
+                    break;
+                }
+                if b[0] == b'\n' {
+                    break;
+                }
+                line.push(b[0]);
+            }
+            if eof {
+                io.err("\n");
+                self.status = 1;
+                return Flow::Next;
+            }
+            if line.is_empty() {
+                menu = true;
+                continue;
+            }
+            let reply = String::from_utf8_lossy(&line).into_owned();
+            let pick = reply
+                .parse::<usize>()
+                .ok()
+                .filter(|c| (1..=items.len()).contains(c))
+                .map(|c| items[c - 1].clone())
+                .unwrap_or_default();
+            self.set_var("REPLY", reply);
+            self.set_var(var, pick);
+            self.loops += 1;
+            let f = self.exec_list(body, io);
+            self.loops -= 1;
+            if let Some(f) = loop_step(f) {
+                return f;
+            }
+        }
+    }
+
     /// `<(list)` / `>(list)` (`write`), as mvdan: a named pipe in the temporary directory
     /// with `list` on its other end, run in a copy of this shell on its own thread (a job
     /// `wait` waits for); its path is the expansion.
@@ -1003,7 +1068,17 @@ impl Shell {
                 self.status = last;
                 Flow::Next
             }
-            Compound::For { var, items, body } => {
+            Compound::Unhandled(m) => {
+                io.err(&format!("{m}\n"));
+                self.status = 1;
+                Flow::Next
+            }
+            Compound::For {
+                var,
+                items,
+                body,
+                select,
+            } => {
                 let items = match items {
                     None => self.pos.clone(),
                     Some(ws) => match self.fields(ws, io) {
@@ -1012,6 +1087,9 @@ impl Shell {
                     },
                 };
                 self.status = 0;
+                if *select {
+                    return self.select(var, &items, body, io);
+                }
                 for it in items {
                     self.set_var(var, it);
                     self.loops += 1;
@@ -1150,6 +1228,7 @@ impl Shell {
                         glob::matches_ext(&p, &a) == (op != "!=")
                     }
                     "=~" => {
+                        // mvdan takes the operand's literal value: quotes do not escape.
                         let re = self.expand_str(r, io)?;
                         match regex::Regex::new(&re) {
                             Ok(re) => re.is_match(&a),
@@ -1487,6 +1566,14 @@ impl Shell {
             io.err("too many open files\n");
             return 126;
         };
+        // Go's exec checks the directory first; mvdan's handler returns that error, which
+        // stops the script (go-task: `task: Failed to run task "t": chdir DIR: …`).
+        if let Err(e) = std::fs::metadata(&self.cwd) {
+            let m = format!("chdir {}: {}", self.cwd.display(), go_err(&e));
+            *self.rt.fatal.lock().unwrap_or_else(|e| e.into_inner()) = Some(m);
+            self.rt.killed.store(true, Ordering::SeqCst);
+            return 1;
+        }
         let mut cmd = std::process::Command::new(&path);
         cmd.arg0(&argv[0])
             .args(&argv[1..])

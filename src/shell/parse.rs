@@ -55,11 +55,11 @@ fn go_q(c: char) -> String {
 
 /// Builtins and keywords the interpreter does not implement: a script naming one of them
 /// literally runs in bash.
-const UNSUPPORTED_NAMES: &[&str] = &["select", "coproc", "help"];
+const UNSUPPORTED_NAMES: &[&str] = &[];
 
 const RESERVED: &[&str] = &[
-    "if", "then", "elif", "else", "fi", "while", "until", "do", "done", "for", "in", "case",
-    "esac", "{", "}", "!", "function",
+    "if", "then", "elif", "else", "fi", "while", "until", "do", "done", "for", "select", "coproc",
+    "in", "case", "esac", "{", "}", "!", "function",
 ];
 
 struct Pending {
@@ -530,10 +530,25 @@ impl Parser {
                     body,
                 }
             }
-            Some("for") => {
-                self.i += 3;
+            Some("coproc") => {
+                // mvdan parses it and fails when it runs.
+                self.i += 6;
                 self.skip_blank();
-                if self.starts("((") {
+                // `coproc NAME { …; }`: the name is not a command.
+                let save = self.i;
+                let named = matches!(self.word()?.as_deref(), Some([Part::Lit(n)]) if is_name(n));
+                self.skip_blank();
+                if !(named && matches!(self.peek(), Some('{' | '('))) {
+                    self.i = save;
+                }
+                let _ = self.command()?;
+                Compound::Unhandled("unhandled command node: *syntax.CoprocClause".into())
+            }
+            Some(w @ ("for" | "select")) => {
+                let select = w == "select";
+                self.i += w.len();
+                self.skip_blank();
+                if !select && self.starts("((") {
                     self.i += 2;
                     let parts = self.arith_text(start, "((", "))")?;
                     // Split the raw text at its two top-level `;`.
@@ -621,7 +636,12 @@ impl Parser {
                 if !self.got_word("done")? {
                     return syntax_at(start, "`for` statement must end with `done`");
                 }
-                Compound::For { var, items, body }
+                Compound::For {
+                    var,
+                    items,
+                    body,
+                    select,
+                }
             }
             Some("case") => {
                 self.i += 4;
@@ -873,24 +893,74 @@ impl Parser {
     }
 
     /// The right side of `=~`: raw text up to a blank outside parentheses.
+    /// Regex text is `Lit`, quoted text `Quoted`, expansions as usual.
     fn regex_word(&mut self) -> R<Word> {
         let st = self.i;
         let mut depth = 0i32;
+        let mut parts = vec![];
+        let mut lit = String::new();
+        let flush = |lit: &mut String, parts: &mut Vec<Part>| {
+            if !lit.is_empty() {
+                parts.push(Part::Lit(std::mem::take(lit)));
+            }
+        };
         while let Some(c) = self.peek() {
             match c {
                 '(' => depth += 1,
                 ')' if depth > 0 => depth -= 1,
                 ' ' | '\t' | '\n' if depth == 0 => break,
                 ')' => break,
-                '$' | '\'' | '"' | '\\' | '`' => return unsupported("quoting or expansion in =~"),
+                '$' if self.peek_at(1).is_some_and(|n| {
+                    n == '_'
+                        || n == '{'
+                        || n == '('
+                        || n.is_ascii_alphanumeric()
+                        || "?#@*!-$".contains(n)
+                }) =>
+                {
+                    flush(&mut lit, &mut parts);
+                    parts.push(self.dollar()?);
+                    continue;
+                }
+                '`' => {
+                    flush(&mut lit, &mut parts);
+                    parts.push(self.dollar()?);
+                    continue;
+                }
+                '\'' => {
+                    flush(&mut lit, &mut parts);
+                    parts.push(Part::Quoted(self.single_quoted()?));
+                    continue;
+                }
+                '"' => {
+                    flush(&mut lit, &mut parts);
+                    let at = self.i;
+                    self.i += 1;
+                    let ps = self.dq_parts(Some('"'), at)?;
+                    self.i += 1;
+                    parts.push(Part::Dq(ps));
+                    continue;
+                }
+                '\\' => {
+                    // The escape stays in the regex (`x\$` matches "x$").
+                    lit.push('\\');
+                    if let Some(n) = self.peek_at(1) {
+                        lit.push(n);
+                        self.i += 1;
+                    }
+                    self.i += 1;
+                    continue;
+                }
                 _ => {}
             }
+            lit.push(c);
             self.i += 1;
         }
         if self.i == st {
             return syntax_at(self.i, "missing regex");
         }
-        Ok(vec![Part::Quoted(self.s[st..self.i].iter().collect())])
+        flush(&mut lit, &mut parts);
+        Ok(parts)
     }
 
     fn redirs(&mut self) -> R<Vec<Redir>> {

@@ -919,13 +919,8 @@ fn read(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
             rest = r;
         }
     }
-    if eof && line.is_empty() {
-        1
-    } else if eof {
-        1
-    } else {
-        0
-    }
+    // End of input reports failure even when a partial last line was read.
+    i32::from(eof)
 }
 
 fn set(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
@@ -1492,11 +1487,11 @@ const BASH_DEFAULT_ON: &[&str] = &[
 
 fn trap(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
     let mut k = 0;
-    while k < args.len() && args[k].starts_with('-') && args[k].len() > 1 {
+    // Only `--` passes; every other flag ends the builtin.
+    if k < args.len() && args[k].starts_with('-') && args[k].len() > 1 {
         match args[k].as_str() {
             "--" => {
                 k += 1;
-                break;
             }
             f @ ("-l" | "-p") => {
                 io.err(&format!("trap: {f:?}: NOT IMPLEMENTED flag\n"));

@@ -1025,13 +1025,8 @@ impl Parser {
         let op_text: String = self.s[op_at..op_at + len].iter().collect();
         self.i += len;
         let fd = fd.unwrap_or(dfd);
-        let need_word = |p: &Parser| {
-            syntax_at::<Word>(op_at, format!("`{op_text}` must be followed by a word")).map_err(
-                |e| {
-                    let _ = p;
-                    e
-                },
-            )
+        let need_word = |_: &Parser| {
+            syntax_at::<Word>(op_at, format!("`{op_text}` must be followed by a word"))
         };
         if let RedirOp::HereDoc(slot) = &op {
             let strip_tabs = self.peek() == Some('-');

@@ -7,6 +7,14 @@
 //! run as ignored tests; `--include-ignored` shows whether they still fail.
 //!
 //! `OXTASK_REALWORLD=DIR` points at another corpus of the same layout.
+//!
+//! Every comparison runs a second time (`noshell::`) with run.py's PATH replaced by a
+//! directory of symlinks to every program except the shells (tests/support/noshell.rs):
+//! go-task needs no shell, so neither may oxtask. Under CI=true failing to build that
+//! PATH is a failure.
+
+#[path = "support/noshell.rs"]
+mod noshell;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -55,9 +63,54 @@ fn main() {
         });
         libtest_mimic::run(&args, vec![t]).exit();
     };
+    let known = known_failures();
+    let mut trials = vec![];
+    let noshell_root = tempfile::tempdir().unwrap();
+    let noshell = match noshell::no_shell_path(noshell_root.path()) {
+        Ok(p) => Some(p),
+        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("cannot build a PATH without a shell: {e}")
+        }
+        Err(e) => {
+            eprintln!("skipping the no-shell runs: {e}");
+            None
+        }
+    };
+    for (prefix, path) in [("", None), ("noshell::", noshell.as_deref())] {
+        if prefix == "noshell::" && path.is_none() {
+            continue;
+        }
+        match run_corpus(&dir, path) {
+            Ok(list) => trials.extend(comparisons(prefix, list, &known)),
+            Err(summary) => trials.push(Trial::test(
+                format!("{prefix}realworld::runner"),
+                move || Err(format!("run.py wrote no results:\n{summary}").into()),
+            )),
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// run.py's per-comparison results, its PATH replaced by `path` when given.
+fn run_corpus(dir: &std::path::Path, path: Option<&std::path::Path>) -> Result<Vec<J>, String> {
     let results = tempfile::NamedTempFile::new().unwrap();
-    let out = Command::new("python3")
-        .arg(dir.join("run.py"))
+    let mut cmd = Command::new("python3");
+    match path {
+        // run.py sets PATH from its ENV_PATH constant: load it as a module and change that.
+        Some(p) => {
+            cmd.arg("-c")
+                .arg(
+                    "import runpy,sys; sys.argv=sys.argv[1:]; g=runpy.run_path(sys.argv[0]); \
+                     g['main'].__globals__['ENV_PATH']=sys.argv.pop(1); g['main']()",
+                )
+                .arg(dir.join("run.py"))
+                .arg(p);
+        }
+        None => {
+            cmd.arg(dir.join("run.py"));
+        }
+    }
+    let out = cmd
         .args([
             "--task",
             env!("CARGO_BIN_EXE_task"),
@@ -68,19 +121,20 @@ fn main() {
         .arg(results.path())
         .output()
         .expect("python3 run.py");
-    let summary = String::from_utf8_lossy(&out.stdout).to_string();
+    let summary =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     let doc: J = serde_json::from_slice(&std::fs::read(results.path()).unwrap_or_default())
         .unwrap_or(J::Null);
-    let known = known_failures();
+    match doc {
+        J::Array(list) => Ok(list),
+        _ => Err(summary),
+    }
+}
+
+fn comparisons(prefix: &str, list: Vec<J>, known: &HashMap<String, String>) -> Vec<Trial> {
     let mut trials = vec![];
-    let Some(list) = doc.as_array() else {
-        let t = Trial::test("realworld::runner", move || {
-            Err(format!("run.py wrote no results:\n{summary}").into())
-        });
-        libtest_mimic::run(&args, vec![t]).exit();
-    };
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for r in list.iter().cloned() {
+    for r in list {
         let case = r["case"].as_str().unwrap_or("").to_string();
         let kind = r["kind"].as_str().unwrap_or("").to_string();
         let argv: Vec<String> = r["args"]
@@ -101,10 +155,11 @@ fn main() {
             format!("{key} #{n}")
         };
         let ignored = known.contains_key(&key);
-        let t = Trial::test(name, move || check(&r)).with_ignored_flag(ignored);
+        let t =
+            Trial::test(format!("{prefix}{name}"), move || check(&r)).with_ignored_flag(ignored);
         trials.push(t);
     }
-    libtest_mimic::run(&args, trials).exit();
+    trials
 }
 
 fn check(r: &J) -> Result<(), Failed> {

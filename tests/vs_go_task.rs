@@ -749,3 +749,25 @@ fn include_silent_status_and_if_match_go_task() {
     diffs.extend(side_by_side(&go, d, &["--status", "src"]));
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
+
+/// A program run after its task's `dir:` was removed: go-task's exec handler fails with Go's
+/// `chdir DIR: no such file or directory` and stops the command (exit 201), rather than a
+/// status of the program.
+#[test]
+fn program_in_removed_dir_matches_go_task() {
+    let Some(go) = gotask::require(".ci/install-uptodate.sh") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().canonicalize().unwrap();
+    write(
+        &d,
+        "Taskfile.yml",
+        "version: '3'\ntasks:\n  t:\n    dir: gone\n    cmds:\n      - rmdir ../gone\n      - ls\n  v:\n    dir: gone\n    cmds:\n      - rmdir ../gone; ls; echo after\n  w:\n    dir: gone\n    cmds:\n      - rmdir ../gone; echo builtins still run; cd .. && ls -d gone2 || echo no\n",
+    );
+    let mut diffs = vec![];
+    for args in [&["t"][..], &["v"], &["w"]] {
+        diffs.extend(side_by_side(&go, &d, args));
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}

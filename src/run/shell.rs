@@ -1,7 +1,8 @@
 //! Commands run in the embedded interpreter (crate::shell: a fresh state per command,
 //! errexit on, `set:`/`shopt:` applied, mvdan's messages), as go-task runs them in mvdan/sh.
-//! Scripts it refuses (see docs/shell.md) run in a fresh bash with a prelude reproducing
-//! mvdan's "not found" message; OXTASK_SHELL=bash sends every command there.
+//! No command needs bash: a construct the interpreter does not run fails before anything
+//! runs (docs/shell.md). Only OXTASK_SHELL=bash, for comparison, sends every command to a
+//! fresh bash with a prelude reproducing mvdan's "not found" message.
 
 use std::io::Read;
 use std::os::fd::{BorrowedFd, OwnedFd};
@@ -212,12 +213,18 @@ fn trivial(script: &str) -> Option<(i32, Vec<u8>)> {
     }
 }
 
-/// The script prepared for the embedded interpreter, or `None` when bash must run it.
+/// The script prepared for the embedded interpreter; `Construct` only under
+/// `OXTASK_SHELL=bash` (every command to bash, for comparison).
 fn embedded(script: &str, set: &[String], shopt: &[String]) -> Result<Prepared, Unsupported> {
     if std::env::var_os("OXTASK_SHELL").is_some_and(|v| v == "bash") {
         return Err(Unsupported::Construct("OXTASK_SHELL=bash".into()));
     }
-    crate::shell::prepare(script, set, shopt)
+    // No construct falls back to bash (docs/shell.md): one the interpreter does not run is
+    // an error reported before anything of the command runs, as a syntax error is.
+    crate::shell::prepare(script, set, shopt).map_err(|e| match e {
+        Unsupported::Construct(_) => Unsupported::Syntax(e.to_string()),
+        e => e,
+    })
 }
 
 fn dup_std(fd: i32) -> std::io::Result<OwnedFd> {
@@ -330,8 +337,12 @@ fn run_embedded(spec: &ShellSpec, prep: Prepared, sink: Sink) -> Result<(), Shel
             return Err(e);
         }
     };
+    let fatal = rt.fatal.lock().unwrap_or_else(|e| e.into_inner()).take();
     if let (Sink::Buffer(f), Some(b)) = (sink, buf) {
-        f(b, code == 0);
+        f(b, code == 0 && fatal.is_none());
+    }
+    if let Some(m) = fatal {
+        return Err(ShellError::Syntax(m));
     }
     if code == 0 {
         Ok(())
@@ -593,22 +604,21 @@ pub fn capture(cmd: &str, dir: &Path, env: &[(String, String)]) -> Result<String
             OwnedFd::from(w),
             dup_std(2).map_err(io_err)?,
         );
-        let (code, out) = std::thread::scope(|s| {
+        let (code, out, fatal) = std::thread::scope(|s| {
             let h = s.spawn(move || {
                 let mut v = vec![];
                 let _ = r.read_to_end(&mut v);
                 v
             });
-            let code = crate::shell::run(
-                &p,
-                dir,
-                env,
-                &io,
-                Rt::new(false, &RUNNING, super::signals::arm),
-            );
+            let rt = Rt::new(false, &RUNNING, super::signals::arm);
+            let code = crate::shell::run(&p, dir, env, &io, rt.clone());
             drop(io);
-            (code, h.join().unwrap_or_default())
+            let fatal = rt.fatal.lock().unwrap_or_else(|e| e.into_inner()).take();
+            (code, h.join().unwrap_or_default(), fatal)
         });
+        if let Some(m) = fatal {
+            return Err(m);
+        }
         if code != 0 {
             return Err(format!("exit status {code}"));
         }

@@ -19,6 +19,10 @@ pub enum Part {
     Tilde,
     /// `~name`: that user's home directory.
     TildeUser(String),
+    /// `<(list)` (false) / `>(list)` (true): a named pipe's path, the list on its other end.
+    ProcSubst(bool, Arc<List>),
+    /// `(…)` after `name=` in a declaration (`declare -a a=(1 2)`): the array's elements.
+    Array(Vec<Word>),
 }
 
 #[derive(Debug, Clone)]
@@ -33,8 +37,8 @@ pub struct Param {
 pub enum Index {
     /// `[@]` (true) or `[*]`.
     All(bool),
-    /// An arithmetic index.
-    Expr(Vec<Part>),
+    /// An arithmetic index, and the same text as a word (an associative array's key).
+    Expr(Vec<Part>, Vec<Part>),
 }
 
 /// `name=word`, `name+=word`, `name[i]=word`, `name=(words)`.
@@ -129,11 +133,15 @@ pub enum Compound {
         cond: List,
         body: List,
     },
+    /// `for` or (`select`) `select`, mvdan's numbered menu on stderr read from stdin.
     For {
         var: String,
         items: Option<Vec<Word>>,
         body: List,
+        select: bool,
     },
+    /// A construct mvdan parses but does not run (`coproc`): its runtime message.
+    Unhandled(String),
     Case(Word, Vec<(Vec<Word>, List, CaseTerm)>),
     /// `for ((init; cond; post))`.
     CFor {

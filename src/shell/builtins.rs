@@ -96,7 +96,12 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
             _ => i32::from(!args.is_empty()),
         },
         "alias" => {
-            let show = |n: &str, v: &str| {
+            // mvdan prints the alias's words (as parsed) and a space when it ends in one.
+            let show = |n: &str, src: &str| {
+                let mut v = src.split_whitespace().collect::<Vec<_>>().join(" ");
+                if src.trim_end_matches([' ', '\t']) != src {
+                    v.push(' ');
+                }
                 io.out(&format!("alias {n}='{v}'\n"));
             };
             if args.is_empty() {
@@ -107,8 +112,15 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
             for a in args {
                 match a.split_once('=') {
                     Some((n, src)) => {
-                        let v = src.split_whitespace().collect::<Vec<_>>().join(" ");
-                        std::sync::Arc::make_mut(&mut sh.aliases).insert(n.to_string(), v);
+                        if let Err(e) = super::parse::words(src) {
+                            io.err(&format!(
+                                "alias: could not parse {src:?}: {}\n",
+                                e.render(src)
+                            ));
+                            continue;
+                        }
+                        std::sync::Arc::make_mut(&mut sh.aliases)
+                            .insert(n.to_string(), src.to_string());
                     }
                     None => match sh.aliases.get(a) {
                         Some(v) => {
@@ -164,31 +176,22 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
             0
         }
         "cd" => cd(sh, args, io),
+        "export" if !sh.decl_arrays.is_empty() || args.iter().any(|a| a.starts_with('-')) => {
+            declare(sh, "export", args, io)
+        }
         "export" => {
             for a in args.iter().filter(|a| !a.starts_with('-')) {
                 match a.split_once('=') {
                     Some((n, v)) => {
-                        sh.vars.insert(
-                            n.to_string(),
-                            super::Var {
-                                value: v.to_string(),
-                                exported: true,
-                                arr: None,
-                            },
-                        );
+                        sh.vars
+                            .insert(n.to_string(), super::Var::str(v.to_string(), true));
                     }
                     None => {
                         if let Some(v) = sh.vars.get_mut(a) {
                             v.exported = true;
                         } else {
-                            sh.vars.insert(
-                                a.clone(),
-                                super::Var {
-                                    value: String::new(),
-                                    exported: true,
-                                    arr: None,
-                                },
-                            );
+                            sh.vars
+                                .insert(a.clone(), super::Var::str(String::new(), true));
                         }
                     }
                 }
@@ -253,6 +256,15 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
                 _ => (true, true, args),
             };
             for n in names {
+                if let Some((a, sub)) = n
+                    .strip_suffix(']')
+                    .and_then(|m| m.split_once('['))
+                    .filter(|(a, _)| vars && super::parse::is_name(a))
+                {
+                    // mvdan reports a bad subscript but unset's status stays 0.
+                    unset_elem(sh, a, sub, io);
+                    continue;
+                }
                 if vars && sh.vars.contains_key(n) {
                     sh.vars.remove(n);
                 } else if funcs {
@@ -907,13 +919,8 @@ fn read(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
             rest = r;
         }
     }
-    if eof && line.is_empty() {
-        1
-    } else if eof {
-        1
-    } else {
-        0
-    }
+    // End of input reports failure even when a partial last line was read.
+    i32::from(eof)
 }
 
 fn set(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
@@ -1093,8 +1100,10 @@ pub(super) fn binary_test(sh: &Shell, l: &str, op: &str, r: &str) -> Option<Resu
     })
 }
 
-/// `declare`, `typeset`, `local`, `readonly` (and their `-x`/`-r`/`-g` flags), as mvdan.
+/// `declare`, `typeset`, `local`, `readonly`, `export` with flags (`-x -r -g -a -A -n -p
+/// -f`) and array literals (`declare -a a=(…)`), as mvdan's DeclClause.
 fn declare(sh: &mut Shell, name: &str, args: &[String], io: &Io) -> i32 {
+    let arrays = std::mem::take(&mut sh.decl_arrays);
     let in_func = sh.in_func > 0;
     if name == "local" && !in_func {
         io.err("local: can only be used in a function\n");
@@ -1103,16 +1112,20 @@ fn declare(sh: &mut Shell, name: &str, args: &[String], io: &Io) -> i32 {
     let mut local = name == "local" || ((name == "declare" || name == "typeset") && in_func);
     let mut export = name == "export";
     let mut ro = name == "readonly";
-    let mut query = false;
+    // `-a`, `-A` or `-n`; `-p` or `-f`.
+    let mut kind: Option<char> = None;
+    let mut query: Option<char> = None;
     let mut st = 0;
-    for a in args {
-        if a.starts_with('-') && a.len() > 1 {
+    for (i, a) in args.iter().enumerate() {
+        let arr = arrays.iter().find(|(k, ..)| *k == i + 1);
+        if arr.is_none() && a.starts_with('-') && a.len() > 1 {
             for c in a[1..].chars() {
                 match c {
                     'x' => export = true,
                     'r' => ro = true,
                     'g' => local = false,
-                    'p' => query = true,
+                    'a' | 'A' | 'n' => kind = Some(c),
+                    'p' | 'f' => query = Some(c),
                     _ => {
                         io.err(&format!("declare: invalid option \"-{c}\"\n"));
                         return 2;
@@ -1122,39 +1135,38 @@ fn declare(sh: &mut Shell, name: &str, args: &[String], io: &Io) -> i32 {
             continue;
         }
         let (n, v) = match a.split_once('=') {
-            Some((n, v)) => (n.to_string(), Some(v.to_string())),
-            None => (a.clone(), None),
+            Some((n, v)) if arr.is_none() => (n.to_string(), Some(v.to_string())),
+            _ => (a.clone(), None),
+        };
+        let (n, append) = match n.strip_suffix('+') {
+            Some(m) if v.is_some() => (m.to_string(), true),
+            _ => (n, false),
         };
         if !super::parse::is_name(&n) {
             io.err(&format!("declare: invalid name {n:?}\n"));
             return 1;
         }
-        if query {
-            match sh.vars.get(&n) {
-                Some(v) => {
-                    let mut flags = String::new();
-                    if sh.readonly.contains(&n) {
-                        flags.push('r');
-                    }
-                    if v.exported {
-                        flags.push('x');
-                    }
-                    if flags.is_empty() {
-                        flags.push('-');
-                    }
-                    io.out(&format!(
-                        "declare -{flags} {n}={}\n",
-                        crate::taskfile::dotenv::go_quote(&v.value)
-                    ));
+        match query {
+            Some('f') => {
+                // mvdan prints the definition with its printer; the name line is all
+                // that is reproduced here (docs/shell.md).
+                if sh.funcs.contains_key(&n) {
+                    io.out(&format!("{n}()\n"));
+                } else {
+                    st = 1;
                 }
-                None => {
+                continue;
+            }
+            Some(_) => {
+                if !declare_print(sh, &n, io) {
                     io.err(&format!("declare: {n}: not found\n"));
                     st = 1;
                 }
+                continue;
             }
-            continue;
+            None => {}
         }
-        if v.is_some() && sh.readonly.contains(&n) {
+        if (v.is_some() || arr.is_some()) && sh.readonly.contains(&n) {
             io.err(&format!("{n}: readonly variable\n"));
             return 1;
         }
@@ -1166,14 +1178,35 @@ fn declare(sh: &mut Shell, name: &str, args: &[String], io: &Io) -> i32 {
                 }
             }
         }
-        // mvdan: a name without a value keeps its current value.
-        if let Some(v) = v {
-            sh.set_var(&n, v);
+        if let Some((_, asg, items)) = arr {
+            let k = kind.filter(|k| *k != 'n');
+            if let Err(super::ExpErr::Fatal(m) | super::ExpErr::Skip(m)) =
+                sh.assign_array(&n, asg.append, items, k, io)
+            {
+                io.err(&format!("{m}\n"));
+                return 1;
+            }
+        } else if let Some(v) = v {
+            if kind == Some('n') {
+                let exported = sh.vars.get(&n).is_some_and(|o| o.exported);
+                let mut var = super::Var::str(v, exported);
+                var.nameref = true;
+                sh.vars.insert(n.clone(), var);
+            } else if append {
+                let old = sh.get(&n).unwrap_or_default();
+                sh.set_var(&n, old + &v);
+            } else {
+                sh.set_var(&n, v);
+            }
+        } else if kind == Some('A') && sh.assoc(&n).is_none() {
+            sh.set_assoc(&n, Default::default());
         } else if export && !sh.vars.contains_key(&n) {
+            // mvdan: a name without a value keeps its current value.
             sh.set_var(&n, String::new());
         }
         if export {
-            if let Some(var) = sh.vars.get_mut(&n) {
+            let r = sh.resolve(&n);
+            if let Some(var) = sh.vars.get_mut(&r) {
                 var.exported = true;
             }
         }
@@ -1182,6 +1215,101 @@ fn declare(sh: &mut Shell, name: &str, args: &[String], io: &Io) -> i32 {
         }
     }
     st
+}
+
+/// `unset 'a[i]'` / `unset 'm[key]'`, as mvdan's unsetElem.
+fn unset_elem(sh: &mut Shell, name: &str, sub: &str, io: &Io) {
+    let name = sh.resolve(name);
+    let Some(v) = sh.vars.get(&name).cloned() else {
+        return;
+    };
+    if let Some(mut m) = v.map {
+        if sub == "@" || sub == "*" {
+            sh.vars.remove(&name);
+        } else {
+            m.remove(sub);
+            sh.set_assoc(&name, m);
+        }
+        return;
+    }
+    if let Some(mut a) = v.arr {
+        if sub == "@" || sub == "*" {
+            sh.vars.remove(&name);
+            return;
+        }
+        if sub.trim().is_empty() {
+            return;
+        }
+        let k = match super::arith::eval(sub, sh) {
+            Ok(k) => k,
+            Err(_) => {
+                io.err(&format!("unset: {name}[{sub}]: bad array subscript\n"));
+                return;
+            }
+        };
+        let k = if k < 0 { k + a.len() as i64 } else { k };
+        if k < 0 {
+            io.err(&format!("unset: {name}[{sub}]: bad array subscript\n"));
+            return;
+        }
+        if let Some(e) = a.get_mut(k as usize) {
+            *e = None;
+        }
+        while a.last().is_some_and(|e| e.is_none()) {
+            a.pop();
+        }
+        sh.set_array(&name, a);
+        return;
+    }
+    if sub == "0" {
+        sh.vars.remove(&name);
+    } else {
+        io.err(&format!("unset: {name}: not an array variable\n"));
+    }
+}
+
+/// `declare -p NAME`'s line, as mvdan prints it; false when NAME is not set.
+fn declare_print(sh: &Shell, n: &str, io: &Io) -> bool {
+    use crate::taskfile::dotenv::go_quote;
+    let Some(v) = sh.vars.get(n) else {
+        return false;
+    };
+    let mut flags = String::new();
+    if v.arr.is_some() {
+        flags.push('a');
+    } else if v.map.is_some() {
+        flags.push('A');
+    } else if v.nameref {
+        flags.push('n');
+    }
+    if sh.readonly.contains(n) {
+        flags.push('r');
+    }
+    if v.exported {
+        flags.push('x');
+    }
+    if flags.is_empty() {
+        flags.push('-');
+    }
+    let body = if let Some(a) = &v.arr {
+        let items: Vec<String> = a
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.as_ref().map(|e| format!("[{i}]={}", go_quote(e))))
+            .collect();
+        format!("({})", items.join(" "))
+    } else if let Some(m) = &v.map {
+        // Go's map order in mvdan (random); sorted here.
+        let items: Vec<String> = m
+            .iter()
+            .map(|(k, e)| format!("[{k}]={}", go_quote(e)))
+            .collect();
+        format!("({})", items.join(" "))
+    } else {
+        go_quote(&v.value)
+    };
+    io.out(&format!("declare -{flags} {n}={body}\n"));
+    true
 }
 
 fn shopt(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
@@ -1359,11 +1487,11 @@ const BASH_DEFAULT_ON: &[&str] = &[
 
 fn trap(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
     let mut k = 0;
-    while k < args.len() && args[k].starts_with('-') && args[k].len() > 1 {
+    // Only `--` passes; every other flag ends the builtin.
+    if k < args.len() && args[k].starts_with('-') && args[k].len() > 1 {
         match args[k].as_str() {
             "--" => {
                 k += 1;
-                break;
             }
             f @ ("-l" | "-p") => {
                 io.err(&format!("trap: {f:?}: NOT IMPLEMENTED flag\n"));

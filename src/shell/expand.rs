@@ -24,7 +24,7 @@ struct Field {
 fn escape_pat(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\' | '(' | ')' | '|') {
             o.push('\\');
         }
         o.push(c);
@@ -83,7 +83,9 @@ impl Shell {
             for c in cs {
                 match c {
                     Chunk::Lit(s) => {
-                        if ["@(", "!(", "+(", "*(", "?("].iter().any(|p| s.contains(p)) {
+                        if !self.opts.extglob
+                            && ["@(", "!(", "+(", "*(", "?("].iter().any(|p| s.contains(p))
+                        {
                             return Err(ExpErr::Skip(
                                 "extended globbing operator used without the \"extglob\" option set"
                                     .into(),
@@ -120,6 +122,10 @@ impl Shell {
                             if matches!(ch, '*' | '?' | '[') {
                                 f.glob = true;
                                 f.pat.push(ch);
+                            } else if matches!(ch, '(' | ')' | '|' | ']') {
+                                // An expansion's classes and extended operators are active
+                                // (mvdan).
+                                f.pat.push(ch);
                             } else {
                                 f.pat.push_str(&escape_pat(&ch.to_string()));
                             }
@@ -132,6 +138,12 @@ impl Shell {
                 fields.push(f);
             }
             for f in fields {
+                if f.glob && !self.opts.noglob && self.opts.extglob {
+                    // mvdan's limits on `!(…)`: an error, and the command is skipped.
+                    for comp in f.pat.split('/').filter(|c| glob::has_meta(c)) {
+                        glob::neg_check(comp).map_err(ExpErr::Skip)?;
+                    }
+                }
                 if f.glob && !self.opts.noglob {
                     let m = glob::expand(&f.pat, &self.cwd, self.glob_opts());
                     if !m.is_empty() {
@@ -220,6 +232,12 @@ impl Shell {
                     out.push(val(n.to_string()));
                 }
                 Part::Param(pm) => self.param(pm, dq, io, out)?,
+                Part::ProcSubst(write, l) => {
+                    let path = self.proc_subst(*write, l, io)?;
+                    out.push(val(path));
+                }
+                // Taken apart by the declaration builtins before expansion.
+                Part::Array(_) => {}
             }
         }
         Ok(())
@@ -298,6 +316,12 @@ impl Shell {
             out.push(if dq { Chunk::Quoted(s) } else { Chunk::Exp(s) })
         };
         if let ParamOp::Keys = pm.op {
+            if let Some(m) = self.assoc(name) {
+                // mvdan: sorted unquoted; quoted in Go's random map order (sorted here).
+                let keys: Vec<String> = m.keys().cloned().collect();
+                self.push_list(&keys, true, dq, out);
+                return Ok(());
+            }
             let keys: Vec<String> = self
                 .slots(name)
                 .iter()
@@ -313,13 +337,23 @@ impl Shell {
             Some(Index::All(at)) => {
                 let vals = self.elements(name);
                 if let ParamOp::Len = pm.op {
-                    push(out, vals.len().to_string());
+                    // mvdan counts an associative array's `@` as one joined string.
+                    let n = if self.assoc(name).is_some() {
+                        1
+                    } else {
+                        vals.len()
+                    };
+                    push(out, n.to_string());
                 } else {
                     self.push_list(&vals, *at, dq, out);
                 }
                 return Ok(());
             }
-            Some(Index::Expr(ps)) => {
+            Some(Index::Expr(_, key)) if self.assoc(name).is_some() => {
+                let k = self.expand_str(key, io)?;
+                self.assoc(name).and_then(|m| m.get(&k).cloned())
+            }
+            Some(Index::Expr(ps, _)) => {
                 let e = self.arith_text(ps, io)?;
                 let i = arith::eval(&e, self).map_err(ExpErr::Skip)?;
                 let vals = self.slots(name);

@@ -8,13 +8,58 @@ enum Tok {
     Any,
     Star,
     Class(bool, Vec<(char, char)>),
+    /// An extended pattern `@(a|b)`, `?(…)`, `*(…)`, `+(…)`, `!(…)`: operator, alternatives.
+    Ext(char, Vec<Vec<Tok>>),
 }
 
 fn compile(pat: &str) -> Vec<Tok> {
+    compile_with(pat, false)
+}
+
+/// The extended pattern group opening at `cs[i]` (`@(` …): its alternatives' text and the
+/// index one past its `)`; `None` when it does not close.
+fn ext_group(cs: &[char], i: usize) -> Option<(Vec<String>, usize)> {
+    let mut alts = vec![String::new()];
+    let mut depth = 0;
+    let mut j = i + 2;
+    while j < cs.len() {
+        let c = cs[j];
+        match c {
+            '\\' if j + 1 < cs.len() => {
+                alts.last_mut()?.push(c);
+                alts.last_mut()?.push(cs[j + 1]);
+                j += 2;
+                continue;
+            }
+            '(' => depth += 1,
+            ')' if depth == 0 => return Some((alts, j + 1)),
+            ')' => depth -= 1,
+            '|' if depth == 0 => {
+                alts.push(String::new());
+                j += 1;
+                continue;
+            }
+            _ => {}
+        }
+        alts.last_mut()?.push(c);
+        j += 1;
+    }
+    None
+}
+
+fn compile_with(pat: &str, ext: bool) -> Vec<Tok> {
     let cs: Vec<char> = pat.chars().collect();
     let mut out = vec![];
     let mut i = 0;
     while i < cs.len() {
+        if ext && matches!(cs[i], '!' | '@' | '+' | '*' | '?') && cs.get(i + 1) == Some(&'(') {
+            if let Some((alts, end)) = ext_group(&cs, i) {
+                let alts = alts.iter().map(|a| compile_with(a, true)).collect();
+                out.push(Tok::Ext(cs[i], alts));
+                i = end;
+                continue;
+            }
+        }
         match cs[i] {
             '\\' if i + 1 < cs.len() => {
                 out.push(Tok::Ch(cs[i + 1]));
@@ -65,17 +110,42 @@ fn compile(pat: &str) -> Vec<Tok> {
     out
 }
 
+fn any_alt(alts: &[Vec<Tok>], s: &[char]) -> bool {
+    alts.iter().any(|a| m(a, s))
+}
+
+/// `s` as one or more (`min` 1) or zero or more (`min` 0) matches of the alternatives.
+fn repeat(alts: &[Vec<Tok>], s: &[char], min: u32) -> bool {
+    if s.is_empty() {
+        return min == 0 || any_alt(alts, s);
+    }
+    (1..=s.len()).any(|k| any_alt(alts, &s[..k]) && repeat(alts, &s[k..], 0))
+}
+
+fn ext_m(op: char, alts: &[Vec<Tok>], s: &[char]) -> bool {
+    match op {
+        '@' => any_alt(alts, s),
+        '?' => s.is_empty() || any_alt(alts, s),
+        '!' => !any_alt(alts, s),
+        '+' => repeat(alts, s, 1),
+        _ => repeat(alts, s, 0),
+    }
+}
+
 fn m(p: &[Tok], s: &[char]) -> bool {
     match p.first() {
         None => s.is_empty(),
         Some(Tok::Star) => (0..=s.len()).any(|k| m(&p[1..], &s[k..])),
+        Some(Tok::Ext(op, alts)) => {
+            (0..=s.len()).any(|k| ext_m(*op, alts, &s[..k]) && m(&p[1..], &s[k..]))
+        }
         Some(t) => {
             let Some(&c) = s.first() else { return false };
             let ok = match t {
                 Tok::Ch(x) => *x == c,
                 Tok::Any => true,
                 Tok::Class(neg, rs) => rs.iter().any(|(a, b)| *a <= c && c <= *b) != *neg,
-                Tok::Star => unreachable!(),
+                Tok::Star | Tok::Ext(..) => unreachable!(),
             };
             ok && m(&p[1..], &s[1..])
         }
@@ -86,6 +156,53 @@ fn m(p: &[Tok], s: &[char]) -> bool {
 pub fn matches(pat: &str, s: &str) -> bool {
     let s: Vec<char> = s.chars().collect();
     m(&compile(pat), &s)
+}
+
+/// mvdan's limits on `!(…)` (Go's regexp has no negative lookahead): one group, with a
+/// prefix and suffix free of glob characters; the error it reports otherwise.
+pub fn neg_check(pat: &str) -> Result<(), String> {
+    let cs: Vec<char> = pat.chars().collect();
+    let mut groups = vec![];
+    let mut i = 0;
+    while i < cs.len() {
+        match cs[i] {
+            '\\' => i += 1,
+            '!' | '@' | '+' | '*' | '?' if cs.get(i + 1) == Some(&'(') => {
+                if let Some((_, end)) = ext_group(&cs, i) {
+                    if cs[i] == '!' {
+                        groups.push((i, end));
+                    }
+                    i = end;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    match groups.as_slice() {
+        [] => Ok(()),
+        [(a, b)] => {
+            let pre: String = cs[..*a].iter().collect();
+            let suf: String = cs[*b..].iter().collect();
+            if has_meta(&pre) || has_meta(&suf) {
+                Err("extglob !(...) is only supported with a fixed prefix and suffix".into())
+            } else {
+                Ok(())
+            }
+        }
+        _ => Err("multiple extglob !(...) groups are not supported yet".into()),
+    }
+}
+
+/// Whether `s` matches the whole pattern with extended operators, as mvdan's `case` and
+/// `[[ == ]]` (always extended there); a `!(…)` mvdan cannot match never matches.
+pub fn matches_ext(pat: &str, s: &str) -> bool {
+    if neg_check(pat).is_err() {
+        return false;
+    }
+    let s: Vec<char> = s.chars().collect();
+    m(&compile_with(pat, true), &s)
 }
 
 /// Whether a pattern has an unescaped glob character (`[` only with a `]` after it, so
@@ -177,6 +294,8 @@ pub struct Opts {
     pub dotglob: bool,
     pub nocase: bool,
     pub globstar: bool,
+    /// shopt extglob: extended operators in patterns.
+    pub ext: bool,
 }
 
 /// Every directory under `base` (relative paths joined as `join` does), depth first, sorted.
@@ -262,21 +381,29 @@ pub fn expand(pat: &str, cwd: &Path, o: Opts) -> Vec<String> {
             let Ok(rd) = std::fs::read_dir(&dir) else {
                 continue;
             };
+            let tokens = if o.nocase {
+                compile_with(&comp.to_lowercase(), o.ext)
+            } else {
+                compile_with(comp, o.ext)
+            };
             let mut names: Vec<String> = rd
                 .filter_map(|e| e.ok())
                 .filter_map(|e| e.file_name().into_string().ok())
                 .filter(|n| {
                     !n.starts_with('.')
                         || o.dotglob
+                        // mvdan matches `!(…)` by negating its inside: no dot rule.
+                        || (o.ext && comp.contains("!("))
                         || comp.starts_with('.')
                         || comp.starts_with("\\.")
                 })
                 .filter(|n| {
-                    if o.nocase {
-                        matches(&comp.to_lowercase(), &n.to_lowercase())
+                    let chars: Vec<char> = if o.nocase {
+                        n.to_lowercase().chars().collect()
                     } else {
-                        matches(comp, n)
-                    }
+                        n.chars().collect()
+                    };
+                    m(&tokens, &chars)
                 })
                 .collect();
             names.sort();
@@ -318,5 +445,27 @@ mod tests {
         assert_eq!(trim("x.tar.gz", ".*", true, true), "x");
         assert_eq!(replace("aXbXc", "X", "-", true), "a-b-c");
         assert_eq!(replace("aXbXc", "X", "-", false), "a-bXc");
+    }
+
+    #[test]
+    fn extended() {
+        assert!(matches_ext("@(ab|c)", "ab"));
+        assert!(matches_ext("@(ab|c)", "c"));
+        assert!(!matches_ext("@(ab|c)", "abc"));
+        assert!(matches_ext("+(a|b)", "abba"));
+        assert!(!matches_ext("+(a|b)", ""));
+        assert!(matches_ext("x*(y)z", "xz"));
+        assert!(matches_ext("x*(y)z", "xyyz"));
+        assert!(matches_ext("?(a).txt", ".txt"));
+        assert!(matches_ext("a!(x)c", "abc"));
+        assert!(!matches_ext("a!(x)c", "axc"));
+        assert!(matches_ext("!(x)", "abc"));
+        // mvdan's limits: two negations, or one next to a glob, never match.
+        assert!(!matches_ext("!(a)!(b)", "ab"));
+        assert!(!matches_ext("*.!(txt)", "a.md"));
+        assert!(neg_check("*.!(txt)").is_err());
+        assert!(matches_ext("+([ab]).txt", "ab.txt"));
+        // Without extglob the operators are plain characters.
+        assert!(matches("@(a)", "@(a)"));
     }
 }

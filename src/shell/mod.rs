@@ -120,18 +120,10 @@ pub fn prepare(script: &str, set: &[String], shopt: &[String]) -> Result<Prepare
             return Err(Unsupported::Construct(format!("shopt: {s}")));
         }
     }
-    let (list, extglob) = parse::parse_full(script).map_err(|e| match e {
+    let (list, _) = parse::parse_full(script).map_err(|e| match e {
         parse::ParseError::Unsupported(w) => Unsupported::Construct(w),
         e @ parse::ParseError::Syntax(..) => Unsupported::Syntax(e.render(script)),
     })?;
-    // Extended patterns only fail (as mvdan) while extglob is off; matching them is not
-    // implemented.
-    if extglob && (opts.extglob || script.contains("extglob")) {
-        return Err(Unsupported::Construct("extended glob patterns".into()));
-    }
-    if opts.expand_aliases || script.contains("expand_aliases") {
-        return Err(Unsupported::Construct("alias expansion".into()));
-    }
     Ok(Prepared {
         list: Arc::new(list),
         opts,
@@ -178,6 +170,12 @@ pub struct Rt {
     /// Called before a program is spawned (the caller arms its signal forwarding lazily,
     /// so commands that stay in-process cost no signal thread).
     pub before_spawn: fn(),
+    /// Named pipes of process substitutions (path, `>(…)`, opened by its thread), released
+    /// at the script's end.
+    fifos: Mutex<Vec<(PathBuf, bool, Arc<AtomicBool>)>>,
+    /// An error that ended the script instead of a status, as mvdan's exec handler
+    /// returns one (`chdir DIR: no such file or directory`); the caller reports it.
+    pub fatal: Mutex<Option<String>>,
 }
 
 impl Rt {
@@ -192,6 +190,8 @@ impl Rt {
             interactive,
             running,
             before_spawn,
+            fifos: Mutex::new(vec![]),
+            fatal: Mutex::new(None),
         })
     }
     /// Kills every child process group of this command and stops the interpreter.
@@ -212,6 +212,22 @@ struct Var {
     exported: bool,
     /// An indexed array's elements (`value` is element 0); arrays are never exported.
     arr: Option<Vec<Option<String>>>,
+    /// An associative array (`declare -A`); `value` is its key "0", as mvdan.
+    map: Option<std::collections::BTreeMap<String, String>>,
+    /// `declare -n`: `value` names the variable this one stands for.
+    nameref: bool,
+}
+
+impl Var {
+    fn str(value: String, exported: bool) -> Var {
+        Var {
+            value,
+            exported,
+            arr: None,
+            map: None,
+            nameref: false,
+        }
+    }
 }
 
 #[derive(Debug, PartialEq)]
@@ -275,6 +291,9 @@ pub struct Shell {
     getopts: (usize, usize),
     /// Descriptors set by `exec` without a command, for the rest of the list.
     exec_io: Option<Io>,
+    /// Array literals of the declaration being run (`declare -a a=(…)`): the index of the
+    /// argument they replace, the assignment and its elements.
+    decl_arrays: Vec<(usize, Assign, Vec<Word>)>,
     /// `alias` definitions (expanded only with expand_aliases, which is refused).
     aliases: Arc<std::collections::BTreeMap<String, String>>,
 }
@@ -301,26 +320,13 @@ impl Job {
 pub fn run(p: &Prepared, cwd: &Path, env: &[(String, String)], io: &Io, rt: Arc<Rt>) -> i32 {
     let mut vars: HashMap<String, Var> = env
         .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                Var {
-                    value: v.clone(),
-                    exported: true,
-                    arr: None,
-                },
-            )
-        })
+        .map(|(k, v)| (k.clone(), Var::str(v.clone(), true)))
         .collect();
     let cwd = std::path::absolute(cwd).unwrap_or_else(|_| cwd.to_path_buf());
     // mvdan sets PWD to the runner's directory.
     vars.insert(
         "PWD".into(),
-        Var {
-            value: cwd.to_string_lossy().into_owned(),
-            exported: true,
-            arr: None,
-        },
+        Var::str(cwd.to_string_lossy().into_owned(), true),
     );
     let mut sh = Shell {
         vars,
@@ -345,11 +351,13 @@ pub fn run(p: &Prepared, cwd: &Path, env: &[(String, String)], io: &Io, rt: Arc<
         getopts: (0, 0),
         aliases: Arc::new(Default::default()),
         exec_io: None,
+        decl_arrays: vec![],
     };
     sh.dir_stack.push(sh.cwd.to_string_lossy().into_owned());
     sh.exec_list(&p.list, io);
     let t = std::mem::take(&mut sh.trap_exit);
     sh.run_trap(&t, "exit", io);
+    sh.release_fifos();
     sh.status
 }
 
@@ -376,16 +384,55 @@ impl Shell {
             dotglob: self.opts.dotglob,
             nocase: self.opts.nocaseglob,
             globstar: self.opts.globstar,
+            ext: self.opts.extglob,
+        }
+    }
+
+    /// The variable `name` stands for, following `declare -n` references (mvdan stops
+    /// after 100).
+    fn resolve(&self, name: &str) -> String {
+        let mut n = name.to_string();
+        for _ in 0..100 {
+            match self.vars.get(&n) {
+                Some(v) if v.nameref => n = v.value.clone(),
+                _ => return n,
+            }
+        }
+        n
+    }
+
+    fn var(&self, name: &str) -> Option<&Var> {
+        match self.vars.get(name) {
+            Some(v) if v.nameref => self.vars.get(&self.resolve(name)),
+            v => v,
         }
     }
 
     fn get(&self, name: &str) -> Option<String> {
-        self.vars.get(name).map(|v| v.value.clone())
+        let v = self.var(name)?;
+        match &v.map {
+            Some(m) => m.get("0").cloned(),
+            None => Some(v.value.clone()),
+        }
+    }
+
+    /// The associative array `name`, if it is one.
+    fn assoc(&self, name: &str) -> Option<&std::collections::BTreeMap<String, String>> {
+        self.var(name)?.map.as_ref()
     }
 
     fn set_var(&mut self, name: &str, value: String) {
+        let name = &self.resolve(name);
         let old = self.vars.get(name);
         let exported = self.opts.allexport || old.is_some_and(|v| v.exported);
+        if let Some(mut m) = old.and_then(|v| v.map.clone()) {
+            // mvdan: a string assigned to an associative array sets its key "".
+            m.insert(String::new(), value);
+            let mut v = Var::str(m.get("0").cloned().unwrap_or_default(), exported);
+            v.map = Some(m);
+            self.vars.insert(name.to_string(), v);
+            return;
+        }
         // A string assigned to an array sets its element 0.
         let arr = old.and_then(|v| v.arr.clone()).map(|mut a| {
             match a.first_mut() {
@@ -394,32 +441,38 @@ impl Shell {
             }
             a
         });
-        self.vars.insert(
-            name.to_string(),
-            Var {
-                value,
-                exported,
-                arr,
-            },
-        );
+        let mut v = Var::str(value, exported);
+        v.arr = arr;
+        self.vars.insert(name.to_string(), v);
     }
 
     fn set_array(&mut self, name: &str, a: Vec<Option<String>>) {
+        let name = &self.resolve(name);
         let value = a.first().cloned().flatten().unwrap_or_default();
-        self.vars.insert(
-            name.to_string(),
-            Var {
-                value,
-                exported: false,
-                arr: Some(a),
-            },
-        );
+        let exported = self.opts.allexport || self.vars.get(name).is_some_and(|v| v.exported);
+        let mut v = Var::str(value, exported);
+        v.arr = Some(a);
+        self.vars.insert(name.to_string(), v);
+    }
+
+    fn set_assoc(&mut self, name: &str, m: std::collections::BTreeMap<String, String>) {
+        let name = &self.resolve(name);
+        let exported = self.opts.allexport || self.vars.get(name).is_some_and(|v| v.exported);
+        let mut v = Var::str(m.get("0").cloned().unwrap_or_default(), exported);
+        v.map = Some(m);
+        self.vars.insert(name.to_string(), v);
     }
 
     /// The slots of `name` (an array may have holes): a set string is element 0 alone.
     fn slots(&self, name: &str) -> Vec<Option<String>> {
-        match self.vars.get(name) {
+        match self.var(name) {
             Some(Var { arr: Some(a), .. }) => a.clone(),
+            Some(Var { map: Some(m), .. }) => {
+                // mvdan lists an associative array's values sorted.
+                let mut v: Vec<Option<String>> = m.values().map(|v| Some(v.clone())).collect();
+                v.sort();
+                v
+            }
             Some(v) => vec![Some(v.value.clone())],
             None => vec![],
         }
@@ -433,17 +486,20 @@ impl Shell {
     /// One assignment (`x=v`, `x+=v`, `a[i]=v`, `a=(…)`); the string value it set, if any.
     fn assign(&mut self, a: &Assign, io: &Io) -> Result<Option<String>, ExpErr> {
         if let Some(items) = &a.array {
-            let mut vals = if a.append {
-                self.slots(&a.name)
-            } else {
-                vec![]
-            };
-            vals.extend(self.fields(items, io)?.into_iter().map(Some));
-            self.set_array(&a.name, vals);
+            self.assign_array(&a.name, a.append, items, None, io)?;
             return Ok(None);
         }
         let v = self.expand_str(&a.value, io)?;
         if let Some(ix) = &a.index {
+            if self.assoc(&a.name).is_some() {
+                let key = self.expand_str(ix, io)?;
+                let name = self.resolve(&a.name);
+                let mut m = self.assoc(&name).cloned().unwrap_or_default();
+                // mvdan: `m[k]+=v` stores "" (appending to a map is a TODO there).
+                m.insert(key, if a.append { String::new() } else { v });
+                self.set_assoc(&name, m);
+                return Ok(None);
+            }
             let e = self.arith_text(ix, io)?;
             let i = arith::eval(&e, self).map_err(ExpErr::Skip)?;
             let mut vals = self.slots(&a.name);
@@ -472,11 +528,90 @@ impl Shell {
         Ok(Some(v))
     }
 
+    /// `name=(…)` / `name+=(…)`, as mvdan's assignVal: `kind` is `declare`'s `-a` / `-A`;
+    /// without one the array is associative when its first element's index is quoted.
+    fn assign_array(
+        &mut self,
+        name: &str,
+        append: bool,
+        items: &[Word],
+        kind: Option<char>,
+        io: &Io,
+    ) -> Result<(), ExpErr> {
+        let elems: Vec<(Option<Word>, Word)> = items.iter().map(array_elem).collect();
+        let assoc = match kind {
+            Some(k) => k == 'A',
+            None => elems.first().is_some_and(|(k, _)| {
+                matches!(k.as_deref(), Some([Part::Quoted(_) | Part::Dq(_)]))
+            }),
+        };
+        if assoc {
+            if append {
+                // mvdan leaves the variable as it is (a TODO there).
+                return Ok(());
+            }
+            let mut m = std::collections::BTreeMap::new();
+            for (k, v) in &elems {
+                let key = match k {
+                    Some(k) => self.expand_str(k, io)?,
+                    None => String::new(),
+                };
+                m.insert(key, self.expand_str(v, io)?);
+            }
+            self.set_assoc(name, m);
+            return Ok(());
+        }
+        let mut vals = match self.var(name) {
+            Some(Var { map: Some(_), .. }) if append => return Ok(()),
+            Some(_) if append => self.slots(name),
+            _ => vec![],
+        };
+        let mut next = vals.len() as i64;
+        for (k, v) in &elems {
+            match k {
+                Some(k) => {
+                    let e = self.arith_text(k, io)?;
+                    let mut i = arith::eval(&e, self).map_err(ExpErr::Skip)?;
+                    if i < 0 {
+                        i += vals.len() as i64;
+                        if i < 0 {
+                            io.err(&format!("{name}: bad array subscript\n"));
+                            // The command's status (an assignment's is its last
+                            // substitution's).
+                            self.status = 1;
+                            self.sub_status = Some(1);
+                            break;
+                        }
+                    }
+                    let v = self.expand_str(v, io)?;
+                    let i = i as usize;
+                    if i >= vals.len() {
+                        vals.resize(i + 1, None);
+                    }
+                    vals[i] = Some(v);
+                    next = i as i64 + 1;
+                }
+                None => {
+                    for f in self.fields(std::slice::from_ref(v), io)? {
+                        let i = next as usize;
+                        if i >= vals.len() {
+                            vals.resize(i + 1, None);
+                        }
+                        vals[i] = Some(f);
+                        next += 1;
+                    }
+                }
+            }
+        }
+        self.set_array(name, vals);
+        Ok(())
+    }
+
     fn env_list(&self, extra: &[(String, String)]) -> Vec<(String, String)> {
         let mut m: Vec<(String, String)> = self
             .vars
             .iter()
-            .filter(|(_, v)| v.exported && v.arr.is_none())
+            .filter(|(_, v)| v.exported && v.arr.is_none() && v.map.is_none())
             .map(|(k, v)| (k.clone(), v.value.clone()))
             .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
             .collect();
@@ -576,6 +711,171 @@ impl Shell {
         });
         self.jobs.push(job);
         self.status = 0;
+    }
+
+    /// `select VAR in ITEMS`, as mvdan: the menu and `$PS3` (`#? `) on stderr, a line of
+    /// stdin into `REPLY` and VAR (the item it numbers, or ""), until `break` or the end
+    /// of input (status 1).
+    fn select(&mut self, var: &str, items: &[String], body: &List, io: &Io) -> Flow {
+        let mut menu = true;
+        loop {
+            if menu {
+                for (i, w) in items.iter().enumerate() {
+                    io.err(&format!("{}) {w}\n", i + 1));
+                }
+                menu = false;
+            }
+            let ps3 = self.get("PS3").filter(|s| !s.is_empty());
+            io.err(ps3.as_deref().unwrap_or("#? "));
+            let fd = io.fds[0].as_raw_fd();
+            let mut line = vec![];
+            let mut eof = false;
+            loop {
+                let mut b = [0u8; 1];
+                let n = unsafe { libc::read(fd, b.as_mut_ptr().cast(), 1) };
+                if n < 0
+                    && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+                {
+                    continue;
+                }
+                if n <= 0 {
+                    eof = line.is_empty();
+                    break;
+                }
+                if b[0] == b'\n' {
+                    break;
+                }
+                line.push(b[0]);
+            }
+            if eof {
+                io.err("\n");
+                self.status = 1;
+                return Flow::Next;
+            }
+            if line.is_empty() {
+                menu = true;
+                continue;
+            }
+            let reply = String::from_utf8_lossy(&line).into_owned();
+            let pick = reply
+                .parse::<usize>()
+                .ok()
+                .filter(|c| (1..=items.len()).contains(c))
+                .map(|c| items[c - 1].clone())
+                .unwrap_or_default();
+            self.set_var("REPLY", reply);
+            self.set_var(var, pick);
+            self.loops += 1;
+            let f = self.exec_list(body, io);
+            self.loops -= 1;
+            if let Some(f) = loop_step(f) {
+                return f;
+            }
+        }
+    }
+
+    /// `<(list)` / `>(list)` (`write`), as mvdan: a named pipe in the temporary directory
+    /// with `list` on its other end, run in a copy of this shell on its own thread (a job
+    /// `wait` waits for); its path is the expansion.
+    fn proc_subst(&mut self, write: bool, l: &Arc<List>, io: &Io) -> Result<String, ExpErr> {
+        use std::hash::{BuildHasher, Hasher};
+        if l.is_empty() {
+            return Ok("/dev/null".into());
+        }
+        let dir = std::env::temp_dir();
+        let mut tries = 0;
+        let path = loop {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_usize(tries);
+            let p = dir.join(format!("sh-interp-{:x}", h.finish()));
+            let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes())
+                .map_err(|e| ExpErr::Fatal(e.to_string()))?;
+            if unsafe { libc::mkfifo(c.as_ptr(), 0o666) } == 0 {
+                break p;
+            }
+            let e = std::io::Error::last_os_error();
+            tries += 1;
+            if e.kind() != std::io::ErrorKind::AlreadyExists {
+                return Err(ExpErr::Fatal(format!("cannot create fifo: {}", go_err(&e))));
+            }
+            if tries > 100 {
+                return Err(ExpErr::Fatal(format!(
+                    "giving up at creating fifo: {}",
+                    go_err(&e)
+                )));
+            }
+        };
+        let job = Arc::new(Job {
+            status: Mutex::new(None),
+            done: std::sync::Condvar::new(),
+        });
+        let mut sub = self.clone();
+        sub.jobs = vec![];
+        // Weak until the pipe is open: a pipeline stage's output must close when the stage
+        // ends, as Go's shared descriptors do, even while nothing opened the fifo.
+        let weak = io.fds.clone().map(|f| Arc::downgrade(&f));
+        let opened = Arc::new(AtomicBool::new(false));
+        let (l, j, p, o) = (l.clone(), job.clone(), path.clone(), opened.clone());
+        std::thread::spawn(move || {
+            // Blocks until the command opens the other end (or the script's end releases
+            // it: `release_fifos`).
+            let f = if write {
+                std::fs::File::open(&p)
+            } else {
+                std::fs::OpenOptions::new().write(true).open(&p)
+            };
+            o.store(true, Ordering::SeqCst);
+            let null = || open_null().ok().map(Arc::new);
+            let fds = weak.map(|w| w.upgrade().or_else(null));
+            if let [Some(i), Some(out), Some(e)] = fds {
+                let mut io2 = Io { fds: [i, out, e] };
+                match f {
+                    Ok(f) => {
+                        io2.put(if write { 0 } else { 1 }, Arc::new(OwnedFd::from(f)));
+                        sub.exec_list(&l, &io2);
+                    }
+                    Err(e) => {
+                        let what = if write { "stdin" } else { "stdout" };
+                        io2.err(&format!("cannot open fifo for {what}: {}\n", go_err(&e)));
+                    }
+                }
+            }
+            let _ = std::fs::remove_file(&p);
+            *j.status.lock().unwrap_or_else(|e| e.into_inner()) = Some(sub.status);
+            j.done.notify_all();
+        });
+        self.jobs.push(job);
+        let mut fifos = self.rt.fifos.lock().unwrap_or_else(|e| e.into_inner());
+        fifos.push((path.clone(), write, opened));
+        Ok(path.to_string_lossy().into_owned())
+    }
+
+    /// Opens (and closes) the far end of every process substitution's pipe that nothing
+    /// opened, so its thread ends instead of blocking forever.
+    fn release_fifos(&self) {
+        let fifos = std::mem::take(&mut *self.rt.fifos.lock().unwrap_or_else(|e| e.into_inner()));
+        for (p, write, opened) in fifos {
+            if opened.load(Ordering::SeqCst) || !p.exists() {
+                continue;
+            }
+            let mut o = std::fs::OpenOptions::new();
+            if write {
+                o.write(true);
+            } else {
+                o.read(true);
+            }
+            use std::os::unix::fs::OpenOptionsExt;
+            let f = o.custom_flags(libc::O_NONBLOCK).open(&p);
+            // Held until the thread's open has returned (bounded: 2 s).
+            for _ in 0..2000 {
+                if f.is_err() || opened.load(Ordering::SeqCst) {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            drop(f);
+            let _ = std::fs::remove_file(&p);
+        }
     }
 
     /// Runs a trap's command (EXIT or ERR) without changing the status, never recursively.
@@ -768,7 +1068,17 @@ impl Shell {
                 self.status = last;
                 Flow::Next
             }
-            Compound::For { var, items, body } => {
+            Compound::Unhandled(m) => {
+                io.err(&format!("{m}\n"));
+                self.status = 1;
+                Flow::Next
+            }
+            Compound::For {
+                var,
+                items,
+                body,
+                select,
+            } => {
                 let items = match items {
                     None => self.pos.clone(),
                     Some(ws) => match self.fields(ws, io) {
@@ -777,6 +1087,9 @@ impl Shell {
                     },
                 };
                 self.status = 0;
+                if *select {
+                    return self.select(var, &items, body, io);
+                }
                 for it in items {
                     self.set_var(var, it);
                     self.loops += 1;
@@ -845,7 +1158,11 @@ impl Shell {
                                 Ok(s) => s,
                                 Err(e) => return self.exp_failed(e, io),
                             };
-                            if glob::matches(&pat, &s) {
+                            // mvdan reports a `!(…)` it cannot match, which never matches.
+                            if let Err(m) = glob::neg_check(&pat) {
+                                io.err(&format!("{m}\n"));
+                            }
+                            if glob::matches_ext(&pat, &s) {
                                 hit = true;
                                 break;
                             }
@@ -904,9 +1221,14 @@ impl Shell {
                 match op.as_str() {
                     "==" | "=" | "!=" => {
                         let p = self.expand_pattern(r, io)?;
-                        glob::matches(&p, &a) == (op != "!=")
+                        // mvdan reports a `!(…)` it cannot match, which never matches.
+                        if let Err(m) = glob::neg_check(&p) {
+                            io.err(&format!("{m}\n"));
+                        }
+                        glob::matches_ext(&p, &a) == (op != "!=")
                     }
                     "=~" => {
+                        // mvdan takes the operand's literal value: quotes do not escape.
                         let re = self.expand_str(r, io)?;
                         match regex::Regex::new(&re) {
                             Ok(re) => re.is_match(&a),
@@ -1044,7 +1366,42 @@ impl Shell {
         let decl = matches!(words.first().map(|w| w.as_slice()), Some([Part::Lit(n)]) if matches!(n.as_str(), "export" | "local" | "declare" | "typeset" | "readonly"));
         let mut argv = vec![];
         self.sub_status = None;
+        // mvdan's alias expansion: a literal first word is replaced by the alias's words,
+        // and the next word too while an alias ends in a blank.
+        let expanded;
+        let words = if self.opts.expand_aliases && !self.aliases.is_empty() {
+            let mut ws = words.to_vec();
+            let mut i = 0;
+            let mut seen = 0;
+            while let Some([Part::Lit(name)]) = ws.get(i).map(|w| w.as_slice()) {
+                let Some(src) = self.aliases.get(name) else {
+                    break;
+                };
+                seen += 1;
+                let Ok(als) = parse::words(src) else { break };
+                let n = als.len();
+                let blank = src.trim_end_matches([' ', '\t']) != src;
+                ws.splice(i..i + 1, als);
+                // An alias naming itself (`alias ls='ls -l'`) stops, as mvdan's single pass.
+                if !blank || seen > 100 {
+                    break;
+                }
+                i += n;
+            }
+            expanded = ws;
+            &expanded[..]
+        } else {
+            words
+        };
+        let mut decl_arrays = vec![];
         for (k, w) in words.iter().enumerate() {
+            if let (true, Some(Part::Array(items))) = (decl && k > 0, w.last()) {
+                if let Some(a) = parse::assignment(&w[..w.len() - 1].to_vec()) {
+                    argv.push(a.name.clone());
+                    decl_arrays.push((argv.len() - 1, a, items.clone()));
+                    continue;
+                }
+            }
             let r = if decl && k > 0 && matches!(w.first(), Some(Part::Lit(s)) if s.contains('=')) {
                 self.expand_str(w, io).map(|s| vec![s])
             } else {
@@ -1098,6 +1455,7 @@ impl Shell {
         if self.opts.xtrace {
             io.err(&trace_call(&argv));
         }
+        self.decl_arrays = decl_arrays;
         self.call(&argv, values, &io2, true)
     }
 
@@ -1208,6 +1566,14 @@ impl Shell {
             io.err("too many open files\n");
             return 126;
         };
+        // Go's exec checks the directory first; mvdan's handler returns that error, which
+        // stops the script (go-task: `task: Failed to run task "t": chdir DIR: …`).
+        if let Err(e) = std::fs::metadata(&self.cwd) {
+            let m = format!("chdir {}: {}", self.cwd.display(), go_err(&e));
+            *self.rt.fatal.lock().unwrap_or_else(|e| e.into_inner()) = Some(m);
+            self.rt.killed.store(true, Ordering::SeqCst);
+            return 1;
+        }
         let mut cmd = std::process::Command::new(&path);
         cmd.arg0(&argv[0])
             .args(&argv[1..])
@@ -1394,4 +1760,44 @@ pub(crate) fn user_home(name: &str) -> Option<String> {
             .to_string_lossy()
             .into_owned(),
     )
+}
+
+/// An array literal's element: `[key]=value` split into its index and value words, or a
+/// plain word.
+fn array_elem(w: &Word) -> (Option<Word>, Word) {
+    let plain = (None, w.clone());
+    let Some(Part::Lit(first)) = w.first() else {
+        return plain;
+    };
+    let Some(rest) = first.strip_prefix('[') else {
+        return plain;
+    };
+    let mut key: Word = vec![];
+    let mut cur = rest.to_string();
+    let mut k = 0;
+    loop {
+        if let Some(p) = cur.find("]=") {
+            if p > 0 {
+                key.push(Part::Lit(cur[..p].to_string()));
+            }
+            let mut value: Word = vec![];
+            if cur.len() > p + 2 {
+                value.push(Part::Lit(cur[p + 2..].to_string()));
+            }
+            value.extend(w[k + 1..].iter().cloned());
+            return (Some(key), value);
+        }
+        if !cur.is_empty() {
+            key.push(Part::Lit(cur));
+        }
+        k += 1;
+        match w.get(k) {
+            Some(Part::Lit(s)) => cur = s.clone(),
+            Some(p) => {
+                key.push(p.clone());
+                cur = String::new();
+            }
+            None => return plain,
+        }
+    }
 }

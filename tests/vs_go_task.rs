@@ -749,3 +749,121 @@ fn include_silent_status_and_if_match_go_task() {
     diffs.extend(side_by_side(&go, d, &["--status", "src"]));
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
+
+/// go-yaml v3's scanner in flow context: `?` ends a plain scalar and starts an explicit
+/// key (`[one?, two?]` is refused, `[?x]` is a one-pair mapping), and a plain scalar may
+/// not start with `:`; errors at go-yaml's 0-based context line, or none on line 1.
+#[test]
+fn yaml_flow_question_mark_matches_go_task() {
+    let Some(go) = gotask::require(".ci/install-uptodate.sh") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let flows = [
+        "[one?, two?]",
+        "[a?]",
+        "[a?b]",
+        "[a ?, c]",
+        "{a?: b}",
+        "{a: b?}",
+        "[a: b?]",
+        "[[a?]]",
+        "[\n    a?]",
+        "[?x]",
+        "[?x: y]",
+        "[?x:y]",
+        "[a, ?x]",
+        "[?x?]",
+        "{?x: y}",
+        "{?x}",
+        "{a: ?x}",
+        "{:x}",
+        "[a, :x]",
+        "[a, 'b?', \"c?\"]",
+        "[a?b, c]",
+    ];
+    let mut cases: Vec<String> = vec![];
+    for f in flows {
+        cases.push(format!(
+            "version: '3'\nvars:\n  V: {f}\ntasks:\n  default: echo '{{{{toJson .V}}}}'\n"
+        ));
+        cases.push(format!(
+            "version: '3'\ntasks:\n  default:\n    aliases: {f}\n    cmds: [echo hi]\n"
+        ));
+    }
+    cases.push("x: [a?]\nversion: '3'\ntasks: {}\n".into());
+    cases.push("x: [\n a?]\nversion: '3'\ntasks: {}\n".into());
+    let mut diffs = vec![];
+    for (i, c) in cases.iter().enumerate() {
+        write(d, &format!("c{i}/Taskfile.yml"), c);
+        diffs.extend(side_by_side(&go, d, &["-d", &format!("c{i}")]));
+        diffs.extend(side_by_side(
+            &go,
+            d,
+            &["-d", &format!("c{i}"), "--list-all"],
+        ));
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}
+
+/// Under colour (FORCE_COLOR=1, NO_COLOR unset) `--list` paints each piece as go-task's
+/// logger does and aligns the columns ignoring the escapes (Ladicle/tabwriter), aliases,
+/// empty descriptions and the "no tasks" notices included.
+#[test]
+fn coloured_listing_matches_go_task() {
+    let Some(go) = gotask::require(".ci/install-uptodate.sh") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    write(
+        d,
+        "Taskfile.yml",
+        "version: '3'\nincludes:\n  lib: ./lib\ntasks:\n  build:\n    desc: Build it\n    aliases: [b, bld]\n  \
+         test-long-name:\n    desc: \"Tést ünïcode\"\n  nodesc:\n    cmds: [echo]\n  multi:\n    desc: \"line one\\nline two\"\n    \
+         aliases: [m]\n  tabbed:\n    desc: \"a\\tb\"\n  secret:\n    internal: true\n    desc: hidden\n",
+    );
+    write(
+        d,
+        "lib/Taskfile.yml",
+        "version: '3'\ntasks:\n  x:\n    desc: from lib\n    aliases: [lx]\n",
+    );
+    write(d, "empty/Taskfile.yml", "version: '3'\ntasks:\n  a: echo\n");
+    write(d, "none/Taskfile.yml", "version: '3'\ntasks: {}\n");
+    let run = |exe: &Path, args: &[&str]| {
+        let o = Command::new(exe)
+            .args(args)
+            .current_dir(d)
+            .env_remove("NO_COLOR")
+            .env("FORCE_COLOR", "1")
+            .output()
+            .unwrap();
+        (o.status.code(), o.stdout, o.stderr)
+    };
+    let mut diffs = vec![];
+    for args in [
+        &["--list"][..],
+        &["--list-all"],
+        &["-d", "empty", "--list"],
+        &["-d", "none", "--list-all"],
+        &["nope"],
+    ] {
+        let (g, o) = (
+            run(&go, args),
+            run(Path::new(env!("CARGO_BIN_EXE_task")), args),
+        );
+        if g != o {
+            diffs.push(format!(
+                "{args:?}:\n go-task: {:?} {:?} {:?}\n oxtask:  {:?} {:?} {:?}",
+                g.0,
+                String::from_utf8_lossy(&g.1),
+                String::from_utf8_lossy(&g.2),
+                o.0,
+                String::from_utf8_lossy(&o.1),
+                String::from_utf8_lossy(&o.2)
+            ));
+        }
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}

@@ -249,7 +249,9 @@ impl Compiler {
         }
     }
 
-    /// Strings inside values are templates too (recursively).
+    /// Strings inside values are templates too (recursively). go-task's copy while
+    /// templating (deepcopy.TraverseStringsFunc) drops every map entry whose value is nil
+    /// (`[x: ~]` reads as `[{}]`); a nil list item stays.
     fn render_value(&self, v: &Value, data: &Map) -> Result<Value, CompileError> {
         Ok(match v {
             Value::Str(s) => Value::Str(self.render(s, data)?),
@@ -262,7 +264,9 @@ impl Compiler {
             Value::Map(m) => {
                 let mut out = Map::new();
                 for (k, val) in m {
-                    out.insert(k.clone(), self.render_value(val, data)?);
+                    if !matches!(val, Value::Nil) {
+                        out.insert(k.clone(), self.render_value(val, data)?);
+                    }
                 }
                 Value::Map(out)
             }

@@ -40,6 +40,11 @@ pub struct YamlError {
 pub fn parse(src: &str) -> Result<Node, YamlError> {
     let mut builder = Builder::default();
     let last_line = src.lines().count();
+    // Open collections (in flow context, its bracket if it has one, 1-based line), kept
+    // only when the file has flow syntax, where go-yaml's scanner departs from YAML 1.2.
+    let flow_chars: Option<Vec<char>> =
+        (src.contains('[') || src.contains('{')).then(|| src.chars().collect());
+    let mut flows: Vec<(bool, Option<char>, usize)> = vec![];
     for ev in Parser::new_from_str(src) {
         let (ev, span) = ev.map_err(|e| {
             if e.info().ends_with("found unknown anchor") {
@@ -87,6 +92,36 @@ pub fn parse(src: &str) -> Result<Node, YamlError> {
             }
             other => other,
         };
+        if let Some(chars) = &flow_chars {
+            match &ev {
+                Event::SequenceStart(..) | Event::MappingStart(..) => {
+                    let c = chars.get(span.start.index()).copied();
+                    let bracket = c.filter(|c| *c == '[' || *c == '{');
+                    let in_flow = bracket.is_some() || flows.last().is_some_and(|f| f.0);
+                    flows.push((in_flow, bracket, line));
+                }
+                Event::SequenceEnd | Event::MappingEnd => {
+                    flows.pop();
+                }
+                Event::Scalar(text, ScalarStyle::Plain, _, _)
+                    if flows.last().is_some_and(|f| f.0) =>
+                {
+                    let start = span.start.index();
+                    let end = span.end.index().min(chars.len());
+                    if go_yaml_flow_scalar(
+                        &mut builder,
+                        &flows,
+                        &chars[start..end],
+                        text,
+                        line,
+                        col,
+                    )? {
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+        }
         match ev {
             Event::DocumentEnd => break,
             other => builder.event(other, line, col)?,
@@ -101,6 +136,85 @@ pub fn parse(src: &str) -> Result<Node, YamlError> {
         line: 1,
         col: 1,
     }))
+}
+
+/// go-yaml v3.0.4's scanner in flow context, where it departs from YAML 1.2 (which the
+/// parser here follows): `?` always ends a plain scalar and starts an explicit key, and a
+/// plain scalar may not start with `?` or `:` (both are indicators there). `source` is the
+/// scalar's text in the file. Returns true when it pushed the node(s) go-yaml would build
+/// itself, an error where go-yaml refuses the document, false when nothing differs.
+fn go_yaml_flow_scalar(
+    builder: &mut Builder,
+    flows: &[(bool, Option<char>, usize)],
+    source: &[char],
+    text: &str,
+    line: usize,
+    col: usize,
+) -> Result<bool, YamlError> {
+    let first = source.first().copied();
+    if !matches!(first, Some('?' | ':')) && !source.contains(&'?') {
+        return Ok(false);
+    }
+    // A parser error's line is its context mark, printed 0-based; on the first line,
+    // the problem mark (the offending token, also 0-based); none when that is 0 too.
+    let line_at =
+        |offset: usize| line - 1 + source[..offset].iter().filter(|c| **c == '\n').count();
+    let node_content = || YamlError {
+        line: line - 1,
+        col,
+        msg: "did not find expected node content".into(),
+    };
+    let in_key = matches!(
+        builder.stack.last(),
+        Some((
+            Node {
+                kind: NodeKind::Map(_),
+                ..
+            },
+            _
+        ))
+    ) && builder.pending_key.last().is_some_and(|k| k.is_none());
+    let in_entry = matches!(
+        builder.stack.last(),
+        Some((
+            Node {
+                kind: NodeKind::Seq(_),
+                ..
+            },
+            _
+        ))
+    );
+    let skip = usize::from(first == Some('?'));
+    if first == Some(':') || (first == Some('?') && !in_key && !in_entry) {
+        return Err(node_content());
+    }
+    // `?` inside the scalar: go-yaml ends the scalar there, and a key indicator after a
+    // node is not the `,` or closing bracket the innermost flow collection expects.
+    if let Some(p) = source.iter().skip(skip).position(|c| *c == '?') {
+        let p = p + skip;
+        let (close, ctx_line) = flows
+            .iter()
+            .rev()
+            .find_map(|f| f.1.map(|b| (if b == '[' { ']' } else { '}' }, f.2 - 1)))
+            .unwrap_or((']', 0));
+        return Err(YamlError {
+            line: if ctx_line != 0 { ctx_line } else { line_at(p) },
+            col,
+            msg: format!("did not find expected ',' or '{close}'"),
+        });
+    }
+    // `?x` is an explicit key `x`: a key as it stands, in a sequence a one-pair mapping.
+    let rest = Event::Scalar(text[1..].to_string().into(), ScalarStyle::Plain, 0, None);
+    if in_key {
+        builder.event(rest, line, col + 1)?;
+    } else {
+        builder.event(Event::MappingStart(0, None), line, col)?;
+        builder.event(rest, line, col + 1)?;
+        let null = Event::Scalar(String::new().into(), ScalarStyle::Plain, 0, None);
+        builder.event(null, line, col + 1)?;
+        builder.event(Event::MappingEnd, line, col)?;
+    }
+    Ok(true)
 }
 
 /// libyaml's wording without its context part, which go-yaml drops; tells whether

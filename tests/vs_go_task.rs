@@ -752,7 +752,8 @@ fn include_silent_status_and_if_match_go_task() {
 
 /// go-yaml v3's scanner in flow context: `?` ends a plain scalar and starts an explicit
 /// key (`[one?, two?]` is refused, `[?x]` is a one-pair mapping), and a plain scalar may
-/// not start with `:`; errors at go-yaml's 0-based context line, or none on line 1.
+/// not start with `:`; errors at go-yaml's 0-based context line, or none on line 1. Lines
+/// inside flow collections and quoted scalars may be indented less than YAML 1.2 allows.
 #[test]
 fn yaml_flow_question_mark_matches_go_task() {
     let Some(go) = gotask::require(".ci/install-uptodate.sh") else {
@@ -791,6 +792,20 @@ fn yaml_flow_question_mark_matches_go_task() {
         cases.push(format!(
             "version: '3'\ntasks:\n  default:\n    aliases: {f}\n    cmds: [echo hi]\n"
         ));
+    }
+    // go-yaml checks no indentation inside flow collections or quoted scalars.
+    for body in [
+        "    cmds: [\n      echo a\n    ]\n",
+        "    cmds: [\n    echo a\n    ]\n",
+        "    cmds: [\n  echo a\n  ]\n",
+        "    cmds: [\necho a]\n",
+        "    cmds: [echo a,\n echo b]\n",
+        "    vars: {A: 1,\n  B: 2}\n    cmds: [\"echo {{.A}}{{.B}}\"]\n",
+        "    cmds:\n      - \"echo a\n  b\"\n",
+        "    cmds:\n      - 'echo a\n b\n  c'\n",
+        "    cmds: [\n  echo a, {cmd: \"echo\n b\"\n}\n]\n",
+    ] {
+        cases.push(format!("version: '3'\ntasks:\n  default:\n{body}"));
     }
     cases.push("x: [a?]\nversion: '3'\ntasks: {}\n".into());
     cases.push("x: [\n a?]\nversion: '3'\ntasks: {}\n".into());

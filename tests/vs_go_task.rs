@@ -882,3 +882,39 @@ fn coloured_listing_matches_go_task() {
     }
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
+
+/// A type error in a plain struct field (string, bool, []string) is go-yaml's own: go-task
+/// reports it at the nearest custom unmarshaler's node (Taskfile, task, include or command
+/// mapping) with the offending line in the message.
+#[test]
+fn native_type_errors_match_go_task() {
+    let Some(go) = gotask::require(".ci/install-uptodate.sh") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let cases = [
+        "tasks:\n  default:\n    cmds:\n      - echo\n    aliases:\n      - a: b\n",
+        "tasks:\n  default:\n    cmds:\n      - echo\n    desc:\n      - a\n",
+        "tasks:\n  default:\n    cmds:\n      - echo\n    status:\n      - - x\n",
+        "silent:\n  - x\ntasks:\n  default:\n    cmds:\n      - echo\n",
+        "# c\nrun:\n  - x\ntasks: {}\n",
+        "includes:\n  x:\n    taskfile: ./x.yml\n    aliases:\n      - a: b\n",
+        "tasks:\n  default:\n    cmds:\n     - cmd:\n         - echo\n",
+        "tasks:\n  default:\n    cmds:\n     - echo\n    internal: 3\n",
+    ];
+    let mut diffs = vec![];
+    for (i, c) in cases.iter().enumerate() {
+        write(
+            d,
+            &format!("c{i}/Taskfile.yml"),
+            &format!("version: '3'\n{c}"),
+        );
+        diffs.extend(side_by_side(
+            &go,
+            d,
+            &["-d", &format!("c{i}"), "--list-all"],
+        ));
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}

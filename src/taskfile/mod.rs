@@ -135,6 +135,11 @@ fn highlight_yaml_line(line: &str) -> String {
         out.push_str(&format!("{PUNCT}{ws}{RESET}"));
     }
     let mut rest = trimmed;
+    if rest.starts_with('#') {
+        // chroma: a comment line is italic yellow.
+        out.push_str(&format!("\x1b[3m{KEY}{rest}{RESET}{PUNCT}{RESET}"));
+        return out;
+    }
     if let Some(item) = rest.strip_prefix("- ") {
         // One token, as chroma's YAML lexer makes it.
         out.push_str(&format!("{PUNCT}- {RESET}"));

@@ -800,10 +800,9 @@ impl Compiler {
     ) -> Result<Vec<Map>, CompileError> {
         let name = as_.unwrap_or("ITEM").to_string();
         let items: Vec<(Value, Option<Value>)> = match f {
-            For::List(items) => items
-                .iter()
-                .map(|v| Ok((self.render_value(v, vars)?, None)))
-                .collect::<Result<_, CompileError>>()?,
+            // go-task's itemsFromFor returns an explicit list as written: not templated,
+            // nil map entries kept.
+            For::List(items) => items.iter().map(|v| (v.clone(), None)).collect(),
             For::Var { var, split, .. } => {
                 let v = vars.get(var).cloned().unwrap_or(Value::Nil);
                 match v {

@@ -778,8 +778,7 @@ fn yaml_flow_question_mark_matches_go_task() {
         "[a, :x]",
         "[a?b, c]",
     ];
-    // Loaded: compared as a var's value. (A decode error's snippet colours flow syntax
-    // as chroma does, which is not modelled, so no decode errors here.)
+    // Loaded: compared as a var's value, and as aliases (a decode error).
     let accepted = ["[?x]", "[?x: y]", "[?x:y]", "[a, ?x]", "[a, 'b?', \"c?\"]"];
     let mut cases: Vec<String> = vec![];
     for f in refused.iter().chain(&accepted) {
@@ -787,9 +786,14 @@ fn yaml_flow_question_mark_matches_go_task() {
             "version: '3'\nvars:\n  V: {f}\ntasks:\n  default: echo '{{{{toJson .V}}}}'\n"
         ));
     }
-    for f in refused {
+    for f in refused.iter().chain(&accepted) {
         cases.push(format!(
             "version: '3'\ntasks:\n  default:\n    aliases: {f}\n    cmds: [echo hi]\n"
+        ));
+    }
+    for f in ["{?x: y}", "{?x}", "{? x}"] {
+        cases.push(format!(
+            "version: '3'\nvars:\n  V: {f}\ntasks:\n  default: echo\n"
         ));
     }
     // go-yaml checks no indentation inside flow collections or quoted scalars.
@@ -901,6 +905,12 @@ fn native_type_errors_match_go_task() {
         "includes:\n  x:\n    taskfile: ./x.yml\n    aliases:\n      - a: b\n",
         "tasks:\n  default:\n    cmds:\n     - cmd:\n         - echo\n",
         "tasks:\n  default:\n    cmds:\n     - echo\n    internal: 3\n",
+        // snippet lines as chroma's YAML lexer colours them
+        "tasks:\n  default:\n    x: 3\n    \"q k\": &a 1.5 # c\n    y: *a\n    cmds: [echo]\n             z: !!str 2024-01-01\n    desc: [a]\n    w: a // b\n    v: {a: 1}\n",
+        "tasks:\n  default:\n\n    aliases: [{a: b}]\n\n    # trailing\n",
+        "tasks:\n  default:\n    env: {A: 1e5, B: 0x1F, C: -3, D: .5}\n    desc: [x]\n             status: [+1, n-1, nope]\n",
+        "tasks:\n  default:\n    cmds:\n      - echo \"a: b\" # x\n      - task: x\n    desc: [a]\n             summary: |\n      hello: x\n",
+        "tasks:\n  default:\n    cmds:\n      - 'it''s': 1\n      - \"{{.A}}\"\n             desc: [\"a\", 'b']\n    dir: -x\n    run: 08:00\n",
     ];
     let mut diffs = vec![];
     for (i, c) in cases.iter().enumerate() {

@@ -244,10 +244,8 @@ fn highlight_yaml_line(line: &str) -> String {
                 continue;
             }
         }
-        if (c[p].is_ascii_digit()
-            || (c[p] == '.' && c.get(p + 1).is_some_and(|d| d.is_ascii_digit())))
-            && !word(p.wrapping_sub(1))
-        {
+        // `\b` before the number: a digit after a non-word character
+        if c[p].is_ascii_digit() && !word(p.wrapping_sub(1)) {
             let mut q = p;
             while q < c.len() && c[q].is_ascii_digit() {
                 q += 1;

@@ -276,7 +276,7 @@ fn bash_script_completes_task_names() {
 
 #[test]
 fn scripts_call_complete_and_honour_task_exe() {
-    for shell in ["bash", "zsh", "fish", "powershell"] {
+    for shell in ["bash", "zsh", "fish", "powershell", "nu"] {
         let o = Command::new(OXTASK)
             .args(["--completion", shell])
             .output()
@@ -295,6 +295,30 @@ fn scripts_call_complete_and_honour_task_exe() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&o.stderr), "unknown shell: tcsh\n");
+}
+
+/// go-task 3.54's nushell script is already a wrapper around `__complete`: oxtask prints it
+/// byte for byte, with go-task's exit code.
+#[test]
+fn nu_script_is_go_tasks() {
+    let Some(go) = gotask::require(".ci/install-gotask.sh") else {
+        return;
+    };
+    let run = |exe: &Path| {
+        Command::new(exe)
+            .args(["--completion", "nu"])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let (want, got) = (run(&go), run(Path::new(OXTASK)));
+    assert_eq!(got.status.code(), want.status.code());
+    assert!(!want.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&got.stdout),
+        String::from_utf8_lossy(&want.stdout)
+    );
+    assert_eq!(got.stderr, want.stderr);
 }
 
 /// `shell` on PATH; missing: a skip message, or a failure under CI=true.

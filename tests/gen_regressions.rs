@@ -536,3 +536,19 @@ fn ci_turns_colour_on() {
         );
     }
 }
+
+/// go-task copies a var's value while templating it (deepcopy.TraverseStringsFunc), which
+/// drops every map entry whose value is nil, at any depth (`[x: ~]` reads as `[{}]`); nil
+/// list items stay. An explicit `for:` list is used as written: not templated, nils kept.
+/// Found on the YAML flow `?` cases (`[?x]` is `[{}]`).
+#[test]
+fn nil_map_entries_are_dropped_from_var_values() {
+    same(
+        "version: '3'\nvars:\n  A: [x: ~, {y: 1, z: null}, [~], ?k]\n  B:\n    - k:\n      v: 1\n\
+         tasks:\n  default:\n    vars:\n      C: {map: {n: ~, m: 2}}\n    cmds:\n      \
+         - echo '{{printf \"%#v\" .A}} {{printf \"%#v\" .B}} {{printf \"%#v\" .C}}'\n      \
+         - for: [{a: ~, b: 1}, {c: ~}, \"{{.A}}\"]\n        cmd: echo '{{printf \"%#v\" .ITEM}}'\n",
+        &[],
+        &[],
+    );
+}

@@ -771,3 +771,181 @@ fn program_in_removed_dir_matches_go_task() {
     }
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
+
+/// go-yaml v3's scanner in flow context: `?` ends a plain scalar and starts an explicit
+/// key (`[one?, two?]` is refused, `[?x]` is a one-pair mapping), and a plain scalar may
+/// not start with `:`; errors at go-yaml's 0-based context line, or none on line 1. Lines
+/// inside flow collections and quoted scalars may be indented less than YAML 1.2 allows.
+#[test]
+fn yaml_flow_question_mark_matches_go_task() {
+    let Some(go) = gotask::require(".ci/install-uptodate.sh") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    // Refused by go-yaml: the same message wherever the value is.
+    let refused = [
+        "[one?, two?]",
+        "[a?]",
+        "[a?b]",
+        "[a ?, c]",
+        "{a?: b}",
+        "{a: b?}",
+        "[a: b?]",
+        "[[a?]]",
+        "[\n    a?]",
+        "[?x?]",
+        "{a: ?x}",
+        "{:x}",
+        "[a, :x]",
+        "[a?b, c]",
+    ];
+    // Loaded: compared as a var's value, and as aliases (a decode error).
+    let accepted = ["[?x]", "[?x: y]", "[?x:y]", "[a, ?x]", "[a, 'b?', \"c?\"]"];
+    let mut cases: Vec<String> = vec![];
+    for f in refused.iter().chain(&accepted) {
+        cases.push(format!(
+            "version: '3'\nvars:\n  V: {f}\ntasks:\n  default: echo '{{{{toJson .V}}}}'\n"
+        ));
+    }
+    for f in refused.iter().chain(&accepted) {
+        cases.push(format!(
+            "version: '3'\ntasks:\n  default:\n    aliases: {f}\n    cmds: [echo hi]\n"
+        ));
+    }
+    for f in ["{?x: y}", "{?x}", "{? x}"] {
+        cases.push(format!(
+            "version: '3'\nvars:\n  V: {f}\ntasks:\n  default: echo\n"
+        ));
+    }
+    // go-yaml checks no indentation inside flow collections or quoted scalars.
+    for body in [
+        "    cmds: [\n      echo a\n    ]\n",
+        "    cmds: [\n    echo a\n    ]\n",
+        "    cmds: [\n  echo a\n  ]\n",
+        "    cmds: [\necho a]\n",
+        "    cmds: [echo a,\n echo b]\n",
+        "    vars: {A: 1,\n  B: 2}\n    cmds: [\"echo {{.A}}{{.B}}\"]\n",
+        "    cmds:\n      - \"echo a\n  b\"\n",
+        "    cmds:\n      - 'echo a\n b\n  c'\n",
+        "    cmds: [\n  echo a, {cmd: \"echo\n b\"\n}\n]\n",
+    ] {
+        cases.push(format!("version: '3'\ntasks:\n  default:\n{body}"));
+    }
+    cases.push("x: [a?]\nversion: '3'\ntasks: {}\n".into());
+    cases.push("x: [\n a?]\nversion: '3'\ntasks: {}\n".into());
+    let mut diffs = vec![];
+    for (i, c) in cases.iter().enumerate() {
+        write(d, &format!("c{i}/Taskfile.yml"), c);
+        diffs.extend(side_by_side(&go, d, &["-d", &format!("c{i}")]));
+        diffs.extend(side_by_side(
+            &go,
+            d,
+            &["-d", &format!("c{i}"), "--list-all"],
+        ));
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}
+
+/// Under colour (FORCE_COLOR=1, NO_COLOR unset) `--list` paints each piece as go-task's
+/// logger does and aligns the columns ignoring the escapes (Ladicle/tabwriter), aliases,
+/// empty descriptions and the "no tasks" notices included.
+#[test]
+fn coloured_listing_matches_go_task() {
+    let Some(go) = gotask::require(".ci/install-uptodate.sh") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    write(
+        d,
+        "Taskfile.yml",
+        "version: '3'\nincludes:\n  lib: ./lib\ntasks:\n  build:\n    desc: Build it\n    aliases: [b, bld]\n  \
+         test-long-name:\n    desc: \"Tést ünïcode\"\n  nodesc:\n    cmds: [echo]\n  multi:\n    desc: \"line one\\nline two\"\n    \
+         aliases: [m]\n  tabbed:\n    desc: \"a\\tb\"\n  secret:\n    internal: true\n    desc: hidden\n",
+    );
+    write(
+        d,
+        "lib/Taskfile.yml",
+        "version: '3'\ntasks:\n  x:\n    desc: from lib\n    aliases: [lx]\n",
+    );
+    write(d, "empty/Taskfile.yml", "version: '3'\ntasks:\n  a: echo\n");
+    write(d, "none/Taskfile.yml", "version: '3'\ntasks: {}\n");
+    let run = |exe: &Path, args: &[&str]| {
+        let o = Command::new(exe)
+            .args(args)
+            .current_dir(d)
+            .env_remove("NO_COLOR")
+            .env("FORCE_COLOR", "1")
+            .output()
+            .unwrap();
+        (o.status.code(), o.stdout, o.stderr)
+    };
+    let mut diffs = vec![];
+    for args in [
+        &["--list"][..],
+        &["--list-all"],
+        &["-d", "empty", "--list"],
+        &["-d", "none", "--list-all"],
+        &["nope"],
+    ] {
+        let (g, o) = (
+            run(&go, args),
+            run(Path::new(env!("CARGO_BIN_EXE_task")), args),
+        );
+        if g != o {
+            diffs.push(format!(
+                "{args:?}:\n go-task: {:?} {:?} {:?}\n oxtask:  {:?} {:?} {:?}",
+                g.0,
+                String::from_utf8_lossy(&g.1),
+                String::from_utf8_lossy(&g.2),
+                o.0,
+                String::from_utf8_lossy(&o.1),
+                String::from_utf8_lossy(&o.2)
+            ));
+        }
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}
+
+/// A type error in a plain struct field (string, bool, []string) is go-yaml's own: go-task
+/// reports it at the nearest custom unmarshaler's node (Taskfile, task, include or command
+/// mapping) with the offending line in the message.
+#[test]
+fn native_type_errors_match_go_task() {
+    let Some(go) = gotask::require(".ci/install-uptodate.sh") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let cases = [
+        "tasks:\n  default:\n    cmds:\n      - echo\n    aliases:\n      - a: b\n",
+        "tasks:\n  default:\n    cmds:\n      - echo\n    desc:\n      - a\n",
+        "tasks:\n  default:\n    cmds:\n      - echo\n    status:\n      - - x\n",
+        "silent:\n  - x\ntasks:\n  default:\n    cmds:\n      - echo\n",
+        "# c\nrun:\n  - x\ntasks: {}\n",
+        "includes:\n  x:\n    taskfile: ./x.yml\n    aliases:\n      - a: b\n",
+        "tasks:\n  default:\n    cmds:\n     - cmd:\n         - echo\n",
+        "tasks:\n  default:\n    cmds:\n     - echo\n    internal: 3\n",
+        // snippet lines as chroma's YAML lexer colours them
+        "tasks:\n  default:\n    x: 3\n    \"q k\": &a 1.5 # c\n    y: *a\n    cmds: [echo]\n             z: !!str 2024-01-01\n    desc: [a]\n    w: a // b\n    v: {a: 1}\n",
+        "tasks:\n  default:\n\n    aliases: [{a: b}]\n\n    # trailing\n",
+        "tasks:\n  default:\n    env: {A: 1e5, B: 0x1F, C: -3, D: .5}\n    desc: [x]\n             status: [+1, n-1, nope]\n",
+        "tasks:\n  default:\n    cmds:\n      - echo \"a: b\" # x\n      - task: x\n    desc: [a]\n             summary: |\n      hello: x\n",
+        "tasks:\n  default:\n    cmds:\n      - 'it''s': 1\n      - \"{{.A}}\"\n             desc: [\"a\", 'b']\n    dir: -x\n    run: 08:00\n",
+    ];
+    let mut diffs = vec![];
+    for (i, c) in cases.iter().enumerate() {
+        write(
+            d,
+            &format!("c{i}/Taskfile.yml"),
+            &format!("version: '3'\n{c}"),
+        );
+        diffs.extend(side_by_side(
+            &go,
+            d,
+            &["-d", &format!("c{i}"), "--list-all"],
+        ));
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}

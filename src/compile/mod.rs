@@ -249,7 +249,9 @@ impl Compiler {
         }
     }
 
-    /// Strings inside values are templates too (recursively).
+    /// Strings inside values are templates too (recursively). go-task's copy while
+    /// templating (deepcopy.TraverseStringsFunc) drops every map entry whose value is nil
+    /// (`[x: ~]` reads as `[{}]`); a nil list item stays.
     fn render_value(&self, v: &Value, data: &Map) -> Result<Value, CompileError> {
         Ok(match v {
             Value::Str(s) => Value::Str(self.render(s, data)?),
@@ -262,7 +264,9 @@ impl Compiler {
             Value::Map(m) => {
                 let mut out = Map::new();
                 for (k, val) in m {
-                    out.insert(k.clone(), self.render_value(val, data)?);
+                    if !matches!(val, Value::Nil) {
+                        out.insert(k.clone(), self.render_value(val, data)?);
+                    }
                 }
                 Value::Map(out)
             }
@@ -796,10 +800,9 @@ impl Compiler {
     ) -> Result<Vec<Map>, CompileError> {
         let name = as_.unwrap_or("ITEM").to_string();
         let items: Vec<(Value, Option<Value>)> = match f {
-            For::List(items) => items
-                .iter()
-                .map(|v| Ok((self.render_value(v, vars)?, None)))
-                .collect::<Result<_, CompileError>>()?,
+            // go-task's itemsFromFor returns an explicit list as written: not templated,
+            // nil map entries kept.
+            For::List(items) => items.iter().map(|v| (v.clone(), None)).collect(),
             For::Var { var, split, .. } => {
                 let v = vars.get(var).cloned().unwrap_or(Value::Nil);
                 match v {

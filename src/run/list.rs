@@ -7,45 +7,104 @@ use crate::taskfile::ast::Vars;
 use crate::taskfile::TaskEntry;
 use crate::template;
 
-/// Go's text/tabwriter (minwidth 0, padding 6, ' '): a column's width is set by each run
-/// of consecutive lines that have a tab-terminated cell in that column.
-pub fn tabwrite(rows: &[Vec<String>]) -> String {
-    let max_cols = rows
-        .iter()
-        .map(|r| r.len().saturating_sub(1))
-        .max()
-        .unwrap_or(0);
-    let mut widths = vec![vec![0usize; max_cols]; rows.len()];
-    for c in 0..max_cols {
-        let mut i = 0;
-        while i < rows.len() {
-            if rows[i].len().saturating_sub(1) <= c {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            let mut w = 0;
-            while i < rows.len() && rows[i].len().saturating_sub(1) > c {
-                w = w.max(rows[i][c].chars().count() + 6);
-                i += 1;
-            }
-            for wr in widths.iter_mut().take(i).skip(start) {
-                wr[c] = w;
-            }
-        }
-    }
+/// One cell of go-task's tabwriter (github.com/Ladicle/tabwriter, a fork of Go's
+/// text/tabwriter): its text and its width in runes, ANSI escapes (ESC up to `m`) counting zero.
+struct Cell {
+    text: String,
+    width: usize,
+}
+
+/// go-task's `--list` tabwriter (minwidth 0, padding 6, ' '): `\t` ends a cell, `\n` a
+/// line; a column's width is set by each run of consecutive lines that have a tab-terminated
+/// cell in it; a line's last cell is never padded. An ANSI escape sequence is zero width and
+/// its bytes (tabs and newlines included) do not split cells, so colour does not shift columns.
+pub fn tabwrite(text: &str) -> String {
     let mut out = String::new();
-    for (r, row) in rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            out.push_str(cell);
-            if c + 1 < row.len() {
-                let pad = widths[r][c].saturating_sub(cell.chars().count());
-                out.push_str(&" ".repeat(pad));
+    let mut lines: Vec<Vec<Cell>> = vec![vec![]];
+    let (mut cur, mut width, mut esc) = (String::new(), 0usize, false);
+    for ch in text.chars() {
+        if esc {
+            cur.push(ch);
+            esc = ch != 'm';
+            continue;
+        }
+        match ch {
+            '\t' | '\n' | '\x0b' | '\x0c' => {
+                let line = lines.last_mut().unwrap();
+                line.push(Cell {
+                    text: std::mem::take(&mut cur),
+                    width: std::mem::take(&mut width),
+                });
+                let ncells = line.len();
+                if ch == '\n' || ch == '\x0c' {
+                    lines.push(vec![]);
+                    // a one-cell line cannot shape the lines after it: the writer flushes
+                    if ch == '\x0c' || ncells == 1 {
+                        format_block(&mut out, &lines, &mut vec![], 0, lines.len());
+                        lines = vec![vec![]];
+                    }
+                }
+            }
+            '\x1b' => {
+                cur.push(ch);
+                esc = true;
+            }
+            _ => {
+                cur.push(ch);
+                width += 1;
             }
         }
-        out.push('\n');
     }
+    if !cur.is_empty() {
+        lines.last_mut().unwrap().push(Cell { text: cur, width });
+    }
+    format_block(&mut out, &lines, &mut vec![], 0, lines.len());
     out
+}
+
+/// text/tabwriter's `format`: column blocks, recursively, then the lines between them.
+fn format_block(
+    out: &mut String,
+    lines: &[Vec<Cell>],
+    widths: &mut Vec<usize>,
+    mut line0: usize,
+    line1: usize,
+) {
+    let column = widths.len();
+    let mut this = line0;
+    while this < line1 {
+        if column + 1 >= lines[this].len() {
+            this += 1;
+            continue;
+        }
+        write_lines(out, lines, widths, line0, this);
+        line0 = this;
+        let mut width = 0;
+        while this < line1 && column + 1 < lines[this].len() {
+            width = width.max(lines[this][column].width + 6);
+            this += 1;
+        }
+        widths.push(width);
+        format_block(out, lines, widths, line0, this);
+        widths.pop();
+        line0 = this;
+    }
+    write_lines(out, lines, widths, line0, line1);
+}
+
+fn write_lines(out: &mut String, lines: &[Vec<Cell>], widths: &[usize], from: usize, to: usize) {
+    for (i, line) in lines.iter().enumerate().take(to).skip(from) {
+        for (j, c) in line.iter().enumerate() {
+            out.push_str(&c.text);
+            if j < widths.len() {
+                out.push_str(&" ".repeat(widths[j].saturating_sub(c.width)));
+            }
+        }
+        // the writer's last line is the unfinished one: no newline after it
+        if i + 1 < lines.len() {
+            out.push('\n');
+        }
+    }
 }
 
 pub(crate) fn sorted<'a>(exec: &'a Executor, mode: &str) -> Vec<&'a TaskEntry> {
@@ -141,45 +200,72 @@ pub fn list(exec: &Executor, cli: &Cli) -> Result<(), i32> {
     }
     if items.is_empty() {
         if cli.list_all {
-            exec.printer.out(b"task: No tasks available\n");
+            no_tasks(exec, "task: No tasks available\n");
         } else {
-            exec.printer.out(
-                b"task: No tasks with description available. Try --list-all to list all tasks\n",
+            no_tasks(
+                exec,
+                "task: No tasks with description available. Try --list-all to list all tasks\n",
             );
         }
         return Err(1);
     }
-    print!("{}", render_list(&items));
+    print!("{}", render_list(&items, exec.printer.color));
     Ok(())
 }
 
-fn render_list(items: &[(&TaskEntry, String)]) -> String {
-    let mut rows = vec![];
-    for (e, desc) in items {
-        let name = e.name.clone();
-        // go-task lists a multi-line description on one line: newlines become spaces.
-        let desc = desc.replace('\n', " ");
-        let mut row = vec![format!("* {name}: "), desc];
-        if !e.aliases.is_empty() {
-            row.push(format!("(aliases: {})", e.aliases.join(", ")));
+/// go-task's ListTasks: each piece printed through its logger colour (fatih/color wraps it
+/// in `ESC[<attr>m … ESC[0m`) into the tabwriter, whose widths ignore the escapes.
+fn render_list(items: &[(&TaskEntry, String)], color: bool) -> String {
+    let paint = |attr: &str, s: &str| {
+        if color {
+            format!("\x1b[{attr}m{s}\x1b[0m")
+        } else {
+            s.to_string()
         }
-        rows.push(row);
+    };
+    let mut text = String::new();
+    for (e, desc) in items {
+        text.push_str(&paint("33", "* "));
+        text.push_str(&paint("32", &e.name));
+        // go-task lists a multi-line description on one line: newlines become spaces.
+        text.push_str(&paint("0", &format!(": \t{}", desc.replace('\n', " "))));
+        if !e.aliases.is_empty() {
+            text.push_str(&paint(
+                "36",
+                &format!("\t(aliases: {})", e.aliases.join(", ")),
+            ));
+        }
+        text.push('\n');
     }
     format!(
-        "task: Available tasks for this project:\n{}",
-        tabwrite(&rows)
+        "{}{}",
+        paint("0", "task: Available tasks for this project:\n"),
+        tabwrite(&text)
     )
+}
+
+/// go-task prints "no tasks" notices in yellow.
+fn no_tasks(exec: &Executor, msg: &str) {
+    let msg = if exec.printer.color {
+        format!("\x1b[33m{msg}\x1b[0m")
+    } else {
+        msg.to_string()
+    };
+    exec.printer.out(msg.as_bytes());
 }
 
 /// Printed on stdout before the "does not exist" error, as go-task does.
 pub fn list_for_unknown(exec: &Executor) {
     let items = listed(exec, false, "default");
     if items.is_empty() {
-        exec.printer
-            .out(b"task: No tasks with description available. Try --list-all to list all tasks\n");
+        no_tasks(
+            exec,
+            "task: No tasks with description available. Try --list-all to list all tasks\n",
+        );
         return;
     }
-    exec.printer.out(render_list(&items).as_bytes());
+    exec.printer
+        .out(render_list(&items, exec.printer.color).as_bytes());
 }
 
 fn json(exec: &Executor, items: &[(&TaskEntry, String)], cli: &Cli) -> String {

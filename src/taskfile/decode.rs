@@ -30,6 +30,17 @@ fn type_err<T>(node: &Node, want: &str) -> R<T> {
     err(node, format!("cannot unmarshal {shown} into {want}"))
 }
 
+/// A type error from go-yaml's own decoding of a plain struct field (string, bool,
+/// []string): go-task reports it at the node of the nearest custom unmarshaler (the
+/// Taskfile, task, include or command mapping), the offending line in the message.
+fn native<T>(at: &Node, r: R<T>) -> R<T> {
+    r.map_err(|e| DecodeError {
+        msg: format!("line {}: {}", e.line, e.msg),
+        line: at.line,
+        col: at.col,
+    })
+}
+
 fn entries<'a>(node: &'a Node, what: &str) -> R<&'a [(Node, Node)]> {
     match &node.kind {
         NodeKind::Map(e) => Ok(e),
@@ -93,14 +104,14 @@ pub fn taskfile(root: &Node) -> R<Taskfile> {
                 tf.version = string(v)?;
             }
             "output" => tf.output = Some(output(v)?),
-            "method" => tf.method = Some(string(v)?),
+            "method" => tf.method = Some(native(root, string(v))?),
             "includes" => {
                 for (ik, iv) in entries(v, "ast.Includes")? {
                     tf.includes.insert(key_str(ik)?.to_string(), include(iv)?);
                 }
             }
-            "set" => tf.set = string_list(v)?,
-            "shopt" => tf.shopt = string_list(v)?,
+            "set" => tf.set = native(root, string_list(v))?,
+            "shopt" => tf.shopt = native(root, string_list(v))?,
             "vars" => tf.vars = vars(v)?,
             "env" => tf.env = vars(v)?,
             "tasks" => {
@@ -111,11 +122,11 @@ pub fn taskfile(root: &Node) -> R<Taskfile> {
                     tf.tasks.insert(key_str(tk)?.to_string(), t);
                 }
             }
-            "silent" => tf.silent = boolean(v)?,
-            "dotenv" => tf.dotenv = string_list(v)?,
-            "run" => tf.run = Some(string(v)?),
-            "interval" => tf.interval = Some(string(v)?),
-            "use_gitignore" => tf.use_gitignore = boolean(v)?,
+            "silent" => tf.silent = native(root, boolean(v))?,
+            "dotenv" => tf.dotenv = native(root, string_list(v))?,
+            "run" => tf.run = Some(native(root, string(v))?),
+            "interval" => tf.interval = Some(native(root, string(v))?),
+            "use_gitignore" => tf.use_gitignore = native(root, boolean(v))?,
             _ => {} // ignored, as yaml.v3 decoding into a struct does
         }
     }
@@ -183,15 +194,15 @@ fn include(v: &Node) -> R<Include> {
             inc.advanced = true;
             for (k, val) in e {
                 match key_str(k)? {
-                    "taskfile" => inc.taskfile = string(val)?,
-                    "dir" => inc.dir = Some(string(val)?),
-                    "optional" => inc.optional = boolean(val)?,
-                    "internal" => inc.internal = boolean(val)?,
-                    "flatten" => inc.flatten = boolean(val)?,
-                    "aliases" => inc.aliases = strings(val)?,
-                    "excludes" => inc.excludes = strings(val)?,
+                    "taskfile" => inc.taskfile = native(v, string(val))?,
+                    "dir" => inc.dir = Some(native(v, string(val))?),
+                    "optional" => inc.optional = native(v, boolean(val))?,
+                    "internal" => inc.internal = native(v, boolean(val))?,
+                    "flatten" => inc.flatten = native(v, boolean(val))?,
+                    "aliases" => inc.aliases = native(v, strings(val))?,
+                    "excludes" => inc.excludes = native(v, strings(val))?,
                     "vars" => inc.vars = vars(val)?,
-                    "checksum" => inc.checksum = Some(string(val)?),
+                    "checksum" => inc.checksum = Some(native(v, string(val))?),
                     _ => {} // ignored, as yaml.v3 decoding into a struct does
                 }
             }
@@ -321,34 +332,34 @@ fn task(v: &Node) -> R<Task> {
                 NodeKind::Scalar { .. } if val.is_null() => {}
                 _ => return type_err(val, "[]*ast.Dep"),
             },
-            "label" => t.label = Some(string(val)?),
-            "desc" => t.desc = string(val)?,
+            "label" => t.label = Some(native(v, string(val))?),
+            "desc" => t.desc = native(v, string(val))?,
             "prompt" => t.prompt = strings(val)?,
-            "summary" => t.summary = string(val)?,
-            "aliases" => t.aliases = strings(val)?,
+            "summary" => t.summary = native(v, string(val))?,
+            "aliases" => t.aliases = native(v, strings(val))?,
             "sources" => t.sources = globs(val)?,
             "generates" => t.generates = globs(val)?,
-            "status" => t.status = string_list(val)?,
+            "status" => t.status = native(v, string_list(val))?,
             "preconditions" => t.preconditions = preconditions(val)?,
-            "dir" => t.dir = Some(string(val)?),
-            "set" => t.set = string_list(val)?,
-            "shopt" => t.shopt = string_list(val)?,
+            "dir" => t.dir = Some(native(v, string(val))?),
+            "set" => t.set = native(v, string_list(val))?,
+            "shopt" => t.shopt = native(v, string_list(val))?,
             "vars" => t.vars = vars(val)?,
             "env" => t.env = vars(val)?,
-            "dotenv" => t.dotenv = string_list(val)?,
-            "silent" => t.silent = boolean(val)?,
-            "interactive" => t.interactive = boolean(val)?,
-            "internal" => t.internal = boolean(val)?,
-            "method" => t.method = Some(string(val)?),
-            "prefix" => t.prefix = Some(string(val)?),
-            "ignore_error" => t.ignore_error = boolean(val)?,
-            "use_gitignore" => t.use_gitignore = Some(boolean(val)?),
-            "run" => t.run = Some(string(val)?),
+            "dotenv" => t.dotenv = native(v, string_list(val))?,
+            "silent" => t.silent = native(v, boolean(val))?,
+            "interactive" => t.interactive = native(v, boolean(val))?,
+            "internal" => t.internal = native(v, boolean(val))?,
+            "method" => t.method = Some(native(v, string(val))?),
+            "prefix" => t.prefix = Some(native(v, string(val))?),
+            "ignore_error" => t.ignore_error = native(v, boolean(val))?,
+            "use_gitignore" => t.use_gitignore = Some(native(v, boolean(val))?),
+            "run" => t.run = Some(native(v, string(val))?),
             "platforms" => t.platforms = strings(val)?,
-            "if" => t.if_ = Some(string(val)?),
+            "if" => t.if_ = Some(native(v, string(val))?),
             "requires" => t.requires = requires(val)?,
-            "watch" => t.watch = boolean(val)?,
-            "failfast" => t.failfast = boolean(val)?,
+            "watch" => t.watch = native(v, boolean(val))?,
+            "failfast" => t.failfast = native(v, boolean(val))?,
             // go-task accepts and ignores a task-level `output:`.
             "output" => {}
             _ => {} // ignored, as yaml.v3 decoding into a struct does
@@ -554,16 +565,16 @@ fn cmd(v: &Node) -> R<Cmd> {
     };
     for (k, val) in e {
         match key_str(k)? {
-            "cmd" => c.cmd = Some(string(val)?),
-            "task" => c.task = Some(string(val)?),
+            "cmd" => c.cmd = Some(native(v, string(val))?),
+            "task" => c.task = Some(native(v, string(val))?),
             "vars" => c.vars = vars(val)?,
-            "silent" => c.silent = boolean(val)?,
-            "ignore_error" => c.ignore_error = boolean(val)?,
-            "set" => c.set = string_list(val)?,
-            "shopt" => c.shopt = string_list(val)?,
+            "silent" => c.silent = native(v, boolean(val))?,
+            "ignore_error" => c.ignore_error = native(v, boolean(val))?,
+            "set" => c.set = native(v, string_list(val))?,
+            "shopt" => c.shopt = native(v, string_list(val))?,
             "platforms" => c.platforms = strings(val)?,
-            "if" => c.if_ = Some(string(val)?),
-            "timeout" => c.timeout = Some(string(val)?),
+            "if" => c.if_ = Some(native(v, string(val))?),
+            "timeout" => c.timeout = Some(native(v, string(val))?),
             "for" => c.for_ = Some(for_(val)?),
             "defer" => deferred = Some(val),
             _ => {} // ignored, as yaml.v3 decoding into a struct does

@@ -121,49 +121,192 @@ impl std::fmt::Display for DecodeReport {
     }
 }
 
-/// Colours a snippet line the way go-task's error report does (always, even with NO_COLOR).
+/// Token kinds of chroma's YAML lexer (lexers/embedded/yaml.xml), as go-task's snippet
+/// colours them.
+#[derive(Clone, Copy, PartialEq)]
+enum Tok {
+    Tag,
+    Punct,
+    Text,
+    Space,
+    Literal,
+    Constant,
+    Comment,
+}
+
+/// Colours a snippet line the way go-task's error report does (always, even with NO_COLOR):
+/// chroma's YAML lexer, line by line (block scalars are not followed across lines).
 fn highlight_yaml_line(line: &str) -> String {
     const PUNCT: &str = "\x1b[1m\x1b[30m";
-    const KEY: &str = "\x1b[33m";
-    const VALUE: &str = "\x1b[36m";
-    const BOOL: &str = "\x1b[32m";
     const RESET: &str = "\x1b[0m";
-    let trimmed = line.trim_start();
-    let ws = &line[..line.len() - trimmed.len()];
-    let mut out = String::new();
-    if !ws.is_empty() {
-        out.push_str(&format!("{PUNCT}{ws}{RESET}"));
-    }
-    let mut rest = trimmed;
-    if let Some(item) = rest.strip_prefix("- ") {
-        // One token, as chroma's YAML lexer makes it.
-        out.push_str(&format!("{PUNCT}- {RESET}"));
-        rest = item;
-    }
-    let key_end = rest
-        .find(": ")
-        .or_else(|| rest.strip_suffix(':').map(|k| k.len()));
-    match key_end {
-        Some(k) if !rest.starts_with('#') => {
-            let after = &rest[k + 1..];
-            let value = after.trim_start();
-            let gap = &after[..after.len() - value.len()];
-            out.push_str(&format!(
-                "{KEY}{}{RESET}{PUNCT}:{RESET}{PUNCT}{gap}{RESET}",
-                &rest[..k]
-            ));
-            if !value.is_empty() {
-                // chroma colours a boolean constant apart from other scalars.
-                let c = if matches!(value, "true" | "false") {
-                    BOOL
-                } else {
-                    VALUE
-                };
-                out.push_str(&format!("{c}{value}{RESET}{PUNCT}{RESET}"));
+    let c: Vec<char> = line.chars().collect();
+    let mut toks: Vec<(Tok, String)> = vec![];
+    let mut push = |t: Tok, a: usize, b: usize| {
+        if a < b {
+            toks.push((t, c[a..b].iter().collect()));
+        }
+    };
+    let word = |i: usize| c.get(i).is_some_and(|x| x.is_alphanumeric() || *x == '_');
+    let mut p = 0;
+    while p < c.len() {
+        let rest: String = c[p..].iter().collect();
+        // whitespace
+        if c[p].is_whitespace() {
+            let e = (p..c.len())
+                .find(|&i| !c[i].is_whitespace())
+                .unwrap_or(c.len());
+            push(Tok::Space, p, e);
+            p = e;
+            continue;
+        }
+        // `[\n?]?\s*- `
+        {
+            let mut q = p;
+            if c[q] == '?' {
+                q += 1;
+            }
+            while q < c.len() && c[q].is_whitespace() {
+                q += 1;
+            }
+            if rest.len() >= 2 && c.get(q) == Some(&'-') && c.get(q + 1) == Some(&' ') {
+                push(Tok::Text, p, q + 2);
+                p = q + 2;
+                continue;
             }
         }
-        _ if !rest.is_empty() => out.push_str(&format!("{VALUE}{rest}{RESET}{PUNCT}{RESET}")),
-        _ => {}
+        if c[p] == '#' || rest.starts_with("//") {
+            push(Tok::Comment, p, c.len());
+            break;
+        }
+        if (rest.starts_with("!!") && c.len() > p + 2 && !c[p + 2].is_whitespace())
+            || ((c[p] == '&' || c[p] == '*') && c.len() > p + 1 && !c[p + 1].is_whitespace())
+        {
+            let e = (p..c.len())
+                .find(|&i| c[i].is_whitespace())
+                .unwrap_or(c.len());
+            push(Tok::Comment, p, e);
+            p = e;
+            continue;
+        }
+        // key: `"…": ` (the last `": `), then a lazy run of chars other than `"{#` (and
+        // not `//`) up to the first `: ` or a `:` ending the line.
+        if c[p] == '"' && c.len() > p + 1 && c[p + 1] != '"' && c[p + 1] != '#' {
+            if let Some(k) = rest.rfind("\": ").filter(|k| *k > 0) {
+                let e = p + rest[..k].chars().count() + 3;
+                push(Tok::Tag, p, e);
+                p = e;
+                continue;
+            }
+        }
+        {
+            let mut q = p;
+            let mut found = None;
+            while q < c.len() {
+                if c[q] == ':' && (q + 1 == c.len() || c[q + 1] == ' ') {
+                    found = Some(q);
+                    break;
+                }
+                if matches!(c[q], '"' | '{' | '#') || (c[q] == '/' && c.get(q + 1) == Some(&'/')) {
+                    break;
+                }
+                q += 1;
+            }
+            if let Some(q) = found {
+                push(Tok::Tag, p, q);
+                push(Tok::Punct, q, q + 1);
+                push(Tok::Space, q + 1, (q + 2).min(c.len()));
+                p = (q + 2).min(c.len());
+                continue;
+            }
+        }
+        // values
+        const CONSTANTS: [&str; 23] = [
+            "false", "False", "FALSE", "true", "True", "TRUE", "null", "Off", "off", "yes", "Yes",
+            "YES", "OFF", "On", "ON", "no", "No", "on", "NO", "n", "N", "Y", "y",
+        ];
+        if let Some(k) = CONSTANTS
+            .iter()
+            .find(|k| rest.starts_with(**k) && !word(p + k.len()))
+        {
+            push(Tok::Constant, p, p + k.len());
+            p += k.len();
+            continue;
+        }
+        if c[p] == '"' || c[p] == '\'' {
+            let q0 = c[p];
+            let mut q = p + 1;
+            while q < c.len() && c[q] != q0 {
+                q += if c[q] == '\\' { 2 } else { 1 };
+            }
+            if q < c.len() {
+                push(Tok::Literal, p, q + 1);
+                p = q + 1;
+                continue;
+            }
+        }
+        // `\b` before the number: a digit after a non-word character
+        if c[p].is_ascii_digit() && !word(p.wrapping_sub(1)) {
+            let mut q = p;
+            while q < c.len() && c[q].is_ascii_digit() {
+                q += 1;
+            }
+            if c.get(q) == Some(&'.') {
+                q += 1;
+                while q < c.len() && c[q].is_ascii_digit() {
+                    q += 1;
+                }
+            }
+            if q > p && !word(q) && !(c[q - 1] == '.' && word(q - 1)) {
+                push(Tok::Literal, p, q);
+                p = q;
+                continue;
+            }
+        }
+        if !matches!(
+            c[p],
+            '{' | '}' | '[' | ']' | '?' | ',' | ':' | '!' | '-' | '*' | '&' | '@'
+        ) {
+            // a trailing ` #…` (or ` //…`) comment, the last one, is split off
+            let cut = (p + 1..c.len()).rev().find(|&i| {
+                c[i - 1] == ' ' && (c[i] == '#' || (c[i] == '/' && c.get(i + 1) == Some(&'/')))
+            });
+            match cut {
+                Some(i) => {
+                    push(Tok::Literal, p, i - 1);
+                    push(Tok::Space, i - 1, i);
+                    push(Tok::Comment, i, c.len());
+                }
+                None => push(Tok::Literal, p, c.len()),
+            }
+            break;
+        }
+        let t = if matches!(c[p], '?' | ':' | ',' | '[' | ']') {
+            Tok::Punct
+        } else {
+            Tok::Text
+        };
+        push(t, p, p + 1);
+        p += 1;
+    }
+    // the line break is a whitespace token of its own (or ends the line's last one)
+    toks.push((Tok::Space, String::new()));
+    let mut out = String::new();
+    let mut i = 0;
+    while i < toks.len() {
+        let t = toks[i].0;
+        let mut text = String::new();
+        while i < toks.len() && toks[i].0 == t {
+            text.push_str(&toks[i].1);
+            i += 1;
+        }
+        let colour = match t {
+            Tok::Tag => "\x1b[33m",
+            Tok::Punct | Tok::Text | Tok::Space => PUNCT,
+            Tok::Literal => "\x1b[36m",
+            Tok::Constant => "\x1b[32m",
+            Tok::Comment => "\x1b[3m\x1b[33m",
+        };
+        out.push_str(&format!("{colour}{text}{RESET}"));
     }
     out
 }

@@ -38,43 +38,126 @@ pub struct YamlError {
 
 /// Parses the first document of `src`. An empty document is a null scalar.
 pub fn parse(src: &str) -> Result<Node, YamlError> {
+    // go-yaml checks no indentation inside flow collections or quoted scalars; YAML 1.2,
+    // which the parser here follows, does. A line it refuses there is shifted right (its
+    // leading blanks mean nothing in those contexts) and the text parsed again; nodes on
+    // a shifted line keep their own columns.
+    let mut text = std::borrow::Cow::Borrowed(src);
+    let mut shifts: HashMap<usize, usize> = HashMap::new();
+    let width = src.lines().map(|l| l.chars().count()).max().unwrap_or(0) + 1;
+    loop {
+        let (err, retry) = match parse_once(&text, &shifts) {
+            Ok(node) => return Ok(node),
+            Err(e) => e,
+        };
+        let Some((info, index, line)) = retry else {
+            return Err(err);
+        };
+        let lines = match info.as_str() {
+            "invalid indentation in quoted scalar" => quoted_lines(&text, index),
+            "invalid indentation in flow construct" => vec![line],
+            "invalid indentation" if line > 1 && in_flow_at(&text, line) => vec![line],
+            _ => vec![],
+        };
+        let lines: Vec<usize> = lines
+            .into_iter()
+            .filter(|l| !shifts.contains_key(l))
+            .collect();
+        // Bounded: each line is shifted at most once.
+        if lines.is_empty() {
+            return Err(err);
+        }
+        let mut out = String::with_capacity(text.len() + width * lines.len());
+        for (i, l) in text.split_inclusive('\n').enumerate() {
+            if lines.contains(&(i + 1)) {
+                out.extend(std::iter::repeat_n(' ', width));
+            }
+            out.push_str(l);
+        }
+        for l in lines {
+            shifts.insert(l, width);
+        }
+        text = std::borrow::Cow::Owned(out);
+    }
+}
+
+/// The lines after the first of the quoted scalar that starts at char `index`.
+fn quoted_lines(text: &str, index: usize) -> Vec<usize> {
+    let mut chars = text.chars().skip(index);
+    let Some(q) = chars.next() else {
+        return vec![];
+    };
+    let line0 = text.chars().take(index).filter(|c| *c == '\n').count() + 1;
+    let (mut lines, mut line) = (vec![], line0);
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if q == '"' => {
+                if chars.next() == Some('\n') {
+                    line += 1;
+                    lines.push(line);
+                }
+            }
+            '\n' => {
+                line += 1;
+                lines.push(line);
+            }
+            c if c == q => break,
+            _ => {}
+        }
+    }
+    lines
+}
+
+/// Whether 1-based `line` starts inside a flow collection: the text before it, parsed
+/// alone, leaves a bracketed collection open.
+fn in_flow_at(text: &str, line: usize) -> bool {
+    let prefix: String = text.split_inclusive('\n').take(line - 1).collect();
+    let chars: Vec<char> = prefix.chars().collect();
+    let mut open: Vec<bool> = vec![];
+    for ev in Parser::new_from_str(&prefix) {
+        let Ok((ev, span)) = ev else { break };
+        match ev {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                let c = chars.get(span.start.index()).copied();
+                open.push(matches!(c, Some('[' | '{')));
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.contains(&true)
+}
+
+/// One parse of `src`; an error comes with saphyr's own wording, char index and line
+/// when it is an indentation error go-yaml might not make.
+#[allow(clippy::type_complexity)]
+fn parse_once(
+    src: &str,
+    shifts: &HashMap<usize, usize>,
+) -> Result<Node, (YamlError, Option<(String, usize, usize)>)> {
+    let unshift = |line: usize, col: usize| {
+        col.saturating_sub(shifts.get(&line).copied().unwrap_or(0))
+            .max(1)
+    };
     let mut builder = Builder::default();
     let last_line = src.lines().count();
+    // Open collections (in flow context, its bracket if it has one, 1-based line), kept
+    // only when the file has flow syntax, where go-yaml's scanner departs from YAML 1.2.
+    let flow_chars: Option<Vec<char>> =
+        (src.contains('[') || src.contains('{')).then(|| src.chars().collect());
+    let mut flows: Vec<(bool, Option<char>, usize)> = vec![];
     for ev in Parser::new_from_str(src) {
         let (ev, span) = ev.map_err(|e| {
-            if e.info().ends_with("found unknown anchor") {
-                // go-yaml names the anchor, without a line: `unknown anchor 'x' referenced`.
-                let at: String = src.chars().skip(e.marker().index()).collect();
-                let name: String = at
-                    .trim_start_matches('*')
-                    .chars()
-                    .take_while(|c| !c.is_whitespace() && !",[]{}".contains(*c))
-                    .collect();
-                return YamlError {
-                    line: 0,
-                    col: e.marker().col() + 1,
-                    msg: format!("unknown anchor '{name}' referenced"),
-                };
-            }
-            let (msg, parser_error) = go_yaml_message(e.info());
-            // go-yaml reports a parser error at its context mark (the open block's start,
-            // printed 0-based) and a scanner error at its 1-based line.
-            let line = match (parser_error, builder.stack.last()) {
-                (true, Some((open, _))) => open.line.saturating_sub(1),
-                // At the end of a file without a final line break libyaml's mark stays on
-                // the last line.
-                _ if e.marker().index() >= src.chars().count() && !src.ends_with('\n') => {
-                    e.marker().line().min(last_line.max(1))
-                }
-                _ => e.marker().line(),
-            };
-            YamlError {
-                line,
-                col: e.marker().col() + 1,
-                msg,
-            }
+            let retry = e
+                .info()
+                .starts_with("invalid indentation")
+                .then(|| (e.info().to_string(), e.marker().index(), e.marker().line()));
+            (yaml_error(&e, src, &builder, last_line, shifts), retry)
         })?;
         let (line, col) = (span.start.line(), span.start.col() + 1);
+        let col = unshift(line, col);
         // A block scalar that ends the file without a final line break has none (go-yaml);
         // the parser here gives it one.
         let ev = match ev {
@@ -87,9 +170,41 @@ pub fn parse(src: &str) -> Result<Node, YamlError> {
             }
             other => other,
         };
+        if let Some(chars) = &flow_chars {
+            match &ev {
+                Event::SequenceStart(..) | Event::MappingStart(..) => {
+                    let c = chars.get(span.start.index()).copied();
+                    let bracket = c.filter(|c| *c == '[' || *c == '{');
+                    let in_flow = bracket.is_some() || flows.last().is_some_and(|f| f.0);
+                    flows.push((in_flow, bracket, line));
+                }
+                Event::SequenceEnd | Event::MappingEnd => {
+                    flows.pop();
+                }
+                Event::Scalar(text, ScalarStyle::Plain, _, _)
+                    if flows.last().is_some_and(|f| f.0) =>
+                {
+                    let start = span.start.index();
+                    let end = span.end.index().min(chars.len());
+                    if go_yaml_flow_scalar(
+                        &mut builder,
+                        &flows,
+                        &chars[start..end],
+                        text,
+                        line,
+                        col,
+                    )
+                    .map_err(|e| (e, None))?
+                    {
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+        }
         match ev {
             Event::DocumentEnd => break,
-            other => builder.event(other, line, col)?,
+            other => builder.event(other, line, col).map_err(|e| (e, None))?,
         }
     }
     Ok(builder.root.unwrap_or(Node {
@@ -101,6 +216,133 @@ pub fn parse(src: &str) -> Result<Node, YamlError> {
         line: 1,
         col: 1,
     }))
+}
+
+/// go-yaml's message and line for a parse error.
+fn yaml_error(
+    e: &saphyr_parser::ScanError,
+    src: &str,
+    builder: &Builder,
+    last_line: usize,
+    shifts: &HashMap<usize, usize>,
+) -> YamlError {
+    let mut err = (|| {
+        if e.info().ends_with("found unknown anchor") {
+            // go-yaml names the anchor, without a line: `unknown anchor 'x' referenced`.
+            let at: String = src.chars().skip(e.marker().index()).collect();
+            let name: String = at
+                .trim_start_matches('*')
+                .chars()
+                .take_while(|c| !c.is_whitespace() && !",[]{}".contains(*c))
+                .collect();
+            return YamlError {
+                line: 0,
+                col: e.marker().col() + 1,
+                msg: format!("unknown anchor '{name}' referenced"),
+            };
+        }
+        let (msg, parser_error) = go_yaml_message(e.info());
+        // go-yaml reports a parser error at its context mark (the open block's start,
+        // printed 0-based) and a scanner error at its 1-based line.
+        let line = match (parser_error, builder.stack.last()) {
+            (true, Some((open, _))) => open.line.saturating_sub(1),
+            // At the end of a file without a final line break libyaml's mark stays on
+            // the last line.
+            _ if e.marker().index() >= src.chars().count() && !src.ends_with('\n') => {
+                e.marker().line().min(last_line.max(1))
+            }
+            _ => e.marker().line(),
+        };
+        YamlError {
+            line,
+            col: e.marker().col() + 1,
+            msg,
+        }
+    })();
+    err.col = err
+        .col
+        .saturating_sub(shifts.get(&e.marker().line()).copied().unwrap_or(0))
+        .max(1);
+    err
+}
+
+/// go-yaml v3.0.4's scanner in flow context, where it departs from YAML 1.2 (which the
+/// parser here follows): `?` always ends a plain scalar and starts an explicit key, and a
+/// plain scalar may not start with `?` or `:` (both are indicators there). `source` is the
+/// scalar's text in the file. Returns true when it pushed the node(s) go-yaml would build
+/// itself, an error where go-yaml refuses the document, false when nothing differs.
+fn go_yaml_flow_scalar(
+    builder: &mut Builder,
+    flows: &[(bool, Option<char>, usize)],
+    source: &[char],
+    text: &str,
+    line: usize,
+    col: usize,
+) -> Result<bool, YamlError> {
+    let first = source.first().copied();
+    if !matches!(first, Some('?' | ':')) && !source.contains(&'?') {
+        return Ok(false);
+    }
+    // A parser error's line is its context mark, printed 0-based; on the first line,
+    // the problem mark (the offending token, also 0-based); none when that is 0 too.
+    let line_at =
+        |offset: usize| line - 1 + source[..offset].iter().filter(|c| **c == '\n').count();
+    let node_content = || YamlError {
+        line: line - 1,
+        col,
+        msg: "did not find expected node content".into(),
+    };
+    let in_key = matches!(
+        builder.stack.last(),
+        Some((
+            Node {
+                kind: NodeKind::Map(_),
+                ..
+            },
+            _
+        ))
+    ) && builder.pending_key.last().is_some_and(|k| k.is_none());
+    let in_entry = matches!(
+        builder.stack.last(),
+        Some((
+            Node {
+                kind: NodeKind::Seq(_),
+                ..
+            },
+            _
+        ))
+    );
+    let skip = usize::from(first == Some('?'));
+    if first == Some(':') || (first == Some('?') && !in_key && !in_entry) {
+        return Err(node_content());
+    }
+    // `?` inside the scalar: go-yaml ends the scalar there, and a key indicator after a
+    // node is not the `,` or closing bracket the innermost flow collection expects.
+    if let Some(p) = source.iter().skip(skip).position(|c| *c == '?') {
+        let p = p + skip;
+        let (close, ctx_line) = flows
+            .iter()
+            .rev()
+            .find_map(|f| f.1.map(|b| (if b == '[' { ']' } else { '}' }, f.2 - 1)))
+            .unwrap_or((']', 0));
+        return Err(YamlError {
+            line: if ctx_line != 0 { ctx_line } else { line_at(p) },
+            col,
+            msg: format!("did not find expected ',' or '{close}'"),
+        });
+    }
+    // `?x` is an explicit key `x`: a key as it stands, in a sequence a one-pair mapping.
+    let rest = Event::Scalar(text[1..].to_string().into(), ScalarStyle::Plain, 0, None);
+    if in_key {
+        builder.event(rest, line, col + 1)?;
+    } else {
+        builder.event(Event::MappingStart(0, None), line, col)?;
+        builder.event(rest, line, col + 1)?;
+        let null = Event::Scalar(String::new().into(), ScalarStyle::Plain, 0, None);
+        builder.event(null, line, col + 1)?;
+        builder.event(Event::MappingEnd, line, col)?;
+    }
+    Ok(true)
 }
 
 /// libyaml's wording without its context part, which go-yaml drops; tells whether

@@ -428,10 +428,7 @@ fn legacy_blob_bundles_keyless_and_key() {
         let mut tv = good.clone();
         tv[2] = &tps;
         let err = fails(&e.ox.run(e.w(), &tv, &trust_env));
-        assert!(
-            err.contains("SET verification failed"),
-            "{name}: {err}"
-        );
+        assert!(err.contains("SET verification failed"), "{name}: {err}");
         // --trusted-root is cosign's error in the legacy path.
         let mut with_tr = good.clone();
         with_tr.splice(1..1, ["--trusted-root", tr.as_str()]);

@@ -14,7 +14,6 @@ use clap::{ArgAction, Parser, Subcommand};
 use indexmap::IndexMap;
 
 pub mod attest;
-mod sigverify;
 pub mod blob;
 pub mod crypto;
 pub mod fulcio;
@@ -24,6 +23,7 @@ pub mod payload;
 pub mod pki;
 pub mod rekor;
 pub mod sign;
+mod sigverify;
 pub mod store;
 pub mod trust;
 pub mod tsa;

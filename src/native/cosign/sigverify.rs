@@ -18,7 +18,7 @@ use sigstore_verify::{
 use super::payload::INTOTO_PAYLOAD_TYPE;
 use super::pki::Cert;
 use super::rekor::{self, LogEntry};
-use super::verify::{self, Ctx, Subject, VerifiedSignature, VerifyOptions, MAX_TLOG_ENTRIES};
+use super::verify::{self, Ctx, Subject, VerifiedSignature, VerifyOptions};
 use super::Error;
 
 /// The SHA-256 an image digest (`sha256:HEX`) names.
@@ -79,17 +79,7 @@ pub(crate) fn verify_bundle(
         ));
     }
     // oxtask's pre-checks, stricter than the crate.
-    let entries = match &vm["tlogEntries"] {
-        Value::Null => Vec::new(),
-        Value::Array(a) => a.clone(),
-        _ => return Err(Error::Verify("bundle tlogEntries is not a list".into())),
-    };
-    if entries.len() > MAX_TLOG_ENTRIES {
-        return Err(Error::Verify(format!(
-            "bundle has too many transparency log entries ({} > {MAX_TLOG_ENTRIES})",
-            entries.len()
-        )));
-    }
+    let entries = verify::bundle_tlog_entries(vm)?;
     let mut parsed: Vec<LogEntry> = Vec::with_capacity(entries.len());
     for v in &entries {
         let e = rekor::from_bundle_tlog_entry(v)?;

@@ -596,17 +596,7 @@ pub(crate) fn verify_bundle(
     let (sig, content) = bundle_content(&b, &key, subject)?;
 
     // The bundle's log entries, held to its version's rules whether or not they are used.
-    let entries = match &vm["tlogEntries"] {
-        Value::Null => Vec::new(),
-        Value::Array(a) => a.clone(),
-        _ => return Err(Error::Verify("bundle tlogEntries is not a list".into())),
-    };
-    if entries.len() > MAX_TLOG_ENTRIES {
-        return Err(Error::Verify(format!(
-            "bundle has too many transparency log entries ({} > {MAX_TLOG_ENTRIES})",
-            entries.len()
-        )));
-    }
+    let entries = bundle_tlog_entries(vm)?;
     let required = if version == BundleVersion::V0_1 {
         rekor::Required::Promise
     } else {
@@ -927,4 +917,20 @@ pub fn header(image: &str, v: &Verification, key_based: bool) -> String {
         s.push_str("  - The code-signing certificate was verified using trusted certificate authority certificates\n");
     }
     s
+}
+
+/// A bundle's `tlogEntries`, bounded: a list of at most [`MAX_TLOG_ENTRIES`].
+pub(super) fn bundle_tlog_entries(vm: &Value) -> Result<Vec<Value>, Error> {
+    let entries = match &vm["tlogEntries"] {
+        Value::Null => Vec::new(),
+        Value::Array(a) => a.clone(),
+        _ => return Err(Error::Verify("bundle tlogEntries is not a list".into())),
+    };
+    if entries.len() > MAX_TLOG_ENTRIES {
+        return Err(Error::Verify(format!(
+            "bundle has too many transparency log entries ({} > {MAX_TLOG_ENTRIES})",
+            entries.len()
+        )));
+    }
+    Ok(entries)
 }

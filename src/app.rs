@@ -77,9 +77,24 @@ pub fn main(args: Vec<OsString>) -> i32 {
         return 0;
     }
     if cli.experiments {
+        // logger.PrintExperiments: coloured pieces through a tabwriter that skips escapes.
+        use crate::color::{paint_if, Color};
+        let color = color_enabled(&cli);
         let on = |n: &str| if env_flag(n) { "on (1)" } else { "off" };
-        println!("* GENTLE_FORCE:   {}", on("TASK_X_GENTLE_FORCE"));
-        println!("* ENV_PRECEDENCE: {}", on("TASK_X_ENV_PRECEDENCE"));
+        let mut text = String::new();
+        for (name, var) in [
+            ("GENTLE_FORCE", "TASK_X_GENTLE_FORCE"),
+            ("ENV_PRECEDENCE", "TASK_X_ENV_PRECEDENCE"),
+        ] {
+            text.push_str(&paint_if(color, Color::Yellow, "* "));
+            text.push_str(&paint_if(color, Color::Green, name));
+            text.push_str(&paint_if(
+                color,
+                Color::Default,
+                &format!(": \t{}\n", on(var)),
+            ));
+        }
+        print!("{}", crate::run::list::tabwrite_padded(&text, 0));
         return 0;
     }
     if let Some(shell) = &cli.completion {
@@ -96,13 +111,8 @@ pub fn main(args: Vec<OsString>) -> i32 {
     }
     // cmd/task/task.go: the final error goes through the logger in red.
     let red = color_enabled(&cli);
-    let eprint_red = |msg: &str| {
-        if red {
-            eprint(&format!("\x1b[31m{msg}\x1b[0m"));
-        } else {
-            eprint(msg);
-        }
-    };
+    let eprint_red =
+        |msg: &str| eprint(&crate::color::paint_if(red, crate::color::Color::Red, msg));
     match run(&cli, &cwd, &dir) {
         Ok(()) => 0,
         // go-task prints plain (non-Task) errors without the `task: ` prefix.
@@ -118,9 +128,9 @@ pub fn main(args: Vec<OsString>) -> i32 {
                     github_annotation(None, msg);
                 }
                 eprint_red(&format!("{msg}\n"));
-            } else if e.is_report() {
+            } else if let LoadError::Decode(report) = &e {
                 github_annotation(None, e.to_string().trim_end_matches('\n'));
-                eprint_red(&format!("{e}"));
+                eprint_red(&report.render(red));
             } else {
                 github_annotation(None, &format!("task: {e}"));
                 eprint_red(&format!("task: {e}\n"));
@@ -174,12 +184,20 @@ fn init(wd: &Path, cli: &Cli) -> i32 {
             .iter()
             .any(|n| path.join(n).exists())
         {
-            eprint("task: A Taskfile already exists\n");
+            eprint(&crate::color::paint_if(
+                color_enabled(cli),
+                crate::color::Color::Red,
+                "task: A Taskfile already exists\n",
+            ));
             return 101;
         }
         path.join("Taskfile.yml")
     } else if path.exists() {
-        eprint("task: A Taskfile already exists\n");
+        eprint(&crate::color::paint_if(
+            color_enabled(cli),
+            crate::color::Color::Red,
+            "task: A Taskfile already exists\n",
+        ));
         return 101;
     } else {
         path
@@ -191,15 +209,25 @@ fn init(wd: &Path, cli: &Cli) -> i32 {
             std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
             _ => e.to_string(),
         };
-        eprint(&format!("open {}: {why}\n", target.display()));
+        eprint(&crate::color::paint_if(
+            color_enabled(cli),
+            crate::color::Color::Red,
+            &format!("open {}: {why}\n", target.display()),
+        ));
         return 1;
     }
     if !cli.silent {
+        use crate::color::{paint_if, Color};
+        let color = color_enabled(cli);
         if cli.verbose {
-            println!("{INIT_TASKFILE}");
+            print!(
+                "{}",
+                paint_if(color, Color::Default, &format!("{INIT_TASKFILE}\n"))
+            );
         }
         let shown = target.strip_prefix(wd).unwrap_or(&target);
-        println!("Taskfile created: {}", shown.display());
+        let msg = format!("Taskfile created: {}\n", shown.display());
+        print!("{}", paint_if(color, Color::Green, &msg));
     }
     0
 }
@@ -322,6 +350,7 @@ pub(crate) fn make_executor(cli: &Cli, cwd: &Path, project: Project) -> Result<E
         force: cli.force || cli.force_all,
         silent: cli.silent,
         verbose: cli.verbose,
+        color: color_enabled(cli),
         offline: cli.offline,
         assume_yes: cli.yes,
         env_precedence: env_flag("TASK_X_ENV_PRECEDENCE"),
@@ -439,7 +468,7 @@ fn cache_from(cli: &Cli, color: bool) -> Result<Option<Arc<crate::cache::Cache>>
     let printer = crate::run::output::Printer::new(color);
     Ok(Some(Arc::new(crate::cache::Cache::new(
         settings,
-        Box::new(move |m| printer.log_color(crate::run::output::RED, m)),
+        Box::new(move |m| printer.log_color(crate::color::Color::Red, m)),
     ))))
 }
 

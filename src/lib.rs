@@ -6,6 +6,7 @@
 pub mod app;
 pub mod cache;
 pub mod cli;
+pub mod color;
 pub mod compile;
 pub mod complete;
 pub mod gomatch;

@@ -227,6 +227,8 @@ pub fn apply(cli: &mut Cli, m: &ArgMatches) {
         dir
     };
     let rc = taskrc(&dir);
+    // go-task reads its colour overrides once, at start-up.
+    crate::color::install(crate::color::Palette::from_env(env));
     macro_rules! flag {
         ($field:ident, $id:literal, $key:literal, $rc:expr) => {
             if !from_cli(m, $id) {

@@ -949,3 +949,131 @@ fn native_type_errors_match_go_task() {
     }
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
+
+/// Under `CI=true` (GitHub Actions) or `FORCE_COLOR`, every `task: …` note, the summary, the
+/// prefixes of `output: prefixed`, a decode report and `--experiments` are coloured piece by
+/// piece as go-task's logger colours them, and `TASK_COLOR_*` replaces any colour.
+#[test]
+fn coloured_messages_match_go_task() {
+    let Some(go) = gotask::require(".ci/install-uptodate.sh") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    write(
+        d,
+        "Taskfile.yml",
+        "version: '3'\nvars:\n  G: g1\n  D:\n    sh: echo dyn\ntasks:\n  default:\n    desc: the default\n    \
+         summary: |\n      Long summary\n      second line\n    aliases: [d]\n    vars: {X: 1}\n    env: {E: e}\n    \
+         requires: {vars: [G, {name: M, enum: [a, b]}]}\n    deps: [b]\n    cmds:\n      - echo hi\n      - task: b\n  \
+         b:\n    cmds: [echo b-out]\n  pre:\n    preconditions: [{sh: 'false', msg: nope}]\n    cmds: [echo x]\n  \
+         up:\n    status: ['true']\n    cmds: [echo no]\n  pfx:\n    cmds: [{task: p1}, {task: p2}, {task: p1}, {task: p3}]\n  \
+         p1: {output: prefixed, cmds: [echo one]}\n  p2: {output: prefixed, cmds: [echo two]}\n  p3: {output: prefixed, prefix: third, cmds: [echo three]}\n  \
+         ask:\n    prompt: Sure?\n    cmds: [echo asked]\n  other-os:\n    platforms: [plan9]\n    cmds: [echo no]\n  \
+         iff:\n    cmds: [{cmd: echo skipped, if: 'false'}, echo ran]\n  fail:\n    cmds: ['exit 3']\n  \
+         ign:\n    cmds: [{cmd: 'exit 2', ignore_error: true}]\n",
+    );
+    write(
+        d,
+        "bad/Taskfile.yml",
+        "version: '3'\ntasks:\n  a:\n    cmds: [echo]\n    desc: [x]\n",
+    );
+    let run = |exe: &Path, args: &[&str], env: &[(&str, &str)]| {
+        let o = Command::new(exe)
+            .args(args)
+            .current_dir(d)
+            .env_remove("NO_COLOR")
+            .env_remove("CI")
+            .env("FORCE_COLOR", "1")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        let clean = |b: &[u8]| String::from_utf8_lossy(b).replace(&d.display().to_string(), "<D>");
+        (o.status.code(), clean(&o.stdout), clean(&o.stderr))
+    };
+    let mut diffs = vec![];
+    let cases: &[(&[&str], &[(&str, &str)])] = &[
+        (&["--summary", "default", "b"], &[]),
+        (
+            &["--summary", "d"],
+            &[
+                ("TASK_COLOR_YELLOW", "1;33"),
+                ("TASK_COLOR_CYAN", "10,20,30"),
+            ],
+        ),
+        (&["-v", "up"], &[]),
+        (&["-v", "default"], &[]),
+        (&["-v", "pre"], &[]),
+        (&["pfx"], &[]),
+        (
+            &["pfx"],
+            &[("TASK_COLOR_YELLOW", "x"), ("TASK_COLOR_BLUE", "4;34")],
+        ),
+        (&["--yes", "ask"], &[]),
+        (&["-v", "other-os"], &[]),
+        (&["-v", "iff"], &[]),
+        (&["fail"], &[("TASK_COLOR_RED", "91")]),
+        (&["-v", "ign"], &[]),
+        (
+            &["--list"],
+            &[("TASK_COLOR_GREEN", "255,0,0"), ("TASK_COLOR_RESET", "2")],
+        ),
+        (&["--experiments"], &[]),
+        (&["-d", "bad"], &[]),
+        (&["nope"], &[]),
+    ];
+    for (args, env) in cases {
+        let (g, o) = (
+            run(&go, args, env),
+            run(Path::new(env!("CARGO_BIN_EXE_task")), args, env),
+        );
+        if g != o {
+            diffs.push(format!(
+                "{args:?} {env:?}:\n go-task: {g:?}\n oxtask:  {o:?}"
+            ));
+        }
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}
+
+/// `{{.TIMESTAMP}}` is a Go time.Time of the newest source: its `String()` keeps the mtime's
+/// nanoseconds.
+#[test]
+fn timestamp_var_keeps_nanoseconds_as_go_task() {
+    let Some(go) = gotask::require(".ci/install-uptodate.sh") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    write(
+        d,
+        "Taskfile.yml",
+        "version: '3'\ntasks:\n  ts:\n    method: timestamp\n    sources: [src.txt]\n    \
+         cmds: [\"echo '{{.TIMESTAMP}}' {{.TIMESTAMP.Unix}}\"]\n",
+    );
+    write(d, "src.txt", "x");
+    // A fixed mtime with nanoseconds, so the test does not depend on the clock.
+    let f = fs::File::options()
+        .write(true)
+        .open(d.join("src.txt"))
+        .unwrap();
+    f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::new(1_700_000_000, 123_456_700))
+        .unwrap();
+    drop(f);
+    let mut diffs = vec![];
+    for _ in 0..1 {
+        diffs.extend(side_by_side_env(&go, d, &["--dry", "ts"], &[("TZ", "UTC")]));
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    let o = Command::new(env!("CARGO_BIN_EXE_task"))
+        .args(["--dry", "ts"])
+        .current_dir(d)
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("2023-11-14 22:13:20.1234567 +0000 UTC"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

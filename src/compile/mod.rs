@@ -50,6 +50,8 @@ pub struct Context {
     pub force: bool,
     pub silent: bool,
     pub verbose: bool,
+    /// Colour on for `task: …` notes (settings' decision).
+    pub color: bool,
     pub offline: bool,
     pub assume_yes: bool,
     pub env_precedence: bool,
@@ -242,7 +244,15 @@ impl Compiler {
                 let out = self.dynamic(&cmd, dir, &env)?;
                 if self.ctx.verbose {
                     let shown = if var.secret { "*****" } else { out.as_str() };
-                    eprintln!("task: dynamic variable: {cmd:?} result: {shown:?}");
+                    let msg = format!(
+                        "task: dynamic variable: {} result: {}\n",
+                        template::go_quote(&cmd),
+                        template::go_quote(shown)
+                    );
+                    let msg =
+                        crate::color::paint_if(self.ctx.color, crate::color::Color::Magenta, &msg);
+                    let _ =
+                        std::io::Write::write_all(&mut std::io::stderr().lock(), msg.as_bytes());
                 }
                 Ok(Value::Str(out))
             }
@@ -580,14 +590,14 @@ impl Compiler {
                     vars.insert("CHECKSUM".into(), Value::Str(c));
                 }
                 Ok(Some(SpecialVar::Timestamp(ts))) => {
-                    let secs = ts
+                    // A Go time.Time keeps the mtime's nanoseconds; `String()` prints them.
+                    let (secs, nanos) = ts
                         .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.as_secs() as i64)
-                        .unwrap_or(0);
-                    vars.insert(
-                        "TIMESTAMP".into(),
-                        Value::Time(template::GoTime::from_unix(secs, template::Loc::Local)),
-                    );
+                        .map(|d| (d.as_secs() as i64, d.subsec_nanos()))
+                        .unwrap_or((0, 0));
+                    let mut t = template::GoTime::from_unix(secs, template::Loc::Local);
+                    t.nanos = nanos;
+                    vars.insert("TIMESTAMP".into(), Value::Time(t));
                 }
                 Ok(None) => {}
                 Err(e) => return Err(CompileError::Other(format!("task: {e}"))),

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use super::output::Color;
 use super::shell::{Captured, Sink};
-use super::{fingerprint, output, Executor};
+use super::{fingerprint, Executor};
 use crate::cache::{self, Generates, Key, KeyMaterial, Lookup};
 use crate::compile::{Call, CompiledCmd, CompiledTask};
 use crate::taskfile::ast::Output;
@@ -159,10 +160,10 @@ impl Executor {
         let key = match m.key(&platform) {
             Ok(k) => k,
             Err(e) => {
-                self.verbose(&format!(
-                    "task: [{}] not cached: reading sources: {e}\n",
-                    t.display()
-                ));
+                self.verbose(
+                    Color::Magenta,
+                    &format!("task: [{}] not cached: reading sources: {e}\n", t.display()),
+                );
                 return None;
             }
         };
@@ -197,11 +198,14 @@ impl Executor {
                 return false;
             }
             Lookup::Miss => {
-                self.verbose(&format!(
-                    "task: [{}] cache miss {}\n",
-                    t.display(),
-                    cache::key_hex(&k.key)
-                ));
+                self.verbose(
+                    Color::Magenta,
+                    &format!(
+                        "task: [{}] cache miss {}\n",
+                        t.display(),
+                        cache::key_hex(&k.key)
+                    ),
+                );
                 return false;
             }
             Lookup::Off => return false,
@@ -232,7 +236,7 @@ impl Executor {
         }
         if !self.quiet(t, call) || self.opts.verbose {
             self.printer.log_color(
-                output::GREEN,
+                Color::Green,
                 &format!(
                     "task: [{}] restored from cache {} ({} files)\n",
                     t.display(),
@@ -295,10 +299,13 @@ impl Executor {
         let gitignore = self.compiler.use_gitignore(&t.entry);
         let files: Vec<PathBuf> = fingerprint::expand_globs(&t.dir, &k.gen_specs, gitignore);
         let Some(files) = cache::collect(&t.dir, &files, &k.gen) else {
-            self.verbose(&format!(
+            self.verbose(
+                Color::Magenta,
+                &format!(
                 "task: [{}] not cached: its generates are not plain files inside the task dir\n",
                 t.display()
-            ));
+            ),
+            );
             return;
         };
         let entry = cache::Entry {
@@ -342,10 +349,13 @@ impl Executor {
         let have = std::fs::read_to_string(self.definition_file(t)).unwrap_or_default();
         let same = have.trim() == want;
         if !same {
-            self.verbose(&format!(
-                "task: [{}] definition changed since its last run\n",
-                t.display()
-            ));
+            self.verbose(
+                Color::Magenta,
+                &format!(
+                    "task: [{}] definition changed since its last run\n",
+                    t.display()
+                ),
+            );
         }
         same
     }

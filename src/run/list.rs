@@ -1,5 +1,6 @@
 //! `--list`, `--list-all`, `--json` and `--summary`.
 
+use super::output::Color;
 use super::{Executor, TaskError};
 use crate::cli::Cli;
 use crate::compile::Call;
@@ -19,6 +20,11 @@ struct Cell {
 /// cell in it; a line's last cell is never padded. An ANSI escape sequence is zero width and
 /// its bytes (tabs and newlines included) do not split cells, so colour does not shift columns.
 pub fn tabwrite(text: &str) -> String {
+    tabwrite_padded(text, 6)
+}
+
+/// [`tabwrite`] with another padding (`--experiments` uses 0).
+pub fn tabwrite_padded(text: &str, padding: usize) -> String {
     let mut out = String::new();
     let mut lines: Vec<Vec<Cell>> = vec![vec![]];
     let (mut cur, mut width, mut esc) = (String::new(), 0usize, false);
@@ -40,7 +46,7 @@ pub fn tabwrite(text: &str) -> String {
                     lines.push(vec![]);
                     // a one-cell line cannot shape the lines after it: the writer flushes
                     if ch == '\x0c' || ncells == 1 {
-                        format_block(&mut out, &lines, &mut vec![], 0, lines.len());
+                        format_block(&mut out, &lines, &mut vec![], 0, lines.len(), padding);
                         lines = vec![vec![]];
                     }
                 }
@@ -58,7 +64,7 @@ pub fn tabwrite(text: &str) -> String {
     if !cur.is_empty() {
         lines.last_mut().unwrap().push(Cell { text: cur, width });
     }
-    format_block(&mut out, &lines, &mut vec![], 0, lines.len());
+    format_block(&mut out, &lines, &mut vec![], 0, lines.len(), padding);
     out
 }
 
@@ -69,6 +75,7 @@ fn format_block(
     widths: &mut Vec<usize>,
     mut line0: usize,
     line1: usize,
+    padding: usize,
 ) {
     let column = widths.len();
     let mut this = line0;
@@ -81,11 +88,11 @@ fn format_block(
         line0 = this;
         let mut width = 0;
         while this < line1 && column + 1 < lines[this].len() {
-            width = width.max(lines[this][column].width + 6);
+            width = width.max(lines[this][column].width + padding);
             this += 1;
         }
         widths.push(width);
-        format_block(out, lines, widths, line0, this);
+        format_block(out, lines, widths, line0, this, padding);
         widths.pop();
         line0 = this;
     }
@@ -189,7 +196,8 @@ pub fn list(exec: &Executor, cli: &Cli) -> Result<(), i32> {
             for (e, _) in &items {
                 let m = e.task.method.as_deref().or(root).unwrap_or("checksum");
                 if !matches!(m, "checksum" | "timestamp" | "none") {
-                    exec.printer.log(&format!("task: invalid method \"{m}\"\n"));
+                    exec.printer
+                        .log_color(Color::Red, &format!("task: invalid method \"{m}\"\n"));
                     return Err(1);
                 }
             }
@@ -216,22 +224,19 @@ pub fn list(exec: &Executor, cli: &Cli) -> Result<(), i32> {
 /// go-task's ListTasks: each piece printed through its logger colour (fatih/color wraps it
 /// in `ESC[<attr>m … ESC[0m`) into the tabwriter, whose widths ignore the escapes.
 fn render_list(items: &[(&TaskEntry, String)], color: bool) -> String {
-    let paint = |attr: &str, s: &str| {
-        if color {
-            format!("\x1b[{attr}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
-    };
+    let paint = |c: Color, s: &str| crate::color::paint_if(color, c, s);
     let mut text = String::new();
     for (e, desc) in items {
-        text.push_str(&paint("33", "* "));
-        text.push_str(&paint("32", &e.name));
+        text.push_str(&paint(Color::Yellow, "* "));
+        text.push_str(&paint(Color::Green, &e.name));
         // go-task lists a multi-line description on one line: newlines become spaces.
-        text.push_str(&paint("0", &format!(": \t{}", desc.replace('\n', " "))));
+        text.push_str(&paint(
+            Color::Default,
+            &format!(": \t{}", desc.replace('\n', " ")),
+        ));
         if !e.aliases.is_empty() {
             text.push_str(&paint(
-                "36",
+                Color::Cyan,
                 &format!("\t(aliases: {})", e.aliases.join(", ")),
             ));
         }
@@ -239,19 +244,14 @@ fn render_list(items: &[(&TaskEntry, String)], color: bool) -> String {
     }
     format!(
         "{}{}",
-        paint("0", "task: Available tasks for this project:\n"),
+        paint(Color::Default, "task: Available tasks for this project:\n"),
         tabwrite(&text)
     )
 }
 
 /// go-task prints "no tasks" notices in yellow.
 fn no_tasks(exec: &Executor, msg: &str) {
-    let msg = if exec.printer.color {
-        format!("\x1b[33m{msg}\x1b[0m")
-    } else {
-        msg.to_string()
-    };
-    exec.printer.out(msg.as_bytes());
+    exec.printer.out_color(Color::Yellow, msg);
 }
 
 /// Printed on stdout before the "does not exist" error, as go-task does.
@@ -425,7 +425,9 @@ pub fn summary(exec: &Executor, names: &[String]) -> Result<(), TaskError> {
             break;
         };
         if i > 0 {
-            out.push_str("\n\n");
+            let nl = exec.printer.paint(Color::Default, "\n");
+            out.push_str(&nl);
+            out.push_str(&nl);
         }
         summary_of(exec, &ct, &sh, &mut out);
     }
@@ -473,28 +475,33 @@ fn summary_of(
     sh: &std::collections::HashMap<String, String>,
     out: &mut String,
 ) {
+    // internal/summary: each piece is one logger call, coloured on its own.
+    let mut put = |c: Color, s: &str| out.push_str(&exec.printer.paint(c, s));
     let t = ct.task();
     let os_env = &exec.compiler.ctx.os_env;
-    out.push_str(&format!("task: {}\n\n", ct.display()));
+    put(Color::Default, "task: ");
+    put(Color::Green, &format!("{}\n", ct.display()));
+    put(Color::Default, "\n");
     let text = if !ct.summary.is_empty() {
         &ct.summary
     } else {
         &ct.desc
     };
     if text.is_empty() {
-        out.push_str("(task does not have description or summary)\n");
+        put(
+            Color::Default,
+            "(task does not have description or summary)\n",
+        );
     } else if !ct.summary.is_empty() {
         // Every line, but not the empty one after a final newline.
         let lines: Vec<&str> = text.split('\n').collect();
         for (i, l) in lines.iter().enumerate() {
             if i + 1 < lines.len() || !l.is_empty() {
-                out.push_str(l);
-                out.push('\n');
+                put(Color::Default, &format!("{l}\n"));
             }
         }
     } else {
-        out.push_str(text);
-        out.push('\n');
+        put(Color::Default, &format!("{text}\n"));
     }
     let secret = |k: &str| ct.secrets.iter().any(|s| s == k);
     // The compiled env's names (go-task's t.Env): vars of those names are not listed.
@@ -506,7 +513,8 @@ fn summary_of(
         .filter(|(k, _)| listed(k) && !env_names.contains(k))
         .collect();
     if !vars.is_empty() {
-        out.push_str("\nvars:\n");
+        put(Color::Default, "\n");
+        put(Color::Default, "vars:\n");
         for (k, v) in vars {
             let shown = if secret(k) {
                 "*****".to_string()
@@ -515,69 +523,77 @@ fn summary_of(
             } else {
                 shown_value(v)
             };
-            out.push_str(&format!("  {k}: {shown}\n"));
+            put(Color::Yellow, &format!("  {k}: {shown}\n"));
         }
     }
     let env: Vec<&(String, crate::compile::ShownVar)> =
         ct.env_shown.iter().filter(|(k, _)| listed(k)).collect();
     if !env.is_empty() {
-        out.push_str("\nenv:\n");
+        put(Color::Default, "\n");
+        put(Color::Default, "env:\n");
         for (k, v) in env {
             let shown = match v {
                 crate::compile::ShownVar::Secret => "*****".to_string(),
                 crate::compile::ShownVar::Sh(cmd) => format!("sh: {cmd}"),
                 crate::compile::ShownVar::Value(val) => shown_value(val),
             };
-            out.push_str(&format!("  {k}: {shown}\n"));
+            put(Color::Yellow, &format!("  {k}: {shown}\n"));
         }
     }
     if !t.requires.is_empty() {
-        out.push_str("\nrequires:\n  vars:\n");
+        put(Color::Default, "\n");
+        put(Color::Default, "requires:\n");
+        put(Color::Default, "  vars:\n");
         for req in &t.requires {
             match &req.enum_ {
                 Some(crate::taskfile::ast::EnumSpec::List(l)) if !l.is_empty() => {
-                    out.push_str(&format!("    - {}:\n        enum:\n", req.name));
+                    put(Color::Yellow, &format!("    - {}:\n", req.name));
+                    put(Color::Yellow, "        enum:\n");
                     for e in l {
-                        out.push_str(&format!("          - {e}\n"));
+                        put(Color::Yellow, &format!("          - {e}\n"));
                     }
                 }
                 Some(crate::taskfile::ast::EnumSpec::Ref(r)) if !r.is_empty() => {
-                    out.push_str(&format!(
-                        "    - {}:\n        enum:\n          ref: {r}\n",
-                        req.name
-                    ));
+                    put(Color::Yellow, &format!("    - {}:\n", req.name));
+                    put(Color::Yellow, "        enum:\n");
+                    put(Color::Yellow, &format!("          ref: {r}\n"));
                 }
-                _ => out.push_str(&format!("    - {}\n", req.name)),
+                _ => put(Color::Yellow, &format!("    - {}\n", req.name)),
             }
         }
     }
     if !ct.deps.is_empty() {
-        out.push_str("\ndependencies:\n");
+        put(Color::Default, "\n");
+        put(Color::Default, "dependencies:\n");
         for d in &ct.deps {
-            out.push_str(&format!(" - {}\n", d.call.task));
+            put(Color::Default, &format!(" - {}\n", d.call.task));
         }
     }
     if !entry_aliases(ct).is_empty() {
-        out.push_str("\naliases:\n");
+        put(Color::Default, "\n");
+        put(Color::Default, "aliases:\n");
         for a in entry_aliases(ct) {
-            out.push_str(&format!(" - {a}\n"));
+            put(Color::Default, " - ");
+            put(Color::Cyan, &format!("{a}\n"));
         }
     }
     if !ct.cmds.is_empty() {
-        out.push_str("\ncommands:\n");
+        put(Color::Default, "\n");
+        put(Color::Default, "commands:\n");
         for c in &ct.cmds {
+            put(Color::Default, " - ");
             match c {
                 // summary.go: a command that templates to nothing prints as a task call.
                 crate::compile::CompiledCmd::Shell { cmd, shown, .. }
                     if cmd.is_empty() && shown.is_empty() =>
                 {
-                    out.push_str(" - Task: \n")
+                    put(Color::Green, "Task: \n")
                 }
                 crate::compile::CompiledCmd::Shell { shown, .. } => {
-                    out.push_str(&format!(" - {shown}\n"))
+                    put(Color::Yellow, &format!("{shown}\n"))
                 }
                 crate::compile::CompiledCmd::Task { call, .. } => {
-                    out.push_str(&format!(" - Task: {}\n", call.task))
+                    put(Color::Green, &format!("Task: {}\n", call.task))
                 }
             }
         }

@@ -22,7 +22,7 @@ use crate::compile::{Call, CompileError, CompiledCmd, CompiledTask, Compiler};
 use crate::taskfile::ast::{EnumSpec, Output};
 use crate::taskfile::TaskEntry;
 use crate::template::{self, Value};
-use output::Printer;
+use output::{Color, Printer};
 use shell::{ShellError, ShellSpec};
 
 thread_local! {
@@ -331,11 +331,14 @@ impl Executor {
         };
         match graph::doomed_call(self.project(), &name, MAX_TASK_CALLS) {
             Some((msg, cycle)) => {
-                self.verbose(&format!(
-                    "task: dependency cycle: {} -> {}\n",
-                    cycle.join(" -> "),
-                    cycle.first().cloned().unwrap_or_default()
-                ));
+                self.verbose(
+                    Color::Magenta,
+                    &format!(
+                        "task: dependency cycle: {} -> {}\n",
+                        cycle.join(" -> "),
+                        cycle.first().cloned().unwrap_or_default()
+                    ),
+                );
                 Err(TaskError::Cycle(msg))
             }
             None => Ok(()),
@@ -384,10 +387,14 @@ impl Executor {
             ..call.clone()
         };
         if !platform_ok(&entry.task.platforms) {
-            self.verbose(&format!(
-                "task: \"{}\" not for current platform - ignored\n",
-                call.task
-            ));
+            // task.go writes this one in a raw string: a literal `\n`, no newline, on stdout.
+            self.verbose_out(
+                Color::Yellow,
+                &format!(
+                    "task: {} not for current platform - ignored\\n",
+                    crate::template::go_quote(&call.task)
+                ),
+            );
             return Ok(());
         }
         let call = self.prompt_missing_vars(&entry, call)?;
@@ -418,10 +425,10 @@ impl Executor {
         let r = self.run_compiled(&t, &call);
         self.limit.release();
         if r.as_ref().is_err_and(TaskError::is_deadline) {
-            self.verbose(&format!(
-                "task: \"{}\" failed: context deadline exceeded\n",
-                t.name
-            ));
+            self.verbose(
+                Color::Red,
+                &format!("task: \"{}\" failed: context deadline exceeded\n", t.name),
+            );
         }
         r
     }
@@ -513,10 +520,10 @@ impl Executor {
                 .render_with(cond, &t.vars)
                 .map_err(TaskError::from_compile)?;
             if !self.condition(&cond, t) {
-                self.verbose_out(&format!(
-                    "task: if condition not met - skipped: \"{}\"\n",
-                    t.name
-                ));
+                self.verbose_out(
+                    Color::Yellow,
+                    &format!("task: if condition not met - skipped: \"{}\"\n", t.name),
+                );
                 return Ok(());
             }
         }
@@ -584,7 +591,10 @@ impl Executor {
     }
 
     fn execute(&self, t: &CompiledTask, call: &Call) -> Result<(), TaskError> {
-        self.verbose(&format!("task: \"{}\" started\n", call.task));
+        self.verbose(
+            Color::Magenta,
+            &format!("task: \"{}\" started\n", call.task),
+        );
         self.run_deps(t).map_err(|e| TaskError::Run {
             task: t.display().to_string(),
             inner: Box::new(e),
@@ -608,7 +618,7 @@ impl Executor {
                         t.display()
                     };
                     self.printer.log_color(
-                        output::MAGENTA,
+                        Color::Magenta,
                         &format!("task: Task \"{name}\" is up to date\n"),
                     );
                 }
@@ -675,7 +685,7 @@ impl Executor {
                 if t.task().ignore_error && is_command_failure(&e) {
                     cached::taint();
                     if self.opts.verbose {
-                        self.verbose(&format!("task: task error ignored: {e}\n"));
+                        self.verbose(Color::Yellow, &format!("task: task error ignored: {e}\n"));
                     }
                     continue;
                 }
@@ -689,7 +699,7 @@ impl Executor {
                             crate::template::go_quote(&call.task)
                         )
                     });
-                    self.verbose(&msg);
+                    self.verbose(Color::Red, &msg);
                 }
                 result = Err(TaskError::Run {
                     task: t.display().to_string(),
@@ -699,7 +709,10 @@ impl Executor {
             }
         }
         if result.is_ok() {
-            self.verbose(&format!("task: \"{}\" finished\n", call.task));
+            self.verbose(
+                Color::Magenta,
+                &format!("task: \"{}\" finished\n", call.task),
+            );
         }
         for &i in deferred.iter().rev() {
             self.run_deferred(t, call, &t.cmds[i], exit_code);
@@ -765,7 +778,10 @@ impl Executor {
             }
         };
         if let Err(e) = self.run_cmd(t, call, &c) {
-            self.verbose(&format!("task: ignored error in deferred cmd: {e}\n"));
+            self.verbose(
+                Color::Yellow,
+                &format!("task: ignored error in deferred cmd: {e}\n"),
+            );
         }
     }
 
@@ -839,10 +855,10 @@ impl Executor {
                 }
                 if let Some(cond) = if_ {
                     if !self.condition(cond, t) {
-                        self.verbose_out(&format!(
-                            "task: if condition not met - skipped: \"{}\"\n",
-                            sub.task
-                        ));
+                        self.verbose_out(
+                            Color::Yellow,
+                            &format!("task: if condition not met - skipped: \"{}\"\n", sub.task),
+                        );
                         return Ok(());
                     }
                 }
@@ -860,10 +876,10 @@ impl Executor {
                     // task.go runCommand: a call's ignore_error covers the called task's
                     // command failures (exit status, timeout), not Task failing to run it.
                     Err(e) if *ignore_error && is_command_failure(&e) => {
-                        self.verbose(&format!(
-                            "task: [{}] task error ignored: {e}\n",
-                            t.display()
-                        ));
+                        self.verbose(
+                            Color::Yellow,
+                            &format!("task: [{}] task error ignored: {e}\n", t.display()),
+                        );
                         Ok(())
                     }
                     r => r,
@@ -897,10 +913,13 @@ impl Executor {
                     ) {
                         Some(true) => {}
                         Some(false) => {
-                            self.verbose_out(&format!(
-                                "task: [{}] if condition not met - skipped\n",
-                                t.display()
-                            ));
+                            self.verbose_out(
+                                Color::Yellow,
+                                &format!(
+                                    "task: [{}] if condition not met - skipped\n",
+                                    t.display()
+                                ),
+                            );
                             return Ok(());
                         }
                         None => return Err(timeout_error(t.display(), limit.unwrap_or_default())),
@@ -920,7 +939,7 @@ impl Executor {
                             self.printer.log_bytes(&line);
                         }
                         None => self.printer.log_color(
-                            output::GREEN,
+                            Color::Green,
                             &format!("task: [{}] {}\n", t.display(), shown),
                         ),
                     }
@@ -967,10 +986,13 @@ impl Executor {
                     Err(ShellError::Exit(code)) => {
                         if *ignore_error {
                             cached::taint();
-                            self.verbose(&format!(
-                                "task: [{}] command error ignored: exit status {code}\n",
-                                t.display()
-                            ));
+                            self.verbose(
+                                Color::Yellow,
+                                &format!(
+                                    "task: [{}] command error ignored: exit status {code}\n",
+                                    t.display()
+                                ),
+                            );
                             return Ok(());
                         }
                         Err(TaskError::Command {
@@ -989,10 +1011,10 @@ impl Executor {
                         );
                         if *ignore_error {
                             cached::taint();
-                            self.verbose(&format!(
-                                "task: [{}] command error ignored: {msg}\n",
-                                t.display()
-                            ));
+                            self.verbose(
+                                Color::Yellow,
+                                &format!("task: [{}] command error ignored: {msg}\n", t.display()),
+                            );
                             return Ok(());
                         }
                         Err(TaskError::Command {
@@ -1068,7 +1090,8 @@ impl Executor {
         for (sh, msg) in &t.preconditions {
             if !self.condition(sh, t) {
                 let m = msg.clone().unwrap_or_else(|| format!("{sh} failed"));
-                self.printer.log(&format!("task: {m}\n"));
+                self.printer
+                    .log_color(Color::Magenta, &format!("task: {m}\n"));
                 return Err(TaskError::Precondition);
             }
         }
@@ -1123,11 +1146,15 @@ impl Executor {
                 let mut ok = true;
                 for s in &t.status {
                     if self.condition(s, t) {
-                        self.verbose_out(&format!("task: status command {s} exited zero\n"));
+                        self.verbose_out(
+                            Color::Yellow,
+                            &format!("task: status command {s} exited zero\n"),
+                        );
                     } else {
-                        self.verbose_out(&format!(
-                            "task: status command {s} exited non-zero: exit status 1\n"
-                        ));
+                        self.verbose_out(
+                            Color::Yellow,
+                            &format!("task: status command {s} exited non-zero: exit status 1\n"),
+                        );
                         ok = false;
                         break;
                     }
@@ -1151,17 +1178,27 @@ impl Executor {
 
     fn prompt(&self, t: &CompiledTask) -> Result<(), TaskError> {
         use std::io::IsTerminal;
+        // task.go: an empty prompt is no prompt.
+        let prompts = t.prompt.iter().filter(|p| !p.is_empty());
         if self.opts.assume_yes {
-            for p in &t.prompt {
-                self.printer.out(format!("{p} [assuming yes]\n").as_bytes());
+            for p in prompts {
+                self.printer
+                    .out_color(Color::Yellow, &format!("{p} [assuming yes]\n"));
             }
             return Ok(());
         }
-        if !std::io::stdin().is_terminal() {
+        let mut prompts = prompts.peekable();
+        if prompts.peek().is_none() {
+            return Ok(());
+        }
+        // internal/term.IsTerminal: stdin and stdout.
+        if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
             return Err(TaskError::PromptNoTty(t.name.clone()));
         }
-        for p in &t.prompt {
-            self.printer.log(&format!("task: {p} [y/N]: "));
+        for p in prompts {
+            // logger.Prompt: on stdout, in yellow, no `task: ` prefix.
+            self.printer
+                .out_color(Color::Yellow, &format!("{p} [y/N]: "));
             let mut line = String::new();
             let _ = std::io::stdin().read_line(&mut line);
             let a = line.trim().to_lowercase();
@@ -1173,15 +1210,16 @@ impl Executor {
     }
 
     /// go-task's VerboseOutf: verbose notes that go to stdout.
-    fn verbose_out(&self, msg: &str) {
+    fn verbose_out(&self, color: Color, msg: &str) {
         if self.opts.verbose {
-            self.printer.out(msg.as_bytes());
+            self.printer.out_color(color, msg);
         }
     }
 
-    fn verbose(&self, msg: &str) {
+    /// go-task's VerboseErrf: verbose notes that go to stderr.
+    fn verbose(&self, color: Color, msg: &str) {
         if self.opts.verbose {
-            self.printer.log(msg);
+            self.printer.log_color(color, msg);
         }
     }
 

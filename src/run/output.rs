@@ -12,11 +12,12 @@ use crate::taskfile::ast::Output;
 pub struct Printer {
     lock: Arc<Mutex<()>>,
     pub color: bool,
+    /// `output: prefixed`: each prefix's colour index, by order of first line
+    /// (go-task's `Prefixed.seen`/`counter`, one per run).
+    prefixes: Arc<Mutex<Vec<String>>>,
 }
 
-pub const GREEN: &str = "\x1b[32m";
-pub const MAGENTA: &str = "\x1b[35m";
-pub const RED: &str = "\x1b[31m";
+pub use crate::color::Color;
 
 impl Printer {
     /// Colour as decided by `app::color_enabled`.
@@ -24,17 +25,24 @@ impl Printer {
         Printer {
             lock: Arc::new(Mutex::new(())),
             color,
+            prefixes: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
-    /// A `task: …` line in colour when colour is on.
-    pub fn log_color(&self, color: &str, msg: &str) {
-        if self.color {
-            // fatih/color wraps the whole formatted text, newline included.
-            self.log(&format!("{color}{msg}\x1b[0m"));
-        } else {
-            self.log(msg);
-        }
+    /// `msg` in `color` when colour is on (fatih/color wraps the whole formatted text,
+    /// newline included).
+    pub fn paint(&self, color: Color, msg: &str) -> String {
+        crate::color::paint_if(self.color, color, msg)
+    }
+
+    /// A `task: …` message on stderr in colour when colour is on (go-task's `Errf`).
+    pub fn log_color(&self, color: Color, msg: &str) {
+        self.log(&self.paint(color, msg));
+    }
+
+    /// A message on stdout in colour when colour is on (go-task's `Outf`).
+    pub fn out_color(&self, color: Color, msg: &str) {
+        self.out(self.paint(color, msg).as_bytes());
     }
 
     /// A `task: …` message on stderr.
@@ -92,12 +100,26 @@ impl Printer {
                 }))
             }
             Output::Prefixed => {
-                let prefix = format!("[{}] ", t.prefix);
+                let name = t.prefix.clone();
                 let p = self.clone();
                 // go-task's prefixed writer is the task's stdout for both streams: a
                 // command's stderr lines come out prefixed on stdout too.
                 Sink::Lines(Box::new(move |line, _is_err| {
-                    let mut l = prefix.clone().into_bytes();
+                    let shown = if p.color {
+                        let mut seen = p.prefixes.lock().unwrap_or_else(|e| e.into_inner());
+                        let i = match seen.iter().position(|x| *x == name) {
+                            Some(i) => i,
+                            None => {
+                                seen.push(name.clone());
+                                seen.len() - 1
+                            }
+                        };
+                        let seq = &crate::color::PREFIX_SEQUENCE;
+                        crate::color::paint(seq[i % seq.len()], &name)
+                    } else {
+                        name.clone()
+                    };
+                    let mut l = format!("[{shown}] ").into_bytes();
                     l.extend_from_slice(line);
                     if !l.ends_with(b"\n") {
                         l.push(b'\n');

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use notify::{EventKind, RecursiveMode, Watcher};
 
-use super::output::{Printer, GREEN, MAGENTA, RED};
+use super::output::{Color, Printer};
 use super::{fingerprint, Executor, TaskError};
 use crate::compile::{Call, CompiledCmd};
 
@@ -80,7 +80,7 @@ pub fn watch(calls: &[Call], make: Arc<MakeExecutor>, opts: &WatchOptions) -> i3
     let printer = Printer::new(opts.color);
     let names: Vec<&str> = calls.iter().map(|c| c.task.as_str()).collect();
     printer.log_color(
-        GREEN,
+        Color::Green,
         &format!("task: Started watching for tasks: {}\n", names.join(", ")),
     );
 
@@ -92,7 +92,7 @@ pub fn watch(calls: &[Call], make: Arc<MakeExecutor>, opts: &WatchOptions) -> i3
     }) {
         Ok(w) => w,
         Err(e) => {
-            printer.log_color(RED, &format!("{e}\n"));
+            printer.log_color(Color::Red, &format!("{e}\n"));
             return 1;
         }
     };
@@ -165,11 +165,11 @@ pub fn watch(calls: &[Call], make: Arc<MakeExecutor>, opts: &WatchOptions) -> i3
                 cycle.running.remove(&idx);
                 match result {
                     Ok(()) => printer.log_color(
-                        GREEN,
+                        Color::Green,
                         &format!("task: task \"{}\" finished running\n", calls[idx].task),
                     ),
                     Err(_) if cycle.aborted => {}
-                    Err(e) => printer.log_color(RED, &format!("{e}\n")),
+                    Err(e) => printer.log_color(Color::Red, &format!("{e}\n")),
                 }
             }
             Ok(Msg::Fs(Ok(ev))) => {
@@ -195,7 +195,7 @@ pub fn watch(calls: &[Call], make: Arc<MakeExecutor>, opts: &WatchOptions) -> i3
                 }
                 last_event = Instant::now();
             }
-            Ok(Msg::Fs(Err(e))) => printer.log_color(RED, &format!("{e}\n")),
+            Ok(Msg::Fs(Err(e))) => printer.log_color(Color::Red, &format!("{e}\n")),
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 if !pending.is_empty() && last_event.elapsed() >= opts.interval {
                     let batch = std::mem::take(&mut pending);
@@ -268,7 +268,7 @@ struct State<'a> {
 }
 
 impl State<'_> {
-    fn verbose(&self, color: &str, msg: &str) {
+    fn verbose(&self, color: Color, msg: &str) {
         if self.opts.verbose {
             self.printer.log_color(color, msg);
         }
@@ -286,7 +286,7 @@ impl State<'_> {
         let mut out = Sources::default();
         let mut seen = HashSet::new();
         if let Err(e) = visit(exec, call, &mut out, &mut seen, 0) {
-            self.printer.log_color(RED, &format!("{e}\n"));
+            self.printer.log_color(Color::Red, &format!("{e}\n"));
         }
         out
     }
@@ -303,7 +303,7 @@ impl State<'_> {
         let mut hit: HashSet<usize> = HashSet::new();
         for (path, op) in batch {
             self.verbose(
-                MAGENTA,
+                Color::Magenta,
                 &format!(
                     "task: received watch event: {op:<13} {:?}\n",
                     path.display().to_string()
@@ -311,7 +311,7 @@ impl State<'_> {
             );
             if should_ignore(path) {
                 self.verbose(
-                    MAGENTA,
+                    Color::Magenta,
                     &format!(
                         "task: event skipped for being an ignored dir: {}\n",
                         path.display()
@@ -328,7 +328,7 @@ impl State<'_> {
             }
             if !any {
                 self.verbose(
-                    MAGENTA,
+                    Color::Magenta,
                     &format!(
                         "task: skipped for file not in sources: {}\n",
                         self.rel(path)
@@ -382,15 +382,10 @@ impl State<'_> {
                 self.watched.insert(d.to_path_buf());
                 if self.opts.verbose {
                     let msg = format!("task: watching new dir: {}\n", self.rel(d));
-                    let colored = if self.printer.color {
-                        format!("{GREEN}{}\x1b[0m\n", msg.trim_end())
-                    } else {
-                        msg
-                    };
-                    self.printer.out(colored.as_bytes());
+                    self.printer.out_color(Color::Green, &msg);
                 }
             }
-            Err(e) => self.printer.log_color(RED, &format!("{e}\n")),
+            Err(e) => self.printer.log_color(Color::Red, &format!("{e}\n")),
         }
     }
 

@@ -81,11 +81,6 @@ impl LoadError {
             LoadError::Remote(e) => e.exit_code(),
         }
     }
-
-    /// Decode errors print their own `err:`/`file:` report instead of a `task: ` line.
-    pub fn is_report(&self) -> bool {
-        matches!(self, LoadError::Decode(_))
-    }
 }
 
 /// A decode error rendered like go-task: message, `file:line:col`, and a source snippet.
@@ -98,26 +93,49 @@ pub struct DecodeReport {
 
 impl std::fmt::Display for DecodeReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "err:  {}", self.err.msg)?;
-        writeln!(
-            f,
+        f.write_str(&self.render(false))
+    }
+}
+
+impl DecodeReport {
+    /// The report as go-task prints it; with `color`, its `err:`/`file:` lines and the
+    /// `>`/`^` markers in fatih/color's fixed red (`color.RedString`, no `TASK_COLOR_*`).
+    pub fn render(&self, color: bool) -> String {
+        let red = |s: &str| {
+            if color {
+                format!("\x1b[31m{s}\x1b[0m")
+            } else {
+                s.to_string()
+            }
+        };
+        let mut out = format!("{}\n", red(&format!("err:  {}", self.err.msg)));
+        out.push_str(&red(&format!(
             "file: {}:{}:{}",
             self.file.display(),
             self.err.line,
             self.err.col
-        )?;
+        )));
+        out.push('\n');
         let lines: Vec<&str> = self.source.lines().collect();
         let first = self.err.line.saturating_sub(2).max(1);
         let last = (self.err.line + 2).min(lines.len());
         for n in first..=last {
             let text = lines.get(n - 1).copied().unwrap_or("");
-            let mark = if n == self.err.line { ">" } else { " " };
-            writeln!(f, "{mark} {n} | {}", highlight_yaml_line(text))?;
+            let mark = if n == self.err.line {
+                red(">")
+            } else {
+                " ".into()
+            };
+            out.push_str(&format!("{mark} {n} | {}\n", highlight_yaml_line(text)));
             if n == self.err.line {
-                writeln!(f, "    | {}^", " ".repeat(self.err.col.saturating_sub(1)))?;
+                out.push_str(&format!(
+                    "    | {}{}\n",
+                    " ".repeat(self.err.col.saturating_sub(1)),
+                    red("^")
+                ));
             }
         }
-        Ok(())
+        out
     }
 }
 

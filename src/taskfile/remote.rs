@@ -395,14 +395,14 @@ impl Remote {
 
     fn debug(&self, msg: &str) {
         if self.opts.verbose {
-            self.stdout(msg, "\x1b[35m");
+            self.stdout(msg, crate::color::Color::Magenta);
         }
     }
 
-    fn stdout(&self, msg: &str, color: &str) {
+    fn stdout(&self, msg: &str, color: crate::color::Color) {
         let mut o = std::io::stdout().lock();
         if self.opts.color && std::io::stdout().is_terminal() {
-            let _ = write!(o, "{color}{msg}\x1b[0m");
+            let _ = o.write_all(crate::color::paint(color, msg).as_bytes());
         } else {
             let _ = o.write_all(msg.as_bytes());
         }
@@ -413,13 +413,16 @@ impl Remote {
     fn prompt(&self, msg: &str) -> bool {
         let _g = self.prompt_lock.lock().unwrap_or_else(|p| p.into_inner());
         if self.opts.assume_yes {
-            self.stdout(&format!("{msg} [assuming yes]\n"), "\x1b[33m");
+            self.stdout(
+                &format!("{msg} [assuming yes]\n"),
+                crate::color::Color::Yellow,
+            );
             return true;
         }
         if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
             return false;
         }
-        self.stdout(&format!("{msg} [y/N]: "), "\x1b[33m");
+        self.stdout(&format!("{msg} [y/N]: "), crate::color::Color::Yellow);
         let mut line = String::new();
         if std::io::stdin().read_line(&mut line).is_err() {
             return false;

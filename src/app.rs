@@ -367,6 +367,21 @@ pub(crate) fn make_executor(cli: &Cli, cwd: &Path, project: Project) -> Result<E
         }),
     ));
 
+    // setup.go setupOutput, before the dotenv vars: a style go-task does not know.
+    if cli.output.is_none() {
+        if let Some(Output::Unknown(name)) = &project.root.output {
+            let msg = format!(
+                "task: output style {} not recognized\n",
+                crate::template::go_quote(name)
+            );
+            eprint(&crate::color::paint_if(
+                color_enabled(cli),
+                crate::color::Color::Red,
+                &msg,
+            ));
+            return Err(Failure::Code(1));
+        }
+    }
     // go-task's readDotEnvFiles (setup.go) evaluates every global var, `sh:` included,
     // before anything else runs when the root Taskfile has `dotenv:`; an error there ends
     // every mode (listing, summary, dry run) with exit 1 and the bare message.
@@ -386,7 +401,15 @@ pub(crate) fn make_executor(cli: &Cli, cwd: &Path, project: Project) -> Result<E
             error_only: cli.output_group_error_only,
         }),
         Some(other) => {
-            eprint(&format!("task: output style \"{other}\" not supported\n"));
+            let msg = format!(
+                "task: output style {} not recognized\n",
+                crate::template::go_quote(other)
+            );
+            eprint(&crate::color::paint_if(
+                color_enabled(cli),
+                crate::color::Color::Red,
+                &msg,
+            ));
             return Err(Failure::Code(1));
         }
     };

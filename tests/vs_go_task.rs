@@ -1077,3 +1077,173 @@ fn timestamp_var_keeps_nanoseconds_as_go_task() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Generated ill-typed Taskfiles: every task, command, dependency, include, variable and
+/// top-level field given values of every YAML shape, plus repeated keys and several errors at
+/// once. go-task decodes each custom type (task, command, dependency, glob, platform, …) on
+/// its own and collects go-yaml's type errors of plain fields at that node; the message,
+/// position and exit code must be go-task's, and what go-task accepts (`silent: yes`, a null
+/// anywhere, a repeated task or var name) must load.
+#[test]
+fn ill_typed_taskfiles_match_go_task() {
+    let Some(go) = gotask::require(".ci/install-uptodate.sh") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let vals = [
+        "{a: 1}",
+        "[a]",
+        "[[a]]",
+        "[{a: 1}]",
+        "x",
+        "5",
+        "true",
+        "~",
+        "yes",
+        "{sh: 1}",
+        "[{sh: [a]}]",
+        "{cmd: {a: 1}}",
+        "abcdefghijklmnop",
+    ];
+    let task_fields = [
+        "cmds",
+        "cmd",
+        "deps",
+        "label",
+        "desc",
+        "prompt",
+        "summary",
+        "aliases",
+        "sources",
+        "generates",
+        "status",
+        "preconditions",
+        "dir",
+        "set",
+        "vars",
+        "env",
+        "dotenv",
+        "silent",
+        "internal",
+        "method",
+        "prefix",
+        "ignore_error",
+        "run",
+        "platforms",
+        "if",
+        "requires",
+        "watch",
+        "for",
+        "output",
+        "use_gitignore",
+    ];
+    let mut docs = vec![];
+    for f in task_fields {
+        for v in vals {
+            docs.push(format!("tasks:\n  b: echo\n  a:\n    {f}: {v}\n"));
+        }
+    }
+    for (outer, inner) in [
+        ("cmds", "for"),
+        ("cmds", "vars"),
+        ("cmds", "platforms"),
+        ("cmds", "timeout"),
+        ("cmds", "silent"),
+        ("deps", "vars"),
+        ("deps", "for"),
+        ("deps", "timeout"),
+        ("preconditions", "msg"),
+        ("cmds", "defer"),
+    ] {
+        for v in vals {
+            docs.push(format!(
+                "tasks:\n  b: echo\n  a:\n    {outer}:\n      - task: b\n        {inner}: {v}\n"
+            ));
+        }
+    }
+    for f in [
+        "output",
+        "method",
+        "includes",
+        "set",
+        "vars",
+        "env",
+        "tasks",
+        "silent",
+        "run",
+        "interval",
+        "use_gitignore",
+    ] {
+        for v in vals {
+            docs.push(format!("{f}: {v}\n"));
+        }
+    }
+    for f in [
+        "taskfile", "dir", "optional", "flatten", "aliases", "excludes", "vars", "checksum",
+    ] {
+        for v in vals {
+            docs.push(format!(
+                "includes:\n  inc:\n    taskfile: ./x.yml\n    {f}: {v}\n"
+            ));
+        }
+    }
+    for f in ["sh", "ref", "map", "value", "secret"] {
+        for v in vals {
+            docs.push(format!("vars:\n  V:\n    {f}: {v}\ntasks: {{}}\n"));
+        }
+    }
+    docs.extend(
+        [
+            "tasks:\n  a:\n    desc: [a]\n    summary: [b]\n    silent: x\n",
+            "tasks:\n  a:\n    aliases: [a, [b], {c: 1}]\n",
+            "silent: x\nrun: [a]\ntasks: {}\n",
+            "tasks:\n  a:\n    desc: [a]\n    cmds: [[x]]\n",
+            "tasks:\n  a:\n    cmd: echo\n    cmds: []\n",
+            "tasks:\n  a:\n    cmd: echo\n    cmds: ~\n",
+            "tasks:\n  a:\n    platforms: [linux/amd64, amd64, windows/arm64, amd64/linux]\n",
+            "tasks:\n  a: echo 1\n  a: echo 2\n",
+            "vars:\n  A: 1\n  A: 2\ntasks:\n  a: echo {{.A}}\n",
+            "version: '3'\ntasks:\n  a: echo 1\n",
+            "tasks:\n  a:\n    cmds: [echo 1]\n    cmds: [echo 2]\n",
+            "x: {a: 1, a: 2}\ntasks:\n  a: echo 1\n",
+            "tasks:\n  a:\n    cmds:\n      - cmd: echo\n        timeout: 0s\n",
+            "tasks:\n  a:\n    cmds:\n      - cmd: echo\n        timeout: abc\n",
+            "tasks:\n  a:\n    cmds:\n      - for: {matrix: {A: {x: 1}}}\n        cmd: echo\n",
+            "tasks:\n  a:\n    cmds:\n      - for: {var: X, matrix: {A: [1]}}\n        cmd: echo\n",
+            "output: {group: {begin: b}, x: 1}\ntasks: {}\n",
+        ]
+        .map(String::from),
+    );
+    // Four directories side by side: the pairs of runs dominate the time.
+    let diffs: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|w| {
+                let (go, docs) = (&go, &docs);
+                s.spawn(move || {
+                    let dir = d.join(format!("w{w}"));
+                    write(&dir, "x.yml", "version: '3'\ntasks:\n  t: echo\n");
+                    let mut out = vec![];
+                    for (i, doc) in docs.iter().enumerate().skip(w).step_by(4) {
+                        write(&dir, "Taskfile.yml", &format!("version: '3'\n{doc}"));
+                        for diff in side_by_side(go, &dir, &["--list-all"]) {
+                            out.push(format!("#{i} {doc:?}\n{diff}"));
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    assert!(
+        diffs.is_empty(),
+        "{} of {} differ:\n{}",
+        diffs.len(),
+        docs.len(),
+        diffs.join("\n")
+    );
+}

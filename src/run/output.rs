@@ -70,7 +70,8 @@ impl Printer {
     /// Where one command of `t` writes, for the given output mode.
     pub fn sink(&self, mode: &Output, t: &CompiledTask, compiler: &Compiler) -> Sink {
         match mode {
-            Output::Interleaved => Sink::Inherit,
+            // An unknown style never gets this far (app.rs refuses it).
+            Output::Interleaved | Output::Unknown(_) => Sink::Inherit,
             Output::Group {
                 begin,
                 end,

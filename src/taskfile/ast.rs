@@ -35,6 +35,9 @@ pub enum Output {
         error_only: bool,
     },
     Prefixed,
+    /// A style go-task does not know: accepted while decoding, refused when the run is set
+    /// up (`output style "x" not recognized`, exit 1).
+    Unknown(String),
 }
 
 #[derive(Debug, Clone, Default)]

@@ -5,11 +5,13 @@ use super::ast::*;
 use super::yaml::{Node, NodeKind};
 use crate::template::Value;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DecodeError {
     pub msg: String,
     pub line: usize,
     pub col: usize,
+    /// go-yaml's type errors when there are several (go-task prints them as an `errs:` list).
+    pub errs: Vec<String>,
 }
 
 type R<T> = Result<T, DecodeError>;
@@ -19,33 +21,170 @@ fn err<T>(node: &Node, msg: impl Into<String>) -> R<T> {
         msg: msg.into(),
         line: node.line,
         col: node.col,
+        errs: vec![],
     })
 }
 
 fn type_err<T>(node: &Node, want: &str) -> R<T> {
-    let shown = match &node.kind {
-        NodeKind::Scalar { text, .. } => format!("{} `{}`", node.kind_name(), text),
-        _ => node.kind_name().to_string(),
-    };
-    err(node, format!("cannot unmarshal {shown} into {want}"))
+    Err(terror(node, want))
 }
 
-/// A type error from go-yaml's own decoding of a plain struct field (string, bool,
-/// []string): go-task reports it at the node of the nearest custom unmarshaler (the
-/// Taskfile, task, include or command mapping), the offending line in the message.
-fn native<T>(at: &Node, r: R<T>) -> R<T> {
-    r.map_err(|e| DecodeError {
-        msg: format!("line {}: {}", e.line, e.msg),
-        line: at.line,
-        col: at.col,
+/// go-yaml's own type error (decoder.terror): the tag, a scalar's value (cut to 7 bytes and
+/// `...` past 10), and the Go type.
+fn terror(node: &Node, want: &str) -> DecodeError {
+    let shown = match &node.kind {
+        NodeKind::Scalar { text, .. } => {
+            let v = if text.len() > 10 {
+                let mut end = 7;
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                format!("{}...", &text[..end])
+            } else {
+                text.clone()
+            };
+            format!("{} `{v}`", node.kind_name())
+        }
+        _ => node.kind_name().to_string(),
+    };
+    DecodeError {
+        msg: format!("cannot unmarshal {shown} into {want}"),
+        line: node.line,
+        col: node.col,
+        errs: vec![],
+    }
+}
+
+/// A custom unmarshaler's own type error (`WithTypeMessage`): the tag only, at the node.
+fn type_msg(node: &Node, what: &str) -> DecodeError {
+    DecodeError {
+        msg: format!("cannot unmarshal {} into {what}", node.kind_name()),
+        line: node.line,
+        col: node.col,
+        errs: vec![],
+    }
+}
+
+/// Type errors of plain fields, collected as go-yaml collects them while it decodes a struct
+/// inside one of go-task's custom unmarshalers (decoding goes on; an error of a nested
+/// custom unmarshaler ends it at once and is returned as is).
+type Errs = Vec<DecodeError>;
+
+/// A mapping go-yaml decodes into a struct: its duplicate keys first (each pair a type error,
+/// yaml.v3's uniqueKeys check; then nothing of it is decoded), else its entries.
+fn struct_map<'a>(errs: &mut Errs, e: &'a [(Node, Node)]) -> &'a [(Node, Node)] {
+    let before = errs.len();
+    for (i, (a, _)) in e.iter().enumerate() {
+        for (b, _) in &e[i + 1..] {
+            if let (NodeKind::Scalar { text: x, .. }, NodeKind::Scalar { text: y, .. }) =
+                (&a.kind, &b.kind)
+            {
+                if x == y {
+                    errs.push(DecodeError {
+                        msg: format!(
+                            "mapping key {} already defined at line {}",
+                            crate::template::go_quote(x),
+                            a.line
+                        ),
+                        line: b.line,
+                        col: b.col,
+                        errs: vec![],
+                    });
+                }
+            }
+        }
+    }
+    // decoder.mapping: a mapping with a repeated key is not decoded at all.
+    if errs.len() > before {
+        return &[];
+    }
+    e
+}
+
+/// The collected errors, reported at the custom unmarshaler's node: `line N: …`, or the
+/// `errs:` list when there are several.
+fn finish(at: &Node, errs: Errs) -> R<()> {
+    let lines: Vec<String> = errs
+        .iter()
+        .map(|e| format!("line {}: {}", e.line, e.msg))
+        .collect();
+    match lines.len() {
+        0 => Ok(()),
+        1 => Err(DecodeError {
+            msg: lines[0].clone(),
+            line: at.line,
+            col: at.col,
+            errs: vec![],
+        }),
+        _ => Err(DecodeError {
+            msg: lines[0].clone(),
+            line: at.line,
+            col: at.col,
+            errs: lines,
+        }),
+    }
+}
+
+/// A plain `string` field: a null is empty.
+fn p_string(errs: &mut Errs, node: &Node) -> String {
+    string(node).unwrap_or_else(|e| {
+        errs.push(e);
+        String::new()
     })
 }
 
-fn entries<'a>(node: &'a Node, what: &str) -> R<&'a [(Node, Node)]> {
+/// A plain `bool` field: a boolean, or one of YAML 1.1's words (`yes`, `on`, `N`, …) that
+/// go-yaml v3 still accepts for a typed bool when the scalar resolves to a string (quoted
+/// too); a null is false.
+fn p_bool(errs: &mut Errs, node: &Node) -> bool {
+    if let (NodeKind::Scalar { .. }, Value::Str(s)) = (&node.kind, node.to_value()) {
+        match s.as_str() {
+            "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => return true,
+            "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => return false,
+            _ => {}
+        }
+    }
+    boolean(node).unwrap_or_else(|e| {
+        errs.push(e);
+        false
+    })
+}
+
+/// A plain `time.Duration` field: go-yaml takes a string Go's `time.ParseDuration` accepts.
+fn p_duration(errs: &mut Errs, node: &Node) -> Option<String> {
+    if node.is_null() {
+        return None;
+    }
+    match (&node.kind, node.to_value()) {
+        (NodeKind::Scalar { text, .. }, Value::Str(_))
+            if crate::template::parse_go_duration(text).is_ok() =>
+        {
+            Some(text.clone())
+        }
+        _ => {
+            errs.push(terror(node, "time.Duration"));
+            None
+        }
+    }
+}
+
+/// A plain `[]string` field: each item a string (every bad item is an error of its own).
+fn p_strings(errs: &mut Errs, node: &Node) -> Vec<String> {
+    p_seq(errs, node, "[]string")
+        .iter()
+        .map(|it| p_string(errs, it))
+        .collect()
+}
+
+/// A plain slice field's items; a null is empty, anything but a sequence a type error.
+fn p_seq<'a>(errs: &mut Errs, node: &'a Node, want: &str) -> &'a [Node] {
     match &node.kind {
-        NodeKind::Map(e) => Ok(e),
-        NodeKind::Scalar { .. } if node.is_null() => Ok(&[]),
-        _ => type_err(node, what),
+        NodeKind::Seq(items) => items,
+        _ if node.is_null() => &[],
+        _ => {
+            errs.push(terror(node, want));
+            &[]
+        }
     }
 }
 
@@ -54,6 +193,7 @@ fn key_str(k: &Node) -> R<&str> {
         msg: "mapping keys must be strings".into(),
         line: k.line,
         col: k.col,
+        errs: vec![],
     })
 }
 
@@ -76,109 +216,120 @@ fn boolean(node: &Node) -> R<bool> {
     }
 }
 
-/// A string or a list of strings (go-task accepts both for several keys).
-fn strings(node: &Node) -> R<Vec<String>> {
-    match &node.kind {
-        NodeKind::Seq(items) => items.iter().map(string).collect(),
-        NodeKind::Scalar { .. } if node.is_null() => Ok(vec![]),
-        NodeKind::Scalar { .. } => Ok(vec![string(node)?]),
-        _ => type_err(node, "[]string"),
-    }
-}
-
-fn string_list(node: &Node) -> R<Vec<String>> {
-    match &node.kind {
-        NodeKind::Seq(items) => items.iter().map(string).collect(),
-        NodeKind::Scalar { .. } if node.is_null() => Ok(vec![]),
-        _ => type_err(node, "[]string"),
-    }
-}
-
 pub fn taskfile(root: &Node) -> R<Taskfile> {
     let mut tf = Taskfile::default();
     let mut version_seen = false;
-    for (k, v) in entries(root, "ast.Taskfile")? {
+    let e: &[(Node, Node)] = match &root.kind {
+        NodeKind::Map(e) => e,
+        _ if root.is_null() => &[],
+        _ => return Err(type_msg(root, "taskfile")),
+    };
+    let mut errs = Errs::new();
+    for (k, v) in struct_map(&mut errs, e) {
         match key_str(k)? {
             "version" => {
                 version_seen = true;
                 tf.version = string(v)?;
             }
-            "output" => tf.output = Some(output(v)?),
-            "method" => tf.method = Some(native(root, string(v))?),
+            "output" if !v.is_null() => tf.output = Some(output(v)?),
+            "method" => tf.method = Some(p_string(&mut errs, v)),
             "includes" => {
-                for (ik, iv) in entries(v, "ast.Includes")? {
+                for (ik, iv) in custom_map(v, "includes")? {
                     tf.includes.insert(key_str(ik)?.to_string(), include(iv)?);
                 }
             }
-            "set" => tf.set = native(root, string_list(v))?,
-            "shopt" => tf.shopt = native(root, string_list(v))?,
+            "set" => tf.set = p_strings(&mut errs, v),
+            "shopt" => tf.shopt = p_strings(&mut errs, v),
             "vars" => tf.vars = vars(v)?,
             "env" => tf.env = vars(v)?,
             "tasks" => {
-                for (tk, tv) in entries(v, "ast.Tasks")? {
+                for (tk, tv) in custom_map(v, "tasks")? {
                     let mut t = task(tv)?;
                     // `--json` reports where the task's key is.
                     (t.line, t.col) = (tk.line, tk.col);
                     tf.tasks.insert(key_str(tk)?.to_string(), t);
                 }
             }
-            "silent" => tf.silent = native(root, boolean(v))?,
-            "dotenv" => tf.dotenv = native(root, string_list(v))?,
-            "run" => tf.run = Some(native(root, string(v))?),
-            "interval" => tf.interval = Some(native(root, string(v))?),
-            "use_gitignore" => tf.use_gitignore = native(root, boolean(v))?,
+            "silent" => tf.silent = p_bool(&mut errs, v),
+            "dotenv" => tf.dotenv = p_strings(&mut errs, v),
+            "run" => tf.run = Some(p_string(&mut errs, v)),
+            "interval" => tf.interval = p_duration(&mut errs, v),
+            "use_gitignore" => tf.use_gitignore = p_bool(&mut errs, v),
             _ => {} // ignored, as yaml.v3 decoding into a struct does
         }
     }
+    finish(root, errs)?;
     if !version_seen {
         tf.version.clear();
     }
     Ok(tf)
 }
 
+/// The entries of a mapping decoded by a custom unmarshaler (`Includes`, `Tasks`, `Vars`):
+/// a null is empty (go-yaml calls no unmarshaler for it), anything else but a mapping is
+/// the unmarshaler's own type error.
+fn custom_map<'a>(node: &'a Node, what: &str) -> R<&'a [(Node, Node)]> {
+    match &node.kind {
+        NodeKind::Map(e) => Ok(e),
+        _ if node.is_null() => Ok(&[]),
+        _ => Err(type_msg(node, what)),
+    }
+}
+
 fn output(v: &Node) -> R<Output> {
     match &v.kind {
-        NodeKind::Scalar { text, .. } => match text.as_str() {
-            "interleaved" | "" => Ok(Output::Interleaved),
-            "group" => Ok(Output::Group {
+        NodeKind::Scalar { text, .. } => Ok(match text.as_str() {
+            "interleaved" | "" => Output::Interleaved,
+            "group" => Output::Group {
                 begin: String::new(),
                 end: String::new(),
                 error_only: false,
-            }),
-            "prefixed" => Ok(Output::Prefixed),
-            other => err(v, format!("output style \"{other}\" is not supported")),
-        },
+            },
+            "prefixed" => Output::Prefixed,
+            other => Output::Unknown(other.to_string()),
+        }),
         NodeKind::Map(e) => {
-            let mut out = None;
-            for (k, val) in e {
-                match key_str(k)? {
-                    "group" => {
-                        let (mut begin, mut end, mut error_only) =
-                            (String::new(), String::new(), false);
-                        for (gk, gv) in entries(val, "output group")? {
-                            match key_str(gk)? {
-                                "begin" => begin = string(gv)?,
-                                "end" => end = string(gv)?,
-                                "error_only" => error_only = boolean(gv)?,
-                                _ => {} // ignored, as yaml.v3 decoding into a struct does
-                            }
-                        }
-                        out = Some(Output::Group {
-                            begin,
-                            end,
-                            error_only,
-                        });
-                    }
-                    o => return err(k, format!("output style \"{o}\" is not supported")),
+            let mut errs = Errs::new();
+            let mut group = None;
+            for (k, val) in struct_map(&mut errs, e) {
+                if key_str(k)? != "group" {
+                    continue; // ignored, as yaml.v3 decoding into a struct does
                 }
+                let ge: &[(Node, Node)] = match &val.kind {
+                    NodeKind::Map(ge) => ge,
+                    _ if val.is_null() => {
+                        group = None;
+                        continue;
+                    }
+                    _ => {
+                        errs.push(terror(val, "ast.OutputGroup"));
+                        continue;
+                    }
+                };
+                let (mut begin, mut end, mut error_only) = (String::new(), String::new(), false);
+                for (gk, gv) in struct_map(&mut errs, ge) {
+                    match key_str(gk)? {
+                        "begin" => begin = p_string(&mut errs, gv),
+                        "end" => end = p_string(&mut errs, gv),
+                        "error_only" => error_only = p_bool(&mut errs, gv),
+                        _ => {} // ignored, as yaml.v3 decoding into a struct does
+                    }
+                }
+                group = Some(Output::Group {
+                    begin,
+                    end,
+                    error_only,
+                });
             }
-            out.ok_or_else(|| DecodeError {
-                msg: "output must name a style".into(),
+            finish(v, errs)?;
+            group.ok_or_else(|| DecodeError {
+                msg: "output style must have the \"group\" key when in mapping form".into(),
                 line: v.line,
                 col: v.col,
+                errs: vec![],
             })
         }
-        _ => type_err(v, "ast.Output"),
+        NodeKind::Seq(_) => Err(type_msg(v, "output")),
     }
 }
 
@@ -192,32 +343,38 @@ fn include(v: &Node) -> R<Include> {
         NodeKind::Scalar { .. } => inc.taskfile = string(v)?,
         NodeKind::Map(e) => {
             inc.advanced = true;
-            for (k, val) in e {
+            let mut errs = Errs::new();
+            for (k, val) in struct_map(&mut errs, e) {
                 match key_str(k)? {
-                    "taskfile" => inc.taskfile = native(v, string(val))?,
-                    "dir" => inc.dir = Some(native(v, string(val))?),
-                    "optional" => inc.optional = native(v, boolean(val))?,
-                    "internal" => inc.internal = native(v, boolean(val))?,
-                    "flatten" => inc.flatten = native(v, boolean(val))?,
-                    "aliases" => inc.aliases = native(v, strings(val))?,
-                    "excludes" => inc.excludes = native(v, strings(val))?,
+                    "taskfile" => inc.taskfile = p_string(&mut errs, val),
+                    "dir" => inc.dir = Some(p_string(&mut errs, val)),
+                    "optional" => inc.optional = p_bool(&mut errs, val),
+                    "internal" => inc.internal = p_bool(&mut errs, val),
+                    "flatten" => inc.flatten = p_bool(&mut errs, val),
+                    "aliases" => inc.aliases = p_strings(&mut errs, val),
+                    "excludes" => inc.excludes = p_strings(&mut errs, val),
                     "vars" => inc.vars = vars(val)?,
-                    "checksum" => inc.checksum = Some(native(v, string(val))?),
+                    "checksum" => {
+                        let c = p_string(&mut errs, val);
+                        inc.checksum = (!c.is_empty()).then_some(c);
+                    }
                     _ => {} // ignored, as yaml.v3 decoding into a struct does
                 }
             }
-            if inc.taskfile.is_empty() && inc.dir.is_none() {
+            finish(v, errs)?;
+            if inc.taskfile.trim().is_empty() && inc.dir.as_deref().unwrap_or("").trim().is_empty()
+            {
                 return err(v, "include must specify taskfile or dir");
             }
         }
-        _ => return type_err(v, "ast.Include"),
+        NodeKind::Seq(_) => return Err(type_msg(v, "include")),
     }
     Ok(inc)
 }
 
 pub fn vars(v: &Node) -> R<Vars> {
     let mut out = Vars::new();
-    for (k, val) in entries(v, "ast.Vars")? {
+    for (k, val) in custom_map(v, "vars")? {
         out.insert(key_str(k)?.to_string(), var(val)?);
     }
     Ok(out)
@@ -227,17 +384,21 @@ fn var(v: &Node) -> R<Var> {
     if let NodeKind::Map(e) = &v.kind {
         let mut value = None;
         let mut secret = false;
-        for (k, val) in e {
+        let mut errs = Errs::new();
+        for (k, val) in struct_map(&mut errs, e) {
             match key_str(k)? {
-                "sh" => value = Some(VarValue::Sh(string(val)?)),
-                "ref" => value = Some(VarValue::Ref(string(val)?)),
+                // `Sh *string`: a null leaves it unset.
+                "sh" if val.is_null() => {}
+                "sh" => value = Some(VarValue::Sh(p_string(&mut errs, val))),
+                "ref" => value = Some(VarValue::Ref(p_string(&mut errs, val))),
                 // go-task drops nil entries of `map:` values (nested maps too).
                 "map" => value = Some(VarValue::Static(drop_nil_entries(val.to_value()))),
                 "value" => value = Some(VarValue::Static(val.to_value())),
-                "secret" => secret = boolean(val)?,
+                "secret" => secret = p_bool(&mut errs, val),
                 _ => {}
             }
         }
+        finish(v, errs)?;
         // taskfile/ast/var.go: the keys are checked after the struct decoded.
         let mut has_type = false;
         for (k, _) in e {
@@ -296,14 +457,11 @@ fn task(v: &Node) -> R<Task> {
         col: v.col,
         ..Default::default()
     };
-    match &v.kind {
+    let e = match &v.kind {
         // Short forms: a single command, or a list of commands.
         NodeKind::Scalar { .. } => {
             if !v.is_null() {
-                t.cmds = vec![Cmd {
-                    cmd: Some(string(v)?),
-                    ..Default::default()
-                }];
+                t.cmds = vec![cmd(v)?];
             }
             return Ok(t);
         }
@@ -311,181 +469,308 @@ fn task(v: &Node) -> R<Task> {
             t.cmds = cmds(items)?;
             return Ok(t);
         }
-        NodeKind::Map(_) => {}
-    }
-    for (k, val) in entries(v, "ast.Task")? {
+        NodeKind::Map(e) => e,
+    };
+    let mut errs = Errs::new();
+    let (mut cmds_set, mut cmd_one) = (false, None);
+    for (k, val) in struct_map(&mut errs, e) {
         match key_str(k)? {
-            "cmds" => match &val.kind {
-                NodeKind::Seq(items) => t.cmds = cmds(items)?,
-                NodeKind::Scalar { .. } if val.is_null() => {}
-                _ => return type_err(val, "[]*ast.Cmd"),
-            },
-            "cmd" => t.cmds = cmds(std::slice::from_ref(val))?,
-            "deps" => match &val.kind {
-                NodeKind::Seq(items) => {
-                    for it in items {
-                        if !it.is_null() {
-                            t.deps.push(dep(it)?);
-                        }
+            "cmds" => {
+                cmds_set = matches!(val.kind, NodeKind::Seq(_));
+                t.cmds = cmds(p_seq(&mut errs, val, "[]*ast.Cmd"))?;
+            }
+            "cmd" if val.is_null() => cmd_one = None,
+            "cmd" => cmd_one = Some(cmd(val)?),
+            "deps" => {
+                t.deps.clear();
+                for it in p_seq(&mut errs, val, "[]*ast.Dep") {
+                    if !it.is_null() {
+                        t.deps.push(dep(it)?);
                     }
                 }
-                NodeKind::Scalar { .. } if val.is_null() => {}
-                _ => return type_err(val, "[]*ast.Dep"),
-            },
-            "label" => t.label = Some(native(v, string(val))?),
-            "desc" => t.desc = native(v, string(val))?,
-            "prompt" => t.prompt = strings(val)?,
-            "summary" => t.summary = native(v, string(val))?,
-            "aliases" => t.aliases = native(v, strings(val))?,
-            "sources" => t.sources = globs(val)?,
-            "generates" => t.generates = globs(val)?,
-            "status" => t.status = native(v, string_list(val))?,
-            "preconditions" => t.preconditions = preconditions(val)?,
-            "dir" => t.dir = Some(native(v, string(val))?),
-            "set" => t.set = native(v, string_list(val))?,
-            "shopt" => t.shopt = native(v, string_list(val))?,
+            }
+            "label" => t.label = Some(p_string(&mut errs, val)),
+            "desc" => t.desc = p_string(&mut errs, val),
+            "prompt" => t.prompt = prompt(val)?,
+            "summary" => t.summary = p_string(&mut errs, val),
+            "aliases" => t.aliases = p_strings(&mut errs, val),
+            "sources" => t.sources = globs(&mut errs, val)?,
+            "generates" => t.generates = globs(&mut errs, val)?,
+            "status" => t.status = p_strings(&mut errs, val),
+            "preconditions" => {
+                t.preconditions.clear();
+                for it in p_seq(&mut errs, val, "[]*ast.Precondition") {
+                    if !it.is_null() {
+                        t.preconditions.push(precondition(it)?);
+                    }
+                }
+            }
+            "dir" => t.dir = Some(p_string(&mut errs, val)),
+            "set" => t.set = p_strings(&mut errs, val),
+            "shopt" => t.shopt = p_strings(&mut errs, val),
             "vars" => t.vars = vars(val)?,
             "env" => t.env = vars(val)?,
-            "dotenv" => t.dotenv = native(v, string_list(val))?,
-            "silent" => t.silent = native(v, boolean(val))?,
-            "interactive" => t.interactive = native(v, boolean(val))?,
-            "internal" => t.internal = native(v, boolean(val))?,
-            "method" => t.method = Some(native(v, string(val))?),
-            "prefix" => t.prefix = Some(native(v, string(val))?),
-            "ignore_error" => t.ignore_error = native(v, boolean(val))?,
-            "use_gitignore" => t.use_gitignore = Some(native(v, boolean(val))?),
-            "run" => t.run = Some(native(v, string(val))?),
-            "platforms" => t.platforms = strings(val)?,
-            "if" => t.if_ = Some(native(v, string(val))?),
-            "requires" => t.requires = requires(val)?,
-            "watch" => t.watch = native(v, boolean(val))?,
-            "failfast" => t.failfast = native(v, boolean(val))?,
-            // go-task accepts and ignores a task-level `output:`.
-            "output" => {}
-            _ => {} // ignored, as yaml.v3 decoding into a struct does
+            "dotenv" => t.dotenv = p_strings(&mut errs, val),
+            "silent" => t.silent = p_bool(&mut errs, val),
+            "interactive" => t.interactive = p_bool(&mut errs, val),
+            "internal" => t.internal = p_bool(&mut errs, val),
+            "method" => t.method = Some(p_string(&mut errs, val)),
+            "prefix" => t.prefix = Some(p_string(&mut errs, val)),
+            "ignore_error" => t.ignore_error = p_bool(&mut errs, val),
+            "use_gitignore" if val.is_null() => t.use_gitignore = None,
+            "use_gitignore" => t.use_gitignore = Some(p_bool(&mut errs, val)),
+            "run" => t.run = Some(p_string(&mut errs, val)),
+            "platforms" => t.platforms = platforms(&mut errs, val)?,
+            "if" => t.if_ = Some(p_string(&mut errs, val)),
+            "requires" => t.requires = requires(&mut errs, val)?,
+            "watch" => t.watch = p_bool(&mut errs, val),
+            "failfast" => t.failfast = p_bool(&mut errs, val),
+            _ => {} // ignored (a task-level `output:` too), as yaml.v3 decoding into a struct does
         }
+    }
+    finish(v, errs)?;
+    if let Some(c) = cmd_one {
+        if cmds_set {
+            return err(v, "task cannot have both cmd and cmds");
+        }
+        t.cmds = vec![c];
     }
     Ok(t)
 }
 
-fn globs(v: &Node) -> R<Vec<Glob>> {
-    let NodeKind::Seq(items) = &v.kind else {
-        if v.is_null() {
-            return Ok(vec![]);
+/// `Prompt`: a string or a list of strings.
+fn prompt(v: &Node) -> R<Vec<String>> {
+    match &v.kind {
+        NodeKind::Scalar { .. } if v.is_null() => Ok(vec![]),
+        NodeKind::Scalar { .. } => Ok(vec![string(v)?]),
+        NodeKind::Seq(_) => {
+            let mut errs = Errs::new();
+            let out = p_strings(&mut errs, v);
+            finish(v, errs)?;
+            Ok(out)
         }
-        return type_err(v, "[]*ast.Glob");
-    };
+        NodeKind::Map(_) => Err(type_msg(v, "prompt")),
+    }
+}
+
+/// `[]*Glob`: a pattern, or `{exclude: pattern}`.
+fn globs(errs: &mut Errs, v: &Node) -> R<Vec<Glob>> {
     let mut out = vec![];
-    for it in items {
+    for it in p_seq(errs, v, "[]*ast.Glob") {
         match &it.kind {
-            NodeKind::Scalar { .. } => out.push(Glob {
-                pattern: string(it)?,
+            NodeKind::Scalar { .. } if it.is_null() => {}
+            // glob.go takes the node's text as it is.
+            NodeKind::Scalar { text, .. } => out.push(Glob {
+                pattern: text.clone(),
                 exclude: false,
             }),
             NodeKind::Map(e) => {
-                for (k, val) in e {
-                    match key_str(k)? {
-                        "exclude" => out.push(Glob {
-                            pattern: string(val)?,
-                            exclude: true,
-                        }),
-                        _ => {} // ignored, as yaml.v3 decoding into a struct does
+                let mut inner = Errs::new();
+                let mut pattern = String::new();
+                for (k, val) in struct_map(&mut inner, e) {
+                    if key_str(k)? == "exclude" {
+                        pattern = p_string(&mut inner, val);
                     }
                 }
+                finish(it, inner)?;
+                out.push(Glob {
+                    pattern,
+                    exclude: true,
+                });
             }
-            _ => return type_err(it, "ast.Glob"),
+            NodeKind::Seq(_) => return Err(type_msg(it, "glob")),
         }
     }
     Ok(out)
 }
 
-fn preconditions(v: &Node) -> R<Vec<Precondition>> {
-    let NodeKind::Seq(items) = &v.kind else {
-        return type_err(v, "[]*ast.Precondition");
-    };
+/// `[]*Platform`: each `OS`, `ARCH` or `OS/ARCH` of Go's known lists (platforms.go).
+fn platforms(errs: &mut Errs, v: &Node) -> R<Vec<String>> {
     let mut out = vec![];
-    for it in items {
+    for it in p_seq(errs, v, "[]*ast.Platform") {
         match &it.kind {
-            // go-task's default message: `CMD` failed for the short form, CMD failed
-            // (no backticks) for a mapping without `msg:`.
+            NodeKind::Scalar { .. } if it.is_null() => {}
             NodeKind::Scalar { .. } => {
-                let sh = string(it)?;
-                out.push(Precondition {
-                    msg: Some(format!("`{sh}` failed")),
-                    sh,
-                })
-            }
-            NodeKind::Map(e) => {
-                let mut p = Precondition {
-                    sh: String::new(),
-                    msg: None,
-                };
-                for (k, val) in e {
-                    match key_str(k)? {
-                        "sh" => p.sh = string(val)?,
-                        "msg" => p.msg = Some(string(val)?),
-                        _ => {} // ignored, as yaml.v3 decoding into a struct does
-                    }
+                let p = string(it)?;
+                if !valid_platform(&p) {
+                    return err(it, format!("invalid platform \"{p}\""));
                 }
                 out.push(p);
             }
-            _ => return type_err(it, "ast.Precondition"),
+            _ => return Err(type_msg(it, "platform")),
         }
     }
     Ok(out)
 }
 
-fn requires(v: &Node) -> R<Vec<Require>> {
-    let mut out = vec![];
-    for (k, val) in entries(v, "ast.Requires")? {
-        match key_str(k)? {
-            "vars" => {
-                let NodeKind::Seq(items) = &val.kind else {
-                    return type_err(val, "[]*ast.VarsWithValidation");
-                };
-                for it in items {
-                    match &it.kind {
-                        NodeKind::Scalar { .. } => out.push(Require {
-                            name: string(it)?,
-                            enum_: None,
-                        }),
-                        NodeKind::Map(e) => {
-                            let mut r = Require {
-                                name: String::new(),
-                                enum_: None,
-                            };
-                            for (rk, rv) in e {
-                                match key_str(rk)? {
-                                    "name" => r.name = string(rv)?,
-                                    "enum" => {
-                                        r.enum_ = Some(match &rv.kind {
-                                            NodeKind::Seq(_) => EnumSpec::List(string_list(rv)?),
-                                            NodeKind::Map(em) => {
-                                                let mut refv = None;
-                                                for (ek, ev) in em {
-                                                    match key_str(ek)? {
-                                                        "ref" => refv = Some(string(ev)?),
-                                                        _ => {} // ignored, as yaml.v3 decoding into a struct does
-                                                    }
-                                                }
-                                                EnumSpec::Ref(refv.unwrap_or_default())
-                                            }
-                                            _ => return type_err(rv, "enum"),
-                                        })
-                                    }
-                                    _ => {} // ignored, as yaml.v3 decoding into a struct does
-                                }
-                            }
-                            out.push(r);
-                        }
-                        _ => return type_err(it, "ast.VarsWithValidation"),
-                    }
+const KNOWN_OS: &[&str] = &[
+    "aix",
+    "android",
+    "darwin",
+    "dragonfly",
+    "freebsd",
+    "hurd",
+    "illumos",
+    "ios",
+    "js",
+    "linux",
+    "nacl",
+    "netbsd",
+    "openbsd",
+    "plan9",
+    "solaris",
+    "windows",
+    "zos",
+    "__test__",
+];
+const KNOWN_ARCH: &[&str] = &[
+    "386",
+    "amd64",
+    "amd64p32",
+    "arm",
+    "armbe",
+    "arm64",
+    "arm64be",
+    "loong64",
+    "mips",
+    "mipsle",
+    "mips64",
+    "mips64le",
+    "mips64p32",
+    "mips64p32le",
+    "ppc",
+    "ppc64",
+    "ppc64le",
+    "riscv",
+    "riscv64",
+    "s390",
+    "s390x",
+    "sparc",
+    "sparc64",
+    "wasm",
+];
+
+fn valid_platform(p: &str) -> bool {
+    let parts: Vec<&str> = p.split('/').collect();
+    let first_is_arch = match parts[0] {
+        x if KNOWN_OS.contains(&x) => false,
+        x if KNOWN_ARCH.contains(&x) => true,
+        _ => return false,
+    };
+    match parts.len() {
+        1 => true,
+        2 => !first_is_arch && KNOWN_ARCH.contains(&parts[1]),
+        _ => false,
+    }
+}
+
+fn precondition(v: &Node) -> R<Precondition> {
+    match &v.kind {
+        // go-task's default message: `CMD` failed for the short form, CMD failed
+        // (no backticks) for a mapping without `msg:`.
+        NodeKind::Scalar { .. } => {
+            let sh = string(v)?;
+            Ok(Precondition {
+                msg: Some(format!("`{sh}` failed")),
+                sh,
+            })
+        }
+        NodeKind::Map(e) => {
+            let mut errs = Errs::new();
+            let (mut sh, mut msg) = (String::new(), String::new());
+            for (k, val) in struct_map(&mut errs, e) {
+                match key_str(k)? {
+                    "sh" => sh = p_string(&mut errs, val),
+                    "msg" => msg = p_string(&mut errs, val),
+                    _ => {} // ignored, as yaml.v3 decoding into a struct does
                 }
             }
-            _ => {} // ignored, as yaml.v3 decoding into a struct does
+            finish(v, errs)?;
+            Ok(Precondition {
+                msg: Some(if msg.is_empty() {
+                    format!("{sh} failed")
+                } else {
+                    msg
+                }),
+                sh,
+            })
+        }
+        NodeKind::Seq(_) => Err(type_msg(v, "precondition")),
+    }
+}
+
+/// `Requires` is a plain struct (`vars: []*VarsWithValidation`): its type errors are the task's.
+fn requires(errs: &mut Errs, v: &Node) -> R<Vec<Require>> {
+    let mut out = vec![];
+    let e: &[(Node, Node)] = match &v.kind {
+        NodeKind::Map(e) => e,
+        _ if v.is_null() => &[],
+        _ => {
+            errs.push(terror(v, "ast.Requires"));
+            &[]
+        }
+    };
+    for (k, val) in struct_map(errs, e) {
+        if key_str(k)? != "vars" {
+            continue; // ignored, as yaml.v3 decoding into a struct does
+        }
+        out.clear();
+        for it in p_seq(errs, val, "[]*ast.VarsWithValidation") {
+            match &it.kind {
+                NodeKind::Scalar { .. } if it.is_null() => {}
+                NodeKind::Scalar { .. } => out.push(Require {
+                    name: string(it)?,
+                    enum_: None,
+                }),
+                NodeKind::Map(e) => {
+                    let mut inner = Errs::new();
+                    let mut r = Require {
+                        name: String::new(),
+                        enum_: None,
+                    };
+                    for (rk, rv) in struct_map(&mut inner, e) {
+                        match key_str(rk)? {
+                            "name" => r.name = p_string(&mut inner, rv),
+                            "enum" if rv.is_null() => r.enum_ = None,
+                            "enum" => r.enum_ = Some(enum_spec(rv)?),
+                            _ => {} // ignored, as yaml.v3 decoding into a struct does
+                        }
+                    }
+                    finish(it, inner)?;
+                    out.push(r);
+                }
+                NodeKind::Seq(_) => return Err(type_msg(it, "requires")),
+            }
         }
     }
     Ok(out)
+}
+
+/// `Enum`: a list of strings, or `{ref: .VAR}` (an empty ref is a type error).
+fn enum_spec(v: &Node) -> R<EnumSpec> {
+    match &v.kind {
+        NodeKind::Seq(_) => {
+            let mut errs = Errs::new();
+            let l = p_strings(&mut errs, v);
+            finish(v, errs)?;
+            Ok(EnumSpec::List(l))
+        }
+        NodeKind::Map(e) => {
+            let mut errs = Errs::new();
+            let mut r = String::new();
+            for (k, val) in struct_map(&mut errs, e) {
+                if key_str(k)? == "ref" {
+                    r = p_string(&mut errs, val);
+                }
+            }
+            finish(v, errs)?;
+            if r.is_empty() {
+                return Err(type_msg(v, "enum"));
+            }
+            Ok(EnumSpec::Ref(r))
+        }
+        NodeKind::Scalar { .. } => Err(type_msg(v, "enum")),
+    }
 }
 
 fn for_(v: &Node) -> R<For> {
@@ -493,52 +778,61 @@ fn for_(v: &Node) -> R<For> {
         NodeKind::Scalar { text, .. } => match text.as_str() {
             "sources" => Ok(For::Sources),
             "generates" => Ok(For::Generates),
-            other => err(v, format!("invalid keyword in for: {other}")),
+            // go-task iterates over nothing for any other word (no error).
+            _ => Ok(For::List(vec![])),
         },
         NodeKind::Seq(items) => Ok(For::List(items.iter().map(Node::to_value).collect())),
         NodeKind::Map(e) => {
+            let mut errs = Errs::new();
             let (mut var, mut split, mut as_, mut matrix) = (None, None, None, None);
-            for (k, val) in e {
+            for (k, val) in struct_map(&mut errs, e) {
                 match key_str(k)? {
-                    "var" => var = Some(string(val)?),
-                    "split" => split = Some(string(val)?),
-                    "as" => as_ = Some(string(val)?),
-                    "matrix" => {
-                        let mut rows = vec![];
-                        for (mk, mv) in entries(val, "matrix")? {
-                            let row = match &mv.kind {
-                                NodeKind::Seq(items) => {
-                                    MatrixRow::List(items.iter().map(Node::to_value).collect())
-                                }
-                                NodeKind::Map(me) => {
-                                    let mut r = None;
-                                    for (rk, rv) in me {
-                                        if key_str(rk)? == "ref" {
-                                            r = Some(string(rv)?);
-                                        } else {
-                                            return err(rk, "matrix rows must be a list or a ref");
-                                        }
-                                    }
-                                    MatrixRow::Ref(r.unwrap_or_default())
-                                }
-                                _ => return type_err(mv, "matrix row"),
-                            };
-                            rows.push((key_str(mk)?.to_string(), row));
-                        }
-                        matrix = Some(rows);
-                    }
+                    "var" => var = Some(p_string(&mut errs, val)),
+                    "split" => split = Some(p_string(&mut errs, val)),
+                    "as" => as_ = Some(p_string(&mut errs, val)),
+                    "matrix" if val.is_null() => matrix = None,
+                    "matrix" => matrix = Some(matrix_rows(val)?),
                     _ => {} // ignored, as yaml.v3 decoding into a struct does
                 }
             }
-            if let Some(m) = matrix {
-                return Ok(For::Matrix(m));
-            }
-            match var {
-                Some(var) => Ok(For::Var { var, split, as_ }),
-                None => err(v, "invalid keys in for"),
+            finish(v, errs)?;
+            let var = var.filter(|s| !s.is_empty());
+            let matrix = matrix.filter(|m: &Vec<(String, MatrixRow)>| !m.is_empty());
+            match (var, matrix) {
+                (None, None) => err(v, "invalid keys in for"),
+                (Some(_), Some(_)) => err(v, "cannot use both var and matrix in for"),
+                (None, Some(m)) => Ok(For::Matrix(m)),
+                (Some(var), None) => Ok(For::Var { var, split, as_ }),
             }
         }
     }
+}
+
+/// `Matrix`: each row a list, or `{ref: .VAR}`; errors are reported at the matrix node.
+fn matrix_rows(v: &Node) -> R<Vec<(String, MatrixRow)>> {
+    let NodeKind::Map(e) = &v.kind else {
+        return Err(type_msg(v, "matrix"));
+    };
+    let mut rows = vec![];
+    for (mk, mv) in e {
+        let row = match &mv.kind {
+            NodeKind::Seq(items) => MatrixRow::List(items.iter().map(Node::to_value).collect()),
+            NodeKind::Map(me) => {
+                let mut errs = Errs::new();
+                let mut r = String::new();
+                for (rk, rv) in struct_map(&mut errs, me) {
+                    if key_str(rk)? == "ref" {
+                        r = p_string(&mut errs, rv);
+                    }
+                }
+                finish(v, errs)?;
+                MatrixRow::Ref(r)
+            }
+            _ => return err(v, "matrix values must be an array or a reference"),
+        };
+        rows.push((key_str(mk)?.to_string(), row));
+    }
+    Ok(rows)
 }
 
 fn cmds(items: &[Node]) -> R<Vec<Cmd>> {
@@ -552,6 +846,15 @@ fn cmds(items: &[Node]) -> R<Vec<Cmd>> {
     Ok(out)
 }
 
+/// cmd.go parseTimeout: a Go duration above zero, checked while decoding.
+fn check_timeout(at: &Node, t: &str) -> R<()> {
+    match crate::template::parse_go_duration(t) {
+        Err(_) => err(at, "invalid timeout format"),
+        Ok(n) if n <= 0 => err(at, "timeout must be greater than zero"),
+        Ok(_) => Ok(()),
+    }
+}
+
 fn cmd(v: &Node) -> R<Cmd> {
     let mut c = Cmd::default();
     let mut deferred = None;
@@ -561,70 +864,56 @@ fn cmd(v: &Node) -> R<Cmd> {
             return Ok(c);
         }
         NodeKind::Map(e) => e,
-        NodeKind::Seq(_) => return type_err(v, "ast.Cmd"),
+        NodeKind::Seq(_) => return Err(type_msg(v, "command")),
     };
-    for (k, val) in e {
+    let mut errs = Errs::new();
+    for (k, val) in struct_map(&mut errs, e) {
         match key_str(k)? {
-            "cmd" => c.cmd = Some(native(v, string(val))?),
-            "task" => c.task = Some(native(v, string(val))?),
+            "cmd" => c.cmd = Some(p_string(&mut errs, val)),
+            "task" => c.task = Some(p_string(&mut errs, val)),
             "vars" => c.vars = vars(val)?,
-            "silent" => c.silent = native(v, boolean(val))?,
-            "ignore_error" => c.ignore_error = native(v, boolean(val))?,
-            "set" => c.set = native(v, string_list(val))?,
-            "shopt" => c.shopt = native(v, string_list(val))?,
-            "platforms" => c.platforms = strings(val)?,
-            "if" => c.if_ = Some(native(v, string(val))?),
-            "timeout" => c.timeout = Some(native(v, string(val))?),
+            "silent" => c.silent = p_bool(&mut errs, val),
+            "ignore_error" => c.ignore_error = p_bool(&mut errs, val),
+            "set" => c.set = p_strings(&mut errs, val),
+            "shopt" => c.shopt = p_strings(&mut errs, val),
+            "platforms" => c.platforms = platforms(&mut errs, val)?,
+            "if" => c.if_ = Some(p_string(&mut errs, val)),
+            "timeout" => c.timeout = Some(p_string(&mut errs, val)),
+            "for" if val.is_null() => c.for_ = None,
             "for" => c.for_ = Some(for_(val)?),
-            "defer" => deferred = Some(val),
+            "defer" if val.is_null() => deferred = None,
+            "defer" => deferred = Some(defer_(val)?),
             _ => {} // ignored, as yaml.v3 decoding into a struct does
         }
+    }
+    finish(v, errs)?;
+    c.timeout = c.timeout.filter(|t| !t.is_empty());
+    if let Some(t) = &c.timeout {
+        check_timeout(v, t)?;
     }
     // taskfile/ast/cmd.go: with a `defer:` key the other keys only lend their `silent` and
     // `timeout` to a deferred command; a mapping holds `defer` (the command), `task`,
     // `vars`, `silent`, and no `timeout`. Neither command nor task: a no-op command.
-    if let Some(val) = deferred {
+    if let Some(d) = deferred {
+        if !d.timeout.is_empty() {
+            return err(v, "timeout must be set next to defer, not inside it");
+        }
         let (outer_silent, outer_timeout) = (c.silent, c.timeout.take());
         c = Cmd {
             defer: true,
             timeout: outer_timeout,
             ..Default::default()
         };
-        match &val.kind {
-            NodeKind::Scalar { .. } => {
-                c.cmd = Some(string(val)?);
-                c.silent = outer_silent;
-            }
-            NodeKind::Map(e) => {
-                let (mut dcmd, mut dtask, mut dvars, mut dsilent) =
-                    (String::new(), String::new(), Vars::new(), false);
-                let mut dtimeout = String::new();
-                for (k, x) in e {
-                    match key_str(k)? {
-                        "defer" => dcmd = string(x)?,
-                        "task" => dtask = string(x)?,
-                        "vars" => dvars = vars(x)?,
-                        "silent" => dsilent = boolean(x)?,
-                        "timeout" => dtimeout = string(x)?,
-                        _ => {}
-                    }
-                }
-                if !dtimeout.is_empty() {
-                    return err(v, "timeout must be set next to defer, not inside it");
-                }
-                if !dcmd.is_empty() {
-                    c.cmd = Some(dcmd);
-                    c.silent = outer_silent;
-                } else if !dtask.is_empty() {
-                    c.task = Some(dtask);
-                    c.vars = dvars;
-                    c.silent = dsilent;
-                } else {
-                    c.defer = false;
-                    c.cmd = Some(String::new());
-                }
-            }
-            NodeKind::Seq(_) => return type_err(val, "defer"),
+        if !d.cmd.is_empty() {
+            c.cmd = Some(d.cmd);
+            c.silent = outer_silent;
+        } else if !d.task.is_empty() {
+            c.task = Some(d.task);
+            c.vars = d.vars;
+            c.silent = d.silent;
+        } else {
+            c.defer = false;
+            c.cmd = Some(String::new());
         }
         return Ok(c);
     }
@@ -634,10 +923,48 @@ fn cmd(v: &Node) -> R<Cmd> {
         // A task call takes no platforms in go-task (cmd.go copies them for commands only).
         c.platforms.clear();
     }
-    if c.cmd.is_none() && c.task.is_none() && !c.defer {
+    if c.cmd.is_none() && c.task.is_none() {
         return err(v, "invalid keys in command");
     }
     Ok(c)
+}
+
+/// `Defer`: a command, or `{defer, task, vars, silent, timeout}`.
+struct Deferred {
+    cmd: String,
+    task: String,
+    vars: Vars,
+    silent: bool,
+    timeout: String,
+}
+
+fn defer_(v: &Node) -> R<Deferred> {
+    let mut d = Deferred {
+        cmd: String::new(),
+        task: String::new(),
+        vars: Vars::new(),
+        silent: false,
+        timeout: String::new(),
+    };
+    match &v.kind {
+        NodeKind::Scalar { .. } => d.cmd = string(v)?,
+        NodeKind::Map(e) => {
+            let mut errs = Errs::new();
+            for (k, x) in struct_map(&mut errs, e) {
+                match key_str(k)? {
+                    "defer" => d.cmd = p_string(&mut errs, x),
+                    "task" => d.task = p_string(&mut errs, x),
+                    "vars" => d.vars = vars(x)?,
+                    "silent" => d.silent = p_bool(&mut errs, x),
+                    "timeout" => d.timeout = p_string(&mut errs, x),
+                    _ => {}
+                }
+            }
+            finish(v, errs)?;
+        }
+        NodeKind::Seq(_) => return Err(type_msg(v, "defer")),
+    }
+    Ok(d)
 }
 
 fn dep(v: &Node) -> R<Dep> {
@@ -645,19 +972,26 @@ fn dep(v: &Node) -> R<Dep> {
     match &v.kind {
         NodeKind::Scalar { .. } => d.task = string(v)?,
         NodeKind::Map(e) => {
-            for (k, val) in e {
+            let mut errs = Errs::new();
+            for (k, val) in struct_map(&mut errs, e) {
                 match key_str(k)? {
-                    "task" => d.task = string(val)?,
+                    "task" => d.task = p_string(&mut errs, val),
                     "vars" => d.vars = vars(val)?,
-                    "silent" => d.silent = boolean(val)?,
+                    "silent" => d.silent = p_bool(&mut errs, val),
+                    "for" if val.is_null() => d.for_ = None,
                     "for" => d.for_ = Some(for_(val)?),
-                    "if" => d.if_ = Some(string(val)?),
-                    "timeout" => d.timeout = Some(string(val)?),
+                    "timeout" => d.timeout = Some(p_string(&mut errs, val)),
+                    // dep.go has no `if:`: go-task 3.54 ignores it on a dependency.
                     _ => {} // ignored, as yaml.v3 decoding into a struct does
                 }
             }
+            finish(v, errs)?;
+            d.timeout = d.timeout.filter(|t| !t.is_empty());
+            if let Some(t) = &d.timeout {
+                check_timeout(v, t)?;
+            }
         }
-        _ => return type_err(v, "ast.Dep"),
+        NodeKind::Seq(_) => return Err(type_msg(v, "dependency")),
     }
     Ok(d)
 }

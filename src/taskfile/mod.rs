@@ -108,7 +108,16 @@ impl DecodeReport {
                 s.to_string()
             }
         };
-        let mut out = format!("{}\n", red(&format!("err:  {}", self.err.msg)));
+        // go-yaml's several type errors: an `errs:` list, each line on its own.
+        let mut out = if self.err.errs.len() > 1 {
+            let mut o = format!("{}\n", red("errs:"));
+            for e in &self.err.errs {
+                o.push_str(&format!("{}\n", red(&format!("- {e}"))));
+            }
+            o
+        } else {
+            format!("{}\n", red(&format!("err:  {}", self.err.msg)))
+        };
         out.push_str(&red(&format!(
             "file: {}:{}:{}",
             self.file.display(),
@@ -435,6 +444,7 @@ pub fn parse(src: &str, path: &Path, shown: &str) -> Result<Taskfile, LoadError>
                     msg: format!("yaml: {}", err.msg),
                     line: err.line,
                     col: err.col,
+                    errs: vec![],
                 },
                 source: src.to_string(),
             });

@@ -401,7 +401,6 @@ struct Builder {
     starts: Vec<u64>,
     pending_key: Vec<Option<Node>>,
     /// Per open mapping: the line of each string key seen so far (duplicate check in O(1)).
-    seen_keys: Vec<HashMap<String, usize>>,
     anchors: HashMap<usize, Node>,
     /// Decode operations one expansion of each anchor costs (go-yaml counts every node
     /// it visits, an alias as 1 plus its target).
@@ -487,7 +486,6 @@ impl Builder {
                     anchor,
                 ));
                 self.pending_key.push(None);
-                self.seen_keys.push(HashMap::new());
             }
             Event::SequenceEnd => {
                 let (node, anchor) = self.stack.pop().expect("balanced events");
@@ -502,7 +500,6 @@ impl Builder {
                 let (mut node, anchor) = self.stack.pop().expect("balanced events");
                 let start = self.starts.pop().unwrap_or(0);
                 self.pending_key.pop();
-                self.seen_keys.pop();
                 resolve_merge(&mut node)?;
                 if anchor > 0 {
                     self.anchors.insert(anchor, node.clone());
@@ -540,21 +537,9 @@ impl Builder {
                 match slot.take() {
                     None => *slot = Some(node),
                     Some(key) => {
-                        if let Some(k) = key.as_str() {
-                            if k != "<<" {
-                                let seen = self.seen_keys.last_mut().expect("map has key index");
-                                if let Some(first) = seen.get(k) {
-                                    return Err(YamlError {
-                                        line: key.line,
-                                        col: key.col,
-                                        msg: format!(
-                                            "mapping key \"{k}\" already defined at line {first}"
-                                        ),
-                                    });
-                                }
-                                seen.insert(k.to_string(), key.line);
-                            }
-                        }
+                        // Duplicate keys are go-yaml's decoding concern, not the parser's:
+                        // only a mapping decoded into a struct refuses them (decode.rs);
+                        // go-task's vars, tasks and includes take the last one.
                         entries.push((key, node));
                     }
                 }

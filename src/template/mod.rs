@@ -29,7 +29,7 @@ mod yaml_value;
 use std::collections::HashMap;
 
 pub use funcs::helm::{WARN_END as HELM_WARN_END, WARN_START as HELM_WARN_START};
-pub use gotime::{set_fixed_now, GoTime, Loc};
+pub use gotime::{parse_duration as parse_go_duration, set_fixed_now, GoTime, Loc};
 pub use value::{go_format, Kind, Map, Value};
 pub use yaml_value::parse_yaml_value;
 

@@ -14,6 +14,15 @@ use crate::template::{self, Value};
 
 pub const INIT_TASKFILE: &str = "# yaml-language-server: $schema=https://taskfile.dev/schema.json\n\nversion: '3'\n\nvars:\n  GREETING: Hello, world!\n\ntasks:\n  default:\n    desc: Print a greeting message\n    cmds:\n      - echo \"{{.GREETING}}\"\n    silent: true\n";
 
+/// `task --version`: go-task's shape, naming oxtask's own version.
+fn version_line() -> String {
+    format!(
+        "Task version: v{} (oxtask {})",
+        crate::cli::TASK_VERSION,
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
 fn eprint(msg: &str) {
     use std::io::Write;
     let mut e = std::io::stderr().lock();
@@ -21,6 +30,12 @@ fn eprint(msg: &str) {
 }
 
 pub fn main(args: Vec<OsString>) -> i32 {
+    // `task --version` alone needs none of the flag machinery (building clap's command is
+    // most of a start-up): answered before it, as the full path would answer it.
+    if args.len() == 2 && args[1] == "--version" {
+        println!("{}", version_line());
+        return 0;
+    }
     // Before flag parsing: the words after `__complete` are the user's half-typed line.
     if args.get(1).is_some_and(|a| a == crate::complete::COMMAND) {
         let words: Vec<String> = args[2..]
@@ -69,11 +84,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         return 0;
     }
     if cli.version {
-        println!(
-            "Task version: v{} (oxtask {})",
-            crate::cli::TASK_VERSION,
-            env!("CARGO_PKG_VERSION")
-        );
+        println!("{}", version_line());
         return 0;
     }
     if cli.experiments {

@@ -552,3 +552,39 @@ fn nil_map_entries_are_dropped_from_var_values() {
         &[],
     );
 }
+
+/// Seed 101240: errors_task.go quotes a task name with `%q`, so a label holding quotes
+/// reads `"lbl-{\"k\":1}"` in `Failed to run task`.
+#[test]
+fn failed_task_name_is_go_quoted() {
+    same(
+        "version: '3'\ntasks:\n  t0:\n    label: 'lbl-{{toJson .M}}'\n    vars:\n      M: {map: {k: 1}}\n    cmds: ['exit 3']\n",
+        &[],
+        &["t0"],
+    );
+}
+
+/// Seed 100622: a task whose `dir` is an existing file fails each command before it runs
+/// (`… is not a directory`, exit 201), builtins and deferred commands too.
+#[test]
+fn dir_that_is_a_file_fails_the_command() {
+    same(
+        "version: '3'\ntasks:\n  d:\n    dir: '{{.S}}'\n    cmds:\n      - defer: echo deferred\n      - echo hi\n",
+        &[("a.txt", "alpha\n")],
+        &["d", "S=a.txt"],
+    );
+}
+
+/// Seed 100055: a flatten clash names the task as merged into the included file (`deep:w0`
+/// for a task the flattened file itself includes).
+#[test]
+fn flatten_clash_names_the_nested_task() {
+    same(
+        "version: '3'\nincludes:\n  lib:\n    taskfile: ./lib\n    flatten: true\ntasks:\n  deep:w0: echo root\n",
+        &[
+            ("lib/Taskfile.yml", "version: '3'\nincludes:\n  deep: ./deep\ntasks:\n  u: echo u\n"),
+            ("lib/deep/Taskfile.yml", "version: '3'\ntasks:\n  w0: echo w0\n"),
+        ],
+        &["--list-all"],
+    );
+}

@@ -73,11 +73,14 @@ pub fn doomed_call(p: &Project, start: &str, limit: u32) -> Option<(String, Vec<
                 .map(|c| c.iter().map(|s| s.to_string()).collect())
                 .unwrap_or_default();
             return Some((
-                format!("{chain}task: Maximum task call exceeded ({limit}) for task \"{cur}\": probably an cyclic dep or infinite loop"),
+                format!("{chain}task: Maximum task call exceeded ({limit}) for task {}: probably an cyclic dep or infinite loop", crate::template::go_quote(cur)),
                 cycle,
             ));
         }
-        chain.push_str(&format!("task: Failed to run task \"{cur}\": "));
+        chain.push_str(&format!(
+            "task: Failed to run task {}: ",
+            crate::template::go_quote(cur)
+        ));
         cur = g.neighbors(cur).next()?;
     }
 }

@@ -6,6 +6,7 @@ pub mod fuzzy;
 pub mod graph;
 pub mod list;
 pub mod output;
+mod pool;
 pub mod shell;
 pub mod signals;
 pub mod watch;
@@ -53,14 +54,19 @@ fn with_deadline<T>(d: Option<(Duration, String)>, f: impl FnOnce() -> T) -> T {
 /// go-task's guard against infinite recursion.
 const MAX_TASK_CALLS: u32 = 1000;
 
+/// Go's `%q` of a task name (errors_task.go quotes names so; a label may hold quotes).
+fn q(s: &str) -> String {
+    template::go_quote(s)
+}
+
 #[derive(Debug, Error, Clone)]
 pub enum TaskError {
-    #[error("task: Task \"{name}\" does not exist{}", suggestion.as_ref().map(|s| format!(". Did you mean \"{s}\"?")).unwrap_or_default())]
+    #[error("task: Task {} does not exist{}", q(name), suggestion.as_ref().map(|s| format!(". Did you mean {}?", q(s))).unwrap_or_default())]
     NotFound {
         name: String,
         suggestion: Option<String>,
     },
-    #[error("task: Failed to run task \"{task}\": {inner}")]
+    #[error("task: Failed to run task {}: {inner}", q(task))]
     Run { task: String, inner: Box<TaskError> },
     #[error("{msg}")]
     Command {
@@ -70,13 +76,13 @@ pub enum TaskError {
     },
     #[error("task: Task \"{0}\" is internal")]
     Internal(String),
-    #[error("task: Found multiple tasks ({0}) that match \"{1}\"")]
+    #[error("task: Found multiple tasks ({}) that match {}", .0, q(.1))]
     Ambiguous(String, String),
-    #[error("task: Maximum task call exceeded ({MAX_TASK_CALLS}) for task \"{0}\": probably an cyclic dep or infinite loop")]
+    #[error("task: Maximum task call exceeded ({MAX_TASK_CALLS}) for task {}: probably an cyclic dep or infinite loop", q(.0))]
     TooMany(String),
-    #[error("task: Task \"{0}\" cancelled because it has a prompt and the environment is not a terminal. Use --yes (-y) to run anyway.")]
+    #[error("task: Task {} cancelled because it has a prompt and the environment is not a terminal. Use --yes (-y) to run anyway.", q(.0))]
     PromptNoTty(String),
-    #[error("task: Task \"{0}\" cancelled by user")]
+    #[error("task: Task {} cancelled by user", q(.0))]
     Cancelled(String),
     // go-task formats the name with %q (a raw label keeps its quotes escaped).
     #[error("task: Task {} cancelled because it is missing required variables: {vars}", crate::taskfile::dotenv::go_quote(.task))]
@@ -794,14 +800,17 @@ impl Executor {
         self.limit.release();
         let first_err: Mutex<Option<TaskError>> = Mutex::new(None);
         let stop = AtomicBool::new(false);
-        std::thread::scope(|s| {
-            let inherited = current_deadline();
+        let inherited = current_deadline();
+        let mut jobs: Vec<Box<dyn FnOnce() + Send + '_>> = Vec::with_capacity(t.deps.len());
+        {
             for d in &t.deps {
                 let first_err = &first_err;
                 let stop = &stop;
                 let inherited = inherited.clone();
-                s.spawn(move || {
+                jobs.push(Box::new(move || {
+                    // A reused thread starts each dependency as a new one would.
                     DEADLINE.with(|x| *x.borrow_mut() = inherited);
+                    cached::RECORDING.with(|r| *r.borrow_mut() = None);
                     if failfast && stop.load(Ordering::SeqCst) {
                         return;
                     }
@@ -830,9 +839,10 @@ impl Executor {
                             *fe = Some(e);
                         }
                     }
-                });
+                }));
             }
-        });
+        }
+        pool::run_all(jobs);
         self.limit.acquire();
         match first_err.into_inner().unwrap() {
             Some(e) => Err(e),

@@ -323,6 +323,14 @@ pub fn run(p: &Prepared, cwd: &Path, env: &[(String, String)], io: &Io, rt: Arc<
         .map(|(k, v)| (k.clone(), Var::str(v.clone(), true)))
         .collect();
     let cwd = std::path::absolute(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+    // go-task's dirOption: a missing directory is accepted (made later, or a program's
+    // `chdir` fails), but one that exists and is not a directory fails the runner before
+    // anything of the command runs (interp.Dir's error).
+    if std::fs::metadata(&cwd).is_ok_and(|m| !m.is_dir()) {
+        let m = format!("{} is not a directory", cwd.display());
+        *rt.fatal.lock().unwrap_or_else(|e| e.into_inner()) = Some(m);
+        return 1;
+    }
     // mvdan sets PWD to the runner's directory.
     vars.insert(
         "PWD".into(),

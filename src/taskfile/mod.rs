@@ -877,8 +877,9 @@ fn merge(
                 continue;
             }
             if project.tasks.contains_key(&name) {
-                let short = name.rsplit(':').next().unwrap_or(&name).to_string();
-                return Err(LoadError::FlattenClash(short, ns.clone()));
+                // tasks.go: the name as merged into the including file (`deep:w0` for a task
+                // a flattened file itself includes).
+                return Err(LoadError::FlattenClash(name.clone(), ns.clone()));
             }
             // Tasks of deeper includes also answer to this include's aliases, for their
             // name and for each alias they already have (`o:inner:leaf`, `o:i:lf`, …).

@@ -6,7 +6,6 @@ pub mod fuzzy;
 pub mod graph;
 pub mod list;
 pub mod output;
-mod pool;
 pub mod shell;
 pub mod signals;
 pub mod watch;
@@ -800,17 +799,14 @@ impl Executor {
         self.limit.release();
         let first_err: Mutex<Option<TaskError>> = Mutex::new(None);
         let stop = AtomicBool::new(false);
-        let inherited = current_deadline();
-        let mut jobs: Vec<Box<dyn FnOnce() + Send + '_>> = Vec::with_capacity(t.deps.len());
-        {
+        std::thread::scope(|s| {
+            let inherited = current_deadline();
             for d in &t.deps {
                 let first_err = &first_err;
                 let stop = &stop;
                 let inherited = inherited.clone();
-                jobs.push(Box::new(move || {
-                    // A reused thread starts each dependency as a new one would.
+                s.spawn(move || {
                     DEADLINE.with(|x| *x.borrow_mut() = inherited);
-                    cached::RECORDING.with(|r| *r.borrow_mut() = None);
                     if failfast && stop.load(Ordering::SeqCst) {
                         return;
                     }
@@ -839,10 +835,9 @@ impl Executor {
                             *fe = Some(e);
                         }
                     }
-                }));
+                });
             }
-        }
-        pool::run_all(jobs);
+        });
         self.limit.acquire();
         match first_err.into_inner().unwrap() {
             Some(e) => Err(e),

@@ -467,3 +467,70 @@ fn base64_decode(s: &str) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.decode(s).unwrap()
 }
+
+#[test]
+fn oci_layout_index_and_manifests() {
+    // An OCI image layout as `oci-layout:` references and `--layout` read it: index.json and
+    // a manifest blob come from the directory (another's tarball, a shared cache).
+    let index = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2,"annotations":{"org.opencontainers.image.ref.name":"0.1.0"}}]}"#.to_vec();
+    let manifest = br#"{"schemaVersion":2,"config":{"mediaType":"application/vnd.cncf.helm.config.v1+json","digest":"sha256:00","size":1},"layers":[{"mediaType":"application/vnd.cncf.helm.chart.content.v1.tar+gzip","digest":"sha256:11","size":3}]}"#.to_vec();
+    fuzz("oci_layout", vec![index, manifest], |b| {
+        thread_local! {
+            static DIR: tempfile::TempDir = tempfile::tempdir().unwrap();
+        }
+        DIR.with(|d| {
+            let root = d.path();
+            let _ = std::fs::write(
+                root.join("oci-layout"),
+                br#"{"imageLayoutVersion":"1.0.0"}"#,
+            );
+            let _ = std::fs::write(root.join("index.json"), b);
+            // The same bytes as the manifest blob the index names.
+            let blobs = root.join("blobs/sha256");
+            let _ = std::fs::create_dir_all(&blobs);
+            let _ = std::fs::write(
+                blobs.join("44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"),
+                b,
+            );
+            if let Ok(l) = oxtask::native::oci::Layout::open(root) {
+                let _ = l.list_tags();
+                let _ = l.get_manifest("0.1.0");
+                let _ = l.resolve("0.1.0");
+                let _ = l.get_manifest(
+                    "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+                );
+            }
+        });
+    });
+}
+
+#[test]
+fn cosign_bundle() {
+    // A Sigstore bundle as `verify-blob --bundle` and `verify` read it (the parser of
+    // sigstore-verify, oxtask's verification core): JSON from the user or the registry.
+    let bundle = std::fs::read_dir(root().join("tests/sigstore-conformance/bundle-verify"))
+        .ok()
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|e| {
+            std::fs::read_dir(e.path())
+                .ok()
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .map(|e| e.path())
+        .filter(|p| p.file_name().is_some_and(|n| n == "bundle.sigstore.json"))
+        .take(8)
+        .filter_map(|p| std::fs::read(p).ok())
+        .collect::<Vec<_>>();
+    assert!(
+        !bundle.is_empty(),
+        "no conformance bundles under tests/sigstore-conformance"
+    );
+    let seeds = bundle;
+    fuzz("cosign_bundle", seeds, |b| {
+        let _ = sigstore_verify::types::Bundle::from_json(&String::from_utf8_lossy(b));
+    });
+}

@@ -1,6 +1,7 @@
 //! Coverage-free mutation fuzzing on stable Rust, run by `cargo test`: every parser that
 //! reads untrusted input (Taskfile YAML + decoder, templates, dotenv, chart YAML, chart
-//! archives, OCI references, Sigstore trusted roots, X.509 DER, public keys) gets seeds
+//! archives, OCI references, OCI image layouts, Sigstore bundles and trusted roots, X.509
+//! DER, public keys) gets seeds
 //! from the repository and mutated variants of them. A panic, or a case running longer
 //! than the watchdog allows, fails the test and prints the input (also written under
 //! target/fuzz-crashes/ for replay). Every file in tests/fuzz/corpus/TARGET/ (crashers

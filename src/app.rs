@@ -176,6 +176,7 @@ impl From<LoadError> for Failure {
 /// extension such as `.yaml`) is taken from the working directory; an existing file, or a
 /// directory that holds any default Taskfile, is refused (101).
 fn init(wd: &Path, cli: &Cli) -> i32 {
+    let color = color_enabled(cli);
     let path = match cli.args.first() {
         Some(name) => {
             // filepathext.IsExtOnly: Base(name) == Ext(name), e.g. `.yaml` or `.`.
@@ -196,7 +197,7 @@ fn init(wd: &Path, cli: &Cli) -> i32 {
             .any(|n| path.join(n).exists())
         {
             eprint(&crate::color::paint_if(
-                color_enabled(cli),
+                color,
                 crate::color::Color::Red,
                 "task: A Taskfile already exists\n",
             ));
@@ -205,7 +206,7 @@ fn init(wd: &Path, cli: &Cli) -> i32 {
         path.join("Taskfile.yml")
     } else if path.exists() {
         eprint(&crate::color::paint_if(
-            color_enabled(cli),
+            color,
             crate::color::Color::Red,
             "task: A Taskfile already exists\n",
         ));
@@ -221,7 +222,7 @@ fn init(wd: &Path, cli: &Cli) -> i32 {
             _ => e.to_string(),
         };
         eprint(&crate::color::paint_if(
-            color_enabled(cli),
+            color,
             crate::color::Color::Red,
             &format!("open {}: {why}\n", target.display()),
         ));
@@ -229,7 +230,6 @@ fn init(wd: &Path, cli: &Cli) -> i32 {
     }
     if !cli.silent {
         use crate::color::{paint_if, Color};
-        let color = color_enabled(cli);
         if cli.verbose {
             print!(
                 "{}",
@@ -328,6 +328,20 @@ pub(crate) fn load_project(cli: &Cli, dir: &Path) -> Result<(Project, remote::Re
 }
 
 /// The executor for a loaded project, configured by `cli`.
+/// setup.go setupOutput: a style go-task does not know (flag or Taskfile), exit 1.
+fn unknown_output(name: &str, color: bool) -> Failure {
+    let msg = format!(
+        "task: output style {} not recognized\n",
+        crate::template::go_quote(name)
+    );
+    eprint(&crate::color::paint_if(
+        color,
+        crate::color::Color::Red,
+        &msg,
+    ));
+    Failure::Code(1)
+}
+
 pub(crate) fn make_executor(cli: &Cli, cwd: &Path, project: Project) -> Result<Executor, Failure> {
     let os_env: IndexMap<String, String> = std::env::vars().collect();
     let project = Arc::new(project);
@@ -346,6 +360,7 @@ pub(crate) fn make_executor(cli: &Cli, cwd: &Path, project: Project) -> Result<E
         .unwrap_or_else(|| project.root_dir.join(".task"));
     let gentle = env_flag("TASK_X_GENTLE_FORCE");
     let cli_args_list = cli.cli_args.clone();
+    let use_color = color_enabled(cli);
     let ctx = Context {
         user_working_dir: cwd.display().to_string(),
         task_exe: std::env::args()
@@ -361,7 +376,7 @@ pub(crate) fn make_executor(cli: &Cli, cwd: &Path, project: Project) -> Result<E
         force: cli.force || cli.force_all,
         silent: cli.silent,
         verbose: cli.verbose,
-        color: color_enabled(cli),
+        color: use_color,
         offline: cli.offline,
         assume_yes: cli.yes,
         env_precedence: env_flag("TASK_X_ENV_PRECEDENCE"),
@@ -381,16 +396,7 @@ pub(crate) fn make_executor(cli: &Cli, cwd: &Path, project: Project) -> Result<E
     // setup.go setupOutput, before the dotenv vars: a style go-task does not know.
     if cli.output.is_none() {
         if let Some(Output::Unknown(name)) = &project.root.output {
-            let msg = format!(
-                "task: output style {} not recognized\n",
-                crate::template::go_quote(name)
-            );
-            eprint(&crate::color::paint_if(
-                color_enabled(cli),
-                crate::color::Color::Red,
-                &msg,
-            ));
-            return Err(Failure::Code(1));
+            return Err(unknown_output(name, use_color));
         }
     }
     // go-task's readDotEnvFiles (setup.go) evaluates every global var, `sh:` included,
@@ -412,19 +418,9 @@ pub(crate) fn make_executor(cli: &Cli, cwd: &Path, project: Project) -> Result<E
             error_only: cli.output_group_error_only,
         }),
         Some(other) => {
-            let msg = format!(
-                "task: output style {} not recognized\n",
-                crate::template::go_quote(other)
-            );
-            eprint(&crate::color::paint_if(
-                color_enabled(cli),
-                crate::color::Color::Red,
-                &msg,
-            ));
-            return Err(Failure::Code(1));
+            return Err(unknown_output(other, use_color));
         }
     };
-    let use_color = color_enabled(cli);
     let cache = cache_from(cli, use_color)?;
     let opts = Options {
         // `--status` only reads the fingerprint state (go-task leaves no `.task/` behind).

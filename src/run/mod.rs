@@ -84,9 +84,9 @@ pub enum TaskError {
     #[error("task: Task {} cancelled by user", q(.0))]
     Cancelled(String),
     // go-task formats the name with %q (a raw label keeps its quotes escaped).
-    #[error("task: Task {} cancelled because it is missing required variables: {vars}", crate::taskfile::dotenv::go_quote(.task))]
+    #[error("task: Task {} cancelled because it is missing required variables: {vars}", q(.task))]
     MissingVars { task: String, vars: String },
-    #[error("task: Task {} cancelled because it is missing required variables:\n{lines}", crate::taskfile::dotenv::go_quote(.task))]
+    #[error("task: Task {} cancelled because it is missing required variables:\n{lines}", q(.task))]
     DisallowedValues { task: String, lines: String },
     #[error("task: precondition not met")]
     Precondition,

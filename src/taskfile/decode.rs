@@ -150,6 +150,25 @@ fn p_bool(errs: &mut Errs, node: &Node) -> bool {
     })
 }
 
+/// A plain slice of a custom type (`[]*ast.Cmd`, …): each non-null item through its own
+/// unmarshaler, whose error ends decoding.
+fn custom_items<T>(errs: &mut Errs, node: &Node, want: &str, item: fn(&Node) -> R<T>) -> R<Vec<T>> {
+    p_seq(errs, node, want)
+        .iter()
+        .filter(|it| !it.is_null())
+        .map(item)
+        .collect()
+}
+
+/// A `[]string` decoded inside a custom unmarshaler of its own (`Prompt`, `Enum`): its type
+/// errors are reported at that node.
+fn own_strings(v: &Node) -> R<Vec<String>> {
+    let mut errs = Errs::new();
+    let out = p_strings(&mut errs, v);
+    finish(v, errs)?;
+    Ok(out)
+}
+
 /// A plain `time.Duration` field: go-yaml takes a string Go's `time.ParseDuration` accepts.
 fn p_duration(errs: &mut Errs, node: &Node) -> Option<String> {
     if node.is_null() {
@@ -465,8 +484,8 @@ fn task(v: &Node) -> R<Task> {
             }
             return Ok(t);
         }
-        NodeKind::Seq(items) => {
-            t.cmds = cmds(items)?;
+        NodeKind::Seq(_) => {
+            t.cmds = custom_items(&mut Errs::new(), v, "[]*ast.Cmd", cmd)?;
             return Ok(t);
         }
         NodeKind::Map(e) => e,
@@ -477,18 +496,11 @@ fn task(v: &Node) -> R<Task> {
         match key_str(k)? {
             "cmds" => {
                 cmds_set = matches!(val.kind, NodeKind::Seq(_));
-                t.cmds = cmds(p_seq(&mut errs, val, "[]*ast.Cmd"))?;
+                t.cmds = custom_items(&mut errs, val, "[]*ast.Cmd", cmd)?;
             }
             "cmd" if val.is_null() => cmd_one = None,
             "cmd" => cmd_one = Some(cmd(val)?),
-            "deps" => {
-                t.deps.clear();
-                for it in p_seq(&mut errs, val, "[]*ast.Dep") {
-                    if !it.is_null() {
-                        t.deps.push(dep(it)?);
-                    }
-                }
-            }
+            "deps" => t.deps = custom_items(&mut errs, val, "[]*ast.Dep", dep)?,
             "label" => t.label = Some(p_string(&mut errs, val)),
             "desc" => t.desc = p_string(&mut errs, val),
             "prompt" => t.prompt = prompt(val)?,
@@ -498,12 +510,7 @@ fn task(v: &Node) -> R<Task> {
             "generates" => t.generates = globs(&mut errs, val)?,
             "status" => t.status = p_strings(&mut errs, val),
             "preconditions" => {
-                t.preconditions.clear();
-                for it in p_seq(&mut errs, val, "[]*ast.Precondition") {
-                    if !it.is_null() {
-                        t.preconditions.push(precondition(it)?);
-                    }
-                }
+                t.preconditions = custom_items(&mut errs, val, "[]*ast.Precondition", precondition)?
             }
             "dir" => t.dir = Some(p_string(&mut errs, val)),
             "set" => t.set = p_strings(&mut errs, val),
@@ -543,12 +550,7 @@ fn prompt(v: &Node) -> R<Vec<String>> {
     match &v.kind {
         NodeKind::Scalar { .. } if v.is_null() => Ok(vec![]),
         NodeKind::Scalar { .. } => Ok(vec![string(v)?]),
-        NodeKind::Seq(_) => {
-            let mut errs = Errs::new();
-            let out = p_strings(&mut errs, v);
-            finish(v, errs)?;
-            Ok(out)
-        }
+        NodeKind::Seq(_) => own_strings(v),
         NodeKind::Map(_) => Err(type_msg(v, "prompt")),
     }
 }
@@ -749,12 +751,7 @@ fn requires(errs: &mut Errs, v: &Node) -> R<Vec<Require>> {
 /// `Enum`: a list of strings, or `{ref: .VAR}` (an empty ref is a type error).
 fn enum_spec(v: &Node) -> R<EnumSpec> {
     match &v.kind {
-        NodeKind::Seq(_) => {
-            let mut errs = Errs::new();
-            let l = p_strings(&mut errs, v);
-            finish(v, errs)?;
-            Ok(EnumSpec::List(l))
-        }
+        NodeKind::Seq(_) => Ok(EnumSpec::List(own_strings(v)?)),
         NodeKind::Map(e) => {
             let mut errs = Errs::new();
             let mut r = String::new();
@@ -833,17 +830,6 @@ fn matrix_rows(v: &Node) -> R<Vec<(String, MatrixRow)>> {
         rows.push((key_str(mk)?.to_string(), row));
     }
     Ok(rows)
-}
-
-fn cmds(items: &[Node]) -> R<Vec<Cmd>> {
-    let mut out = vec![];
-    for it in items {
-        if it.is_null() {
-            continue;
-        }
-        out.push(cmd(it)?);
-    }
-    Ok(out)
 }
 
 /// cmd.go parseTimeout: a Go duration above zero, checked while decoding.

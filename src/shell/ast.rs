@@ -77,15 +77,19 @@ pub enum ParamOp {
         off: Word,
         len: Option<Word>,
     },
-    /// `${x^}` `${x^^}` `${x,}` `${x,,}`.
+    /// `${x^pat}` `${x^^pat}` `${x,pat}` `${x,,pat}`: the characters matching `pat`
+    /// (any, when empty) of the first one or all.
     Case {
         upper: bool,
         all: bool,
+        pat: Word,
     },
     /// `${!a[@]}`: the indices of an array.
     Keys,
     /// `${!x}`.
     Indirect,
+    /// `${!prefix@}` (true) / `${!prefix*}`: the names of the variables beginning so.
+    Names(bool),
 }
 
 #[derive(Debug, Clone)]

@@ -42,6 +42,7 @@ const NAMES: &[&str] = &[
     "alias",
     "unalias",
     "times",
+    "help",
     "mapfile",
     "readarray",
     "pushd",
@@ -83,6 +84,7 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
     let mut flow = Flow::Next;
     let st = match argv[0].as_str() {
         "true" | ":" | "hash" => 0,
+        "help" => super::help::run(args, io),
         "times" => {
             // mvdan reports no CPU times.
             io.out("0m0.000s 0m0.000s\n0m0.000s 0m0.000s\n");

@@ -332,6 +332,30 @@ impl Shell {
             self.push_list(&keys, true, dq, out);
             return Ok(());
         }
+        if let ParamOp::Names(at) = pm.op {
+            let mut names: Vec<String> = self
+                .vars
+                .keys()
+                .filter(|k| k.starts_with(name))
+                .cloned()
+                .collect();
+            names.sort();
+            self.push_list(&names, at, dq, out);
+            return Ok(());
+        }
+        // An operator on a list (`${a[@]#x}`, `${@:2}`) applies to each element.
+        let list = match pm.index.as_deref() {
+            Some(Index::All(at)) => Some(*at),
+            None if name == "@" || name == "*" => Some(name == "@"),
+            _ => None,
+        };
+        if let (Some(at), ParamOp::Trim { .. } | ParamOp::Replace { .. } | ParamOp::Case { .. } | ParamOp::Substr { .. }) =
+            (list, &pm.op)
+        {
+            let vals = self.list_op(pm, io)?;
+            self.push_list(&vals, at, dq, out);
+            return Ok(());
+        }
         let val = match pm.index.as_deref() {
             None => self.lookup(name),
             Some(Index::All(at)) => {
@@ -364,7 +388,7 @@ impl Shell {
             }
         };
         match &pm.op {
-            ParamOp::Keys => {}
+            ParamOp::Keys | ParamOp::Names(_) => {}
             ParamOp::Indirect => {
                 let target = val.unwrap_or_default();
                 let v = if super::parse::is_name(&target) {
@@ -474,25 +498,10 @@ impl Shell {
                         .collect(),
                 );
             }
-            ParamOp::Case { upper, all } => {
+            ParamOp::Case { upper, all, pat } => {
                 let v = val.unwrap_or_default();
-                let conv = |c: char| -> String {
-                    if *upper {
-                        c.to_uppercase().collect()
-                    } else {
-                        c.to_lowercase().collect()
-                    }
-                };
-                let s: String = if *all {
-                    v.chars().map(conv).collect()
-                } else {
-                    let mut cs = v.chars();
-                    match cs.next() {
-                        Some(f) => conv(f) + cs.as_str(),
-                        None => String::new(),
-                    }
-                };
-                push(out, s);
+                let p = self.expand_pattern(pat, io)?;
+                push(out, case_conv(&v, *upper, *all, &p));
             }
             ParamOp::Replace { all, pat, with } => {
                 let v = match val {
@@ -508,4 +517,86 @@ impl Shell {
         }
         Ok(())
     }
+
+    /// The elements of a list expansion after its per-element operator, as mvdan's
+    /// perElemOps and sliceElems: `${a[@]:off:len}` slices the list (by index in a sparse
+    /// array; `$0` comes first for `$@`), the others apply to every element.
+    fn list_op(&mut self, pm: &Param, io: &Io) -> Result<Vec<String>, ExpErr> {
+        let name = pm.name.as_str();
+        let positional = name == "@" || name == "*";
+        // (index, value) of each set element.
+        let mut elems: Vec<(i64, String)> = if positional {
+            self.pos.iter().cloned().enumerate().map(|(i, v)| (i as i64, v)).collect()
+        } else if let Some(m) = self.assoc(name) {
+            let mut v: Vec<String> = m.values().cloned().collect();
+            v.sort();
+            v.into_iter().enumerate().map(|(i, v)| (i as i64, v)).collect()
+        } else {
+            self.slots(name)
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, v)| v.map(|v| (i as i64, v)))
+                .collect()
+        };
+        Ok(match &pm.op {
+            ParamOp::Substr { off, len } => {
+                if positional {
+                    elems.insert(0, (-1, "gosh".into()));
+                    for (k, e) in elems.iter_mut().enumerate() {
+                        e.0 = k as i64;
+                    }
+                }
+                let o = self.expand_str(off, io)?;
+                let o = arith::eval(&o, self).map_err(ExpErr::Skip)?;
+                let top = elems.last().map_or(0, |e| e.0 + 1);
+                let o = if o < 0 { if o + top < 0 { top } else { o + top } } else { o };
+                let mut vals: Vec<String> =
+                    elems.into_iter().filter(|e| e.0 >= o).map(|e| e.1).collect();
+                if let Some(l) = len {
+                    let l = self.expand_str(l, io)?;
+                    let l = arith::eval(&l, self).map_err(ExpErr::Skip)?;
+                    let n = vals.len() as i64;
+                    let l = if l < 0 { if n + l < 0 { n } else { n + l } } else { l.min(n) };
+                    vals.truncate(l as usize);
+                }
+                vals
+            }
+            ParamOp::Trim { suffix, longest, pat } => {
+                let p = self.expand_pattern(pat, io)?;
+                elems.into_iter().map(|e| glob::trim(&e.1, &p, *suffix, *longest)).collect()
+            }
+            ParamOp::Replace { all, pat, with } => {
+                let p = self.expand_pattern(pat, io)?;
+                let w = self.expand_str(with, io)?;
+                elems.into_iter().map(|e| glob::replace(&e.1, &p, &w, *all)).collect()
+            }
+            ParamOp::Case { upper, all, pat } => {
+                let p = self.expand_pattern(pat, io)?;
+                elems.into_iter().map(|e| case_conv(&e.1, *upper, *all, &p)).collect()
+            }
+            _ => elems.into_iter().map(|e| e.1).collect(),
+        })
+    }
+}
+
+/// `${x^pat}` and kin: the first character (or every one, `all`) that matches `pat` — a
+/// pattern for one character, any character when empty — changes case. mvdan matches
+/// the pattern unanchored against the character, so one that matches "" matches all.
+fn case_conv(v: &str, upper: bool, all: bool, pat: &str) -> String {
+    let hit = |c: char| {
+        pat.is_empty() || glob::matches(pat, "") || glob::matches(pat, c.encode_utf8(&mut [0; 4]))
+    };
+    let mut out = String::with_capacity(v.len());
+    for (k, c) in v.chars().enumerate() {
+        if (all || k == 0) && hit(c) {
+            if upper {
+                out.extend(c.to_uppercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

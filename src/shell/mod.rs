@@ -10,6 +10,7 @@ pub mod ast;
 mod braces;
 mod builtins;
 mod expand;
+mod help;
 pub mod glob;
 pub mod parse;
 

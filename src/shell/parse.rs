@@ -551,23 +551,29 @@ impl Parser {
                 if !select && self.starts("((") {
                     self.i += 2;
                     let parts = self.arith_text(start, "((", "))")?;
-                    // Split the raw text at its two top-level `;`.
-                    let text: String = parts
-                        .iter()
-                        .map(|p| match p {
-                            Part::Quoted(s) | Part::Lit(s) => s.clone(),
-                            _ => "\u{0}".to_string(),
-                        })
-                        .collect();
-                    if text.contains('\u{0}') {
-                        return unsupported("expansions in for ((…))");
+                    // Split at the two top-level `;`: they can only be in literal text
+                    // (one inside `$(…)` or `${…}` belongs to that part).
+                    let mut segs: Vec<Vec<Part>> = vec![vec![]];
+                    for p in parts {
+                        match p {
+                            Part::Quoted(t) | Part::Lit(t) if t.contains(';') => {
+                                let mut pieces = t.split(';');
+                                if let Some(first) = pieces.next() {
+                                    segs.last_mut().unwrap().push(Part::Quoted(first.into()));
+                                }
+                                for piece in pieces {
+                                    segs.push(vec![Part::Quoted(piece.into())]);
+                                }
+                            }
+                            p => segs.last_mut().unwrap().push(p),
+                        }
                     }
-                    let segs: Vec<&str> = text.split(';').collect();
                     if segs.len() != 3 {
                         return syntax_at(start, "c-style fors require three parts");
                     }
-                    let seg = |t: &str| vec![Part::Quoted(t.to_string())];
-                    let (init, cond, post) = (seg(segs[0]), seg(segs[1]), seg(segs[2]));
+                    let post = segs.pop().unwrap_or_default();
+                    let cond = segs.pop().unwrap_or_default();
+                    let init = segs.pop().unwrap_or_default();
                     self.skip_blank();
                     if self.peek() == Some(';') {
                         self.i += 1;
@@ -1658,6 +1664,10 @@ impl Parser {
                         index: None,
                     })));
                 }
+                if is_name(&name) && (tail.starts_with("@}") || tail.starts_with("*}")) {
+                    self.i = k + 2;
+                    return Ok(param(name, ParamOp::Names(tail.starts_with('@'))));
+                }
                 if !is_name(&name) || !(tail == "[@]}" || tail == "[*]}") {
                     return unsupported("${!…}");
                 }
@@ -1717,10 +1727,14 @@ impl Parser {
             self.i += 1;
             return Ok(with_index(param(name, ParamOp::Len)));
         }
-        if matches!(index.as_deref(), Some(Index::All(_))) && self.peek() != Some('}') {
-            return unsupported("an operator on ${a[@]}");
-        }
         let r = self.brace_op(name)?;
+        // mvdan applies `#`, `%`, `/`, `^`, `,` and `:off:len` to each element of a list;
+        // a default (`${a[@]:-x}`) it handles its own way, not followed here.
+        if matches!(index.as_deref(), Some(Index::All(_)))
+            && matches!(&r, Part::Param(p) if matches!(p.op, ParamOp::Test { .. }))
+        {
+            return unsupported("a default on ${a[@]}");
+        }
         Ok(with_index(r))
     }
 
@@ -1789,13 +1803,10 @@ impl Parser {
                 if all {
                     self.i += 1;
                 }
-                if self.peek() != Some('}') {
-                    return unsupported("case modification with a pattern");
-                }
-                self.i += 1;
                 ParamOp::Case {
                     upper: k == '^',
                     all,
+                    pat: self.brace_word()?,
                 }
             }
             _ => return self.unclosed_brace(),
@@ -1803,22 +1814,44 @@ impl Parser {
         Ok(param(name, op))
     }
 
-    /// An operand of `${x:off:len}` up to `:` (then `true`) or `}` (consumed).
+    /// An operand of `${x:off:len}` up to `:` (then `true`) or `}` (consumed): an
+    /// arithmetic expression, which may hold expansions (`${x:$n:$((m-1))}`).
     fn substr_part(&mut self) -> R<(Word, bool)> {
         let st = self.i;
+        // Nesting of `(`/`{` opened inside the operand, so that a `:` or `}` of an inner
+        // `${…}`, `$(…)` or ternary-free group does not end it.
+        let mut depth = 0usize;
         while let Some(c) = self.peek() {
             match c {
-                ':' | '}' => break,
-                '$' | '`' | '\'' | '"' | '\\' | '{' => return unsupported("expansion in ${x:…}"),
-                _ => self.i += 1,
+                ':' | '}' if depth == 0 => break,
+                '(' | '{' => depth += 1,
+                ')' | '}' => depth = depth.saturating_sub(1),
+                '\\' => self.i += 1,
+                '\'' | '"' => {
+                    let q = c;
+                    self.i += 1;
+                    while self.peek().is_some_and(|d| d != q) {
+                        if q == '"' && self.peek() == Some('\\') {
+                            self.i += 1;
+                        }
+                        self.i += 1;
+                    }
+                }
+                _ => {}
             }
+            self.i += 1;
         }
         let Some(end) = self.peek() else {
             return self.unclosed_brace();
         };
         let text: String = self.s[st..self.i].iter().collect();
         self.i += 1;
-        Ok((vec![Part::Quoted(text)], end == ':'))
+        let word = if text.contains(['$', '`', '\'', '"', '\\']) {
+            Parser::new(&text).dq_parts(None, 0)?
+        } else {
+            vec![Part::Quoted(text)]
+        };
+        Ok((word, end == ':'))
     }
 
     fn brace_word(&mut self) -> R<Word> {

@@ -6,7 +6,7 @@
 //! `GEN_SEED=N` (default 1) is the first seed, `GEN_COUNT=M` (default 500, the CI sample;
 //! long runs pass a larger count) the number of programs (seeds N..N+M), `GEN_JOBS` the
 //! worker threads (default 2), `GEN_SHOW` how many failing programs are printed in full
-//! (default 3), `GEN_REPORT=FILE` writes every
+//! (default 3), `GEN_OXTASK=PATH` another oxtask binary, `GEN_REPORT=FILE` writes every
 //! difference as JSON lines for triage. A failing program prints its seed: reproduce it
 //! with `GEN_SEED=seed GEN_COUNT=1 cargo test --test gen_diff`.
 //!
@@ -241,7 +241,11 @@ fn generated_programs_match_go_task() {
     let Some(go) = gotask::require(".ci/install-gotask.sh") else {
         return;
     };
-    let ox = PathBuf::from(env!("CARGO_BIN_EXE_task"));
+    // GEN_OXTASK: another build of oxtask (a long run uses a copy, so rebuilding the
+    // tree meanwhile does not swap the binary under it).
+    let ox = std::env::var_os("GEN_OXTASK")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_task")));
     let seed0 = env_u64("GEN_SEED", 1);
     let count = env_u64("GEN_COUNT", 500);
     let jobs = env_u64("GEN_JOBS", 2).max(1);

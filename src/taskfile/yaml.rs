@@ -148,7 +148,10 @@ fn parse_once(
     let flow_chars: Option<Vec<char>> =
         (src.contains('[') || src.contains('{')).then(|| src.chars().collect());
     let mut flows: Vec<(bool, Option<char>, usize)> = vec![];
-    for ev in Parser::new_from_str(src) {
+    let mut events = Parser::new_from_str(src).peekable();
+    // The scalar events whose text takes the `:` after it (go-yaml's plain scalar, below).
+    let mut colon_keys: Vec<usize> = vec![];
+    while let Some(ev) = events.next() {
         let (ev, span) = ev.map_err(|e| {
             let retry = e
                 .info()
@@ -171,6 +174,48 @@ fn parse_once(
             other => other,
         };
         if let Some(chars) = &flow_chars {
+            // go-yaml's plain scalar ends at `:` only before a blank, so in flow context
+            // `a:,` / `a:]` / `a:}` is the scalar `a:`; YAML 1.2 (saphyr) reads a key `a`
+            // with no value. In a sequence saphyr builds the pair `{a: null}`: that
+            // mapping becomes the one scalar `a:`.
+            let colon_after = |end: usize| {
+                chars.get(end) == Some(&':')
+                    && matches!(chars.get(end + 1), Some(',' | ']' | '}'))
+            };
+            if let Event::MappingStart(..) = &ev {
+                let implicit_pair = flows.last().is_some_and(|f| f.0)
+                    && !matches!(chars.get(span.start.index()), Some('[' | '{'));
+                if implicit_pair {
+                    if let Some(Ok((Event::Scalar(key, ScalarStyle::Plain, _, _), kspan))) =
+                        events.peek()
+                    {
+                        if colon_after(kspan.end.index()) {
+                            let text = format!("{key}:");
+                            events.next();
+                            // The empty value and the end of the pair.
+                            events.next();
+                            events.next();
+                            builder
+                                .event(
+                                    Event::Scalar(text.into(), ScalarStyle::Plain, 0, None),
+                                    line,
+                                    col,
+                                )
+                                .map_err(|e| (e, None))?;
+                            continue;
+                        }
+                    }
+                }
+            }
+            if let Event::Scalar(text, ScalarStyle::Plain, _, _) = &ev {
+                // (An empty value saphyr adds after `a:` ends where the key ends.)
+                if !text.is_empty()
+                    && flows.last().is_some_and(|f| f.0 && f.1 == Some('{'))
+                    && colon_after(span.end.index())
+                {
+                    colon_keys.push(span.end.index());
+                }
+            }
             match &ev {
                 Event::SequenceStart(..) | Event::MappingStart(..) => {
                     let c = chars.get(span.start.index()).copied();
@@ -202,6 +247,13 @@ fn parse_once(
                 _ => {}
             }
         }
+        let ev = match ev {
+            Event::Scalar(text, style, a, t) if colon_keys.last() == Some(&span.end.index()) => {
+                colon_keys.pop();
+                Event::Scalar(format!("{text}:").into(), style, a, t)
+            }
+            other => other,
+        };
         match ev {
             Event::DocumentEnd => break,
             other => builder.event(other, line, col).map_err(|e| (e, None))?,

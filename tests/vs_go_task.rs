@@ -539,6 +539,14 @@ fn yaml_syntax_errors_match_go_task() {
         "tasks: `x\n",
         "tasks: %x\n",
         "tasks:\n  a:\n    x: 1\n   y: 2\n",
+        // Unterminated flow collections and keys spread over lines inside one.
+        "tasks:\n  x:\n    cmds: [a, b\n  y: 1\n",
+        "tasks:\n  x: [\n",
+        "tasks:\n  x: {\n",
+        "tasks:\n  x: [a, \n\n",
+        "tasks:\n  x:\n    cmds: [a, [b, c]\n    desc: x\n",
+        "vars: {A: [a\n  b: c]}\ntasks: {}\n",
+        "vars:\n  A: {x: [a\n    b: c]}\ntasks: {}\n",
     ];
     let mut diffs = vec![];
     for (i, c) in cases.iter().enumerate() {

@@ -294,9 +294,24 @@ fn yaml_error(
             };
         }
         let (msg, parser_error) = go_yaml_message(e.info());
+        // A key spread over lines inside a flow sequence (`[a\n b: c]`): saphyr's scanner
+        // refuses the implicit pair; libyaml's parser finds no `,` or `]` after the
+        // entry, at the sequence's start (or, on the first line, the `:`).
+        if msg == "illegal placement of ':' indicator" {
+            let open = builder.stack.last().map_or(0, |(n, _)| n.line.saturating_sub(1));
+            return YamlError {
+                line: if open != 0 { open } else { e.marker().line().saturating_sub(1) },
+                col: e.marker().col() + 1,
+                msg: "did not find expected ',' or ']'".into(),
+            };
+        }
         // go-yaml reports a parser error at its context mark (the open block's start,
-        // printed 0-based) and a scanner error at its 1-based line.
+        // printed 0-based) and a scanner error at its 1-based line; libyaml's "node
+        // content" error has the token it found as its context (printed 0-based).
         let line = match (parser_error, builder.stack.last()) {
+            (true, _) if msg == "did not find expected node content" => {
+                e.marker().line().saturating_sub(1)
+            }
             (true, Some((open, _))) => open.line.saturating_sub(1),
             // At the end of a file without a final line break libyaml's mark stays on
             // the last line.

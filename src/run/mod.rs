@@ -105,6 +105,15 @@ pub enum TaskError {
 }
 
 impl TaskError {
+    /// The exit status of the command at the bottom of this error, if one failed.
+    fn command_status(&self) -> Option<i32> {
+        match self {
+            TaskError::Command { code, .. } => Some(*code),
+            TaskError::Run { inner, .. } => inner.command_status(),
+            _ => None,
+        }
+    }
+
     fn is_deadline(&self) -> bool {
         match self {
             TaskError::Deadline => true,
@@ -681,13 +690,16 @@ impl Executor {
                 continue;
             }
             if let Err(e) = self.run_cmd(t, call, c) {
-                if let TaskError::Command { code, .. } = &e {
-                    exit_code = Some(*code);
-                }
                 self.on_task_failed(t);
                 // Only a command's own failure (exit status, its timeout) is ignored, not
                 // Task failing to run it, e.g. a called task's missing required vars.
-                if t.task().ignore_error && is_command_failure(&e) {
+                let ignored = t.task().ignore_error && is_command_failure(&e);
+                if !ignored {
+                    // go-task's interp.IsExitStatus unwraps: a failed task call gives
+                    // the exit status of the command that failed inside it.
+                    exit_code = e.command_status().or(exit_code);
+                }
+                if ignored {
                     cached::taint();
                     if self.opts.verbose {
                         self.verbose(Color::Yellow, &format!("task: task error ignored: {e}\n"));

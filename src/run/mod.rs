@@ -813,7 +813,12 @@ impl Executor {
         let stop = AtomicBool::new(false);
         std::thread::scope(|s| {
             let inherited = current_deadline();
-            for d in &t.deps {
+            // go-task starts each dep in a goroutine; Go's scheduler runs the newest one
+            // first (the `runnext` slot), then the rest in order. Starting the threads in
+            // that order gives the same bias where deps race (whose failure is reported).
+            let n = t.deps.len();
+            let order = std::iter::once(n - 1).chain(0..n - 1);
+            for d in order.map(|i| &t.deps[i]) {
                 let first_err = &first_err;
                 let stop = &stop;
                 let inherited = inherited.clone();

@@ -605,3 +605,13 @@ fn exit_code_of_a_failed_task_call_reaches_defer() {
         &["i"],
     );
 }
+
+/// A shell syntax error is not an exit status in go-task: `ignore_error` on the task does
+/// not ignore it and a deferred `{{.EXIT_CODE}}` stays empty (exit 201, also with
+/// `--exit-code`).
+#[test]
+fn syntax_error_is_not_an_exit_status() {
+    let tf = "version: '3'\ntasks:\n  a:\n    ignore_error: true\n    cmds:\n      - defer: 'echo \"[{{.EXIT_CODE}}]\"'\n      - 'echo ( '\n      - echo after\n";
+    same(tf, &[], &["a"]);
+    same(tf, &[], &["--exit-code", "a"]);
+}

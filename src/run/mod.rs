@@ -1046,12 +1046,9 @@ impl Executor {
                         })
                     }
                     Err(ShellError::Io(e)) => Err(TaskError::Other(format!("task: {e}"))),
-                    // go-task: the parse error itself, exit 201 even with --exit-code.
-                    Err(ShellError::Syntax(m)) => Err(TaskError::Command {
-                        msg: m,
-                        code: 201,
-                        timeout: false,
-                    }),
+                    // go-task: the parse error itself, exit 201 even with --exit-code; not
+                    // an exit status, so no `ignore_error` ignores it and no EXIT_CODE.
+                    Err(ShellError::Syntax(m)) => Err(TaskError::Other(m)),
                 }
             }
         }

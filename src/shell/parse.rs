@@ -755,10 +755,18 @@ impl Parser {
         loop {
             match self.peek() {
                 None => {
+                    // mvdan's arithmetic parser meets EOF after a binary operator first.
+                    let text: String = self.s[st..self.i].iter().collect();
+                    if let Some((off, op)) = arith_dangling_op(&text) {
+                        return syntax_at(
+                            st + off,
+                            format!("`{op}` must be followed by an expression"),
+                        );
+                    }
                     return syntax_at(
                         start,
                         format!("reached EOF without matching `{open}` with `{close}`"),
-                    )
+                    );
                 }
                 Some('(') => depth += 1,
                 Some(')') if depth == 0 => {
@@ -1198,20 +1206,16 @@ impl Parser {
         })
     }
 
+    /// `name (…`: mvdan reads a function declaration when the first word is a plain
+    /// literal (and wants `)` next), and refuses any other word before `(` as a name.
     fn funcdef(&mut self, name: Word, at: usize) -> R<Cmd> {
+        if !matches!(name.as_slice(), [Part::Lit(_)]) {
+            return syntax_at(at, "invalid func name");
+        }
         self.i += 1;
         self.skip_blank();
         if self.peek() != Some(')') {
-            return syntax_at(
-                self.i,
-                match self.peek() {
-                    Some(c) => format!(
-                        "a command can only contain words and redirects; encountered {}",
-                        go_q(c)
-                    ),
-                    None => "`(` must be followed by `)`".to_string(),
-                },
-            );
+            return syntax_at(at, "`foo(` must be followed by `)`");
         }
         self.i += 1;
         self.func_body(name, at)

@@ -231,7 +231,7 @@ pub struct Cli {
     /// Plain HTTP to the OCI cache registry (`OXTASK_CACHE_PLAIN_HTTP`).
     #[arg(action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new(), long, hide = true)]
     pub cache_plain_http: bool,
-    /// Bound of each cache call before the cache is switched off (`OXTASK_CACHE_TIMEOUT`, 2s).
+    /// Bound of each cache call before the cache is switched off (`OXTASK_CACHE_TIMEOUT`, 1.5s).
     #[arg(long, value_name = "DURATION", hide = true)]
     pub cache_timeout: Option<String>,
     /// file:// only: prune least recently used entries above this size (`OXTASK_CACHE_MAX_SIZE`).

@@ -59,7 +59,7 @@ impl Default for ReapiOptions {
             ca_cert: None,
             client_cert: None,
             client_key: None,
-            timeout: Duration::from_secs(2),
+            timeout: super::FAILURE_BUDGET,
         }
     }
 }

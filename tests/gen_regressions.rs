@@ -615,3 +615,13 @@ fn syntax_error_is_not_an_exit_status() {
     same(tf, &[], &["a"]);
     same(tf, &[], &["--exit-code", "a"]);
 }
+
+/// Seed 301828: task.go prints the up-to-date notice with `%q`, so a label holding quotes
+/// reads `Task "lbl-\"x\"" is up to date` (also in `--dry`).
+#[test]
+fn up_to_date_notice_quotes_the_label() {
+    let tf = "version: '3'\ntasks:\n  t:\n    label: 'lbl-\"x\"'\n    status: ['true']\n    cmds: ['echo never']\n";
+    same(tf, &[], &["t"]);
+    same(tf, &[], &["--dry", "t"]);
+    same(tf, &[], &["--verbose", "t"]);
+}

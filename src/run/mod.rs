@@ -536,7 +536,7 @@ impl Executor {
             if !self.condition(&cond, t) {
                 self.verbose_out(
                     Color::Yellow,
-                    &format!("task: if condition not met - skipped: \"{}\"\n", t.name),
+                    &format!("task: if condition not met - skipped: {}\n", q(&t.name)),
                 );
                 return Ok(());
             }
@@ -607,7 +607,7 @@ impl Executor {
     fn execute(&self, t: &CompiledTask, call: &Call) -> Result<(), TaskError> {
         self.verbose(
             Color::Magenta,
-            &format!("task: \"{}\" started\n", call.task),
+            &format!("task: {} started\n", q(&call.task)),
         );
         self.run_deps(t).map_err(|e| TaskError::Run {
             task: t.display().to_string(),
@@ -633,7 +633,7 @@ impl Executor {
                     };
                     self.printer.log_color(
                         Color::Magenta,
-                        &format!("task: Task \"{name}\" is up to date\n"),
+                        &format!("task: Task {} is up to date\n", q(&name)),
                     );
                 }
                 return Ok(());
@@ -728,7 +728,7 @@ impl Executor {
         if result.is_ok() {
             self.verbose(
                 Color::Magenta,
-                &format!("task: \"{}\" finished\n", call.task),
+                &format!("task: {} finished\n", q(&call.task)),
             );
         }
         for &i in deferred.iter().rev() {
@@ -879,7 +879,7 @@ impl Executor {
                     if !self.condition(cond, t) {
                         self.verbose_out(
                             Color::Yellow,
-                            &format!("task: if condition not met - skipped: \"{}\"\n", sub.task),
+                            &format!("task: if condition not met - skipped: {}\n", q(&sub.task)),
                         );
                         return Ok(());
                     }

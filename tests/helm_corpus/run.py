@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Full corpus run: oxtask's native helm against Helm 4.2.3 (helm-python-sdk).
 
-Usage: run.py [--corpus DIR] [--oxtask PATH] [--only SUBSTR] [--checks template,lint,show]
+Usage: run.py [--corpus DIR] [--oxtask PATH] [--only SUBSTR] [--checks template,lint,show,package]
               [--report FILE] [--bench]
 
 For every chart of manifest.tsv (under --corpus, default /work/charts-corpus):
@@ -9,6 +9,7 @@ For every chart of manifest.tsv (under --corpus, default /work/charts-corpus):
             followed by the hook documents of its render (what `helm template` prints)
   lint      `helm lint CHART` lines and verdict vs the SDK's lint report
   show      `helm show chart|values` vs the SDK's show
+  package   `helm package` vs the SDK's package: entries, owners, modes, mtimes, bytes
 A chart whose dependencies are not in its charts/ directory is built in a scratch copy
 from the corpus itself (the dependency of that name, wherever it lives in the corpus),
 which is what `helm dependency build` does from a vendored repository; a dependency the
@@ -252,6 +253,57 @@ def check_show(oxtask, path):
     return "same", ""
 
 
+def archive_entries(path):
+    """(name, mode, uid, gid, uname, gname, mtime, content) of each entry, in order; and the
+    gzip header (the first 10 bytes and the stored name Helm writes)."""
+    import tarfile
+    with open(path, "rb") as f:
+        head = f.read(64)
+    out = []
+    with tarfile.open(path, "r:gz") as t:
+        for m in t.getmembers():
+            data = t.extractfile(m).read() if m.isfile() else b""
+            out.append((m.name, m.mode, m.uid, m.gid, m.uname, m.gname, m.mtime, m.type, data))
+    return out, head[:10]
+
+
+def check_package(oxtask, path):
+    """`helm package CHART` beside the SDK's package: the same archive name, the same entries
+    (names, modes, owners, Helm 4's per-file mtimes, contents — the re-serialised Chart.yaml
+    included) in the same order, the same gzip header. Helm orders the files of vendored
+    subcharts from a Go map, so entries under charts/ are compared as a set."""
+    work = tempfile.mkdtemp(prefix="pkg-")
+    try:
+        theirs_dir, ours_dir = os.path.join(work, "theirs"), os.path.join(work, "ours")
+        try:
+            theirs = helm.package(path, destination=theirs_dir)
+        except helm.HelmError as e:  # noqa
+            o = ox(oxtask, ["package", path, "-d", ours_dir])
+            return ("helm-refuses" if o.returncode != 0 else "differ"), "sdk package error: " + str(e)[:200]
+        o = ox(oxtask, ["package", path, "-d", ours_dir])
+        if o.returncode != 0:
+            return "differ", f"oxtask failed: {o.stderr[:300]}"
+        ours = os.path.join(ours_dir, os.path.basename(theirs))
+        if not os.path.exists(ours):
+            return "differ", f"archive name: helm {os.path.basename(theirs)}, oxtask {os.listdir(ours_dir)}"
+        (a, ha), (b, hb) = archive_entries(ours), archive_entries(theirs)
+        top = lambda es: [e for e in es if "/charts/" not in e[0]]  # noqa
+        sub = lambda es: sorted(e for e in es if "/charts/" in e[0])  # noqa
+        if top(a) != top(b) or sub(a) != sub(b):
+            names_a, names_b = [e[0] for e in a], [e[0] for e in b]
+            if names_a != names_b:
+                return "differ", f"entries: helm {names_b[:20]} oxtask {names_a[:20]}"
+            for x, y in zip(a, b):
+                if x != y:
+                    return "differ", f"entry {x[0]}: helm {y[:8]} {y[8][:200]!r} oxtask {x[:8]} {x[8][:200]!r}"
+            return "differ", "subchart entries differ"
+        if ha != hb:
+            return "differ", f"gzip header: helm {hb!r} oxtask {ha!r}"
+        return "same", ""
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", default="/work/charts-corpus")
@@ -291,7 +343,8 @@ def main():
                     st, msg = "skip", why
                 else:
                     try:
-                        st, msg = {"template": check_template, "lint": check_lint, "show": check_show}[c](a.oxtask, built)
+                        st, msg = {"template": check_template, "lint": check_lint, "show": check_show,
+                                   "package": check_package}[c](a.oxtask, built)
                     except subprocess.TimeoutExpired:
                         st, msg = "differ", "oxtask timed out"
                 results[c].setdefault(st, []).append(rel)

@@ -211,7 +211,11 @@ impl Shell {
                 )),
                 Part::Dq(ps) => {
                     let has_at = ps.iter().any(|q| {
-                        matches!(q, Part::Param(b) if matches!(b.op, ParamOp::Plain | ParamOp::Keys)
+                        // A list expansion, plain or with a per-element operator (mvdan's
+                        // quotedElemFields): zero elements make zero fields.
+                        matches!(q, Part::Param(b) if matches!(b.op, ParamOp::Plain | ParamOp::Keys
+                                | ParamOp::Trim { .. } | ParamOp::Replace { .. } | ParamOp::Case { .. }
+                                | ParamOp::Substr { .. } | ParamOp::Test { kind: '-' | '+', .. })
                             && (b.name == "@" && b.index.is_none()
                                 || matches!(b.index.as_deref(), Some(Index::All(true)))
                                 || matches!(b.op, ParamOp::Keys)))
@@ -354,6 +358,35 @@ impl Shell {
         {
             let vals = self.list_op(pm, io)?;
             self.push_list(&vals, at, dq, out);
+            return Ok(());
+        }
+        // `${a[@]-w}` / `${a[@]:+w}`: mvdan keeps a quoted list's elements as they are (the
+        // word is never used); unquoted, the list joined (IFS's first character for `*`)
+        // is the value the operator tests.
+        if let (Some(Index::All(at)), ParamOp::Test { kind, colon, word }) =
+            (pm.index.as_deref(), &pm.op)
+        {
+            let vals = self.list_op(pm, io)?;
+            if dq {
+                self.push_list(&vals, *at, dq, out);
+                return Ok(());
+            }
+            let set = self.var(name).is_some();
+            let sep = if *at {
+                " ".to_string()
+            } else {
+                self.get("IFS")
+                    .map(|s| s.chars().next().map(String::from).unwrap_or_default())
+                    .unwrap_or_else(|| " ".into())
+            };
+            let joined = vals.join(&sep);
+            let empty = joined.is_empty();
+            match kind {
+                '-' if !set || (*colon && empty) => self.chunks(word, dq, io, out)?,
+                '+' if set && !(*colon && empty) => self.chunks(word, dq, io, out)?,
+                '+' => {}
+                _ => push(out, joined),
+            }
             return Ok(());
         }
         let val = match pm.index.as_deref() {

@@ -353,8 +353,13 @@ impl Shell {
             None if name == "@" || name == "*" => Some(name == "@"),
             _ => None,
         };
-        if let (Some(at), ParamOp::Trim { .. } | ParamOp::Replace { .. } | ParamOp::Case { .. } | ParamOp::Substr { .. }) =
-            (list, &pm.op)
+        if let (
+            Some(at),
+            ParamOp::Trim { .. }
+            | ParamOp::Replace { .. }
+            | ParamOp::Case { .. }
+            | ParamOp::Substr { .. },
+        ) = (list, &pm.op)
         {
             let vals = self.list_op(pm, io)?;
             self.push_list(&vals, at, dq, out);
@@ -559,11 +564,19 @@ impl Shell {
         let positional = name == "@" || name == "*";
         // (index, value) of each set element.
         let mut elems: Vec<(i64, String)> = if positional {
-            self.pos.iter().cloned().enumerate().map(|(i, v)| (i as i64, v)).collect()
+            self.pos
+                .iter()
+                .cloned()
+                .enumerate()
+                .map(|(i, v)| (i as i64, v))
+                .collect()
         } else if let Some(m) = self.assoc(name) {
             let mut v: Vec<String> = m.values().cloned().collect();
             v.sort();
-            v.into_iter().enumerate().map(|(i, v)| (i as i64, v)).collect()
+            v.into_iter()
+                .enumerate()
+                .map(|(i, v)| (i as i64, v))
+                .collect()
         } else {
             self.slots(name)
                 .into_iter()
@@ -582,30 +595,62 @@ impl Shell {
                 let o = self.expand_str(off, io)?;
                 let o = arith::eval(&o, self).map_err(ExpErr::Skip)?;
                 let top = elems.last().map_or(0, |e| e.0 + 1);
-                let o = if o < 0 { if o + top < 0 { top } else { o + top } } else { o };
-                let mut vals: Vec<String> =
-                    elems.into_iter().filter(|e| e.0 >= o).map(|e| e.1).collect();
+                let o = if o < 0 {
+                    if o + top < 0 {
+                        top
+                    } else {
+                        o + top
+                    }
+                } else {
+                    o
+                };
+                let mut vals: Vec<String> = elems
+                    .into_iter()
+                    .filter(|e| e.0 >= o)
+                    .map(|e| e.1)
+                    .collect();
                 if let Some(l) = len {
                     let l = self.expand_str(l, io)?;
                     let l = arith::eval(&l, self).map_err(ExpErr::Skip)?;
                     let n = vals.len() as i64;
-                    let l = if l < 0 { if n + l < 0 { n } else { n + l } } else { l.min(n) };
+                    let l = if l < 0 {
+                        if n + l < 0 {
+                            n
+                        } else {
+                            n + l
+                        }
+                    } else {
+                        l.min(n)
+                    };
                     vals.truncate(l as usize);
                 }
                 vals
             }
-            ParamOp::Trim { suffix, longest, pat } => {
+            ParamOp::Trim {
+                suffix,
+                longest,
+                pat,
+            } => {
                 let p = self.expand_pattern(pat, io)?;
-                elems.into_iter().map(|e| glob::trim(&e.1, &p, *suffix, *longest)).collect()
+                elems
+                    .into_iter()
+                    .map(|e| glob::trim(&e.1, &p, *suffix, *longest))
+                    .collect()
             }
             ParamOp::Replace { all, pat, with } => {
                 let p = self.expand_pattern(pat, io)?;
                 let w = self.expand_str(with, io)?;
-                elems.into_iter().map(|e| glob::replace(&e.1, &p, &w, *all)).collect()
+                elems
+                    .into_iter()
+                    .map(|e| glob::replace(&e.1, &p, &w, *all))
+                    .collect()
             }
             ParamOp::Case { upper, all, pat } => {
                 let p = self.expand_pattern(pat, io)?;
-                elems.into_iter().map(|e| case_conv(&e.1, *upper, *all, &p)).collect()
+                elems
+                    .into_iter()
+                    .map(|e| case_conv(&e.1, *upper, *all, &p))
+                    .collect()
             }
             _ => elems.into_iter().map(|e| e.1).collect(),
         })

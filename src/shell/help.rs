@@ -6,69 +6,289 @@ use super::Io;
 
 /// (name, synopsis, description), sorted by name as Go sorts strings (bytes).
 const TABLE: &[(&str, &str, &str)] = &[
-    (".", ". filename [arguments]", "Execute commands from a file in the current shell."),
-(":", ": ", "Null command; expands arguments and returns success."),
-    ("[", "[ arg... ]", "Evaluate a conditional expression; a synonym for `test' requiring a closing `]'."),
-    ("alias", "alias [-p] [name[=value] ... ]", "Define or display aliases. With no arguments, print the alias list."),
+    (
+        ".",
+        ". filename [arguments]",
+        "Execute commands from a file in the current shell.",
+    ),
+    (
+        ":",
+        ": ",
+        "Null command; expands arguments and returns success.",
+    ),
+    (
+        "[",
+        "[ arg... ]",
+        "Evaluate a conditional expression; a synonym for `test' requiring a closing `]'.",
+    ),
+    (
+        "alias",
+        "alias [-p] [name[=value] ... ]",
+        "Define or display aliases. With no arguments, print the alias list.",
+    ),
     ("bg", "bg [job_spec ...]", "Resume jobs in the background."),
-    ("bind", "bind [-lpsvPSVX] [-m keymap] [keyseq:readline-function]", "Set readline key bindings and variables."),
-    ("break", "break [n]", "Exit the enclosing for, while or until loop; with n, exit n levels."),
-    ("builtin", "builtin [shell-builtin [arg ...]]", "Run a shell builtin, bypassing a function of the same name."),
-    ("caller", "caller [expr]", "Return the context of the current subroutine call."),
-    ("cd", "cd [-L|[-P [-e]]] [dir]", "Change the shell working directory."),
-    ("command", "command [-pVv] command [arg ...]", "Run a command, bypassing shell function lookup."),
-    ("compgen", "compgen [-abcdefgjksuv] [-o option] [word]", "Display possible completions for a word."),
-    ("complete", "complete [-abcdefgjksuv] [-pr] [-o option] [name ...]", "Specify how arguments are to be completed by readline."),
-    ("compopt", "compopt [-o|+o option] [name ...]", "Modify or display completion options."),
-    ("continue", "continue [n]", "Resume the next iteration of the enclosing loop; with n, of the nth enclosing loop."),
-    ("declare", "declare [-aAfFgiIlnrtux] [name[=value] ...]", "Set variable values and attributes, or display them."),
-    ("dirs", "dirs [-clpv] [+N] [-N]", "Display the list of currently remembered directories."),
-    ("disown", "disown [-h] [-ar] [jobspec ...]", "Remove jobs from the current shell's job table."),
-    ("echo", "echo [-neE] [arg ...]", "Write arguments to standard output, separated by spaces."),
-    ("enable", "enable [-a] [-dnps] [name ...]", "Enable and disable shell builtins."),
-    ("eval", "eval [arg ...]", "Concatenate arguments into a single command and execute it."),
-    ("exec", "exec [-cl] [-a name] [command [argument ...]]", "Replace the shell with the given command."),
-    ("exit", "exit [n]", "Exit the shell with status n; without n, the status of the last command."),
-    ("export", "export [-fn] [name[=value] ...] or export -p", "Mark names for automatic export to the environment."),
+    (
+        "bind",
+        "bind [-lpsvPSVX] [-m keymap] [keyseq:readline-function]",
+        "Set readline key bindings and variables.",
+    ),
+    (
+        "break",
+        "break [n]",
+        "Exit the enclosing for, while or until loop; with n, exit n levels.",
+    ),
+    (
+        "builtin",
+        "builtin [shell-builtin [arg ...]]",
+        "Run a shell builtin, bypassing a function of the same name.",
+    ),
+    (
+        "caller",
+        "caller [expr]",
+        "Return the context of the current subroutine call.",
+    ),
+    (
+        "cd",
+        "cd [-L|[-P [-e]]] [dir]",
+        "Change the shell working directory.",
+    ),
+    (
+        "command",
+        "command [-pVv] command [arg ...]",
+        "Run a command, bypassing shell function lookup.",
+    ),
+    (
+        "compgen",
+        "compgen [-abcdefgjksuv] [-o option] [word]",
+        "Display possible completions for a word.",
+    ),
+    (
+        "complete",
+        "complete [-abcdefgjksuv] [-pr] [-o option] [name ...]",
+        "Specify how arguments are to be completed by readline.",
+    ),
+    (
+        "compopt",
+        "compopt [-o|+o option] [name ...]",
+        "Modify or display completion options.",
+    ),
+    (
+        "continue",
+        "continue [n]",
+        "Resume the next iteration of the enclosing loop; with n, of the nth enclosing loop.",
+    ),
+    (
+        "declare",
+        "declare [-aAfFgiIlnrtux] [name[=value] ...]",
+        "Set variable values and attributes, or display them.",
+    ),
+    (
+        "dirs",
+        "dirs [-clpv] [+N] [-N]",
+        "Display the list of currently remembered directories.",
+    ),
+    (
+        "disown",
+        "disown [-h] [-ar] [jobspec ...]",
+        "Remove jobs from the current shell's job table.",
+    ),
+    (
+        "echo",
+        "echo [-neE] [arg ...]",
+        "Write arguments to standard output, separated by spaces.",
+    ),
+    (
+        "enable",
+        "enable [-a] [-dnps] [name ...]",
+        "Enable and disable shell builtins.",
+    ),
+    (
+        "eval",
+        "eval [arg ...]",
+        "Concatenate arguments into a single command and execute it.",
+    ),
+    (
+        "exec",
+        "exec [-cl] [-a name] [command [argument ...]]",
+        "Replace the shell with the given command.",
+    ),
+    (
+        "exit",
+        "exit [n]",
+        "Exit the shell with status n; without n, the status of the last command.",
+    ),
+    (
+        "export",
+        "export [-fn] [name[=value] ...] or export -p",
+        "Mark names for automatic export to the environment.",
+    ),
     ("false", "false", "Return an unsuccessful result."),
-    ("fc", "fc [-e ename] [-lnr] [first] [last]", "Display or re-execute commands from the history list."),
+    (
+        "fc",
+        "fc [-e ename] [-lnr] [first] [last]",
+        "Display or re-execute commands from the history list.",
+    ),
     ("fg", "fg [job_spec]", "Move a job to the foreground."),
-    ("for", "for NAME [in WORDS ... ] ; do COMMANDS; done", "Execute commands for each member in a list."),
-    ("getopts", "getopts optstring name [arg ...]", "Parse option arguments, one at a time, as a shell script would."),
-    ("hash", "hash [-lr] [-p pathname] [-dt] [name ...]", "Remember or display program locations."),
-    ("help", "help [-dms] [pattern ...]", "Display information about builtin commands."),
+    (
+        "for",
+        "for NAME [in WORDS ... ] ; do COMMANDS; done",
+        "Execute commands for each member in a list.",
+    ),
+    (
+        "getopts",
+        "getopts optstring name [arg ...]",
+        "Parse option arguments, one at a time, as a shell script would.",
+    ),
+    (
+        "hash",
+        "hash [-lr] [-p pathname] [-dt] [name ...]",
+        "Remember or display program locations.",
+    ),
+    (
+        "help",
+        "help [-dms] [pattern ...]",
+        "Display information about builtin commands.",
+    ),
     ("history", "history [-c] [n]", "Display the history list."),
-    ("jobs", "jobs [-lnprs] [jobspec ...]", "Display status of jobs."),
-    ("kill", "kill [-s sigspec | -n signum] pid | jobspec ...", "Send a signal to a job or process."),
-    ("let", "let arg [arg ...]", "Evaluate arithmetic expressions."),
-    ("local", "local [option] name[=value] ...", "Define local variables inside a shell function."),
+    (
+        "jobs",
+        "jobs [-lnprs] [jobspec ...]",
+        "Display status of jobs.",
+    ),
+    (
+        "kill",
+        "kill [-s sigspec | -n signum] pid | jobspec ...",
+        "Send a signal to a job or process.",
+    ),
+    (
+        "let",
+        "let arg [arg ...]",
+        "Evaluate arithmetic expressions.",
+    ),
+    (
+        "local",
+        "local [option] name[=value] ...",
+        "Define local variables inside a shell function.",
+    ),
     ("logout", "logout [n]", "Exit a login shell."),
-    ("mapfile", "mapfile [-d delim] [-n count] [-O origin] [-s count] [-t] [array]", "Read lines from the standard input into an indexed array variable."),
+    (
+        "mapfile",
+        "mapfile [-d delim] [-n count] [-O origin] [-s count] [-t] [array]",
+        "Read lines from the standard input into an indexed array variable.",
+    ),
     ("newgrp", "newgrp [group]", "Change the current group ID."),
-    ("popd", "popd [-n] [+N | -N]", "Remove directories from the stack."),
-    ("printf", "printf [-v var] format [arguments]", "Format and print arguments under control of the format."),
-    ("pushd", "pushd [-n] [+N | -N | dir]", "Add directories to the stack and change to the top."),
-    ("pwd", "pwd [-LP]", "Print the name of the current working directory."),
-    ("read", "read [-Eers] [-a array] [-d delim] [-n nchars] [-p prompt] [-t timeout] [name ...]", "Read a line from the standard input and split it into fields."),
-    ("readarray", "readarray [-d delim] [-n count] [-O origin] [-s count] [-t] [array]", "Read lines from a file into an indexed array variable; a synonym for `mapfile'."),
-    ("readonly", "readonly [-aAf] [name[=value] ...] or readonly -p", "Mark names as unchangeable."),
-    ("return", "return [n]", "Return from a shell function with status n."),
-    ("set", "set [-abefhkmnptuvxBCEHPT] [-o option-name] [--] [arg ...]", "Set or unset shell options and positional parameters."),
-    ("shift", "shift [n]", "Shift positional parameters left by n (default 1)."),
-    ("shopt", "shopt [-pqsu] [-o] [optname ...]", "Set and unset shell options."),
-    ("source", "source filename [arguments]", "Execute commands from a file in the current shell; a synonym for `.'."),
+    (
+        "popd",
+        "popd [-n] [+N | -N]",
+        "Remove directories from the stack.",
+    ),
+    (
+        "printf",
+        "printf [-v var] format [arguments]",
+        "Format and print arguments under control of the format.",
+    ),
+    (
+        "pushd",
+        "pushd [-n] [+N | -N | dir]",
+        "Add directories to the stack and change to the top.",
+    ),
+    (
+        "pwd",
+        "pwd [-LP]",
+        "Print the name of the current working directory.",
+    ),
+    (
+        "read",
+        "read [-Eers] [-a array] [-d delim] [-n nchars] [-p prompt] [-t timeout] [name ...]",
+        "Read a line from the standard input and split it into fields.",
+    ),
+    (
+        "readarray",
+        "readarray [-d delim] [-n count] [-O origin] [-s count] [-t] [array]",
+        "Read lines from a file into an indexed array variable; a synonym for `mapfile'.",
+    ),
+    (
+        "readonly",
+        "readonly [-aAf] [name[=value] ...] or readonly -p",
+        "Mark names as unchangeable.",
+    ),
+    (
+        "return",
+        "return [n]",
+        "Return from a shell function with status n.",
+    ),
+    (
+        "set",
+        "set [-abefhkmnptuvxBCEHPT] [-o option-name] [--] [arg ...]",
+        "Set or unset shell options and positional parameters.",
+    ),
+    (
+        "shift",
+        "shift [n]",
+        "Shift positional parameters left by n (default 1).",
+    ),
+    (
+        "shopt",
+        "shopt [-pqsu] [-o] [optname ...]",
+        "Set and unset shell options.",
+    ),
+    (
+        "source",
+        "source filename [arguments]",
+        "Execute commands from a file in the current shell; a synonym for `.'.",
+    ),
     ("suspend", "suspend [-f]", "Suspend shell execution."),
-    ("test", "test [expr]", "Evaluate a conditional expression and return 0 or 1."),
-    ("times", "times", "Display process times for the shell and its children."),
-    ("trap", "trap [-lp] [[action] signal_spec ...]", "Trap signals and other events."),
+    (
+        "test",
+        "test [expr]",
+        "Evaluate a conditional expression and return 0 or 1.",
+    ),
+    (
+        "times",
+        "times",
+        "Display process times for the shell and its children.",
+    ),
+    (
+        "trap",
+        "trap [-lp] [[action] signal_spec ...]",
+        "Trap signals and other events.",
+    ),
     ("true", "true", "Return a successful result."),
-    ("type", "type [-afptP] name [name ...]", "Display information about the type of each name."),
-    ("typeset", "typeset [-aAfFgiIlnrtux] name[=value] ...", "Set variable values and attributes; a synonym for `declare'."),
-    ("ulimit", "ulimit [-SHabcdefiklmnpqrstuvxPRT] [limit]", "Modify or display shell resource limits."),
-    ("umask", "umask [-p] [-S] [mode]", "Display or set the file mode creation mask."),
-    ("unalias", "unalias [-a] name [name ...]", "Remove each name from the list of aliases."),
-    ("unset", "unset [-f] [-v] [-n] [name ...]", "Unset values and attributes of shell variables and functions."),
-    ("wait", "wait [-fn] [id ...]", "Wait for job completion and return exit status."),
+    (
+        "type",
+        "type [-afptP] name [name ...]",
+        "Display information about the type of each name.",
+    ),
+    (
+        "typeset",
+        "typeset [-aAfFgiIlnrtux] name[=value] ...",
+        "Set variable values and attributes; a synonym for `declare'.",
+    ),
+    (
+        "ulimit",
+        "ulimit [-SHabcdefiklmnpqrstuvxPRT] [limit]",
+        "Modify or display shell resource limits.",
+    ),
+    (
+        "umask",
+        "umask [-p] [-S] [mode]",
+        "Display or set the file mode creation mask.",
+    ),
+    (
+        "unalias",
+        "unalias [-a] name [name ...]",
+        "Remove each name from the list of aliases.",
+    ),
+    (
+        "unset",
+        "unset [-f] [-v] [-n] [name ...]",
+        "Unset values and attributes of shell variables and functions.",
+    ),
+    (
+        "wait",
+        "wait [-fn] [id ...]",
+        "Wait for job completion and return exit status.",
+    ),
 ];
 
 /// Named by `help` with a star: recognised, not implemented.
@@ -113,7 +333,10 @@ pub(super) fn run(args: &[String], io: &Io) -> i32 {
             "--" => break,
             _ => {
                 io.err(&format!("help: {a}: invalid option\n"));
-                io.err(&format!("help: usage: {}\n", entry("help").map_or("", |e| e.1)));
+                io.err(&format!(
+                    "help: usage: {}\n",
+                    entry("help").map_or("", |e| e.1)
+                ));
                 return 2;
             }
         }
@@ -141,7 +364,9 @@ pub(super) fn run(args: &[String], io: &Io) -> i32 {
     for pat in rest {
         let found = select(pat);
         if found.is_empty() {
-            io.err(&format!("help: no help topics match `{pat}'.  Try `help help'.\n"));
+            io.err(&format!(
+                "help: no help topics match `{pat}'.  Try `help help'.\n"
+            ));
             st = 1;
             continue;
         }

@@ -10,8 +10,8 @@ pub mod ast;
 mod braces;
 mod builtins;
 mod expand;
-mod help;
 pub mod glob;
+mod help;
 pub mod parse;
 
 use ast::*;

@@ -179,8 +179,7 @@ fn parse_once(
             // with no value. In a sequence saphyr builds the pair `{a: null}`: that
             // mapping becomes the one scalar `a:`.
             let colon_after = |end: usize| {
-                chars.get(end) == Some(&':')
-                    && matches!(chars.get(end + 1), Some(',' | ']' | '}'))
+                chars.get(end) == Some(&':') && matches!(chars.get(end + 1), Some(',' | ']' | '}'))
             };
             if let Event::MappingStart(..) = &ev {
                 let implicit_pair = flows.last().is_some_and(|f| f.0)
@@ -298,9 +297,16 @@ fn yaml_error(
         // refuses the implicit pair; libyaml's parser finds no `,` or `]` after the
         // entry, at the sequence's start (or, on the first line, the `:`).
         if msg == "illegal placement of ':' indicator" {
-            let open = builder.stack.last().map_or(0, |(n, _)| n.line.saturating_sub(1));
+            let open = builder
+                .stack
+                .last()
+                .map_or(0, |(n, _)| n.line.saturating_sub(1));
             return YamlError {
-                line: if open != 0 { open } else { e.marker().line().saturating_sub(1) },
+                line: if open != 0 {
+                    open
+                } else {
+                    e.marker().line().saturating_sub(1)
+                },
                 col: e.marker().col() + 1,
                 msg: "did not find expected ',' or ']'".into(),
             };

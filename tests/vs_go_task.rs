@@ -841,7 +841,14 @@ fn yaml_flow_question_mark_matches_go_task() {
         cases.push(format!("version: '3'\ntasks:\n  default:\n{body}"));
     }
     // go-yaml ends a plain scalar at `:` only before a blank: `a:,` is the scalar `a:`.
-    for f in ["[a:, b]", "[a:]", "[a:b:, c::, d: e]", "{k:, j: v}", "[{a:, b: c}]", "[x, a:]"] {
+    for f in [
+        "[a:, b]",
+        "[a:]",
+        "[a:b:, c::, d: e]",
+        "{k:, j: v}",
+        "[{a:, b: c}]",
+        "[x, a:]",
+    ] {
         cases.push(format!(
             "version: '3'\nvars:\n  V: {f}\ntasks:\n  default: echo '{{{{toJson .V}}}}'\n"
         ));

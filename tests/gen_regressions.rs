@@ -594,16 +594,9 @@ fn flatten_clash_names_the_nested_task() {
 /// unwraps); a failure ignored by `ignore_error` sets none.
 #[test]
 fn exit_code_of_a_failed_task_call_reaches_defer() {
-    same(
-        "version: '3'\ntasks:\n  w0:\n    cmds:\n      - defer: 'echo deferred {{.EXIT_CODE}}'\n      - task: w1\n  w1:\n    cmds: ['exit 3']\n  i:\n    ignore_error: true\n    cmds:\n      - defer: 'echo deferred [{{.EXIT_CODE}}]'\n      - exit 4\n      - echo after\n",
-        &[],
-        &["w0"],
-    );
-    same(
-        "version: '3'\ntasks:\n  i:\n    ignore_error: true\n    cmds:\n      - defer: 'echo deferred [{{.EXIT_CODE}}]'\n      - exit 4\n      - echo after\n",
-        &[],
-        &["i"],
-    );
+    let tf = "version: '3'\ntasks:\n  w0:\n    cmds:\n      - defer: 'echo deferred {{.EXIT_CODE}}'\n      - task: w1\n  w1:\n    cmds: ['exit 3']\n  i:\n    ignore_error: true\n    cmds:\n      - defer: 'echo deferred [{{.EXIT_CODE}}]'\n      - exit 4\n      - echo after\n";
+    same(tf, &[], &["w0"]);
+    same(tf, &[], &["i"]);
 }
 
 /// A shell syntax error is not an exit status in go-task: `ignore_error` on the task does

@@ -292,14 +292,18 @@ impl Shell {
         }
     }
 
+    /// What joins the elements of `"$*"`: IFS's first character (none when IFS is empty),
+    /// a space when IFS is unset.
+    fn star_sep(&self) -> String {
+        self.get("IFS")
+            .map(|s| s.chars().next().map(String::from).unwrap_or_default())
+            .unwrap_or_else(|| " ".into())
+    }
+
     /// A list of values as `"$@"` (`at`) or `"$*"` expand.
     fn push_list(&self, vals: &[String], at: bool, dq: bool, out: &mut Vec<Chunk>) {
         if dq && !at {
-            let sep = self
-                .get("IFS")
-                .map(|s| s.chars().next().map(String::from).unwrap_or_default())
-                .unwrap_or_else(|| " ".into());
-            out.push(Chunk::Quoted(vals.join(&sep)));
+            out.push(Chunk::Quoted(vals.join(&self.star_sep())));
         } else {
             for (k, p) in vals.iter().enumerate() {
                 if k > 0 {
@@ -380,9 +384,7 @@ impl Shell {
             let sep = if *at {
                 " ".to_string()
             } else {
-                self.get("IFS")
-                    .map(|s| s.chars().next().map(String::from).unwrap_or_default())
-                    .unwrap_or_else(|| " ".into())
+                self.star_sep()
             };
             let joined = vals.join(&sep);
             let empty = joined.is_empty();

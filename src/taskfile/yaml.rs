@@ -149,9 +149,9 @@ fn parse_once(
         (src.contains('[') || src.contains('{')).then(|| src.chars().collect());
     let mut flows: Vec<(bool, Option<char>, usize)> = vec![];
     let mut events = Parser::new_from_str(src).peekable();
-    // The scalar events whose text takes the `:` after it (go-yaml's plain scalar, below).
-    let mut colon_keys: Vec<usize> = vec![];
     while let Some(ev) = events.next() {
+        // This scalar's text takes the `:` after it (go-yaml's plain scalar, below).
+        let mut colon_key = false;
         let (ev, span) = ev.map_err(|e| {
             let retry = e
                 .info()
@@ -212,7 +212,7 @@ fn parse_once(
                     && flows.last().is_some_and(|f| f.0 && f.1 == Some('{'))
                     && colon_after(span.end.index())
                 {
-                    colon_keys.push(span.end.index());
+                    colon_key = true;
                 }
             }
             match &ev {
@@ -247,8 +247,7 @@ fn parse_once(
             }
         }
         let ev = match ev {
-            Event::Scalar(text, style, a, t) if colon_keys.last() == Some(&span.end.index()) => {
-                colon_keys.pop();
+            Event::Scalar(text, style, a, t) if colon_key => {
                 Event::Scalar(format!("{text}:").into(), style, a, t)
             }
             other => other,

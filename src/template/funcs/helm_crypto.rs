@@ -68,12 +68,14 @@ fn rsa_key(bits: usize) -> Result<rsa::RsaPrivateKey, String> {
             continue;
         };
         let big = |x: &BigUint| rsa::BigUint::from_bytes_be(&x.to_bytes_be());
-        let mut k =
-            rsa::RsaPrivateKey::from_components(big(&n), big(&e), big(&d), vec![big(&p), big(&q)])
-                .map_err(|x| err(x.to_string()))?;
-        k.precompute().map_err(|x| err(x.to_string()))?;
-        k.validate().map_err(|x| err(x.to_string()))?;
-        return Ok(k);
+        // from_components validates the key and precomputes its CRT values.
+        return rsa::RsaPrivateKey::from_components(
+            big(&n),
+            big(&e),
+            big(&d),
+            vec![big(&p), big(&q)],
+        )
+        .map_err(|x| err(x.to_string()));
     }
     Err(err("no key after 64 attempts".into()))
 }

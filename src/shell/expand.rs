@@ -215,7 +215,7 @@ impl Shell {
                         // quotedElemFields): zero elements make zero fields.
                         matches!(q, Part::Param(b) if matches!(b.op, ParamOp::Plain | ParamOp::Keys
                                 | ParamOp::Trim { .. } | ParamOp::Replace { .. } | ParamOp::Case { .. }
-                                | ParamOp::Substr { .. } | ParamOp::Test { kind: '-' | '+', .. })
+                                | ParamOp::Substr { .. } | ParamOp::Test { .. })
                             && (b.name == "@" && b.index.is_none()
                                 || matches!(b.index.as_deref(), Some(Index::All(true)))
                                 || matches!(b.op, ParamOp::Keys)))
@@ -369,29 +369,49 @@ impl Shell {
             self.push_list(&vals, at, dq, out);
             return Ok(());
         }
-        // `${a[@]-w}` / `${a[@]:+w}`: mvdan keeps a quoted list's elements as they are (the
-        // word is never used); unquoted, the list joined (IFS's first character for `*`)
-        // is the value the operator tests.
-        if let (Some(Index::All(at)), ParamOp::Test { kind, colon, word }) =
-            (pm.index.as_deref(), &pm.op)
-        {
+        // A test on a list (`${a[@]-w}`, `${a[@]:=w}`, …), as mvdan: quoted, a list that
+        // is an array or `$@` keeps its elements as they are (the word is still expanded,
+        // for its side effects), an unset `"${x[@]}"` makes no field; otherwise the list
+        // joined (IFS's first character for `*`) is the value the operator tests, and
+        // `=` assigns its word to element 0 (key "0" of an associative array).
+        if let (Some(at), ParamOp::Test { kind, colon, word }) = (list, &pm.op) {
             let vals = self.list_op(pm, io)?;
+            // `$@` and `$*` are always set in mvdan.
+            let positional = pm.index.is_none();
+            let set = positional || self.var(name).is_some();
             if dq {
-                self.push_list(&vals, *at, dq, out);
-                return Ok(());
+                // An empty associative array is a nil list in mvdan: not one of these.
+                let is_list = positional
+                    || self.var(name).is_some_and(|v| {
+                        v.arr.is_some() || v.map.as_ref().is_some_and(|m| !m.is_empty())
+                    });
+                if is_list {
+                    self.expand_str(word, io)?;
+                    self.push_list(&vals, at, dq, out);
+                    return Ok(());
+                }
+                if at && !set {
+                    return Ok(());
+                }
             }
-            let set = self.var(name).is_some();
-            let sep = if *at {
-                " ".to_string()
-            } else {
-                self.star_sep()
-            };
+            let sep = if at { " ".to_string() } else { self.star_sep() };
             let joined = vals.join(&sep);
-            let empty = joined.is_empty();
+            let missing = !set || (*colon && joined.is_empty());
             match kind {
-                '-' if !set || (*colon && empty) => self.chunks(word, dq, io, out)?,
-                '+' if set && !(*colon && empty) => self.chunks(word, dq, io, out)?,
+                '-' if missing => self.chunks(word, dq, io, out)?,
+                '+' if !missing => self.chunks(word, dq, io, out)?,
                 '+' => {}
+                '=' if missing => {
+                    let v = self.expand_str(word, io)?;
+                    if !positional {
+                        self.set_elem0(name, v.clone());
+                    }
+                    push(out, v);
+                }
+                '?' if missing => {
+                    let m = self.expand_str(word, io)?;
+                    return Err(ExpErr::Fatal(format!("{name}: {m}")));
+                }
                 _ => push(out, joined),
             }
             return Ok(());

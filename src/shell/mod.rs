@@ -455,6 +455,21 @@ impl Shell {
         self.vars.insert(name.to_string(), v);
     }
 
+    /// `${a[@]:=w}`: mvdan assigns through index `@`, which is element 0 of an indexed
+    /// (or new) array and key "0" of an associative one.
+    fn set_elem0(&mut self, name: &str, value: String) {
+        let name = self.resolve(name);
+        match self.vars.get(&name) {
+            Some(Var { map: Some(m), .. }) => {
+                let mut m = m.clone();
+                m.insert("0".into(), value);
+                self.set_assoc(&name, m);
+            }
+            Some(Var { arr: Some(_), .. }) => self.set_var(&name, value),
+            _ => self.set_array(&name, vec![Some(value)]),
+        }
+    }
+
     fn set_array(&mut self, name: &str, a: Vec<Option<String>>) {
         let name = &self.resolve(name);
         let value = a.first().cloned().flatten().unwrap_or_default();

@@ -1732,14 +1732,6 @@ impl Parser {
             return Ok(with_index(param(name, ParamOp::Len)));
         }
         let r = self.brace_op(name)?;
-        // mvdan applies `#`, `%`, `/`, `^`, `,` and `:off:len` to each element of a list,
-        // and `-`/`+` to the joined list (expand.rs); assigning or failing through a list
-        // (`${a[@]:=x}`, `${a[@]:?m}`) is not followed here.
-        if matches!(index.as_deref(), Some(Index::All(_)))
-            && matches!(&r, Part::Param(p) if matches!(p.op, ParamOp::Test { kind: '=' | '?', .. }))
-        {
-            return unsupported("${a[@]:=…} / ${a[@]:?…}");
-        }
         Ok(with_index(r))
     }
 

@@ -1307,11 +1307,16 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
         args: &'t [Arg],
         final_: Option<Val<'a>>,
     ) -> R<Option<Val<'a>>> {
-        let Some(rv) = receiver
-            .as_ref()
-            .cloned()
-            .or_else(|| receiver.value().map(|c| c.into_owned()))
-        else {
+        // Most field lookups are not these methods: decide that before anything else, and
+        // look at the receiver in place (the root data map holds none of them).
+        if !matches!(
+            name,
+            "Has" | "GitVersion" | "String" | "Get" | "GetBytes" | "Glob" | "Lines" | "AsConfig"
+                | "AsSecrets"
+        ) {
+            return Ok(None);
+        }
+        let Some(rv) = receiver.as_ref() else {
             return Ok(None);
         };
         let mut argv: Vec<Val<'a>> = Vec::new();
@@ -1333,7 +1338,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
             Ok(())
         };
         let arg_str = |i: usize| -> String { funcs::a_str(&argv[i]).into_owned() };
-        match (&rv, name) {
+        match (rv, name) {
             (Value::StrList(l), "Has") => {
                 want(self, 1)?;
                 let x = arg_str(0);

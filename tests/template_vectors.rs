@@ -118,7 +118,7 @@ fn run_case(case: &J, var_sets: &J) -> Result<(), Failed> {
                 Some(r) => &var_sets[r],
                 None => &case["vars"],
             }) {
-                Value::Map(m) => m,
+                Value::Map(m) => m.into_inner(),
                 _ => Map::new(),
             },
         ),

@@ -278,7 +278,7 @@ impl Compiler {
                         out.insert(k.clone(), self.render_value(val, data)?);
                     }
                 }
-                Value::Map(out)
+                Value::Map(out.into())
             }
             Value::Nil => Value::Nil,
             other => other.clone(),
@@ -883,7 +883,10 @@ impl Compiler {
                     }
                     combos = next;
                 }
-                combos.into_iter().map(|m| (Value::Map(m), None)).collect()
+                combos
+                    .into_iter()
+                    .map(|m| (Value::Map(m.into()), None))
+                    .collect()
             }
         };
         Ok(items

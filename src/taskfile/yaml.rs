@@ -738,7 +738,7 @@ impl Node {
                         m.insert(k, v.to_value());
                     }
                 }
-                Value::Map(m)
+                Value::Map(m.into())
             }
         }
     }

@@ -385,7 +385,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
             let m = match val {
                 Val::Data(m) => Some(*m),
                 _ => match val.as_ref() {
-                    Some(Value::Map(m)) => Some(m),
+                    Some(Value::Map(m)) => Some(&**m),
                     _ => None,
                 },
             };
@@ -1031,7 +1031,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
             return match ty {
                 Ty::Any => Ok(Val::nil()),
                 Ty::RV => Ok(Val::Missing),
-                Ty::MapSI => Ok(Val::own(Value::Map(Map::new()))),
+                Ty::MapSI => Ok(Val::own(Value::Map(Map::new().into()))),
                 _ => Err(self.errorf(format_args!("invalid value; expected {}", ty.name()))),
             };
         }
@@ -1311,7 +1311,14 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
         // look at the receiver in place (the root data map holds none of them).
         if !matches!(
             name,
-            "Has" | "GitVersion" | "String" | "Get" | "GetBytes" | "Glob" | "Lines" | "AsConfig"
+            "Has"
+                | "GitVersion"
+                | "String"
+                | "Get"
+                | "GetBytes"
+                | "Glob"
+                | "Lines"
+                | "AsConfig"
                 | "AsSecrets"
         ) {
             return Ok(None);
@@ -1390,7 +1397,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
                                         out.insert((*k).clone(), Value::Bytes(d.to_vec()));
                                     }
                                 }
-                                Value::Map(out)
+                                Value::Map(out.into())
                             }
                         }
                     }
@@ -1408,7 +1415,7 @@ impl<'t, 'a, 'o> State<'t, 'a, 'o> {
                             };
                             out.insert(base, Value::Str(v));
                         }
-                        let y = crate::native::helm::values::to_yaml(&Value::Map(out))
+                        let y = crate::native::helm::values::to_yaml(&Value::Map(out.into()))
                             .unwrap_or_default();
                         Value::Str(y.trim_end_matches('\n').to_string())
                     }

@@ -223,7 +223,7 @@ pub fn render_bytes(src: &str, data: &Map) -> Result<Vec<u8>, TemplateError> {
 /// like go-task's `ResolveRef`: `.` is the data itself.
 pub fn resolve_ref(expr: &str, data: &Map) -> Result<Value, TemplateError> {
     if expr == "." {
-        return Ok(Value::Map(data.clone()));
+        return Ok(Value::Map(data.clone().into()));
     }
     let t = Template::parse_named("resolver", &format!("{{{{{}}}}}", expr))?;
     t.resolve(data)
@@ -304,7 +304,7 @@ mod tests {
         );
         let mut inner = Map::new();
         inner.insert("a".into(), Value::Int(1));
-        m.insert("M".into(), Value::Map(inner));
+        m.insert("M".into(), Value::Map(inner.into()));
         m
     }
 

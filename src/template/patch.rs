@@ -26,7 +26,7 @@ pub(crate) struct Patches<'a> {
     /// Addresses of the data's maps and lists that hold a patched map somewhere below.
     dirty: HashSet<usize>,
     /// Child address to parent address over the data, built at the first patch.
-    parents: Option<HashMap<usize, usize>>,
+    parents: Option<HashMap<usize, Vec<usize>>>,
     /// Computed maps that were patched, kept alive so that no other value reuses the address.
     keep: Vec<Rc<Value>>,
     /// The maps and lists inside computed values, handed out once per (parent, key) so that
@@ -60,8 +60,11 @@ fn elem_index(key: &str) -> Option<usize> {
     key.strip_prefix('\0')?.parse().ok()
 }
 
-fn parent_map(root: &Map) -> HashMap<usize, usize> {
-    fn walk(v: &Value, me: usize, out: &mut HashMap<usize, usize>) {
+/// Child address to parent addresses over the data. Maps are shared between values (a
+/// subchart's `.Values` is its parent's `.Values.<name>`, as in Helm), so a map can have
+/// several parents; a shared map is walked once.
+fn parent_map(root: &Map, out: &mut HashMap<usize, Vec<usize>>) {
+    fn walk(v: &Value, me: usize, out: &mut HashMap<usize, Vec<usize>>) {
         match v {
             Value::Map(m) => {
                 for c in m.values() {
@@ -76,19 +79,23 @@ fn parent_map(root: &Map) -> HashMap<usize, usize> {
             _ => {}
         }
     }
-    fn add(c: &Value, parent: usize, out: &mut HashMap<usize, usize>) {
+    fn add(c: &Value, parent: usize, out: &mut HashMap<usize, Vec<usize>>) {
         if matches!(c, Value::Map(_) | Value::List(_)) {
             let a = c as *const Value as usize;
-            out.insert(a, parent);
-            walk(c, a, out);
+            let ps = out.entry(a).or_default();
+            let seen = !ps.is_empty();
+            if !ps.contains(&parent) {
+                ps.push(parent);
+            }
+            if !seen {
+                walk(c, a, out);
+            }
         }
     }
-    let mut out = HashMap::new();
     let me = root as *const Map as usize;
     for c in root.values() {
-        add(c, me, &mut out);
+        add(c, me, out);
     }
-    out
 }
 
 impl<'a> Patches<'a> {
@@ -157,17 +164,24 @@ impl<'a> Patches<'a> {
         let parents = self.parents.get_or_insert_with(|| {
             let mut out = HashMap::new();
             for r in roots {
-                out.extend(parent_map(r));
+                parent_map(r, &mut out);
             }
             out
         });
         let links = self.links.borrow();
-        let mut cur = a;
-        while let Some(&p) = parents.get(&cur).or_else(|| links.get(&cur)) {
-            if !self.dirty.insert(p) {
-                break;
+        let mut todo = vec![a];
+        while let Some(cur) = todo.pop() {
+            let up = parents
+                .get(&cur)
+                .map(|v| v.as_slice())
+                .unwrap_or_default()
+                .iter()
+                .chain(links.get(&cur));
+            for &p in up {
+                if self.dirty.insert(p) {
+                    todo.push(p);
+                }
             }
-            cur = p;
         }
     }
 
@@ -286,7 +300,7 @@ impl<'a> Patches<'a> {
                 }
             }
         }
-        Value::Map(out)
+        Value::Map(out.into())
     }
 
     /// The keys of the patched map `m` (at `a`) after its patches, unsorted.

@@ -44,7 +44,7 @@ impl<'a> Val<'a> {
     pub fn value(&self) -> Option<Cow<'_, Value>> {
         match self {
             Val::Missing => None,
-            Val::Data(m) => Some(Cow::Owned(Value::Map((*m).clone()))),
+            Val::Data(m) => Some(Cow::Owned(Value::Map((*m).clone().into()))),
             Val::Ref(v, _) => Some(Cow::Borrowed(v)),
             Val::Own(v, _) => Some(Cow::Borrowed(v.as_ref())),
         }

@@ -7,6 +7,61 @@ use super::gotime::GoTime;
 /// Variables keep their insertion order (the order they were declared in).
 pub type Map = IndexMap<String, Value>;
 
+/// A map inside a value, shared on clone (a Go map is a reference; templates copy values
+/// often — `dict "context" $`, a materialized root — and a deep copy of a chart's values
+/// and files for each was most of `helm template`'s time). Writing through it copies the
+/// map first if another value shares it.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct MapRef(std::sync::Arc<Map>);
+
+impl MapRef {
+    /// The map, unshared (copied only if another value holds it too).
+    pub fn into_inner(self) -> Map {
+        std::sync::Arc::try_unwrap(self.0).unwrap_or_else(|rc| (*rc).clone())
+    }
+}
+
+impl std::ops::Deref for MapRef {
+    type Target = Map;
+    fn deref(&self) -> &Map {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for MapRef {
+    fn deref_mut(&mut self) -> &mut Map {
+        std::sync::Arc::make_mut(&mut self.0)
+    }
+}
+
+impl From<Map> for MapRef {
+    fn from(m: Map) -> MapRef {
+        MapRef(std::sync::Arc::new(m))
+    }
+}
+
+impl FromIterator<(String, Value)> for MapRef {
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(it: I) -> MapRef {
+        Map::from_iter(it).into()
+    }
+}
+
+impl IntoIterator for MapRef {
+    type Item = (String, Value);
+    type IntoIter = indexmap::map::IntoIter<String, Value>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.into_inner().into_iter()
+    }
+}
+
+impl<'m> IntoIterator for &'m MapRef {
+    type Item = (&'m String, &'m Value);
+    type IntoIter = indexmap::map::Iter<'m, String, Value>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
 /// A value as a go-task template sees it. YAML scalars resolve to these the
 /// way go-yaml v3 decodes into `interface{}`.
 ///
@@ -29,7 +84,7 @@ pub enum Value {
     /// `[]interface {}`.
     List(Vec<Value>),
     /// `map[string]interface {}`.
-    Map(Map),
+    Map(MapRef),
     /// Go `int64` (what sprig's arithmetic returns).
     Int64(i64),
     /// Go `uint8` (a byte, from `index` on a string).
@@ -269,7 +324,7 @@ impl From<Vec<String>> for Value {
 
 impl From<Map> for Value {
     fn from(m: Map) -> Value {
-        Value::Map(m)
+        Value::Map(m.into())
     }
 }
 

@@ -279,7 +279,7 @@ fn finish_map(entries: Vec<(Value, Value)>) -> Value {
                 m.insert(k, v);
             }
         }
-        Value::Map(m)
+        Value::Map(m.into())
     } else {
         Value::AnyMap(entries)
     }

@@ -167,7 +167,7 @@ fn path_to_map(path: &str, data: Map) -> Map {
     let mut cur = data;
     for part in path.split('.').rev() {
         let mut m = Map::new();
-        m.insert(part.to_string(), Value::Map(cur));
+        m.insert(part.to_string(), Value::Map(cur.into()));
         cur = m;
     }
     cur
@@ -370,7 +370,7 @@ pub fn metadata_map(m: &Metadata, is_root: bool) -> Map {
                         x.insert("Name".into(), s(&mt.name));
                         x.insert("Email".into(), s(&mt.email));
                         x.insert("URL".into(), s(&mt.url));
-                        Value::Map(x)
+                        Value::Map(x.into())
                     }
                 })
                 .collect(),
@@ -420,7 +420,7 @@ pub fn metadata_map(m: &Metadata, is_root: bool) -> Map {
                             ),
                         );
                         x.insert("Alias".into(), s(&d.alias));
-                        Value::Map(x)
+                        Value::Map(x.into())
                     }
                 })
                 .collect(),
@@ -444,9 +444,9 @@ fn capabilities(c: &Caps) -> Value {
     hv.insert("KubeClientVersion".into(), s("v1.36"));
     let mut m = Map::new();
     m.insert("APIVersions".into(), Value::StrList(c.api_versions.clone()));
-    m.insert("KubeVersion".into(), Value::Map(kv));
-    m.insert("HelmVersion".into(), Value::Map(hv));
-    Value::Map(m)
+    m.insert("KubeVersion".into(), Value::Map(kv.into()));
+    m.insert("HelmVersion".into(), Value::Map(hv.into()));
+    Value::Map(m.into())
 }
 
 fn files_value(files: &[BufferedFile]) -> Value {
@@ -454,7 +454,7 @@ fn files_value(files: &[BufferedFile]) -> Value {
     for f in files {
         m.insert(f.name.clone(), Value::Bytes(f.data.clone()));
     }
-    Value::Map(m)
+    Value::Map(m.into())
 }
 
 struct Renderable {
@@ -475,7 +475,10 @@ fn all_templates(
     roots: &mut Vec<Map>,
 ) -> Map {
     let mut next = Map::new();
-    next.insert("Chart".into(), Value::Map(metadata_map(&c.meta, is_root)));
+    next.insert(
+        "Chart".into(),
+        Value::Map(metadata_map(&c.meta, is_root).into()),
+    );
     next.insert("Files".into(), files_value(&c.files));
     next.insert(
         "Release".into(),
@@ -489,14 +492,14 @@ fn all_templates(
         parent_next
             .get("Values")
             .cloned()
-            .unwrap_or(Value::Map(Map::new()))
+            .unwrap_or(Value::Map(Map::new().into()))
     } else {
         match parent_next.get("Values") {
             Some(Value::Map(pv)) => match pv.get(&c.meta.name) {
                 Some(Value::Map(m)) => Value::Map(m.clone()),
-                _ => Value::Map(Map::new()),
+                _ => Value::Map(Map::new().into()),
             },
-            _ => Value::Map(Map::new()),
+            _ => Value::Map(Map::new().into()),
         }
     };
     next.insert("Values".into(), vals);
@@ -504,9 +507,9 @@ fn all_templates(
     for d in &c.deps {
         let sub_path = format!("{full_path}/charts/{}", d.meta.name);
         let sub = all_templates(d, &sub_path, false, &next, out, roots);
-        subcharts.insert(d.meta.name.clone(), Value::Map(sub));
+        subcharts.insert(d.meta.name.clone(), Value::Map(sub.into()));
     }
-    next.insert("Subcharts".into(), Value::Map(subcharts));
+    next.insert("Subcharts".into(), Value::Map(subcharts.into()));
     let library = c.meta.type_ == "library";
     let chart = roots.len();
     for t in &c.templates {
@@ -566,7 +569,7 @@ pub fn render_templates(
         let mut tm = Map::new();
         tm.insert("Name".into(), s(n));
         tm.insert("BasePath".into(), s(&r.base_path));
-        patches.set_root_key(root, "Template", Value::Map(tm));
+        patches.set_root_key(root, "Template", Value::Map(tm.into()));
         let bytes = run_big_stack(|| set.execute_template_patched(n, root, &mut patches))
             .map_err(|e| reformat_exec_error(n, &e.0))?;
         let text = String::from_utf8_lossy(&bytes).replace("<no value>", "");
@@ -1008,7 +1011,10 @@ pub fn render_values(
         super::schema::validate_chart(&c, &vals).map_err(|e| format!("{SCHEMA_ERR_PREFIX}{e}"))?;
     }
     let mut top = Map::new();
-    top.insert("Chart".into(), Value::Map(metadata_map(&c.meta, true)));
+    top.insert(
+        "Chart".into(),
+        Value::Map(metadata_map(&c.meta, true).into()),
+    );
     top.insert("Capabilities".into(), capabilities(caps));
     let mut r = Map::new();
     r.insert("Name".into(), s(&rel.name));
@@ -1017,8 +1023,8 @@ pub fn render_values(
     r.insert("IsInstall".into(), Value::Bool(!rel.is_upgrade));
     r.insert("Revision".into(), Value::Int(rel.revision));
     r.insert("Service".into(), s("Helm"));
-    top.insert("Release".into(), Value::Map(r));
-    top.insert("Values".into(), Value::Map(vals));
+    top.insert("Release".into(), Value::Map(r.into()));
+    top.insert("Values".into(), Value::Map(vals.into()));
     Ok((c, top))
 }
 

@@ -72,7 +72,8 @@ pub fn validate_single(vals: &Map, schema: &[u8]) -> Result<(), String> {
         .map_err(|e| format!("failed to parse values.schema.json: {e}"))?;
     let validator = jsonschema::validator_for(&schema).map_err(|e| e.to_string())?;
     let instance: Json = serde_json::from_str(
-        &crate::template::value_to_json(&Value::Map(vals.clone())).map_err(|e| e.to_string())?,
+        &crate::template::value_to_json(&Value::Map(vals.clone().into()))
+            .map_err(|e| e.to_string())?,
     )
     .map_err(|e| e.to_string())?;
     let mut lines: Vec<(String, String)> = Vec::new();

@@ -22,7 +22,7 @@ pub fn from_yaml(y: &Yaml) -> Value {
             for (k, v) in m {
                 out.insert(k.key_string(), from_yaml(v));
             }
-            Value::Map(out)
+            Value::Map(out.into())
         }
     }
 }
@@ -36,7 +36,7 @@ pub fn parse_yaml_map(text: &str) -> Result<Map, String> {
     match yaml::parse(text).map_err(err_text)? {
         Yaml::Null => Ok(Map::new()),
         y @ Yaml::Map(_) => match from_yaml(&y) {
-            Value::Map(m) => Ok(m),
+            Value::Map(m) => Ok(m.into_inner()),
             _ => Ok(Map::new()),
         },
         other => Err(format!(
@@ -214,7 +214,7 @@ fn coalesce_rec<C: ValuesChart>(c: &C, dest: &mut Map, merge: bool) {
         let name = sub.name().to_string();
         match dest.get(&name) {
             None => {
-                dest.insert(name.clone(), Value::Map(Map::new()));
+                dest.insert(name.clone(), Value::Map(Map::new().into()));
             }
             Some(v) if !is_table(v) => {
                 // Helm returns a "type mismatch" error here; keep the value
@@ -233,24 +233,24 @@ fn coalesce_rec<C: ValuesChart>(c: &C, dest: &mut Map, merge: bool) {
 fn coalesce_globals(dest: &mut Map, src_global: Option<&Value>) {
     let mut dg = match dest.get("global") {
         None => Map::new(),
-        Some(Value::Map(m)) => m.clone(),
+        Some(Value::Map(m)) => (**m).clone(),
         Some(_) => return,
     };
     let sg = match src_global {
         None => Map::new(),
-        Some(Value::Map(m)) => m.clone(),
+        Some(Value::Map(m)) => (**m).clone(),
         Some(_) => return,
     };
     for (k, v) in sg {
         if let Value::Map(vm) = &v {
-            let mut vv = vm.clone();
+            let mut vv = (**vm).clone();
             match dg.get(&k) {
                 None => {
-                    dg.insert(k, Value::Map(vv));
+                    dg.insert(k, Value::Map(vv.into()));
                 }
                 Some(Value::Map(dm)) => {
                     coalesce_tables(&mut vv, dm, true);
-                    dg.insert(k, Value::Map(vv));
+                    dg.insert(k, Value::Map(vv.into()));
                 }
                 Some(_) => {}
             }
@@ -259,7 +259,7 @@ fn coalesce_globals(dest: &mut Map, src_global: Option<&Value>) {
             dg.insert(k, v);
         }
     }
-    dest.insert("global".into(), Value::Map(dg));
+    dest.insert("global".into(), Value::Map(dg.into()));
 }
 
 fn coalesce_values<C: ValuesChart>(c: &C, v: &mut Map, merge: bool) {
@@ -300,7 +300,7 @@ pub fn merge_maps(a: &mut Map, b: Map) {
     for (k, v) in b {
         if let Value::Map(bm) = v {
             if let Some(Value::Map(am)) = a.get_mut(&k) {
-                merge_maps(am, bm);
+                merge_maps(am, bm.into_inner());
                 continue;
             }
             a.insert(k, Value::Map(bm));
@@ -546,7 +546,7 @@ fn set_in(slot: &mut Value, segs: &[Seg], value: Value) -> Result<(), String> {
     match &segs[0] {
         Seg::Key(_) => {
             if !matches!(slot, Value::Map(_)) {
-                *slot = Value::Map(Map::new());
+                *slot = Value::Map(Map::new().into());
             }
             let Value::Map(m) = slot else { unreachable!() };
             set_path(m, segs, value)
@@ -582,7 +582,7 @@ mod tests {
             &mut m,
         )
         .unwrap();
-        let j = crate::template::value_to_json(&Value::Map(m)).unwrap();
+        let j = crate::template::value_to_json(&Value::Map(m.into())).unwrap();
         assert_eq!(
             j,
             r#"{"a":{"b":1},"c":true,"d":"x,y","e":[null,"z"],"f":["p","q"],"g":"0123"}"#
@@ -590,7 +590,7 @@ mod tests {
         let mut m = Map::new();
         parse_set("a={\"x\":[1,2]},b=3", SetKind::Json, &mut m).unwrap();
         assert_eq!(
-            crate::template::value_to_json(&Value::Map(m)).unwrap(),
+            crate::template::value_to_json(&Value::Map(m.into())).unwrap(),
             r#"{"a":{"x":[1,2]},"b":3}"#
         );
     }
@@ -601,7 +601,7 @@ mod tests {
         assert_eq!(m["a"], Value::Float(1e6));
         // encoding/json writes 1e6 as 1000000 (exponents only from 1e21)
         assert_eq!(
-            to_yaml(&Value::Map(m)).unwrap(),
+            to_yaml(&Value::Map(m.into())).unwrap(),
             "a: 1000000\nb:\n- 1\n- x\n"
         );
     }

@@ -71,7 +71,7 @@ pub fn register(v: &mut Vec<FuncDef>) {
         Err(format!("{WARN_START}{}{WARN_END}", a_str(&a[0])))
     });
     hdef(v, "helm.lookup", &[Str, Str, Str, Str], None, |_, _| {
-        ok(Value::Map(Map::new()))
+        ok(Value::Map(Map::new().into()))
     });
     hdef(v, "helm.getHostByName", &[Str], None, |_, _| {
         ok(Value::str(""))
@@ -95,14 +95,17 @@ pub fn register(v: &mut Vec<FuncDef>) {
         ))
     });
     hdef(v, "helm.fromYaml", &[Str], None, |_, a| {
-        ok(Value::Map(match hv::parse_yaml_map(&a_str(&a[0])) {
-            Ok(m) => m,
-            Err(e) => {
-                let mut m = Map::new();
-                m.insert("Error".into(), Value::Str(e));
-                m
+        ok(Value::Map(
+            match hv::parse_yaml_map(&a_str(&a[0])) {
+                Ok(m) => m,
+                Err(e) => {
+                    let mut m = Map::new();
+                    m.insert("Error".into(), Value::Str(e));
+                    m
+                }
             }
-        }))
+            .into(),
+        ))
     });
     hdef(v, "helm.fromYamlArray", &[Str], None, |_, a| {
         ok(Value::List(match hv::parse_yaml_list(&a_str(&a[0])) {
@@ -113,7 +116,7 @@ pub fn register(v: &mut Vec<FuncDef>) {
     hdef(v, "helm.fromJson", &[Str], None, |_, a| {
         let mut m = Map::new();
         match super::json::from_json(&a_str(&a[0])) {
-            Ok(Value::Map(x)) => m = x,
+            Ok(Value::Map(x)) => m = x.into_inner(),
             Ok(Value::Nil) => {}
             Ok(other) => {
                 m.insert(
@@ -128,7 +131,7 @@ pub fn register(v: &mut Vec<FuncDef>) {
                 m.insert("Error".into(), Value::Str(e));
             }
         }
-        ok(Value::Map(m))
+        ok(Value::Map(m.into()))
     });
     hdef(v, "helm.fromJsonArray", &[Str], None, |_, a| {
         ok(Value::List(match super::json::from_json(&a_str(&a[0])) {
@@ -262,7 +265,7 @@ pub fn register(v: &mut Vec<FuncDef>) {
         m.insert("Prerelease".into(), Value::Str(ver.pre));
         m.insert("Metadata".into(), Value::Str(ver.build));
         m.insert("Original".into(), Value::Str(s.into_owned()));
-        ok(Value::Map(m))
+        ok(Value::Map(m.into()))
     });
     hdef(v, "helm.abbrev", &[Ty::Int, Str], None, |_, a| {
         ok(Value::Str(abbrev(&a_str(&a[1]), 0, super::a_int(&a[0]))))
@@ -452,7 +455,7 @@ fn merge<'a>(ctx: &mut Ctx, a: Vec<Val<'a>>, overwrite: bool) -> Result<Val<'a>,
     for s in &a[1..] {
         merge_into(&mut m, a_map(s), overwrite);
     }
-    let new = Rc::new(Value::Map(m));
+    let new = Rc::new(Value::Map(m.into()));
     let key = match &a[0] {
         Val::Own(rc, _) => Some(Rc::as_ptr(rc) as usize),
         Val::Ref(v, _) => Some(*v as *const Value as usize),

@@ -316,7 +316,7 @@ fn make_cert(
     let mut m = Map::new();
     m.insert("Cert".into(), Value::Str(pem_lf("CERTIFICATE", der)));
     m.insert("Key".into(), Value::Str(key_pem(key)?));
-    Ok(Value::Map(m))
+    Ok(Value::Map(m.into()))
 }
 
 /// Extended key usage, not critical (as Go's x509 marks it; x509-cert marks it critical).
@@ -481,7 +481,7 @@ pub fn register(v: &mut Vec<FuncDef>) {
         let mut m = Map::new();
         m.insert("Cert".into(), Value::Str(cert));
         m.insert("Key".into(), Value::Str(key));
-        ok_val(Value::Map(m))
+        ok_val(Value::Map(m.into()))
     });
     def(v, "helm.genPrivateKey", &[Str], |_, a| {
         let typ = a_str(&a[0]);

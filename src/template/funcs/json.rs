@@ -253,7 +253,7 @@ impl<'s> Dec<'s> {
                     None => return Err(EOF_ERR.into()),
                     Some(b'}') => {
                         self.i += 1;
-                        return Ok(Value::Map(m));
+                        return Ok(Value::Map(m.into()));
                     }
                     _ => {}
                 }
@@ -284,7 +284,7 @@ impl<'s> Dec<'s> {
                         Some(b',') => self.i += 1,
                         Some(b'}') => {
                             self.i += 1;
-                            return Ok(Value::Map(m));
+                            return Ok(Value::Map(m.into()));
                         }
                         Some(c) => return Err(self.err(c, "after object key:value pair")),
                     }

@@ -53,7 +53,7 @@ pub fn register(v: &mut Vec<FuncDef>) {
                 res.insert(k.into_owned(), x.clone());
             }
         }
-        ok(Value::Map(res))
+        ok(Value::Map(res.into()))
     });
     def(v, "omit", &[MapSI], Some(Str), |_, a| {
         let d = a_map(&a[0]);
@@ -63,7 +63,7 @@ pub fn register(v: &mut Vec<FuncDef>) {
             .filter(|(k, _)| !omit.contains(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        ok(Value::Map(res))
+        ok(Value::Map(res.into()))
     });
     def(v, "values", &[MapSI], None, |_, a| {
         ok(Value::List(a_map(&a[0]).values().cloned().collect()))
@@ -160,7 +160,7 @@ fn dict<'a>(_: &mut Ctx, a: Vec<Val<'a>>) -> Result<Val<'a>, String> {
         m.insert(key, val);
         i += 2;
     }
-    ok(Value::Map(m))
+    ok(Value::Map(m.into()))
 }
 
 fn map_update<'a>(
@@ -170,7 +170,7 @@ fn map_update<'a>(
 ) -> Result<Val<'a>, String> {
     let mut m = a_map(target).clone();
     f(&mut m);
-    let new = Rc::new(Value::Map(m));
+    let new = Rc::new(Value::Map(m.into()));
     let key = match target {
         Val::Own(rc, _) => Some(Rc::as_ptr(rc) as usize),
         Val::Ref(v, _) => Some(*v as *const Value as usize),

@@ -500,7 +500,7 @@ pub fn register(v: &mut Vec<FuncDef>) {
             "userinfo".into(),
             Value::Str(u.user.clone().unwrap_or_default()),
         );
-        ok(Value::Map(m))
+        ok(Value::Map(m.into()))
     });
     def(v, "urlJoin", &[MapSI], None, |_, a| {
         let d = a_map(&a[0]);

@@ -90,7 +90,7 @@ pub fn register(v: &mut Vec<FuncDef>) {
                 res.insert(k.clone(), x.clone());
             }
         }
-        ok(Value::Map(res))
+        ok(Value::Map(res.into()))
     });
     def(v, "spew", &[], Some(Any), |_, a| {
         let mut out = String::new();

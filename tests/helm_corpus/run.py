@@ -304,6 +304,130 @@ def check_package(oxtask, path):
         shutil.rmtree(work, ignore_errors=True)
 
 
+class DepRepo:
+    """A chart repository on loopback holding the corpus's charts, packaged by the SDK, for
+    `dependency update|build`: every remote repository a chart names (https://, oci://) is
+    pointed here, so both tools resolve the same index and download the same archives."""
+
+    def __init__(self, by_name, all_by_name):
+        import http.server
+        import threading
+        self.by_name = by_name
+        self.all_by_name = all_by_name
+        self.dir = tempfile.mkdtemp(prefix="dep-repo-")
+        self.have = set()
+        d = self.dir
+
+        class H(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *a, **k):
+                super().__init__(*a, directory=d, **k)
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = f"http://127.0.0.1:{self.srv.server_address[1]}/"
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def ensure(self, names):
+        added = False
+        for n in names:
+            if n in self.have or n not in self.by_name:
+                continue
+            self.have.add(n)
+            # every corpus chart of that name (several versions), each packaged with its own
+            # dependencies vendored, as Helm's package demands
+            for i, src in enumerate(self.all_by_name.get(n, [])):
+                built, _ = vendor(src, self.by_name, os.path.join(self.dir + "-src", n, str(i)))
+                if built is None:
+                    continue
+                try:
+                    helm.package(built, destination=self.dir)
+                    added = True
+                except helm.HelmError:  # noqa
+                    pass
+        if added or not os.path.exists(os.path.join(self.dir, "index.yaml")):
+            helm.repo_index_generate(self.dir, base_url=self.url.rstrip("/"))
+
+
+DEP_REPO = None
+
+
+def check_deps(oxtask, path):
+    """`helm dependency update`, then `list`, beside the SDK's dependency_update/_list, on a
+    copy of the chart whose remote repositories point at DEP_REPO: the same success or
+    failure, Chart.lock (but its `generated` time), the archive names and bytes in charts/,
+    and each dependency's status. (`dependency build` from a chart repository needs `helm
+    repo add` first, as Helm's hasAllRepos demands; oxtask has no native `repo add` yet.)"""
+    import yaml
+    meta = yaml.safe_load(open(os.path.join(path, "Chart.yaml"), encoding="utf-8"))
+    deps = meta.get("dependencies") or []
+    if not deps:
+        return "skip", "no dependencies"
+    if any(str(d.get("repository", "")).startswith("file://") for d in deps):
+        return "skip", "a file:// dependency"
+    DEP_REPO.ensure([d.get("name") for d in deps])
+    work = tempfile.mkdtemp(prefix="deps-")
+    try:
+        dirs = {}
+        for who in ("theirs", "ours"):
+            dst = os.path.join(work, who, os.path.basename(path))
+            shutil.copytree(path, dst, symlinks=False)
+            shutil.rmtree(os.path.join(dst, "charts"), ignore_errors=True)
+            for f in ("Chart.lock", "requirements.lock"):
+                if os.path.exists(os.path.join(dst, f)):
+                    os.remove(os.path.join(dst, f))
+            m = yaml.safe_load(open(os.path.join(dst, "Chart.yaml"), encoding="utf-8"))
+            for d in m.get("dependencies") or []:
+                if str(d.get("repository", "")).startswith(("http://", "https://", "oci://")):
+                    d["repository"] = DEP_REPO.url
+            with open(os.path.join(dst, "Chart.yaml"), "w", encoding="utf-8") as f:
+                yaml.safe_dump(m, f, sort_keys=False)
+            dirs[who] = dst
+
+        def state(d):
+            lock = ""
+            if os.path.exists(os.path.join(d, "Chart.lock")):
+                lock = "\n".join(ln for ln in open(os.path.join(d, "Chart.lock")).read().splitlines()
+                                 if not ln.startswith("generated:"))
+            cd = os.path.join(d, "charts")
+            files = {}
+            if os.path.isdir(cd):
+                for n in sorted(os.listdir(cd)):
+                    p = os.path.join(cd, n)
+                    files[n] = open(p, "rb").read() if os.path.isfile(p) else b"<dir>"
+            return lock, files
+
+        env = {"SOURCE_DATE_EPOCH": "1700000000", "HELM_REPOSITORY_CONFIG": os.path.join(work, "repos.yaml"),
+               "HELM_REPOSITORY_CACHE": os.path.join(work, "cache")}
+        for step in ("update",):
+            try:
+                getattr(helm, f"dependency_{step}")(dirs["theirs"])
+                theirs_ok = True
+            except helm.HelmError as e:  # noqa
+                theirs_ok, err = False, str(e)
+            o = ox(oxtask, ["dependency", step, dirs["ours"]], env)
+            if (o.returncode == 0) != theirs_ok:
+                return "differ", f"{step}: helm ok={theirs_ok} {'' if theirs_ok else err[:200]}; oxtask rc={o.returncode} {o.stderr[:300]}"
+            if not theirs_ok:
+                return ("helm-refuses" if step == "update" else "differ"), f"{step}: {err[:200]}"
+            a, b = state(dirs["ours"]), state(dirs["theirs"])
+            if a[0] != b[0]:
+                return "differ", f"{step}: Chart.lock\n--- helm\n{b[0][:600]}\n--- oxtask\n{a[0][:600]}"
+            if list(a[1]) != list(b[1]):
+                return "differ", f"{step}: charts/ helm {list(b[1])} oxtask {list(a[1])}"
+            if a[1] != b[1]:
+                return "differ", f"{step}: archive bytes differ in charts/"
+        want = [x["status"] for x in helm.dependency_list(dirs["theirs"])]
+        o = ox(oxtask, ["dependency", "list", dirs["ours"]])
+        got = [ln.split("\t")[-1].strip() for ln in o.stdout.splitlines()[1:] if ln.strip()]
+        if got != want:
+            return "differ", f"list: helm {want} oxtask {got}"
+        return "same", ""
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", default="/work/charts-corpus")
@@ -326,6 +450,12 @@ def main():
         by_name.setdefault(name, os.path.join(a.corpus, rel))
     checks = a.checks.split(",")
     results = {c: {} for c in checks}
+    if "deps" in checks:
+        global DEP_REPO
+        all_by_name = {}
+        for name, rel, *_ in rows:
+            all_by_name.setdefault(name, []).append(os.path.join(a.corpus, rel))
+        DEP_REPO = DepRepo(by_name, all_by_name)
     report = []
     scratch = tempfile.mkdtemp(prefix="helm-corpus-")
     bench = {"sdk": 0.0, "oxtask": 0.0, "largest": None}
@@ -343,8 +473,10 @@ def main():
                     st, msg = "skip", why
                 else:
                     try:
-                        st, msg = {"template": check_template, "lint": check_lint, "show": check_show,
-                                   "package": check_package}[c](a.oxtask, built)
+                        fn = {"template": check_template, "lint": check_lint, "show": check_show,
+                              "package": check_package, "deps": check_deps}[c]
+                        # deps starts from the chart as published (its own charts/ removed)
+                        st, msg = fn(a.oxtask, path if c == "deps" else built)
                     except subprocess.TimeoutExpired:
                         st, msg = "differ", "oxtask timed out"
                 results[c].setdefault(st, []).append(rel)

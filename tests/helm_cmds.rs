@@ -394,3 +394,239 @@ fn env_prints_helms_settings() {
     let o = helm(d.path(), &["env", "NOPE"], &env, None);
     assert_eq!(stdout(&o), "\n");
 }
+
+/// A `python3 -m http.server` on loopback, stopped on drop.
+struct Served(std::process::Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(dir: &Path) -> (Served, String) {
+    let port = registry::free_port();
+    let child = Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+        ])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed().as_secs() < 20, "http.server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    (Served(child), format!("http://127.0.0.1:{port}"))
+}
+
+#[test]
+fn repo_add_list_update_remove_and_build_from_a_chart_repository() {
+    if !require_python_module("helm_python") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    // a chart repository: two versions of `sub`, packaged and indexed by the SDK
+    let repo = root.join("repo");
+    for v in ["0.1.0", "0.2.0"] {
+        let src = root.join(format!("src/sub-{v}"));
+        mk_chart(&src, "sub", v, "");
+        py(&format!(
+            "h.package({:?}, destination={:?})",
+            src.to_str().unwrap(),
+            repo.to_str().unwrap()
+        ));
+    }
+    let (_srv, url) = serve(&repo);
+    py(&format!(
+        "h.repo_index_generate({:?}, base_url={:?})",
+        repo.to_str().unwrap(),
+        url
+    ));
+    let work = root.join("w");
+    std::fs::create_dir_all(&work).unwrap();
+    let o = helm(&work, &["repo", "list"], &[], None);
+    assert!(o.status.success());
+    assert_eq!(stderr(&o), "no repositories to show\n");
+    let o = helm(&work, &["repo", "add", "myrepo", &url], &[], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "\"myrepo\" has been added to your repositories\n"
+    );
+    // repositories.yaml as sigs.k8s.io/yaml writes repo.File, mode 0600
+    let rf = work.join(".helmcfg/repositories.yaml");
+    assert_eq!(
+        std::fs::read_to_string(&rf).unwrap(),
+        format!("apiVersion: \"\"\ngenerated: \"0001-01-01T00:00:00Z\"\nrepositories:\n- caFile: \"\"\n  certFile: \"\"\n  insecure_skip_tls_verify: false\n  keyFile: \"\"\n  name: myrepo\n  pass_credentials_all: false\n  password: \"\"\n  url: {url}\n  username: \"\"\n")
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&rf).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let cache = work.join(".cache/helm/repository");
+    assert_eq!(
+        std::fs::read(cache.join("myrepo-index.yaml")).unwrap(),
+        std::fs::read(repo.join("index.yaml")).unwrap()
+    );
+    assert_eq!(
+        std::fs::read_to_string(cache.join("myrepo-charts.txt")).unwrap(),
+        "sub\n"
+    );
+    let o = helm(&work, &["repo", "add", "myrepo", &url], &[], None);
+    assert_eq!(
+        stdout(&o),
+        "\"myrepo\" already exists with the same configuration, skipping\n"
+    );
+    let o = helm(
+        &work,
+        &["repo", "add", "myrepo", &format!("{url}/x")],
+        &[],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "Error: repository name (myrepo) already exists, please specify a different name\n"
+    );
+    let o = helm(&work, &["repo", "add", "a/b", &url], &[], None);
+    assert!(stderr(&o).contains("contains '/'"), "{}", stderr(&o));
+    let o = helm(
+        &work,
+        &["repo", "add", "bad", &format!("{url}/nothing")],
+        &[],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with(&format!(
+            "Error: looks like \"{url}/nothing\" is not a valid chart repository or cannot be reached: failed to fetch {url}/nothing/index.yaml : 404"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let o = helm(&work, &["repo", "list"], &[], None);
+    assert_eq!(stdout(&o), format!("NAME  \tURL\nmyrepo\t{url}\n"));
+    let o = helm(&work, &["repo", "ls", "-o", "json"], &[], None);
+    assert_eq!(
+        stdout(&o),
+        format!("[{{\"name\":\"myrepo\",\"url\":\"{url}\"}}]\n")
+    );
+    let o = helm(&work, &["repo", "update"], &[], None);
+    assert_eq!(
+        stdout(&o),
+        "Hang tight while we grab the latest from your chart repositories...\n...Successfully got an update from the \"myrepo\" chart repository\nUpdate Complete. ⎈Happy Helming!⎈\n"
+    );
+    let o = helm(&work, &["repo", "update", "nope"], &[], None);
+    assert_eq!(
+        stderr(&o),
+        "Error: no repositories found matching 'nope'.  Nothing will be updated\n"
+    );
+
+    // dependency update from the repository beside the SDK's, then build from the lock
+    let deps = format!("dependencies:\n- name: sub\n  version: ^0.1.0\n  repository: {url}\n- name: sub\n  alias: newest\n  version: \">=0.1.0\"\n  repository: {url}\n");
+    for p in ["ours", "theirs"] {
+        mk_chart(&work.join(p), "parent", "1.0.0", &deps);
+    }
+    let env = [("SOURCE_DATE_EPOCH", "1700000000")];
+    let o = helm(&work, &["dependency", "update", "ours"], &env, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("Hang tight while we grab the latest from your chart repositories...\n...Successfully got an update from the \"myrepo\" chart repository\nUpdate Complete. ⎈Happy Helming!⎈\nSaving 2 charts\n"),
+        "{}",
+        stdout(&o)
+    );
+    py(&format!(
+        "h.dependency_update({:?})",
+        work.join("theirs").to_str().unwrap()
+    ));
+    let lock = |p: &str| {
+        std::fs::read_to_string(work.join(p).join("Chart.lock"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("generated:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(lock("ours"), lock("theirs"));
+    assert_eq!(
+        tree(&work.join("ours/charts")),
+        tree(&work.join("theirs/charts"))
+    );
+    std::fs::remove_dir_all(work.join("ours/charts")).unwrap();
+    let o = helm(&work, &["dependency", "build", "ours"], &env, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("Hang tight"), "{}", stdout(&o));
+    assert_eq!(
+        tree(&work.join("ours/charts")),
+        tree(&work.join("theirs/charts"))
+    );
+    // --skip-refresh: no refresh lines
+    std::fs::remove_dir_all(work.join("ours/charts")).unwrap();
+    let o = helm(
+        &work,
+        &["dependency", "build", "ours", "--skip-refresh"],
+        &env,
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("Saving 2 charts\n"),
+        "{}",
+        stdout(&o)
+    );
+    // `@name` names the repository by its entry; the lock records its URL (Helm rewrites
+    // the dependency before resolving)
+    mk_chart(
+        &work.join("alias"),
+        "parent",
+        "1.0.0",
+        "dependencies:\n- name: sub\n  version: ^0.1.0\n  repository: \"@myrepo\"\n",
+    );
+    let o = helm(&work, &["dependency", "update", "alias"], &env, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let l = std::fs::read_to_string(work.join("alias/Chart.lock")).unwrap();
+    assert!(
+        l.contains(&format!("  repository: {url}\n  version: 0.1.0\n")),
+        "{l}"
+    );
+    mk_chart(
+        &work.join("alias2"),
+        "parent",
+        "1.0.0",
+        "dependencies:\n- name: sub\n  version: ^0.1.0\n  repository: \"@other\"\n",
+    );
+    let o = helm(&work, &["dependency", "update", "alias2"], &env, None);
+    assert_eq!(
+        stderr(&o),
+        "Error: no repository definition for @other. Please add them via 'helm repo add'\n"
+    );
+    // remove: the entry and its cached index go
+    let o = helm(&work, &["repo", "remove", "myrepo"], &[], None);
+    assert_eq!(
+        stdout(&o),
+        "\"myrepo\" has been removed from your repositories\n"
+    );
+    assert!(!cache.join("myrepo-index.yaml").exists());
+    assert!(!cache.join("myrepo-charts.txt").exists());
+    let o = helm(&work, &["repo", "remove", "myrepo"], &[], None);
+    assert_eq!(stderr(&o), "Error: no repositories configured\n");
+    // build now lacks the repository definition
+    let o = helm(&work, &["dependency", "build", "ours"], &env, None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no repository definition for"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -69,15 +69,19 @@ pub fn update(dir: &Path, opts: &Options) -> Result<(), CmdError> {
     let Some(reqs) = ch.metadata.dependencies.clone() else {
         return Ok(());
     };
-    let reqs: Vec<Dependency> = reqs.into_iter().flatten().collect();
-    for d in &reqs {
-        if d.repository.starts_with('@') || d.repository.starts_with("alias:") {
-            return Err(CmdError::FallThrough(
-                "package --dependency-update with a repository alias".into(),
-            ));
-        }
-    }
-    announce_http_repos(&reqs, opts);
+    let mut reqs: Vec<Dependency> = reqs.into_iter().flatten().collect();
+    let entries = managed_repos(&mut reqs, opts)?;
+    let unmanaged: Vec<Dependency> = reqs
+        .iter()
+        .filter(|d| {
+            !entries
+                .iter()
+                .any(|e| super::repo::url_equal(&e.url, &d.repository))
+        })
+        .cloned()
+        .collect();
+    announce_http_repos(&unmanaged, opts);
+    refresh_repos(&entries, opts)?;
     let resolved = resolve(dir, &reqs, opts)?;
     let mut locked: Vec<Dependency> = resolved.iter().map(|r| r.locked.clone()).collect();
     download_all(dir, &reqs, &resolved, &mut locked, opts)?;
@@ -91,6 +95,71 @@ pub fn update(dir: &Path, opts: &Options) -> Result<(), CmdError> {
         dependencies: Some(locked.into_iter().map(Some).collect()),
     };
     write_lock(dir, &lock, ch.metadata.api_version == "v1")?;
+    Ok(())
+}
+
+/// `resolveRepoNames` over repositories.yaml: `@name` and `alias:name` become the entry's
+/// URL (as Helm rewrites the dependency), an unknown alias is an error. Returns the file's
+/// entries. Downloads with credentials or client TLS are left to a real helm.
+fn managed_repos(
+    reqs: &mut [Dependency],
+    opts: &Options,
+) -> Result<Vec<super::repo::Entry>, CmdError> {
+    let entries = super::repo::load(&super::env::repository_config(opts.flags))?
+        .map(|f| f.repos)
+        .unwrap_or_default();
+    let mut missing = vec![];
+    for d in reqs.iter_mut() {
+        let alias = d
+            .repository
+            .strip_prefix('@')
+            .or_else(|| d.repository.strip_prefix("alias:"));
+        let found = match alias {
+            Some(a) => entries.iter().find(|e| e.name == a),
+            None => entries
+                .iter()
+                .find(|e| super::repo::url_equal(&e.url, &d.repository)),
+        };
+        match (alias, found) {
+            (Some(_), Some(e)) => d.repository = e.url.clone(),
+            (Some(_), None) => missing.push(d.repository.clone()),
+            _ => {}
+        }
+        if found.is_some_and(|e| e.needs_real_helm()) {
+            return Err(CmdError::FallThrough(
+                "dependencies from a chart repository with credentials or TLS files".into(),
+            ));
+        }
+    }
+    if !missing.is_empty() {
+        return Err(format!(
+            "no repository definition for {}. Please add them via 'helm repo add'",
+            missing.join(", ")
+        )
+        .into());
+    }
+    Ok(entries)
+}
+
+/// `UpdateRepositories`: every repository of the file is refreshed (`--skip-refresh`: none).
+fn refresh_repos(entries: &[super::repo::Entry], opts: &Options) -> Result<(), CmdError> {
+    if entries.is_empty() || opts.flags.bool("skip-refresh") {
+        return Ok(());
+    }
+    if entries.iter().any(|e| e.needs_real_helm()) {
+        return Err(CmdError::FallThrough(
+            "refreshing a chart repository with credentials or TLS files".into(),
+        ));
+    }
+    let mut all: Vec<&super::repo::Entry> = vec![];
+    for e in entries {
+        if !all.iter().any(|x| super::repo::url_equal(&x.url, &e.url)) {
+            all.push(e);
+        }
+    }
+    if opts.verbose {
+        super::repo::refresh(&all, opts.flags, false)?;
+    }
     Ok(())
 }
 
@@ -151,13 +220,8 @@ pub fn build(dir: &Path, opts: &Options) -> Result<(), CmdError> {
         .into_iter()
         .flatten()
         .collect();
-    for d in &reqs {
-        if d.repository.starts_with('@') || d.repository.starts_with("alias:") {
-            return Err(CmdError::FallThrough(
-                "dependency build with a repository alias".into(),
-            ));
-        }
-    }
+    let mut reqs = reqs;
+    let entries = managed_repos(&mut reqs, opts)?;
     if hash_req(&reqs, &locked) != lock.digest {
         return Err(if ch.metadata.api_version == "v1" {
             "the lock file (requirements.lock) is out of sync with the dependencies file (requirements.yaml). Please update the dependencies"
@@ -166,32 +230,46 @@ pub fn build(dir: &Path, opts: &Options) -> Result<(), CmdError> {
         }
         .into());
     }
-    // hasAllRepos: a repository given by URL must be one of repositories.yaml, which the
-    // native helm does not read
+    // hasAllRepos: a repository given by URL must be one of repositories.yaml
+    let entry_of = |url: &str| {
+        entries
+            .iter()
+            .find(|e| super::repo::url_equal(&e.url, url.trim_end_matches('/')))
+    };
     let missing: Vec<&str> = locked
         .iter()
         .map(|d| d.repository.as_str())
         .filter(|r| !r.is_empty() && !r.starts_with("file://") && !r.starts_with("oci://"))
+        .filter(|r| entry_of(r).is_none())
         .collect();
     if !missing.is_empty() {
-        let repo_file_exists = super::env::repository_config(opts.flags).exists();
-        if repo_file_exists {
-            return Err(CmdError::FallThrough(
-                "dependency build from chart repositories".into(),
-            ));
-        }
         return Err(format!(
             "no repository definition for {}. Please add the missing repos via 'helm repo add'",
             missing.join(", ")
         )
         .into());
     }
+    refresh_repos(&entries, opts)?;
     let mut resolved = Vec::new();
     for d in &locked {
         let source = if d.repository.is_empty() {
             Source::InCharts
         } else if d.repository.starts_with("file://") {
             Source::Local(local_path(&d.repository, dir)?)
+        } else if d.repository.starts_with("http://") || d.repository.starts_with("https://") {
+            // the locked version exactly, from the repository's index
+            let mut want = d.clone();
+            want.version = format!("={}", d.version);
+            match resolve_http(&d.repository, &want, opts)? {
+                Some((_, url, digest)) => Source::Http(url, digest),
+                None => {
+                    return Err(format!(
+                        "chart {:?} version {:?} not found in repo {}",
+                        d.name, d.version, d.repository
+                    )
+                    .into())
+                }
+            }
         } else {
             let base = d
                 .repository
@@ -386,8 +464,7 @@ fn resolve_oci(base: &str, d: &Dependency, opts: &Options) -> Result<Option<Stri
     Ok(None)
 }
 
-fn http_client(opts: &Options) -> Result<reqwest::Client, String> {
-    let p = opts.flags;
+fn http_client_of(p: &Parsed) -> Result<reqwest::Client, String> {
     let path = |k: &str| p.get(k).filter(|v| !v.is_empty()).map(PathBuf::from);
     let tls = oci::tls::build_config(
         p.bool("insecure-skip-tls-verify"),
@@ -399,17 +476,27 @@ fn http_client(opts: &Options) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
         .user_agent(format!("Helm/{}", super::HELM_COMPAT_VERSION))
         .connect_timeout(std::time::Duration::from_secs(30))
+        .timeout(std::time::Duration::from_secs(120))
         .use_preconfigured_tls(tls)
         .build()
         .map_err(|e| e.to_string())
 }
 
+/// Larger than any chart archive or repository index Helm would read.
+const MAX_DOWNLOAD: usize = 512 << 20;
+
 /// GET `url` (`failed to fetch URL : STATUS` as Helm's HTTP getter words it).
 fn http_get(opts: &Options, url: &str) -> Result<Vec<u8>, String> {
-    let client = http_client(opts)?;
+    fetch(opts.flags, url)
+}
+
+/// GET `url` with the TLS flags of `p`: at most [`MAX_DOWNLOAD`] bytes, 120 s in all
+/// (Helm's getter default).
+pub fn fetch(p: &Parsed, url: &str) -> Result<Vec<u8>, String> {
+    let client = http_client_of(p)?;
     let url_s = url.to_string();
     oci::block_on(async move {
-        let resp = client
+        let mut resp = client
             .get(&url_s)
             .send()
             .await
@@ -418,10 +505,18 @@ fn http_get(opts: &Options, url: &str) -> Result<Vec<u8>, String> {
         if !st.is_success() {
             return Err(format!("failed to fetch {url_s} : {st}"));
         }
-        resp.bytes()
+        let mut out = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
             .await
-            .map(|b| b.to_vec())
-            .map_err(|e| format!("Get \"{url_s}\": {e}"))
+            .map_err(|e| format!("Get \"{url_s}\": {e}"))?
+        {
+            if out.len() + chunk.len() > MAX_DOWNLOAD {
+                return Err(format!("Get \"{url_s}\": larger than {MAX_DOWNLOAD} bytes"));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
     })
     .map_err(|e| e.to_string())?
 }

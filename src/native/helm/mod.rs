@@ -19,6 +19,7 @@ pub mod progress;
 pub mod prov;
 pub mod registry;
 pub mod render;
+pub mod repo;
 pub mod repoindex;
 pub mod save;
 pub mod schema;
@@ -186,7 +187,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         "create" => create::run(&rest),
         "env" => env::run(&rest),
         "dependency" | "dep" | "dependencies" => depcmd::run(&rest),
-        "repo" => repo_cmd(&rest),
+        "repo" => repo::run(&rest),
         _ => Err(CmdError::FallThrough(sub.to_string())),
     };
     match res {
@@ -197,19 +198,6 @@ pub fn main(args: Vec<OsString>) -> i32 {
         }
         Err(CmdError::FallThrough(what)) => crate::native::fall_through("helm", &args, &what),
         Err(CmdError::UnknownFlag(cmd, flag)) => unknown_flag(&args, &cmd, &flag),
-    }
-}
-
-/// `helm repo index`; the other repo commands manage repositories.yaml and fall through.
-fn repo_cmd(args: &[String]) -> CmdResult {
-    match args.iter().position(|a| !a.starts_with('-')) {
-        Some(i) if args[i] == "index" => {
-            let mut rest = args.to_vec();
-            rest.remove(i);
-            repoindex::run(&rest)
-        }
-        Some(i) => Err(CmdError::FallThrough(format!("repo {}", args[i]))),
-        None => Err(CmdError::FallThrough("repo".into())),
     }
 }
 

@@ -54,8 +54,13 @@ fn rsa_key(bits: usize) -> Result<rsa::RsaPrivateKey, String> {
     let one = BigUint::from(1u32);
     let half = bits / 2;
     for _ in 0..64 {
-        let p = keygen::prime(half, &mut rng);
-        let q = keygen::prime(bits - half, &mut rng);
+        // The two primes are searched at once (the search is most of a chart's render time
+        // where it makes keys; the key is as random either way).
+        let (p, q) = std::thread::scope(|s| {
+            let other = s.spawn(|| keygen::prime(half, &mut rand::thread_rng()));
+            let q = keygen::prime(bits - half, &mut rng);
+            (other.join().expect("prime search"), q)
+        });
         if p == q {
             continue;
         }
@@ -151,6 +156,21 @@ mod keygen {
         true
     }
 
+    /// Miller-Rabin rounds for a prime of `bits` bits, as Go's rsa key generation counts
+    /// them (FIPS 186-5 table B.1, crypto/internal/fips140/rsa millerRabinIterations).
+    pub(super) fn mr_rounds(bits: usize) -> usize {
+        match bits {
+            3747.. => 3,
+            1345.. => 4,
+            476.. => 5,
+            400.. => 6,
+            347.. => 7,
+            308.. => 8,
+            55.. => 27,
+            _ => 34,
+        }
+    }
+
     /// A random prime of exactly `bits` bits with its top two bits set.
     pub(super) fn prime(bits: usize, rng: &mut impl RngCore) -> BigUint {
         let sp = small_primes();
@@ -168,7 +188,7 @@ mod keygen {
             while delta < 1 << 20 {
                 if sp.iter().zip(&rems).all(|(p, r)| (r + delta) % p != 0) {
                     let cand = &c + delta;
-                    if cand.bits() == bits as u64 && probably_prime(&cand, 20, rng) {
+                    if cand.bits() == bits as u64 && probably_prime(&cand, mr_rounds(bits), rng) {
                         return cand;
                     }
                 }

@@ -1269,3 +1269,44 @@ fn ill_typed_taskfiles_match_go_task() {
         diffs.join("\n")
     );
 }
+
+/// go-yaml cuts a long scalar in a type error to 7 bytes; a character cut in two reads as
+/// one U+FFFD once the output is decoded (Go writes its first bytes).
+#[test]
+fn type_error_cut_inside_a_character_matches_go_task() {
+    let Some(go) = gotask::require(".ci/install-uptodate.sh") else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    for (i, v) in [
+        "abcdef\u{e9}xyz",
+        "abcde\u{65e5}\u{672c}\u{8a9e}",
+        "a\u{1f600}\u{1f600}bcd",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let d = t.path().join(format!("c{i}"));
+        fs::create_dir_all(&d).unwrap();
+        fs::write(
+            d.join("Taskfile.yml"),
+            format!("version: '3'\ntasks:\n  a:\n    silent: {v}\n    cmds: [echo]\n"),
+        )
+        .unwrap();
+        let run = |bin: &Path| {
+            let o = Command::new(bin)
+                .args(["--list-all"])
+                .current_dir(&d)
+                .env("NO_COLOR", "1")
+                .output()
+                .unwrap();
+            (
+                o.status.code(),
+                String::from_utf8_lossy(&o.stderr).replace(&*d.to_string_lossy(), "<D>"),
+            )
+        };
+        let (g, o) = (run(&go), run(Path::new(env!("CARGO_BIN_EXE_task"))));
+        assert!(g.1.contains("cannot unmarshal"), "{}", g.1);
+        assert_eq!(g, o, "value {v:?}");
+    }
+}

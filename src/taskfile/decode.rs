@@ -35,11 +35,14 @@ fn terror(node: &Node, want: &str) -> DecodeError {
     let shown = match &node.kind {
         NodeKind::Scalar { text, .. } => {
             let v = if text.len() > 10 {
+                // Go cuts bytes: a character cut in two is printed as its first bytes, which
+                // a reader decodes as one U+FFFD — written here as that character.
                 let mut end = 7;
                 while !text.is_char_boundary(end) {
                     end -= 1;
                 }
-                format!("{}...", &text[..end])
+                let cut = if end < 7 { "\u{FFFD}" } else { "" };
+                format!("{}{cut}...", &text[..end])
             } else {
                 text.clone()
             };

@@ -521,14 +521,14 @@ pub fn fetch(p: &Parsed, url: &str) -> Result<Vec<u8>, String> {
     .map_err(|e| e.to_string())?
 }
 
-fn yaml_str(y: &Yaml) -> String {
+pub(super) fn yaml_str(y: &Yaml) -> String {
     match y {
         Yaml::Null | Yaml::Seq(_) | Yaml::Map(_) => String::new(),
         other => other.key_string(),
     }
 }
 
-fn map_get<'a>(y: &'a Yaml, key: &str) -> Option<&'a Yaml> {
+pub(super) fn map_get<'a>(y: &'a Yaml, key: &str) -> Option<&'a Yaml> {
     match y {
         Yaml::Map(m) => m
             .iter()

@@ -48,19 +48,7 @@ pub struct RepoFile {
 /// Larger than any real repositories.yaml.
 const MAX_REPO_FILE: u64 = 16 << 20;
 
-fn ystr(y: &Yaml) -> String {
-    match y {
-        Yaml::Null | Yaml::Seq(_) | Yaml::Map(_) => String::new(),
-        o => o.key_string(),
-    }
-}
-
-fn yget<'a>(y: &'a Yaml, k: &str) -> Option<&'a Yaml> {
-    match y {
-        Yaml::Map(m) => m.iter().find(|(a, _)| a.key_string() == k).map(|(_, v)| v),
-        _ => None,
-    }
-}
+use super::deps::{map_get as yget, yaml_str as ystr};
 
 /// `repo.LoadFile`; a missing file is an empty one (`Ok(None)` tells it apart).
 pub fn load(path: &Path) -> Result<Option<RepoFile>, String> {
@@ -151,33 +139,9 @@ pub fn write(path: &Path, f: &RepoFile) -> Result<(), String> {
     write_atomic(path, text.as_bytes(), 0o600)
 }
 
+/// The helm writer's temp-file-and-rename, its error naming the file.
 fn write_atomic(path: &Path, data: &[u8], mode: u32) -> Result<(), String> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
-        std::process::id()
-    ));
-    let res = (|| -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(mode)
-            .open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if res.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    res.map_err(|e| format!("{}: {e}", path.display()))
+    super::save::write_atomic(path, data, mode).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// `--repository-cache`, `$HELM_REPOSITORY_CACHE`, or the cache home's `repository`.

@@ -630,3 +630,110 @@ fn repo_add_list_update_remove_and_build_from_a_chart_repository() {
         stderr(&o)
     );
 }
+
+/// A chart pushed by Helm 4.2.3 (SDK) to a real registry, then `helm template`, `pull` and
+/// `show chart` of its `oci://` reference: Helm 4's registry client prints `Pulled:`,
+/// `Digest:` (and the underscore note for a `+` version) on the command's stdout before
+/// the command's own output; the rendering is the SDK's rendering of the same chart.
+#[test]
+fn template_pull_and_show_of_an_oci_chart_print_helm_4s_lines_on_stdout() {
+    if !require_python_module("helm_python") {
+        return;
+    }
+    let Some(reg) = registry::start_registry(None) else {
+        return;
+    };
+    let host = reg.host();
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    let src = root.join("src/web");
+    mk_chart(&src, "web", "1.2.3+build.1", "");
+    std::fs::write(src.join("values.yaml"), "replicas: 2\n").unwrap();
+    std::fs::write(
+        src.join("templates/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-{{ .Chart.Name }}\ndata:\n  version: {{ .Chart.Version | quote }}\n  replicas: {{ .Values.replicas | quote }}\n",
+    )
+    .unwrap();
+    let pkg = root.join("pkg");
+    let expected = py(&format!(
+        r#"
+import urllib.request
+t = h.package({src:?}, destination={pkg:?})
+h.push(t, "oci://{host}/charts", plain_http=True)
+req = urllib.request.Request("http://{host}/v2/charts/web/manifests/1.2.3_build.1",
+    headers={{"Accept": "application/vnd.oci.image.manifest.v1+json"}})
+print(urllib.request.urlopen(req, timeout=30).headers["Docker-Content-Digest"])
+c = h.Chart.load({src:?})
+cfg = h.Config(storage_driver="memory", namespace="default")
+rel = cfg.install(c, "rel", {{"replicas": 5}}, dry_run="client", namespace="default")
+sys.stdout.write(rel["manifest"])
+"#,
+        src = src.to_str().unwrap(),
+        pkg = pkg.to_str().unwrap(),
+    ));
+    let (digest, manifest) = expected.split_once('\n').unwrap();
+    let pulled = format!(
+        "Pulled: {host}/charts/web:1.2.3_build.1\nDigest: {digest}\n{host}/charts/web:1.2.3_build.1 contains an underscore.\n\nOCI artifact references (e.g. tags) do not support the plus sign (+). To support\nstoring semantic versions, Helm adopts the convention of changing plus (+) to\nan underscore (_) in chart version tags when pushing to a registry and back to\na plus (+) when pulling from a registry.\n"
+    );
+    let work = root.join("w");
+    std::fs::create_dir_all(&work).unwrap();
+    let oci = format!("oci://{host}/charts/web");
+    let o = helm(
+        &work,
+        &[
+            "template",
+            "rel",
+            &oci,
+            "--version",
+            "1.2.3+build.1",
+            "--plain-http",
+            "--set",
+            "replicas=5",
+            "--timeout",
+            "5m",
+            "--wait",
+        ],
+        &[],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), format!("{pulled}{}\n", manifest.trim()));
+    let o = helm(
+        &work,
+        &["pull", &oci, "--version", "1.2.3+build.1", "--plain-http"],
+        &[],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), pulled);
+    assert_eq!(stderr(&o), "");
+    assert_eq!(
+        std::fs::read(work.join("web-1.2.3+build.1.tgz")).unwrap(),
+        std::fs::read(pkg.join("web-1.2.3+build.1.tgz")).unwrap()
+    );
+    let o = helm(
+        &work,
+        &[
+            "show",
+            "chart",
+            &oci,
+            "--version",
+            "1.2.3+build.1",
+            "--plain-http",
+        ],
+        &[],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!("{pulled}apiVersion: v2\nname: web\nversion: 1.2.3+build.1\n\n")
+    );
+    // a name and --generate-name together: Helm's NameAndChart error
+    let o = helm(&work, &["template", "rel", &oci, "-g"], &[], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "Error: cannot set --generate-name and also specify a name\n"
+    );
+}

@@ -1,6 +1,7 @@
 //! The committed sample of the public-chart corpus (tests/helm_corpus/sample, licences in
-//! sample-manifest.tsv): `helm template`, `helm lint` and `helm show chart|values` of each
-//! chart through oxtask and through Helm 4.2.3 (helm-python-sdk), byte for byte, by
+//! sample-manifest.tsv): `helm template`, `helm lint`, `helm show chart|values` and `helm
+//! push`/`pull` (through a loopback registry) of each chart through oxtask and through
+//! Helm 4.2.3 (helm-python-sdk), byte for byte, by
 //! tests/helm_corpus/run.py — the script that runs the full corpus (docs/helm.md).
 
 #[path = "support/registry.rs"]
@@ -9,11 +10,11 @@ mod registry;
 use std::path::Path;
 use std::process::Command;
 
-use registry::{helm_bin, require_python_module};
+use registry::{helm_bin, require, require_python_module};
 
 #[test]
 fn sample_charts_match_helm() {
-    if !require_python_module("helm_python") {
+    if !require_python_module("helm_python") || !require("docker-registry") {
         return;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helm_corpus");
@@ -28,7 +29,7 @@ fn sample_charts_match_helm() {
         .arg(root.join("sample-manifest.tsv"))
         .args([
             "--checks",
-            "template,lint,show",
+            "template,lint,show,push",
             "--min-identical",
             "100",
             "--oxtask",
@@ -46,6 +47,7 @@ fn sample_charts_match_helm() {
         "template: 4 compared, 4 identical",
         "lint: 4 compared, 4 identical",
         "show: 4 compared, 4 identical",
+        "push: 4 compared, 4 identical",
     ] {
         assert!(text.contains(check), "{text}");
     }

@@ -77,9 +77,11 @@ fn plain_http_push_is_byte_identical_to_golden_and_reads_back() {
         None,
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains(&format!(
-        "Pulled: {host}/charts/signtest:0.1.0\nDigest: {GOLDEN_DIGEST}"
-    )));
+    // Helm 4's registry client writes to the command's stdout
+    assert_eq!(
+        stdout(&o),
+        format!("Pulled: {host}/charts/signtest:0.1.0\nDigest: {GOLDEN_DIGEST}\n")
+    );
     assert_eq!(
         std::fs::read(d.join("pulled/signtest-0.1.0.tgz")).unwrap(),
         std::fs::read(d.join("signtest-0.1.0.tgz")).unwrap()
@@ -95,7 +97,10 @@ fn plain_http_push_is_byte_identical_to_golden_and_reads_back() {
         &[],
         None,
     );
-    assert_eq!(stdout(&o), "apiVersion: v1\ndescription: A Helm chart for Kubernetes\nname: signtest\nversion: 0.1.0\n\n");
+    assert_eq!(
+        stdout(&o),
+        format!("Pulled: {host}/charts/signtest:0.1.0\nDigest: {GOLDEN_DIGEST}\napiVersion: v1\ndescription: A Helm chart for Kubernetes\nname: signtest\nversion: 0.1.0\n\n")
+    );
     let keyring = vectors().join("helm-testdata/pkg-downloader/helm-test-key.pub");
     let o = helm(
         d,
@@ -196,8 +201,8 @@ fn plain_http_push_is_byte_identical_to_golden_and_reads_back() {
         "Pushed: {host}/x/plus:1.0.0_build.5\nDigest: sha256:"
     )));
     assert!(
-        stderr(&o).contains("contains an underscore.")
-            && stderr(&o).contains("do not support the plus sign (+)")
+        stdout(&o).contains("contains an underscore.")
+            && stdout(&o).contains("do not support the plus sign (+)")
     );
     let m: serde_json::Value =
         serde_json::from_slice(&skopeo_raw(&format!("{host}/x/plus:1.0.0_build.5"), &reg)).unwrap();
@@ -326,7 +331,7 @@ fn tls_htpasswd_login_push_logout() {
         Some(b"s3cret-pass\n"),
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(stderr(&o), "Login Succeeded\n");
+    assert_eq!(stdout(&o), "Login Succeeded\n");
     let text = std::fs::read_to_string(&cfg).unwrap();
     let auth = base64_std("oxuser:s3cret-pass");
     assert_eq!(
@@ -428,7 +433,7 @@ fn tls_htpasswd_login_push_logout() {
     let o = helm(d, &["registry", "logout", &host], &env, None);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
-        stderr(&o),
+        stdout(&o),
         format!("Removing login credentials for {host}\n")
     );
     assert_eq!(

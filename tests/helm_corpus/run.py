@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Full corpus run: oxtask's native helm against Helm 4.2.3 (helm-python-sdk).
 
-Usage: run.py [--corpus DIR] [--oxtask PATH] [--only SUBSTR] [--checks template,lint,show,package]
+Usage: run.py [--corpus DIR] [--oxtask PATH] [--only SUBSTR] [--checks template,lint,show,package,deps,push]
               [--report FILE] [--bench]
 
 For every chart of manifest.tsv (under --corpus, default /work/charts-corpus):
@@ -10,6 +10,8 @@ For every chart of manifest.tsv (under --corpus, default /work/charts-corpus):
   lint      `helm lint CHART` lines and verdict vs the SDK's lint report
   show      `helm show chart|values` vs the SDK's show
   package   `helm package` vs the SDK's package: entries, owners, modes, mtimes, bytes
+  push      `helm push`/`helm pull` vs the SDK's push/pull through a loopback registry:
+            manifest bytes, digest, output lines, pulled bytes, both directions
 A chart whose dependencies are not in its charts/ directory is built in a scratch copy
 from the corpus itself (the dependency of that name, wherever it lives in the corpus),
 which is what `helm dependency build` does from a vendored repository; a dependency the
@@ -428,6 +430,112 @@ def check_deps(oxtask, path):
         shutil.rmtree(work, ignore_errors=True)
 
 
+class Registry:
+    """The CNCF distribution registry (`docker-registry`) on a free loopback port, plain HTTP,
+    for the push/pull check; one repository path per chart and tool."""
+
+    def __init__(self):
+        import socket
+        self.dir = tempfile.mkdtemp(prefix="corpus-registry-")
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        cfg = (f"version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
+               f"storage:\n  filesystem:\n    rootdirectory: {self.dir}/data\n"
+               f"http:\n  addr: 127.0.0.1:{self.port}\n")
+        with open(os.path.join(self.dir, "config.yml"), "w") as f:
+            f.write(cfg)
+        self.proc = subprocess.Popen(["docker-registry", "serve", os.path.join(self.dir, "config.yml")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        self.host = f"127.0.0.1:{self.port}"
+        self.n = 0
+
+    def manifest(self, repo, ref):
+        import urllib.request
+        req = urllib.request.Request(f"http://{self.host}/v2/{repo}/manifests/{ref}",
+                                     headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.read(), r.headers.get("Docker-Content-Digest")
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+REGISTRY = None
+
+
+def check_push(oxtask, path):
+    """`helm push` and `helm pull` beside the SDK's push/pull through a real registry: the
+    archive (packaged by the SDK) pushed by each tool to its own repository gives the same
+    manifest bytes and digest (oxtask's `Digest:` line names it), and each tool pulls the
+    other's push back to the very bytes that were pushed, with Helm's `Pulled:`/`Digest:`."""
+    import hashlib
+    work = tempfile.mkdtemp(prefix="push-")
+    try:
+        try:
+            tgz = helm.package(path, destination=os.path.join(work, "pkg"))
+        except helm.HelmError as e:  # noqa
+            return "skip", "sdk package error: " + str(e)[:200]
+        data = open(tgz, "rb").read()
+        base = os.path.basename(tgz)[:-4]
+        meta = helm.Chart.load(path).metadata
+        name, version = meta["name"], meta["version"]
+        tag = version.replace("+", "_")
+        REGISTRY.n += 1
+        sdk_repo, ox_repo = f"sdk{REGISTRY.n}", f"ox{REGISTRY.n}"
+        try:
+            helm.push(tgz, f"oci://{REGISTRY.host}/{sdk_repo}", plain_http=True)
+            theirs_ok, err = True, ""
+        except helm.HelmError as e:  # noqa
+            theirs_ok, err = False, str(e)
+        o = ox(oxtask, ["push", tgz, f"oci://{REGISTRY.host}/{ox_repo}", "--plain-http"])
+        if (o.returncode == 0) != theirs_ok:
+            return "differ", f"push: helm ok={theirs_ok} {err[:200]}; oxtask rc={o.returncode} {o.stderr[:300]}"
+        if not theirs_ok:
+            return "helm-refuses", f"push: {err[:200]}"
+        mb, db = REGISTRY.manifest(f"{sdk_repo}/{name}", tag)
+        ma, da = REGISTRY.manifest(f"{ox_repo}/{name}", tag)
+        if ma != mb:
+            return "differ", f"manifest\n--- helm\n{mb[:800]!r}\n--- oxtask\n{ma[:800]!r}"
+        want = f"Pushed: {REGISTRY.host}/{ox_repo}/{name}:{tag}\nDigest: {da}\n"
+        if o.stdout != want or da != db:
+            return "differ", f"push output: want {want!r} got {o.stdout!r} (helm digest {db})"
+        # each pulls the other's push
+        dst = os.path.join(work, "ours")
+        os.makedirs(dst)
+        o = ox(oxtask, ["pull", f"oci://{REGISTRY.host}/{sdk_repo}/{name}", "--version", version,
+                        "-d", dst, "--plain-http"])
+        if o.returncode != 0:
+            return "differ", f"pull: oxtask rc={o.returncode} {o.stderr[:300]}"
+        want = f"Pulled: {REGISTRY.host}/{sdk_repo}/{name}:{tag}\nDigest: {db}\n"
+        if o.stdout != want:
+            return "differ", f"pull output: want {want!r} got {o.stdout!r}"
+        if os.listdir(dst) != [base + ".tgz"] or open(os.path.join(dst, base + ".tgz"), "rb").read() != data:
+            return "differ", f"pull: oxtask wrote {os.listdir(dst)}, not the pushed bytes of {base}.tgz"
+        dst = os.path.join(work, "theirs")
+        os.makedirs(dst)
+        try:
+            helm.pull(f"oci://{REGISTRY.host}/{ox_repo}/{name}", destination=dst, version=version,
+                      plain_http=True)
+        except helm.HelmError as e:  # noqa
+            return "differ", f"pull of oxtask's push: helm error {str(e)[:300]}"
+        got = os.listdir(dst)
+        if got != [base + ".tgz"] or hashlib.sha256(open(os.path.join(dst, got[0]), "rb").read()).digest() != hashlib.sha256(data).digest():
+            return "differ", f"pull of oxtask's push: helm wrote {got}, not the pushed bytes"
+        return "same", ""
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", default="/work/charts-corpus")
@@ -456,6 +564,9 @@ def main():
         for name, rel, *_ in rows:
             all_by_name.setdefault(name, []).append(os.path.join(a.corpus, rel))
         DEP_REPO = DepRepo(by_name, all_by_name)
+    if "push" in checks:
+        global REGISTRY
+        REGISTRY = Registry()
     report = []
     scratch = tempfile.mkdtemp(prefix="helm-corpus-")
     bench = {"sdk": 0.0, "oxtask": 0.0, "largest": None}
@@ -474,7 +585,8 @@ def main():
                 else:
                     try:
                         fn = {"template": check_template, "lint": check_lint, "show": check_show,
-                              "package": check_package, "deps": check_deps}[c]
+                              "package": check_package, "deps": check_deps,
+                              "push": check_push}[c]
                         # deps starts from the chart as published (its own charts/ removed)
                         st, msg = fn(a.oxtask, path if c == "deps" else built)
                     except subprocess.TimeoutExpired:
@@ -500,6 +612,8 @@ def main():
                     bench["largest"] = (rel, ts, to)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        if REGISTRY is not None:
+            REGISTRY.stop()
     failed = False
     for c in checks:
         r = results[c]

@@ -196,7 +196,9 @@ fn login(args: &[String]) -> CmdResult {
     let path = config_path(&p);
     let mut cfg = ConfigFile::load(&path).map_err(|e| e.to_string())?;
     cfg.put(&host, &cred).map_err(|e| e.to_string())?;
-    eprintln!("Login Succeeded");
+    // Helm 4 hands the registry client the command's stdout (pkg/cmd/root.go); Helm 3 wrote
+    // these lines to stderr.
+    println!("Login Succeeded");
     Ok(())
 }
 
@@ -208,7 +210,7 @@ fn logout(args: &[String]) -> CmdResult {
     let host = &p.positional[0];
     let path = config_path(&p);
     let mut cfg = ConfigFile::load(&path).map_err(|e| e.to_string())?;
-    eprintln!("Removing login credentials for {host}");
+    println!("Removing login credentials for {host}");
     cfg.delete(host).map_err(|e| e.to_string())?;
     Ok(())
 }
@@ -429,7 +431,7 @@ pub fn push(args: &[String]) -> CmdResult {
         }
     }
     if location.reference().contains('_') {
-        eprint!("{shown} contains an underscore.\n{UNDERSCORE_NOTE}");
+        print!("{shown} contains an underscore.\n{UNDERSCORE_NOTE}");
     }
     Ok(())
 }
@@ -546,7 +548,7 @@ pub fn fetch_chart(
             Some(d) => d,
             None => match find(LEGACY_CHART_MEDIA_TYPE) {
                 Some(d) => {
-                    eprintln!("Warning: chart media type {LEGACY_CHART_MEDIA_TYPE} is deprecated");
+                    println!("Warning: chart media type {LEGACY_CHART_MEDIA_TYPE} is deprecated");
                     d
                 }
                 None => {
@@ -590,6 +592,20 @@ pub fn fetch_chart(
             prov,
         })
     })
+    .inspect(say_pulled)
+}
+
+/// What Helm 4's registry client prints after every chart it pulls (`pull`, `show`,
+/// `template`, `dependency update|build`, `package -u`): to the command's stdout.
+fn say_pulled(pulled: &Pulled) {
+    println!("Pulled: {}", pulled.reference);
+    println!("Digest: {}", pulled.digest);
+    if pulled.reference.reference().contains('_') {
+        print!(
+            "{} contains an underscore.\n{UNDERSCORE_NOTE}",
+            pulled.reference
+        );
+    }
 }
 
 /// Downloads the blob of a manifest descriptor `(digest, size)`: the size must be given and
@@ -692,14 +708,6 @@ pub fn pull(args: &[String]) -> CmdResult {
     std::fs::create_dir_all(&dest)
         .map_err(|e| format!("{}: {}", dest.display(), loader::io_msg(&e)))?;
     let fname = pulled_file_name(&pulled.reference)?;
-    eprintln!("Pulled: {}", pulled.reference);
-    eprintln!("Digest: {}", pulled.digest);
-    if pulled.reference.reference().contains('_') {
-        eprint!(
-            "{} contains an underscore.\n{UNDERSCORE_NOTE}",
-            pulled.reference
-        );
-    }
     if verify {
         let tmp = std::env::temp_dir().join(format!("oxtask-pull-{}", std::process::id()));
         std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;

@@ -38,6 +38,35 @@ const FLAGS: &[FlagSpec] = &[
     flag("replace", None, false),
     flag("disable-openapi-validation", None, false),
     flag("hide-notes", None, false),
+    // Install's flags that `helm template` accepts and that change nothing in what it
+    // renders (they drive a cluster): accepted, as Helm accepts them.
+    flag("hide-secret", None, false),
+    flag("force-replace", None, false),
+    flag("force", None, false),
+    flag("force-conflicts", None, false),
+    flag("server-side", None, false),
+    flag("timeout", None, true),
+    flag("wait", None, false),
+    flag("wait-for-jobs", None, false),
+    flag("rollback-on-failure", None, false),
+    flag("atomic", None, false),
+    flag("render-subchart-notes", None, false),
+    flag("labels", Some('l'), true),
+    flag("take-ownership", None, false),
+    flag("validate", None, false),
+    flag("enable-dns", None, false),
+    flag("generate-name", Some('g'), false),
+    flag("name-template", None, true),
+    flag("dependency-update", None, false),
+    // ChartPathOptions: where the chart comes from
+    flag("version", None, true),
+    flag("devel", None, false),
+    flag("repo", None, true),
+    flag("verify", None, false),
+    flag("keyring", None, true),
+    flag("pass-credentials", None, false),
+    flag("post-renderer", None, true),
+    flag("post-renderer-args", None, true),
 ];
 
 /// `values.Options.MergeValues`: files, then `--set-json`, `--set`, `--set-string`,
@@ -105,6 +134,42 @@ pub fn validate_release_name(name: &str) -> Result<(), String> {
         return Err(format!("release name {name:?}: invalid release name, must match regex ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ and the length must not be longer than 53"));
     }
     Ok(())
+}
+
+/// `Install.NameAndChart` as `helm template` drives it (its ReleaseName is preset to
+/// `release-name`, so `--generate-name` alone changes nothing; `--name-template` wins).
+fn name_and_chart(p: &Parsed) -> Result<(String, String), CmdError> {
+    let tpl = p.str("name-template");
+    match p.positional.len() {
+        0 => Err("\"helm template\" requires at least 1 argument\n\nUsage:  helm template [NAME] [CHART] [flags]".into()),
+        1 if !tpl.is_empty() => {
+            let t = crate::template::Template::parse_named("name-template", &tpl)
+                .map_err(|e| e.to_string())?;
+            let name = t.execute(&Map::new()).map_err(|e| e.to_string())?;
+            Ok((name, p.positional[0].clone()))
+        }
+        1 => Ok(("release-name".to_string(), p.positional[0].clone())),
+        2 => {
+            if p.bool("generate-name") {
+                return Err("cannot set --generate-name and also specify a name".into());
+            }
+            if !tpl.is_empty() {
+                return Err("cannot set --name-template and also specify a name".into());
+            }
+            Ok((p.positional[0].clone(), p.positional[1].clone()))
+        }
+        _ => Err(format!("expected at most two arguments, unexpected arguments: {}", p.positional[2..].join(", ")).into()),
+    }
+}
+
+/// `action.CheckDependencies` fails: a dependency of Chart.yaml is not in charts/.
+fn missing_dependencies(ch: &super::loader::Chart) -> bool {
+    let Some(reqs) = &ch.metadata.dependencies else {
+        return false;
+    };
+    reqs.iter()
+        .flatten()
+        .any(|r| !ch.dependencies.iter().any(|d| d.metadata.name == r.name))
 }
 
 /// Resolves the CHART argument to a local path, as `LocateChart` does for local charts.
@@ -191,22 +256,57 @@ fn write_to_file(
 pub fn run(args: &[String]) -> CmdResult {
     let mut specs: Vec<FlagSpec> = FLAGS.to_vec();
     specs.extend_from_slice(VALUE_FLAGS);
+    specs.extend_from_slice(super::registry::TLS_FLAGS);
     let p = parse_flags("template", args, &specs)?;
-    if p.has("dry-run") && p.get("dry-run") == Some("server") {
+    if (p.has("dry-run") && p.get("dry-run") == Some("server")) || p.bool("validate") {
         return Err(CmdError::FallThrough("template".into()));
     }
-    let (name, chart_arg) = match p.positional.len() {
-        0 => return Err("\"helm template\" requires at least 1 argument\n\nUsage:  helm template [NAME] [CHART] [flags]".into()),
-        1 => ("release-name".to_string(), p.positional[0].clone()),
-        2 => (p.positional[0].clone(), p.positional[1].clone()),
-        _ => return Err(format!("expected at most two arguments, unexpected arguments: {}", p.positional[2..].join(", ")).into()),
-    };
+    // A post-renderer is a Helm 4 plugin; a chart repository (`--repo`, `repo/name`) and
+    // provenance checks of a located chart are not native.
+    for f in ["post-renderer", "repo"] {
+        if p.get(f).is_some_and(|v| !v.is_empty()) {
+            return Err(CmdError::FallThrough(format!("template --{f}")));
+        }
+    }
+    if p.bool("verify") {
+        return Err(CmdError::FallThrough("template --verify".into()));
+    }
+    let (name, chart_arg) = name_and_chart(&p)?;
     validate_release_name(&name)?;
     let caps = caps_from(&p)?;
-    let user = user_values(&p)?;
-    let path = locate_chart(&chart_arg)?;
+    // Helm reads the chart (LocateChart) before the values files.
     let mut warn = |m: String| super::warn(m);
-    let chart = super::loader::load(&path, &mut warn)?;
+    let chart = if chart_arg.starts_with("oci://") {
+        let mut version = p.str("version");
+        if version.is_empty() && p.bool("devel") {
+            version = ">0.0.0-0".into();
+        }
+        let pulled = super::registry::fetch_chart(
+            || super::registry::client_from(&p, "insecure-skip-tls-verify"),
+            &chart_arg,
+            &version,
+            false,
+        )?;
+        super::loader::load_archive(&pulled.chart, &mut warn)?
+    } else {
+        let path = locate_chart(&chart_arg)?;
+        let ch = super::loader::load(&path, &mut warn)?;
+        if p.bool("dependency-update") && path.is_dir() && missing_dependencies(&ch) {
+            // runInstall: a chart missing dependencies is updated, then read again
+            let opts = super::deps::Options {
+                flags: &p,
+                mtime: super::package::archive_mtime(false)?,
+                reproducible: false,
+                verbose: true,
+            };
+            super::deps::update(&path, &opts)?;
+            super::loader::load(&path, &mut warn)
+                .map_err(|e| format!("failed reloading chart after repo update: {e}"))?
+        } else {
+            ch
+        }
+    };
+    let user = user_values(&p)?;
     let rc = RChart::from_chart(&chart)?;
     check_chart(&rc)?;
     let namespace = p

@@ -737,3 +737,146 @@ sys.stdout.write(rel["manifest"])
         "Error: cannot set --generate-name and also specify a name\n"
     );
 }
+
+/// `helm pull`, `show` and `template` of a chart repository's chart (`--repo URL`,
+/// `REPO/CHART` after `repo add`, an archive URL) beside Helm 4.2.3's pull (SDK,
+/// `repo_url=`): the same file name and bytes, the same version picked, Helm's errors.
+#[test]
+fn pull_show_and_template_from_a_chart_repository_match_helm() {
+    if !require_python_module("helm_python") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    let repo = root.join("repo");
+    for v in ["1.0.0", "1.1.0", "2.0.0-rc.1"] {
+        let src = root.join(format!("src/web-{v}"));
+        mk_chart(&src, "web", v, "");
+        std::fs::write(
+            src.join("templates/cm.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  v: {{ .Chart.Version | quote }}\n",
+        )
+        .unwrap();
+        py(&format!(
+            "h.package({:?}, destination={:?})",
+            src.to_str().unwrap(),
+            repo.to_str().unwrap()
+        ));
+    }
+    let (_srv, url) = serve(&repo);
+    py(&format!(
+        "h.repo_index_generate({:?}, base_url={:?})",
+        repo.to_str().unwrap(),
+        url
+    ));
+    let work = root.join("w");
+    std::fs::create_dir_all(&work).unwrap();
+    // Helm's pull through the SDK: (file names written, or the error)
+    let sdk = |chart: &str, repo_url: Option<&str>, version: Option<&str>| -> String {
+        let dest = root.join(format!("sdk-{}", rand_suffix()));
+        py(&format!(
+            "import os\nos.makedirs({dest:?})\ntry:\n    h.pull({chart:?}, repo_url={repo_url}, version={version}, destination={dest:?})\n    print(' '.join(sorted(os.listdir({dest:?}))))\nexcept h.HelmError as e:\n    print('Error: ' + str(e))",
+            dest = dest.to_str().unwrap(),
+            repo_url = repo_url.map(|u| format!("{u:?}")).unwrap_or("None".into()),
+            version = version.map(|u| format!("{u:?}")).unwrap_or("None".into()),
+        ))
+        .trim()
+        .to_string()
+    };
+    let ours = |args: &[&str]| -> String {
+        let dest = work.join(format!("ox-{}", rand_suffix()));
+        let mut a = vec!["pull"];
+        a.extend_from_slice(args);
+        a.extend_from_slice(&["-d", dest.to_str().unwrap()]);
+        let o = helm(&work, &a, &[], None);
+        if !o.status.success() {
+            assert_eq!(stdout(&o), "", "{a:?}");
+            return stderr(&o).trim().to_string();
+        }
+        let mut names: Vec<String> = std::fs::read_dir(&dest)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        for n in &names {
+            assert_eq!(
+                std::fs::read(dest.join(n)).unwrap(),
+                std::fs::read(repo.join(n)).unwrap(),
+                "{n}"
+            );
+        }
+        names.join(" ")
+    };
+    for (chart, version) in [
+        ("web", None),
+        ("web", Some("1.0.0")),
+        ("web", Some("~1.0")),
+        ("web", Some(">0.0.0-0")),
+        ("web", Some("7")),
+        ("nope", None),
+    ] {
+        let mut args = vec![chart, "--repo", &url];
+        if let Some(v) = version {
+            args.extend_from_slice(&["--version", v]);
+        }
+        assert_eq!(
+            ours(&args),
+            sdk(chart, Some(&url), version),
+            "{chart} {version:?}"
+        );
+    }
+    let archive = format!("{url}/web-1.0.0.tgz");
+    assert_eq!(ours(&[&archive]), sdk(&archive, None, None));
+    for bad in ["web", "x/web"] {
+        assert_eq!(ours(&[bad]), sdk(bad, None, None), "{bad}");
+    }
+    // REPO/CHART through repositories.yaml and the cached index (`repo add`)
+    let o = helm(&work, &["repo", "add", "r", &url], &[], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(ours(&["r/web"]), "web-1.1.0.tgz");
+    assert_eq!(ours(&["r/web", "--devel"]), "web-2.0.0-rc.1.tgz");
+    assert_eq!(ours(&["r/web", "--version", "1.0.0"]), "web-1.0.0.tgz");
+    assert_eq!(
+        ours(&["r/nope"]),
+        "Error: chart \"nope\" matching  not found in r index. (try 'helm repo update'): no chart name found"
+    );
+    assert_eq!(
+        ours(&["r/web", "--version", "9"]),
+        "Error: chart \"web\" matching 9 not found in r index. (try 'helm repo update'): no chart version found for web-9"
+    );
+    // --verify needs the .prov the repository does not have; nothing is written
+    assert_eq!(
+        ours(&["r/web", "--verify"]),
+        format!("Error: failed to fetch provenance \"{url}/web-1.1.0.tgz.prov\"")
+    );
+    let o = helm(
+        &work,
+        &["show", "chart", "r/web", "--version", "1.0.0"],
+        &[],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "apiVersion: v2\nname: web\nversion: 1.0.0\n\n");
+    let o = helm(&work, &["template", "x", "web", "--repo", &url], &[], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "---\n# Source: web/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  v: \"1.1.0\"\n"
+    );
+    let o = helm(&work, &["template", "x", "./nope"], &[], None);
+    assert_eq!(stderr(&o), "Error: path \"./nope\" not found\n");
+    // a cached index that was removed: Helm's hint, no download
+    std::fs::remove_file(work.join(".cache/helm/repository/r-index.yaml")).unwrap();
+    let e = ours(&["r/web"]);
+    assert!(
+        e.starts_with("Error: no cached repo found. (try 'helm repo update'): open ")
+            && e.ends_with("r-index.yaml: no such file or directory"),
+        "{e}"
+    );
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    N.fetch_add(1, Ordering::SeqCst).to_string()
+}

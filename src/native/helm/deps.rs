@@ -483,7 +483,7 @@ fn http_client_of(p: &Parsed) -> Result<reqwest::Client, String> {
 }
 
 /// Larger than any chart archive or repository index Helm would read.
-const MAX_DOWNLOAD: usize = 512 << 20;
+pub(crate) const MAX_DOWNLOAD: usize = 512 << 20;
 
 /// GET `url` (`failed to fetch URL : STATUS` as Helm's HTTP getter words it).
 fn http_get(opts: &Options, url: &str) -> Result<Vec<u8>, String> {

@@ -6,6 +6,7 @@ use std::ffi::OsString;
 
 pub mod args;
 pub mod chart;
+pub mod chartrepo;
 pub mod create;
 pub mod depcmd;
 pub mod deps;

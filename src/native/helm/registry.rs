@@ -674,28 +674,92 @@ pub fn pull(args: &[String]) -> CmdResult {
         flag("prov", None, false),
         flag("keyring", None, true),
         flag("devel", None, false),
+        flag("repo", None, true),
+        flag("pass-credentials", None, false),
     ]);
     specs.extend_from_slice(COSIGN_PULL_FLAGS);
     let p = parse_flags("pull", args, &specs)?;
     let cosign_opts = cosign_verify_options(&p)?;
-    if p.positional.len() != 1 {
-        return Err("\"helm pull\" requires 1 argument\n\nUsage:  helm pull [chart URL | repo/chartname] [...] [flags]".into());
+    if p.positional.is_empty() {
+        return Err("\"helm pull\" requires at least 1 argument\n\nUsage:  helm pull [chart URL | repo/chartname] [...] [flags]".into());
     }
-    let src = &p.positional[0];
+    // Helm pulls each argument in turn
+    for src in &p.positional {
+        pull_one(&p, src, cosign_opts.as_ref())?;
+    }
+    Ok(())
+}
+
+/// `helm pull` of a chart repository's chart (`REPO/CHART`, `--repo URL CHART`, an
+/// archive URL): nothing is printed but `--verify`'s lines (or `--prov`'s warning).
+fn pull_from_repository(p: &Parsed, src: &str) -> CmdResult {
+    use super::chartrepo::{self, Prov};
+    let verify = p.bool("verify");
+    let mut version = p.str("version");
+    if version.is_empty() && p.bool("devel") {
+        version = ">0.0.0-0".into();
+    }
+    let mode = if verify {
+        Prov::Always
+    } else if p.bool("prov") {
+        Prov::Later
+    } else {
+        Prov::Never
+    };
+    let f = chartrepo::fetch(p, src, &version, mode)?;
+    if let Some(w) = &f.warning {
+        print!("{w}");
+    }
+    let ch = loader::load_archive(&f.data, &mut super::warn)?;
+    if verify {
+        let keyring = p
+            .get("keyring")
+            .map(PathBuf::from)
+            .unwrap_or_else(super::package::default_keyring);
+        print!("{}", chartrepo::verify(&f, &keyring)?);
+    }
+    let dest = PathBuf::from(
+        p.get("destination")
+            .filter(|d| !d.is_empty())
+            .unwrap_or("."),
+    );
+    std::fs::create_dir_all(&dest)
+        .map_err(|e| format!("{}: {}", dest.display(), loader::io_msg(&e)))?;
+    if p.bool("untar") {
+        let udir = dest.join(p.get("untardir").filter(|d| !d.is_empty()).unwrap_or("."));
+        expand(&udir, &ch, &f.data)?;
+    } else {
+        let out = dest.join(&f.file_name);
+        super::save::write_atomic(&out, &f.data, 0o644).map_err(|e| e.to_string())?;
+        if let Some(pv) = &f.prov {
+            let pp = dest.join(format!("{}.prov", f.file_name));
+            super::save::write_atomic(&pp, pv, 0o644).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+fn pull_one(
+    p: &Parsed,
+    src: &str,
+    cosign_opts: Option<&crate::native::cosign::VerifyOptions>,
+) -> CmdResult {
     if !src.starts_with("oci://") && !src.starts_with(oci::LAYOUT_SCHEME) {
-        // chart repositories (index.yaml) are not implemented natively
-        return Err(CmdError::FallThrough("pull (chart repository)".into()));
+        if cosign_opts.is_some() {
+            return Err("--verify-cosign needs an oci:// chart".into());
+        }
+        return pull_from_repository(p, src);
     }
     let verify = p.bool("verify");
     let pulled = fetch_chart(
-        || client_from(&p, "insecure-skip-tls-verify"),
+        || client_from(p, "insecure-skip-tls-verify"),
         src,
         &p.str("version"),
         verify || p.bool("prov"),
     )?;
     // Refuse hostile archives before writing anything.
     let ch = loader::load_archive(&pulled.chart, &mut super::warn)?;
-    if let Some(o) = &cosign_opts {
+    if let Some(o) = cosign_opts {
         // The signature is checked on the digest of the manifest just downloaded (not on the
         // tag again), so what is written below is exactly what was verified.
         verify_signature(&pulled, o)?;
@@ -861,7 +925,14 @@ pub fn show(args: &[String]) -> CmdResult {
         return Err(CmdError::FallThrough(format!("show {what}")));
     }
     let mut specs = TLS_FLAGS.to_vec();
-    specs.extend_from_slice(&[flag("version", None, true), flag("devel", None, false)]);
+    specs.extend_from_slice(&[
+        flag("version", None, true),
+        flag("devel", None, false),
+        flag("repo", None, true),
+        flag("verify", None, false),
+        flag("keyring", None, true),
+        flag("pass-credentials", None, false),
+    ]);
     let p = parse_flags(&format!("show {what}"), &rest, &specs)?;
     if p.positional.len() != 1 {
         return Err(format!(
@@ -878,12 +949,18 @@ pub fn show(args: &[String]) -> CmdResult {
             false,
         )?;
         loader::load_archive(&pulled.chart, &mut super::warn)?
-    } else if Path::new(src).exists() {
+    } else if p.get("repo").is_none_or(str::is_empty) && Path::new(src).exists() {
+        if p.bool("verify") {
+            return Err(CmdError::FallThrough(format!("show {what} --verify")));
+        }
         loader::load(Path::new(src), &mut super::warn)?
+    } else if p.get("repo").is_none_or(str::is_empty)
+        && (Path::new(src).is_absolute() || src.starts_with('.'))
+    {
+        return Err(format!("path {src:?} not found").into());
     } else {
-        return Err(CmdError::FallThrough(format!(
-            "show {what} (chart repository)"
-        )));
+        let data = super::chartrepo::locate(&p, src)?;
+        loader::load_archive(&data, &mut super::warn)?
     };
     print!("{}", show_text(&ch, &what));
     Ok(())

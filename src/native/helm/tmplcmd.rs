@@ -172,11 +172,19 @@ fn missing_dependencies(ch: &super::loader::Chart) -> bool {
         .any(|r| !ch.dependencies.iter().any(|d| d.metadata.name == r.name))
 }
 
+/// `LocateChart` for a chart of a chart repository (`--repo`, `REPO/CHART`, an archive
+/// URL): its archive; `None` for a local path.
+fn remote_chart(p: &Parsed, arg: &str) -> Result<Option<Vec<u8>>, CmdError> {
+    let local = p.get("repo").is_none_or(str::is_empty)
+        && (Path::new(arg).exists() || Path::new(arg).is_absolute() || arg.starts_with('.'));
+    if local {
+        return Ok(None);
+    }
+    super::chartrepo::locate(p, arg).map(Some)
+}
+
 /// Resolves the CHART argument to a local path, as `LocateChart` does for local charts.
 pub fn locate_chart(arg: &str) -> Result<PathBuf, CmdError> {
-    if arg.contains("://") {
-        return Err(CmdError::FallThrough("template".into()));
-    }
     let p = PathBuf::from(arg);
     if p.exists() {
         return Ok(p);
@@ -261,15 +269,9 @@ pub fn run(args: &[String]) -> CmdResult {
     if (p.has("dry-run") && p.get("dry-run") == Some("server")) || p.bool("validate") {
         return Err(CmdError::FallThrough("template".into()));
     }
-    // A post-renderer is a Helm 4 plugin; a chart repository (`--repo`, `repo/name`) and
-    // provenance checks of a located chart are not native.
-    for f in ["post-renderer", "repo"] {
-        if p.get(f).is_some_and(|v| !v.is_empty()) {
-            return Err(CmdError::FallThrough(format!("template --{f}")));
-        }
-    }
-    if p.bool("verify") {
-        return Err(CmdError::FallThrough("template --verify".into()));
+    // A post-renderer is a Helm 4 plugin.
+    if p.get("post-renderer").is_some_and(|v| !v.is_empty()) {
+        return Err(CmdError::FallThrough("template --post-renderer".into()));
     }
     let (name, chart_arg) = name_and_chart(&p)?;
     validate_release_name(&name)?;
@@ -288,8 +290,13 @@ pub fn run(args: &[String]) -> CmdResult {
             false,
         )?;
         super::loader::load_archive(&pulled.chart, &mut warn)?
+    } else if let Some(data) = remote_chart(&p, &chart_arg)? {
+        super::loader::load_archive(&data, &mut warn)?
     } else {
         let path = locate_chart(&chart_arg)?;
+        if p.bool("verify") {
+            return Err(CmdError::FallThrough("template --verify".into()));
+        }
         let ch = super::loader::load(&path, &mut warn)?;
         if p.bool("dependency-update") && path.is_dir() && missing_dependencies(&ch) {
             // runInstall: a chart missing dependencies is updated, then read again

@@ -36,6 +36,7 @@ pub enum Prov {
 }
 
 /// One version of a chart in an index: version, first URL, digest.
+#[derive(Debug)]
 struct IndexVersion {
     version: String,
     url: String,

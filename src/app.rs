@@ -252,7 +252,7 @@ fn completion(shell: &str) -> i32 {
         "powershell" => include_str!("completion/task.ps1"),
         // go-task 3.54.0's own nushell script, verbatim (MIT, go-task's authors): it is
         // already a thin wrapper around `task __complete`, which oxtask answers as go-task does.
-        "nu" => include_str!("completion/task.nu"),
+        "nu" | "nushell" => include_str!("completion/task.nu"),
         other => {
             eprint(&format!("unknown shell: {other}\n"));
             return 1;

@@ -304,21 +304,24 @@ fn nu_script_is_go_tasks() {
     let Some(go) = gotask::require(".ci/install-gotask.sh") else {
         return;
     };
-    let run = |exe: &Path| {
-        Command::new(exe)
-            .args(["--completion", "nu"])
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap()
-    };
-    let (want, got) = (run(&go), run(Path::new(OXTASK)));
-    assert_eq!(got.status.code(), want.status.code());
-    assert!(!want.stdout.is_empty());
-    assert_eq!(
-        String::from_utf8_lossy(&got.stdout),
-        String::from_utf8_lossy(&want.stdout)
-    );
-    assert_eq!(got.stderr, want.stderr);
+    // `nushell` is go-task's other name for it
+    for name in ["nu", "nushell"] {
+        let run = |exe: &Path| {
+            Command::new(exe)
+                .args(["--completion", name])
+                .env("NO_COLOR", "1")
+                .output()
+                .unwrap()
+        };
+        let (want, got) = (run(&go), run(Path::new(OXTASK)));
+        assert_eq!(got.status.code(), want.status.code(), "{name}");
+        assert!(!want.stdout.is_empty());
+        assert_eq!(
+            String::from_utf8_lossy(&got.stdout),
+            String::from_utf8_lossy(&want.stdout)
+        );
+        assert_eq!(got.stderr, want.stderr);
+    }
 }
 
 /// `shell` on PATH; missing: a skip message, or a failure under CI=true.

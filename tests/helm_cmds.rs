@@ -880,3 +880,39 @@ fn rand_suffix() -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
     N.fetch_add(1, Ordering::SeqCst).to_string()
 }
+
+/// `helm template --dependency-update`: runInstall updates a chart whose dependencies are
+/// missing (Manager.Update's lines on stdout), reads it again and renders it; without the
+/// flag it is Helm's missing-dependencies error.
+#[test]
+fn template_dependency_update_fetches_missing_dependencies_first() {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    mk_chart(
+        &root.join("app"),
+        "app",
+        "0.1.0",
+        "dependencies:\n- name: lib\n  version: 0.1.0\n  repository: file://../lib\n",
+    );
+    mk_chart(&root.join("lib"), "lib", "0.1.0", "");
+    std::fs::write(
+        root.join("lib/templates/a.yaml"),
+        "kind: A\nmetadata:\n  name: {{ .Release.Name }}\n",
+    )
+    .unwrap();
+    let o = helm(root, &["template", "x", "./app"], &[], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).ends_with("found in Chart.yaml, but missing in charts/ directory: lib\n"));
+    let o = helm(
+        root,
+        &["template", "x", "./app", "--dependency-update"],
+        &[],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "Saving 1 charts\nDeleting outdated charts\n---\n# Source: app/charts/lib/templates/a.yaml\nkind: A\nmetadata:\n  name: x\n"
+    );
+    assert!(root.join("app/charts/lib-0.1.0.tgz").is_file());
+}

@@ -276,9 +276,12 @@ pub fn run(args: &[String]) -> CmdResult {
     let (name, chart_arg) = name_and_chart(&p)?;
     validate_release_name(&name)?;
     let caps = caps_from(&p)?;
-    // Helm reads the chart (LocateChart) before the values files.
-    let mut warn = |m: String| super::warn(m);
-    let chart = if chart_arg.starts_with("oci://") {
+    // runInstall's order: LocateChart (path check or download), MergeValues, loader.Load.
+    enum Located {
+        Local(PathBuf),
+        Archive(Vec<u8>),
+    }
+    let located = if chart_arg.starts_with("oci://") {
         let mut version = p.str("version");
         if version.is_empty() && p.bool("devel") {
             version = ">0.0.0-0".into();
@@ -289,31 +292,38 @@ pub fn run(args: &[String]) -> CmdResult {
             &version,
             false,
         )?;
-        super::loader::load_archive(&pulled.chart, &mut warn)?
+        Located::Archive(pulled.chart)
     } else if let Some(data) = remote_chart(&p, &chart_arg)? {
-        super::loader::load_archive(&data, &mut warn)?
+        Located::Archive(data)
     } else {
         let path = locate_chart(&chart_arg)?;
         if p.bool("verify") {
             return Err(CmdError::FallThrough("template --verify".into()));
         }
-        let ch = super::loader::load(&path, &mut warn)?;
-        if p.bool("dependency-update") && path.is_dir() && missing_dependencies(&ch) {
-            // runInstall: a chart missing dependencies is updated, then read again
-            let opts = super::deps::Options {
-                flags: &p,
-                mtime: super::package::archive_mtime(false)?,
-                reproducible: false,
-                verbose: true,
-            };
-            super::deps::update(&path, &opts)?;
-            super::loader::load(&path, &mut warn)
-                .map_err(|e| format!("failed reloading chart after repo update: {e}"))?
-        } else {
-            ch
-        }
+        Located::Local(path)
     };
     let user = user_values(&p)?;
+    let mut warn = |m: String| super::warn(m);
+    let chart = match located {
+        Located::Archive(data) => super::loader::load_archive(&data, &mut warn)?,
+        Located::Local(path) => {
+            let ch = super::loader::load(&path, &mut warn)?;
+            if p.bool("dependency-update") && path.is_dir() && missing_dependencies(&ch) {
+                // runInstall: a chart missing dependencies is updated, then read again
+                let opts = super::deps::Options {
+                    flags: &p,
+                    mtime: super::package::archive_mtime(false)?,
+                    reproducible: false,
+                    verbose: true,
+                };
+                super::deps::update(&path, &opts)?;
+                super::loader::load(&path, &mut warn)
+                    .map_err(|e| format!("failed reloading chart after repo update: {e}"))?
+            } else {
+                ch
+            }
+        }
+    };
     let rc = RChart::from_chart(&chart)?;
     check_chart(&rc)?;
     let namespace = p

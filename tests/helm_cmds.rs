@@ -916,3 +916,140 @@ fn template_dependency_update_fetches_missing_dependencies_first() {
     );
     assert!(root.join("app/charts/lib-0.1.0.tgz").is_file());
 }
+
+/// A chart repository behind HTTP basic auth: `repo add --username --password-stdin`
+/// stores the credentials (repositories.yaml, 0600) and every later download from that
+/// repository — `repo update`, `pull REPO/CHART`, `dependency update` with `@REPO` — sends
+/// them; `pull --repo URL --username --password` beside Helm 4.2.3's pull (SDK). The
+/// password never shows in any output.
+#[test]
+fn chart_repository_with_basic_auth() {
+    if !require_python_module("helm_python") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    let repo = root.join("repo");
+    let src = root.join("src/web");
+    mk_chart(&src, "web", "1.0.0", "");
+    py(&format!(
+        "h.package({:?}, destination={:?})",
+        src.to_str().unwrap(),
+        repo.to_str().unwrap()
+    ));
+    let port = registry::free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    py(&format!(
+        "h.repo_index_generate({:?}, base_url={url:?})",
+        repo.to_str().unwrap()
+    ));
+    // python's http.server with a basic-auth check (oxuser / s3cret-pw)
+    let server = r#"
+import base64, functools, http.server, sys
+want = "Basic " + base64.b64encode(b"oxuser:s3cret-pw").decode()
+class H(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        if self.headers.get("Authorization") != want:
+            self.send_response(401); self.send_header("Content-Length", "0"); self.end_headers(); return
+        super().do_GET()
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), functools.partial(H, directory=sys.argv[2])).serve_forever()
+"#;
+    let child = Command::new("python3")
+        .args(["-c", server, &port.to_string(), repo.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    let _srv = Served(child);
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed().as_secs() < 20, "server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let work = root.join("w");
+    std::fs::create_dir_all(&work).unwrap();
+    let mut outputs = String::new();
+    let mut run = |args: &[&str], stdin: Option<&[u8]>| {
+        let o = helm(&work, args, &[], stdin);
+        outputs.push_str(&stdout(&o));
+        outputs.push_str(&stderr(&o));
+        o
+    };
+    let o = run(&["repo", "add", "nope", &url], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        format!("Error: looks like \"{url}\" is not a valid chart repository or cannot be reached: failed to fetch {url}/index.yaml : 401 Unauthorized\n")
+    );
+    let o = run(
+        &[
+            "repo",
+            "add",
+            "priv",
+            &url,
+            "--username",
+            "oxuser",
+            "--password-stdin",
+        ],
+        Some(b"s3cret-pw\n"),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rf = work.join(".helmcfg/repositories.yaml");
+    let text = std::fs::read_to_string(&rf).unwrap();
+    assert!(
+        text.contains("  password: s3cret-pw\n") && text.contains("  username: oxuser\n"),
+        "{text}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&rf).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let o = run(&["repo", "update"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("...Successfully got an update from the \"priv\" chart repository"));
+    let o = run(&["pull", "priv/web", "-d", "a"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(work.join("a/web-1.0.0.tgz")).unwrap(),
+        std::fs::read(repo.join("web-1.0.0.tgz")).unwrap()
+    );
+    // --repo with the command's credentials, beside the SDK
+    let o = run(
+        &[
+            "pull",
+            "web",
+            "--repo",
+            &url,
+            "--username",
+            "oxuser",
+            "--password",
+            "s3cret-pw",
+            "-d",
+            "b",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let sdk = root.join("sdk");
+    py(&format!(
+        "import os\nos.makedirs({sdk:?})\nh.pull('web', repo_url={url:?}, username='oxuser', password='s3cret-pw', destination={sdk:?})",
+        sdk = sdk.to_str().unwrap()
+    ));
+    assert_eq!(
+        std::fs::read(work.join("b/web-1.0.0.tgz")).unwrap(),
+        std::fs::read(sdk.join("web-1.0.0.tgz")).unwrap()
+    );
+    let o = run(&["pull", "web", "--repo", &url, "-d", "c"], None);
+    assert_eq!(o.status.code(), Some(1));
+    // a dependency from the authenticated repository by its alias
+    mk_chart(
+        &work.join("app"),
+        "app",
+        "0.1.0",
+        "dependencies:\n- name: web\n  version: 1.0.0\n  repository: \"@priv\"\n",
+    );
+    let o = run(&["dependency", "update", "app"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(work.join("app/charts/web-1.0.0.tgz").is_file());
+    assert!(!outputs.contains("s3cret-pw"), "{outputs}");
+}

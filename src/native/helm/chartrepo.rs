@@ -4,14 +4,14 @@
 //! that), `CHART --repo URL` through a freshly downloaded index, or an absolute `http(s)://`
 //! archive URL (pkg/downloader/chart_downloader.go, pkg/repo/v1/chartrepo.go, index.go).
 //!
-//! Repositories that need credentials (repositories.yaml entries with a username, password
-//! or client TLS files; `--username`/`--password`) fall through to a real helm: oxtask keeps
-//! no credentials for chart repositories.
+//! Credentials and TLS files come from the repositories.yaml entry of the repository, or
+//! from `--username`/`--password`/`--ca-file`/… for `--repo URL` and archive URLs; basic
+//! auth goes only to the repository's own host unless `pass_credentials_all`.
 
 use std::path::Path;
 
 use super::args::Parsed;
-use super::deps::{map_get, yaml_str};
+use super::deps::{map_get, yaml_str, HttpOpts};
 use super::yaml::Yaml;
 use super::{semver, CmdError};
 
@@ -140,12 +140,6 @@ fn resolve_reference(repo: &str, chart_url: &str) -> Result<String, String> {
         .map_err(|e| format!("failed to parse {chart_url} as URL: {e}"))
 }
 
-fn needs_credentials(p: &Parsed) -> bool {
-    ["username", "password"]
-        .iter()
-        .any(|k| p.get(k).is_some_and(|v| !v.is_empty()))
-}
-
 fn read_cached_index(cache: &Path, name: &str) -> Result<String, String> {
     let path = cache.join(format!("{name}-index.yaml"));
     let data =
@@ -163,22 +157,23 @@ fn read_cached_index(cache: &Path, name: &str) -> Result<String, String> {
     })
 }
 
-/// `ResolveChartVersion` for everything but `oci://`: the archive URL and the index digest.
-fn resolve(p: &Parsed, chart_ref: &str, version: &str) -> Result<(String, String), CmdError> {
-    if needs_credentials(p) {
-        return Err(CmdError::FallThrough(
-            "a chart repository with credentials".into(),
-        ));
-    }
+/// `ResolveChartVersion` for everything but `oci://`: the archive URL, the index digest and
+/// how to download it.
+fn resolve(
+    p: &Parsed,
+    chart_ref: &str,
+    version: &str,
+) -> Result<(String, String, HttpOpts), CmdError> {
     if let Some(repo_url) = p.get("repo").filter(|r| !r.is_empty()) {
-        // FindChartInRepoURL: a fresh index of that URL
+        // FindChartInRepoURL: a fresh index of that URL, with the command's credentials
+        let o = HttpOpts::from_flags(p, repo_url);
         let index_url = format!("{}/index.yaml", repo_url.trim_end_matches('/'));
         let unreachable = |e: String| {
             format!(
                 "looks like {repo_url:?} is not a valid chart repository or cannot be reached: {e}"
             )
         };
-        let data = super::deps::fetch(p, &index_url).map_err(unreachable)?;
+        let data = super::deps::fetch_with(&o, &index_url).map_err(unreachable)?;
         let text = String::from_utf8(data).map_err(|_| unreachable("not UTF-8".into()))?;
         let index = load_index(&text).map_err(unreachable)?;
         let mut what = format!("chart {chart_ref:?}");
@@ -192,7 +187,10 @@ fn resolve(p: &Parsed, chart_ref: &str, version: &str) -> Result<(String, String
         }
         let url = resolve_reference(repo_url, &cv.url)
             .map_err(|e| format!("failed to make chart URL absolute: {e}"))?;
-        return owner_of_url(p, &url).map(|()| (url, String::new()));
+        // LocateChart passes the credentials on only to the repository's own host (or with
+        // --pass-credentials); HttpOpts applies that rule per request
+        let o = owner_of_url(p, &url)?.unwrap_or(o);
+        return Ok((url, String::new(), o));
     }
     let file = super::repo::load(&super::env::repository_config(p))?
         .map(|f| f.repos)
@@ -202,8 +200,9 @@ fn resolve(p: &Parsed, chart_ref: &str, version: &str) -> Result<(String, String
             if !matches!(u.scheme(), "http" | "https") {
                 return Err(format!("scheme \"{}\" not supported", u.scheme()).into());
             }
-            owner_of_url(p, chart_ref)?;
-            return Ok((chart_ref.to_string(), String::new()));
+            let o =
+                owner_of_url(p, chart_ref)?.unwrap_or_else(|| HttpOpts::from_flags(p, chart_ref));
+            return Ok((chart_ref.to_string(), String::new(), o));
         }
     }
     let Some((repo_name, chart_name)) = chart_ref.split_once('/') else {
@@ -217,11 +216,6 @@ fn resolve(p: &Parsed, chart_ref: &str, version: &str) -> Result<(String, String
     };
     if entry.url.is_empty() {
         return Err(format!("no URL found for repository {repo_name}").into());
-    }
-    if entry.needs_real_helm() {
-        return Err(CmdError::FallThrough(
-            "a chart repository with credentials or TLS files".into(),
-        ));
     }
     let text = read_cached_index(&super::repo::cache_dir(p), &entry.name)?;
     let index = load_index(&text).map_err(|e| {
@@ -238,13 +232,31 @@ fn resolve(p: &Parsed, chart_ref: &str, version: &str) -> Result<(String, String
     }
     let url = resolve_reference(&entry.url, &cv.url)
         .map_err(|_| format!("invalid chart URL format: {chart_ref}"))?;
-    Ok((url, cv.digest.clone()))
+    Ok((url, cv.digest.clone(), entry_opts(p, entry)))
+}
+
+/// The entry's TLS files and credentials where it has them, the command's otherwise
+/// (ResolveChartVersion layers the entry's settings over the command's options).
+fn entry_opts(p: &Parsed, e: &super::repo::Entry) -> HttpOpts {
+    let mut o = HttpOpts::from_flags(p, &e.url);
+    let from = HttpOpts::from_entry(e);
+    if from.ca_file.is_some() || from.cert_file.is_some() || from.key_file.is_some() {
+        o.ca_file = from.ca_file;
+        o.cert_file = from.cert_file;
+        o.key_file = from.key_file;
+    }
+    if !e.username.is_empty() && !e.password.is_empty() {
+        o.username = from.username;
+        o.password = from.password;
+        o.pass_credentials_all = from.pass_credentials_all;
+    }
+    o.insecure |= e.insecure_skip_tls_verify;
+    o
 }
 
 /// `scanReposForURL`: an archive URL that one of repositories.yaml's cached indexes lists
-/// takes that repository's settings (credentials: not native). Every repository needs its
-/// cached index, as in Helm.
-fn owner_of_url(p: &Parsed, url: &str) -> Result<(), CmdError> {
+/// takes that repository's settings. Every repository needs its cached index, as in Helm.
+fn owner_of_url(p: &Parsed, url: &str) -> Result<Option<HttpOpts>, CmdError> {
     let file = super::repo::load(&super::env::repository_config(p))?
         .map(|f| f.repos)
         .unwrap_or_default();
@@ -259,21 +271,16 @@ fn owner_of_url(p: &Parsed, url: &str) -> Result<(), CmdError> {
             .flat_map(|(_, vs)| vs.iter())
             .any(|v| super::repo::url_equal(&v.url, url));
         if listed {
-            if e.needs_real_helm() {
-                return Err(CmdError::FallThrough(
-                    "a chart repository with credentials or TLS files".into(),
-                ));
-            }
-            return Ok(());
+            return Ok(Some(entry_opts(p, e)));
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Downloads the chart `chart_ref` names (not `oci://`, not a local path), checking the
 /// index's digest when it gives one.
 pub fn fetch(p: &Parsed, chart_ref: &str, version: &str, prov: Prov) -> Result<Fetched, CmdError> {
-    let (url, digest) = resolve(p, chart_ref, version)?;
+    let (url, digest, opts) = resolve(p, chart_ref, version)?;
     let parsed = url::Url::parse(&url).map_err(|_| format!("invalid chart URL format: {url}"))?;
     // filepath.Base(u.Path); a name that is no plain file name is refused rather than
     // written (it comes from the remote index)
@@ -286,7 +293,7 @@ pub fn fetch(p: &Parsed, chart_ref: &str, version: &str, prov: Prov) -> Result<F
     {
         return Err(format!("invalid chart file name {file_name:?} in {url}").into());
     }
-    let data = super::deps::fetch(p, &url)?;
+    let data = super::deps::fetch_with(&opts, &url)?;
     let want = digest.strip_prefix("sha256:").unwrap_or(&digest);
     if !want.is_empty() {
         use sha2::{Digest, Sha256};
@@ -307,7 +314,7 @@ pub fn fetch(p: &Parsed, chart_ref: &str, version: &str, prov: Prov) -> Result<F
     };
     if prov != Prov::Never {
         let prov_url = format!("{url}.prov");
-        match super::deps::fetch(p, &prov_url) {
+        match super::deps::fetch_with(&opts, &prov_url) {
             Ok(b) => out.prov = Some(b),
             Err(e) if prov == Prov::Later => {
                 out.warning = Some(format!(

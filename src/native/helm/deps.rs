@@ -125,11 +125,6 @@ fn managed_repos(
             (Some(_), None) => missing.push(d.repository.clone()),
             _ => {}
         }
-        if found.is_some_and(|e| e.needs_real_helm()) {
-            return Err(CmdError::FallThrough(
-                "dependencies from a chart repository with credentials or TLS files".into(),
-            ));
-        }
     }
     if !missing.is_empty() {
         return Err(format!(
@@ -145,11 +140,6 @@ fn managed_repos(
 fn refresh_repos(entries: &[super::repo::Entry], opts: &Options) -> Result<(), CmdError> {
     if entries.is_empty() || opts.flags.bool("skip-refresh") {
         return Ok(());
-    }
-    if entries.iter().any(|e| e.needs_real_helm()) {
-        return Err(CmdError::FallThrough(
-            "refreshing a chart repository with credentials or TLS files".into(),
-        ));
     }
     let mut all: Vec<&super::repo::Entry> = vec![];
     for e in entries {
@@ -179,7 +169,7 @@ fn announce_http_repos(reqs: &[Dependency], opts: &Options) {
     opts.say("Getting updates for unmanaged Helm repositories...");
     for u in urls {
         let index = format!("{}/index.yaml", u.trim_end_matches('/'));
-        match http_get(opts, &index) {
+        match http_get(opts, u, &index) {
             Ok(_) => opts.say(&format!(
                 "...Successfully got an update from the {u:?} chart repository"
             )),
@@ -464,13 +454,79 @@ fn resolve_oci(base: &str, d: &Dependency, opts: &Options) -> Result<Option<Stri
     Ok(None)
 }
 
-fn http_client_of(p: &Parsed) -> Result<reqwest::Client, String> {
-    let path = |k: &str| p.get(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+/// How one HTTP download is made (Helm's HTTP getter options): TLS files, and basic auth
+/// sent to the repository's own scheme and host only, unless `pass_credentials_all`.
+#[derive(Clone, Debug, Default)]
+pub struct HttpOpts {
+    pub ca_file: Option<PathBuf>,
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+    pub insecure: bool,
+    pub username: String,
+    pub password: String,
+    pub pass_credentials_all: bool,
+    /// The repository URL the credentials belong to.
+    pub base_url: String,
+}
+
+impl HttpOpts {
+    /// From a command's `--ca-file`/`--cert-file`/`--key-file`/`--insecure-skip-tls-verify`
+    /// and `--username`/`--password`/`--pass-credentials`, for `base_url`.
+    pub fn from_flags(p: &Parsed, base_url: &str) -> HttpOpts {
+        let path = |k: &str| p.get(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        HttpOpts {
+            ca_file: path("ca-file"),
+            cert_file: path("cert-file"),
+            key_file: path("key-file"),
+            insecure: p.bool("insecure-skip-tls-verify"),
+            username: p.str("username"),
+            password: p.str("password"),
+            pass_credentials_all: p.bool("pass-credentials"),
+            base_url: base_url.to_string(),
+        }
+    }
+
+    /// From a repositories.yaml entry.
+    pub fn from_entry(e: &super::repo::Entry) -> HttpOpts {
+        let path = |v: &str| (!v.is_empty()).then(|| PathBuf::from(v));
+        HttpOpts {
+            ca_file: path(&e.ca_file),
+            cert_file: path(&e.cert_file),
+            key_file: path(&e.key_file),
+            insecure: e.insecure_skip_tls_verify,
+            username: e.username.clone(),
+            password: e.password.clone(),
+            pass_credentials_all: e.pass_credentials_all,
+            base_url: e.url.clone(),
+        }
+    }
+
+    /// httpgetter: credentials go with a request only to the repository's scheme and host
+    /// (port included), or anywhere with pass_credentials_all.
+    fn basic_for(&self, url: &str) -> Option<(&str, &str)> {
+        if self.username.is_empty() || self.password.is_empty() {
+            return None;
+        }
+        if self.pass_credentials_all {
+            return Some((&self.username, &self.password));
+        }
+        let (a, b) = (
+            url::Url::parse(&self.base_url).ok()?,
+            url::Url::parse(url).ok()?,
+        );
+        (a.scheme() == b.scheme()
+            && a.host_str() == b.host_str()
+            && a.port_or_known_default() == b.port_or_known_default())
+        .then_some((&self.username, &self.password))
+    }
+}
+
+fn http_client_of(o: &HttpOpts) -> Result<reqwest::Client, String> {
     let tls = oci::tls::build_config(
-        p.bool("insecure-skip-tls-verify"),
-        path("ca-file").as_deref(),
-        path("cert-file").as_deref(),
-        path("key-file").as_deref(),
+        o.insecure,
+        o.ca_file.as_deref(),
+        o.cert_file.as_deref(),
+        o.key_file.as_deref(),
     )
     .map_err(|e| e.to_string())?;
     reqwest::Client::builder()
@@ -485,19 +541,45 @@ fn http_client_of(p: &Parsed) -> Result<reqwest::Client, String> {
 /// Larger than any chart archive or repository index Helm would read.
 pub(crate) const MAX_DOWNLOAD: usize = 512 << 20;
 
-/// GET `url` (`failed to fetch URL : STATUS` as Helm's HTTP getter words it).
-fn http_get(opts: &Options, url: &str) -> Result<Vec<u8>, String> {
-    fetch(opts.flags, url)
+/// GET `url` (`failed to fetch URL : STATUS` as Helm's HTTP getter words it), with the
+/// settings of the repositories.yaml entry for `repo` when there is one, else the flags.
+fn http_get(opts: &Options, repo: &str, url: &str) -> Result<Vec<u8>, String> {
+    let entries = super::repo::load(&super::env::repository_config(opts.flags))
+        .ok()
+        .flatten()
+        .map(|f| f.repos)
+        .unwrap_or_default();
+    let o = match entries
+        .iter()
+        .find(|e| super::repo::url_equal(&e.url, repo))
+    {
+        Some(e) => HttpOpts::from_entry(e),
+        None => HttpOpts::from_flags(opts.flags, repo),
+    };
+    fetch_with(&o, url)
 }
 
-/// GET `url` with the TLS flags of `p`: at most [`MAX_DOWNLOAD`] bytes, 120 s in all
-/// (Helm's getter default).
+/// GET `url` with the TLS flags of `p` (no credentials).
 pub fn fetch(p: &Parsed, url: &str) -> Result<Vec<u8>, String> {
-    let client = http_client_of(p)?;
+    let mut o = HttpOpts::from_flags(p, url);
+    o.username.clear();
+    o.password.clear();
+    fetch_with(&o, url)
+}
+
+/// GET `url`: at most [`MAX_DOWNLOAD`] bytes, 120 s in all (Helm's getter default).
+pub fn fetch_with(o: &HttpOpts, url: &str) -> Result<Vec<u8>, String> {
+    let client = http_client_of(o)?;
     let url_s = url.to_string();
+    let basic = o
+        .basic_for(url)
+        .map(|(u, p)| (u.to_string(), p.to_string()));
     oci::block_on(async move {
-        let mut resp = client
-            .get(&url_s)
+        let mut req = client.get(&url_s);
+        if let Some((u, p)) = basic {
+            req = req.basic_auth(u, Some(p));
+        }
+        let mut resp = req
             .send()
             .await
             .map_err(|e| format!("Get \"{url_s}\": {e}"))?;
@@ -550,7 +632,7 @@ fn resolve_http(
     let unreachable = |e: String| {
         format!("looks like {repo:?} is not a valid chart repository or cannot be reached: {e}")
     };
-    let data = http_get(opts, &index_url).map_err(unreachable)?;
+    let data = http_get(opts, repo, &index_url).map_err(unreachable)?;
     let text =
         String::from_utf8(data).map_err(|_| unreachable("index.yaml is not UTF-8".into()))?;
     let doc = super::yaml::parse(&text)
@@ -729,8 +811,8 @@ fn fetch_one(
                     .map_err(|e| format!("failed to save: {e}"))?;
             }
             Source::Http(url, digest) => {
-                let data =
-                    http_get(opts, url).map_err(|e| format!("could not download {url}: {e}"))?;
+                let data = http_get(opts, &d.repository, url)
+                    .map_err(|e| format!("could not download {url}: {e}"))?;
                 let want = digest.strip_prefix("sha256:").unwrap_or(digest);
                 if !want.is_empty() {
                     let got = hex::encode(Sha256::digest(&data));

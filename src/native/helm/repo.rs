@@ -24,18 +24,6 @@ pub struct Entry {
     pub pass_credentials_all: bool,
 }
 
-impl Entry {
-    /// Needs what the native downloads do not do (auth, client certificates, custom CAs).
-    pub fn needs_real_helm(&self) -> bool {
-        !self.username.is_empty()
-            || !self.password.is_empty()
-            || !self.cert_file.is_empty()
-            || !self.key_file.is_empty()
-            || !self.ca_file.is_empty()
-            || self.insecure_skip_tls_verify
-    }
-}
-
 /// repositories.yaml (`repo.File`): `apiVersion` and `generated` are kept as read (a file
 /// Helm starts from nothing has `""` and Go's zero time).
 #[derive(Debug)]
@@ -162,9 +150,9 @@ pub fn url_equal(a: &str, b: &str) -> bool {
 
 /// `ChartRepository.DownloadIndexFile`: fetches `URL/index.yaml`, checks it is an index,
 /// and writes `NAME-index.yaml` and `NAME-charts.txt` into the cache.
-pub fn download_index(e: &Entry, cache: &Path, p: &Parsed) -> Result<String, String> {
+pub fn download_index(e: &Entry, cache: &Path) -> Result<String, String> {
     let url = format!("{}/index.yaml", e.url.trim_end_matches('/'));
-    let data = super::deps::fetch(p, &url)?;
+    let data = super::deps::fetch_with(&super::deps::HttpOpts::from_entry(e), &url)?;
     let text =
         String::from_utf8(data.clone()).map_err(|_| "index.yaml is not UTF-8".to_string())?;
     let doc = super::yaml::parse(&text).map_err(|e| format!("error unmarshaling JSON: {e}"))?;
@@ -218,6 +206,13 @@ fn add(args: &[String]) -> CmdResult {
             flag("no-update", None, false),
             flag("pass-credentials", None, false),
             flag("timeout", None, true),
+            flag("username", None, true),
+            flag("password", None, true),
+            flag("password-stdin", None, false),
+            flag("ca-file", None, true),
+            flag("cert-file", None, true),
+            flag("key-file", None, true),
+            flag("insecure-skip-tls-verify", None, false),
         ],
     )?;
     if p.positional.len() != 2 {
@@ -252,11 +247,21 @@ fn add(args: &[String]) -> CmdResult {
         generated: "0001-01-01T00:00:00Z".into(),
         repos: vec![],
     });
+    let username = p.str("username");
+    let mut password = p.str("password");
+    if !username.is_empty() && password.is_empty() {
+        password = read_password(p.bool("password-stdin"))?;
+    }
     let e = Entry {
         name: name.clone(),
         url: url.clone(),
+        username,
+        password,
         pass_credentials_all: p.bool("pass-credentials"),
-        ..Default::default()
+        cert_file: p.str("cert-file"),
+        key_file: p.str("key-file"),
+        ca_file: p.str("ca-file"),
+        insecure_skip_tls_verify: p.bool("insecure-skip-tls-verify"),
     };
     if name.contains('/') {
         return Err(format!(
@@ -276,7 +281,7 @@ fn add(args: &[String]) -> CmdResult {
             return Ok(());
         }
     }
-    download_index(&e, &cache_dir(&p), &p).map_err(|err| {
+    download_index(&e, &cache_dir(&p)).map_err(|err| {
         format!("looks like {url:?} is not a valid chart repository or cannot be reached: {err}")
     })?;
     match f.repos.iter_mut().find(|r| r.name == name) {
@@ -286,6 +291,55 @@ fn add(args: &[String]) -> CmdResult {
     write(&file_path, &f)?;
     println!("{name:?} has been added to your repositories");
     Ok(())
+}
+
+/// `repo add --username U` without a password: the whole of stdin (one trailing newline
+/// removed) with `--password-stdin`, else a prompt on the terminal without echo, as Helm's
+/// term.ReadPassword (which fails when stdin is no terminal).
+fn read_password(from_stdin: bool) -> Result<String, String> {
+    use std::io::Read;
+    if from_stdin {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .take(1 << 20)
+            .read_to_end(&mut buf)
+            .map_err(|e| e.to_string())?;
+        let s = String::from_utf8_lossy(&buf).into_owned();
+        let s = s.strip_suffix('\n').unwrap_or(&s);
+        return Ok(s.strip_suffix('\r').unwrap_or(s).to_string());
+    }
+    print!("Password: ");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let r = read_password_tty();
+    println!();
+    r
+}
+
+#[cfg(unix)]
+fn read_password_tty() -> Result<String, String> {
+    // SAFETY: termios calls on fd 0 with a zeroed struct tcgetattr fills in; echo is put
+    // back before returning.
+    unsafe {
+        let mut t: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(0, &mut t) != 0 {
+            return Err("inappropriate ioctl for device".into());
+        }
+        let old = t;
+        t.c_lflag &= !libc::ECHO;
+        t.c_lflag |= libc::ICANON | libc::ISIG;
+        libc::tcsetattr(0, libc::TCSANOW, &t);
+        let mut line = String::new();
+        let r = std::io::stdin().read_line(&mut line);
+        libc::tcsetattr(0, libc::TCSANOW, &old);
+        r.map_err(|e| e.to_string())?;
+        Ok(line.trim_end_matches(['\n', '\r']).to_string())
+    }
+}
+
+#[cfg(not(unix))]
+fn read_password_tty() -> Result<String, String> {
+    Err("reading a password from the terminal is not supported here".into())
 }
 
 fn list(args: &[String]) -> CmdResult {
@@ -419,11 +473,6 @@ fn update(args: &[String]) -> CmdResult {
         .iter()
         .filter(|r| p.positional.is_empty() || p.positional.contains(&r.name))
         .collect();
-    if chosen.iter().any(|r| r.needs_real_helm()) {
-        return Err(CmdError::FallThrough(
-            "repo update of a repository with credentials or TLS files".into(),
-        ));
-    }
     refresh(&chosen, &p, p.bool("fail-on-repo-update-fail"))
 }
 
@@ -433,7 +482,7 @@ pub fn refresh(repos: &[&Entry], p: &Parsed, fail_on_error: bool) -> CmdResult {
     let cache = cache_dir(p);
     let mut failed = vec![];
     for r in repos {
-        match download_index(r, &cache, p) {
+        match download_index(r, &cache) {
             Ok(_) => println!(
                 "...Successfully got an update from the {:?} chart repository",
                 r.name

@@ -1053,3 +1053,119 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), functools.parti
     assert!(work.join("app/charts/web-1.0.0.tgz").is_file());
     assert!(!outputs.contains("s3cret-pw"), "{outputs}");
 }
+
+/// `helm search repo` over the cached indexes, following pkg/cmd/search: a match in the
+/// chart name scores 0, in REPO/NAME 1, in the description 2, in the keywords 3; results
+/// sort by score, then name, then newest version; `>0.0.0` (stable only) unless `--devel`
+/// or `--version`; the first version of each name unless `--versions`; a repository
+/// without a cached index is Helm's slog warning and is skipped.
+#[test]
+fn search_repo_follows_helms_index_search() {
+    let d = tempfile::tempdir().unwrap();
+    let work = d.path();
+    let cache = work.join(".cache/helm/repository");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::create_dir_all(work.join(".helmcfg")).unwrap();
+    std::fs::write(
+        work.join(".helmcfg/repositories.yaml"),
+        "apiVersion: \"\"\nrepositories:\n- name: a\n  url: http://127.0.0.1:1/a\n- name: b\n  url: http://127.0.0.1:1/b\n- name: c\n  url: http://127.0.0.1:1/c\n",
+    )
+    .unwrap();
+    let cv = |name: &str, v: &str, extra: &str| {
+        format!("  - name: {name}\n    version: {v}\n    urls: [{name}-{v}.tgz]\n{extra}")
+    };
+    std::fs::write(
+        cache.join("a-index.yaml"),
+        format!(
+            "apiVersion: v1\nentries:\n  nginx:\n{}{}{}  proxy:\n{}  tool:\n{}",
+            cv("nginx", "1.0.0", "    description: web server\n"),
+            cv("nginx", "3.0.0-beta.1", "    description: web server\n"),
+            cv("nginx", "2.0.0", "    description: web server\n"),
+            cv(
+                "proxy",
+                "1.0.0",
+                "    description: an nginx proxy\n    keywords: [edge]\n"
+            ),
+            cv("tool", "0.1.0", "    keywords: [nginx]\n"),
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        cache.join("b-index.yaml"),
+        format!(
+            "apiVersion: v1\nentries:\n  nginx:\n{}",
+            cv(
+                "nginx",
+                "5.0.0",
+                "    description: Bitnami NGINX\n    appVersion: \"1.25\"\n"
+            )
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let mut a = vec!["search", "repo"];
+        a.extend_from_slice(args);
+        let o = helm(work, &a, &[], None);
+        (o.status.code(), stdout(&o), stderr(&o))
+    };
+    let j = |rows: &[(&str, &str, &str, &str)]| {
+        let items: Vec<String> = rows
+            .iter()
+            .map(|(n, v, a, d)| {
+                format!("{{\"name\":\"{n}\",\"version\":\"{v}\",\"app_version\":\"{a}\",\"description\":\"{d}\"}}")
+            })
+            .collect();
+        format!("[{}]\n", items.join(","))
+    };
+    let (code, out, err) = run(&["nginx", "-o", "json"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        out,
+        j(&[
+            ("a/nginx", "2.0.0", "", "web server"),
+            ("b/nginx", "5.0.0", "1.25", "Bitnami NGINX"),
+            ("a/proxy", "1.0.0", "", "an nginx proxy"),
+            ("a/tool", "0.1.0", "", ""),
+        ])
+    );
+    let cache_c = cache.join("c-index.yaml");
+    assert_eq!(
+        err,
+        format!(
+            "level=WARN msg=\"repo is corrupt or missing\" repo=c error=\"open {}: no such file or directory\"\n",
+            cache_c.display()
+        )
+    );
+    let (_, out, _) = run(&["NGINX", "--devel", "-o", "json"]);
+    assert!(
+        out.starts_with(&j(&[("a/nginx", "3.0.0-beta.1", "", "web server")])[..80]),
+        "{out}"
+    );
+    let (_, out, _) = run(&["a/nginx", "--versions", "-o", "json"]);
+    assert_eq!(
+        out,
+        j(&[
+            ("a/nginx", "2.0.0", "", "web server"),
+            ("a/nginx", "1.0.0", "", "web server"),
+        ])
+    );
+    let (_, out, _) = run(&["web", "--version", "<2"]);
+    assert_eq!(
+        out,
+        "NAME   \tCHART VERSION\tAPP VERSION\tDESCRIPTION\na/nginx\t1.0.0        \t           \tweb server \n"
+    );
+    // `^` anchors at the line's start, which is the chart's name: no match, an empty list
+    let (_, out, _) = run(&["^b/", "-r", "-o", "yaml"]);
+    assert_eq!(out, "[]\n");
+    let (_, out, _) = run(&["b/", "-o", "yaml"]);
+    assert_eq!(
+        out,
+        "- app_version: \"1.25\"\n  description: Bitnami NGINX\n  name: b/nginx\n  version: 5.0.0\n"
+    );
+    let (code, out, err) = run(&["zzz"]);
+    assert_eq!((code, out.as_str()), (Some(0), "No results found\n"));
+    assert!(err.starts_with("level=WARN"));
+    let (code, _, err) = run(&["zzz", "--fail-on-no-result"]);
+    assert_eq!(code, Some(1));
+    assert!(err.ends_with("Error: no results found\n"), "{err}");
+}

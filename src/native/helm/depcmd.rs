@@ -206,7 +206,7 @@ fn status(charts: &Path, d: &Dependency, parent: &loader::Chart) -> &'static str
 
 /// gosuri/uitable: cells padded to the column width (at most `max`, longer cells cut with
 /// `...`), columns joined by a tab, rows by a newline.
-fn table(rows: &[[String; 4]], max: usize) -> String {
+pub(crate) fn table(rows: &[[String; 4]], max: usize) -> String {
     let mut widths = [0usize; 4];
     for r in rows {
         for (i, c) in r.iter().enumerate() {

@@ -24,6 +24,7 @@ pub mod repo;
 pub mod repoindex;
 pub mod save;
 pub mod schema;
+pub mod search;
 pub mod semver;
 pub mod tmplcmd;
 pub mod values;
@@ -189,6 +190,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         "env" => env::run(&rest),
         "dependency" | "dep" | "dependencies" => depcmd::run(&rest),
         "repo" => repo::run(&rest),
+        "search" => search::run(&rest),
         _ => Err(CmdError::FallThrough(sub.to_string())),
     };
     match res {

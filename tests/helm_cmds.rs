@@ -1169,3 +1169,76 @@ fn search_repo_follows_helms_index_search() {
     assert_eq!(code, Some(1));
     assert!(err.ends_with("Error: no results found\n"), "{err}");
 }
+
+/// `helm create NAME --starter S` (chartutil.CreateFrom): the starter from
+/// `$HELM_DATA_HOME/starters/S` (or an absolute path) with Helm's fresh Chart.yaml, and
+/// `<CHARTNAME>` replaced in templates and values.yaml only; subcharts saved as archives.
+#[test]
+fn create_from_a_starter_chart() {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    let st = root.join("data/starters/mystarter");
+    mk_chart(
+        &st,
+        "mystarter",
+        "9.9.9",
+        "description: the starter\nkeywords: [x]\n",
+    );
+    std::fs::write(
+        st.join("templates/cm.yaml"),
+        "name: {{ include \"<CHARTNAME>.fullname\" . }}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        st.join("values.yaml"),
+        "# <CHARTNAME> values\nimage: <CHARTNAME>\n",
+    )
+    .unwrap();
+    std::fs::write(st.join("README.md"), "about <CHARTNAME>\n").unwrap();
+    mk_chart(&st.join("charts/sub"), "sub", "0.2.0", "");
+    let env = [(
+        "HELM_DATA_HOME",
+        root.join("data").to_str().unwrap().to_string(),
+    )];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let o = helm(
+        root,
+        &["create", "web", "--starter", "mystarter"],
+        &env,
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "Creating web\n");
+    let read = |p: &str| std::fs::read_to_string(root.join("web").join(p)).unwrap();
+    assert_eq!(
+        read("Chart.yaml"),
+        "apiVersion: v2\nappVersion: 0.1.0\ndescription: A Helm chart for Kubernetes\nname: web\ntype: application\nversion: 0.1.0\n"
+    );
+    assert_eq!(
+        read("templates/cm.yaml"),
+        "name: {{ include \"web.fullname\" . }}\n"
+    );
+    assert_eq!(read("values.yaml"), "# web values\nimage: web\n");
+    assert_eq!(read("README.md"), "about <CHARTNAME>\n");
+    let sub = std::fs::read(root.join("web/charts/sub-0.2.0.tgz")).unwrap();
+    assert_eq!(&sub[..2], &[0x1f, 0x8b]);
+    // an absolute starter path; a missing starter is Helm's load error
+    let o = helm(
+        root,
+        &["create", "api", "-p", st.to_str().unwrap()],
+        &[],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(root.join("api/templates/cm.yaml").is_file());
+    let o = helm(root, &["create", "x", "--starter", "nope"], &env, None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with(&format!(
+            "Error: could not load {}: ",
+            root.join("data/starters/nope").display()
+        )),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -99,6 +99,81 @@ pub fn starter_files(name: &str) -> Vec<(&'static str, String)> {
         .collect()
 }
 
+/// `chartutil.CreateFrom`: the starter chart (`$HELM_DATA_HOME/starters/NAME`, or an
+/// absolute path) with Helm's new Chart.yaml in place of its own and `<CHARTNAME>` replaced
+/// in its templates and values.yaml, saved as `SaveDir` saves a chart (subcharts as
+/// archives in charts/).
+fn create_from(name: &str, dest: &Path, starter: &str) -> CmdResult {
+    let src = if Path::new(starter).is_absolute() {
+        PathBuf::from(starter)
+    } else {
+        super::env::data_home().join("starters").join(starter)
+    };
+    let mut ch = super::loader::load(&src, &mut super::warn)
+        .map_err(|e| format!("could not load {}: {e}", src.display()))?;
+    ch.metadata = super::chart::Metadata {
+        name: name.to_string(),
+        description: "A Helm chart for Kubernetes".into(),
+        type_: "application".into(),
+        version: "0.1.0".into(),
+        app_version: "0.1.0".into(),
+        api_version: "v2".into(),
+        ..Default::default()
+    };
+    let transform = |b: &[u8]| {
+        String::from_utf8_lossy(b)
+            .replace("<CHARTNAME>", name)
+            .into_bytes()
+    };
+    for t in &mut ch.templates {
+        t.data = transform(&t.data);
+    }
+    if let Some(v) = &mut ch.values {
+        *v = transform(v);
+        super::values::parse_yaml_map(&String::from_utf8_lossy(v))
+            .map_err(|e| format!("transforming values file: {e}"))?;
+    }
+    validate_name(name)?;
+    let outdir = dest.join(name);
+    if let Ok(m) = std::fs::metadata(&outdir) {
+        if !m.is_dir() {
+            return Err(format!(
+                "file {} already exists and is not a directory",
+                outdir.display()
+            )
+            .into());
+        }
+    }
+    let write = |rel: &str, data: &[u8]| -> Result<(), String> {
+        let f = outdir.join(rel);
+        if let Some(parent) = f.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("mkdir {}: {}", parent.display(), crate::shell::go_err(&e)))?;
+        }
+        super::save::write_atomic(&f, data, 0o644)
+            .map_err(|e| format!("open {}: {}", f.display(), crate::shell::go_err(&e)))
+    };
+    write("Chart.yaml", ch.metadata.to_chart_yaml(true).as_bytes())?;
+    if let Some(v) = &ch.values {
+        write("values.yaml", v)?;
+    }
+    if let Some(s) = &ch.schema {
+        write("values.schema.json", s)?;
+    }
+    for f in ch.templates.iter().chain(ch.files.iter()) {
+        write(&f.name, &f.data)?;
+    }
+    for dep in &ch.dependencies {
+        let data =
+            super::save::archive(dep, None).map_err(|e| format!("saving {}: {e}", dep.name()))?;
+        write(
+            &format!("charts/{}-{}.tgz", dep.name(), dep.metadata.version),
+            &data,
+        )?;
+    }
+    Ok(())
+}
+
 pub fn run(args: &[String]) -> CmdResult {
     let p = parse_flags(
         "create",
@@ -108,9 +183,6 @@ pub fn run(args: &[String]) -> CmdResult {
             flag("chart-api-version", None, true),
         ],
     )?;
-    if p.has("starter") {
-        return Err(CmdError::FallThrough("create --starter".into()));
-    }
     match p.get("chart-api-version") {
         None | Some("v2") | Some("") => {}
         Some("v3") => {
@@ -136,6 +208,9 @@ pub fn run(args: &[String]) -> CmdResult {
         None => (".", trimmed),
     };
     let name = if name.is_empty() { "/" } else { name };
+    if let Some(starter) = p.get("starter").filter(|s| !s.is_empty()) {
+        return create_from(name, Path::new(dir), starter);
+    }
     validate_name(name)?;
     let path = abs(Path::new(dir));
     match std::fs::metadata(&path) {

@@ -124,22 +124,6 @@ fn index_get<'a>(
     Err(format!("no chart version found for {name}-{version}"))
 }
 
-/// `repo.ResolveReferenceURL`.
-fn resolve_reference(repo: &str, chart_url: &str) -> Result<String, String> {
-    if let Ok(u) = url::Url::parse(chart_url) {
-        return Ok(u.to_string());
-    }
-    let mut base =
-        url::Url::parse(repo).map_err(|e| format!("failed to parse {repo} as URL: {e}"))?;
-    if !base.path().ends_with('/') {
-        let p = format!("{}/", base.path());
-        base.set_path(&p);
-    }
-    base.join(chart_url)
-        .map(|u| u.to_string())
-        .map_err(|e| format!("failed to parse {chart_url} as URL: {e}"))
-}
-
 fn read_cached_index(cache: &Path, name: &str) -> Result<String, String> {
     let path = cache.join(format!("{name}-index.yaml"));
     let data =
@@ -185,7 +169,7 @@ fn resolve(
         if cv.url.is_empty() {
             return Err(format!("{what} has no downloadable URLs").into());
         }
-        let url = resolve_reference(repo_url, &cv.url)
+        let url = super::deps::resolve_url(repo_url, &cv.url)
             .map_err(|e| format!("failed to make chart URL absolute: {e}"))?;
         // LocateChart passes the credentials on only to the repository's own host (or with
         // --pass-credentials); HttpOpts applies that rule per request
@@ -230,7 +214,7 @@ fn resolve(
     if cv.url.is_empty() {
         return Err(format!("chart {chart_ref:?} has no downloadable URLs").into());
     }
-    let url = resolve_reference(&entry.url, &cv.url)
+    let url = super::deps::resolve_url(&entry.url, &cv.url)
         .map_err(|_| format!("invalid chart URL format: {chart_ref}"))?;
     Ok((url, cv.digest.clone(), entry_opts(p, entry)))
 }
@@ -347,7 +331,7 @@ pub fn locate(p: &Parsed, name: &str) -> Result<Vec<u8>, CmdError> {
             .get("keyring")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(super::package::default_keyring);
-        verify(&f, &keyring)?;
+        verify_prov(&f.file_name, &f.data, f.prov.as_deref(), &keyring)?;
     }
     Ok(f.data)
 }
@@ -370,9 +354,15 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Verifies `f`'s provenance (`--verify`) in a private temporary directory, so nothing is
-/// written where the user asked before the check passed; returns Helm's lines.
-pub fn verify(f: &Fetched, keyring: &Path) -> Result<String, CmdError> {
+/// Verifies a downloaded archive against its provenance file (`--verify`) in a private
+/// temporary directory, so nothing is written where the user asked before the check passed;
+/// returns Helm's lines.
+pub fn verify_prov(
+    file_name: &str,
+    data: &[u8],
+    prov: Option<&[u8]>,
+    keyring: &Path,
+) -> Result<String, CmdError> {
     // a fresh directory (create_dir refuses one that exists), removed however this ends
     let dir = std::env::temp_dir().join(format!(
         "oxtask-verify-{}-{}",
@@ -390,11 +380,11 @@ pub fn verify(f: &Fetched, keyring: &Path) -> Result<String, CmdError> {
         }
     }
     let _gone = Gone(&dir);
-    let t = dir.join(&f.file_name);
-    std::fs::write(&t, &f.data).map_err(|e| e.to_string())?;
+    let t = dir.join(file_name);
+    std::fs::write(&t, data).map_err(|e| e.to_string())?;
     std::fs::write(
-        dir.join(format!("{}.prov", f.file_name)),
-        f.prov.as_deref().unwrap_or_default(),
+        dir.join(format!("{file_name}.prov")),
+        prov.unwrap_or_default(),
     )
     .map_err(|e| e.to_string())?;
     Ok(super::prov::verify_file(&t, keyring)?)
@@ -436,11 +426,12 @@ mod tests {
     #[test]
     fn reference_urls_resolve_against_the_repository() {
         assert_eq!(
-            resolve_reference("http://h/charts", "web-1.0.0.tgz").unwrap(),
+            crate::native::helm::deps::resolve_url("http://h/charts", "web-1.0.0.tgz").unwrap(),
             "http://h/charts/web-1.0.0.tgz"
         );
         assert_eq!(
-            resolve_reference("http://h/charts/", "https://cdn/x.tgz").unwrap(),
+            crate::native::helm::deps::resolve_url("http://h/charts/", "https://cdn/x.tgz")
+                .unwrap(),
             "https://cdn/x.tgz"
         );
         assert_eq!(percent_decode("a%20b.tgz"), "a b.tgz");

@@ -674,7 +674,7 @@ fn resolve_http(
 
 /// `repo.ResolveReferenceURL`: a relative chart URL is resolved against the repository URL
 /// taken as a directory.
-fn resolve_url(repo: &str, chart_url: &str) -> Result<String, String> {
+pub(crate) fn resolve_url(repo: &str, chart_url: &str) -> Result<String, String> {
     if let Ok(u) = url::Url::parse(chart_url) {
         return Ok(u.to_string());
     }

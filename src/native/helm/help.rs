@@ -329,7 +329,7 @@ const COMMANDS: &[Command] = &[
         aliases: &[],
         about: "Print Chart.yaml, values.yaml, the README and the CRDs, separated by '---' lines.",
         short: "show all information of the chart",
-        flags: &[SHOW],
+        flags: &[TLS, CHART_SOURCE],
         children: &[],
     },
     Command {
@@ -338,7 +338,7 @@ const COMMANDS: &[Command] = &[
         aliases: &[],
         about: "Print the CRD files (crds/*.yaml, *.yml, *.json) of the chart and its subcharts.",
         short: "show the chart's CRDs",
-        flags: &[SHOW],
+        flags: &[TLS, CHART_SOURCE],
         children: &[],
     },
     Command {
@@ -503,7 +503,7 @@ const COMMANDS: &[Command] = &[
         aliases: &[],
         about: "Print the chart's Chart.yaml.",
         short: "show the chart's definition",
-        flags: &[SHOW],
+        flags: &[TLS, CHART_SOURCE],
         children: &[],
     },
     Command {
@@ -512,7 +512,7 @@ const COMMANDS: &[Command] = &[
         aliases: &[],
         about: "Print the chart's values.yaml.",
         short: "show the chart's values",
-        flags: &[SHOW],
+        flags: &[TLS, CHART_SOURCE],
         children: &[],
     },
     Command {
@@ -521,7 +521,7 @@ const COMMANDS: &[Command] = &[
         aliases: &[],
         about: "Print the chart's README.",
         short: "show the chart's README",
-        flags: &[SHOW],
+        flags: &[TLS, CHART_SOURCE],
         children: &[],
     },
     Command {
@@ -897,88 +897,6 @@ const INSTALL_NOOP: &[FlagDoc] = &[
     ),
     ("", "wait", "", "no effect in helm template", ""),
     ("", "wait-for-jobs", "", "no effect in helm template", ""),
-];
-
-const SHOW: &[FlagDoc] = &[
-    (
-        "",
-        "ca-file",
-        "string",
-        "trust the CAs in this PEM bundle for HTTPS registries",
-        "",
-    ),
-    (
-        "",
-        "cert-file",
-        "string",
-        "client certificate (PEM) presented to the registry",
-        "",
-    ),
-    (
-        "",
-        "devel",
-        "",
-        "also consider pre-release versions when --version is a range",
-        "",
-    ),
-    (
-        "",
-        "insecure-skip-tls-verify",
-        "",
-        "do not verify the registry's TLS certificate",
-        "",
-    ),
-    (
-        "",
-        "key-file",
-        "string",
-        "private key (PEM) of the client certificate",
-        "",
-    ),
-    ("", "password", "string", "registry password or token", ""),
-    (
-        "",
-        "plain-http",
-        "",
-        "talk to the registry over plain HTTP instead of HTTPS",
-        "",
-    ),
-    ("", "username", "string", "registry user name", ""),
-    (
-        "",
-        "version",
-        "string",
-        "version or SemVer range (default: the latest)",
-        "",
-    ),
-    (
-        "",
-        "keyring",
-        "string",
-        "PGP keyring used by --verify",
-        "\"~/.gnupg/pubring.gpg\"",
-    ),
-    (
-        "",
-        "pass-credentials",
-        "",
-        "pass credentials to all domains",
-        "",
-    ),
-    (
-        "",
-        "repo",
-        "string",
-        "chart repository URL to find the chart in",
-        "",
-    ),
-    (
-        "",
-        "verify",
-        "",
-        "check the chart's provenance file before using it",
-        "",
-    ),
 ];
 
 const DEPS: &[FlagDoc] = &[

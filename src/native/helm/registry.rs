@@ -19,6 +19,16 @@ pub const LEGACY_CHART_MEDIA_TYPE: &str = "application/tar+gzip";
 
 const UNDERSCORE_NOTE: &str = "\nOCI artifact references (e.g. tags) do not support the plus sign (+). To support\nstoring semantic versions, Helm adopts the convention of changing plus (+) to\nan underscore (_) in chart version tags when pushing to a registry and back to\na plus (+) when pulling from a registry.\n";
 
+/// ChartPathOptions besides the TLS/auth ones: where a chart comes from and its checks.
+pub(crate) const CHART_PATH_FLAGS: &[FlagSpec] = &[
+    flag("version", None, true),
+    flag("devel", None, false),
+    flag("repo", None, true),
+    flag("verify", None, false),
+    flag("keyring", None, true),
+    flag("pass-credentials", None, false),
+];
+
 pub(crate) const TLS_FLAGS: &[FlagSpec] = &[
     flag("cert-file", None, true),
     flag("key-file", None, true),
@@ -666,17 +676,12 @@ pub fn pulled_file_name(reference: &Location) -> Result<String, String> {
 pub fn pull(args: &[String]) -> CmdResult {
     let mut specs = TLS_FLAGS.to_vec();
     specs.extend_from_slice(&[
-        flag("version", None, true),
         flag("destination", Some('d'), true),
         flag("untar", None, false),
         flag("untardir", None, true),
-        flag("verify", None, false),
         flag("prov", None, false),
-        flag("keyring", None, true),
-        flag("devel", None, false),
-        flag("repo", None, true),
-        flag("pass-credentials", None, false),
     ]);
+    specs.extend_from_slice(CHART_PATH_FLAGS);
     specs.extend_from_slice(COSIGN_PULL_FLAGS);
     let p = parse_flags("pull", args, &specs)?;
     let cosign_opts = cosign_verify_options(&p)?;
@@ -712,12 +717,35 @@ fn pull_from_repository(p: &Parsed, src: &str) -> CmdResult {
     }
     let ch = loader::load_archive(&f.data, &mut super::warn)?;
     if verify {
-        let keyring = p
-            .get("keyring")
-            .map(PathBuf::from)
-            .unwrap_or_else(super::package::default_keyring);
-        print!("{}", chartrepo::verify(&f, &keyring)?);
+        print!(
+            "{}",
+            super::chartrepo::verify_prov(
+                &f.file_name,
+                &f.data,
+                f.prov.as_deref(),
+                &keyring_of(p)
+            )?
+        );
     }
+    write_pulled(p, &ch, &f.file_name, &f.data, f.prov.as_deref())
+}
+
+/// `--keyring`, or Helm's default keyring.
+fn keyring_of(p: &Parsed) -> PathBuf {
+    p.get("keyring")
+        .map(PathBuf::from)
+        .unwrap_or_else(super::package::default_keyring)
+}
+
+/// Writes a pulled chart where `helm pull` puts it: unpacked under `--untar`, else the
+/// archive (and its provenance file) in `--destination`.
+fn write_pulled(
+    p: &Parsed,
+    ch: &loader::Chart,
+    fname: &str,
+    data: &[u8],
+    prov: Option<&[u8]>,
+) -> CmdResult {
     let dest = PathBuf::from(
         p.get("destination")
             .filter(|d| !d.is_empty())
@@ -727,12 +755,12 @@ fn pull_from_repository(p: &Parsed, src: &str) -> CmdResult {
         .map_err(|e| format!("{}: {}", dest.display(), loader::io_msg(&e)))?;
     if p.bool("untar") {
         let udir = dest.join(p.get("untardir").filter(|d| !d.is_empty()).unwrap_or("."));
-        expand(&udir, &ch, &f.data)?;
+        expand(&udir, ch, data)?;
     } else {
-        let out = dest.join(&f.file_name);
-        super::save::write_atomic(&out, &f.data, 0o644).map_err(|e| e.to_string())?;
-        if let Some(pv) = &f.prov {
-            let pp = dest.join(format!("{}.prov", f.file_name));
+        let out = dest.join(fname);
+        super::save::write_atomic(&out, data, 0o644).map_err(|e| e.to_string())?;
+        if let Some(pv) = prov {
+            let pp = dest.join(format!("{fname}.prov"));
             super::save::write_atomic(&pp, pv, 0o644).map_err(|e| e.to_string())?;
         }
     }
@@ -764,48 +792,19 @@ fn pull_one(
         // tag again), so what is written below is exactly what was verified.
         verify_signature(&pulled, o)?;
     }
-    let dest = PathBuf::from(
-        p.get("destination")
-            .filter(|d| !d.is_empty())
-            .unwrap_or("."),
-    );
-    std::fs::create_dir_all(&dest)
-        .map_err(|e| format!("{}: {}", dest.display(), loader::io_msg(&e)))?;
     let fname = pulled_file_name(&pulled.reference)?;
     if verify {
-        let tmp = std::env::temp_dir().join(format!("oxtask-pull-{}", std::process::id()));
-        std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
-        let t = tmp.join(&fname);
-        let res = (|| -> Result<(), CmdError> {
-            std::fs::write(&t, &pulled.chart).map_err(|e| e.to_string())?;
-            std::fs::write(
-                tmp.join(format!("{fname}.prov")),
-                pulled.prov.as_deref().unwrap_or_default(),
-            )
-            .map_err(|e| e.to_string())?;
-            let keyring = p
-                .get("keyring")
-                .map(PathBuf::from)
-                .unwrap_or_else(super::package::default_keyring);
-            let out = super::prov::verify_file(&t, &keyring)?;
-            print!("{out}");
-            Ok(())
-        })();
-        let _ = std::fs::remove_dir_all(&tmp);
-        res?;
+        print!(
+            "{}",
+            super::chartrepo::verify_prov(
+                &fname,
+                &pulled.chart,
+                pulled.prov.as_deref(),
+                &keyring_of(p)
+            )?
+        );
     }
-    if p.bool("untar") {
-        let udir = dest.join(p.get("untardir").filter(|d| !d.is_empty()).unwrap_or("."));
-        expand(&udir, &ch, &pulled.chart)?;
-    } else {
-        let out = dest.join(&fname);
-        super::save::write_atomic(&out, &pulled.chart, 0o644).map_err(|e| e.to_string())?;
-        if let Some(pv) = &pulled.prov {
-            let pp = dest.join(format!("{fname}.prov"));
-            super::save::write_atomic(&pp, pv, 0o644).map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(())
+    write_pulled(p, &ch, &fname, &pulled.chart, pulled.prov.as_deref())
 }
 
 /// oxtask's extension to `helm pull`: `--verify-cosign` refuses a chart unless a cosign
@@ -925,14 +924,7 @@ pub fn show(args: &[String]) -> CmdResult {
         return Err(CmdError::FallThrough(format!("show {what}")));
     }
     let mut specs = TLS_FLAGS.to_vec();
-    specs.extend_from_slice(&[
-        flag("version", None, true),
-        flag("devel", None, false),
-        flag("repo", None, true),
-        flag("verify", None, false),
-        flag("keyring", None, true),
-        flag("pass-credentials", None, false),
-    ]);
+    specs.extend_from_slice(CHART_PATH_FLAGS);
     let p = parse_flags(&format!("show {what}"), &rest, &specs)?;
     if p.positional.len() != 1 {
         return Err(format!(

@@ -58,13 +58,6 @@ const FLAGS: &[FlagSpec] = &[
     flag("generate-name", Some('g'), false),
     flag("name-template", None, true),
     flag("dependency-update", None, false),
-    // ChartPathOptions: where the chart comes from
-    flag("version", None, true),
-    flag("devel", None, false),
-    flag("repo", None, true),
-    flag("verify", None, false),
-    flag("keyring", None, true),
-    flag("pass-credentials", None, false),
     flag("post-renderer", None, true),
     flag("post-renderer-args", None, true),
 ];
@@ -265,6 +258,7 @@ pub fn run(args: &[String]) -> CmdResult {
     let mut specs: Vec<FlagSpec> = FLAGS.to_vec();
     specs.extend_from_slice(VALUE_FLAGS);
     specs.extend_from_slice(super::registry::TLS_FLAGS);
+    specs.extend_from_slice(super::registry::CHART_PATH_FLAGS);
     let p = parse_flags("template", args, &specs)?;
     if (p.has("dry-run") && p.get("dry-run") == Some("server")) || p.bool("validate") {
         return Err(CmdError::FallThrough("template".into()));

@@ -1242,3 +1242,42 @@ fn create_from_a_starter_chart() {
         stderr(&o)
     );
 }
+
+/// `helm show values --jsonpath`: client-go's JSONPath over the chart's values (scalars as
+/// text, maps as compact JSON, results of one action joined by a space); a template that
+/// does not parse is Helm's error; an action that fails prints nothing.
+#[test]
+fn show_values_jsonpath() {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    mk_chart(&root.join("c"), "c", "0.1.0", "");
+    std::fs::write(
+        root.join("c/values.yaml"),
+        "image:\n  repository: nginx\n  tag: \"1.25\"\nports:\n- name: http\n  port: 80\n- name: https\n  port: 443\n",
+    )
+    .unwrap();
+    let show = |t: &str| {
+        let o = helm(root, &["show", "values", "c", "--jsonpath", t], &[], None);
+        (o.status.code(), stdout(&o), stderr(&o))
+    };
+    assert_eq!(
+        show("{.image.repository}:{.image.tag}"),
+        (Some(0), "nginx:1.25".into(), String::new())
+    );
+    assert_eq!(
+        show("{range .ports[*]}{.name}={.port}{\"\\n\"}{end}"),
+        (Some(0), "http=80\nhttps=443\n".into(), String::new())
+    );
+    assert_eq!(show("{.ports[*].port}").1, "80 443");
+    assert_eq!(
+        show("{.image}").1,
+        "{\"repository\":\"nginx\",\"tag\":\"1.25\"}"
+    );
+    assert_eq!(show("{.nope}"), (Some(0), String::new(), String::new()));
+    let (code, out, err) = show("{.image");
+    assert_eq!((code, out.as_str()), (Some(1), ""));
+    assert!(
+        err.starts_with("Error: error parsing jsonpath {.image: "),
+        "{err}"
+    );
+}

@@ -510,9 +510,13 @@ const COMMANDS: &[Command] = &[
         path: "show values",
         args: "[CHART]",
         aliases: &[],
-        about: "Print the chart's values.yaml.",
+        about: "Print the chart's values.yaml, or with --jsonpath what a Kubernetes JSONPath\ntemplate selects from the values.",
         short: "show the chart's values",
-        flags: &[TLS, CHART_SOURCE],
+        flags: &[
+            TLS,
+            CHART_SOURCE,
+            &[("", "jsonpath", "string", "supply a JsonPath expression to filter the output", "")],
+        ],
         children: &[],
     },
     Command {

@@ -13,6 +13,7 @@ pub mod deps;
 pub mod env;
 pub mod help;
 pub mod ignore;
+pub mod jsonpath;
 pub mod lint;
 pub mod loader;
 pub mod package;

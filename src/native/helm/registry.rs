@@ -925,6 +925,9 @@ pub fn show(args: &[String]) -> CmdResult {
     }
     let mut specs = TLS_FLAGS.to_vec();
     specs.extend_from_slice(CHART_PATH_FLAGS);
+    if what == "values" {
+        specs.push(flag("jsonpath", None, true));
+    }
     let p = parse_flags(&format!("show {what}"), &rest, &specs)?;
     if p.positional.len() != 1 {
         return Err(format!(
@@ -954,13 +957,14 @@ pub fn show(args: &[String]) -> CmdResult {
         let data = super::chartrepo::locate(&p, src)?;
         loader::load_archive(&data, &mut super::warn)?
     };
-    print!("{}", show_text(&ch, &what));
+    let jsonpath = p.get("jsonpath").filter(|t| !t.is_empty());
+    print!("{}", show_text(&ch, &what, jsonpath)?);
     Ok(())
 }
 
 /// What `helm show WHAT` prints (action.Show.Run): `all` joins chart, values, readme and
 /// CRDs with `---` lines.
-pub fn show_text(ch: &loader::Chart, what: &str) -> String {
+pub fn show_text(ch: &loader::Chart, what: &str, jsonpath: Option<&str>) -> Result<String, String> {
     let all = what == "all";
     let mut out = String::new();
     if what == "chart" || all {
@@ -972,8 +976,22 @@ pub fn show_text(ch: &loader::Chart, what: &str) -> String {
             if all {
                 out.push_str("---\n");
             }
-            out.push_str(&String::from_utf8_lossy(v));
-            out.push('\n');
+            match jsonpath {
+                // client-go's JSONPath over the values; an action that fails prints nothing
+                Some(t) => {
+                    super::jsonpath::check(t)
+                        .map_err(|e| format!("error parsing jsonpath {t}: {e}"))?;
+                    let vals = super::yaml::parse(&String::from_utf8_lossy(v))
+                        .unwrap_or(super::yaml::Yaml::Map(vec![]));
+                    if let Ok(Some(text)) = super::jsonpath::execute(t, &vals) {
+                        out.push_str(&text);
+                    }
+                }
+                None => {
+                    out.push_str(&String::from_utf8_lossy(v));
+                    out.push('\n');
+                }
+            }
         }
     }
     if what == "readme" || all {
@@ -1000,7 +1018,7 @@ pub fn show_text(ch: &loader::Chart, what: &str) -> String {
             out.push('\n');
         }
     }
-    out
+    Ok(out)
 }
 
 /// `Chart.CRDObjects`: `crds/*.{yaml,yml,json}` of the chart, then of each subchart.

@@ -877,52 +877,99 @@ fn read(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
         }
         line.push(b[0]);
     }
-    let mut s = String::from_utf8_lossy(&line).into_owned();
-    if !raw {
-        let mut o = String::new();
-        let mut esc = false;
-        for c in s.chars() {
-            if esc {
-                o.push(c);
-                esc = false;
-            } else if c == '\\' {
-                esc = true;
-            } else {
-                o.push(c);
-            }
-        }
-        s = o;
-    }
+    let s = String::from_utf8_lossy(&line).into_owned();
     let ifs = sh.get("IFS").unwrap_or_else(|| " \t\n".into());
     if array {
         // All the fields into one indexed array (REPLY when no name is given).
-        let fields: Vec<Option<String>> = s
-            .split(|c: char| ifs.contains(c))
-            .filter(|f| !f.is_empty())
-            .map(|f| Some(f.to_string()))
-            .collect();
-        sh.set_array(names[0], fields);
+        let fields = read_fields(&ifs, &s, -1, raw);
+        sh.set_array(names[0], fields.into_iter().map(Some).collect());
         return if eof { 1 } else { 0 };
     }
-    let mut rest = s.trim_matches(|c: char| ifs.contains(c) && c.is_whitespace());
-    for (k, n) in names.iter().enumerate() {
-        if k + 1 == names.len() {
-            sh.set_var(
-                n,
-                rest.trim_end_matches(|c: char| ifs.contains(c) && c.is_whitespace())
-                    .to_string(),
-            );
-            break;
+    if args[k..].is_empty() {
+        // bare `read`: the whole line in REPLY, untrimmed, backslashes dropped unless -r
+        let mut val = String::new();
+        let mut esc = false;
+        for c in s.chars() {
+            if c == '\\' && !esc && !raw {
+                esc = true;
+                continue;
+            }
+            val.push(c);
+            esc = false;
         }
-        let end = rest.find(|c: char| ifs.contains(c)).unwrap_or(rest.len());
-        sh.set_var(n, rest[..end].to_string());
-        rest = rest[end..].trim_start_matches(|c: char| ifs.contains(c) && c.is_whitespace());
-        if let Some(r) = rest.strip_prefix(|c: char| ifs.contains(c) && !c.is_whitespace()) {
-            rest = r;
+        sh.set_var("REPLY", val);
+    } else {
+        let values = read_fields(&ifs, &s, names.len() as i64, raw);
+        for (i, n) in names.iter().enumerate() {
+            sh.set_var(n, values.get(i).cloned().unwrap_or_default());
         }
     }
     // End of input reports failure even when a partial last line was read.
     i32::from(eof)
+}
+
+/// mvdan's `expand.ReadFields`: fields separated by runs of IFS characters (whitespace or
+/// not), a backslash escaping the next character unless `raw`; with `n` fields at most, the
+/// last one runs to the end of the last field (`n == 1`: the line minus IFS whitespace at
+/// both ends).
+fn read_fields(ifs: &str, s: &str, n: i64, raw: bool) -> Vec<String> {
+    let is_ifs = |c: char| ifs.contains(c);
+    let ifs_ws = |c: char| matches!(c, ' ' | '\t' | '\n') && is_ifs(c);
+    let mut runes: Vec<char> = Vec::with_capacity(s.len());
+    let mut fpos: Vec<(usize, Option<usize>)> = Vec::new();
+    let mut infield = false;
+    let mut esc = false;
+    for c in s.chars() {
+        if infield {
+            if is_ifs(c) && (raw || !esc) {
+                if let Some(last) = fpos.last_mut() {
+                    last.1 = Some(runes.len());
+                }
+                infield = false;
+            }
+        } else if !is_ifs(c) && (raw || !esc) {
+            fpos.push((runes.len(), None));
+            infield = true;
+        }
+        if c == '\\' {
+            if raw || esc {
+                runes.push(c);
+            }
+            esc = !esc;
+            continue;
+        }
+        runes.push(c);
+        esc = false;
+    }
+    if fpos.is_empty() {
+        return vec![];
+    }
+    if infield {
+        if let Some(last) = fpos.last_mut() {
+            last.1 = Some(runes.len());
+        }
+    }
+    let mut fpos: Vec<(usize, usize)> = fpos
+        .into_iter()
+        .map(|(a, b)| (a, b.unwrap_or(runes.len())))
+        .collect();
+    if n == 1 {
+        let (mut lo, mut hi) = (0, runes.len());
+        while lo < fpos[0].0 && ifs_ws(runes[lo]) {
+            lo += 1;
+        }
+        while hi > fpos[fpos.len() - 1].1 && ifs_ws(runes[hi - 1]) {
+            hi -= 1;
+        }
+        fpos = vec![(lo, hi)];
+    } else if n != -1 && (n as usize) < fpos.len() {
+        let end = fpos[fpos.len() - 1].1;
+        fpos[n as usize - 1].1 = end;
+        fpos.truncate(n as usize);
+    }
+    fpos.iter()
+        .map(|&(a, b)| runes[a..b].iter().collect())
+        .collect()
 }
 
 fn set(sh: &mut Shell, args: &[String], io: &Io) -> i32 {

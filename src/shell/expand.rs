@@ -109,12 +109,11 @@ impl Shell {
                     Chunk::Exp(s) => {
                         for ch in s.chars() {
                             if ifs.contains(ch) {
-                                if ch == ' ' || ch == '\t' || ch == '\n' {
-                                    if let Some(f) = cur.take() {
-                                        fields.push(f);
-                                    }
-                                } else {
-                                    fields.push(cur.take().unwrap_or_default());
+                                // mvdan's wordFields: any IFS character ends the field in
+                                // progress; empty fields are never made (unlike POSIX's
+                                // non-whitespace IFS)
+                                if let Some(f) = cur.take() {
+                                    fields.push(f);
                                 }
                                 continue;
                             }

@@ -83,6 +83,18 @@ fn compile_with(pat: &str, ext: bool) -> Vec<Tok> {
                         break;
                     }
                     first = false;
+                    // a POSIX class `[:name:]` (ASCII, as Go's regexp classes mvdan uses)
+                    if cs[j] == '[' && cs.get(j + 1) == Some(&':') {
+                        let rest: String = cs[j + 2..].iter().collect();
+                        if let Some(end) = rest.find(":]") {
+                            let name = &rest[..end];
+                            if let Some(rs) = posix_class(name) {
+                                ranges.extend_from_slice(rs);
+                                j += 2 + name.chars().count() + 2;
+                                continue;
+                            }
+                        }
+                    }
                     let mut c = cs[j];
                     if c == '\\' && j + 1 < cs.len() {
                         j += 1;
@@ -108,6 +120,27 @@ fn compile_with(pat: &str, ext: bool) -> Vec<Tok> {
         i += 1;
     }
     out
+}
+
+/// The ASCII ranges of a POSIX bracket class, as RE2 defines them.
+fn posix_class(name: &str) -> Option<&'static [(char, char)]> {
+    Some(match name {
+        "alpha" => &[('A', 'Z'), ('a', 'z')],
+        "digit" => &[('0', '9')],
+        "alnum" => &[('0', '9'), ('A', 'Z'), ('a', 'z')],
+        "upper" => &[('A', 'Z')],
+        "lower" => &[('a', 'z')],
+        "space" => &[('\t', '\r'), (' ', ' ')],
+        "blank" => &[('\t', '\t'), (' ', ' ')],
+        "punct" => &[('!', '/'), (':', '@'), ('[', '`'), ('{', '~')],
+        "print" => &[(' ', '~')],
+        "graph" => &[('!', '~')],
+        "cntrl" => &[('\0', '\x1f'), ('\x7f', '\x7f')],
+        "xdigit" => &[('0', '9'), ('A', 'F'), ('a', 'f')],
+        "word" => &[('0', '9'), ('A', 'Z'), ('a', 'z'), ('_', '_')],
+        "ascii" => &[('\0', '\x7f')],
+        _ => return None,
+    })
 }
 
 fn any_alt(alts: &[Vec<Tok>], s: &[char]) -> bool {

@@ -262,6 +262,8 @@ enum ExpErr {
 
 #[derive(Clone)]
 pub struct Shell {
+    /// A `[[ =~ ]]` regex did not compile (mvdan: the test's status is 2).
+    regex_failed: bool,
     vars: HashMap<String, Var>,
     funcs: HashMap<String, Arc<Cmd>>,
     cwd: PathBuf,
@@ -338,6 +340,7 @@ pub fn run(p: &Prepared, cwd: &Path, env: &[(String, String)], io: &Io, rt: Arc<
         Var::str(cwd.to_string_lossy().into_owned(), true),
     );
     let mut sh = Shell {
+        regex_failed: false,
         vars,
         funcs: HashMap::new(),
         cwd,
@@ -1160,9 +1163,12 @@ impl Shell {
                 }
                 Flow::Next
             }
-            Compound::Test(e) => match self.test_expr(e, io) {
+            Compound::Test(e) => match {
+                self.regex_failed = false;
+                self.test_expr(e, io)
+            } {
                 Ok(b) => {
-                    self.status = (!b) as i32;
+                    self.status = if self.regex_failed { 2 } else { (!b) as i32 };
                     Flow::Next
                 }
                 Err(e) => self.exp_failed(e, io),
@@ -1253,10 +1259,27 @@ impl Shell {
                     }
                     "=~" => {
                         // mvdan takes the operand's literal value: quotes do not escape.
+                        // A match sets BASH_REMATCH (an unmatched group: ""); a regex Go's
+                        // RE2 refuses makes the test fail with status 2, silently.
                         let re = self.expand_str(r, io)?;
                         match regex::Regex::new(&re) {
-                            Ok(re) => re.is_match(&a),
-                            Err(_) => return Err(ExpErr::Fatal(format!("invalid regex {re:?}"))),
+                            Ok(re) => match re.captures(&a) {
+                                Some(c) => {
+                                    let m = c
+                                        .iter()
+                                        .map(|g| {
+                                            Some(g.map(|g| g.as_str()).unwrap_or("").to_string())
+                                        })
+                                        .collect();
+                                    self.set_array("BASH_REMATCH", m);
+                                    true
+                                }
+                                None => false,
+                            },
+                            Err(_) => {
+                                self.regex_failed = true;
+                                false
+                            }
                         }
                     }
                     "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge" => {

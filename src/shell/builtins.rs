@@ -174,7 +174,36 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
             }
         }
         "pwd" => {
-            io.out(&format!("{}\n", sh.cwd.display()));
+            // mvdan prints $PWD; -P resolves symlinks, -L (default) does not
+            let mut physical = false;
+            for a in args {
+                match a.as_str() {
+                    "-L" => physical = false,
+                    "-P" => physical = true,
+                    o => {
+                        io.err(&format!("invalid option: {o:?}\n"));
+                        sh.status = 2;
+                        return Flow::Next;
+                    }
+                }
+            }
+            let pwd = sh
+                .get("PWD")
+                .unwrap_or_else(|| sh.cwd.display().to_string());
+            if physical {
+                match std::fs::canonicalize(&pwd) {
+                    Ok(p) => {
+                        io.out(&format!("{}\n", p.display()));
+                    }
+                    Err(e) => {
+                        io.err(&format!("{}\n", super::go_err(&e)));
+                        sh.status = 1;
+                        return Flow::Next;
+                    }
+                }
+            } else {
+                io.out(&format!("{pwd}\n"));
+            }
             0
         }
         "cd" => cd(sh, args, io),
@@ -364,6 +393,14 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
                 }
             }
         }
+        "command"
+            if args
+                .first()
+                .is_some_and(|a| a.starts_with('-') && a != "-v" && a != "-" && a != "--") =>
+        {
+            io.err(&format!("command: invalid option {:?}\n", args[0]));
+            2
+        }
         "command" => {
             if args.first().map(|s| s.as_str()) == Some("-v") {
                 let mut st = 0;
@@ -387,31 +424,71 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
                 sh.status
             }
         }
-        "type" => {
-            let mut st = 0;
-            for n in args {
-                if sh.funcs.contains_key(n) {
-                    io.out(&format!("{n} is a function\n"));
-                } else if is_builtin(n) {
-                    io.out(&format!("{n} is a shell builtin\n"));
-                } else {
-                    match sh.look_path(n) {
-                        Ok(p) => {
-                            io.out(&format!("{n} is {}\n", p.display()));
-                        }
-                        Err(_) => {
-                            io.err(&format!("type: {n}: not found\n"));
-                            st = 1;
-                        }
-                    }
-                }
-            }
-            st
-        }
+        "type" => type_builtin(sh, args, io),
         _ => 127,
     };
     sh.status = st;
     flow
+}
+
+/// `type [-p|-P|-t] NAME…` as go-task's mvdan answers it: keyword, alias (with
+/// expand_aliases), function, builtin, then a program on PATH; `-a`/`-f` are not
+/// implemented there (status 3).
+fn type_builtin(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
+    let mut mode = "";
+    let mut k = 0;
+    while k < args.len() && args[k].starts_with('-') && args[k].len() > 1 {
+        match args[k].as_str() {
+            "--" => {
+                k += 1;
+                break;
+            }
+            "-a" | "-f" | "--help" => {
+                io.err("type: NOT IMPLEMENTED\n");
+                return 3;
+            }
+            "-p" | "-P" | "-t" => mode = if args[k] == "-t" { "-t" } else { "-p" },
+            o => {
+                io.err(&format!("type: invalid option {o:?}\n"));
+                return 2;
+            }
+        }
+        k += 1;
+    }
+    let mut not_found = false;
+    for n in &args[k..] {
+        if mode == "-p" {
+            match sh.look_path(n) {
+                Ok(p) => {
+                    io.out(&format!("{}\n", p.display()));
+                }
+                Err(_) => not_found = true,
+            }
+            continue;
+        }
+        let (kind, text) = if super::parse::is_keyword(n) {
+            ("keyword", format!("{n} is a shell keyword"))
+        } else if let Some(a) = sh.aliases.get(n).filter(|_| sh.opts.expand_aliases) {
+            ("alias", format!("{n} is aliased to `{}'", a.trim_end()))
+        } else if sh.funcs.contains_key(n) {
+            ("function", format!("{n} is a function"))
+        } else if is_builtin(n) {
+            ("builtin", format!("{n} is a shell builtin"))
+        } else if let Ok(p) = sh.look_path(n) {
+            ("file", format!("{n} is {}", p.display()))
+        } else {
+            if mode != "-t" {
+                io.err(&format!("type: {n}: not found\n"));
+            }
+            not_found = true;
+            continue;
+        };
+        io.out(&format!(
+            "{}\n",
+            if mode == "-t" { kind.to_string() } else { text }
+        ));
+    }
+    i32::from(not_found)
 }
 
 fn echo(args: &[String], io: &Io) -> i32 {

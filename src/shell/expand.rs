@@ -533,29 +533,37 @@ impl Shell {
             }
             ParamOp::Substr { off, len } => {
                 let v = val.unwrap_or_default();
-                let chars: Vec<char> = v.chars().collect();
-                let n = chars.len() as i64;
                 let o = self.expand_str(off, io)?;
                 let o = arith::eval(&o, self).map_err(ExpErr::Skip)?;
-                let start = if o < 0 { (n + o).max(0) } else { o.min(n) };
-                let end = match len {
-                    None => n,
+                let l = match len {
                     Some(l) => {
                         let l = self.expand_str(l, io)?;
-                        let l = arith::eval(&l, self).map_err(ExpErr::Skip)?;
-                        if l < 0 {
-                            (n + l).max(start)
-                        } else {
-                            (start + l).min(n)
-                        }
+                        Some(arith::eval(&l, self).map_err(ExpErr::Skip)?)
                     }
+                    None => None,
                 };
-                push(
-                    out,
-                    chars[start as usize..end.max(start) as usize]
-                        .iter()
-                        .collect(),
-                );
+                // mvdan's slicePos: a negative position counts from the end, and one before
+                // the start is the end; the length is taken of what the offset left
+                let pos = |n: i64, len: usize| -> usize {
+                    let len = len as i64;
+                    let p = if n < 0 {
+                        if len + n < 0 {
+                            len
+                        } else {
+                            len + n
+                        }
+                    } else {
+                        n.min(len)
+                    };
+                    p as usize
+                };
+                let chars: Vec<char> = v.chars().collect();
+                let rest = &chars[pos(o, chars.len())..];
+                let rest = match l {
+                    Some(l) => &rest[..pos(l, rest.len())],
+                    None => rest,
+                };
+                push(out, rest.iter().collect());
             }
             ParamOp::Case { upper, all, pat } => {
                 let v = val.unwrap_or_default();

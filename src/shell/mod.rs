@@ -339,6 +339,25 @@ pub fn run(p: &Prepared, cwd: &Path, env: &[(String, String)], io: &Io, rt: Arc<
         "PWD".into(),
         Var::str(cwd.to_string_lossy().into_owned(), true),
     );
+    // Runner.Reset: UID, EUID and GID (read-only) unless the environment has them; IFS and
+    // OPTIND always (a script saving "$IFS" gets the default, getopts starts at 1).
+    let mut readonly = std::collections::HashSet::new();
+    // SAFETY: getuid/geteuid/getgid cannot fail.
+    let ids = unsafe {
+        [
+            ("UID", libc::getuid()),
+            ("EUID", libc::geteuid()),
+            ("GID", libc::getgid()),
+        ]
+    };
+    for (k, id) in ids {
+        if !vars.contains_key(k) {
+            vars.insert(k.into(), Var::str(id.to_string(), false));
+            readonly.insert(k.to_string());
+        }
+    }
+    vars.insert("IFS".into(), Var::str(" \t\n".into(), false));
+    vars.insert("OPTIND".into(), Var::str("1".into(), false));
     let mut sh = Shell {
         regex_failed: false,
         vars,
@@ -357,7 +376,7 @@ pub fn run(p: &Prepared, cwd: &Path, env: &[(String, String)], io: &Io, rt: Arc<
         trap_err: String::new(),
         in_trap: false,
         jobs: vec![],
-        readonly: Arc::new(Default::default()),
+        readonly: Arc::new(readonly),
         set_params: false,
         dir_stack: vec![],
         getopts: (0, 0),
@@ -1775,17 +1794,15 @@ pub(crate) fn quote(s: &str) -> String {
     b
 }
 
-/// mvdan's xtrace line for a call: builtins get their arguments quoted as one string,
-/// programs and functions get them joined as they are; `set` prints an empty line.
+/// mvdan's xtrace line for a call: builtins (`set` too, as go-task 3.54.0 prints
+/// `+ set +x`) get their arguments quoted as one string, programs and functions get them
+/// joined as they are.
 fn trace_call(argv: &[String]) -> String {
     let rest = argv[1..].join(" ");
     if rest.trim().is_empty() {
         return format!("+ {}\n", argv[0]);
     }
     if builtins::is_builtin(&argv[0]) {
-        if argv[0] == "set" {
-            return "\n".into();
-        }
         return format!("+ {} {}\n", argv[0], quote(&rest));
     }
     format!("+ {} {}\n", argv[0], rest)

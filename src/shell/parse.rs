@@ -2002,6 +2002,34 @@ pub(super) fn assignment(w: &Word) -> Option<Assign> {
 }
 
 /// Options of builtins the interpreter implements only in part.
+/// The reserved words `type` names as keywords.
+pub(crate) fn is_keyword(w: &str) -> bool {
+    matches!(
+        w,
+        "!" | "[["
+            | "]]"
+            | "case"
+            | "coproc"
+            | "do"
+            | "done"
+            | "elif"
+            | "else"
+            | "esac"
+            | "fi"
+            | "for"
+            | "function"
+            | "if"
+            | "in"
+            | "select"
+            | "then"
+            | "time"
+            | "until"
+            | "while"
+            | "{"
+            | "}"
+    )
+}
+
 fn check_builtin_args(name: &str, args: &[Word]) -> R<()> {
     let lit = |w: &Word| match w.as_slice() {
         [Part::Lit(s)] => Some(s.clone()),
@@ -2019,9 +2047,7 @@ fn check_builtin_args(name: &str, args: &[Word]) -> R<()> {
         | "eval" => {
             if let Some(f) = first {
                 let bad = match name {
-                    "pwd" => f.starts_with('-') && f != "-",
-                    "type" => f.starts_with('-'),
-                    "command" => f.starts_with('-') && f != "-v",
+                    "pwd" | "type" | "command" => false,
                     _ => false,
                 };
                 if bad {

@@ -492,23 +492,18 @@ fn type_builtin(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
 }
 
 fn echo(args: &[String], io: &Io) -> i32 {
+    // mvdan: only the words -n, -e and -E are options (`-ne` is printed)
     let mut nl = true;
     let mut esc = false;
     let mut k = 0;
     while k < args.len() {
-        let a = &args[k];
-        if a.len() > 1 && a.starts_with('-') && a[1..].chars().all(|c| "neE".contains(c)) {
-            for c in a[1..].chars() {
-                match c {
-                    'n' => nl = false,
-                    'e' => esc = true,
-                    _ => esc = false,
-                }
-            }
-            k += 1;
-        } else {
-            break;
+        match args[k].as_str() {
+            "-n" => nl = false,
+            "-e" => esc = true,
+            "-E" => {}
+            _ => break,
         }
+        k += 1;
     }
     let mut s = String::new();
     for (i, a) in args[k..].iter().enumerate() {
@@ -516,12 +511,7 @@ fn echo(args: &[String], io: &Io) -> i32 {
             s.push(' ');
         }
         if esc {
-            let (t, stop) = unescape(a, false);
-            s.push_str(&t);
-            if stop {
-                io.out(&s);
-                return 0;
-            }
+            s.push_str(&format_escapes(a));
         } else {
             s.push_str(a);
         }
@@ -533,74 +523,90 @@ fn echo(args: &[String], io: &Io) -> i32 {
     0
 }
 
-/// Backslash escapes of `echo -e` / `printf %b` (`octal_zero`: `\0NNN`) and printf
-/// formats; the flag reports `\c` (stop output).
-fn unescape(s: &str, printf_fmt: bool) -> (String, bool) {
-    let cs: Vec<char> = s.chars().collect();
-    let mut o = String::new();
+/// The backslash escapes of mvdan's `expand.Format` without arguments (`echo -e`): `\0`–`\7`
+/// start up to three octal digits (the first one included: `\0101` is `\010` then `1`),
+/// `\xHH` one byte, `\uHHHH`/`\UHHHHHHHH` a character, `\e`, and anything else (`\c` too)
+/// stays as written.
+fn format_escapes(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut o: Vec<u8> = Vec::with_capacity(b.len());
     let mut i = 0;
-    while i < cs.len() {
-        if cs[i] != '\\' || i + 1 >= cs.len() {
-            o.push(cs[i]);
+    let digits = |i: usize, max: usize, hex: bool| -> usize {
+        let mut j = 0;
+        while j < max && i + j < b.len() {
+            let c = b[i + j];
+            if c.is_ascii_digit() || (hex && c.is_ascii_hexdigit()) {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        j
+    };
+    while i < b.len() {
+        if b[i] != b'\\' {
+            o.push(b[i]);
             i += 1;
             continue;
         }
         i += 1;
-        match cs[i] {
-            'n' => o.push('\n'),
-            't' => o.push('\t'),
-            'r' => o.push('\r'),
-            'a' => o.push('\x07'),
-            'b' => o.push('\x08'),
-            'f' => o.push('\x0c'),
-            'v' => o.push('\x0b'),
-            'e' | 'E' => o.push('\x1b'),
-            '\\' => o.push('\\'),
-            'c' if !printf_fmt => return (o, true),
-            'x' => {
-                let mut v = 0u32;
-                let mut n = 0;
-                while n < 2 && i + 1 < cs.len() && cs[i + 1].is_ascii_hexdigit() {
-                    i += 1;
-                    v = v * 16 + cs[i].to_digit(16).unwrap();
-                    n += 1;
-                }
-                if n == 0 {
-                    o.push_str("\\x");
-                } else {
-                    o.push(char::from_u32(v).unwrap_or('?'));
-                }
-            }
-            d @ '0'..='7' => {
-                // echo -e / %b take \0NNN; printf formats take \NNN.
-                let mut v = if printf_fmt {
-                    d.to_digit(8).unwrap()
-                } else {
-                    0
+        let Some(&c) = b.get(i) else {
+            o.push(b'\\');
+            break;
+        };
+        match c {
+            b'a' => o.push(7),
+            b'b' => o.push(8),
+            b'e' | b'E' => o.push(0x1b),
+            b'f' => o.push(0x0c),
+            b'n' => o.push(b'\n'),
+            b'r' => o.push(b'\r'),
+            b't' => o.push(b'\t'),
+            b'v' => o.push(0x0b),
+            b'\\' | b'\'' | b'"' | b'?' => o.push(c),
+            b'0'..=b'7' => {
+                let n = digits(i, 3, false);
+                let d = std::str::from_utf8(&b[i..i + n]).unwrap_or("0");
+                // strconv.ParseUint(…, 8, 8): out of range is 0xff, a non-octal digit 0
+                let v = match u64::from_str_radix(d, 8) {
+                    Ok(v) if v > 255 => 255,
+                    Ok(v) => v as u8,
+                    Err(_) => 0,
                 };
-                let max = if printf_fmt { 2 } else { 3 };
-                if !printf_fmt && d != '0' {
-                    o.push('\\');
-                    o.push(d);
-                    i += 1;
+                o.push(v);
+                i += n;
+                continue;
+            }
+            b'x' | b'u' | b'U' => {
+                let max = match c {
+                    b'u' => 4,
+                    b'U' => 8,
+                    _ => 2,
+                };
+                let n = digits(i + 1, max, true);
+                if n > 0 {
+                    let d = std::str::from_utf8(&b[i + 1..i + 1 + n]).unwrap_or("0");
+                    let v = u32::from_str_radix(d, 16).unwrap_or(0);
+                    if c == b'x' {
+                        o.push(v as u8);
+                    } else {
+                        let ch = char::from_u32(v).unwrap_or('\u{fffd}');
+                        o.extend_from_slice(ch.to_string().as_bytes());
+                    }
+                    i += 1 + n;
                     continue;
                 }
-                let mut n = 0;
-                while n < max && i + 1 < cs.len() && ('0'..='7').contains(&cs[i + 1]) {
-                    i += 1;
-                    v = v * 8 + cs[i].to_digit(8).unwrap();
-                    n += 1;
-                }
-                o.push(char::from_u32(v).unwrap_or('?'));
+                o.push(b'\\');
+                o.push(c);
             }
-            c => {
-                o.push('\\');
+            _ => {
+                o.push(b'\\');
                 o.push(c);
             }
         }
         i += 1;
     }
-    (o, false)
+    String::from_utf8_lossy(&o).into_owned()
 }
 
 fn printf(args: &[String], io: &Io) -> i32 {

@@ -1185,6 +1185,20 @@ impl Parser {
                     }
                 }
             }
+            let decl = matches!(words.first().map(|w| w.as_slice()),
+                Some([Part::Lit(n)]) if matches!(n.as_str(), "declare" | "typeset" | "local" | "readonly" | "export"));
+            if decl {
+                // `export V=~/x`: the value's leading tilde expands as in an assignment
+                if let Some(a) = assignment(&w).filter(|a| a.index.is_none()) {
+                    if matches!(a.value.first(), Some(Part::Tilde | Part::TildeUser(_))) {
+                        let op = if a.append { "+=" } else { "=" };
+                        let mut nw = vec![Part::Lit(format!("{}{op}", a.name))];
+                        nw.extend(a.value);
+                        words.push(nw);
+                        continue;
+                    }
+                }
+            }
             words.push(w);
         }
         if words.is_empty() && assigns.is_empty() && redirs.is_empty() {
@@ -1988,8 +2002,29 @@ pub(super) fn assignment(w: &Word) -> Option<Assign> {
         (false, after.strip_prefix('=')?)
     };
     let mut value = vec![];
-    if !val.is_empty() {
-        value.push(Part::Lit(val.to_string()));
+    // mvdan expands a tilde at the start of an assigned value (`v=~/a`; not after `:`)
+    let more = w.len() > k + 1;
+    let tilde = val.strip_prefix('~').and_then(|t| {
+        let (user, tail) = t.split_at(t.find('/').unwrap_or(t.len()));
+        let ok = user
+            .chars()
+            .all(|c| c == '_' || c == '-' || c == '.' || c.is_ascii_alphanumeric());
+        (ok && (!tail.is_empty() || !more || user.is_empty()))
+            .then(|| (user.to_string(), tail.to_string()))
+    });
+    match tilde {
+        Some((user, tail)) => {
+            value.push(if user.is_empty() {
+                Part::Tilde
+            } else {
+                Part::TildeUser(user)
+            });
+            if !tail.is_empty() {
+                value.push(Part::Lit(tail));
+            }
+        }
+        None if !val.is_empty() => value.push(Part::Lit(val.to_string())),
+        None => {}
     }
     value.extend(w[k + 1..].iter().cloned());
     Some(Assign {

@@ -265,7 +265,7 @@ impl<V: Vars> A<'_, V> {
         while self
             .t
             .get(self.i)
-            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '#')
+            .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(*c, '#' | '@' | '_'))
         {
             self.i += 1;
         }
@@ -277,21 +277,64 @@ impl<V: Vars> A<'_, V> {
     }
 }
 
+/// mvdan's `atoi`: bash's base prefixes (`0x`, leading `0` octal, `BASE#digits` up to 64),
+/// and errors ignored as strconv.ParseInt leaves them: bad digits are 0, a number too
+/// large for 64 bits saturates.
 fn number(s: &str) -> Option<i64> {
+    let mut s = s.trim();
+    let mut neg = false;
+    if let Some(r) = s.strip_prefix('+') {
+        s = r;
+    } else if let Some(r) = s.strip_prefix('-') {
+        neg = true;
+        s = r;
+    }
+    let mut base: u32 = 10;
     if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        return i64::from_str_radix(h, 16).ok();
-    }
-    if let Some((b, d)) = s.split_once('#') {
-        let b: u32 = b.parse().ok()?;
-        if !(2..=36).contains(&b) {
-            return None;
+        base = 16;
+        s = h;
+    } else if let Some(o) = s.strip_prefix('0') {
+        base = 8;
+        s = o;
+    } else if let Some((b, d)) = s.split_once('#') {
+        match b.parse::<u32>() {
+            Ok(b) if (2..=64).contains(&b) => {
+                base = b;
+                s = d;
+            }
+            _ => return Some(0),
         }
-        return i64::from_str_radix(d, b).ok();
     }
-    if s.len() > 1 && s.starts_with('0') {
-        return i64::from_str_radix(&s[1..], 8).ok();
-    }
-    s.parse().ok()
+    let n = if base > 36 {
+        let mut n: i64 = 0;
+        for c in s.chars() {
+            let d = match c {
+                '0'..='9' => c as i64 - '0' as i64,
+                'a'..='z' => c as i64 - 'a' as i64 + 10,
+                'A'..='Z' => c as i64 - 'A' as i64 + 36,
+                '@' => 62,
+                '_' => 63,
+                _ => return Some(0),
+            };
+            if d >= base as i64 {
+                return Some(0);
+            }
+            n = n.wrapping_mul(base as i64).wrapping_add(d);
+        }
+        n
+    } else if s.is_empty() {
+        0
+    } else {
+        match i64::from_str_radix(s, base) {
+            Ok(n) => n,
+            Err(e) => match e.kind() {
+                std::num::IntErrorKind::PosOverflow => i64::MAX,
+                std::num::IntErrorKind::NegOverflow => i64::MIN,
+                _ => 0,
+            },
+        }
+    };
+    Some(if neg { n.wrapping_neg() } else { n })
 }
 
 fn binop(op: &str, l: i64, r: i64) -> R {

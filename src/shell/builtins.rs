@@ -861,10 +861,18 @@ fn cd(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
         None => sh.get("HOME").unwrap_or_default(),
         Some("-") => {
             print = true;
-            sh.get("OLDPWD").unwrap_or_default()
+            let t = sh.get("OLDPWD").unwrap_or_default();
+            if t.is_empty() {
+                io.out("\n");
+            }
+            t
         }
         Some(t) => t.to_string(),
     };
+    if target.is_empty() {
+        io.err("cd: empty directory path\n");
+        return 1;
+    }
     let dir = normalize(&sh.cwd.join(&target));
     match std::fs::metadata(&dir) {
         Ok(m) if m.is_dir() => {}
@@ -1166,6 +1174,10 @@ pub(super) fn unary_test(sh: &Shell, op: &str, x: &str) -> Result<bool, String> 
         let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap_or_default();
         unsafe { libc::access(c.as_ptr(), mode) == 0 }
     };
+    // mvdan stats "" itself: no file test holds for an empty path
+    if x.is_empty() && !matches!(op, "-n" | "-z" | "-o" | "-v" | "-t") {
+        return Ok(false);
+    }
     Ok(match op {
         "-n" => !x.is_empty(),
         "-z" => x.is_empty(),

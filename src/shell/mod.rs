@@ -1237,15 +1237,13 @@ impl Shell {
                     Ok(e) => e,
                     Err(e) => return self.exp_failed(e, io),
                 };
-                if self.opts.xtrace {
-                    io.err(&format!("+ (({e}))\n"));
-                }
+                // go-task's mvdan neither traces `(( ))` nor survives its errors (fatal)
                 match arith::eval(&e, self) {
                     Ok(n) => {
                         self.status = (n == 0) as i32;
                         Flow::Next
                     }
-                    Err(m) => self.exp_failed(ExpErr::Skip(m), io),
+                    Err(m) => self.exp_failed(ExpErr::Fatal(m), io),
                 }
             }
         }
@@ -1389,6 +1387,10 @@ impl Shell {
                     }
                     op => {
                         let t = self.expand_str(&r.target, io).map_err(exp_msg)?;
+                        if t.is_empty() {
+                            // mvdan opens "" itself, which no system has
+                            return Err("open : no such file or directory".to_string());
+                        }
                         let path = self.cwd.join(&t);
                         let mut o = std::fs::OpenOptions::new();
                         match op {

@@ -357,12 +357,32 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
         }
         "set" => set(sh, args, io),
         "exit" | "return" => {
+            let ret = argv[0] == "return";
+            if ret && sh.in_func == 0 {
+                io.err("return: can only be done from a func or sourced script\n");
+                sh.status = 1;
+                return Flow::Next;
+            }
+            if args.len() > 1 {
+                // mvdan: the builtin fails and nothing exits or returns
+                if ret {
+                    io.err("return: too many arguments\n");
+                    sh.status = 2;
+                } else {
+                    io.err("exit cannot take multiple arguments\n");
+                    sh.status = 1;
+                }
+                return Flow::Next;
+            }
             let code = match args.first() {
+                // mvdan: `exit` keeps the last status, `return` returns 0
+                None if ret => 0,
                 None => sh.status,
                 Some(s) => match s.parse::<i64>() {
                     Ok(n) => (n & 0xff) as i32,
                     Err(_) => {
-                        io.err(&format!("invalid exit status code: {s:?}\n"));
+                        let what = if ret { "return" } else { "exit" };
+                        io.err(&format!("invalid {what} status code: {s:?}\n"));
                         2
                     }
                 },
@@ -1070,6 +1090,15 @@ fn set(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
         if a == "--" {
             sh.pos = args[k + 1..].to_vec();
             sh.set_params = true;
+            return 0;
+        }
+        if a == "-" {
+            // `set -` turns xtrace off; the words after it are the parameters
+            sh.opts.xtrace = false;
+            if k + 1 < args.len() {
+                sh.pos = args[k + 1..].to_vec();
+                sh.set_params = true;
+            }
             return 0;
         }
         let on = a.starts_with('-');

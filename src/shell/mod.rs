@@ -1499,8 +1499,13 @@ impl Shell {
         }
         if argv.is_empty() {
             if self.opts.xtrace {
-                for (n, v) in &values {
-                    io.err(&format!("+ {n}={}\n", quote(v)));
+                if values.len() == 1 && values[0].1.is_empty() {
+                    // mvdan prints an empty value's trace as an empty line
+                    io.err("\n");
+                } else {
+                    for (n, v) in &values {
+                        io.err(&format!("+ {n}={}\n", quote(v)));
+                    }
                 }
             }
             let st = self.sub_status.unwrap_or(0);
@@ -1800,6 +1805,13 @@ pub(crate) fn quote(s: &str) -> String {
 /// `+ set +x`) get their arguments quoted as one string, programs and functions get them
 /// joined as they are.
 fn trace_call(argv: &[String]) -> String {
+    // declarations are not traced (mvdan's DeclClause)
+    if matches!(
+        argv[0].as_str(),
+        "declare" | "typeset" | "local" | "readonly" | "export" | "nameref"
+    ) {
+        return String::new();
+    }
     let rest = argv[1..].join(" ");
     if rest.trim().is_empty() {
         return format!("+ {}\n", argv[0]);

@@ -511,7 +511,7 @@ fn helm_doc_flags() -> Vec<(String, Vec<String>)> {
             .collect();
         let cmd = match words.first().copied() {
             Some("show") => "show chart".to_string(),
-            Some("registry") | Some("repo") => words[..2].join(" "),
+            Some("registry") | Some("repo") | Some("search") => words[..2].join(" "),
             Some("dependency") => "dependency update".to_string(),
             Some(w) => w.to_string(),
             None => continue,

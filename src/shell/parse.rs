@@ -1761,7 +1761,7 @@ impl Parser {
                 ParamOp::Test {
                     kind,
                     colon: true,
-                    word: self.brace_word()?,
+                    word: leading_tilde(self.brace_word()?),
                 }
             }
             Some(k @ ('-' | '=' | '+' | '?')) => {
@@ -1769,7 +1769,7 @@ impl Parser {
                 ParamOp::Test {
                     kind: k,
                     colon: false,
-                    word: self.brace_word()?,
+                    word: leading_tilde(self.brace_word()?),
                 }
             }
             Some(k @ ('#' | '%')) => {
@@ -1928,6 +1928,22 @@ impl Parser {
         }
         Ok(parts)
     }
+}
+
+/// mvdan expands a leading `~` (alone or before `/`) of the word of `${x:-word}` and its
+/// kin, quoted or not.
+fn leading_tilde(mut w: Word) -> Word {
+    if let Some(Part::Lit(first)) = w.first() {
+        if first == "~" || first.starts_with("~/") {
+            let rest = first[1..].to_string();
+            w.remove(0);
+            if !rest.is_empty() {
+                w.insert(0, Part::Lit(rest));
+            }
+            w.insert(0, Part::Tilde);
+        }
+    }
+    w
 }
 
 fn param(name: String, op: ParamOp) -> Part {

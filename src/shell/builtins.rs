@@ -531,7 +531,11 @@ fn echo(args: &[String], io: &Io) -> i32 {
             s.push(' ');
         }
         if esc {
-            s.push_str(&format_escapes(a));
+            // mvdan's echo -e is expand.Format without arguments
+            match format(a, None) {
+                Ok((t, _)) => s.push_str(&t),
+                Err(_) => s.push_str(a),
+            }
         } else {
             s.push_str(a);
         }
@@ -541,92 +545,6 @@ fn echo(args: &[String], io: &Io) -> i32 {
     }
     io.out(&s);
     0
-}
-
-/// The backslash escapes of mvdan's `expand.Format` without arguments (`echo -e`): `\0`–`\7`
-/// start up to three octal digits (the first one included: `\0101` is `\010` then `1`),
-/// `\xHH` one byte, `\uHHHH`/`\UHHHHHHHH` a character, `\e`, and anything else (`\c` too)
-/// stays as written.
-fn format_escapes(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut o: Vec<u8> = Vec::with_capacity(b.len());
-    let mut i = 0;
-    let digits = |i: usize, max: usize, hex: bool| -> usize {
-        let mut j = 0;
-        while j < max && i + j < b.len() {
-            let c = b[i + j];
-            if c.is_ascii_digit() || (hex && c.is_ascii_hexdigit()) {
-                j += 1;
-            } else {
-                break;
-            }
-        }
-        j
-    };
-    while i < b.len() {
-        if b[i] != b'\\' {
-            o.push(b[i]);
-            i += 1;
-            continue;
-        }
-        i += 1;
-        let Some(&c) = b.get(i) else {
-            o.push(b'\\');
-            break;
-        };
-        match c {
-            b'a' => o.push(7),
-            b'b' => o.push(8),
-            b'e' | b'E' => o.push(0x1b),
-            b'f' => o.push(0x0c),
-            b'n' => o.push(b'\n'),
-            b'r' => o.push(b'\r'),
-            b't' => o.push(b'\t'),
-            b'v' => o.push(0x0b),
-            b'\\' | b'\'' | b'"' | b'?' => o.push(c),
-            b'0'..=b'7' => {
-                let n = digits(i, 3, false);
-                let d = std::str::from_utf8(&b[i..i + n]).unwrap_or("0");
-                // strconv.ParseUint(…, 8, 8): out of range is 0xff, a non-octal digit 0
-                let v = match u64::from_str_radix(d, 8) {
-                    Ok(v) if v > 255 => 255,
-                    Ok(v) => v as u8,
-                    Err(_) => 0,
-                };
-                o.push(v);
-                i += n;
-                continue;
-            }
-            b'x' | b'u' | b'U' => {
-                let max = match c {
-                    b'u' => 4,
-                    b'U' => 8,
-                    _ => 2,
-                };
-                let n = digits(i + 1, max, true);
-                if n > 0 {
-                    let d = std::str::from_utf8(&b[i + 1..i + 1 + n]).unwrap_or("0");
-                    let v = u32::from_str_radix(d, 16).unwrap_or(0);
-                    if c == b'x' {
-                        o.push(v as u8);
-                    } else {
-                        let ch = char::from_u32(v).unwrap_or('\u{fffd}');
-                        o.extend_from_slice(ch.to_string().as_bytes());
-                    }
-                    i += 1 + n;
-                    continue;
-                }
-                o.push(b'\\');
-                o.push(c);
-            }
-            _ => {
-                o.push(b'\\');
-                o.push(c);
-            }
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&o).into_owned()
 }
 
 fn printf(args: &[String], io: &Io) -> i32 {
@@ -701,7 +619,11 @@ fn format(f: &str, args: Option<&[String]>) -> Result<(String, usize), String> {
                 b'\\' | b'\'' | b'"' | b'?' => out.push(e),
                 b'0'..=b'7' => {
                     let d = digits(&mut i, 3, false);
-                    out.push(u8::from_str_radix(&d, 8).unwrap_or(0xff));
+                    // strconv.ParseUint(d, 8, 8): too large is 0xff, a digit 8 or 9 is 0
+                    out.push(match u16::from_str_radix(&d, 8) {
+                        Ok(v) => v.min(255) as u8,
+                        Err(_) => 0,
+                    });
                 }
                 b'x' | b'u' | b'U' => {
                     i += 1;

@@ -103,6 +103,17 @@ pub fn starter_files(name: &str) -> Vec<(&'static str, String)> {
 /// absolute path) with Helm's new Chart.yaml in place of its own and `<CHARTNAME>` replaced
 /// in its templates and values.yaml, saved as `SaveDir` saves a chart (subcharts as
 /// archives in charts/).
+/// Helm's refusal to create a chart where a file of that name is.
+fn not_a_file(dir: &Path) -> Result<(), String> {
+    match std::fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => Err(format!(
+            "file {} already exists and is not a directory",
+            dir.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn create_from(name: &str, dest: &Path, starter: &str) -> CmdResult {
     let src = if Path::new(starter).is_absolute() {
         PathBuf::from(starter)
@@ -135,15 +146,7 @@ fn create_from(name: &str, dest: &Path, starter: &str) -> CmdResult {
     }
     validate_name(name)?;
     let outdir = dest.join(name);
-    if let Ok(m) = std::fs::metadata(&outdir) {
-        if !m.is_dir() {
-            return Err(format!(
-                "file {} already exists and is not a directory",
-                outdir.display()
-            )
-            .into());
-        }
-    }
+    not_a_file(&outdir)?;
     let write = |rel: &str, data: &[u8]| -> Result<(), String> {
         let f = outdir.join(rel);
         if let Some(parent) = f.parent() {
@@ -221,15 +224,7 @@ pub fn run(args: &[String]) -> CmdResult {
         Ok(_) => {}
     }
     let cdir = path.join(name);
-    if let Ok(m) = std::fs::metadata(&cdir) {
-        if !m.is_dir() {
-            return Err(format!(
-                "file {} already exists and is not a directory",
-                cdir.display()
-            )
-            .into());
-        }
-    }
+    not_a_file(&cdir)?;
     for (rel, content) in starter_files(name) {
         let file = cdir.join(rel);
         if file.exists() {

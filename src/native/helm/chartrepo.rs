@@ -173,19 +173,17 @@ fn resolve(
             .map_err(|e| format!("failed to make chart URL absolute: {e}"))?;
         // LocateChart passes the credentials on only to the repository's own host (or with
         // --pass-credentials); HttpOpts applies that rule per request
-        let o = owner_of_url(p, &url)?.unwrap_or(o);
+        let o = owner_of_url(p, &repo_entries(p)?, &url)?.unwrap_or(o);
         return Ok((url, String::new(), o));
     }
-    let file = super::repo::load(&super::env::repository_config(p))?
-        .map(|f| f.repos)
-        .unwrap_or_default();
+    let file = repo_entries(p)?;
     if let Ok(u) = url::Url::parse(chart_ref) {
         if u.has_host() && !u.path().is_empty() {
             if !matches!(u.scheme(), "http" | "https") {
                 return Err(format!("scheme \"{}\" not supported", u.scheme()).into());
             }
-            let o =
-                owner_of_url(p, chart_ref)?.unwrap_or_else(|| HttpOpts::from_flags(p, chart_ref));
+            let o = owner_of_url(p, &file, chart_ref)?
+                .unwrap_or_else(|| HttpOpts::from_flags(p, chart_ref));
             return Ok((chart_ref.to_string(), String::new(), o));
         }
     }
@@ -238,14 +236,22 @@ fn entry_opts(p: &Parsed, e: &super::repo::Entry) -> HttpOpts {
     o
 }
 
+/// The entries of repositories.yaml (none when it does not exist).
+fn repo_entries(p: &Parsed) -> Result<Vec<super::repo::Entry>, CmdError> {
+    Ok(super::repo::load(&super::env::repository_config(p))?
+        .map(|f| f.repos)
+        .unwrap_or_default())
+}
+
 /// `scanReposForURL`: an archive URL that one of repositories.yaml's cached indexes lists
 /// takes that repository's settings. Every repository needs its cached index, as in Helm.
-fn owner_of_url(p: &Parsed, url: &str) -> Result<Option<HttpOpts>, CmdError> {
-    let file = super::repo::load(&super::env::repository_config(p))?
-        .map(|f| f.repos)
-        .unwrap_or_default();
+fn owner_of_url(
+    p: &Parsed,
+    file: &[super::repo::Entry],
+    url: &str,
+) -> Result<Option<HttpOpts>, CmdError> {
     let cache = super::repo::cache_dir(p);
-    for e in &file {
+    for e in file {
         let text = read_cached_index(&cache, &e.name)?;
         let Ok(index) = load_index(&text) else {
             continue;

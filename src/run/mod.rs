@@ -6,6 +6,7 @@ pub mod fuzzy;
 pub mod graph;
 pub mod list;
 pub mod output;
+mod pool;
 pub mod shell;
 pub mod signals;
 pub mod watch;
@@ -242,7 +243,7 @@ pub struct Executor {
     /// Set by a signal: start nothing new.
     pub cancelled: Arc<AtomicBool>,
     /// Set by a failfast failure: also kill what runs.
-    abort: AtomicBool,
+    abort: Arc<AtomicBool>,
     shim: std::sync::OnceLock<Option<PathBuf>>,
 }
 
@@ -261,7 +262,7 @@ impl Executor {
             calls: Mutex::new(HashMap::new()),
             executions: Mutex::new(HashMap::new()),
             cancelled: Arc::new(AtomicBool::new(false)),
-            abort: AtomicBool::new(false),
+            abort: Arc::new(AtomicBool::new(false)),
             shim: std::sync::OnceLock::new(),
         }
     }
@@ -811,7 +812,7 @@ impl Executor {
         self.limit.release();
         let first_err: Mutex<Option<TaskError>> = Mutex::new(None);
         let stop = AtomicBool::new(false);
-        std::thread::scope(|s| {
+        pool::scope(|s| {
             let inherited = current_deadline();
             // go-task starts each dep in a goroutine; Go's scheduler runs the newest one
             // first (the `runnext` slot), then the rest in order. Starting the threads in
@@ -823,6 +824,9 @@ impl Executor {
                 let stop = &stop;
                 let inherited = inherited.clone();
                 s.spawn(move || {
+                    // A pooled thread starts as a fresh one would: no recording, the
+                    // caller's deadline.
+                    cached::RECORDING.with(|r| *r.borrow_mut() = None);
                     DEADLINE.with(|x| *x.borrow_mut() = inherited);
                     if failfast && stop.load(Ordering::SeqCst) {
                         return;

@@ -51,7 +51,7 @@ pub struct ShellSpec<'a> {
     pub timeout: Option<Duration>,
     /// Interactive commands keep the terminal's process group.
     pub interactive: bool,
-    pub cancelled: &'a AtomicBool,
+    pub cancelled: &'a Arc<AtomicBool>,
 }
 
 #[cfg(test)]
@@ -266,7 +266,6 @@ fn run_embedded(spec: &ShellSpec, prep: Prepared, sink: Sink) -> Result<(), Shel
     };
     let rt = Rt::new(spec.interactive, &RUNNING, super::signals::arm);
     let shell_done = AtomicBool::new(false);
-    let (tx, rx) = std::sync::mpsc::channel();
     let (status, buf) = std::thread::scope(|s| {
         let done = &shell_done;
         let lines = match &sink {
@@ -300,29 +299,19 @@ fn run_embedded(spec: &ShellSpec, prep: Prepared, sink: Sink) -> Result<(), Shel
                 buf
             })
         });
-        let rt2 = rt.clone();
-        let prep = &prep;
-        s.spawn(move || {
-            let code = crate::shell::run(prep, spec.dir, spec.env, &io, rt2);
-            // Close our ends of the output pipe before reporting, so readers see EOF.
-            drop(io);
-            let _ = tx.send(code);
-        });
+        // The interpreter runs on this thread; one shared watchdog stops it on a timeout
+        // or a failfast abort (a thread per command cost more than a `true` itself).
         let deadline = spec.timeout.map(|d| Instant::now() + d);
-        let status = loop {
-            match rx.recv_timeout(Duration::from_millis(20)) {
-                Ok(code) => break Ok(code),
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break Ok(1),
-                Err(_) => {}
-            }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                rt.kill();
-                break Err(ShellError::Timeout);
-            }
-            if spec.cancelled.load(Ordering::Relaxed) {
-                rt.kill();
-                break Err(ShellError::Exit(130));
-            }
+        let watch = watchdog::Watch::new(&rt, deadline, spec.cancelled);
+        let code = stacker::maybe_grow(1 << 20, 2 << 20, || {
+            crate::shell::run(&prep, spec.dir, spec.env, &io, rt.clone())
+        });
+        // Close our ends of the output pipe before waiting, so readers see EOF.
+        drop(io);
+        let status = match watch.finish() {
+            Some(watchdog::Fired::Timeout) => Err(ShellError::Timeout),
+            Some(watchdog::Fired::Cancelled) => Err(ShellError::Exit(130)),
+            None => Ok(code),
         };
         shell_done.store(true, Ordering::SeqCst);
         let buf = reader.map(|t| t.join().unwrap_or_default());
@@ -704,6 +693,118 @@ pub fn status_within(
             }
             let _ = h.kill();
             None
+        }
+    }
+}
+
+/// One thread for every embedded command that may have to be stopped from outside: it
+/// kills a command whose `timeout:` has passed or whose run was aborted (failfast).
+mod watchdog {
+    use crate::shell::Rt;
+    use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+    use std::sync::{Arc, Condvar, Mutex};
+    use std::time::{Duration, Instant};
+
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    pub enum Fired {
+        Timeout,
+        Cancelled,
+    }
+
+    struct Entry {
+        id: u64,
+        rt: Arc<Rt>,
+        deadline: Option<Instant>,
+        cancelled: Arc<AtomicBool>,
+        fired: Arc<AtomicU8>,
+    }
+
+    struct State {
+        next: u64,
+        entries: Vec<Entry>,
+        started: bool,
+    }
+
+    static STATE: Mutex<State> = Mutex::new(State {
+        next: 0,
+        entries: Vec::new(),
+        started: false,
+    });
+    static WAKE: Condvar = Condvar::new();
+    /// How often deadlines and the abort flag are looked at.
+    const STEP: Duration = Duration::from_millis(20);
+
+    /// A command under watch until [`Watch::finish`] (or drop).
+    pub struct Watch {
+        id: u64,
+        fired: Arc<AtomicU8>,
+    }
+
+    impl Watch {
+        pub fn new(rt: &Arc<Rt>, deadline: Option<Instant>, cancelled: &Arc<AtomicBool>) -> Watch {
+            let fired = Arc::new(AtomicU8::new(0));
+            let mut st = STATE.lock().unwrap_or_else(|e| e.into_inner());
+            let id = st.next;
+            st.next += 1;
+            st.entries.push(Entry {
+                id,
+                rt: rt.clone(),
+                deadline,
+                cancelled: cancelled.clone(),
+                fired: fired.clone(),
+            });
+            if !st.started {
+                st.started = true;
+                std::thread::spawn(run);
+            }
+            drop(st);
+            WAKE.notify_one();
+            Watch { id, fired }
+        }
+
+        /// Stops watching; what stopped the command, if the watchdog did.
+        pub fn finish(self) -> Option<Fired> {
+            match self.fired.load(Ordering::SeqCst) {
+                1 => Some(Fired::Timeout),
+                2 => Some(Fired::Cancelled),
+                _ => None,
+            }
+        }
+    }
+
+    impl Drop for Watch {
+        fn drop(&mut self) {
+            let mut st = STATE.lock().unwrap_or_else(|e| e.into_inner());
+            st.entries.retain(|e| e.id != self.id);
+        }
+    }
+
+    fn run() {
+        let mut st = STATE.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            // Nothing to watch: sleep until a command registers.
+            while st.entries.is_empty() {
+                st = WAKE.wait(st).unwrap_or_else(|e| e.into_inner());
+            }
+            let now = Instant::now();
+            for e in &st.entries {
+                if e.fired.load(Ordering::SeqCst) != 0 {
+                    continue;
+                }
+                let why = if e.deadline.is_some_and(|d| now >= d) {
+                    1
+                } else if e.cancelled.load(Ordering::Relaxed) {
+                    2
+                } else {
+                    continue;
+                };
+                e.fired.store(why, Ordering::SeqCst);
+                e.rt.kill();
+            }
+            st = WAKE
+                .wait_timeout(st, STEP)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
     }
 }

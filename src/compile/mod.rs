@@ -4,6 +4,7 @@
 //! Taskfile vars < include vars < included Taskfile vars < call vars < task vars, each
 //! evaluated in order with everything before it visible to its templates.
 
+use std::borrow::Cow;
 use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -943,8 +944,10 @@ impl Compiler {
         };
         let iters = self.loop_items(c.for_.as_ref(), vars, entry, no_globs)?;
         for item in iters {
+            // Without a loop item the task's own maps serve (a copy per command cost more
+            // than a small command).
             let (v, mv) = if item.is_empty() {
-                (vars.clone(), masked.clone())
+                (Cow::Borrowed(vars), Cow::Borrowed(masked))
             } else {
                 let mut v = vars.clone();
                 let mut mv = masked.clone();
@@ -952,8 +955,9 @@ impl Compiler {
                     v.insert(k.clone(), val.clone());
                     mv.insert(k.clone(), val.clone());
                 }
-                (v, mv)
+                (Cow::Owned(v), Cow::Owned(mv))
             };
+            let (v, mv): (&Map, &Map) = (&v, &mv);
             if let Some(task) = &c.task {
                 let name = render(task, &v)?;
                 let mut call_vars = Vars::new();

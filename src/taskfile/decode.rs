@@ -265,7 +265,9 @@ pub fn taskfile(root: &Node) -> R<Taskfile> {
             "vars" => tf.vars = vars(v)?,
             "env" => tf.env = vars(v)?,
             "tasks" => {
-                for (tk, tv) in custom_map(v, "tasks")? {
+                let entries = custom_map(v, "tasks")?;
+                tf.tasks.reserve(entries.len());
+                for (tk, tv) in entries {
                     let mut t = task(tv)?;
                     // `--json` reports where the task's key is.
                     (t.line, t.col) = (tk.line, tk.col);

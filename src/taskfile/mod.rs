@@ -557,7 +557,7 @@ pub fn load_with(
     };
     merge(
         &mut project,
-        &root,
+        root,
         origin,
         false,
         &[],
@@ -571,7 +571,7 @@ pub fn load_with(
 #[allow(clippy::too_many_arguments)]
 fn merge(
     project: &mut Project,
-    tf: &Taskfile,
+    mut tf: Taskfile,
     origin: Arc<Origin>,
     internal: bool,
     ns_aliases: &[String],
@@ -586,9 +586,12 @@ fn merge(
             format!("{}:{name}", origin.namespace)
         }
     };
-    for (name, task) in &tf.tasks {
+    // The tasks move into the table (a copy of each cost as much as reading it); their
+    // names stay, the includes below look them up.
+    project.tasks.reserve(tf.tasks.len());
+    for (name, task) in tf.tasks.iter_mut() {
+        let mut task = std::mem::take(task);
         let full = prefix(name);
-        let mut task = task.clone();
         if internal {
             task.internal = true;
         }
@@ -654,8 +657,8 @@ fn merge(
             .to_path_buf(),
     };
     for (ns, inc) in &tf.includes {
-        let path_str = resolve(&inc.taskfile, tf);
-        let inc_dir_str = inc.dir.as_ref().map(|d| resolve(d, tf));
+        let path_str = resolve(&inc.taskfile, &tf);
+        let inc_dir_str = inc.dir.as_ref().map(|d| resolve(d, &tf));
         // http(s) includes, and every include of a remote file (resolved against its URL).
         let url = match (parent_url, remote) {
             (Some(base), _) => Some(remote::join(base, &path_str)?),
@@ -794,9 +797,15 @@ fn merge(
             namespaces: vec![],
             var_dirs: HashMap::new(),
         };
+        let has_default = filtered.tasks.contains_key("default");
+        let own: std::collections::HashSet<String> = filtered
+            .tasks
+            .keys()
+            .map(|k| format!("{namespace}:{k}"))
+            .collect();
         merge(
             &mut sub,
-            &filtered,
+            filtered,
             child_origin,
             internal || inc.internal,
             &aliases,
@@ -805,11 +814,6 @@ fn merge(
             remote,
         )?;
         stack.pop();
-        let own: std::collections::HashSet<String> = filtered
-            .tasks
-            .keys()
-            .map(|k| format!("{namespace}:{k}"))
-            .collect();
         // go-task merges an included file's vars and env into the including file's, so
         // they end up in one global scope: a name already there keeps its place and takes
         // the new value. Through a mapping include a var runs its `sh:` in the include's dir.
@@ -843,7 +847,7 @@ fn merge(
             .unwrap_or("")
             .to_string();
         let default_aliases = !inc.flatten
-            && filtered.tasks.contains_key("default")
+            && has_default
             && !tf.tasks.contains_key(ns.as_str());
         for (name, mut entry) in sub.tasks {
             if default_aliases && name == default_full {

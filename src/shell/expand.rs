@@ -251,7 +251,7 @@ impl Shell {
             "?" => Some(self.status.to_string()),
             "$" => Some(std::process::id().to_string()),
             "#" => Some(self.pos.len().to_string()),
-            "0" => Some("gosh".into()),
+            "0" => Some(self.name0.clone()),
             "!" => (!self.jobs.is_empty()).then(|| format!("g{}", self.jobs.len())),
             "PPID" => Some(std::os::unix::process::parent_id().to_string()),
             "-" => {
@@ -616,7 +616,7 @@ impl Shell {
         Ok(match &pm.op {
             ParamOp::Substr { off, len } => {
                 if positional {
-                    elems.insert(0, (-1, "gosh".into()));
+                    elems.insert(0, (-1, self.name0.clone()));
                     for (k, e) in elems.iter_mut().enumerate() {
                         e.0 = k as i64;
                     }

@@ -268,6 +268,8 @@ pub struct Shell {
     funcs: HashMap<String, Arc<Cmd>>,
     cwd: PathBuf,
     pos: Vec<String>,
+    /// `$0`: "gosh", or the command name of a script run for ENOEXEC.
+    name0: String,
     opts: Opts,
     status: i32,
     locals: Vec<Vec<(String, Option<Var>)>>,
@@ -321,10 +323,6 @@ impl Job {
 
 /// Runs a prepared script to its end; returns its exit status.
 pub fn run(p: &Prepared, cwd: &Path, env: &[(String, String)], io: &Io, rt: Arc<Rt>) -> i32 {
-    let mut vars: HashMap<String, Var> = env
-        .iter()
-        .map(|(k, v)| (k.clone(), Var::str(v.clone(), true)))
-        .collect();
     let cwd = std::path::absolute(cwd).unwrap_or_else(|_| cwd.to_path_buf());
     // go-task's dirOption: a missing directory is accepted (made later, or a program's
     // `chdir` fails), but one that exists and is not a directory fails the runner before
@@ -334,62 +332,118 @@ pub fn run(p: &Prepared, cwd: &Path, env: &[(String, String)], io: &Io, rt: Arc<
         *rt.fatal.lock().unwrap_or_else(|e| e.into_inner()) = Some(m);
         return 1;
     }
-    // mvdan sets PWD to the runner's directory.
-    vars.insert(
-        "PWD".into(),
-        Var::str(cwd.to_string_lossy().into_owned(), true),
-    );
-    // Runner.Reset: UID, EUID and GID (read-only) unless the environment has them; IFS and
-    // OPTIND always (a script saving "$IFS" gets the default, getopts starts at 1).
-    let mut readonly = std::collections::HashSet::new();
-    // SAFETY: getuid/geteuid/getgid cannot fail.
-    let ids = unsafe {
-        [
-            ("UID", libc::getuid()),
-            ("EUID", libc::geteuid()),
-            ("GID", libc::getgid()),
-        ]
-    };
-    for (k, id) in ids {
-        if !vars.contains_key(k) {
-            vars.insert(k.into(), Var::str(id.to_string(), false));
-            readonly.insert(k.to_string());
+    Shell::new(cwd, env, p.opts, rt).run_main(&p.list, io)
+}
+
+impl Shell {
+    /// A runner as mvdan's `interp.New` and `Runner.Reset` make it.
+    fn new(cwd: PathBuf, env: &[(String, String)], opts: Opts, rt: Arc<Rt>) -> Shell {
+        let mut vars: HashMap<String, Var> = env
+            .iter()
+            .map(|(k, v)| (k.clone(), Var::str(v.clone(), true)))
+            .collect();
+        // mvdan sets PWD to the runner's directory.
+        vars.insert(
+            "PWD".into(),
+            Var::str(cwd.to_string_lossy().into_owned(), true),
+        );
+        // Runner.Reset: UID, EUID and GID (read-only) unless the environment has them; IFS
+        // and OPTIND always (a script saving "$IFS" gets the default, getopts starts at 1).
+        let mut readonly = std::collections::HashSet::new();
+        // SAFETY: getuid/geteuid/getgid cannot fail.
+        let ids = unsafe {
+            [
+                ("UID", libc::getuid()),
+                ("EUID", libc::geteuid()),
+                ("GID", libc::getgid()),
+            ]
+        };
+        for (k, id) in ids {
+            if !vars.contains_key(k) {
+                vars.insert(k.into(), Var::str(id.to_string(), false));
+                readonly.insert(k.to_string());
+            }
+        }
+        vars.insert("IFS".into(), Var::str(" \t\n".into(), false));
+        vars.insert("OPTIND".into(), Var::str("1".into(), false));
+        let dir_stack = vec![cwd.to_string_lossy().into_owned()];
+        Shell {
+            regex_failed: false,
+            vars,
+            funcs: HashMap::new(),
+            cwd,
+            pos: vec![],
+            name0: "gosh".into(),
+            opts,
+            status: 0,
+            locals: vec![],
+            rt,
+            no_errexit: 0,
+            in_func: 0,
+            sub_status: None,
+            loops: 0,
+            trap_exit: String::new(),
+            trap_err: String::new(),
+            in_trap: false,
+            jobs: vec![],
+            readonly: Arc::new(readonly),
+            set_params: false,
+            dir_stack,
+            getopts: (0, 0),
+            aliases: Arc::new(Default::default()),
+            exec_io: None,
+            decl_arrays: vec![],
         }
     }
-    vars.insert("IFS".into(), Var::str(" \t\n".into(), false));
-    vars.insert("OPTIND".into(), Var::str("1".into(), false));
-    let mut sh = Shell {
-        regex_failed: false,
-        vars,
-        funcs: HashMap::new(),
-        cwd,
-        pos: vec![],
-        opts: p.opts,
-        status: 0,
-        locals: vec![],
-        rt,
-        no_errexit: 0,
-        in_func: 0,
-        sub_status: None,
-        loops: 0,
-        trap_exit: String::new(),
-        trap_err: String::new(),
-        in_trap: false,
-        jobs: vec![],
-        readonly: Arc::new(readonly),
-        set_params: false,
-        dir_stack: vec![],
-        getopts: (0, 0),
-        aliases: Arc::new(Default::default()),
-        exec_io: None,
-        decl_arrays: vec![],
-    };
-    sh.dir_stack.push(sh.cwd.to_string_lossy().into_owned());
-    sh.exec_list(&p.list, io);
-    let t = std::mem::take(&mut sh.trap_exit);
-    sh.run_trap(&t, "exit", io);
-    sh.release_fifos();
-    sh.status
+
+    /// Runs `list` as the whole script: its EXIT trap after it; returns its status.
+    fn run_main(mut self, list: &List, io: &Io) -> i32 {
+        self.exec_list(list, io);
+        let t = std::mem::take(&mut self.trap_exit);
+        self.run_trap(&t, "exit", io);
+        self.release_fifos();
+        self.status
+    }
+
+    /// mvdan's runScriptENOEXEC: a file the kernel refuses with ENOEXEC (a script without
+    /// a shebang) runs as a script in a new runner: default options, the exported
+    /// variables only, no functions, `$0` the command name and `$@` its arguments.
+    fn run_enoexec(
+        &self,
+        path: &Path,
+        argv: &[String],
+        env: Vec<(String, String)>,
+        io: &Io,
+    ) -> i32 {
+        // Far beyond any script; a huge file is surely not one and is not read whole.
+        const LIMIT: u64 = 64 << 20;
+        let mut b = vec![];
+        let read = std::fs::File::open(path).and_then(|f| {
+            std::io::Read::read_to_end(&mut std::io::Read::take(f, LIMIT + 1), &mut b)
+        });
+        if let Err(e) = read {
+            io.err(&format!("open {}: {}\n", path.display(), go_err(&e)));
+            return 126;
+        }
+        // Like bash, a NUL byte before the first newline means a binary file.
+        let line = b.split(|c| *c == b'\n').next().unwrap_or_default();
+        if line.contains(&0) || b.len() as u64 > LIMIT {
+            io.err(&format!("{}: cannot execute binary file\n", argv[0]));
+            return 126;
+        }
+        let src = String::from_utf8_lossy(&b);
+        let list = match parse::parse_full(&src) {
+            Ok((l, _)) => l,
+            Err(e) => {
+                io.err(&format!("{}:{}\n", argv[0], e.render(&src)));
+                return 2;
+            }
+        };
+        let mut sh = Shell::new(self.cwd.clone(), &env, Opts::default(), self.rt.clone());
+        sh.name0 = argv[0].clone();
+        sh.pos = argv[1..].to_vec();
+        sh.run_main(&list, io)
+    }
 }
 
 /// Go's wording of an OS error ("no such file or directory").
@@ -1601,6 +1655,11 @@ impl Shell {
 
     /// The program `name` names, or mvdan's message for why there is none.
     fn look_path(&self, name: &str) -> Result<PathBuf, String> {
+        self.look_path_in(name, self.get("PATH").unwrap_or_default())
+    }
+
+    /// `look_path` with the PATH a command's own prefix assignments may have set.
+    fn look_path_in(&self, name: &str, path: String) -> Result<PathBuf, String> {
         use std::os::unix::fs::PermissionsExt;
         if name.contains('/') {
             // Go's filepath.Join cleans the path (`./x` reads as DIR/x).
@@ -1612,7 +1671,6 @@ impl Shell {
                 Ok(_) => Ok(p),
             };
         }
-        let path = self.get("PATH").unwrap_or_default();
         for dir in path.split(':') {
             let d = if dir.is_empty() { "." } else { dir };
             let p = self.cwd.join(d).join(name);
@@ -1627,7 +1685,10 @@ impl Shell {
 
     fn external(&mut self, argv: &[String], extra: &[(String, String)], io: &Io) -> i32 {
         use std::os::unix::process::{CommandExt, ExitStatusExt};
-        let path = match self.look_path(&argv[0]) {
+        let path = extra.iter().rev().find(|(k, _)| k == "PATH");
+        let path = path.map(|(_, v)| v.clone());
+        let path = path.unwrap_or_else(|| self.get("PATH").unwrap_or_default());
+        let path = match self.look_path_in(&argv[0], path) {
             Ok(p) => p,
             Err(m) => {
                 io.err(&format!("{m}\n"));
@@ -1663,6 +1724,9 @@ impl Shell {
         (self.rt.before_spawn)();
         let mut child = match cmd.spawn() {
             Ok(c) => c,
+            Err(e) if e.raw_os_error() == Some(libc::ENOEXEC) => {
+                return self.run_enoexec(&path, argv, self.env_list(extra), io);
+            }
             Err(e) => {
                 io.err(&format!("fork/exec {}: {}\n", path.display(), go_err(&e)));
                 return 126;

@@ -8,8 +8,12 @@ pub type Word = Vec<Part>;
 pub enum Part {
     /// Unquoted literal text: glob characters are active.
     Lit(String),
-    /// Quoted or escaped text: taken as is.
+    /// Quoted text: taken as is.
     Quoted(String),
+    /// A character escaped by a backslash outside quotes. mvdan keeps the backslash where
+    /// it expands a word to one string (expand.Literal: assignments, redirections, the word
+    /// of `${x:-word}`, `case` and `[[ ]]` operands) and drops it when it makes fields.
+    Esc(char),
     /// Double-quoted parts: expanded, never split or globbed.
     Dq(Vec<Part>),
     Param(Box<Param>),

@@ -12,6 +12,8 @@ enum Chunk {
     Exp(String),
     /// Field boundary (between the elements of `"$@"`).
     Break,
+    /// A backslash-escaped character (`Part::Esc`): quoted in fields, `\c` in a string.
+    Esc(char),
 }
 
 #[derive(Default)]
@@ -68,6 +70,7 @@ impl Shell {
             .map(|c| match c {
                 Chunk::Lit(t) | Chunk::Quoted(t) | Chunk::Exp(t) => t,
                 Chunk::Break => " ".into(),
+                Chunk::Esc(c) => format!("\\{c}"),
             })
             .collect())
     }
@@ -95,6 +98,11 @@ impl Shell {
                         f.glob |= glob::has_meta(&s);
                         f.pat.push_str(&s);
                         f.lit.push_str(&s);
+                    }
+                    Chunk::Esc(c) => {
+                        let f = cur.get_or_insert_with(Field::default);
+                        f.pat.push_str(&escape_pat(&c.to_string()));
+                        f.lit.push(c);
                     }
                     Chunk::Quoted(s) => {
                         let f = cur.get_or_insert_with(Field::default);
@@ -168,6 +176,10 @@ impl Shell {
             match c {
                 Chunk::Lit(t) | Chunk::Quoted(t) | Chunk::Exp(t) => s.push_str(&t),
                 Chunk::Break => s.push(' '),
+                Chunk::Esc(c) => {
+                    s.push('\\');
+                    s.push(c);
+                }
             }
         }
         Ok(s)
@@ -183,6 +195,10 @@ impl Shell {
                 Chunk::Lit(t) | Chunk::Exp(t) => s.push_str(&t),
                 Chunk::Quoted(t) => s.push_str(&escape_pat(&t)),
                 Chunk::Break => s.push(' '),
+                Chunk::Esc(c) => {
+                    s.push('\\');
+                    s.push(c);
+                }
             }
         }
         Ok(s)
@@ -204,12 +220,16 @@ impl Shell {
                     Chunk::Lit(s.clone())
                 }),
                 Part::Quoted(s) => out.push(Chunk::Quoted(s.clone())),
+                Part::Esc(c) => out.push(Chunk::Esc(*c)),
                 Part::Tilde => out.push(Chunk::Quoted(self.get("HOME").unwrap_or_default())),
                 Part::TildeUser(u) => out.push(Chunk::Quoted(
                     super::user_home(u).unwrap_or_else(|| format!("~{u}")),
                 )),
                 Part::Dq(ps) => {
-                    let has_at = ps.iter().any(|q| {
+                    // Only a list expansion alone in its quotes makes a field per element
+                    // (mvdan's quotedElemFields); with other parts it is joined by spaces.
+                    let alone = ps.len() == 1;
+                    let has_at = alone && ps.iter().any(|q| {
                         // A list expansion, plain or with a per-element operator (mvdan's
                         // quotedElemFields): zero elements make zero fields.
                         matches!(q, Part::Param(b) if matches!(b.op, ParamOp::Plain | ParamOp::Keys
@@ -223,7 +243,18 @@ impl Shell {
                         // Marks the field as present even when empty ("").
                         out.push(Chunk::Quoted(String::new()));
                     }
-                    self.chunks(ps, true, io, out)?;
+                    let saved = std::mem::replace(&mut self.dq_alone, alone);
+                    let start = out.len();
+                    let r = self.chunks(ps, true, io, out);
+                    self.dq_alone = saved;
+                    r?;
+                    if !alone {
+                        for c in &mut out[start..] {
+                            if let Chunk::Break = c {
+                                *c = Chunk::Quoted(" ".into());
+                            }
+                        }
+                    }
                 }
                 Part::CmdSub(l) => {
                     let s = self.capture(l, io);
@@ -283,7 +314,8 @@ impl Shell {
                     Some(self.pos.join(" "))
                 }
             }
-            n if n.bytes().all(|b| b.is_ascii_digit()) => {
+            // Only `$1`…`$9` are positional in mvdan: `${10}` is a variable named "10".
+            n if n.len() == 1 && n.as_bytes()[0].is_ascii_digit() => {
                 let k: usize = n.parse().ok()?;
                 self.pos.get(k.checked_sub(1)?).cloned()
             }
@@ -378,7 +410,7 @@ impl Shell {
             // `$@` and `$*` are always set in mvdan.
             let positional = pm.index.is_none();
             let set = positional || self.var(name).is_some();
-            if dq {
+            if dq && self.dq_alone {
                 // An empty associative array is a nil list in mvdan: not one of these.
                 let is_list = positional
                     || self.var(name).is_some_and(|v| {
@@ -397,8 +429,14 @@ impl Shell {
             let joined = vals.join(&sep);
             let missing = !set || (*colon && joined.is_empty());
             match kind {
-                '-' if missing => self.chunks(word, dq, io, out)?,
-                '+' if !missing => self.chunks(word, dq, io, out)?,
+                '-' if missing => {
+                    let v = self.expand_str(word, io)?;
+                    push(out, v);
+                }
+                '+' if !missing => {
+                    let v = self.expand_str(word, io)?;
+                    push(out, v);
+                }
                 '+' => {}
                 '=' if missing => {
                     let v = self.expand_str(word, io)?;
@@ -487,9 +525,12 @@ impl Shell {
                     Some(v) => *colon && v.is_empty(),
                 };
                 match kind {
+                    // The word is expanded to one string (expand.Literal) that is then
+                    // split and globbed like the parameter's own value.
                     '-' => {
                         if unset {
-                            self.chunks(word, dq, io, out)?;
+                            let v = self.expand_str(word, io)?;
+                            push(out, v);
                         } else {
                             push(out, val.unwrap());
                         }
@@ -505,7 +546,8 @@ impl Shell {
                     }
                     '+' => {
                         if !unset {
-                            self.chunks(word, dq, io, out)?;
+                            let v = self.expand_str(word, io)?;
+                            push(out, v);
                         }
                     }
                     _ => {

@@ -270,6 +270,8 @@ pub struct Shell {
     pos: Vec<String>,
     /// `$0`: "gosh", or the command name of a script run for ENOEXEC.
     name0: String,
+    /// The double quotes being expanded hold a single part (mvdan's quotedElemFields).
+    dq_alone: bool,
     opts: Opts,
     status: i32,
     locals: Vec<Vec<(String, Option<Var>)>>,
@@ -374,6 +376,7 @@ impl Shell {
             cwd,
             pos: vec![],
             name0: "gosh".into(),
+            dq_alone: false,
             opts,
             status: 0,
             locals: vec![],

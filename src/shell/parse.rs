@@ -1061,6 +1061,10 @@ impl Parser {
                         quoted = true;
                         delim.push_str(s)
                     }
+                    Part::Esc(c) => {
+                        quoted = true;
+                        delim.push(*c)
+                    }
                     Part::Dq(ps) => {
                         quoted = true;
                         for q in ps {
@@ -1285,7 +1289,7 @@ impl Parser {
                     match self.peek_at(1) {
                         Some('\n') => self.i += 2,
                         Some(n) => {
-                            parts.push(Part::Quoted(n.to_string()));
+                            parts.push(Part::Esc(n));
                             self.i += 2;
                         }
                         None => {
@@ -1909,8 +1913,11 @@ impl Parser {
                             parts.push(Part::Dq(ps));
                         }
                         '\\' => {
-                            if let Some(n) = self.peek_at(1) {
-                                parts.push(Part::Quoted(n.to_string()));
+                            match self.peek_at(1) {
+                                // A line continuation.
+                                Some('\n') => {}
+                                Some(n) => parts.push(Part::Esc(n)),
+                                None => parts.push(Part::Quoted("\\".into())),
                             }
                             self.i += 2;
                         }
@@ -2002,6 +2009,7 @@ pub(super) fn assignment(w: &Word) -> Option<Assign> {
                 | Part::CmdSub(_)
                 | Part::Arith(_)
                 | Part::Quoted(_)
+                | Part::Esc(_)
                 | Part::Dq(_)) => {
                     idx.push(p.clone());
                     cur = String::new();

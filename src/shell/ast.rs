@@ -35,6 +35,8 @@ pub struct Param {
     pub op: ParamOp,
     /// `${a[@]}`, `${a[*]}`, `${a[i]}`.
     pub index: Option<Box<Index>>,
+    /// The script line the expansion is on: `$LINENO`'s value (mvdan's curParam.Pos()).
+    pub line: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -90,8 +92,10 @@ pub enum ParamOp {
     },
     /// `${!a[@]}`: the indices of an array.
     Keys,
-    /// `${!x}`.
+    /// `${!x}` (any operator after it is parsed and ignored, as mvdan).
     Indirect,
+    /// `${x@Q}` and the other `@` operators (one of `QEaAPUuLKk`).
+    At(char),
     /// `${!prefix@}` (true) / `${!prefix*}`: the names of the variables beginning so.
     Names(bool),
 }

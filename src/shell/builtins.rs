@@ -155,7 +155,11 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
             ));
             0
         }
-        "pushd" | "popd" => pushd(sh, &argv[0], args, io),
+        "pushd" | "popd" => {
+            let st = pushd(sh, &argv[0], args, io);
+            sh.sync_dirstack();
+            st
+        }
         "getopts" => getopts(sh, args, io),
         n if UNIMPLEMENTED.contains(&n) => {
             io.err(&format!("{n}: unsupported builtin\n"));

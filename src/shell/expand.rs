@@ -285,6 +285,9 @@ impl Shell {
             "0" => Some(self.name0.clone()),
             "!" => (!self.jobs.is_empty()).then(|| format!("g{}", self.jobs.len())),
             "PPID" => Some(std::os::unix::process::parent_id().to_string()),
+            // mvdan: math/rand's IntN(32767), and four bytes from crypto/rand.
+            "RANDOM" => Some(rand::Rng::gen_range(&mut rand::thread_rng(), 0..32767).to_string()),
+            "SRANDOM" => Some(rand::random::<u32>().to_string()),
             "-" => {
                 let mut s = String::new();
                 if self.opts.allexport {
@@ -400,6 +403,19 @@ impl Shell {
             self.push_list(&vals, at, dq, out);
             return Ok(());
         }
+        // `@` operators: quoted alone, a list's elements are left as they are (mvdan's
+        // perElemOps); otherwise the operator applies to the joined list.
+        if let (Some(at), ParamOp::At(op)) = (list, &pm.op) {
+            let vals = self.list_op(pm, io)?;
+            if dq && self.dq_alone {
+                self.push_list(&vals, at, dq, out);
+            } else {
+                let sep = if at { " ".to_string() } else { self.star_sep() };
+                let v = self.at_op(*op, name, vals.join(&sep));
+                push(out, v);
+            }
+            return Ok(());
+        }
         // A test on a list (`${a[@]-w}`, `${a[@]:=w}`, …), as mvdan: quoted, a list that
         // is an array or `$@` keeps its elements as they are (the word is still expanded,
         // for its side effects), an unset `"${x[@]}"` makes no field; otherwise the list
@@ -454,6 +470,8 @@ impl Shell {
             return Ok(());
         }
         let val = match pm.index.as_deref() {
+            // The only parameter the environment cannot give (mvdan's paramExp).
+            None if name == "LINENO" => Some(pm.line.to_string()),
             None => self.lookup(name),
             Some(Index::All(at)) => {
                 let vals = self.elements(name);
@@ -486,12 +504,26 @@ impl Shell {
         };
         match &pm.op {
             ParamOp::Keys | ParamOp::Names(_) => {}
+            ParamOp::At(op) => {
+                let v = self.at_op(*op, name, val.unwrap_or_default());
+                push(out, v);
+            }
             ParamOp::Indirect => {
-                let target = val.unwrap_or_default();
-                let v = if super::parse::is_name(&target) {
-                    self.lookup(&target)
-                } else {
-                    None
+                // mvdan: a nameref gives the name it refers to, an unset name is an error,
+                // an empty value gives nothing; otherwise the value names a variable or a
+                // special parameter (`x='#'`, `n=2`), a list giving its first element.
+                if let Some(v) = self.vars.get(name).filter(|v| v.nameref) {
+                    push(out, v.value.clone());
+                    return Ok(());
+                }
+                let target = match val {
+                    None => return Err(ExpErr::Fatal("invalid indirect expansion".into())),
+                    Some(t) => t,
+                };
+                let v = match target.as_str() {
+                    "" => None,
+                    "@" | "*" => self.pos.first().cloned(),
+                    t => self.lookup(t),
                 };
                 push(out, v.unwrap_or_default());
             }
@@ -627,6 +659,48 @@ impl Shell {
         Ok(())
     }
 
+    /// `${name@op}` of the value `v`, as mvdan's paramExp (`P`, `K` and `k` are no-ops
+    /// there).
+    fn at_op(&self, op: char, name: &str, v: String) -> String {
+        // The attributes of the variable itself, before any nameref is followed.
+        let flags = || {
+            let var = self.vars.get(name);
+            let mut f = String::new();
+            match var {
+                Some(v) if v.nameref => f.push('n'),
+                Some(v) if v.map.is_some() => f.push('A'),
+                Some(v) if v.arr.is_some() => f.push('a'),
+                _ => {}
+            }
+            if self.readonly.contains(name) {
+                f.push('r');
+            }
+            if var.is_some_and(|v| v.exported) {
+                f.push('x');
+            }
+            f
+        };
+        match op {
+            'Q' => super::quote(&v),
+            'E' => unquote_chars(&v),
+            'a' => flags(),
+            'A' => match flags() {
+                f if f.is_empty() => format!("{name}={}", super::quote(&v)),
+                f => format!("declare -{f} {name}={}", super::quote(&v)),
+            },
+            'U' => v.to_uppercase(),
+            'L' => v.to_lowercase(),
+            'u' => {
+                let mut cs = v.chars();
+                match cs.next() {
+                    Some(c) => c.to_uppercase().chain(cs).collect(),
+                    None => v,
+                }
+            }
+            _ => v,
+        }
+    }
+
     /// The elements of a list expansion after its per-element operator, as mvdan's
     /// perElemOps and sliceElems: `${a[@]:off:len}` slices the list (by index in a sparse
     /// array; `$0` comes first for `$@`), the others apply to every element.
@@ -726,6 +800,51 @@ impl Shell {
             _ => elems.into_iter().map(|e| e.1).collect(),
         })
     }
+}
+
+/// `${x@E}`: Go's strconv.UnquoteChar over the string, as mvdan calls it; at the first
+/// invalid escape (`\q`, `\'`, a short `\x`) the character so far (NUL) ends the string.
+fn unquote_chars(s: &str) -> String {
+    let mut out = String::new();
+    let mut cs = s.chars().peekable();
+    while let Some(c) = cs.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let digits = |cs: &mut std::iter::Peekable<std::str::Chars>, n: usize, radix: u32| {
+            let mut v = 0u32;
+            for _ in 0..n {
+                v = v * radix + cs.next()?.to_digit(radix)?;
+            }
+            Some(v)
+        };
+        let r = match cs.next() {
+            Some('a') => Some(7),
+            Some('b') => Some(8),
+            Some('f') => Some(12),
+            Some('n') => Some(10),
+            Some('r') => Some(13),
+            Some('t') => Some(9),
+            Some('v') => Some(11),
+            Some('\\') => Some(92),
+            Some('x') => digits(&mut cs, 2, 16),
+            Some('u') => digits(&mut cs, 4, 16).filter(|v| char::from_u32(*v).is_some()),
+            Some('U') => digits(&mut cs, 8, 16).filter(|v| char::from_u32(*v).is_some()),
+            Some(d @ '0'..='7') => digits(&mut cs, 2, 8)
+                .map(|v| (d as u32 - 48) * 64 + v)
+                .filter(|v| *v <= 255),
+            _ => None,
+        };
+        match r.and_then(char::from_u32) {
+            Some(c) => out.push(c),
+            None => {
+                out.push('\0');
+                break;
+            }
+        }
+    }
+    out
 }
 
 /// `${x^pat}` and kin: the first character (or every one, `all`) that matches `pat` — a

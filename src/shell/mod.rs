@@ -294,6 +294,8 @@ pub struct Shell {
     set_params: bool,
     /// `pushd`/`popd`'s stack, the top last.
     dir_stack: Vec<String>,
+    /// `DIRSTACK`: the stack as an indexed array, always (mvdan's lookupVar).
+    dirstack_var: Var,
     /// `getopts` position: (argument index, character index).
     getopts: (usize, usize),
     /// Descriptors set by `exec` without a command, for the rest of the list.
@@ -391,6 +393,7 @@ impl Shell {
             jobs: vec![],
             readonly: Arc::new(readonly),
             set_params: false,
+            dirstack_var: Var::str(String::new(), false),
             dir_stack,
             getopts: (0, 0),
             aliases: Arc::new(Default::default()),
@@ -399,8 +402,16 @@ impl Shell {
         }
     }
 
+    /// Makes `DIRSTACK` follow the directory stack.
+    fn sync_dirstack(&mut self) {
+        let mut v = Var::str(self.dir_stack.first().cloned().unwrap_or_default(), false);
+        v.arr = Some(self.dir_stack.iter().cloned().map(Some).collect());
+        self.dirstack_var = v;
+    }
+
     /// Runs `list` as the whole script: its EXIT trap after it; returns its status.
     fn run_main(mut self, list: &List, io: &Io) -> i32 {
+        self.sync_dirstack();
         self.exec_list(list, io);
         let t = std::mem::take(&mut self.trap_exit);
         self.run_trap(&t, "exit", io);
@@ -490,8 +501,12 @@ impl Shell {
     }
 
     fn var(&self, name: &str) -> Option<&Var> {
+        if name == "DIRSTACK" {
+            return Some(&self.dirstack_var);
+        }
         match self.vars.get(name) {
-            Some(v) if v.nameref => self.vars.get(&self.resolve(name)),
+            // A chain of namerefs too long (a cycle) is an unset variable (mvdan's Resolve).
+            Some(v) if v.nameref => self.vars.get(&self.resolve(name)).filter(|v| !v.nameref),
             v => v,
         }
     }
@@ -1030,16 +1045,14 @@ impl Shell {
             ));
             return flow;
         }
-        if p.bang {
-            self.no_errexit += 1;
-        }
+        // `!` only exempts the pipeline's own status from errexit (mvdan): the statements
+        // inside it (`! { false; }`, a pipeline's last stage) are checked as usual.
         let flow = if p.cmds.len() == 1 {
             self.exec_cmd(&p.cmds[0], io)
         } else {
             self.exec_piped(&p.cmds, io)
         };
         if p.bang {
-            self.no_errexit -= 1;
             if flow == Flow::Next {
                 self.status = (self.status == 0) as i32;
             }
@@ -1084,6 +1097,16 @@ impl Shell {
             let st: Vec<i32> = hs.into_iter().map(|h| h.join().unwrap_or(1)).collect();
             (f, st)
         });
+        let mut flow = flow;
+        // The last stage is a statement of its own in mvdan (a pipe's Y), checked for the
+        // ERR trap and errexit before the whole pipeline is.
+        if flow == Flow::Next && self.status != 0 && self.no_errexit == 0 {
+            let t = self.trap_err.clone();
+            self.run_trap(&t, "error", io);
+            if self.opts.errexit {
+                flow = Flow::Exit;
+            }
+        }
         statuses.push(self.status);
         if self.opts.pipefail {
             if let Some(s) = statuses.iter().rev().find(|s| **s != 0) {

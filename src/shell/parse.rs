@@ -368,6 +368,9 @@ impl Parser {
             if !self.at_stmt() || self.peek() == Some('\n') {
                 return syntax_at(at, "`!` cannot form a statement alone");
             }
+            if self.reserved() == Some("!") {
+                return syntax_at(at, "cannot negate a command multiple times");
+            }
         }
         let mut cmds = vec![self.command()?];
         loop {
@@ -1553,6 +1556,17 @@ impl Parser {
 
     fn dollar(&mut self) -> R<Part> {
         let at = self.i;
+        let mut p = self.dollar_in()?;
+        if let Part::Param(b) = &mut p {
+            if b.name == "LINENO" {
+                b.line = 1 + self.s[..at].iter().filter(|c| **c == '\n').count() as u32;
+            }
+        }
+        Ok(p)
+    }
+
+    fn dollar_in(&mut self) -> R<Part> {
+        let at = self.i;
         if self.peek() == Some('`') {
             self.i += 1;
             let mut src = String::new();
@@ -1675,20 +1689,34 @@ impl Parser {
                 {
                     k += 1;
                 }
-                let name: String = self.s[st..k].iter().collect();
+                let mut name: String = self.s[st..k].iter().collect();
+                if name.is_empty() && self.s.get(st).is_some_and(|c| "#?$-!".contains(*c)) {
+                    name.push(self.s[st]);
+                    k += 1;
+                }
                 let tail: String = self.s[k..(k + 4).min(self.s.len())].iter().collect();
-                if is_name(&name) && self.s.get(k) == Some(&'}') {
+                let param_name = is_name(&name)
+                    || name.len() == 1
+                    || name.bytes().all(|b| b.is_ascii_digit()) && !name.is_empty();
+                if param_name && self.s.get(k) == Some(&'}') {
                     // `${!x}`: the variable named by x's value.
                     self.i = k + 1;
                     return Ok(Part::Param(Box::new(Param {
                         name,
                         op: ParamOp::Indirect,
                         index: None,
+                        line: 0,
                     })));
                 }
                 if is_name(&name) && (tail.starts_with("@}") || tail.starts_with("*}")) {
                     self.i = k + 2;
                     return Ok(param(name, ParamOp::Names(tail.starts_with('@'))));
+                }
+                if is_name(&name) && self.s.get(k).is_some_and(|c| ":-=+?#%/^,@".contains(*c)) {
+                    // mvdan's indirection takes precedence: the operator is only parsed.
+                    self.i = k;
+                    self.brace_op(name.clone())?;
+                    return Ok(param(name, ParamOp::Indirect));
                 }
                 if !is_name(&name) || !(tail == "[@]}" || tail == "[*]}") {
                     return unsupported("${!…}");
@@ -1698,6 +1726,7 @@ impl Parser {
                     name,
                     op: ParamOp::Keys,
                     index: None,
+                    line: 0,
                 })));
             }
             _ => return self.unclosed_brace(),
@@ -1811,6 +1840,27 @@ impl Parser {
                     None
                 };
                 ParamOp::Substr { off, len }
+            }
+            Some('@') => {
+                self.i += 1;
+                let at = self.i;
+                let w = self.brace_word()?;
+                let op = match w.as_slice() {
+                    [Part::Lit(s)] => s.clone(),
+                    _ => return syntax_at(at, "@ expansion operator requires a literal"),
+                };
+                let mut cs = op.chars();
+                match (cs.next(), cs.next()) {
+                    (Some(c), None) if "QEaAPUuLKk".contains(c) => ParamOp::At(c),
+                    _ => {
+                        let q = if op.contains('`') || op.chars().any(char::is_control) {
+                            format!("{op:?}")
+                        } else {
+                            format!("`{op}`")
+                        };
+                        return syntax_at(at, format!("invalid @ expansion operator {q}"));
+                    }
+                }
             }
             Some(k @ ('^' | ',')) => {
                 self.i += 1;
@@ -1958,6 +2008,7 @@ fn param(name: String, op: ParamOp) -> Part {
         name,
         op,
         index: None,
+        line: 0,
     }))
 }
 

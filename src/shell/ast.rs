@@ -130,6 +130,8 @@ pub enum Cmd {
         assigns: Vec<Assign>,
         words: Vec<Word>,
         redirs: Vec<Redir>,
+        /// Line and column of the first word (mvdan's `pos` in builtins' messages).
+        pos: (u32, u32),
     },
     Compound(Box<Compound>, Vec<Redir>),
     FuncDef(String, Arc<Cmd>),

@@ -168,13 +168,14 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
         "false" => 1,
         "echo" => echo(args, io),
         "printf" => printf(args, io),
-        "test" => test(sh, args, io, "test"),
+        "test" => test(sh, args, io),
         "[" => {
             if args.last().map(|s| s.as_str()) != Some("]") {
-                io.err("[: missing matching ]\n");
+                let (l, c) = sh.cmd_pos;
+                io.err(&format!("{l}:{c}: [: missing matching ]\n"));
                 2
             } else {
-                test(sh, &args[..args.len() - 1], io, "[")
+                test(sh, &args[..args.len() - 1], io)
             }
         }
         "pwd" => {
@@ -725,29 +726,32 @@ fn format(f: &str, args: Option<&[String]>) -> Result<(String, usize), String> {
     Ok((String::from_utf8_lossy(&out).into_owned(), used))
 }
 
-/// strconv.ParseInt(s, 0, 0): base prefixes, 0 on error.
+/// strconv.ParseInt(s, 0, 0): base prefixes, 0 on a syntax error, out of range saturated.
 fn go_parse_int(s: &str) -> i64 {
+    use std::num::IntErrorKind;
     let (neg, d) = match s.strip_prefix('-') {
         Some(d) => (true, d),
         None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
     let d = d.replace('_', "");
     let v = if let Some(h) = d.strip_prefix("0x").or_else(|| d.strip_prefix("0X")) {
-        i64::from_str_radix(h, 16)
+        u64::from_str_radix(h, 16)
     } else if let Some(o) = d.strip_prefix("0o").or_else(|| d.strip_prefix("0O")) {
-        i64::from_str_radix(o, 8)
+        u64::from_str_radix(o, 8)
     } else if let Some(b) = d.strip_prefix("0b").or_else(|| d.strip_prefix("0B")) {
-        i64::from_str_radix(b, 2)
+        u64::from_str_radix(b, 2)
     } else if d.len() > 1 && d.starts_with('0') {
-        i64::from_str_radix(&d[1..], 8)
+        u64::from_str_radix(&d[1..], 8)
     } else {
         d.parse()
     };
-    match v {
-        Ok(v) if neg => -v,
-        Ok(v) => v,
-        Err(_) => 0,
-    }
+    let v = match v {
+        Ok(v) => i128::from(v),
+        Err(e) if *e.kind() == IntErrorKind::PosOverflow => i128::from(u64::MAX),
+        Err(_) => return 0,
+    };
+    let v = if neg { -v } else { v };
+    v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
 
 /// Go's fmt width and flags (`-`, `0`, `+`, space) applied to a formatted value.
@@ -1063,61 +1067,187 @@ fn set(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
     0
 }
 
-fn test(sh: &Shell, args: &[String], io: &Io, name: &str) -> i32 {
-    let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
-    match eval_test(sh, &a) {
-        Ok(true) => 0,
-        Ok(false) => 1,
-        Err(m) => {
-            io.err(&format!("{name}: {m}\n"));
-            2
+/// `test` / `[`, as mvdan: its testParser builds an expression from the arguments (every
+/// parse error is printed, at the command's position, and the status is 2), then
+/// bashTest evaluates it in the classic mode.
+fn test(sh: &Shell, args: &[String], io: &Io) -> i32 {
+    let mut p = TestParser {
+        rem: args,
+        val: String::new(),
+        eof: false,
+        errs: vec![],
+    };
+    p.next();
+    let e = p.classic("[", false);
+    if !p.errs.is_empty() {
+        let (l, c) = sh.cmd_pos;
+        for m in p.errs {
+            io.err(&format!("{l}:{c}: {m}\n"));
+        }
+        return 2;
+    }
+    i32::from(e.map(|e| e.eval(sh)).unwrap_or_default().is_empty())
+}
+
+/// An expression of `test`'s arguments (mvdan's syntax.TestExpr of the classic parser).
+enum ClassicTest {
+    Word(String),
+    Not(Option<Box<ClassicTest>>),
+    Paren(Option<Box<ClassicTest>>),
+    Unary(&'static str, Box<ClassicTest>),
+    Binary(String, Box<ClassicTest>, Option<Box<ClassicTest>>),
+}
+
+impl ClassicTest {
+    /// bashTest: "1" for true, "" for false, a word's own text.
+    fn eval(&self, sh: &Shell) -> String {
+        let truth = |b: bool| if b { "1".to_string() } else { String::new() };
+        let ev = |e: &Option<Box<ClassicTest>>| e.as_ref().map(|e| e.eval(sh)).unwrap_or_default();
+        match self {
+            ClassicTest::Word(w) => w.clone(),
+            ClassicTest::Paren(x) => ev(x),
+            ClassicTest::Not(x) => truth(ev(x).is_empty()),
+            ClassicTest::Unary(op, x) => truth(unary_test(sh, op, &x.eval(sh)).unwrap_or(false)),
+            ClassicTest::Binary(op, x, y) => {
+                let (a, b) = (x.eval(sh), ev(y));
+                truth(
+                    binary_test(sh, &a, op, &b)
+                        .and_then(|r| r.ok())
+                        .unwrap_or(false),
+                )
+            }
         }
     }
 }
 
-fn eval_test(sh: &Shell, a: &[&str]) -> Result<bool, String> {
-    // POSIX rules by argument count, then -a / -o for longer expressions.
-    match a.len() {
-        0 => Ok(false),
-        1 => Ok(!a[0].is_empty()),
-        2 => {
-            if a[0] == "!" {
-                return Ok(a[1].is_empty());
+struct TestParser<'a> {
+    rem: &'a [String],
+    val: String,
+    eof: bool,
+    errs: Vec<String>,
+}
+
+impl TestParser<'_> {
+    fn next(&mut self) {
+        match self.rem.split_first() {
+            Some((v, rest)) if !self.eof => {
+                self.val = v.clone();
+                self.rem = rest;
             }
-            unary_test(sh, a[0], a[1])
+            _ => {
+                self.eof = true;
+                self.val = String::new();
+            }
         }
-        3 => {
-            if let Some(r) = binary_test(sh, a[0], a[1], a[2]) {
-                return r;
-            }
-            if a[0] == "!" {
-                return eval_test(sh, &a[1..]).map(|b| !b);
-            }
-            if a[0] == "(" && a[2] == ")" {
-                return eval_test(sh, &a[1..2]);
-            }
-            Err(format!("unexpected {}", a[1]))
+    }
+
+    fn follow_word(&mut self, fval: &str) -> Box<ClassicTest> {
+        if self.eof {
+            self.errs.push(format!("{fval} must be followed by a word"));
         }
-        4 if a[0] == "!" => eval_test(sh, &a[1..]).map(|b| !b),
-        _ => {
-            if let Some(k) = a.iter().rposition(|x| *x == "-o") {
-                if k > 0 {
-                    return Ok(eval_test(sh, &a[..k])? || eval_test(sh, &a[k + 1..])?);
+        let w = Box::new(ClassicTest::Word(self.val.clone()));
+        self.next();
+        w
+    }
+
+    fn classic(&mut self, fval: &str, past_and_or: bool) -> Option<Box<ClassicTest>> {
+        let left = if past_and_or {
+            self.base(fval)
+        } else {
+            self.classic(fval, true)
+        };
+        let left = left?;
+        if self.eof || self.val == ")" {
+            return Some(left);
+        }
+        let op = self.val.clone();
+        const BINARY: &[&str] = &[
+            "-a", "-o", "==", "=", "!=", "-nt", "-ot", "-ef", "-eq", "-ne", "-le", "-ge", "-lt",
+            "-gt",
+        ];
+        if !BINARY.contains(&op.as_str()) {
+            self.errs
+                .push(format!("not a valid test operator: {}", go_quote(&op)));
+        }
+        self.next();
+        let y = if op == "-a" || op == "-o" {
+            let y = self.classic(&op, false);
+            if y.is_none() {
+                self.errs
+                    .push(format!("{op} must be followed by an expression"));
+            }
+            y
+        } else {
+            Some(self.follow_word(&op))
+        };
+        Some(Box::new(ClassicTest::Binary(op, left, y)))
+    }
+
+    fn base(&mut self, fval: &str) -> Option<Box<ClassicTest>> {
+        if self.eof || self.val == ")" {
+            return None;
+        }
+        let op = match self.val.as_str() {
+            "!" => {
+                self.next();
+                return Some(Box::new(ClassicTest::Not(self.classic("!", false))));
+            }
+            "(" => {
+                self.next();
+                let x = self.classic("(", false);
+                if self.val != ")" {
+                    self.errs.push(format!(
+                        "reached {} without matching '(' with ')'",
+                        self.val
+                    ));
                 }
+                self.next();
+                return Some(Box::new(ClassicTest::Paren(x)));
             }
-            if let Some(k) = a.iter().rposition(|x| *x == "-a") {
-                if k > 0 {
-                    return Ok(eval_test(sh, &a[..k])? && eval_test(sh, &a[k + 1..])?);
-                }
-            }
-            if a[0] == "(" && a[a.len() - 1] == ")" {
-                return eval_test(sh, &a[1..a.len() - 1]);
-            }
-            if a[0] == "!" {
-                return eval_test(sh, &a[1..]).map(|b| !b);
-            }
-            Err("too many arguments".into())
+            "-e" | "-a" => "-e",
+            "-L" | "-h" => "-L",
+            v => match UNARY_TESTS.iter().find(|o| **o == v) {
+                Some(o) => o,
+                None => return Some(self.follow_word(fval)),
+            },
+        };
+        self.next();
+        if self.eof {
+            // `[ -e ]` is `[ -n -e ]`: the operator is the argument.
+            return Some(Box::new(ClassicTest::Word(op.to_string())));
         }
+        let x = self.follow_word(op);
+        Some(Box::new(ClassicTest::Unary(op, x)))
+    }
+}
+
+/// The unary test operators of `test` and `[[ ]]` (mvdan's testUnaryOp, `-a` and `-h`
+/// aside).
+pub(super) const UNARY_TESTS: &[&str] = &[
+    "-e", "-f", "-d", "-c", "-b", "-p", "-S", "-L", "-k", "-g", "-u", "-G", "-O", "-N", "-r", "-w",
+    "-x", "-s", "-t", "-z", "-n", "-o", "-v", "-R",
+];
+
+/// Go's `%#q` of a string: backquoted when it can be.
+pub(super) fn go_quote(s: &str) -> String {
+    if s.contains('`') || s.chars().any(char::is_control) {
+        format!("{s:?}")
+    } else {
+        format!("`{s}`")
+    }
+}
+
+/// mvdan's atoi: strconv.ParseInt(strings.TrimSpace(s), 10, 64), its error ignored (a
+/// number out of range saturates, anything else is 0).
+pub(super) fn go_atoi(s: &str) -> i64 {
+    use std::num::IntErrorKind;
+    match s.trim().parse::<i64>() {
+        Ok(n) => n,
+        Err(e) => match e.kind() {
+            IntErrorKind::PosOverflow => i64::MAX,
+            IntErrorKind::NegOverflow => i64::MIN,
+            _ => 0,
+        },
     }
 }
 
@@ -1130,10 +1260,18 @@ pub(super) fn unary_test(sh: &Shell, op: &str, x: &str) -> Result<bool, String> 
         unsafe { libc::access(c.as_ptr(), mode) == 0 }
     };
     // mvdan stats "" itself: no file test holds for an empty path
-    if x.is_empty() && !matches!(op, "-n" | "-z" | "-o" | "-v" | "-t") {
+    if x.is_empty() && !matches!(op, "-n" | "-z" | "-o" | "-v" | "-R" | "-t") {
         return Ok(false);
     }
+    use std::os::unix::fs::MetadataExt;
     Ok(match op {
+        "-o" => sh.opts.get_posix(x).unwrap_or(false),
+        "-v" => sh.var(x).is_some() || sh.lookup(x).is_some(),
+        "-R" => sh.vars.get(x).is_some_and(|v| v.nameref),
+        // mvdan compares with user.Current()'s ids.
+        "-O" => md().is_ok_and(|m| m.uid() == unsafe { libc::getuid() }),
+        "-G" => md().is_ok_and(|m| m.gid() == unsafe { libc::getgid() }),
+        "-N" => md().is_ok_and(|m| (m.mtime(), m.mtime_nsec()) > (m.atime(), m.atime_nsec())),
         "-n" => !x.is_empty(),
         "-z" => x.is_empty(),
         "-e" => md().is_ok(),
@@ -1159,8 +1297,7 @@ pub(super) fn unary_test(sh: &Shell, op: &str, x: &str) -> Result<bool, String> 
 }
 
 pub(super) fn binary_test(sh: &Shell, l: &str, op: &str, r: &str) -> Option<Result<bool, String>> {
-    // mvdan ignores the parse error: a non-number is 0.
-    let num = |s: &str| -> Result<i64, String> { Ok(s.trim().parse::<i64>().unwrap_or(0)) };
+    let num = |s: &str| -> Result<i64, String> { Ok(go_atoi(s)) };
     let mtime = |s: &str| {
         std::fs::metadata(sh.cwd.join(s))
             .and_then(|m| m.modified())
@@ -1192,7 +1329,15 @@ pub(super) fn binary_test(sh: &Shell, l: &str, op: &str, r: &str) -> Option<Resu
             (None, Some(_)) => true,
             _ => false,
         }),
-        "-ef" => Ok(false),
+        "-ef" => {
+            use std::os::unix::fs::MetadataExt;
+            let id = |s: &str| {
+                std::fs::metadata(sh.cwd.join(s))
+                    .map(|m| (m.dev(), m.ino()))
+                    .ok()
+            };
+            Ok(matches!((id(l), id(r)), (Some(a), Some(b)) if a == b))
+        }
         "-a" => Ok(!l.is_empty() && !r.is_empty()),
         "-o" => Ok(!l.is_empty() || !r.is_empty()),
         _ => return None,

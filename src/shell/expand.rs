@@ -277,7 +277,7 @@ impl Shell {
         Ok(())
     }
 
-    fn lookup(&self, name: &str) -> Option<String> {
+    pub(super) fn lookup(&self, name: &str) -> Option<String> {
         match name {
             "?" => Some(self.status.to_string()),
             "$" => Some(std::process::id().to_string()),
@@ -602,7 +602,9 @@ impl Shell {
                     }
                     v => v.unwrap_or_default(),
                 };
-                let p = self.expand_pattern(pat, io)?;
+                // mvdan expands the pattern of `#`, `%`, `^` and `,` with expand.Literal: quotes
+                // are removed, not escaped (`${v#'*'}` trims as `*` does).
+                let p = self.expand_str(pat, io)?;
                 push(out, glob::trim(&v, &p, *suffix, *longest));
             }
             ParamOp::Substr { off, len } => {
@@ -641,7 +643,7 @@ impl Shell {
             }
             ParamOp::Case { upper, all, pat } => {
                 let v = val.unwrap_or_default();
-                let p = self.expand_pattern(pat, io)?;
+                let p = self.expand_str(pat, io)?;
                 push(out, case_conv(&v, *upper, *all, &p));
             }
             ParamOp::Replace { all, pat, with } => {
@@ -776,7 +778,7 @@ impl Shell {
                 longest,
                 pat,
             } => {
-                let p = self.expand_pattern(pat, io)?;
+                let p = self.expand_str(pat, io)?;
                 elems
                     .into_iter()
                     .map(|e| glob::trim(&e.1, &p, *suffix, *longest))
@@ -791,7 +793,7 @@ impl Shell {
                     .collect()
             }
             ParamOp::Case { upper, all, pat } => {
-                let p = self.expand_pattern(pat, io)?;
+                let p = self.expand_str(pat, io)?;
                 elems
                     .into_iter()
                     .map(|e| case_conv(&e.1, *upper, *all, &p))

@@ -80,6 +80,19 @@ impl Opts {
         true
     }
     /// mvdan's supported `shopt` options.
+    /// A `set -o` option by its long name (mvdan's posixOptByName).
+    pub fn get_posix(&self, name: &str) -> Option<bool> {
+        Some(match name {
+            "errexit" => self.errexit,
+            "nounset" => self.nounset,
+            "pipefail" => self.pipefail,
+            "noglob" => self.noglob,
+            "allexport" => self.allexport,
+            "xtrace" => self.xtrace,
+            "noexec" => self.noexec,
+            _ => return None,
+        })
+    }
     pub fn set_bash(&mut self, name: &str, on: bool) -> bool {
         match name {
             "nullglob" => self.nullglob = on,
@@ -272,6 +285,8 @@ pub struct Shell {
     name0: String,
     /// The double quotes being expanded hold a single part (mvdan's quotedElemFields).
     dq_alone: bool,
+    /// Line and column of the simple command being run.
+    cmd_pos: (u32, u32),
     opts: Opts,
     status: i32,
     locals: Vec<Vec<(String, Option<Var>)>>,
@@ -379,6 +394,7 @@ impl Shell {
             pos: vec![],
             name0: "gosh".into(),
             dq_alone: false,
+            cmd_pos: (1, 1),
             opts,
             status: 0,
             locals: vec![],
@@ -1138,7 +1154,11 @@ impl Shell {
                 assigns,
                 words,
                 redirs,
-            } => self.exec_simple(assigns, words, redirs, io),
+                pos,
+            } => {
+                self.cmd_pos = *pos;
+                self.exec_simple(assigns, words, redirs, io)
+            }
         }
     }
 
@@ -1338,9 +1358,6 @@ impl Shell {
             TestExpr::Or(a, b) => self.test_expr(a, io)? || self.test_expr(b, io)?,
             TestExpr::Unary(op, w) => {
                 let v = self.expand_str(w, io)?;
-                if op == "-v" {
-                    return Ok(self.vars.contains_key(&v));
-                }
                 builtins::unary_test(self, op, &v).unwrap_or(false)
             }
             TestExpr::Binary(l, op, r) => {
@@ -1379,19 +1396,7 @@ impl Shell {
                             }
                         }
                     }
-                    "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge" => {
-                        let b = self.expand_str(r, io)?;
-                        let x = arith::eval(&a, self).map_err(ExpErr::Fatal)?;
-                        let y = arith::eval(&b, self).map_err(ExpErr::Fatal)?;
-                        match op.as_str() {
-                            "-eq" => x == y,
-                            "-ne" => x != y,
-                            "-lt" => x < y,
-                            "-le" => x <= y,
-                            "-gt" => x > y,
-                            _ => x >= y,
-                        }
-                    }
+                    // `-eq` and kin take mvdan's atoi of each side, as in `test`.
                     _ => {
                         let b = self.expand_str(r, io)?;
                         builtins::binary_test(self, &a, op, &b)

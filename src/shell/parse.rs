@@ -44,6 +44,16 @@ fn syntax_at<T>(pos: usize, what: impl Into<String>) -> R<T> {
     Err(ParseError::Syntax(pos, what.into()))
 }
 
+/// The binary operators of `[[ ]]` that are words (mvdan's testBinaryOp).
+const TEST_BINARY: &[&str] = &[
+    "==", "=", "!=", "=~", "-nt", "-ot", "-ef", "-eq", "-ne", "-le", "-ge", "-lt", "-gt",
+];
+
+/// Go's `%#q` of a string: backquoted when it can be.
+fn go_q_str(s: &str) -> String {
+    super::builtins::go_quote(s)
+}
+
 /// Go's `%#q` of one character: backquoted when it can be.
 fn go_q(c: char) -> String {
     if c == '`' || c.is_control() {
@@ -130,6 +140,20 @@ impl Parser {
             brace_at: 0,
             extglob: false,
         }
+    }
+    /// mvdan's line and column (in bytes) of the char index `at`.
+    fn line_col(&self, at: usize) -> (u32, u32) {
+        let at = at.min(self.s.len());
+        let line_start = self.s[..at]
+            .iter()
+            .rposition(|c| *c == '\n')
+            .map_or(0, |k| k + 1);
+        let line = 1 + self.s[..line_start].iter().filter(|c| **c == '\n').count();
+        let col = 1 + self.s[line_start..at]
+            .iter()
+            .map(|c| c.len_utf8())
+            .sum::<usize>();
+        (line as u32, col as u32)
     }
     fn peek(&self) -> Option<char> {
         self.s.get(self.i).copied()
@@ -430,15 +454,16 @@ impl Parser {
                 .is_some_and(|c| c == ' ' || c == '\t' || c == '\n')
         {
             self.i += 2;
-            let eof =
-                || ParseError::Syntax(start, "reached EOF without matching `[[` with `]]`".into());
-            let e = self.test_or().map_err(|e| match e {
-                ParseError::Syntax(..) => eof(),
-                e => e,
-            })?;
+            let Some(e) = self.test_binary(false)? else {
+                return syntax_at(start, "`[[` must be followed by an expression");
+            };
             self.skip_test_blank()?;
             if !(self.starts("]]") && self.peek_at(2).is_none_or(is_meta)) {
-                return Err(eof());
+                let tok = self.test_tok_text();
+                return syntax_at(
+                    start,
+                    format!("reached {tok} without matching `[[` with `]]`"),
+                );
             }
             self.i += 2;
             let r = self.redirs()?;
@@ -798,115 +823,165 @@ impl Parser {
         self.skip_newlines()
     }
 
-    fn test_or(&mut self) -> R<TestExpr> {
-        let mut l = self.test_and()?;
-        loop {
-            self.skip_test_blank()?;
-            if self.starts("||") {
-                self.i += 2;
-                let r = self.test_and()?;
-                l = TestExpr::Or(Box::new(l), Box::new(r));
-            } else {
-                return Ok(l);
-            }
-        }
-    }
-
-    fn test_and(&mut self) -> R<TestExpr> {
-        let mut l = self.test_not()?;
-        loop {
-            self.skip_test_blank()?;
-            if self.starts("&&") {
-                self.i += 2;
-                let r = self.test_not()?;
-                l = TestExpr::And(Box::new(l), Box::new(r));
-            } else {
-                return Ok(l);
-            }
-        }
-    }
-
-    fn test_not(&mut self) -> R<TestExpr> {
+    /// mvdan's testExprBinary: `&&` and `||` bind to everything after them (`a && b || c`
+    /// is `a && (b || c)`), a binary operator takes a word on each side.
+    fn test_binary(&mut self, past_and_or: bool) -> R<Option<TestExpr>> {
         self.skip_test_blank()?;
-        if self.peek() == Some('!') && self.peek_at(1).is_some_and(|c| c == ' ' || c == '\t') {
-            self.i += 1;
-            return Ok(TestExpr::Not(Box::new(self.test_not()?)));
-        }
-        if self.peek() == Some('(') {
-            self.i += 1;
-            let e = self.test_or()?;
-            self.skip_test_blank()?;
-            if self.peek() != Some(')') {
-                return syntax_at(self.i, "expected ) in [[");
+        let left = if past_and_or {
+            self.test_unary()?
+        } else {
+            self.test_binary(true)?
+        };
+        let Some(left) = left else { return Ok(None) };
+        self.skip_test_blank()?;
+        let op_at = self.i;
+        let op = if self.starts("&&") || self.starts("||") {
+            self.i += 2;
+            self.s[op_at..op_at + 2].iter().collect::<String>()
+        } else {
+            match self.peek() {
+                None | Some(')') => return Ok(Some(left)),
+                Some(c @ ('<' | '>')) => {
+                    self.i += 1;
+                    c.to_string()
+                }
+                Some(c) if is_meta(c) => {
+                    let tok = self.test_tok_text();
+                    return syntax_at(op_at, format!("not a valid test operator: {tok}"));
+                }
+                Some(_) => match self.word()?.as_deref() {
+                    Some([Part::Lit(o)]) if o == "]]" => {
+                        self.i = op_at;
+                        return Ok(Some(left));
+                    }
+                    Some([Part::Lit(o)]) if TEST_BINARY.contains(&o.as_str()) => o.clone(),
+                    Some([Part::Lit(o)]) => {
+                        let m = format!("not a valid test operator: {}", go_q_str(o));
+                        return syntax_at(op_at, m);
+                    }
+                    // A word with expansions: mvdan's lexer gave a literal part first, or
+                    // the expansion's own token.
+                    Some([Part::Lit(_), ..]) => {
+                        return syntax_at(
+                            op_at,
+                            "test operator words must consist of a single literal",
+                        )
+                    }
+                    _ => {
+                        let two: String = self.s[op_at..op_at + 2].iter().collect();
+                        let tok = if two == "${" || two == "$(" {
+                            two
+                        } else {
+                            self.s[op_at].to_string()
+                        };
+                        let m = format!("not a valid test operator: {}", go_q_str(&tok));
+                        return syntax_at(op_at, m);
+                    }
+                },
             }
-            self.i += 1;
-            return Ok(e);
+        };
+        if op == "&&" || op == "||" {
+            let Some(y) = self.test_binary(false)? else {
+                return syntax_at(op_at, format!("`{op}` must be followed by an expression"));
+            };
+            let (l, r) = (Box::new(left), Box::new(y));
+            return Ok(Some(if op == "&&" {
+                TestExpr::And(l, r)
+            } else {
+                TestExpr::Or(l, r)
+            }));
         }
-        let w = self.test_word()?;
-        let unary = match w.as_slice() {
-            [Part::Lit(op)] if op.len() == 2 && op.starts_with('-') => Some(op.clone()),
-            _ => None,
+        let TestExpr::Word(w) = left else {
+            return syntax_at(op_at, "expected `&&`, `||` or `]]` after complex expr");
         };
         self.skip_test_blank()?;
-        // A binary operator after the word?
-        let op = ["==", "!=", "=~", "<", ">", "="]
-            .into_iter()
-            .find(|op| {
-                self.starts(op)
-                    && self
-                        .peek_at(op.len())
-                        .is_some_and(|c| c == ' ' || c == '\t')
-            })
-            .map(String::from)
-            .or_else(|| {
-                let save = self.i;
-                let r = match self.word() {
-                    Ok(Some(v)) => match v.as_slice() {
-                        [Part::Lit(o)]
-                            if [
-                                "-eq", "-ne", "-lt", "-le", "-gt", "-ge", "-nt", "-ot", "-ef",
-                            ]
-                            .contains(&o.as_str()) =>
-                        {
-                            Some(o.clone())
-                        }
-                        _ => None,
-                    },
-                    _ => None,
-                };
-                self.i = save;
-                r
-            });
-        if let Some(op) = op {
-            self.i += op.len();
-            self.skip_test_blank()?;
-            let r = if op == "=~" {
-                self.regex_word()?
-            } else {
-                self.test_word()?
-            };
-            return Ok(TestExpr::Binary(w, op, r));
-        }
-        if let Some(op) = unary {
-            if !(self.starts("]]")
-                || self.starts("&&")
-                || self.starts("||")
-                || self.peek() == Some(')'))
-            {
-                let arg = self.test_word()?;
-                return Ok(TestExpr::Unary(op, arg));
-            }
-        }
-        Ok(TestExpr::Word(w))
+        let r = if op == "=~" {
+            self.regex_word()?
+        } else {
+            self.test_follow_word(&op, op_at)?
+        };
+        Ok(Some(TestExpr::Binary(w, op, r)))
     }
 
-    fn test_word(&mut self) -> R<Word> {
+    /// mvdan's testExprUnary: `!` negates everything after it, `( … )`, a unary operator
+    /// and its word, or a word.
+    fn test_unary(&mut self) -> R<Option<TestExpr>> {
         self.skip_test_blank()?;
-        if self.starts("]]") {
-            return syntax_at(self.i, "missing operand in [[");
+        let at = self.i;
+        match self.peek() {
+            None | Some(')') => return Ok(None),
+            Some('!') if self.peek_at(1).is_some_and(|c| c == ' ' || c == '\t') => {
+                self.i += 1;
+                let Some(x) = self.test_binary(false)? else {
+                    return syntax_at(at, "`!` must be followed by an expression");
+                };
+                return Ok(Some(TestExpr::Not(Box::new(x))));
+            }
+            Some('(') => {
+                self.i += 1;
+                let Some(x) = self.test_binary(false)? else {
+                    return syntax_at(at, "`(` must be followed by an expression");
+                };
+                self.skip_test_blank()?;
+                if self.peek() != Some(')') {
+                    let tok = self.test_tok_text();
+                    return syntax_at(at, format!("reached {tok} without matching `(` with `)`"));
+                }
+                self.i += 1;
+                return Ok(Some(x));
+            }
+            _ => {}
         }
-        self.word()?
-            .ok_or(ParseError::Syntax(self.i, "expected a word in [[".into()))
+        let Some(w) = self.word()? else {
+            return Ok(None);
+        };
+        let op = match w.as_slice() {
+            [Part::Lit(o)] if o == "]]" => {
+                self.i = at;
+                return Ok(None);
+            }
+            [Part::Lit(o)] if o == "-a" => "-e",
+            [Part::Lit(o)] if o == "-h" => "-L",
+            [Part::Lit(o)] => match super::builtins::UNARY_TESTS.iter().find(|u| *u == o) {
+                Some(u) => u,
+                None => return Ok(Some(TestExpr::Word(w))),
+            },
+            _ => return Ok(Some(TestExpr::Word(w))),
+        };
+        self.skip_test_blank()?;
+        let x = self.test_follow_word(op, at)?;
+        Ok(Some(TestExpr::Unary(op.to_string(), x)))
+    }
+
+    /// The word after a test operator (`]]` too, as mvdan's followWordTok).
+    fn test_follow_word(&mut self, op: &str, op_at: usize) -> R<Word> {
+        match self.peek() {
+            Some(c) if !is_meta(c) => match self.word()? {
+                Some(w) => Ok(w),
+                None => syntax_at(op_at, format!("`{op}` must be followed by a word")),
+            },
+            _ => syntax_at(op_at, format!("`{op}` must be followed by a word")),
+        }
+    }
+
+    /// The token at the cursor as mvdan names it in a message: EOF, or quoted.
+    fn test_tok_text(&self) -> String {
+        match self.peek() {
+            None => "EOF".into(),
+            Some(c) => {
+                let two: String = self.s[self.i..(self.i + 2).min(self.s.len())]
+                    .iter()
+                    .collect();
+                if ["&&", "||", ";;", ">>", "<<", "|&", "&>"].contains(&two.as_str()) {
+                    format!("`{two}`")
+                } else if is_meta(c) {
+                    go_q(c)
+                } else {
+                    // A word: mvdan names its token type.
+                    "LitWord".into()
+                }
+            }
+        }
     }
 
     /// The right side of `=~`: raw text up to a blank outside parentheses.
@@ -1224,6 +1299,7 @@ impl Parser {
             assigns,
             words,
             redirs,
+            pos: self.line_col(word_at),
         })
     }
 
@@ -1674,6 +1750,12 @@ impl Parser {
             Some(c) if c.is_ascii_digit() => {
                 while self.peek().is_some_and(|c| c.is_ascii_digit()) {
                     self.i += 1;
+                }
+                if self
+                    .peek()
+                    .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+                {
+                    return syntax_at(st, "invalid parameter name");
                 }
             }
             Some(c) if "?$#@*-".contains(c) => self.i += 1,

@@ -38,8 +38,23 @@ impl arith::Vars for Shell {
     fn get(&self, name: &str) -> Option<String> {
         Shell::get(self, name)
     }
-    fn set(&mut self, name: &str, v: String) {
-        self.set_var(name, v)
+    fn set(&mut self, name: &str, v: String) -> Result<(), String> {
+        if self.readonly.contains(&self.resolve(name)) {
+            return Err(format!("{name}: readonly variable"));
+        }
+        self.set_var(name, v);
+        Ok(())
+    }
+    fn elem(&mut self, name: &str, index: &str) -> Result<Option<String>, String> {
+        if let Some(m) = self.assoc(name) {
+            return Ok(m.get(index).cloned());
+        }
+        let i = arith::eval(index, self)?;
+        let vals = self.slots(name);
+        let k = if i < 0 { vals.len() as i64 + i } else { i };
+        Ok(usize::try_from(k)
+            .ok()
+            .and_then(|k| vals.get(k).cloned().flatten()))
     }
 }
 
@@ -64,13 +79,32 @@ impl Shell {
     /// The text of an arithmetic expression with its parameters expanded.
     pub(super) fn arith_text(&mut self, ps: &[Part], io: &Io) -> Result<String, ExpErr> {
         let mut cs = vec![];
-        self.chunks(ps, true, io, &mut cs)?;
+        self.chunks(ps, false, io, &mut cs)?;
         Ok(cs
             .into_iter()
             .map(|c| match c {
-                Chunk::Lit(t) | Chunk::Quoted(t) | Chunk::Exp(t) => t,
+                Chunk::Lit(t) | Chunk::Quoted(t) => t,
+                // An expansion's text is one operand, never parsed as an expression.
+                Chunk::Exp(t) => format!("{}{t}{}", arith::OPEN, arith::CLOSE),
                 Chunk::Break => " ".into(),
                 Chunk::Esc(c) => format!("\\{c}"),
+            })
+            .collect())
+    }
+
+    /// An operand of `let` as arithmetic text: mvdan parses it as an expression where
+    /// quoted text is an operand word, never an expression (`let "x=1"` is 0, status 1).
+    pub(super) fn let_text(&mut self, w: &Word, io: &Io) -> Result<String, ExpErr> {
+        let mut cs = vec![];
+        self.chunks(w, false, io, &mut cs)?;
+        let wrap = |t: String| format!("{}{t}{}", arith::OPEN, arith::CLOSE);
+        Ok(cs
+            .into_iter()
+            .map(|c| match c {
+                Chunk::Lit(t) => t,
+                Chunk::Quoted(t) | Chunk::Exp(t) => wrap(t),
+                Chunk::Esc(c) => wrap(c.to_string()),
+                Chunk::Break => " ".into(),
             })
             .collect())
     }
@@ -262,7 +296,7 @@ impl Shell {
                 }
                 Part::Arith(ps) => {
                     let e = self.arith_text(ps, io)?;
-                    let n = arith::eval(&e, self).map_err(ExpErr::Skip)?;
+                    let n = arith::eval(&e, self).map_err(arith_err)?;
                     out.push(val(n.to_string()));
                 }
                 Part::Param(pm) => self.param(pm, dq, io, out)?,
@@ -801,6 +835,17 @@ impl Shell {
             }
             _ => elems.into_iter().map(|e| e.1).collect(),
         })
+    }
+}
+
+/// An arithmetic error: an assignment to a read-only variable fails the command and so
+/// stops the script under errexit (mvdan's setVar sets status 1); the others (`1/0`, a
+/// negative exponent) only skip the command.
+fn arith_err(m: String) -> ExpErr {
+    if m.ends_with(": readonly variable") {
+        ExpErr::Fatal(m)
+    } else {
+        ExpErr::Skip(m)
     }
 }
 

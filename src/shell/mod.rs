@@ -1555,8 +1555,11 @@ impl Shell {
                     continue;
                 }
             }
+            let is_let = matches!(words[0].as_slice(), [Part::Lit(n)] if n == "let");
             let r = if decl && k > 0 && matches!(w.first(), Some(Part::Lit(s)) if s.contains('=')) {
                 self.expand_str(w, io).map(|s| vec![s])
+            } else if is_let && k > 0 {
+                self.let_text(w, io).map(|s| vec![s])
             } else {
                 self.fields(std::slice::from_ref(w), io)
             };

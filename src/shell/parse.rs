@@ -1293,6 +1293,9 @@ impl Parser {
             );
         }
         if let Some([Part::Lit(name)]) = words.first().map(|w| w.as_slice()) {
+            if name == "let" && words.len() == 1 {
+                return syntax_at(word_at, "`let` must be followed by an expression");
+            }
             check_builtin_args(name, &words[1..])?;
         }
         Ok(Cmd::Simple {
@@ -1668,6 +1671,25 @@ impl Parser {
             Some('(') if self.peek_at(1) == Some('(') => {
                 self.i += 2;
                 Ok(Part::Arith(self.arith_text(at, "$((", "))")?))
+            }
+            Some('[') => {
+                // `$[…]`: the old form of `$((…))`.
+                let st = self.i + 1;
+                let mut depth = 0;
+                let mut k = st;
+                loop {
+                    match self.s.get(k) {
+                        None => return syntax_at(at, "reached EOF without matching `$[` with `]`"),
+                        Some('[') => depth += 1,
+                        Some(']') if depth == 0 => break,
+                        Some(']') => depth -= 1,
+                        _ => {}
+                    }
+                    k += 1;
+                }
+                let text: String = self.s[st..k].iter().collect();
+                self.i = k + 1;
+                Ok(Part::Arith(Parser::new(&text).dq_parts(None, 0)?))
             }
             Some('(') => {
                 self.i += 1;

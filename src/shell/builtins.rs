@@ -1729,14 +1729,55 @@ const BASH_DEFAULT_ON: &[&str] = &[
     "sourcepath",
 ];
 
-fn trap(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
-    let mut k = 0;
-    // Only `--` passes; every other flag ends the builtin.
-    if k < args.len() && args[k].starts_with('-') && args[k].len() > 1 {
-        match args[k].as_str() {
-            "--" => {
-                k += 1;
+/// mvdan's flagParser: flags while the next argument starts with `-` or `+` (`--` ends
+/// them), `-ab` read as `-a` then `-b`.
+struct FlagParser<'a> {
+    rest: &'a [String],
+    current: String,
+}
+
+impl<'a> FlagParser<'a> {
+    fn new(args: &'a [String]) -> Self {
+        FlagParser {
+            rest: args,
+            current: String::new(),
+        }
+    }
+    fn more(&mut self) -> bool {
+        if !self.current.is_empty() {
+            return true;
+        }
+        match self.rest.first() {
+            None => false,
+            Some(a) if a == "--" => {
+                self.rest = &self.rest[1..];
+                false
             }
+            Some(a) => a.starts_with(['-', '+']),
+        }
+    }
+    fn flag(&mut self) -> String {
+        let mut arg = std::mem::take(&mut self.current);
+        if arg.is_empty() {
+            arg = self.rest[0].clone();
+            self.rest = &self.rest[1..];
+        }
+        if arg.len() > 2 {
+            let mut cs = arg.chars();
+            let (sign, f) = (cs.next().unwrap_or('-'), cs.next().unwrap_or('-'));
+            self.current = format!("{sign}{}", cs.as_str());
+            arg = format!("{sign}{f}");
+        }
+        arg
+    }
+}
+
+fn trap(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
+    let mut fp = FlagParser::new(args);
+    while fp.more() {
+        match fp.flag().as_str() {
+            // `-`: the default callback (mvdan).
+            "-" => {}
             f @ ("-l" | "-p") => {
                 io.err(&format!("trap: {f:?}: NOT IMPLEMENTED flag\n"));
                 return 2;
@@ -1748,7 +1789,7 @@ fn trap(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
             }
         }
     }
-    let rest = &args[k..];
+    let rest = fp.rest;
     let (cb, sigs) = match rest.len() {
         0 => {
             if !sh.trap_exit.is_empty() {

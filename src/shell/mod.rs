@@ -418,6 +418,15 @@ impl Shell {
         }
     }
 
+    /// A copy of this shell for a subshell, a pipeline stage, a command substitution or a
+    /// background job: mvdan's Runner.subshell copies neither the EXIT nor the ERR trap.
+    fn subshell(&self) -> Shell {
+        let mut sub = self.clone();
+        sub.trap_exit.clear();
+        sub.trap_err.clear();
+        sub
+    }
+
     /// Makes `DIRSTACK` follow the directory stack.
     fn sync_dirstack(&mut self) {
         let mut v = Var::str(self.dir_stack.first().cloned().unwrap_or_default(), false);
@@ -829,7 +838,7 @@ impl Shell {
             status: Mutex::new(None),
             done: std::sync::Condvar::new(),
         });
-        let mut sub = self.clone();
+        let mut sub = self.subshell();
         sub.jobs = vec![];
         let ao = AndOr {
             bg: false,
@@ -943,7 +952,7 @@ impl Shell {
             status: Mutex::new(None),
             done: std::sync::Condvar::new(),
         });
-        let mut sub = self.clone();
+        let mut sub = self.subshell();
         sub.jobs = vec![];
         // Weak until the pipe is open: a pipeline stage's output must close when the stage
         // ends, as Go's shared descriptors do, even while nothing opened the fifo.
@@ -1101,7 +1110,7 @@ impl Shell {
             let mut hs = vec![];
             for (c, sio) in cmds[..n - 1].iter().zip(stage_io) {
                 // All stages but the last run in subshells (the last in this shell, as mvdan).
-                let mut sub = self.clone();
+                let mut sub = self.subshell();
                 hs.push(s.spawn(move || {
                     sub.exec_cmd(c, &sio);
                     drop(sio);
@@ -1166,7 +1175,7 @@ impl Shell {
         match c {
             Compound::Group(l) => self.exec_list(l, io),
             Compound::Subshell(l) => {
-                let mut sub = self.clone();
+                let mut sub = self.subshell();
                 // mvdan: a subshell applies errexit even where its caller is exempt.
                 sub.no_errexit = 0;
                 sub.exec_list(l, io);
@@ -1794,7 +1803,7 @@ impl Shell {
         };
         let mut sio = io.clone();
         sio.fds[1] = Arc::new(OwnedFd::from(w));
-        let mut sub = self.clone();
+        let mut sub = self.subshell();
         let out = std::thread::scope(|s| {
             let h = s.spawn(move || {
                 let mut r = r;

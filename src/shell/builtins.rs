@@ -253,7 +253,15 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
         "trap" => trap(sh, args, io),
         "wait" => {
             if let Some(f) = args.iter().find(|a| a.starts_with('-')) {
-                io.err(&format!("wait: invalid option {f:?}\n"));
+                let what = if matches!(f.get(..2), Some("-n" | "-p")) {
+                    "unsupported"
+                } else {
+                    "invalid"
+                };
+                io.err(&format!(
+                    "wait: {what} option {:?}\n",
+                    f.get(..2).unwrap_or(f)
+                ));
                 2
             } else if args.is_empty() {
                 for j in sh.jobs.clone() {
@@ -301,7 +309,10 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
                     unset_elem(sh, a, sub, io);
                     continue;
                 }
-                if vars && sh.vars.contains_key(n) {
+                if vars && sh.readonly.contains(n) {
+                    // mvdan's delVar reports it; unset's own status stays 0.
+                    io.err(&format!("{n}: readonly variable\n"));
+                } else if vars && sh.vars.contains_key(n) {
                     sh.vars.remove(n);
                 } else if funcs {
                     sh.funcs.remove(n);
@@ -1362,6 +1373,11 @@ fn declare(sh: &mut Shell, name: &str, args: &[String], io: &Io) -> i32 {
     let mut st = 0;
     for (i, a) in args.iter().enumerate() {
         let arr = arrays.iter().find(|(k, ..)| *k == i + 1);
+        if arr.is_none() && a.starts_with('+') && a.len() > 1 {
+            // mvdan's flag parser reads `+x` as a flag no declaration takes.
+            io.err(&format!("declare: invalid option {:?}\n", &a[..2]));
+            return 2;
+        }
         if arr.is_none() && a.starts_with('-') && a.len() > 1 {
             for c in a[1..].chars() {
                 match c {
@@ -1820,7 +1836,8 @@ fn trap(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
 /// `source FILE [ARGS]`: runs FILE in this shell (its `return` ends the file).
 fn source(sh: &mut Shell, args: &[String], io: &Io) -> (i32, Flow) {
     let Some(file) = args.first() else {
-        io.err("source: need filename\n");
+        let (l, c) = sh.cmd_pos;
+        io.err(&format!("{l}:{c}: source: need filename\n"));
         return (2, Flow::Next);
     };
     let mut path = normalize(&sh.cwd.join(file));
@@ -1837,8 +1854,14 @@ fn source(sh: &mut Shell, args: &[String], io: &Io) -> (i32, Flow) {
     let text = match read_limited(&path) {
         Ok(t) => t,
         Err(e) => {
+            // A directory opens and fails when read (Go's os.Open, then the parser's read).
+            let op = if e.raw_os_error() == Some(libc::EISDIR) {
+                "read"
+            } else {
+                "open"
+            };
             io.err(&format!(
-                "source: open {}: {}\n",
+                "source: {op} {}: {}\n",
                 path.display(),
                 go_err(&e)
             ));

@@ -1442,8 +1442,9 @@ impl Shell {
         for r in rs {
             let fd = r.fd;
             let res: Result<(), String> = (|| {
-                // mvdan redirects only the three standard descriptors.
-                if !(0..=2).contains(&fd) {
+                // mvdan redirects only the three standard descriptors, and a here-document
+                // (`3<<EOF` too) is always standard input.
+                if !(0..=2).contains(&fd) && !matches!(r.op, RedirOp::HereDoc(_)) {
                     return Err(format!("unsupported redirect fd: {fd}"));
                 }
                 match &r.op {
@@ -1465,8 +1466,9 @@ impl Shell {
                             Some(w) => self.expand_str(w, io).map_err(exp_msg)?,
                             None => String::new(),
                         };
+                        // mvdan: whatever the descriptor, it becomes standard input.
                         io2.put(
-                            fd,
+                            0,
                             Arc::new(feed(body.into_bytes()).map_err(|e| go_err(&e))?),
                         );
                     }
@@ -1474,8 +1476,9 @@ impl Shell {
                     RedirOp::HereString => {
                         let mut body = self.expand_str(&r.target, io).map_err(exp_msg)?;
                         body.push('\n');
+                        // mvdan: whatever the descriptor, it becomes standard input.
                         io2.put(
-                            fd,
+                            0,
                             Arc::new(feed(body.into_bytes()).map_err(|e| go_err(&e))?),
                         );
                     }

@@ -1130,11 +1130,21 @@ impl Parser {
                 Some(w) => w,
                 None => need_word(self)?,
             };
+            // mvdan's unquotedWordBytes keeps the quotedness of the last part only: `E'OF'`
+            // and `E\OF` are quoted, `E"O"F` is not. Unquoted text and escapes next to each
+            // other are one part there.
             let mut quoted = false;
             let mut delim = String::new();
+            let mut prev_lit = false;
             for p in &w {
+                let lit = matches!(p, Part::Lit(_) | Part::Esc(_));
                 match p {
-                    Part::Lit(s) => delim.push_str(s),
+                    Part::Lit(s) => {
+                        if !prev_lit {
+                            quoted = false;
+                        }
+                        delim.push_str(s)
+                    }
                     Part::Quoted(s) => {
                         quoted = true;
                         delim.push_str(s)
@@ -1154,6 +1164,7 @@ impl Parser {
                     }
                     _ => return unsupported("expansion in here-doc delimiter"),
                 }
+                prev_lit = lit;
             }
             self.pending.push(Pending {
                 delim,
@@ -1270,6 +1281,15 @@ impl Parser {
             let decl = matches!(words.first().map(|w| w.as_slice()),
                 Some([Part::Lit(n)]) if matches!(n.as_str(), "declare" | "typeset" | "local" | "readonly" | "export"));
             if decl {
+                // mvdan's declClause: a literal `NAME=…` whose name is not valid.
+                if let Some(Part::Lit(s)) = w.first() {
+                    if let Some(k) = s.find('=').filter(|k| *k > 0) {
+                        let n = s[..k].strip_suffix('+').unwrap_or(&s[..k]);
+                        if !is_name(n) && !n.contains(['[', '{']) {
+                            return syntax_at(save, "invalid var name");
+                        }
+                    }
+                }
                 // `export V=~/x`: the value's leading tilde expands as in an assignment
                 if let Some(a) = assignment(&w).filter(|a| a.index.is_none()) {
                     if matches!(a.value.first(), Some(Part::Tilde | Part::TildeUser(_))) {

@@ -153,10 +153,13 @@ pub enum Compound {
         items: Option<Vec<Word>>,
         body: List,
         select: bool,
+        /// `for NAME in WORDS` as xtrace prints it (the words' source text).
+        trace: String,
     },
     /// A construct mvdan parses but does not run (`coproc`): its runtime message.
     Unhandled(String),
-    Case(Word, Vec<(Vec<Word>, List, CaseTerm)>),
+    /// The word, its arms, and `case WORD in` as xtrace prints it (the word's source).
+    Case(Word, Vec<(Vec<Word>, List, CaseTerm)>, String),
     /// `for ((init; cond; post))`.
     CFor {
         init: Vec<Part>,

@@ -1233,6 +1233,7 @@ impl Shell {
                 items,
                 body,
                 select,
+                trace,
             } => {
                 let items = match items {
                     None => self.pos.clone(),
@@ -1247,6 +1248,9 @@ impl Shell {
                 }
                 for it in items {
                     self.set_var(var, it);
+                    if self.opts.xtrace {
+                        io.err(&format!("+ {trace}\n"));
+                    }
                     self.loops += 1;
                     let f = self.exec_list(body, io);
                     self.loops -= 1;
@@ -1301,7 +1305,10 @@ impl Shell {
                 }
                 Err(e) => self.exp_failed(e, io),
             },
-            Compound::Case(w, arms) => {
+            Compound::Case(w, arms, trace) => {
+                if self.opts.xtrace {
+                    io.err(&format!("+ {trace}\n"));
+                }
                 let s = match self.expand_str(w, io) {
                     Ok(s) => s,
                     Err(e) => return self.exp_failed(e, io),

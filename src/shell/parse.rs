@@ -635,6 +635,8 @@ impl Parser {
                 };
                 self.skip_newlines()?;
                 let mut items = None;
+                // mvdan prints the words of the header as written (its printer).
+                let mut trace = format!("for {var} in");
                 if self.reserved() == Some("in") {
                     self.i += 2;
                     let mut v = vec![];
@@ -652,10 +654,13 @@ impl Parser {
                             None => break,
                             _ => {}
                         }
+                        let at = self.i;
                         match self.word()? {
                             Some(w) => v.push(w),
                             None => return syntax_at(self.i, "word list can only contain words"),
                         }
+                        trace.push(' ');
+                        trace.extend(&self.s[at..self.i]);
                     }
                     items = Some(v);
                 } else if self.peek() == Some(';') {
@@ -670,19 +675,25 @@ impl Parser {
                 if !self.got_word("done")? {
                     return syntax_at(start, "`for` statement must end with `done`");
                 }
+                if items.is_none() {
+                    trace.push_str(" \"$@\"");
+                }
                 Compound::For {
                     var,
                     items,
                     body,
                     select,
+                    trace,
                 }
             }
             Some("case") => {
                 self.i += 4;
                 self.skip_blank();
+                let at = self.i;
                 let Some(w) = self.word()? else {
                     return syntax_at(start, "`case` must be followed by a word");
                 };
+                let trace = format!("case {} in", self.s[at..self.i].iter().collect::<String>());
                 if !self.got_word("in")? {
                     return syntax_at(start, "`case x` must be followed by `in`");
                 }
@@ -746,7 +757,7 @@ impl Parser {
                     };
                     arms.push((pats, body, term));
                 }
-                Compound::Case(w, arms)
+                Compound::Case(w, arms, trace)
             }
             Some("function") => {
                 self.i += 8;

@@ -218,6 +218,12 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
         "export" => {
             for a in args.iter().filter(|a| !a.starts_with('-')) {
                 match a.split_once('=') {
+                    // `export a+=v` appends to the value.
+                    Some((n, v)) if n.ends_with('+') => {
+                        let n = &n[..n.len() - 1];
+                        let v = sh.get(n).unwrap_or_default() + v;
+                        sh.vars.insert(n.to_string(), super::Var::str(v, true));
+                    }
                     Some((n, v)) => {
                         sh.vars
                             .insert(n.to_string(), super::Var::str(v.to_string(), true));

@@ -432,6 +432,11 @@ impl Parser {
 
     /// A list that must not be empty: mvdan's "`what` must be followed by a statement list".
     fn body(&mut self, stop: &[&str], what: &str, at: usize) -> R<List> {
+        // `then;`: mvdan finds no statement before the `;`.
+        self.skip_blank();
+        if self.peek() == Some(';') {
+            return syntax_at(at, format!("`{what}` must be followed by a statement list"));
+        }
         let l = self.list(stop)?;
         if l.is_empty() {
             return syntax_at(at, format!("`{what}` must be followed by a statement list"));

@@ -141,7 +141,7 @@ fn bare_path(root: &Path) -> PathBuf {
     let bin = root.join("bare-bin");
     std::fs::create_dir_all(&bin).unwrap();
     for tool in [
-        "cat", "ls", "env", "grep", "sed", "tr", "sort", "head", "wc",
+        "cat", "ls", "env", "grep", "sed", "tr", "sort", "head", "wc", "chmod",
     ] {
         let real = ["/usr/bin", "/bin"]
             .iter()

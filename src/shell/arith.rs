@@ -2,14 +2,25 @@
 
 pub trait Vars {
     fn get(&self, name: &str) -> Option<String>;
-    fn set(&mut self, name: &str, v: String);
+    /// Fails with the message of a read-only variable.
+    fn set(&mut self, name: &str, v: String) -> Result<(), String>;
+    /// `name[index]`: an associative array's key, else an index evaluated as arithmetic.
+    fn elem(&mut self, name: &str, index: &str) -> Result<Option<String>, String>;
 }
+
+/// Around the text of an expansion in an arithmetic expression: mvdan evaluates an
+/// operand word as one value and never parses it as an expression (`x='1 + 2'`,
+/// `$((x*2))` and `$(($x*2))` are both 0).
+pub const OPEN: char = '\u{1}';
+pub const CLOSE: char = '\u{2}';
 
 struct A<'a, V: Vars> {
     t: Vec<char>,
     i: usize,
     v: &'a mut V,
     depth: usize,
+    /// Inside the operand `&&`, `||` or `?:` does not evaluate: no assignment, no error.
+    skip: u32,
 }
 
 type R = Result<i64, String>;
@@ -27,6 +38,7 @@ fn eval_depth<V: Vars>(expr: &str, vars: &mut V, depth: usize) -> R {
         i: 0,
         v: vars,
         depth,
+        skip: 0,
     };
     a.ws();
     if a.i >= a.t.len() {
@@ -46,13 +58,23 @@ fn eval_depth<V: Vars>(expr: &str, vars: &mut V, depth: usize) -> R {
 /// A variable's value as a number: its text evaluated as an expression.
 fn value_of<V: Vars>(v: &mut V, name: &str, depth: usize) -> R {
     let s = v.get(name).unwrap_or_default();
-    let s = s.trim();
-    if s.is_empty() {
-        return Ok(0);
-    }
-    // mvdan reads a variable as an integer literal; anything else counts as 0.
     let _ = depth;
-    Ok(number(s).unwrap_or(0))
+    Ok(operand(v, s))
+}
+
+/// mvdan's value of an operand word: a name is followed through the variables (while
+/// their values are names), then the text is read as an integer, 0 when it is not one.
+fn operand<V: Vars>(v: &mut V, mut s: String) -> i64 {
+    for _ in 0..100 {
+        if !super::parse::is_name(&s) {
+            break;
+        }
+        match v.get(&s) {
+            Some(n) if !n.is_empty() => s = n,
+            _ => break,
+        }
+    }
+    number(s.trim()).unwrap_or(0)
 }
 
 impl<V: Vars> A<'_, V> {
@@ -110,9 +132,9 @@ impl<V: Vars> A<'_, V> {
                     let v = if op == "=" {
                         rhs
                     } else {
-                        binop(&op[..op.len() - 1], cur, rhs)?
+                        self.binop(&op[..op.len() - 1], cur, rhs)?
                     };
-                    self.v.set(&name, v.to_string());
+                    self.set(&name, v)?;
                     return Ok(v);
                 }
             }
@@ -121,14 +143,42 @@ impl<V: Vars> A<'_, V> {
         self.ternary()
     }
 
+    /// Assigns unless in a skipped operand.
+    fn set(&mut self, name: &str, v: i64) -> Result<(), String> {
+        if self.skip == 0 {
+            self.v.set(name, v.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// `binop`, whose errors do not count in a skipped operand.
+    fn binop(&self, op: &str, l: i64, r: i64) -> R {
+        match binop(op, l, r) {
+            Err(_) if self.skip > 0 => Ok(0),
+            r => r,
+        }
+    }
+
+    /// Parses an operand that is only evaluated when `eval`.
+    fn lazy(&mut self, eval: bool, f: fn(&mut Self) -> R) -> R {
+        if !eval {
+            self.skip += 1;
+        }
+        let r = f(self);
+        if !eval {
+            self.skip -= 1;
+        }
+        r
+    }
+
     fn ternary(&mut self) -> R {
         let c = self.bin(0)?;
         if self.eat("?") {
-            let a = self.assign()?;
+            let a = self.lazy(c != 0, Self::assign)?;
             if !self.eat(":") {
                 return Err("expected :".into());
             }
-            let b = self.assign()?;
+            let b = self.lazy(c == 0, Self::assign)?;
             return Ok(if c != 0 { a } else { b });
         }
         Ok(c)
@@ -170,15 +220,20 @@ impl<V: Vars> A<'_, V> {
                 };
                 if self.eat_not(op, not) {
                     if *op == "&&" || *op == "||" {
-                        let r = self.bin(level + 1)?;
-                        l = if *op == "&&" {
-                            (l != 0 && r != 0) as i64
+                        // The right operand is only evaluated when it decides.
+                        let eval = (*op == "&&") == (l != 0);
+                        if eval {
+                            l = (self.bin(level + 1)? != 0) as i64;
                         } else {
-                            (l != 0 || r != 0) as i64
-                        };
+                            self.skip += 1;
+                            let r = self.bin(level + 1);
+                            self.skip -= 1;
+                            r?;
+                            l = (*op == "||") as i64;
+                        }
                     } else {
                         let r = self.bin(level + 1)?;
-                        l = binop(op, l, r)?;
+                        l = self.binop(op, l, r)?;
                     }
                     continue 'outer;
                 }
@@ -191,6 +246,9 @@ impl<V: Vars> A<'_, V> {
         let b = self.unary()?;
         if self.eat_not("**", &["**="]) {
             let e = self.power()?;
+            if e < 0 && self.skip == 0 {
+                return Err("exponent less than 0".into());
+            }
             return Ok(b.wrapping_pow(e.clamp(0, u32::MAX as i64) as u32));
         }
         Ok(b)
@@ -203,7 +261,7 @@ impl<V: Vars> A<'_, V> {
                 self.ws();
                 let name = self.name().ok_or("expected a variable")?;
                 let v = value_of(self.v, &name, self.depth)? + if op == "++" { 1 } else { -1 };
-                self.v.set(&name, v.to_string());
+                self.set(&name, v)?;
                 return Ok(v);
             }
         }
@@ -251,29 +309,68 @@ impl<V: Vars> A<'_, V> {
             return Ok(v);
         }
         if let Some(name) = self.name() {
+            if self.t.get(self.i) == Some(&'[') {
+                // An array element (`a[1]`, `m[k]`): the index up to its `]`.
+                let st = self.i + 1;
+                let mut depth = 0;
+                let mut k = st;
+                while let Some(c) = self.t.get(k) {
+                    match c {
+                        '[' => depth += 1,
+                        ']' if depth == 0 => break,
+                        ']' => depth -= 1,
+                        _ => {}
+                    }
+                    k += 1;
+                }
+                if k < self.t.len() {
+                    let index: String = self.t[st..k].iter().collect();
+                    self.i = k + 1;
+                    let v = self.v.elem(&name, &index)?.unwrap_or_default();
+                    return Ok(operand(self.v, v));
+                }
+            }
             let v = value_of(self.v, &name, self.depth)?;
             for op in ["++", "--"] {
                 if self.eat(op) {
                     let n = v + if op == "++" { 1 } else { -1 };
-                    self.v.set(&name, n.to_string());
+                    self.set(&name, n)?;
                     return Ok(v);
                 }
             }
             return Ok(v);
         }
-        let st = self.i;
-        while self
-            .t
-            .get(self.i)
-            .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(*c, '#' | '@' | '_'))
-        {
-            self.i += 1;
+        if self.t.get(self.i).is_some_and(|c| {
+            c.is_ascii_alphanumeric() || matches!(*c, '#' | '@' | '_' | OPEN | '"' | '\'')
+        }) {
+            // One operand word: a number, quoted text and expansions, joined (`1$x`,
+            // `"1"`).
+            let mut w = String::new();
+            while let Some(&c) = self.t.get(self.i) {
+                let close = match c {
+                    OPEN => CLOSE,
+                    '"' | '\'' => c,
+                    c if c.is_ascii_alphanumeric() || matches!(c, '#' | '@' | '_') => {
+                        w.push(c);
+                        self.i += 1;
+                        continue;
+                    }
+                    _ => break,
+                };
+                self.i += 1;
+                while let Some(&d) = self.t.get(self.i) {
+                    self.i += 1;
+                    if d == close {
+                        break;
+                    }
+                    if d != OPEN && d != CLOSE {
+                        w.push(d);
+                    }
+                }
+            }
+            return Ok(operand(self.v, w));
         }
-        let lit: String = self.t[st..self.i].iter().collect();
-        if lit.is_empty() {
-            return Err("arithmetic syntax error: operand expected".into());
-        }
-        number(&lit).ok_or_else(|| format!("invalid number: {lit}"))
+        Err("arithmetic syntax error: operand expected".into())
     }
 }
 
@@ -345,8 +442,11 @@ fn binop(op: &str, l: i64, r: i64) -> R {
         "/" | "%" if r == 0 => return Err("division by zero".into()),
         "/" => l.wrapping_div(r),
         "%" => l.wrapping_rem(r),
-        "<<" => l.wrapping_shl(r as u32),
-        ">>" => l.wrapping_shr(r as u32),
+        // Go's shifts by a count converted to uint: 64 or more (or negative) shifts all out.
+        "<<" if !(0..64).contains(&r) => 0,
+        ">>" if !(0..64).contains(&r) => (l < 0) as i64 * -1,
+        "<<" => l << r,
+        ">>" => l >> r,
         "&" => l & r,
         "|" => l | r,
         "^" => l ^ r,
@@ -369,8 +469,12 @@ mod tests {
         fn get(&self, n: &str) -> Option<String> {
             HashMap::get(self, n).cloned()
         }
-        fn set(&mut self, n: &str, v: String) {
+        fn set(&mut self, n: &str, v: String) -> Result<(), String> {
             self.insert(n.into(), v);
+            Ok(())
+        }
+        fn elem(&mut self, _: &str, _: &str) -> Result<Option<String>, String> {
+            Ok(None)
         }
     }
 

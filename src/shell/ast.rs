@@ -8,8 +8,12 @@ pub type Word = Vec<Part>;
 pub enum Part {
     /// Unquoted literal text: glob characters are active.
     Lit(String),
-    /// Quoted or escaped text: taken as is.
+    /// Quoted text: taken as is.
     Quoted(String),
+    /// A character escaped by a backslash outside quotes. mvdan keeps the backslash where
+    /// it expands a word to one string (expand.Literal: assignments, redirections, the word
+    /// of `${x:-word}`, `case` and `[[ ]]` operands) and drops it when it makes fields.
+    Esc(char),
     /// Double-quoted parts: expanded, never split or globbed.
     Dq(Vec<Part>),
     Param(Box<Param>),
@@ -31,6 +35,8 @@ pub struct Param {
     pub op: ParamOp,
     /// `${a[@]}`, `${a[*]}`, `${a[i]}`.
     pub index: Option<Box<Index>>,
+    /// The script line the expansion is on: `$LINENO`'s value (mvdan's curParam.Pos()).
+    pub line: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -86,8 +92,10 @@ pub enum ParamOp {
     },
     /// `${!a[@]}`: the indices of an array.
     Keys,
-    /// `${!x}`.
+    /// `${!x}` (any operator after it is parsed and ignored, as mvdan).
     Indirect,
+    /// `${x@Q}` and the other `@` operators (one of `QEaAPUuLKk`).
+    At(char),
     /// `${!prefix@}` (true) / `${!prefix*}`: the names of the variables beginning so.
     Names(bool),
 }
@@ -122,6 +130,8 @@ pub enum Cmd {
         assigns: Vec<Assign>,
         words: Vec<Word>,
         redirs: Vec<Redir>,
+        /// Line and column of the first word (mvdan's `pos` in builtins' messages).
+        pos: (u32, u32),
     },
     Compound(Box<Compound>, Vec<Redir>),
     FuncDef(String, Arc<Cmd>),
@@ -143,10 +153,13 @@ pub enum Compound {
         items: Option<Vec<Word>>,
         body: List,
         select: bool,
+        /// `for NAME in WORDS` as xtrace prints it (the words' source text).
+        trace: String,
     },
     /// A construct mvdan parses but does not run (`coproc`): its runtime message.
     Unhandled(String),
-    Case(Word, Vec<(Vec<Word>, List, CaseTerm)>),
+    /// The word, its arms, and `case WORD in` as xtrace prints it (the word's source).
+    Case(Word, Vec<(Vec<Word>, List, CaseTerm)>, String),
     /// `for ((init; cond; post))`.
     CFor {
         init: Vec<Part>,

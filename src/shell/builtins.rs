@@ -155,7 +155,11 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
             ));
             0
         }
-        "pushd" | "popd" => pushd(sh, &argv[0], args, io),
+        "pushd" | "popd" => {
+            let st = pushd(sh, &argv[0], args, io);
+            sh.sync_dirstack();
+            st
+        }
         "getopts" => getopts(sh, args, io),
         n if UNIMPLEMENTED.contains(&n) => {
             io.err(&format!("{n}: unsupported builtin\n"));
@@ -164,13 +168,14 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
         "false" => 1,
         "echo" => echo(args, io),
         "printf" => printf(args, io),
-        "test" => test(sh, args, io, "test"),
+        "test" => test(sh, args, io),
         "[" => {
             if args.last().map(|s| s.as_str()) != Some("]") {
-                io.err("[: missing matching ]\n");
+                let (l, c) = sh.cmd_pos;
+                io.err(&format!("{l}:{c}: [: missing matching ]\n"));
                 2
             } else {
-                test(sh, &args[..args.len() - 1], io, "[")
+                test(sh, &args[..args.len() - 1], io)
             }
         }
         "pwd" => {
@@ -213,6 +218,12 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
         "export" => {
             for a in args.iter().filter(|a| !a.starts_with('-')) {
                 match a.split_once('=') {
+                    // `export a+=v` appends to the value.
+                    Some((n, v)) if n.ends_with('+') => {
+                        let n = &n[..n.len() - 1];
+                        let v = sh.get(n).unwrap_or_default() + v;
+                        sh.vars.insert(n.to_string(), super::Var::str(v, true));
+                    }
                     Some((n, v)) => {
                         sh.vars
                             .insert(n.to_string(), super::Var::str(v.to_string(), true));
@@ -248,7 +259,15 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
         "trap" => trap(sh, args, io),
         "wait" => {
             if let Some(f) = args.iter().find(|a| a.starts_with('-')) {
-                io.err(&format!("wait: invalid option {f:?}\n"));
+                let what = if matches!(f.get(..2), Some("-n" | "-p")) {
+                    "unsupported"
+                } else {
+                    "invalid"
+                };
+                io.err(&format!(
+                    "wait: {what} option {:?}\n",
+                    f.get(..2).unwrap_or(f)
+                ));
                 2
             } else if args.is_empty() {
                 for j in sh.jobs.clone() {
@@ -296,7 +315,10 @@ pub(super) fn run(sh: &mut Shell, argv: &[String], io: &Io) -> Flow {
                     unset_elem(sh, a, sub, io);
                     continue;
                 }
-                if vars && sh.vars.contains_key(n) {
+                if vars && sh.readonly.contains(n) {
+                    // mvdan's delVar reports it; unset's own status stays 0.
+                    io.err(&format!("{n}: readonly variable\n"));
+                } else if vars && sh.vars.contains_key(n) {
                     sh.vars.remove(n);
                 } else if funcs {
                     sh.funcs.remove(n);
@@ -721,29 +743,32 @@ fn format(f: &str, args: Option<&[String]>) -> Result<(String, usize), String> {
     Ok((String::from_utf8_lossy(&out).into_owned(), used))
 }
 
-/// strconv.ParseInt(s, 0, 0): base prefixes, 0 on error.
+/// strconv.ParseInt(s, 0, 0): base prefixes, 0 on a syntax error, out of range saturated.
 fn go_parse_int(s: &str) -> i64 {
+    use std::num::IntErrorKind;
     let (neg, d) = match s.strip_prefix('-') {
         Some(d) => (true, d),
         None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
     let d = d.replace('_', "");
     let v = if let Some(h) = d.strip_prefix("0x").or_else(|| d.strip_prefix("0X")) {
-        i64::from_str_radix(h, 16)
+        u64::from_str_radix(h, 16)
     } else if let Some(o) = d.strip_prefix("0o").or_else(|| d.strip_prefix("0O")) {
-        i64::from_str_radix(o, 8)
+        u64::from_str_radix(o, 8)
     } else if let Some(b) = d.strip_prefix("0b").or_else(|| d.strip_prefix("0B")) {
-        i64::from_str_radix(b, 2)
+        u64::from_str_radix(b, 2)
     } else if d.len() > 1 && d.starts_with('0') {
-        i64::from_str_radix(&d[1..], 8)
+        u64::from_str_radix(&d[1..], 8)
     } else {
         d.parse()
     };
-    match v {
-        Ok(v) if neg => -v,
-        Ok(v) => v,
-        Err(_) => 0,
-    }
+    let v = match v {
+        Ok(v) => i128::from(v),
+        Err(e) if *e.kind() == IntErrorKind::PosOverflow => i128::from(u64::MAX),
+        Err(_) => return 0,
+    };
+    let v = if neg { -v } else { v };
+    v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
 
 /// Go's fmt width and flags (`-`, `0`, `+`, space) applied to a formatted value.
@@ -1059,61 +1084,187 @@ fn set(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
     0
 }
 
-fn test(sh: &Shell, args: &[String], io: &Io, name: &str) -> i32 {
-    let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
-    match eval_test(sh, &a) {
-        Ok(true) => 0,
-        Ok(false) => 1,
-        Err(m) => {
-            io.err(&format!("{name}: {m}\n"));
-            2
+/// `test` / `[`, as mvdan: its testParser builds an expression from the arguments (every
+/// parse error is printed, at the command's position, and the status is 2), then
+/// bashTest evaluates it in the classic mode.
+fn test(sh: &Shell, args: &[String], io: &Io) -> i32 {
+    let mut p = TestParser {
+        rem: args,
+        val: String::new(),
+        eof: false,
+        errs: vec![],
+    };
+    p.next();
+    let e = p.classic("[", false);
+    if !p.errs.is_empty() {
+        let (l, c) = sh.cmd_pos;
+        for m in p.errs {
+            io.err(&format!("{l}:{c}: {m}\n"));
+        }
+        return 2;
+    }
+    i32::from(e.map(|e| e.eval(sh)).unwrap_or_default().is_empty())
+}
+
+/// An expression of `test`'s arguments (mvdan's syntax.TestExpr of the classic parser).
+enum ClassicTest {
+    Word(String),
+    Not(Option<Box<ClassicTest>>),
+    Paren(Option<Box<ClassicTest>>),
+    Unary(&'static str, Box<ClassicTest>),
+    Binary(String, Box<ClassicTest>, Option<Box<ClassicTest>>),
+}
+
+impl ClassicTest {
+    /// bashTest: "1" for true, "" for false, a word's own text.
+    fn eval(&self, sh: &Shell) -> String {
+        let truth = |b: bool| if b { "1".to_string() } else { String::new() };
+        let ev = |e: &Option<Box<ClassicTest>>| e.as_ref().map(|e| e.eval(sh)).unwrap_or_default();
+        match self {
+            ClassicTest::Word(w) => w.clone(),
+            ClassicTest::Paren(x) => ev(x),
+            ClassicTest::Not(x) => truth(ev(x).is_empty()),
+            ClassicTest::Unary(op, x) => truth(unary_test(sh, op, &x.eval(sh)).unwrap_or(false)),
+            ClassicTest::Binary(op, x, y) => {
+                let (a, b) = (x.eval(sh), ev(y));
+                truth(
+                    binary_test(sh, &a, op, &b)
+                        .and_then(|r| r.ok())
+                        .unwrap_or(false),
+                )
+            }
         }
     }
 }
 
-fn eval_test(sh: &Shell, a: &[&str]) -> Result<bool, String> {
-    // POSIX rules by argument count, then -a / -o for longer expressions.
-    match a.len() {
-        0 => Ok(false),
-        1 => Ok(!a[0].is_empty()),
-        2 => {
-            if a[0] == "!" {
-                return Ok(a[1].is_empty());
+struct TestParser<'a> {
+    rem: &'a [String],
+    val: String,
+    eof: bool,
+    errs: Vec<String>,
+}
+
+impl TestParser<'_> {
+    fn next(&mut self) {
+        match self.rem.split_first() {
+            Some((v, rest)) if !self.eof => {
+                self.val = v.clone();
+                self.rem = rest;
             }
-            unary_test(sh, a[0], a[1])
+            _ => {
+                self.eof = true;
+                self.val = String::new();
+            }
         }
-        3 => {
-            if let Some(r) = binary_test(sh, a[0], a[1], a[2]) {
-                return r;
-            }
-            if a[0] == "!" {
-                return eval_test(sh, &a[1..]).map(|b| !b);
-            }
-            if a[0] == "(" && a[2] == ")" {
-                return eval_test(sh, &a[1..2]);
-            }
-            Err(format!("unexpected {}", a[1]))
+    }
+
+    fn follow_word(&mut self, fval: &str) -> Box<ClassicTest> {
+        if self.eof {
+            self.errs.push(format!("{fval} must be followed by a word"));
         }
-        4 if a[0] == "!" => eval_test(sh, &a[1..]).map(|b| !b),
-        _ => {
-            if let Some(k) = a.iter().rposition(|x| *x == "-o") {
-                if k > 0 {
-                    return Ok(eval_test(sh, &a[..k])? || eval_test(sh, &a[k + 1..])?);
+        let w = Box::new(ClassicTest::Word(self.val.clone()));
+        self.next();
+        w
+    }
+
+    fn classic(&mut self, fval: &str, past_and_or: bool) -> Option<Box<ClassicTest>> {
+        let left = if past_and_or {
+            self.base(fval)
+        } else {
+            self.classic(fval, true)
+        };
+        let left = left?;
+        if self.eof || self.val == ")" {
+            return Some(left);
+        }
+        let op = self.val.clone();
+        const BINARY: &[&str] = &[
+            "-a", "-o", "==", "=", "!=", "-nt", "-ot", "-ef", "-eq", "-ne", "-le", "-ge", "-lt",
+            "-gt",
+        ];
+        if !BINARY.contains(&op.as_str()) {
+            self.errs
+                .push(format!("not a valid test operator: {}", go_quote(&op)));
+        }
+        self.next();
+        let y = if op == "-a" || op == "-o" {
+            let y = self.classic(&op, false);
+            if y.is_none() {
+                self.errs
+                    .push(format!("{op} must be followed by an expression"));
+            }
+            y
+        } else {
+            Some(self.follow_word(&op))
+        };
+        Some(Box::new(ClassicTest::Binary(op, left, y)))
+    }
+
+    fn base(&mut self, fval: &str) -> Option<Box<ClassicTest>> {
+        if self.eof || self.val == ")" {
+            return None;
+        }
+        let op = match self.val.as_str() {
+            "!" => {
+                self.next();
+                return Some(Box::new(ClassicTest::Not(self.classic("!", false))));
+            }
+            "(" => {
+                self.next();
+                let x = self.classic("(", false);
+                if self.val != ")" {
+                    self.errs.push(format!(
+                        "reached {} without matching '(' with ')'",
+                        self.val
+                    ));
                 }
+                self.next();
+                return Some(Box::new(ClassicTest::Paren(x)));
             }
-            if let Some(k) = a.iter().rposition(|x| *x == "-a") {
-                if k > 0 {
-                    return Ok(eval_test(sh, &a[..k])? && eval_test(sh, &a[k + 1..])?);
-                }
-            }
-            if a[0] == "(" && a[a.len() - 1] == ")" {
-                return eval_test(sh, &a[1..a.len() - 1]);
-            }
-            if a[0] == "!" {
-                return eval_test(sh, &a[1..]).map(|b| !b);
-            }
-            Err("too many arguments".into())
+            "-e" | "-a" => "-e",
+            "-L" | "-h" => "-L",
+            v => match UNARY_TESTS.iter().find(|o| **o == v) {
+                Some(o) => o,
+                None => return Some(self.follow_word(fval)),
+            },
+        };
+        self.next();
+        if self.eof {
+            // `[ -e ]` is `[ -n -e ]`: the operator is the argument.
+            return Some(Box::new(ClassicTest::Word(op.to_string())));
         }
+        let x = self.follow_word(op);
+        Some(Box::new(ClassicTest::Unary(op, x)))
+    }
+}
+
+/// The unary test operators of `test` and `[[ ]]` (mvdan's testUnaryOp, `-a` and `-h`
+/// aside).
+pub(super) const UNARY_TESTS: &[&str] = &[
+    "-e", "-f", "-d", "-c", "-b", "-p", "-S", "-L", "-k", "-g", "-u", "-G", "-O", "-N", "-r", "-w",
+    "-x", "-s", "-t", "-z", "-n", "-o", "-v", "-R",
+];
+
+/// Go's `%#q` of a string: backquoted when it can be.
+pub(super) fn go_quote(s: &str) -> String {
+    if s.contains('`') || s.chars().any(char::is_control) {
+        format!("{s:?}")
+    } else {
+        format!("`{s}`")
+    }
+}
+
+/// mvdan's atoi: strconv.ParseInt(strings.TrimSpace(s), 10, 64), its error ignored (a
+/// number out of range saturates, anything else is 0).
+pub(super) fn go_atoi(s: &str) -> i64 {
+    use std::num::IntErrorKind;
+    match s.trim().parse::<i64>() {
+        Ok(n) => n,
+        Err(e) => match e.kind() {
+            IntErrorKind::PosOverflow => i64::MAX,
+            IntErrorKind::NegOverflow => i64::MIN,
+            _ => 0,
+        },
     }
 }
 
@@ -1126,10 +1277,18 @@ pub(super) fn unary_test(sh: &Shell, op: &str, x: &str) -> Result<bool, String> 
         unsafe { libc::access(c.as_ptr(), mode) == 0 }
     };
     // mvdan stats "" itself: no file test holds for an empty path
-    if x.is_empty() && !matches!(op, "-n" | "-z" | "-o" | "-v" | "-t") {
+    if x.is_empty() && !matches!(op, "-n" | "-z" | "-o" | "-v" | "-R" | "-t") {
         return Ok(false);
     }
+    use std::os::unix::fs::MetadataExt;
     Ok(match op {
+        "-o" => sh.opts.get_posix(x).unwrap_or(false),
+        "-v" => sh.var(x).is_some() || sh.lookup(x).is_some(),
+        "-R" => sh.vars.get(x).is_some_and(|v| v.nameref),
+        // mvdan compares with user.Current()'s ids.
+        "-O" => md().is_ok_and(|m| m.uid() == unsafe { libc::getuid() }),
+        "-G" => md().is_ok_and(|m| m.gid() == unsafe { libc::getgid() }),
+        "-N" => md().is_ok_and(|m| (m.mtime(), m.mtime_nsec()) > (m.atime(), m.atime_nsec())),
         "-n" => !x.is_empty(),
         "-z" => x.is_empty(),
         "-e" => md().is_ok(),
@@ -1155,8 +1314,7 @@ pub(super) fn unary_test(sh: &Shell, op: &str, x: &str) -> Result<bool, String> 
 }
 
 pub(super) fn binary_test(sh: &Shell, l: &str, op: &str, r: &str) -> Option<Result<bool, String>> {
-    // mvdan ignores the parse error: a non-number is 0.
-    let num = |s: &str| -> Result<i64, String> { Ok(s.trim().parse::<i64>().unwrap_or(0)) };
+    let num = |s: &str| -> Result<i64, String> { Ok(go_atoi(s)) };
     let mtime = |s: &str| {
         std::fs::metadata(sh.cwd.join(s))
             .and_then(|m| m.modified())
@@ -1188,7 +1346,15 @@ pub(super) fn binary_test(sh: &Shell, l: &str, op: &str, r: &str) -> Option<Resu
             (None, Some(_)) => true,
             _ => false,
         }),
-        "-ef" => Ok(false),
+        "-ef" => {
+            use std::os::unix::fs::MetadataExt;
+            let id = |s: &str| {
+                std::fs::metadata(sh.cwd.join(s))
+                    .map(|m| (m.dev(), m.ino()))
+                    .ok()
+            };
+            Ok(matches!((id(l), id(r)), (Some(a), Some(b)) if a == b))
+        }
         "-a" => Ok(!l.is_empty() && !r.is_empty()),
         "-o" => Ok(!l.is_empty() || !r.is_empty()),
         _ => return None,
@@ -1213,6 +1379,11 @@ fn declare(sh: &mut Shell, name: &str, args: &[String], io: &Io) -> i32 {
     let mut st = 0;
     for (i, a) in args.iter().enumerate() {
         let arr = arrays.iter().find(|(k, ..)| *k == i + 1);
+        if arr.is_none() && a.starts_with('+') && a.len() > 1 {
+            // mvdan's flag parser reads `+x` as a flag no declaration takes.
+            io.err(&format!("declare: invalid option {:?}\n", &a[..2]));
+            return 2;
+        }
         if arr.is_none() && a.starts_with('-') && a.len() > 1 {
             for c in a[1..].chars() {
                 match c {
@@ -1580,14 +1751,55 @@ const BASH_DEFAULT_ON: &[&str] = &[
     "sourcepath",
 ];
 
-fn trap(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
-    let mut k = 0;
-    // Only `--` passes; every other flag ends the builtin.
-    if k < args.len() && args[k].starts_with('-') && args[k].len() > 1 {
-        match args[k].as_str() {
-            "--" => {
-                k += 1;
+/// mvdan's flagParser: flags while the next argument starts with `-` or `+` (`--` ends
+/// them), `-ab` read as `-a` then `-b`.
+struct FlagParser<'a> {
+    rest: &'a [String],
+    current: String,
+}
+
+impl<'a> FlagParser<'a> {
+    fn new(args: &'a [String]) -> Self {
+        FlagParser {
+            rest: args,
+            current: String::new(),
+        }
+    }
+    fn more(&mut self) -> bool {
+        if !self.current.is_empty() {
+            return true;
+        }
+        match self.rest.first() {
+            None => false,
+            Some(a) if a == "--" => {
+                self.rest = &self.rest[1..];
+                false
             }
+            Some(a) => a.starts_with(['-', '+']),
+        }
+    }
+    fn flag(&mut self) -> String {
+        let mut arg = std::mem::take(&mut self.current);
+        if arg.is_empty() {
+            arg = self.rest[0].clone();
+            self.rest = &self.rest[1..];
+        }
+        if arg.len() > 2 {
+            let mut cs = arg.chars();
+            let (sign, f) = (cs.next().unwrap_or('-'), cs.next().unwrap_or('-'));
+            self.current = format!("{sign}{}", cs.as_str());
+            arg = format!("{sign}{f}");
+        }
+        arg
+    }
+}
+
+fn trap(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
+    let mut fp = FlagParser::new(args);
+    while fp.more() {
+        match fp.flag().as_str() {
+            // `-`: the default callback (mvdan).
+            "-" => {}
             f @ ("-l" | "-p") => {
                 io.err(&format!("trap: {f:?}: NOT IMPLEMENTED flag\n"));
                 return 2;
@@ -1599,7 +1811,7 @@ fn trap(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
             }
         }
     }
-    let rest = &args[k..];
+    let rest = fp.rest;
     let (cb, sigs) = match rest.len() {
         0 => {
             if !sh.trap_exit.is_empty() {
@@ -1630,7 +1842,8 @@ fn trap(sh: &mut Shell, args: &[String], io: &Io) -> i32 {
 /// `source FILE [ARGS]`: runs FILE in this shell (its `return` ends the file).
 fn source(sh: &mut Shell, args: &[String], io: &Io) -> (i32, Flow) {
     let Some(file) = args.first() else {
-        io.err("source: need filename\n");
+        let (l, c) = sh.cmd_pos;
+        io.err(&format!("{l}:{c}: source: need filename\n"));
         return (2, Flow::Next);
     };
     let mut path = normalize(&sh.cwd.join(file));
@@ -1647,8 +1860,14 @@ fn source(sh: &mut Shell, args: &[String], io: &Io) -> (i32, Flow) {
     let text = match read_limited(&path) {
         Ok(t) => t,
         Err(e) => {
+            // A directory opens and fails when read (Go's os.Open, then the parser's read).
+            let op = if e.raw_os_error() == Some(libc::EISDIR) {
+                "read"
+            } else {
+                "open"
+            };
             io.err(&format!(
-                "source: open {}: {}\n",
+                "source: {op} {}: {}\n",
                 path.display(),
                 go_err(&e)
             ));

@@ -12,6 +12,8 @@ enum Chunk {
     Exp(String),
     /// Field boundary (between the elements of `"$@"`).
     Break,
+    /// A backslash-escaped character (`Part::Esc`): quoted in fields, `\c` in a string.
+    Esc(char),
 }
 
 #[derive(Default)]
@@ -36,8 +38,23 @@ impl arith::Vars for Shell {
     fn get(&self, name: &str) -> Option<String> {
         Shell::get(self, name)
     }
-    fn set(&mut self, name: &str, v: String) {
-        self.set_var(name, v)
+    fn set(&mut self, name: &str, v: String) -> Result<(), String> {
+        if self.readonly.contains(&self.resolve(name)) {
+            return Err(format!("{name}: readonly variable"));
+        }
+        self.set_var(name, v);
+        Ok(())
+    }
+    fn elem(&mut self, name: &str, index: &str) -> Result<Option<String>, String> {
+        if let Some(m) = self.assoc(name) {
+            return Ok(m.get(index).cloned());
+        }
+        let i = arith::eval(index, self)?;
+        let vals = self.slots(name);
+        let k = if i < 0 { vals.len() as i64 + i } else { i };
+        Ok(usize::try_from(k)
+            .ok()
+            .and_then(|k| vals.get(k).cloned().flatten()))
     }
 }
 
@@ -62,11 +79,31 @@ impl Shell {
     /// The text of an arithmetic expression with its parameters expanded.
     pub(super) fn arith_text(&mut self, ps: &[Part], io: &Io) -> Result<String, ExpErr> {
         let mut cs = vec![];
-        self.chunks(ps, true, io, &mut cs)?;
+        self.chunks(ps, false, io, &mut cs)?;
         Ok(cs
             .into_iter()
             .map(|c| match c {
-                Chunk::Lit(t) | Chunk::Quoted(t) | Chunk::Exp(t) => t,
+                Chunk::Lit(t) | Chunk::Quoted(t) => t,
+                // An expansion's text is one operand, never parsed as an expression.
+                Chunk::Exp(t) => format!("{}{t}{}", arith::OPEN, arith::CLOSE),
+                Chunk::Break => " ".into(),
+                Chunk::Esc(c) => format!("\\{c}"),
+            })
+            .collect())
+    }
+
+    /// An operand of `let` as arithmetic text: mvdan parses it as an expression where
+    /// quoted text is an operand word, never an expression (`let "x=1"` is 0, status 1).
+    pub(super) fn let_text(&mut self, w: &Word, io: &Io) -> Result<String, ExpErr> {
+        let mut cs = vec![];
+        self.chunks(w, false, io, &mut cs)?;
+        let wrap = |t: String| format!("{}{t}{}", arith::OPEN, arith::CLOSE);
+        Ok(cs
+            .into_iter()
+            .map(|c| match c {
+                Chunk::Lit(t) => t,
+                Chunk::Quoted(t) | Chunk::Exp(t) => wrap(t),
+                Chunk::Esc(c) => wrap(c.to_string()),
                 Chunk::Break => " ".into(),
             })
             .collect())
@@ -95,6 +132,11 @@ impl Shell {
                         f.glob |= glob::has_meta(&s);
                         f.pat.push_str(&s);
                         f.lit.push_str(&s);
+                    }
+                    Chunk::Esc(c) => {
+                        let f = cur.get_or_insert_with(Field::default);
+                        f.pat.push_str(&escape_pat(&c.to_string()));
+                        f.lit.push(c);
                     }
                     Chunk::Quoted(s) => {
                         let f = cur.get_or_insert_with(Field::default);
@@ -168,6 +210,10 @@ impl Shell {
             match c {
                 Chunk::Lit(t) | Chunk::Quoted(t) | Chunk::Exp(t) => s.push_str(&t),
                 Chunk::Break => s.push(' '),
+                Chunk::Esc(c) => {
+                    s.push('\\');
+                    s.push(c);
+                }
             }
         }
         Ok(s)
@@ -183,6 +229,10 @@ impl Shell {
                 Chunk::Lit(t) | Chunk::Exp(t) => s.push_str(&t),
                 Chunk::Quoted(t) => s.push_str(&escape_pat(&t)),
                 Chunk::Break => s.push(' '),
+                Chunk::Esc(c) => {
+                    s.push('\\');
+                    s.push(c);
+                }
             }
         }
         Ok(s)
@@ -204,12 +254,16 @@ impl Shell {
                     Chunk::Lit(s.clone())
                 }),
                 Part::Quoted(s) => out.push(Chunk::Quoted(s.clone())),
+                Part::Esc(c) => out.push(Chunk::Esc(*c)),
                 Part::Tilde => out.push(Chunk::Quoted(self.get("HOME").unwrap_or_default())),
                 Part::TildeUser(u) => out.push(Chunk::Quoted(
                     super::user_home(u).unwrap_or_else(|| format!("~{u}")),
                 )),
                 Part::Dq(ps) => {
-                    let has_at = ps.iter().any(|q| {
+                    // Only a list expansion alone in its quotes makes a field per element
+                    // (mvdan's quotedElemFields); with other parts it is joined by spaces.
+                    let alone = ps.len() == 1;
+                    let has_at = alone && ps.iter().any(|q| {
                         // A list expansion, plain or with a per-element operator (mvdan's
                         // quotedElemFields): zero elements make zero fields.
                         matches!(q, Part::Param(b) if matches!(b.op, ParamOp::Plain | ParamOp::Keys
@@ -223,7 +277,18 @@ impl Shell {
                         // Marks the field as present even when empty ("").
                         out.push(Chunk::Quoted(String::new()));
                     }
-                    self.chunks(ps, true, io, out)?;
+                    let saved = std::mem::replace(&mut self.dq_alone, alone);
+                    let start = out.len();
+                    let r = self.chunks(ps, true, io, out);
+                    self.dq_alone = saved;
+                    r?;
+                    if !alone {
+                        for c in &mut out[start..] {
+                            if let Chunk::Break = c {
+                                *c = Chunk::Quoted(" ".into());
+                            }
+                        }
+                    }
                 }
                 Part::CmdSub(l) => {
                     let s = self.capture(l, io);
@@ -231,7 +296,7 @@ impl Shell {
                 }
                 Part::Arith(ps) => {
                     let e = self.arith_text(ps, io)?;
-                    let n = arith::eval(&e, self).map_err(ExpErr::Skip)?;
+                    let n = arith::eval(&e, self).map_err(arith_err)?;
                     out.push(val(n.to_string()));
                 }
                 Part::Param(pm) => self.param(pm, dq, io, out)?,
@@ -246,14 +311,17 @@ impl Shell {
         Ok(())
     }
 
-    fn lookup(&self, name: &str) -> Option<String> {
+    pub(super) fn lookup(&self, name: &str) -> Option<String> {
         match name {
             "?" => Some(self.status.to_string()),
             "$" => Some(std::process::id().to_string()),
             "#" => Some(self.pos.len().to_string()),
-            "0" => Some("gosh".into()),
+            "0" => Some(self.name0.clone()),
             "!" => (!self.jobs.is_empty()).then(|| format!("g{}", self.jobs.len())),
             "PPID" => Some(std::os::unix::process::parent_id().to_string()),
+            // mvdan: math/rand's IntN(32767), and four bytes from crypto/rand.
+            "RANDOM" => Some(rand::Rng::gen_range(&mut rand::thread_rng(), 0..32767).to_string()),
+            "SRANDOM" => Some(rand::random::<u32>().to_string()),
             "-" => {
                 let mut s = String::new();
                 if self.opts.allexport {
@@ -283,7 +351,8 @@ impl Shell {
                     Some(self.pos.join(" "))
                 }
             }
-            n if n.bytes().all(|b| b.is_ascii_digit()) => {
+            // Only `$1`…`$9` are positional in mvdan: `${10}` is a variable named "10".
+            n if n.len() == 1 && n.as_bytes()[0].is_ascii_digit() => {
                 let k: usize = n.parse().ok()?;
                 self.pos.get(k.checked_sub(1)?).cloned()
             }
@@ -368,6 +437,19 @@ impl Shell {
             self.push_list(&vals, at, dq, out);
             return Ok(());
         }
+        // `@` operators: quoted alone, a list's elements are left as they are (mvdan's
+        // perElemOps); otherwise the operator applies to the joined list.
+        if let (Some(at), ParamOp::At(op)) = (list, &pm.op) {
+            let vals = self.list_op(pm, io)?;
+            if dq && self.dq_alone {
+                self.push_list(&vals, at, dq, out);
+            } else {
+                let sep = if at { " ".to_string() } else { self.star_sep() };
+                let v = self.at_op(*op, name, vals.join(&sep));
+                push(out, v);
+            }
+            return Ok(());
+        }
         // A test on a list (`${a[@]-w}`, `${a[@]:=w}`, …), as mvdan: quoted, a list that
         // is an array or `$@` keeps its elements as they are (the word is still expanded,
         // for its side effects), an unset `"${x[@]}"` makes no field; otherwise the list
@@ -378,7 +460,7 @@ impl Shell {
             // `$@` and `$*` are always set in mvdan.
             let positional = pm.index.is_none();
             let set = positional || self.var(name).is_some();
-            if dq {
+            if dq && self.dq_alone {
                 // An empty associative array is a nil list in mvdan: not one of these.
                 let is_list = positional
                     || self.var(name).is_some_and(|v| {
@@ -397,8 +479,14 @@ impl Shell {
             let joined = vals.join(&sep);
             let missing = !set || (*colon && joined.is_empty());
             match kind {
-                '-' if missing => self.chunks(word, dq, io, out)?,
-                '+' if !missing => self.chunks(word, dq, io, out)?,
+                '-' if missing => {
+                    let v = self.expand_str(word, io)?;
+                    push(out, v);
+                }
+                '+' if !missing => {
+                    let v = self.expand_str(word, io)?;
+                    push(out, v);
+                }
                 '+' => {}
                 '=' if missing => {
                     let v = self.expand_str(word, io)?;
@@ -416,6 +504,8 @@ impl Shell {
             return Ok(());
         }
         let val = match pm.index.as_deref() {
+            // The only parameter the environment cannot give (mvdan's paramExp).
+            None if name == "LINENO" => Some(pm.line.to_string()),
             None => self.lookup(name),
             Some(Index::All(at)) => {
                 let vals = self.elements(name);
@@ -448,12 +538,26 @@ impl Shell {
         };
         match &pm.op {
             ParamOp::Keys | ParamOp::Names(_) => {}
+            ParamOp::At(op) => {
+                let v = self.at_op(*op, name, val.unwrap_or_default());
+                push(out, v);
+            }
             ParamOp::Indirect => {
-                let target = val.unwrap_or_default();
-                let v = if super::parse::is_name(&target) {
-                    self.lookup(&target)
-                } else {
-                    None
+                // mvdan: a nameref gives the name it refers to, an unset name is an error,
+                // an empty value gives nothing; otherwise the value names a variable or a
+                // special parameter (`x='#'`, `n=2`), a list giving its first element.
+                if let Some(v) = self.vars.get(name).filter(|v| v.nameref) {
+                    push(out, v.value.clone());
+                    return Ok(());
+                }
+                let target = match val {
+                    None => return Err(ExpErr::Fatal("invalid indirect expansion".into())),
+                    Some(t) => t,
+                };
+                let v = match target.as_str() {
+                    "" => None,
+                    "@" | "*" => self.pos.first().cloned(),
+                    t => self.lookup(t),
                 };
                 push(out, v.unwrap_or_default());
             }
@@ -487,9 +591,12 @@ impl Shell {
                     Some(v) => *colon && v.is_empty(),
                 };
                 match kind {
+                    // The word is expanded to one string (expand.Literal) that is then
+                    // split and globbed like the parameter's own value.
                     '-' => {
                         if unset {
-                            self.chunks(word, dq, io, out)?;
+                            let v = self.expand_str(word, io)?;
+                            push(out, v);
                         } else {
                             push(out, val.unwrap());
                         }
@@ -505,7 +612,8 @@ impl Shell {
                     }
                     '+' => {
                         if !unset {
-                            self.chunks(word, dq, io, out)?;
+                            let v = self.expand_str(word, io)?;
+                            push(out, v);
                         }
                     }
                     _ => {
@@ -528,7 +636,9 @@ impl Shell {
                     }
                     v => v.unwrap_or_default(),
                 };
-                let p = self.expand_pattern(pat, io)?;
+                // mvdan expands the pattern of `#`, `%`, `^` and `,` with expand.Literal: quotes
+                // are removed, not escaped (`${v#'*'}` trims as `*` does).
+                let p = self.expand_str(pat, io)?;
                 push(out, glob::trim(&v, &p, *suffix, *longest));
             }
             ParamOp::Substr { off, len } => {
@@ -567,7 +677,7 @@ impl Shell {
             }
             ParamOp::Case { upper, all, pat } => {
                 let v = val.unwrap_or_default();
-                let p = self.expand_pattern(pat, io)?;
+                let p = self.expand_str(pat, io)?;
                 push(out, case_conv(&v, *upper, *all, &p));
             }
             ParamOp::Replace { all, pat, with } => {
@@ -583,6 +693,48 @@ impl Shell {
             }
         }
         Ok(())
+    }
+
+    /// `${name@op}` of the value `v`, as mvdan's paramExp (`P`, `K` and `k` are no-ops
+    /// there).
+    fn at_op(&self, op: char, name: &str, v: String) -> String {
+        // The attributes of the variable itself, before any nameref is followed.
+        let flags = || {
+            let var = self.vars.get(name);
+            let mut f = String::new();
+            match var {
+                Some(v) if v.nameref => f.push('n'),
+                Some(v) if v.map.is_some() => f.push('A'),
+                Some(v) if v.arr.is_some() => f.push('a'),
+                _ => {}
+            }
+            if self.readonly.contains(name) {
+                f.push('r');
+            }
+            if var.is_some_and(|v| v.exported) {
+                f.push('x');
+            }
+            f
+        };
+        match op {
+            'Q' => super::quote(&v),
+            'E' => unquote_chars(&v),
+            'a' => flags(),
+            'A' => match flags() {
+                f if f.is_empty() => format!("{name}={}", super::quote(&v)),
+                f => format!("declare -{f} {name}={}", super::quote(&v)),
+            },
+            'U' => v.to_uppercase(),
+            'L' => v.to_lowercase(),
+            'u' => {
+                let mut cs = v.chars();
+                match cs.next() {
+                    Some(c) => c.to_uppercase().chain(cs).collect(),
+                    None => v,
+                }
+            }
+            _ => v,
+        }
     }
 
     /// The elements of a list expansion after its per-element operator, as mvdan's
@@ -616,7 +768,7 @@ impl Shell {
         Ok(match &pm.op {
             ParamOp::Substr { off, len } => {
                 if positional {
-                    elems.insert(0, (-1, "gosh".into()));
+                    elems.insert(0, (-1, self.name0.clone()));
                     for (k, e) in elems.iter_mut().enumerate() {
                         e.0 = k as i64;
                     }
@@ -660,7 +812,7 @@ impl Shell {
                 longest,
                 pat,
             } => {
-                let p = self.expand_pattern(pat, io)?;
+                let p = self.expand_str(pat, io)?;
                 elems
                     .into_iter()
                     .map(|e| glob::trim(&e.1, &p, *suffix, *longest))
@@ -675,7 +827,7 @@ impl Shell {
                     .collect()
             }
             ParamOp::Case { upper, all, pat } => {
-                let p = self.expand_pattern(pat, io)?;
+                let p = self.expand_str(pat, io)?;
                 elems
                     .into_iter()
                     .map(|e| case_conv(&e.1, *upper, *all, &p))
@@ -684,6 +836,62 @@ impl Shell {
             _ => elems.into_iter().map(|e| e.1).collect(),
         })
     }
+}
+
+/// An arithmetic error: an assignment to a read-only variable fails the command and so
+/// stops the script under errexit (mvdan's setVar sets status 1); the others (`1/0`, a
+/// negative exponent) only skip the command.
+fn arith_err(m: String) -> ExpErr {
+    if m.ends_with(": readonly variable") {
+        ExpErr::Fatal(m)
+    } else {
+        ExpErr::Skip(m)
+    }
+}
+
+/// `${x@E}`: Go's strconv.UnquoteChar over the string, as mvdan calls it; at the first
+/// invalid escape (`\q`, `\'`, a short `\x`) the character so far (NUL) ends the string.
+fn unquote_chars(s: &str) -> String {
+    let mut out = String::new();
+    let mut cs = s.chars().peekable();
+    while let Some(c) = cs.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let digits = |cs: &mut std::iter::Peekable<std::str::Chars>, n: usize, radix: u32| {
+            let mut v = 0u32;
+            for _ in 0..n {
+                v = v * radix + cs.next()?.to_digit(radix)?;
+            }
+            Some(v)
+        };
+        let r = match cs.next() {
+            Some('a') => Some(7),
+            Some('b') => Some(8),
+            Some('f') => Some(12),
+            Some('n') => Some(10),
+            Some('r') => Some(13),
+            Some('t') => Some(9),
+            Some('v') => Some(11),
+            Some('\\') => Some(92),
+            Some('x') => digits(&mut cs, 2, 16),
+            Some('u') => digits(&mut cs, 4, 16).filter(|v| char::from_u32(*v).is_some()),
+            Some('U') => digits(&mut cs, 8, 16).filter(|v| char::from_u32(*v).is_some()),
+            Some(d @ '0'..='7') => digits(&mut cs, 2, 8)
+                .map(|v| (d as u32 - 48) * 64 + v)
+                .filter(|v| *v <= 255),
+            _ => None,
+        };
+        match r.and_then(char::from_u32) {
+            Some(c) => out.push(c),
+            None => {
+                out.push('\0');
+                break;
+            }
+        }
+    }
+    out
 }
 
 /// `${x^pat}` and kin: the first character (or every one, `all`) that matches `pat` — a

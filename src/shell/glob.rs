@@ -332,14 +332,34 @@ pub struct Opts {
 }
 
 /// Every directory under `base` (relative paths joined as `join` does), depth first, sorted.
+/// Symbolic links to directories are followed, as mvdan does, down to a depth that stops a
+/// link cycle.
 fn walk_dirs(dir: &Path, prefix: &str, dot: bool, files: bool, out: &mut Vec<String>) {
+    walk_dirs_at(dir, prefix, dot, files, out, 0)
+}
+
+fn walk_dirs_at(
+    dir: &Path,
+    prefix: &str,
+    dot: bool,
+    files: bool,
+    out: &mut Vec<String>,
+    depth: u32,
+) {
+    if depth > 40 {
+        return;
+    }
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
     let mut names: Vec<(String, bool)> = rd
         .filter_map(|e| e.ok())
         .filter_map(|e| {
-            let is_dir = e.file_type().map(|t| t.is_dir()).unwrap_or(false);
+            let is_dir = match e.file_type() {
+                Ok(t) if t.is_symlink() => e.path().is_dir(),
+                Ok(t) => t.is_dir(),
+                Err(_) => false,
+            };
             e.file_name().into_string().ok().map(|n| (n, is_dir))
         })
         .filter(|(n, _)| dot || !n.starts_with('.'))
@@ -355,7 +375,7 @@ fn walk_dirs(dir: &Path, prefix: &str, dot: bool, files: bool, out: &mut Vec<Str
         };
         if is_dir {
             out.push(p.clone());
-            walk_dirs(&dir.join(&n), &p, dot, files, out);
+            walk_dirs_at(&dir.join(&n), &p, dot, files, out, depth + 1);
         } else if files {
             out.push(p);
         }
@@ -389,12 +409,18 @@ pub fn expand(pat: &str, cwd: &Path, o: Opts) -> Vec<String> {
                 }
             };
             if o.globstar && *comp == "**" {
-                // Zero or more directories (and, as the last component, every file).
+                // Zero or more directories (and, as the last component, every file but
+                // for `**/`). Last, it matches the directory before it too (`x/**` gives
+                // `x/`, mvdan's regexp matching zero elements).
                 if !last {
                     next.push(base.clone());
+                } else if !base.is_empty() {
+                    // (`x/**/` gives `x/` too: the slash is added below.)
+                    let b = base.trim_end_matches('/');
+                    next.push(if trailing { b.into() } else { format!("{b}/") });
                 }
                 let mut found = vec![];
-                walk_dirs(&dir, base, o.dotglob, last, &mut found);
+                walk_dirs(&dir, base, o.dotglob, last && !trailing, &mut found);
                 next.extend(found);
                 continue;
             }
@@ -422,13 +448,14 @@ pub fn expand(pat: &str, cwd: &Path, o: Opts) -> Vec<String> {
             let mut names: Vec<String> = rd
                 .filter_map(|e| e.ok())
                 .filter_map(|e| e.file_name().into_string().ok())
+                // Only a `*` that starts the component skips names with a leading dot in
+                // mvdan's pattern package (`?hidden` and `[.]hidden` match `.hidden`;
+                // `*(…)` is an extended operator, not a star).
                 .filter(|n| {
                     !n.starts_with('.')
                         || o.dotglob
-                        // mvdan matches `!(…)` by negating its inside: no dot rule.
-                        || (o.ext && comp.contains("!("))
-                        || comp.starts_with('.')
-                        || comp.starts_with("\\.")
+                        || !comp.starts_with('*')
+                        || (o.ext && comp.starts_with("*("))
                 })
                 .filter(|n| {
                     let chars: Vec<char> = if o.nocase {

@@ -80,6 +80,19 @@ impl Opts {
         true
     }
     /// mvdan's supported `shopt` options.
+    /// A `set -o` option by its long name (mvdan's posixOptByName).
+    pub fn get_posix(&self, name: &str) -> Option<bool> {
+        Some(match name {
+            "errexit" => self.errexit,
+            "nounset" => self.nounset,
+            "pipefail" => self.pipefail,
+            "noglob" => self.noglob,
+            "allexport" => self.allexport,
+            "xtrace" => self.xtrace,
+            "noexec" => self.noexec,
+            _ => return None,
+        })
+    }
     pub fn set_bash(&mut self, name: &str, on: bool) -> bool {
         match name {
             "nullglob" => self.nullglob = on,
@@ -268,6 +281,12 @@ pub struct Shell {
     funcs: HashMap<String, Arc<Cmd>>,
     cwd: PathBuf,
     pos: Vec<String>,
+    /// `$0`: "gosh", or the command name of a script run for ENOEXEC.
+    name0: String,
+    /// The double quotes being expanded hold a single part (mvdan's quotedElemFields).
+    dq_alone: bool,
+    /// Line and column of the simple command being run.
+    cmd_pos: (u32, u32),
     opts: Opts,
     status: i32,
     locals: Vec<Vec<(String, Option<Var>)>>,
@@ -290,6 +309,8 @@ pub struct Shell {
     set_params: bool,
     /// `pushd`/`popd`'s stack, the top last.
     dir_stack: Vec<String>,
+    /// `DIRSTACK`: the stack as an indexed array, always (mvdan's lookupVar).
+    dirstack_var: Var,
     /// `getopts` position: (argument index, character index).
     getopts: (usize, usize),
     /// Descriptors set by `exec` without a command, for the rest of the list.
@@ -321,10 +342,6 @@ impl Job {
 
 /// Runs a prepared script to its end; returns its exit status.
 pub fn run(p: &Prepared, cwd: &Path, env: &[(String, String)], io: &Io, rt: Arc<Rt>) -> i32 {
-    let mut vars: HashMap<String, Var> = env
-        .iter()
-        .map(|(k, v)| (k.clone(), Var::str(v.clone(), true)))
-        .collect();
     let cwd = std::path::absolute(cwd).unwrap_or_else(|_| cwd.to_path_buf());
     // go-task's dirOption: a missing directory is accepted (made later, or a program's
     // `chdir` fails), but one that exists and is not a directory fails the runner before
@@ -334,62 +351,138 @@ pub fn run(p: &Prepared, cwd: &Path, env: &[(String, String)], io: &Io, rt: Arc<
         *rt.fatal.lock().unwrap_or_else(|e| e.into_inner()) = Some(m);
         return 1;
     }
-    // mvdan sets PWD to the runner's directory.
-    vars.insert(
-        "PWD".into(),
-        Var::str(cwd.to_string_lossy().into_owned(), true),
-    );
-    // Runner.Reset: UID, EUID and GID (read-only) unless the environment has them; IFS and
-    // OPTIND always (a script saving "$IFS" gets the default, getopts starts at 1).
-    let mut readonly = std::collections::HashSet::new();
-    // SAFETY: getuid/geteuid/getgid cannot fail.
-    let ids = unsafe {
-        [
-            ("UID", libc::getuid()),
-            ("EUID", libc::geteuid()),
-            ("GID", libc::getgid()),
-        ]
-    };
-    for (k, id) in ids {
-        if !vars.contains_key(k) {
-            vars.insert(k.into(), Var::str(id.to_string(), false));
-            readonly.insert(k.to_string());
+    Shell::new(cwd, env, p.opts, rt).run_main(&p.list, io)
+}
+
+impl Shell {
+    /// A runner as mvdan's `interp.New` and `Runner.Reset` make it.
+    fn new(cwd: PathBuf, env: &[(String, String)], opts: Opts, rt: Arc<Rt>) -> Shell {
+        let mut vars: HashMap<String, Var> = env
+            .iter()
+            .map(|(k, v)| (k.clone(), Var::str(v.clone(), true)))
+            .collect();
+        // mvdan sets PWD to the runner's directory.
+        vars.insert(
+            "PWD".into(),
+            Var::str(cwd.to_string_lossy().into_owned(), true),
+        );
+        // Runner.Reset: UID, EUID and GID (read-only) unless the environment has them; IFS
+        // and OPTIND always (a script saving "$IFS" gets the default, getopts starts at 1).
+        let mut readonly = std::collections::HashSet::new();
+        // SAFETY: getuid/geteuid/getgid cannot fail.
+        let ids = unsafe {
+            [
+                ("UID", libc::getuid()),
+                ("EUID", libc::geteuid()),
+                ("GID", libc::getgid()),
+            ]
+        };
+        for (k, id) in ids {
+            if !vars.contains_key(k) {
+                vars.insert(k.into(), Var::str(id.to_string(), false));
+                readonly.insert(k.to_string());
+            }
+        }
+        vars.insert("IFS".into(), Var::str(" \t\n".into(), false));
+        vars.insert("OPTIND".into(), Var::str("1".into(), false));
+        let dir_stack = vec![cwd.to_string_lossy().into_owned()];
+        Shell {
+            regex_failed: false,
+            vars,
+            funcs: HashMap::new(),
+            cwd,
+            pos: vec![],
+            name0: "gosh".into(),
+            dq_alone: false,
+            cmd_pos: (1, 1),
+            opts,
+            status: 0,
+            locals: vec![],
+            rt,
+            no_errexit: 0,
+            in_func: 0,
+            sub_status: None,
+            loops: 0,
+            trap_exit: String::new(),
+            trap_err: String::new(),
+            in_trap: false,
+            jobs: vec![],
+            readonly: Arc::new(readonly),
+            set_params: false,
+            dirstack_var: Var::str(String::new(), false),
+            dir_stack,
+            getopts: (0, 0),
+            aliases: Arc::new(Default::default()),
+            exec_io: None,
+            decl_arrays: vec![],
         }
     }
-    vars.insert("IFS".into(), Var::str(" \t\n".into(), false));
-    vars.insert("OPTIND".into(), Var::str("1".into(), false));
-    let mut sh = Shell {
-        regex_failed: false,
-        vars,
-        funcs: HashMap::new(),
-        cwd,
-        pos: vec![],
-        opts: p.opts,
-        status: 0,
-        locals: vec![],
-        rt,
-        no_errexit: 0,
-        in_func: 0,
-        sub_status: None,
-        loops: 0,
-        trap_exit: String::new(),
-        trap_err: String::new(),
-        in_trap: false,
-        jobs: vec![],
-        readonly: Arc::new(readonly),
-        set_params: false,
-        dir_stack: vec![],
-        getopts: (0, 0),
-        aliases: Arc::new(Default::default()),
-        exec_io: None,
-        decl_arrays: vec![],
-    };
-    sh.dir_stack.push(sh.cwd.to_string_lossy().into_owned());
-    sh.exec_list(&p.list, io);
-    let t = std::mem::take(&mut sh.trap_exit);
-    sh.run_trap(&t, "exit", io);
-    sh.release_fifos();
-    sh.status
+
+    /// A copy of this shell for a subshell, a pipeline stage, a command substitution or a
+    /// background job: mvdan's Runner.subshell copies neither the EXIT nor the ERR trap.
+    fn subshell(&self) -> Shell {
+        let mut sub = self.clone();
+        sub.trap_exit.clear();
+        sub.trap_err.clear();
+        sub
+    }
+
+    /// Makes `DIRSTACK` follow the directory stack.
+    fn sync_dirstack(&mut self) {
+        let mut v = Var::str(self.dir_stack.first().cloned().unwrap_or_default(), false);
+        v.arr = Some(self.dir_stack.iter().cloned().map(Some).collect());
+        self.dirstack_var = v;
+    }
+
+    /// Runs `list` as the whole script: its EXIT trap after it; returns its status.
+    fn run_main(mut self, list: &List, io: &Io) -> i32 {
+        self.sync_dirstack();
+        self.exec_list(list, io);
+        let t = std::mem::take(&mut self.trap_exit);
+        self.run_trap(&t, "exit", io);
+        self.release_fifos();
+        self.status
+    }
+
+    /// mvdan's runScriptENOEXEC: a file the kernel refuses with ENOEXEC (a script without
+    /// a shebang) runs as a script in a new runner: default options, the exported
+    /// variables only, no functions, `$0` the command name and `$@` its arguments.
+    fn run_enoexec(
+        &self,
+        path: &Path,
+        argv: &[String],
+        env: Vec<(String, String)>,
+        io: &Io,
+    ) -> i32 {
+        // Far beyond any script; a huge file is surely not one and is not read whole.
+        const LIMIT: u64 = 64 << 20;
+        let mut b = vec![];
+        let read = std::fs::File::open(path).and_then(|f| {
+            std::io::Read::read_to_end(&mut std::io::Read::take(f, LIMIT + 1), &mut b)
+        });
+        if let Err(e) = read {
+            io.err(&format!("open {}: {}\n", path.display(), go_err(&e)));
+            return 126;
+        }
+        // Like bash, a NUL byte before the first newline means a binary file.
+        let line = b.split(|c| *c == b'\n').next().unwrap_or_default();
+        if line.contains(&0) || b.len() as u64 > LIMIT {
+            io.err(&format!("{}: cannot execute binary file\n", argv[0]));
+            return 126;
+        }
+        let src = String::from_utf8_lossy(&b);
+        let list = match parse::parse_full(&src) {
+            Ok((l, _)) => l,
+            Err(e) => {
+                io.err(&format!("{}:{}\n", argv[0], e.render(&src)));
+                return 2;
+            }
+        };
+        let mut sh = Shell::new(self.cwd.clone(), &env, Opts::default(), self.rt.clone());
+        sh.name0 = argv[0].clone();
+        sh.pos = argv[1..].to_vec();
+        sh.run_main(&list, io)
+    }
 }
 
 /// Go's wording of an OS error ("no such file or directory").
@@ -433,8 +526,12 @@ impl Shell {
     }
 
     fn var(&self, name: &str) -> Option<&Var> {
+        if name == "DIRSTACK" {
+            return Some(&self.dirstack_var);
+        }
         match self.vars.get(name) {
-            Some(v) if v.nameref => self.vars.get(&self.resolve(name)),
+            // A chain of namerefs too long (a cycle) is an unset variable (mvdan's Resolve).
+            Some(v) if v.nameref => self.vars.get(&self.resolve(name)).filter(|v| !v.nameref),
             v => v,
         }
     }
@@ -741,7 +838,7 @@ impl Shell {
             status: Mutex::new(None),
             done: std::sync::Condvar::new(),
         });
-        let mut sub = self.clone();
+        let mut sub = self.subshell();
         sub.jobs = vec![];
         let ao = AndOr {
             bg: false,
@@ -855,7 +952,7 @@ impl Shell {
             status: Mutex::new(None),
             done: std::sync::Condvar::new(),
         });
-        let mut sub = self.clone();
+        let mut sub = self.subshell();
         sub.jobs = vec![];
         // Weak until the pipe is open: a pipeline stage's output must close when the stage
         // ends, as Go's shared descriptors do, even while nothing opened the fifo.
@@ -973,16 +1070,14 @@ impl Shell {
             ));
             return flow;
         }
-        if p.bang {
-            self.no_errexit += 1;
-        }
+        // `!` only exempts the pipeline's own status from errexit (mvdan): the statements
+        // inside it (`! { false; }`, a pipeline's last stage) are checked as usual.
         let flow = if p.cmds.len() == 1 {
             self.exec_cmd(&p.cmds[0], io)
         } else {
             self.exec_piped(&p.cmds, io)
         };
         if p.bang {
-            self.no_errexit -= 1;
             if flow == Flow::Next {
                 self.status = (self.status == 0) as i32;
             }
@@ -1015,7 +1110,7 @@ impl Shell {
             let mut hs = vec![];
             for (c, sio) in cmds[..n - 1].iter().zip(stage_io) {
                 // All stages but the last run in subshells (the last in this shell, as mvdan).
-                let mut sub = self.clone();
+                let mut sub = self.subshell();
                 hs.push(s.spawn(move || {
                     sub.exec_cmd(c, &sio);
                     drop(sio);
@@ -1027,6 +1122,16 @@ impl Shell {
             let st: Vec<i32> = hs.into_iter().map(|h| h.join().unwrap_or(1)).collect();
             (f, st)
         });
+        let mut flow = flow;
+        // The last stage is a statement of its own in mvdan (a pipe's Y), checked for the
+        // ERR trap and errexit before the whole pipeline is.
+        if flow == Flow::Next && self.status != 0 && self.no_errexit == 0 {
+            let t = self.trap_err.clone();
+            self.run_trap(&t, "error", io);
+            if self.opts.errexit {
+                flow = Flow::Exit;
+            }
+        }
         statuses.push(self.status);
         if self.opts.pipefail {
             if let Some(s) = statuses.iter().rev().find(|s| **s != 0) {
@@ -1058,7 +1163,11 @@ impl Shell {
                 assigns,
                 words,
                 redirs,
-            } => self.exec_simple(assigns, words, redirs, io),
+                pos,
+            } => {
+                self.cmd_pos = *pos;
+                self.exec_simple(assigns, words, redirs, io)
+            }
         }
     }
 
@@ -1066,7 +1175,7 @@ impl Shell {
         match c {
             Compound::Group(l) => self.exec_list(l, io),
             Compound::Subshell(l) => {
-                let mut sub = self.clone();
+                let mut sub = self.subshell();
                 // mvdan: a subshell applies errexit even where its caller is exempt.
                 sub.no_errexit = 0;
                 sub.exec_list(l, io);
@@ -1124,6 +1233,7 @@ impl Shell {
                 items,
                 body,
                 select,
+                trace,
             } => {
                 let items = match items {
                     None => self.pos.clone(),
@@ -1138,6 +1248,9 @@ impl Shell {
                 }
                 for it in items {
                     self.set_var(var, it);
+                    if self.opts.xtrace {
+                        io.err(&format!("+ {trace}\n"));
+                    }
                     self.loops += 1;
                     let f = self.exec_list(body, io);
                     self.loops -= 1;
@@ -1192,7 +1305,10 @@ impl Shell {
                 }
                 Err(e) => self.exp_failed(e, io),
             },
-            Compound::Case(w, arms) => {
+            Compound::Case(w, arms, trace) => {
+                if self.opts.xtrace {
+                    io.err(&format!("+ {trace}\n"));
+                }
                 let s = match self.expand_str(w, io) {
                     Ok(s) => s,
                     Err(e) => return self.exp_failed(e, io),
@@ -1258,9 +1374,6 @@ impl Shell {
             TestExpr::Or(a, b) => self.test_expr(a, io)? || self.test_expr(b, io)?,
             TestExpr::Unary(op, w) => {
                 let v = self.expand_str(w, io)?;
-                if op == "-v" {
-                    return Ok(self.vars.contains_key(&v));
-                }
                 builtins::unary_test(self, op, &v).unwrap_or(false)
             }
             TestExpr::Binary(l, op, r) => {
@@ -1299,19 +1412,7 @@ impl Shell {
                             }
                         }
                     }
-                    "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge" => {
-                        let b = self.expand_str(r, io)?;
-                        let x = arith::eval(&a, self).map_err(ExpErr::Fatal)?;
-                        let y = arith::eval(&b, self).map_err(ExpErr::Fatal)?;
-                        match op.as_str() {
-                            "-eq" => x == y,
-                            "-ne" => x != y,
-                            "-lt" => x < y,
-                            "-le" => x <= y,
-                            "-gt" => x > y,
-                            _ => x >= y,
-                        }
-                    }
+                    // `-eq` and kin take mvdan's atoi of each side, as in `test`.
                     _ => {
                         let b = self.expand_str(r, io)?;
                         builtins::binary_test(self, &a, op, &b)
@@ -1348,8 +1449,9 @@ impl Shell {
         for r in rs {
             let fd = r.fd;
             let res: Result<(), String> = (|| {
-                // mvdan redirects only the three standard descriptors.
-                if !(0..=2).contains(&fd) {
+                // mvdan redirects only the three standard descriptors, and a here-document
+                // (`3<<EOF` too) is always standard input.
+                if !(0..=2).contains(&fd) && !matches!(r.op, RedirOp::HereDoc(_)) {
                     return Err(format!("unsupported redirect fd: {fd}"));
                 }
                 match &r.op {
@@ -1371,8 +1473,9 @@ impl Shell {
                             Some(w) => self.expand_str(w, io).map_err(exp_msg)?,
                             None => String::new(),
                         };
+                        // mvdan: whatever the descriptor, it becomes standard input.
                         io2.put(
-                            fd,
+                            0,
                             Arc::new(feed(body.into_bytes()).map_err(|e| go_err(&e))?),
                         );
                     }
@@ -1380,8 +1483,9 @@ impl Shell {
                     RedirOp::HereString => {
                         let mut body = self.expand_str(&r.target, io).map_err(exp_msg)?;
                         body.push('\n');
+                        // mvdan: whatever the descriptor, it becomes standard input.
                         io2.put(
-                            fd,
+                            0,
                             Arc::new(feed(body.into_bytes()).map_err(|e| go_err(&e))?),
                         );
                     }
@@ -1470,8 +1574,11 @@ impl Shell {
                     continue;
                 }
             }
+            let is_let = matches!(words[0].as_slice(), [Part::Lit(n)] if n == "let");
             let r = if decl && k > 0 && matches!(w.first(), Some(Part::Lit(s)) if s.contains('=')) {
                 self.expand_str(w, io).map(|s| vec![s])
+            } else if is_let && k > 0 {
+                self.let_text(w, io).map(|s| vec![s])
             } else {
                 self.fields(std::slice::from_ref(w), io)
             };
@@ -1601,6 +1708,11 @@ impl Shell {
 
     /// The program `name` names, or mvdan's message for why there is none.
     fn look_path(&self, name: &str) -> Result<PathBuf, String> {
+        self.look_path_in(name, self.get("PATH").unwrap_or_default())
+    }
+
+    /// `look_path` with the PATH a command's own prefix assignments may have set.
+    fn look_path_in(&self, name: &str, path: String) -> Result<PathBuf, String> {
         use std::os::unix::fs::PermissionsExt;
         if name.contains('/') {
             // Go's filepath.Join cleans the path (`./x` reads as DIR/x).
@@ -1612,7 +1724,6 @@ impl Shell {
                 Ok(_) => Ok(p),
             };
         }
-        let path = self.get("PATH").unwrap_or_default();
         for dir in path.split(':') {
             let d = if dir.is_empty() { "." } else { dir };
             let p = self.cwd.join(d).join(name);
@@ -1627,7 +1738,10 @@ impl Shell {
 
     fn external(&mut self, argv: &[String], extra: &[(String, String)], io: &Io) -> i32 {
         use std::os::unix::process::{CommandExt, ExitStatusExt};
-        let path = match self.look_path(&argv[0]) {
+        let path = extra.iter().rev().find(|(k, _)| k == "PATH");
+        let path = path.map(|(_, v)| v.clone());
+        let path = path.unwrap_or_else(|| self.get("PATH").unwrap_or_default());
+        let path = match self.look_path_in(&argv[0], path) {
             Ok(p) => p,
             Err(m) => {
                 io.err(&format!("{m}\n"));
@@ -1663,6 +1777,9 @@ impl Shell {
         (self.rt.before_spawn)();
         let mut child = match cmd.spawn() {
             Ok(c) => c,
+            Err(e) if e.raw_os_error() == Some(libc::ENOEXEC) => {
+                return self.run_enoexec(&path, argv, self.env_list(extra), io);
+            }
             Err(e) => {
                 io.err(&format!("fork/exec {}: {}\n", path.display(), go_err(&e)));
                 return 126;
@@ -1696,7 +1813,7 @@ impl Shell {
         };
         let mut sio = io.clone();
         sio.fds[1] = Arc::new(OwnedFd::from(w));
-        let mut sub = self.clone();
+        let mut sub = self.subshell();
         let out = std::thread::scope(|s| {
             let h = s.spawn(move || {
                 let mut r = r;

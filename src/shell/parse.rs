@@ -44,6 +44,16 @@ fn syntax_at<T>(pos: usize, what: impl Into<String>) -> R<T> {
     Err(ParseError::Syntax(pos, what.into()))
 }
 
+/// The binary operators of `[[ ]]` that are words (mvdan's testBinaryOp).
+const TEST_BINARY: &[&str] = &[
+    "==", "=", "!=", "=~", "-nt", "-ot", "-ef", "-eq", "-ne", "-le", "-ge", "-lt", "-gt",
+];
+
+/// Go's `%#q` of a string: backquoted when it can be.
+fn go_q_str(s: &str) -> String {
+    super::builtins::go_quote(s)
+}
+
 /// Go's `%#q` of one character: backquoted when it can be.
 fn go_q(c: char) -> String {
     if c == '`' || c.is_control() {
@@ -130,6 +140,20 @@ impl Parser {
             brace_at: 0,
             extglob: false,
         }
+    }
+    /// mvdan's line and column (in bytes) of the char index `at`.
+    fn line_col(&self, at: usize) -> (u32, u32) {
+        let at = at.min(self.s.len());
+        let line_start = self.s[..at]
+            .iter()
+            .rposition(|c| *c == '\n')
+            .map_or(0, |k| k + 1);
+        let line = 1 + self.s[..line_start].iter().filter(|c| **c == '\n').count();
+        let col = 1 + self.s[line_start..at]
+            .iter()
+            .map(|c| c.len_utf8())
+            .sum::<usize>();
+        (line as u32, col as u32)
     }
     fn peek(&self) -> Option<char> {
         self.s.get(self.i).copied()
@@ -368,6 +392,9 @@ impl Parser {
             if !self.at_stmt() || self.peek() == Some('\n') {
                 return syntax_at(at, "`!` cannot form a statement alone");
             }
+            if self.reserved() == Some("!") {
+                return syntax_at(at, "cannot negate a command multiple times");
+            }
         }
         let mut cmds = vec![self.command()?];
         loop {
@@ -405,6 +432,11 @@ impl Parser {
 
     /// A list that must not be empty: mvdan's "`what` must be followed by a statement list".
     fn body(&mut self, stop: &[&str], what: &str, at: usize) -> R<List> {
+        // `then;`: mvdan finds no statement before the `;`.
+        self.skip_blank();
+        if self.peek() == Some(';') {
+            return syntax_at(at, format!("`{what}` must be followed by a statement list"));
+        }
         let l = self.list(stop)?;
         if l.is_empty() {
             return syntax_at(at, format!("`{what}` must be followed by a statement list"));
@@ -427,15 +459,16 @@ impl Parser {
                 .is_some_and(|c| c == ' ' || c == '\t' || c == '\n')
         {
             self.i += 2;
-            let eof =
-                || ParseError::Syntax(start, "reached EOF without matching `[[` with `]]`".into());
-            let e = self.test_or().map_err(|e| match e {
-                ParseError::Syntax(..) => eof(),
-                e => e,
-            })?;
+            let Some(e) = self.test_binary(false)? else {
+                return syntax_at(start, "`[[` must be followed by an expression");
+            };
             self.skip_test_blank()?;
             if !(self.starts("]]") && self.peek_at(2).is_none_or(is_meta)) {
-                return Err(eof());
+                let tok = self.test_tok_text();
+                return syntax_at(
+                    start,
+                    format!("reached {tok} without matching `[[` with `]]`"),
+                );
             }
             self.i += 2;
             let r = self.redirs()?;
@@ -607,6 +640,8 @@ impl Parser {
                 };
                 self.skip_newlines()?;
                 let mut items = None;
+                // mvdan prints the words of the header as written (its printer).
+                let mut trace = format!("for {var} in");
                 if self.reserved() == Some("in") {
                     self.i += 2;
                     let mut v = vec![];
@@ -624,10 +659,13 @@ impl Parser {
                             None => break,
                             _ => {}
                         }
+                        let at = self.i;
                         match self.word()? {
                             Some(w) => v.push(w),
                             None => return syntax_at(self.i, "word list can only contain words"),
                         }
+                        trace.push(' ');
+                        trace.extend(&self.s[at..self.i]);
                     }
                     items = Some(v);
                 } else if self.peek() == Some(';') {
@@ -642,19 +680,25 @@ impl Parser {
                 if !self.got_word("done")? {
                     return syntax_at(start, "`for` statement must end with `done`");
                 }
+                if items.is_none() {
+                    trace.push_str(" \"$@\"");
+                }
                 Compound::For {
                     var,
                     items,
                     body,
                     select,
+                    trace,
                 }
             }
             Some("case") => {
                 self.i += 4;
                 self.skip_blank();
+                let at = self.i;
                 let Some(w) = self.word()? else {
                     return syntax_at(start, "`case` must be followed by a word");
                 };
+                let trace = format!("case {} in", self.s[at..self.i].iter().collect::<String>());
                 if !self.got_word("in")? {
                     return syntax_at(start, "`case x` must be followed by `in`");
                 }
@@ -718,7 +762,7 @@ impl Parser {
                     };
                     arms.push((pats, body, term));
                 }
-                Compound::Case(w, arms)
+                Compound::Case(w, arms, trace)
             }
             Some("function") => {
                 self.i += 8;
@@ -795,115 +839,165 @@ impl Parser {
         self.skip_newlines()
     }
 
-    fn test_or(&mut self) -> R<TestExpr> {
-        let mut l = self.test_and()?;
-        loop {
-            self.skip_test_blank()?;
-            if self.starts("||") {
-                self.i += 2;
-                let r = self.test_and()?;
-                l = TestExpr::Or(Box::new(l), Box::new(r));
-            } else {
-                return Ok(l);
-            }
-        }
-    }
-
-    fn test_and(&mut self) -> R<TestExpr> {
-        let mut l = self.test_not()?;
-        loop {
-            self.skip_test_blank()?;
-            if self.starts("&&") {
-                self.i += 2;
-                let r = self.test_not()?;
-                l = TestExpr::And(Box::new(l), Box::new(r));
-            } else {
-                return Ok(l);
-            }
-        }
-    }
-
-    fn test_not(&mut self) -> R<TestExpr> {
+    /// mvdan's testExprBinary: `&&` and `||` bind to everything after them (`a && b || c`
+    /// is `a && (b || c)`), a binary operator takes a word on each side.
+    fn test_binary(&mut self, past_and_or: bool) -> R<Option<TestExpr>> {
         self.skip_test_blank()?;
-        if self.peek() == Some('!') && self.peek_at(1).is_some_and(|c| c == ' ' || c == '\t') {
-            self.i += 1;
-            return Ok(TestExpr::Not(Box::new(self.test_not()?)));
-        }
-        if self.peek() == Some('(') {
-            self.i += 1;
-            let e = self.test_or()?;
-            self.skip_test_blank()?;
-            if self.peek() != Some(')') {
-                return syntax_at(self.i, "expected ) in [[");
+        let left = if past_and_or {
+            self.test_unary()?
+        } else {
+            self.test_binary(true)?
+        };
+        let Some(left) = left else { return Ok(None) };
+        self.skip_test_blank()?;
+        let op_at = self.i;
+        let op = if self.starts("&&") || self.starts("||") {
+            self.i += 2;
+            self.s[op_at..op_at + 2].iter().collect::<String>()
+        } else {
+            match self.peek() {
+                None | Some(')') => return Ok(Some(left)),
+                Some(c @ ('<' | '>')) => {
+                    self.i += 1;
+                    c.to_string()
+                }
+                Some(c) if is_meta(c) => {
+                    let tok = self.test_tok_text();
+                    return syntax_at(op_at, format!("not a valid test operator: {tok}"));
+                }
+                Some(_) => match self.word()?.as_deref() {
+                    Some([Part::Lit(o)]) if o == "]]" => {
+                        self.i = op_at;
+                        return Ok(Some(left));
+                    }
+                    Some([Part::Lit(o)]) if TEST_BINARY.contains(&o.as_str()) => o.clone(),
+                    Some([Part::Lit(o)]) => {
+                        let m = format!("not a valid test operator: {}", go_q_str(o));
+                        return syntax_at(op_at, m);
+                    }
+                    // A word with expansions: mvdan's lexer gave a literal part first, or
+                    // the expansion's own token.
+                    Some([Part::Lit(_), ..]) => {
+                        return syntax_at(
+                            op_at,
+                            "test operator words must consist of a single literal",
+                        )
+                    }
+                    _ => {
+                        let two: String = self.s[op_at..op_at + 2].iter().collect();
+                        let tok = if two == "${" || two == "$(" {
+                            two
+                        } else {
+                            self.s[op_at].to_string()
+                        };
+                        let m = format!("not a valid test operator: {}", go_q_str(&tok));
+                        return syntax_at(op_at, m);
+                    }
+                },
             }
-            self.i += 1;
-            return Ok(e);
+        };
+        if op == "&&" || op == "||" {
+            let Some(y) = self.test_binary(false)? else {
+                return syntax_at(op_at, format!("`{op}` must be followed by an expression"));
+            };
+            let (l, r) = (Box::new(left), Box::new(y));
+            return Ok(Some(if op == "&&" {
+                TestExpr::And(l, r)
+            } else {
+                TestExpr::Or(l, r)
+            }));
         }
-        let w = self.test_word()?;
-        let unary = match w.as_slice() {
-            [Part::Lit(op)] if op.len() == 2 && op.starts_with('-') => Some(op.clone()),
-            _ => None,
+        let TestExpr::Word(w) = left else {
+            return syntax_at(op_at, "expected `&&`, `||` or `]]` after complex expr");
         };
         self.skip_test_blank()?;
-        // A binary operator after the word?
-        let op = ["==", "!=", "=~", "<", ">", "="]
-            .into_iter()
-            .find(|op| {
-                self.starts(op)
-                    && self
-                        .peek_at(op.len())
-                        .is_some_and(|c| c == ' ' || c == '\t')
-            })
-            .map(String::from)
-            .or_else(|| {
-                let save = self.i;
-                let r = match self.word() {
-                    Ok(Some(v)) => match v.as_slice() {
-                        [Part::Lit(o)]
-                            if [
-                                "-eq", "-ne", "-lt", "-le", "-gt", "-ge", "-nt", "-ot", "-ef",
-                            ]
-                            .contains(&o.as_str()) =>
-                        {
-                            Some(o.clone())
-                        }
-                        _ => None,
-                    },
-                    _ => None,
-                };
-                self.i = save;
-                r
-            });
-        if let Some(op) = op {
-            self.i += op.len();
-            self.skip_test_blank()?;
-            let r = if op == "=~" {
-                self.regex_word()?
-            } else {
-                self.test_word()?
-            };
-            return Ok(TestExpr::Binary(w, op, r));
-        }
-        if let Some(op) = unary {
-            if !(self.starts("]]")
-                || self.starts("&&")
-                || self.starts("||")
-                || self.peek() == Some(')'))
-            {
-                let arg = self.test_word()?;
-                return Ok(TestExpr::Unary(op, arg));
-            }
-        }
-        Ok(TestExpr::Word(w))
+        let r = if op == "=~" {
+            self.regex_word()?
+        } else {
+            self.test_follow_word(&op, op_at)?
+        };
+        Ok(Some(TestExpr::Binary(w, op, r)))
     }
 
-    fn test_word(&mut self) -> R<Word> {
+    /// mvdan's testExprUnary: `!` negates everything after it, `( … )`, a unary operator
+    /// and its word, or a word.
+    fn test_unary(&mut self) -> R<Option<TestExpr>> {
         self.skip_test_blank()?;
-        if self.starts("]]") {
-            return syntax_at(self.i, "missing operand in [[");
+        let at = self.i;
+        match self.peek() {
+            None | Some(')') => return Ok(None),
+            Some('!') if self.peek_at(1).is_some_and(|c| c == ' ' || c == '\t') => {
+                self.i += 1;
+                let Some(x) = self.test_binary(false)? else {
+                    return syntax_at(at, "`!` must be followed by an expression");
+                };
+                return Ok(Some(TestExpr::Not(Box::new(x))));
+            }
+            Some('(') => {
+                self.i += 1;
+                let Some(x) = self.test_binary(false)? else {
+                    return syntax_at(at, "`(` must be followed by an expression");
+                };
+                self.skip_test_blank()?;
+                if self.peek() != Some(')') {
+                    let tok = self.test_tok_text();
+                    return syntax_at(at, format!("reached {tok} without matching `(` with `)`"));
+                }
+                self.i += 1;
+                return Ok(Some(x));
+            }
+            _ => {}
         }
-        self.word()?
-            .ok_or(ParseError::Syntax(self.i, "expected a word in [[".into()))
+        let Some(w) = self.word()? else {
+            return Ok(None);
+        };
+        let op = match w.as_slice() {
+            [Part::Lit(o)] if o == "]]" => {
+                self.i = at;
+                return Ok(None);
+            }
+            [Part::Lit(o)] if o == "-a" => "-e",
+            [Part::Lit(o)] if o == "-h" => "-L",
+            [Part::Lit(o)] => match super::builtins::UNARY_TESTS.iter().find(|u| *u == o) {
+                Some(u) => u,
+                None => return Ok(Some(TestExpr::Word(w))),
+            },
+            _ => return Ok(Some(TestExpr::Word(w))),
+        };
+        self.skip_test_blank()?;
+        let x = self.test_follow_word(op, at)?;
+        Ok(Some(TestExpr::Unary(op.to_string(), x)))
+    }
+
+    /// The word after a test operator (`]]` too, as mvdan's followWordTok).
+    fn test_follow_word(&mut self, op: &str, op_at: usize) -> R<Word> {
+        match self.peek() {
+            Some(c) if !is_meta(c) => match self.word()? {
+                Some(w) => Ok(w),
+                None => syntax_at(op_at, format!("`{op}` must be followed by a word")),
+            },
+            _ => syntax_at(op_at, format!("`{op}` must be followed by a word")),
+        }
+    }
+
+    /// The token at the cursor as mvdan names it in a message: EOF, or quoted.
+    fn test_tok_text(&self) -> String {
+        match self.peek() {
+            None => "EOF".into(),
+            Some(c) => {
+                let two: String = self.s[self.i..(self.i + 2).min(self.s.len())]
+                    .iter()
+                    .collect();
+                if ["&&", "||", ";;", ">>", "<<", "|&", "&>"].contains(&two.as_str()) {
+                    format!("`{two}`")
+                } else if is_meta(c) {
+                    go_q(c)
+                } else {
+                    // A word: mvdan names its token type.
+                    "LitWord".into()
+                }
+            }
+        }
     }
 
     /// The right side of `=~`: raw text up to a blank outside parentheses.
@@ -1052,14 +1146,28 @@ impl Parser {
                 Some(w) => w,
                 None => need_word(self)?,
             };
+            // mvdan's unquotedWordBytes keeps the quotedness of the last part only: `E'OF'`
+            // and `E\OF` are quoted, `E"O"F` is not. Unquoted text and escapes next to each
+            // other are one part there.
             let mut quoted = false;
             let mut delim = String::new();
+            let mut prev_lit = false;
             for p in &w {
+                let lit = matches!(p, Part::Lit(_) | Part::Esc(_));
                 match p {
-                    Part::Lit(s) => delim.push_str(s),
+                    Part::Lit(s) => {
+                        if !prev_lit {
+                            quoted = false;
+                        }
+                        delim.push_str(s)
+                    }
                     Part::Quoted(s) => {
                         quoted = true;
                         delim.push_str(s)
+                    }
+                    Part::Esc(c) => {
+                        quoted = true;
+                        delim.push(*c)
                     }
                     Part::Dq(ps) => {
                         quoted = true;
@@ -1072,6 +1180,7 @@ impl Parser {
                     }
                     _ => return unsupported("expansion in here-doc delimiter"),
                 }
+                prev_lit = lit;
             }
             self.pending.push(Pending {
                 delim,
@@ -1188,6 +1297,15 @@ impl Parser {
             let decl = matches!(words.first().map(|w| w.as_slice()),
                 Some([Part::Lit(n)]) if matches!(n.as_str(), "declare" | "typeset" | "local" | "readonly" | "export"));
             if decl {
+                // mvdan's declClause: a literal `NAME=…` whose name is not valid.
+                if let Some(Part::Lit(s)) = w.first() {
+                    if let Some(k) = s.find('=').filter(|k| *k > 0) {
+                        let n = s[..k].strip_suffix('+').unwrap_or(&s[..k]);
+                        if !is_name(n) && !n.contains(['[', '{']) {
+                            return syntax_at(save, "invalid var name");
+                        }
+                    }
+                }
                 // `export V=~/x`: the value's leading tilde expands as in an assignment
                 if let Some(a) = assignment(&w).filter(|a| a.index.is_none()) {
                     if matches!(a.value.first(), Some(Part::Tilde | Part::TildeUser(_))) {
@@ -1211,12 +1329,16 @@ impl Parser {
             );
         }
         if let Some([Part::Lit(name)]) = words.first().map(|w| w.as_slice()) {
+            if name == "let" && words.len() == 1 {
+                return syntax_at(word_at, "`let` must be followed by an expression");
+            }
             check_builtin_args(name, &words[1..])?;
         }
         Ok(Cmd::Simple {
             assigns,
             words,
             redirs,
+            pos: self.line_col(word_at),
         })
     }
 
@@ -1285,7 +1407,7 @@ impl Parser {
                     match self.peek_at(1) {
                         Some('\n') => self.i += 2,
                         Some(n) => {
-                            parts.push(Part::Quoted(n.to_string()));
+                            parts.push(Part::Esc(n));
                             self.i += 2;
                         }
                         None => {
@@ -1549,6 +1671,17 @@ impl Parser {
 
     fn dollar(&mut self) -> R<Part> {
         let at = self.i;
+        let mut p = self.dollar_in()?;
+        if let Part::Param(b) = &mut p {
+            if b.name == "LINENO" {
+                b.line = 1 + self.s[..at].iter().filter(|c| **c == '\n').count() as u32;
+            }
+        }
+        Ok(p)
+    }
+
+    fn dollar_in(&mut self) -> R<Part> {
+        let at = self.i;
         if self.peek() == Some('`') {
             self.i += 1;
             let mut src = String::new();
@@ -1574,6 +1707,25 @@ impl Parser {
             Some('(') if self.peek_at(1) == Some('(') => {
                 self.i += 2;
                 Ok(Part::Arith(self.arith_text(at, "$((", "))")?))
+            }
+            Some('[') => {
+                // `$[…]`: the old form of `$((…))`.
+                let st = self.i + 1;
+                let mut depth = 0;
+                let mut k = st;
+                loop {
+                    match self.s.get(k) {
+                        None => return syntax_at(at, "reached EOF without matching `$[` with `]`"),
+                        Some('[') => depth += 1,
+                        Some(']') if depth == 0 => break,
+                        Some(']') => depth -= 1,
+                        _ => {}
+                    }
+                    k += 1;
+                }
+                let text: String = self.s[st..k].iter().collect();
+                self.i = k + 1;
+                Ok(Part::Arith(Parser::new(&text).dq_parts(None, 0)?))
             }
             Some('(') => {
                 self.i += 1;
@@ -1657,6 +1809,12 @@ impl Parser {
                 while self.peek().is_some_and(|c| c.is_ascii_digit()) {
                     self.i += 1;
                 }
+                if self
+                    .peek()
+                    .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+                {
+                    return syntax_at(st, "invalid parameter name");
+                }
             }
             Some(c) if "?$#@*-".contains(c) => self.i += 1,
             Some('}') => return syntax_at(self.i, "invalid parameter name"),
@@ -1671,20 +1829,34 @@ impl Parser {
                 {
                     k += 1;
                 }
-                let name: String = self.s[st..k].iter().collect();
+                let mut name: String = self.s[st..k].iter().collect();
+                if name.is_empty() && self.s.get(st).is_some_and(|c| "#?$-!".contains(*c)) {
+                    name.push(self.s[st]);
+                    k += 1;
+                }
                 let tail: String = self.s[k..(k + 4).min(self.s.len())].iter().collect();
-                if is_name(&name) && self.s.get(k) == Some(&'}') {
+                let param_name = is_name(&name)
+                    || name.len() == 1
+                    || name.bytes().all(|b| b.is_ascii_digit()) && !name.is_empty();
+                if param_name && self.s.get(k) == Some(&'}') {
                     // `${!x}`: the variable named by x's value.
                     self.i = k + 1;
                     return Ok(Part::Param(Box::new(Param {
                         name,
                         op: ParamOp::Indirect,
                         index: None,
+                        line: 0,
                     })));
                 }
                 if is_name(&name) && (tail.starts_with("@}") || tail.starts_with("*}")) {
                     self.i = k + 2;
                     return Ok(param(name, ParamOp::Names(tail.starts_with('@'))));
+                }
+                if is_name(&name) && self.s.get(k).is_some_and(|c| ":-=+?#%/^,@".contains(*c)) {
+                    // mvdan's indirection takes precedence: the operator is only parsed.
+                    self.i = k;
+                    self.brace_op(name.clone())?;
+                    return Ok(param(name, ParamOp::Indirect));
                 }
                 if !is_name(&name) || !(tail == "[@]}" || tail == "[*]}") {
                     return unsupported("${!…}");
@@ -1694,6 +1866,7 @@ impl Parser {
                     name,
                     op: ParamOp::Keys,
                     index: None,
+                    line: 0,
                 })));
             }
             _ => return self.unclosed_brace(),
@@ -1808,6 +1981,27 @@ impl Parser {
                 };
                 ParamOp::Substr { off, len }
             }
+            Some('@') => {
+                self.i += 1;
+                let at = self.i;
+                let w = self.brace_word()?;
+                let op = match w.as_slice() {
+                    [Part::Lit(s)] => s.clone(),
+                    _ => return syntax_at(at, "@ expansion operator requires a literal"),
+                };
+                let mut cs = op.chars();
+                match (cs.next(), cs.next()) {
+                    (Some(c), None) if "QEaAPUuLKk".contains(c) => ParamOp::At(c),
+                    _ => {
+                        let q = if op.contains('`') || op.chars().any(char::is_control) {
+                            format!("{op:?}")
+                        } else {
+                            format!("`{op}`")
+                        };
+                        return syntax_at(at, format!("invalid @ expansion operator {q}"));
+                    }
+                }
+            }
             Some(k @ ('^' | ',')) => {
                 self.i += 1;
                 let all = self.peek() == Some(k);
@@ -1909,8 +2103,11 @@ impl Parser {
                             parts.push(Part::Dq(ps));
                         }
                         '\\' => {
-                            if let Some(n) = self.peek_at(1) {
-                                parts.push(Part::Quoted(n.to_string()));
+                            match self.peek_at(1) {
+                                // A line continuation.
+                                Some('\n') => {}
+                                Some(n) => parts.push(Part::Esc(n)),
+                                None => parts.push(Part::Quoted("\\".into())),
                             }
                             self.i += 2;
                         }
@@ -1951,6 +2148,7 @@ fn param(name: String, op: ParamOp) -> Part {
         name,
         op,
         index: None,
+        line: 0,
     }))
 }
 
@@ -2002,6 +2200,7 @@ pub(super) fn assignment(w: &Word) -> Option<Assign> {
                 | Part::CmdSub(_)
                 | Part::Arith(_)
                 | Part::Quoted(_)
+                | Part::Esc(_)
                 | Part::Dq(_)) => {
                     idx.push(p.clone());
                     cur = String::new();

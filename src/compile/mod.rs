@@ -4,8 +4,8 @@
 //! Taskfile vars < include vars < included Taskfile vars < call vars < task vars, each
 //! evaluated in order with everything before it visible to its templates.
 
-use std::borrow::Cow;
 use indexmap::IndexMap;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -846,9 +846,7 @@ fn merge(
             .strip_suffix(ns.as_str())
             .unwrap_or("")
             .to_string();
-        let default_aliases = !inc.flatten
-            && has_default
-            && !tf.tasks.contains_key(ns.as_str());
+        let default_aliases = !inc.flatten && has_default && !tf.tasks.contains_key(ns.as_str());
         for (name, mut entry) in sub.tasks {
             if default_aliases && name == default_full {
                 for a in std::iter::once(ns).chain(inc.aliases.iter()) {

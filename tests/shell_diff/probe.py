@@ -25,6 +25,8 @@ OX = os.path.abspath(os.environ.get("PROBE_OXTASK", "target/debug/task"))
 ROOT = os.environ.get("PROBE_OUT") or tempfile.mkdtemp(prefix="probe-")
 WORK = None  # created in main()
 
+# The same directory tests/shell_diff.rs `fixture` makes (keep the two in step): a probe
+# snippet that passes here passes there once moved to cases.txt.
 FIXTURE = [
     ("a.txt", "alpha\n"),
     ("b.txt", "beta\n"),
